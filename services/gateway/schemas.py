@@ -1,0 +1,74 @@
+"""The HTTP contract's bodies (API.md); also the source of /api/v1/openapi.json."""
+from marshmallow import RAISE, Schema, fields, validate
+
+CITIZEN_ID = validate.Regexp(r"^\d{12}$", error="Số định danh gồm 12 chữ số. / A citizen ID is 12 digits.")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class LoginRequest(Strict):
+    citizen_id = fields.String(required=True, validate=CITIZEN_ID, metadata={"example": "001000000002"})
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class RefreshRequest(Strict):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=16, max=256))
+
+
+class TokenPair(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class PositionOut(Schema):
+    role = fields.String(validate=validate.OneOf(
+        ("secretary", "deputy_secretary", "committee_member", "system_administrator")))
+    organization_id = fields.Integer()
+
+
+class MemberOut(Schema):
+    id = fields.Integer()
+    citizen_id = fields.String()
+    full_name = fields.String()
+    date_of_birth = fields.Date(allow_none=True)
+    gender = fields.String(allow_none=True)
+    status = fields.String()
+    organization_id = fields.Integer()
+    phone = fields.String(allow_none=True)
+    party_card_number = fields.String(allow_none=True)
+    admission_date = fields.Date(allow_none=True)
+    official_date = fields.Date(allow_none=True)
+    positions = fields.List(fields.Nested(PositionOut))
+
+
+class OrganizationOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    level = fields.String(validate=validate.OneOf(("central", "provincial", "grassroots", "branch")))
+    parent_id = fields.Integer(allow_none=True)
+    rollout = fields.String(validate=validate.OneOf(("disabled", "pilot", "live")))
+
+
+class OrganizationPage(Schema):
+    items = fields.List(fields.Nested(OrganizationOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ErrorBody(Schema):
+    code = fields.String(metadata={"example": "validation_error"})
+    message = fields.String()
+    details = fields.Dict()
+
+
+class Error(Schema):
+    error = fields.Nested(ErrorBody)
+
+
+class Jwks(Schema):
+    keys = fields.List(fields.Dict())

@@ -1,0 +1,78 @@
+"""Signing keys: Ed25519, one PEM file per key in the keys directory.
+
+The newest key signs; every key in the directory is published in the JWKS,
+so tokens signed by the previous key keep verifying until they expire
+(rotation with overlap: add a key, wait one token lifetime, remove the old).
+"""
+import base64
+import os
+import time
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared import config
+from shared.auth import ACCESS_TOKEN_TYPE
+
+
+def keys_dir():
+    configured = config.get("IDENTITY_KEYS_DIR")
+    return Path(configured) if configured else config.data_dir() / "identity-keys"
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def generate_key(directory):
+    directory.mkdir(parents=True, exist_ok=True)
+    kid = time.strftime("%Y%m%d%H%M%S") + "-" + _b64(os.urandom(4))
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    path = directory / f"{kid}.pem"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return kid
+
+
+class KeyStore:
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self._keys = {}
+        self.reload()
+
+    def reload(self):
+        keys = {}
+        for path in sorted(self.directory.glob("*.pem")):
+            keys[path.stem] = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        self._keys = keys
+
+    @classmethod
+    def open(cls, directory, create=True):
+        directory = Path(directory)
+        if create and not any(directory.glob("*.pem")):
+            generate_key(directory)
+        return cls(directory)
+
+    @property
+    def signing_kid(self):
+        return max(self._keys)   # kids start with their creation time
+
+    def jwks(self):
+        keys = []
+        for kid, key in sorted(self._keys.items()):
+            raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            keys.append({"kty": "OKP", "crv": "Ed25519", "x": _b64(raw), "kid": kid, "use": "sig",
+                         "alg": "EdDSA"})
+        return {"keys": keys}
+
+    def sign(self, claims):
+        kid = self.signing_kid
+        return jwt.encode(claims, self._keys[kid], algorithm="EdDSA",
+                          headers={"kid": kid, "typ": ACCESS_TOKEN_TYPE})
+
+

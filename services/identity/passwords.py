@@ -1,0 +1,40 @@
+"""Password hashing: argon2id with OWASP's parameters (visible in each stored hash)."""
+import unicodedata
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+# OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16,
+                        type=Type.ID)
+# verified when the account is unknown, so that answer takes as long as a wrong password
+_DUMMY_HASH = HASHER.hash("sotay-timing-equaliser")
+
+
+def normalize(password):
+    return unicodedata.normalize("NFC", password)
+
+
+def hash_password(password):
+    return HASHER.hash(normalize(password))
+
+
+def verify(password_hash, password):
+    if not password_hash:
+        _spend_time(password)
+        return False
+    try:
+        return HASHER.verify(password_hash, normalize(password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _spend_time(password):
+    try:
+        HASHER.verify(_DUMMY_HASH, normalize(password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        pass
+
+
+def needs_rehash(password_hash):
+    return HASHER.check_needs_rehash(password_hash)

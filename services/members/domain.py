@@ -1,0 +1,171 @@
+"""Members' domain logic: plain Python over a SQLAlchemy session, no nameko.
+
+Authorisation lives here, in the service that owns the data: role × scope,
+where an officer's scope is the subtree of the organisation of their position.
+"""
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from shared.errors import Forbidden, NotFound, ValidationError
+from services.members.models import AuditEntry, Member, Organization, Position
+
+OFFICER_ROLES = {"secretary", "deputy_secretary", "committee_member"}
+ADMIN_ROLE = "system_administrator"
+
+
+def search_key(name):
+    """`Nguyễn Văn An` → `nguyen van an`: diacritics and case ignored in search."""
+    decomposed = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return " ".join(stripped.lower().split())
+
+
+def normalize_name(name):
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
+def subtree_bounds(path):
+    """The half-open string range holding `path` and every path below it."""
+    return path, path[:-1] + "0"   # "/" + 1 == "0"
+
+
+def in_subtree(path, root_path):
+    return path.startswith(root_path)
+
+
+def ancestor_ids(path):
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+@dataclass
+class Actor:
+    """The verified caller as members sees them: their record and positions."""
+    member: Member
+    positions: list
+
+    @property
+    def is_admin(self):
+        return any(p.role == ADMIN_ROLE for p in self.positions)
+
+    def officer_paths(self):
+        return [p.organization.path for p in self.positions if p.role in OFFICER_ROLES]
+
+    def manages(self, path):
+        return self.is_admin or any(in_subtree(path, root) for root in self.officer_paths())
+
+    def may_see_organization(self, org):
+        # own organisation and the committees above it are public to a member
+        return self.manages(org.path) or in_subtree(self.member.organization_path, org.path)
+
+
+def load_actor(session, member_id):
+    member = session.get(Member, member_id)
+    if member is None:
+        raise Forbidden(message="Tài khoản không gắn với đảng viên nào. / This account is not linked to a member.")
+    return Actor(member=member, positions=list(member.positions))
+
+
+def organization_json(org):
+    return {"id": org.id, "code": org.code, "name": org.name, "level": org.level,
+            "parent_id": org.parent_id, "rollout": org.rollout}
+
+
+def member_json(member):
+    return {
+        "id": member.id, "citizen_id": member.citizen_id, "full_name": member.full_name,
+        "date_of_birth": _iso(member.date_of_birth), "gender": member.gender, "status": member.status,
+        "organization_id": member.organization_id, "phone": member.phone,
+        "party_card_number": member.party_card_number,
+        "admission_date": _iso(member.admission_date), "official_date": _iso(member.official_date),
+        "positions": [{"role": p.role, "organization_id": p.organization_id} for p in member.positions],
+    }
+
+
+def member_snapshot(member):
+    """The event payload other services project (see shared.events.MemberSnapshot)."""
+    return {"member_id": member.id, "citizen_id": member.citizen_id, "full_name": member.full_name,
+            "date_of_birth": _iso(member.date_of_birth), "status": member.status,
+            "organization_id": member.organization_id,
+            "organization_path": member.organization_path, "phone": member.phone}
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def get_me(session, member_id):
+    return member_json(load_actor(session, member_id).member)
+
+
+def get_member(session, actor_id, member_id):
+    actor = load_actor(session, actor_id)
+    member = session.get(Member, member_id)
+    if member is None or not (member.id == actor.member.id or actor.manages(member.organization_path)):
+        # the same answer for "absent" and "not yours": no probing other people's ids
+        raise NotFound()
+    return member_json(member)
+
+
+def get_organization(session, actor_id, organization_id):
+    actor = load_actor(session, actor_id)
+    org = session.get(Organization, organization_id)
+    if org is None or not actor.may_see_organization(org):
+        raise NotFound()
+    return organization_json(org)
+
+
+def list_children(session, actor_id, organization_id):
+    actor = load_actor(session, actor_id)
+    org = session.get(Organization, organization_id)
+    if org is None or not actor.may_see_organization(org):
+        raise NotFound()
+    children = session.scalars(
+        select(Organization).where(Organization.parent_id == org.id).order_by(Organization.id)).all()
+    visible = [c for c in children if actor.may_see_organization(c)]
+    return {"items": [organization_json(c) for c in visible], "next_cursor": None}
+
+
+def create_organization(session, code, name, level, parent=None, rollout="disabled"):
+    org = Organization(code=code, name=name, level=level, parent_id=parent.id if parent else None,
+                       path="/pending/", rollout=rollout)
+    session.add(org)
+    session.flush()
+    org.path = f"{parent.path if parent else '/'}{org.id}/"
+    return org
+
+
+def add_member(uow, data, actor_id=None):
+    """Create a member (validated data) and publish members.member_created."""
+    session = uow.session
+    org = session.get(Organization, data["organization_id"])
+    if org is None:
+        raise ValidationError(details={"organization_id": ["unknown organisation"]})
+    if session.scalar(select(Member.id).where(Member.citizen_id == data["citizen_id"])):
+        raise ValidationError(details={"citizen_id": ["already registered"]})
+    name = normalize_name(data["full_name"])
+    member = Member(**{**data, "full_name": name}, search_name=search_key(name),
+                    organization_path=org.path)
+    session.add(member)
+    session.flush()
+    snapshot = member_snapshot(member)
+    session.add(AuditEntry(actor_member_id=actor_id, action="member.create", subject_type="member",
+                           subject_id=member.id, before=None, after=snapshot))
+    uow.publish("members.member_created", snapshot)
+    return member
+
+
+def assign_position(uow, member, organization, role):
+    position = Position(member_id=member.id, organization_id=organization.id, role=role)
+    uow.session.add(position)
+    uow.session.flush()
+    uow.publish("members.position_changed", {"member_id": member.id, "organization_id": organization.id,
+                                             "role": role, "action": "assigned"})
+    return position
+
+
+def snapshots_after(session, after_id, limit):
+    """Bulk read for rebuilding a projection: members by id, keyset-paginated."""
+    rows = session.scalars(select(Member).where(Member.id > after_id).order_by(Member.id).limit(limit)).all()
+    return [member_snapshot(m) for m in rows]

@@ -1,0 +1,140 @@
+"""Access-token verification, shared by the gateway and every service.
+
+Identity signs access tokens (EdDSA, `kid` in the header); everyone else
+verifies them with identity's public keys (JWKS), fetched over RPC and cached.
+Each service re-verifies the token it receives in context data, so no service
+trusts a caller's identity on the word of another hop.
+"""
+import time
+from dataclasses import dataclass
+
+import jwt
+from nameko.extensions import DependencyProvider
+
+from shared import config
+from shared.context import AUTH_TOKEN_KEY
+from shared.errors import InvalidToken, Unauthenticated
+
+ALGORITHMS = ["EdDSA"]          # the allow-list: anything else (none, HS256 with a public key…) fails
+ACCESS_TOKEN_TYPE = "at+jwt"    # RFC 9068
+
+
+def issuer():
+    return config.get("JWT_ISSUER", "sotay-identity")
+
+
+def audience():
+    return config.get("JWT_AUDIENCE", "sotay-api")
+
+
+@dataclass(frozen=True)
+class Principal:
+    member_id: int
+    citizen_id: str
+    session_id: str
+
+
+class TokenVerifier:
+    """Verifies access tokens against a JWKS obtained from `fetch_jwks()`."""
+
+    def __init__(self, fetch_jwks, refresh_after=300.0, min_refetch_interval=10.0):
+        self._fetch_jwks = fetch_jwks
+        self._keys = {}
+        self._fetched_at = 0.0
+        self._refresh_after = refresh_after
+        self._min_refetch_interval = min_refetch_interval
+
+    def _load(self):
+        jwks = self._fetch_jwks()
+        keys = {}
+        for entry in jwks.get("keys", []):
+            jwk = jwt.PyJWK(entry)
+            keys[entry["kid"]] = jwk.key
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    def _key_for(self, kid):
+        age = time.monotonic() - self._fetched_at
+        if kid not in self._keys and age > self._min_refetch_interval or age > self._refresh_after:
+            self._load()
+        key = self._keys.get(kid)
+        if key is None:
+            raise InvalidToken(details={"reason": "unknown_key"})
+        return key
+
+    def verify(self, token):
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise InvalidToken(details={"reason": "malformed"}) from None
+        if header.get("alg") not in ALGORITHMS:
+            raise InvalidToken(details={"reason": "algorithm_not_allowed"})
+        if header.get("typ") != ACCESS_TOKEN_TYPE:
+            raise InvalidToken(details={"reason": "wrong_type"})
+        key = self._key_for(header.get("kid"))
+        try:
+            claims = jwt.decode(
+                token, key, algorithms=ALGORITHMS, audience=audience(), issuer=issuer(),
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "sid"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken(details={"reason": "expired"}) from None
+        except jwt.PyJWTError:
+            raise InvalidToken(details={"reason": "invalid"}) from None
+        return claims
+
+    def principal(self, token):
+        claims = self.verify(token)
+        try:
+            member_id = int(claims["sub"])
+        except (TypeError, ValueError):
+            raise InvalidToken(details={"reason": "invalid"}) from None
+        return Principal(member_id=member_id, citizen_id=claims.get("cid", ""), session_id=claims["sid"])
+
+
+class CallerView:
+    def __init__(self, verifier, token):
+        self._verifier = verifier
+        self._token = token
+        self._principal = None
+
+    @property
+    def token(self):
+        return self._token
+
+    def require(self) -> Principal:
+        """The verified caller, or Unauthenticated/InvalidToken."""
+        if self._principal is None:
+            if not self._token:
+                raise Unauthenticated()
+            self._principal = self._verifier.principal(self._token)
+        return self._principal
+
+
+class Caller(DependencyProvider):
+    """Injects the verified caller of this worker (from the token in context data).
+
+    `local_jwks` is a function returning the JWKS (identity itself, which holds
+    the keys); everyone else asks identity over RPC.
+    """
+
+    def __init__(self, local_jwks=None):
+        from shared.rpc import NestedRpc
+
+        self.local_jwks = local_jwks
+        self.keys_rpc = NestedRpc(timeout=5)
+        self.verifier = None
+        self._worker_ctx = None
+
+    def setup(self):
+        self.verifier = TokenVerifier(self._fetch_jwks)
+
+    def _fetch_jwks(self):
+        if self.local_jwks is not None:
+            return self.local_jwks()
+        return self._client.identity.jwks()
+
+    def get_dependency(self, worker_ctx):
+        # the JWKS fetch, when needed, rides this worker's RPC client
+        self._client = self.keys_rpc.get_dependency(worker_ctx)
+        return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY))

@@ -1,0 +1,124 @@
+"""Operator commands: `python -m shared.cli <command> …`.
+
+  prepare <service>      run its migrations and declare its queues (before it first runs)
+  outbox <service>       outbox rows by state, the oldest pending, the last errors
+  dlq list               dead-letter queues and how many deliveries each holds
+  dlq show <queue>       the parked deliveries (type, id, attempts, error) without removing them
+  dlq replay <queue>     move parked deliveries back to their handler's queue
+  asyncapi               the event catalogue as an AsyncAPI document (JSON)
+"""
+import json
+import sys
+
+from shared import config
+
+
+def _service_cls(name):
+    from shared.serve import service_class
+    return service_class(name)
+
+
+def prepare(name):
+    from kombu import Connection
+
+    from shared import migrations, topology
+
+    config.load(name)
+    if (config.REPO_ROOT / "services" / name / "migrations").is_dir():
+        migrations.upgrade(name)
+    with Connection(config.amqp_uri()) as conn:
+        entities = topology.declare_service(conn, _service_cls(name))
+    queues = sum(1 for e in entities if hasattr(e, "queue_arguments"))
+    print(f"{name}: migrations at head, {queues} queues declared")
+
+
+def outbox(name):
+    from sqlalchemy import MetaData, func, select
+
+    from shared.db import make_engine
+    from shared.messaging_tables import outbox_table
+
+    config.load(name)
+    table = outbox_table(MetaData())
+    engine = make_engine(config.database_url(name))
+    with engine.connect() as conn:
+        counts = dict(conn.execute(select(table.c.state, func.count()).group_by(table.c.state)).all())
+        oldest = conn.execute(select(table.c.occurred_at).where(table.c.state == "pending")
+                              .order_by(table.c.seq).limit(1)).scalar()
+        failing = conn.execute(select(table.c.type, table.c.id, table.c.attempts, table.c.last_error)
+                               .where(table.c.state == "pending", table.c.attempts > 0)
+                               .order_by(table.c.seq).limit(10)).all()
+    print(json.dumps({"service": name, "by_state": counts, "oldest_pending": str(oldest) if oldest else None,
+                      "failing": [dict(row._mapping) for row in failing]}, indent=2, default=str))
+
+
+def _management():
+    """RabbitMQ's management API (enabled by `make test`/.ci/run) for listing queues."""
+    import base64
+    import urllib.parse
+    import urllib.request
+
+    uri = urllib.parse.urlparse(config.amqp_uri())
+    vhost = urllib.parse.quote(urllib.parse.unquote(uri.path[1:]) or "/", safe="")
+    base = config.get("RABBIT_API_URI", f"http://{uri.hostname}:15672/api")
+    auth = base64.b64encode(f"{uri.username or 'guest'}:{uri.password or 'guest'}".encode()).decode()
+    request = urllib.request.Request(f"{base}/queues/{vhost}", headers={"Authorization": f"Basic {auth}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+
+
+def dlq(action, queue=None):
+    from kombu import Connection
+
+    if action == "list":
+        for q in _management():
+            if q["name"].endswith(".dlq") or q["name"] == "sotay.unrouted":
+                print(f"{q.get('messages', 0):8d}  {q['name']}")
+        return
+    if not queue or not queue.endswith(".dlq"):
+        raise SystemExit("name a dead-letter queue (<queue>.dlq)")
+    target = queue[: -len(".dlq")]
+    moved = 0
+    with Connection(config.amqp_uri()) as conn:
+        channel = conn.channel()
+        while True:
+            message = channel.basic_get(queue, no_ack=False)
+            if message is None:
+                break
+            headers = dict(message.headers or {})
+            if action == "show":  # left unacked: back on the queue when the channel closes
+                print(json.dumps({"type": message.properties.get("type"),
+                                  "message_id": message.properties.get("message_id"),
+                                  "attempts": headers.get("x-sotay-attempt"),
+                                  "error": headers.get("x-sotay-error")}, ensure_ascii=False))
+                continue
+            headers.pop("x-sotay-attempt", None)
+            producer = conn.Producer(channel=conn.channel())
+            producer.publish(message.body, exchange="", routing_key=target, headers=headers,
+                             content_type=message.content_type, content_encoding=message.content_encoding,
+                             delivery_mode=2, message_id=message.properties.get("message_id"),
+                             type=message.properties.get("type"))
+            channel.basic_ack(message.delivery_tag)
+            moved += 1
+        channel.close()  # unacked (shown) deliveries go back to the queue
+    if action == "replay":
+        print(f"{moved} deliveries moved from {queue} to {target}")
+
+
+def asyncapi():
+    from shared.asyncapi import document
+    print(json.dumps(document(), indent=2, ensure_ascii=False))
+
+
+def main(argv=None):
+    argv = argv if argv is not None else sys.argv[1:]
+    commands = {"prepare": prepare, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
+    if not argv or argv[0] not in commands:
+        print(__doc__)
+        return 2
+    commands[argv[0]](*argv[1:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

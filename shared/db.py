@@ -1,0 +1,190 @@
+"""Database access: one engine per service process, one session per worker.
+
+`Database` is the nameko dependency. A worker uses it as
+
+    with self.db.transaction() as session:
+        ...                                 # domain code
+        self.db.publish("members.member_created", payload)   # outbox row, same commit
+
+The commit happens when the block exits (before nameko replies or acks), a
+rollback when it raises: a failed operation leaves nothing half-written.
+"""
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared import config
+from shared.context import CORRELATION_ID_KEY
+from shared.events import validate_payload
+from shared.messaging_tables import outbox_table, processed_event_table
+
+
+def make_engine(url, **kwargs):
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            # WAL lets readers work while one writer commits; NORMAL is durable at checkpoints.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class UnitOfWork:
+    """One worker's session plus the outbox and the processed-event record."""
+
+    def __init__(self, database, handler_name, context_data):
+        self._database = database
+        self._handler_name = handler_name
+        self._context_data = context_data
+        self._session = None
+        self.published = 0
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._database.sessionmaker()
+        return self._session
+
+    @property
+    def context(self):
+        return self._context_data
+
+    @contextmanager
+    def transaction(self, commit_on=()):
+        """Commit on success, roll back on error — except for `commit_on` errors,
+        which are answers rather than failures (a refused sign-in is still audited)."""
+        session = self.session
+        try:
+            yield session
+            session.commit()
+        except commit_on:
+            session.commit()
+            self._after_commit()
+            raise
+        except BaseException:
+            session.rollback()
+            self.published = 0
+            raise
+        self._after_commit()
+
+    def _after_commit(self):
+        if self.published:
+            self.published = 0
+            self._database.on_published()
+
+    def publish(self, event_type, payload, version=1):
+        """Record an event in the outbox; it is relayed after the commit."""
+        validate_payload(event_type, payload)
+        outbox = self._database.outbox
+        self.session.execute(outbox.insert().values(
+            id=str(uuid.uuid4()),
+            type=event_type,
+            version=version,
+            payload=payload,
+            occurred_at=utcnow(),
+            correlation_id=self._context_data.get(CORRELATION_ID_KEY),
+            state="pending",
+            attempts=0,
+        ))
+        self.published += 1
+
+    def claim(self, envelope):
+        """Record that this handler processes `envelope`; False when it already did.
+
+        Call inside `transaction()` so the record commits with the effect.
+        """
+        table = self._database.processed_events
+        key = {"handler": self._handler_name, "event_id": envelope["id"]}
+        exists = self.session.execute(
+            select(table.c.event_id).where(table.c.handler == key["handler"],
+                                           table.c.event_id == key["event_id"])
+        ).first()
+        if exists:
+            return False
+        # A concurrent duplicate fails the commit on the primary key; the
+        # delivery is then retried and finds this record.
+        self.session.execute(table.insert().values(processed_at=utcnow(), **key))
+        return True
+
+    def close(self):
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+class Database(DependencyProvider):
+    """Session-per-worker provider for the service's own database."""
+
+    def __init__(self, metadata):
+        self.metadata = metadata
+        self.outbox = metadata.tables["outbox"]
+        self.processed_events = metadata.tables["processed_events"]
+        self.engine = None
+        self.sessionmaker = None
+        self.relay = None
+        self._units = {}
+
+    def setup(self):
+        from shared.outbox import Relay, RelayRunner
+
+        service = self.container.service_name
+        self.engine = make_engine(config.database_url(service))
+        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.relay = RelayRunner(Relay(self.engine, self.outbox, service, config.amqp_uri()),
+                                 interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)))
+
+    def start(self):
+        self.relay.start(self.container.spawn_managed_thread)
+
+    def stop(self):
+        self.relay.stop()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self):
+        self.relay.stop()
+
+    def on_published(self):
+        if self.relay is not None:
+            self.relay.nudge()
+
+    def get_dependency(self, worker_ctx):
+        handler = f"{self.container.service_name}.{worker_ctx.entrypoint.method_name}"
+        unit = UnitOfWork(self, handler, worker_ctx.context_data)
+        self._units[worker_ctx] = unit
+        return unit
+
+    def worker_teardown(self, worker_ctx):
+        unit = self._units.pop(worker_ctx, None)
+        if unit is not None:
+            unit.close()
+
+
+def standalone_unit(metadata, service, handler_name="script"):
+    """A UnitOfWork outside nameko (seed scripts, CLIs)."""
+    database = Database(metadata)
+    database.engine = make_engine(config.database_url(service))
+    database.sessionmaker = sessionmaker(bind=database.engine, expire_on_commit=False)
+    return UnitOfWork(database, handler_name, {}), database
+
+
+__all__ = ["Database", "UnitOfWork", "make_engine", "outbox_table", "processed_event_table",
+           "standalone_unit", "utcnow"]

@@ -1,0 +1,117 @@
+"""One error hierarchy for every service, mapped to the JSON errors of API.md.
+
+Errors cross RPC as nameko RemoteError(exc_type=<class name>, value=<json>);
+the gateway turns them back into these types by name (see `from_remote`).
+"""
+import json
+
+
+class SotayError(Exception):
+    status = 500
+    code = "internal_error"
+    message = "Đã có lỗi xảy ra, vui lòng thử lại sau. / Something went wrong, please try again later."
+
+    def __init__(self, message=None, details=None, headers=None):
+        self.message = message or self.message
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(self.encode())
+
+    def encode(self):
+        return json.dumps(
+            {"code": self.code, "message": self.message, "details": self.details, "headers": self.headers},
+            ensure_ascii=False,
+        )
+
+    def as_json(self):
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class ValidationError(SotayError):
+    status = 400
+    code = "validation_error"
+    message = "Dữ liệu gửi lên không hợp lệ. / The request data is invalid."
+
+
+class BadRequest(SotayError):
+    status = 400
+    code = "bad_request"
+    message = "Yêu cầu không hợp lệ. / The request is malformed."
+
+
+class Unauthenticated(SotayError):
+    status = 401
+    code = "unauthenticated"
+    message = "Vui lòng đăng nhập. / Please sign in."
+
+
+class InvalidCredentials(SotayError):
+    status = 401
+    code = "invalid_credentials"
+    message = ("Số định danh hoặc mật khẩu không đúng. / "
+               "The citizen ID or password is incorrect.")
+
+
+class InvalidToken(SotayError):
+    status = 401
+    code = "invalid_token"
+    message = "Phiên đăng nhập không hợp lệ hoặc đã hết hạn, vui lòng đăng nhập lại. / Your session is invalid or expired; please sign in again."
+
+
+class Forbidden(SotayError):
+    status = 403
+    code = "forbidden"
+    message = "Bạn không có quyền thực hiện thao tác này. / You are not allowed to do this."
+
+
+class ActivationRequired(SotayError):
+    status = 403
+    code = "activation_required"
+    message = ("Tài khoản chưa được kích hoạt: hãy kích hoạt bằng mã gửi qua SMS. / "
+               "This account is not activated yet: activate it with the code sent by SMS.")
+
+
+class NotFound(SotayError):
+    status = 404
+    code = "not_found"
+    message = "Không tìm thấy. / Not found."
+
+
+class Conflict(SotayError):
+    status = 409
+    code = "conflict"
+    message = "Dữ liệu đã thay đổi, vui lòng tải lại. / The data changed; please reload."
+
+
+class TooManyAttempts(SotayError):
+    status = 429
+    code = "too_many_attempts"
+    message = "Quá nhiều lần thử, vui lòng đợi rồi thử lại. / Too many attempts; please wait and try again."
+
+
+class ServiceUnavailable(SotayError):
+    status = 503
+    code = "service_unavailable"
+    message = "Dịch vụ tạm thời gián đoạn, vui lòng thử lại sau ít phút. / The service is temporarily unavailable; please try again in a few minutes."
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
+
+
+REGISTRY = {cls.__name__: cls for cls in _all_subclasses(SotayError)}
+REGISTRY[SotayError.__name__] = SotayError
+
+
+def from_remote(remote_error):
+    """Rebuild a SotayError from a nameko RemoteError; None when it is not one of ours."""
+    cls = REGISTRY.get(getattr(remote_error, "exc_type", None))
+    if cls is None:
+        return None
+    try:
+        data = json.loads(remote_error.value)
+    except (TypeError, ValueError):
+        return cls()
+    return cls(message=data.get("message"), details=data.get("details"), headers=data.get("headers"))

@@ -1,0 +1,130 @@
+"""The event catalogue: every event type, its payload schema and the envelope.
+
+This module is the contract other systems subscribe to; `python -m shared.cli
+asyncapi` renders it as an AsyncAPI document.
+"""
+import uuid
+from datetime import datetime, timezone
+
+from marshmallow import Schema, fields, validate, ValidationError as SchemaError
+
+from shared.errors import SotayError
+
+CITIZEN_ID = validate.Regexp(r"^\d{12}$")
+ROLLOUT_STATES = ("disabled", "pilot", "live")
+MEMBER_STATUSES = ("probationary", "official", "transferred_out", "removed", "expelled",
+                   "resigned", "deceased")
+
+
+class Envelope(Schema):
+    id = fields.UUID(required=True)
+    type = fields.String(required=True)
+    version = fields.Integer(required=True)
+    occurred_at = fields.DateTime(required=True)
+    producer = fields.String(required=True)
+    correlation_id = fields.String(allow_none=True, load_default=None)
+    payload = fields.Dict(required=True)
+
+
+class MemberSnapshot(Schema):
+    """What other services may project about a member (members.member_created/updated)."""
+    member_id = fields.Integer(required=True)
+    citizen_id = fields.String(required=True, validate=CITIZEN_ID)
+    full_name = fields.String(required=True)
+    date_of_birth = fields.Date(allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(MEMBER_STATUSES))
+    organization_id = fields.Integer(required=True)
+    organization_path = fields.String(required=True)
+    phone = fields.String(allow_none=True)
+
+
+class PositionChanged(Schema):
+    member_id = fields.Integer(required=True)
+    organization_id = fields.Integer(required=True)
+    role = fields.String(required=True)
+    action = fields.String(required=True, validate=validate.OneOf(("assigned", "removed")))
+
+
+class MemberTransferred(Schema):
+    member_id = fields.Integer(required=True)
+    from_organization_id = fields.Integer(required=True)
+    to_organization_id = fields.Integer(required=True)
+
+
+class OrgRolloutChanged(Schema):
+    organization_id = fields.Integer(required=True)
+    organization_path = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(ROLLOUT_STATES))
+
+
+class AccountActivated(Schema):
+    member_id = fields.Integer(required=True)
+    citizen_id = fields.String(required=True, validate=CITIZEN_ID)
+    method = fields.String(required=True)
+
+
+class PasswordChanged(Schema):
+    member_id = fields.Integer(required=True)
+
+
+class LoginLocked(Schema):
+    member_id = fields.Integer(allow_none=True)
+    locked_until = fields.DateTime(required=True)
+
+
+class DeliveryFailed(Schema):
+    channel = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+CATALOGUE = {
+    "members.member_created": (MemberSnapshot, "A member was added to the party member database."),
+    "members.member_updated": (MemberSnapshot, "A member's record changed (the new state)."),
+    "members.member_transferred": (MemberTransferred, "A member's transfer was accepted."),
+    "members.position_changed": (PositionChanged, "A position was assigned or removed."),
+    "members.org_rollout_changed": (OrgRolloutChanged, "A committee's rollout state changed."),
+    "identity.account_activated": (AccountActivated, "A member activated their account."),
+    "identity.password_changed": (PasswordChanged, "A member's password changed."),
+    "identity.login_locked": (LoginLocked, "Sign-in to an account was locked after failures."),
+    "notify.delivery_failed": (DeliveryFailed, "A message could not be delivered."),
+}
+
+
+class UnknownEventType(SotayError):
+    code = "unknown_event_type"
+
+
+def producer_of(event_type):
+    return event_type.split(".", 1)[0]
+
+
+def validate_payload(event_type, payload):
+    """Raise when `payload` does not match the catalogue (a bug in the producer)."""
+    if event_type not in CATALOGUE:
+        raise UnknownEventType(details={"type": event_type})
+    errors = CATALOGUE[event_type][0]().validate(payload)
+    if errors:
+        raise SchemaError(errors)
+
+
+def envelope(event_type, payload, correlation_id=None, event_id=None, occurred_at=None, version=1):
+    """A JSON-ready envelope (ids and times as strings)."""
+    occurred_at = occurred_at or datetime.now(timezone.utc)
+    if occurred_at.tzinfo is None:  # SQLite hands back naive UTC
+        occurred_at = occurred_at.replace(tzinfo=timezone.utc)
+    return {
+        "id": str(event_id or uuid.uuid4()),
+        "type": event_type,
+        "version": version,
+        "occurred_at": occurred_at.isoformat(),
+        "producer": producer_of(event_type),
+        "correlation_id": correlation_id,
+        "payload": payload,
+    }
+
+
+def check_envelope(body):
+    """Errors of a received envelope ({} when it is well-formed)."""
+    if not isinstance(body, dict):
+        return {"_schema": ["not an object"]}
+    return Envelope().validate(body)

@@ -1,0 +1,170 @@
+"""HTTP entrypoints that speak the JSON error format of API.md.
+
+`@api(method, url)` is nameko's `http` with: JSON results, our error hierarchy
+mapped to status codes, JSON 404/405 for unknown routes, request metrics, and
+the caller's token, address and a correlation id put into context data (so
+every RPC and event after this hop carries them).
+"""
+import json
+import logging
+import re
+import time
+from functools import partial
+
+from eventlet.event import Event
+
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from shared import errors, metrics
+from shared.context import AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, new_correlation_id
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+CORRELATION_HEADER = "X-Correlation-ID"
+SAFE_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def json_response(payload, status=200, headers=None):
+    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
+                    headers=headers, content_type="application/json; charset=utf-8")
+
+
+def error_response(exc: errors.SotayError):
+    return json_response(exc.as_json(), status=exc.status, headers=exc.headers or None)
+
+
+class LimitedRequest(Request):
+    max_content_length = MAX_BODY_BYTES
+
+
+def _http_exception_response(exc: HTTPException):
+    mapping = {404: errors.NotFound, 405: errors.BadRequest, 413: errors.BadRequest}
+    cls = mapping.get(exc.code, errors.BadRequest)
+    if exc.code == 405:
+        error = cls(message="Phương thức không được hỗ trợ. / Method not allowed.")
+        error.code = "method_not_allowed"
+        response = json_response(error.as_json(), status=405)
+    elif exc.code == 413:
+        error = cls(message="Dữ liệu gửi lên quá lớn. / The request body is too large.")
+        error.code = "payload_too_large"
+        response = json_response(error.as_json(), status=413)
+    else:
+        error = cls()
+        response = json_response(error.as_json(), status=exc.code if exc.code < 500 else 400)
+    return response
+
+
+class JsonWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        request = LimitedRequest(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = _http_exception_response(exc)
+        return response(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=None, debug=False):
+        from eventlet import wsgi
+        from nameko.web.server import HttpOnlyProtocol
+
+        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=HttpOnlyProtocol,
+                           debug=False, log=logging.getLogger("sotay.http.access"),
+                           log_output=False, keepalive=True)
+
+
+def bearer_token(request):
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def client_address(request):
+    # behind a trusted proxy the address comes from X-Forwarded-For (TRUST_PROXY)
+    return request.remote_addr or ""
+
+
+class ApiHandler(HttpRequestHandler):
+    server = JsonWebServer()
+
+    def __init__(self, method, url, **kwargs):
+        kwargs.setdefault("expected_exceptions", errors.SotayError)
+        super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        started = time.perf_counter()
+        request.shallow = False
+        correlation_id = request.headers.get(CORRELATION_HEADER, "")
+        if not SAFE_CORRELATION_ID.match(correlation_id):
+            correlation_id = new_correlation_id()
+        context_data = {
+            CORRELATION_ID_KEY: correlation_id,
+            AUTH_TOKEN_KEY: bearer_token(request),
+            CLIENT_ADDRESS_KEY: client_address(request),
+        }
+        try:
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            done = Event()
+            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                        handle_result=partial(self.handle_result, done))
+            result = done.wait()
+            response = self.response_from_result(result)
+        except Exception as exc:
+            response = self.response_from_exception(exc)
+        response.headers[CORRELATION_HEADER] = correlation_id
+        service = self.container.service_name
+        metrics.HTTP_REQUESTS.labels(service, request.method, self.url, str(response.status_code)).inc()
+        metrics.HTTP_LATENCY.labels(service, request.method, self.url).observe(time.perf_counter() - started)
+        return response
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status, headers = 200, None
+        if isinstance(result, tuple):
+            if len(result) == 3:
+                status, headers, result = result
+            else:
+                status, result = result
+        return json_response(result, status=status, headers=headers)
+
+    def response_from_exception(self, exc):
+        if isinstance(exc, errors.SotayError):
+            return error_response(exc)
+        if isinstance(exc, HTTPException):
+            return _http_exception_response(exc)
+        log.error("unhandled %s in %s %s", type(exc).__name__, self.method, self.url)
+        return error_response(errors.SotayError())
+
+
+api = ApiHandler.decorator
+
+
+def read_json(request):
+    """The request body as a JSON object, or a clear 400."""
+    raw = request.get_data()
+    if not raw:
+        raise errors.ValidationError(message="Thiếu dữ liệu JSON. / A JSON body is required.",
+                                     details={"_body": ["required"]})
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise errors.BadRequest(message="Dữ liệu không phải JSON hợp lệ. / The body is not valid JSON.",
+                                details={"_body": ["invalid_json"]}) from None
+    if not isinstance(body, dict):
+        raise errors.ValidationError(details={"_body": ["must be a JSON object"]})
+    return body

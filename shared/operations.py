@@ -1,0 +1,39 @@
+"""`/health` and `/metrics` for every service (mixed into each service class)."""
+from kombu import Connection
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from shared import config, metrics
+from shared.http import api
+
+
+def broker_reachable():
+    try:
+        with Connection(config.amqp_uri(), connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+        return True
+    except Exception:
+        return False
+
+
+class Operations:
+    """Needs nothing from the service but an optional `db` (Database) attribute."""
+
+    @api("GET", "/health")
+    def health(self, request):
+        checks = {"broker": broker_reachable()}
+        database = getattr(self, "db", None)
+        if database is not None:
+            try:
+                database.session.execute(text("SELECT 1"))
+                checks["database"] = True
+            except Exception:
+                checks["database"] = False
+        healthy = all(checks.values())
+        return (200 if healthy else 503), {"status": "ok" if healthy else "unavailable",
+                                          "service": self.name, "checks": checks}
+
+    @api("GET", "/metrics")
+    def metrics(self, request):
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)

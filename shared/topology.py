@@ -1,0 +1,111 @@
+"""RabbitMQ topology: event exchanges, subscriber queues, retries and parking.
+
+For a subscription (source service, event type) → (service, handler method):
+  <source>.events  topic exchange, alternate exchange `sotay.unrouted` (nothing dropped silently)
+  evt-<source>-<event_type>--<service>.<method>           the handler's durable queue
+  …retry.1 … retry.N   hold a failed delivery for a back-off delay, then dead-letter it
+                       back to the handler's queue (and only that queue)
+  …dlq                 parked deliveries that failed every retry (inspect, replay)
+Subscriber queues are declared when a service is prepared (before it first
+runs), so events published while it is down wait for it.
+"""
+import inspect
+from dataclasses import dataclass
+
+from kombu import Exchange, Queue
+
+from shared import config
+
+UNROUTED = "sotay.unrouted"
+DEFAULT_RETRY_DELAYS = (1.0, 5.0, 30.0)
+
+
+def retry_delays():
+    raw = config.get("EVENT_RETRY_DELAYS")
+    if not raw:
+        return DEFAULT_RETRY_DELAYS
+    if isinstance(raw, (list, tuple)):
+        return tuple(float(value) for value in raw)
+    return tuple(float(value) for value in str(raw).split(","))
+
+
+def events_exchange(service):
+    return Exchange(f"{service}.events", type="topic", durable=True,
+                    arguments={"alternate-exchange": UNROUTED})
+
+
+def unrouted_entities():
+    exchange = Exchange(UNROUTED, type="fanout", durable=True)
+    return [exchange, Queue(UNROUTED, exchange=exchange, durable=True, queue_arguments=_type_args())]
+
+
+def _type_args():
+    return {"x-queue-type": config.queue_type()}
+
+
+@dataclass(frozen=True)
+class Subscription:
+    source: str          # producing service
+    event_type: str      # full type, e.g. "members.member_created" (the routing key)
+    service: str         # consuming service
+    method: str          # handler method
+
+    @property
+    def queue_name(self):
+        short = self.event_type.split(".", 1)[-1]
+        return f"evt-{self.source}-{short}--{self.service}.{self.method}"
+
+    def retry_queue_name(self, attempt):
+        return f"{self.queue_name}.retry.{attempt}"
+
+    @property
+    def dlq_name(self):
+        return f"{self.queue_name}.dlq"
+
+    def main_queue(self):
+        return Queue(self.queue_name, exchange=events_exchange(self.source),
+                     routing_key=self.event_type, durable=True, queue_arguments=_type_args())
+
+    def entities(self):
+        entities = [events_exchange(self.source), self.main_queue()]
+        for attempt, delay in enumerate(retry_delays(), start=1):
+            entities.append(Queue(self.retry_queue_name(attempt), durable=True, queue_arguments={
+                **_type_args(),
+                "x-message-ttl": int(delay * 1000),
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": self.queue_name,
+            }))
+        entities.append(Queue(self.dlq_name, durable=True, queue_arguments=_type_args()))
+        return entities
+
+
+def subscriptions_of(service_cls):
+    """The subscriptions a service class declares with `@subscribe(...)`."""
+    from shared.subscriber import EventSubscriber
+
+    found = []
+    for method_name, method in inspect.getmembers(service_cls, inspect.isfunction):
+        for entrypoint in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, EventSubscriber):
+                found.append(Subscription(entrypoint.source_service, entrypoint.event_type,
+                                          service_cls.name, method_name))
+    return found
+
+
+def declare(connection, entities):
+    channel = connection.channel()
+    try:
+        for entity in entities:
+            entity.maybe_bind(channel)
+            entity.declare()
+    finally:
+        channel.close()
+
+
+def declare_service(connection, service_cls):
+    """Everything a service needs before it first runs: its exchange and its queues."""
+    entities = unrouted_entities() + [events_exchange(service_cls.name)]
+    for subscription in subscriptions_of(service_cls):
+        entities.extend(subscription.entities())
+    declare(connection, entities)
+    return entities
