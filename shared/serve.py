@@ -43,6 +43,7 @@ def main(argv=None):
     runner = ServiceRunner()
     runner.add_service(service_class(name))
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     runner.start()
     logging.getLogger("sotay").info("%s started", name)
     try:

@@ -1,0 +1,47 @@
+# Sổ tay — `make run` starts the suite, `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+S      ?= members
+
+.PHONY: run run-service prepare seed test unit lint-imports bench clean help
+
+help:
+	@echo "make run                 start identity, members, notify and the gateway (demo data on first run)"
+	@echo "make run-service S=name  prepare and start one service alone"
+	@echo "make test                the whole suite (unit, integration, end-to-end, import boundaries)"
+	@echo "make bench               benchmarks (bench/README.md)"
+
+$(VENV)/.runtime: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.runtime
+	@$(PY) -m shared.devrun
+
+run-service: $(VENV)/.runtime
+	@$(PY) -m shared.cli prepare $(S)
+	@$(PY) -m shared.serve $(S)
+
+lint-imports: $(VENV)/.dev
+	@$(VENV)/bin/lint-imports --no-cache
+
+test: $(VENV)/.dev
+	@$(PY) -m tests.support.broker
+	@$(VENV)/bin/lint-imports --no-cache
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: $(VENV)/.dev
+	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	@$(PY) -m bench.run
+
+clean:
+	rm -rf var .pytest_cache

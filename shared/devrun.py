@@ -1,0 +1,170 @@
+"""`make run`: the whole suite on this machine (embedded default).
+
+Prepares every service (migrations, queues), seeds demo data into an empty
+DATA_DIR, starts identity, members, notify and the gateway as separate
+processes, waits until each answers /health, and prints how to sign in.
+Ctrl-C stops them all. The end-to-end tests drive the same `Suite`.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from shared import config
+
+SERVICES = ("identity", "members", "notify", "gateway")
+PORT_VARIABLES = {"identity": ("IDENTITY_HTTP_PORT", 8001), "members": ("MEMBERS_HTTP_PORT", 8002),
+                  "notify": ("NOTIFY_HTTP_PORT", 8005), "gateway": ("GATEWAY_PORT", 8000)}
+SEEDED = ("members", "identity")
+
+
+def broker_answers(uri, timeout=3):
+    from kombu import Connection
+
+    try:
+        with Connection(uri, connect_timeout=timeout) as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+        return True
+    except Exception:
+        return False
+
+
+def redact(uri):
+    parts = urllib.parse.urlsplit(uri)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class Suite:
+    """The services as child processes sharing one environment."""
+
+    def __init__(self, env=None, services=SERVICES, output=None):
+        self.env = {**os.environ, **(env or {})}
+        self.env.setdefault("PYTHONWARNINGS", "ignore")
+        self.services = services
+        self.output = output          # None: inherit the terminal
+        self.processes = {}
+
+    def port(self, service):
+        variable, default = PORT_VARIABLES[service]
+        return int(self.env.get(variable, default))
+
+    def _python(self, *args, check=True):
+        return subprocess.run([sys.executable, *args], env=self.env, check=check,
+                              stdout=self.output, stderr=subprocess.STDOUT if self.output else None,
+                              cwd=config.REPO_ROOT)
+
+    def prepare(self):
+        for service in self.services:
+            self._python("-m", "shared.cli", "prepare", service)
+
+    def seed(self):
+        for service in SEEDED:
+            if service in self.services:
+                self._python("-m", f"services.{service}.seed")
+
+    def start(self):
+        for service in self.services:
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", "shared.serve", service], env=self.env, cwd=config.REPO_ROOT,
+                stdout=self.output, stderr=subprocess.STDOUT if self.output else None)
+
+    def wait_healthy(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        for service in self.services:
+            url = f"http://127.0.0.1:{self.port(service)}/health"
+            while True:
+                process = self.processes[service]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{service} exited with status {process.returncode}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{service} did not become healthy within {timeout}s")
+                time.sleep(0.2)
+
+    def stop(self, grace=15):
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def exited(self):
+        return {name: p.returncode for name, p in self.processes.items() if p.poll() is not None}
+
+
+BANNER = """
+Sổ tay đang chạy / Sổ tay is running:  http://127.0.0.1:{port}/api/v1
+  OpenAPI: http://127.0.0.1:{port}/api/v1/openapi.json
+
+Đăng nhập thử / Try signing in (password {password}):
+  curl -s -X POST http://127.0.0.1:{port}/api/v1/auth/login \\
+       -H 'Content-Type: application/json' \\
+       -d '{{"citizen_id": "001000000002", "password": "{password}"}}'
+  curl -s http://127.0.0.1:{port}/api/v1/me -H "Authorization: Bearer <access_token>"
+
+Tài khoản mẫu / Demo accounts: 001000000000 admin · 001000000001 secretary · 001000000002 member
+(001000000003 and 001000000004 are not activated yet). Ctrl-C để dừng / to stop.
+"""
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main():
+    # Ctrl-C and a plain `kill` both stop the suite (even when started in the background)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    uri = os.environ.get("AMQP_URI", config.DEFAULT_AMQP_URI)
+    if not broker_answers(uri):
+        print(f"RabbitMQ không trả lời tại {redact(uri)} — hãy khởi động: `rabbitmq-server -detached` "
+              f"/ no broker answers at {redact(uri)}: start one with `rabbitmq-server -detached`.",
+              file=sys.stderr)
+        return 1
+    suite = Suite()
+    try:
+        suite.prepare()
+        suite.seed()
+        suite.start()
+        suite.wait_healthy()
+    except (subprocess.CalledProcessError, RuntimeError) as exc:
+        print(f"Không khởi động được / could not start: {exc}", file=sys.stderr)
+        suite.stop()
+        return 1
+    except KeyboardInterrupt:
+        suite.stop()
+        return 130
+    print(BANNER.format(port=suite.port("gateway"), password="sotay-demo-2026"), flush=True)
+    try:
+        while not suite.exited():
+            time.sleep(0.5)
+        print(f"Một dịch vụ đã dừng / a service stopped: {suite.exited()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nĐang dừng / stopping…", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan the services
+        suite.stop()
+        print("Đã dừng / stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # eventlet announces its bugfix-only status on import
+    import eventlet
+
+eventlet.monkey_patch()  # before anything opens a socket: nameko needs green I/O
+
+import os  # noqa: E402
+
+import pytest  # noqa: E402
+from nameko import config as nameko_config  # noqa: E402
+from nameko.containers import ServiceContainer  # noqa: E402
+
+from tests.support import rabbit  # noqa: E402
+
+for variable in ("IDENTITY_DATABASE_URL", "MEMBERS_DATABASE_URL", "NOTIFY_DATABASE_URL", "DATA_DIR",
+                 "IDENTITY_KEYS_DIR", "SOTAY_ENV"):
+    os.environ.pop(variable, None)
+
+FAST_RETRIES = "0.2,0.4"
+
+
+@pytest.fixture
+def vhost():
+    """A RabbitMQ vhost of this test's own: durable queues never leak between tests."""
+    name, uri = rabbit.create_vhost()
+    try:
+        yield uri
+    finally:
+        rabbit.delete_vhost(name)
+
+
+@pytest.fixture
+def amqp_uri(vhost):
+    return vhost
+
+
+@pytest.fixture
+def settings(amqp_uri, tmp_path):
+    """nameko's global config for in-process containers of this test."""
+    values = {
+        "AMQP_URI": amqp_uri,
+        "DATA_DIR": str(tmp_path / "var"),
+        "WEB_SERVER_ADDRESS": "127.0.0.1:0",  # each container its own ephemeral port
+        "EVENT_RETRY_DELAYS": FAST_RETRIES,
+        "OUTBOX_POLL_INTERVAL": 0.1,
+        "RPC_TIMEOUT": 5,
+        "QUEUE_TYPE": "classic",
+        "SOTAY_ENV": "test",
+    }
+    with nameko_config.patch(values, clear=True):
+        yield values
+
+
+@pytest.fixture
+def prepare(settings):
+    """Migrate a service's database and declare its queues, as `shared.cli prepare` does."""
+    from kombu import Connection
+
+    from shared import config, migrations, topology
+    from shared.serve import service_class
+
+    def run(name, service_cls=None):
+        if service_cls is None:
+            migrations.upgrade(name)
+            service_cls = service_class(name)
+        with Connection(config.amqp_uri()) as conn:
+            topology.declare_service(conn, service_cls)
+        return service_cls
+
+    return run
+
+
+@pytest.fixture
+def containers(settings):
+    """Start service containers in this process; all are stopped at the end of the test."""
+    started = []
+
+    def start(service_cls):
+        container = ServiceContainer(service_cls)
+        container.start()
+        started.append(container)
+        return container
+
+    yield start
+    for container in reversed(started):
+        try:
+            container.stop()
+        except Exception:
+            container.kill()

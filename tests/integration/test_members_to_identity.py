@@ -1,0 +1,87 @@
+"""members and identity over the real broker, each with its own SQLite database."""
+import pytest
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcClient
+from sqlalchemy import select
+
+from shared import config
+from shared.context import AUTH_TOKEN_KEY
+from shared.db import standalone_unit
+from shared.errors import ActivationRequired, InvalidCredentials, from_remote
+from services.identity import domain as identity_domain
+from services.identity.models import Base as IdentityBase, DirectoryEntry
+from services.members import seed
+from services.members.models import Base as MembersBase
+from tests.support.waiting import wait_for
+
+
+@pytest.fixture
+def suite(prepare, containers):
+    """Both services prepared; members seeded (its events wait in its outbox)."""
+    identity_cls = prepare("identity")
+    members_cls = prepare("members")
+    uow, database = standalone_unit(MembersBase.metadata, "members")
+    with uow.transaction():
+        seed.seed(uow)
+    uow.close()
+    database.engine.dispose()
+    return identity_cls, members_cls
+
+
+def directory_size():
+    uow, database = standalone_unit(IdentityBase.metadata, "identity")
+    try:
+        return len(uow.session.scalars(select(DirectoryEntry.member_id)).all())
+    finally:
+        uow.close()
+        database.engine.dispose()
+
+
+def call(method, *args, token=None):
+    context = {AUTH_TOKEN_KEY: token} if token else {}
+    with ClusterRpcClient(context_data=context, uri=config.amqp_uri()) as client:
+        try:
+            return getattr(client, method[0])[method[1]](*args)
+        except RemoteError as exc:
+            raise (from_remote(exc) or exc) from None
+
+
+def test_events_committed_while_their_consumer_is_down_are_handled_when_it_starts(suite, containers):
+    identity_cls, members_cls = suite
+    containers(members_cls)                      # relays the seed's events; identity is not running
+    wait_for(lambda: _outbox_sent("members"), message="members' outbox relayed")
+    assert directory_size() == 0
+    containers(identity_cls)
+    wait_for(lambda: directory_size() == 15, message="identity's projection of the 15 demo members")
+
+
+def _outbox_sent(service):
+    uow, database = standalone_unit(MembersBase.metadata, service)
+    try:
+        table = database.outbox
+        states = uow.session.execute(select(table.c.state)).scalars().all()
+        return states and set(states) == {"sent"}
+    finally:
+        uow.close()
+        database.engine.dispose()
+
+
+def test_a_member_signs_in_and_reads_their_record_over_rpc(suite, containers):
+    identity_cls, members_cls = suite
+    containers(members_cls)
+    containers(identity_cls)
+    wait_for(lambda: directory_size() == 15, message="identity's projection")
+    uow, database = standalone_unit(IdentityBase.metadata, "identity")
+    with uow.transaction() as session:
+        identity_domain.set_password(session, "001000000002", "mật khẩu đủ dài")
+    uow.close()
+    database.engine.dispose()
+
+    tokens = call(("identity", "login"), {"citizen_id": "001000000002", "password": "mật khẩu đủ dài"})
+    me = call(("members", "get_me"), token=tokens["access_token"])
+    assert me["full_name"] == "Lê Văn Hùng" and me["status"] == "official"
+
+    with pytest.raises(InvalidCredentials):
+        call(("identity", "login"), {"citizen_id": "001000000002", "password": "wrong"})
+    with pytest.raises(ActivationRequired):
+        call(("identity", "login"), {"citizen_id": "001000000003", "password": "anything"})

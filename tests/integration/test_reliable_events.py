@@ -1,0 +1,155 @@
+"""Events over the real broker: nothing lost, nothing applied twice, poison parked.
+
+`Ledger` is a small service of the test's own that records each member_created
+event it handles; its handler can be told to fail.
+"""
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from kombu import Connection
+from nameko.amqp.publish import get_producer
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+
+from shared import config
+from shared.db import Database, make_engine
+from shared.events import envelope
+from shared.messaging_tables import outbox_table, processed_event_table
+from shared.subscriber import ATTEMPT_HEADER, ERROR_HEADER, subscribe
+from shared.topology import UNROUTED, Subscription, events_exchange
+from tests.support.waiting import wait_for
+
+metadata = MetaData()
+outbox_table(metadata)
+processed_event_table(metadata)
+entries = Table("entries", metadata, Column("id", Integer, primary_key=True),
+                Column("event_id", String(36), nullable=False), Column("citizen_id", String(12)))
+
+FAILURES = {"remaining": 0, "always": False, "deliveries": 0}
+
+
+class Ledger:
+    name = "ledger"
+    db = Database(metadata)
+
+    @subscribe("members", "members.member_created")
+    def on_member_created(self, event):
+        FAILURES["deliveries"] += 1
+        if FAILURES["always"] or FAILURES["remaining"] > 0:
+            FAILURES["remaining"] -= 1
+            raise RuntimeError("the ledger is not ready")
+        with self.db.transaction() as session:
+            if self.db.claim(event):
+                session.execute(entries.insert().values(event_id=event["id"],
+                                                        citizen_id=event["payload"]["citizen_id"]))
+
+
+SUBSCRIPTION = Subscription("members", "members.member_created", "ledger", "on_member_created")
+SNAPSHOT = {"member_id": 1, "citizen_id": "001000000002", "full_name": "Lê Văn Hùng",
+            "date_of_birth": None, "status": "official", "organization_id": 3,
+            "organization_path": "/1/2/3/", "phone": None}
+
+
+@pytest.fixture(autouse=True)
+def reset_failures():
+    FAILURES.update(remaining=0, always=False, deliveries=0)
+
+
+@pytest.fixture
+def ledger(settings, prepare):
+    engine = make_engine(config.database_url("ledger"))
+    metadata.create_all(engine)
+    prepare("ledger", Ledger)
+    yield engine
+    engine.dispose()
+
+
+def publish(body, **properties):
+    with get_producer(config.amqp_uri()) as producer:
+        producer.publish(body, exchange=events_exchange("members"), routing_key="members.member_created",
+                         serializer="json", delivery_mode=2, **properties)
+
+
+def count(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(entries)).scalar_one()
+
+
+def queue_depth(name):
+    with Connection(config.amqp_uri()) as conn:
+        return conn.default_channel.queue_declare(name, passive=True).message_count
+
+
+def take(name):
+    with Connection(config.amqp_uri()) as conn:
+        return conn.default_channel.basic_get(name, no_ack=True)
+
+
+def test_a_handler_failing_twice_then_succeeding_applies_its_effect_once(ledger, containers):
+    FAILURES["remaining"] = 2
+    containers(Ledger)
+    publish(envelope("members.member_created", SNAPSHOT))
+    wait_for(lambda: count(ledger) == 1, message="the effect after two retries")
+    assert FAILURES["deliveries"] == 3
+    assert queue_depth(SUBSCRIPTION.dlq_name) == 0
+    assert count(ledger) == 1
+
+
+def test_a_redelivered_event_is_applied_once(ledger, containers):
+    containers(Ledger)
+    event = envelope("members.member_created", SNAPSHOT)
+    publish(event)
+    publish(event)
+    wait_for(lambda: FAILURES["deliveries"] == 2, message="both deliveries")
+    wait_for(lambda: queue_depth(SUBSCRIPTION.queue_name) == 0, message="the queue to drain")
+    assert count(ledger) == 1
+
+
+def test_a_poison_message_lands_on_the_dead_letter_queue_with_its_error(ledger, containers):
+    FAILURES["always"] = True
+    containers(Ledger)
+    event = envelope("members.member_created", SNAPSHOT)
+    publish(event, message_id=event["id"])
+    wait_for(lambda: queue_depth(SUBSCRIPTION.dlq_name) == 1, message="the parked delivery")
+    parked = take(SUBSCRIPTION.dlq_name)
+    assert parked.properties["message_id"] == event["id"]
+    assert parked.headers[ATTEMPT_HEADER] == 3        # the first delivery and two retries
+    assert "the ledger is not ready" in parked.headers[ERROR_HEADER]
+    assert FAILURES["deliveries"] == 3
+    assert count(ledger) == 0
+
+
+@pytest.mark.parametrize("body", [{"type": "members.member_created"}, "plain text"])
+def test_a_malformed_message_is_parked_at_once(ledger, containers, body):
+    containers(Ledger)
+    publish(body)
+    wait_for(lambda: queue_depth(SUBSCRIPTION.dlq_name) == 1, message="the parked delivery")
+    assert FAILURES["deliveries"] == 0
+
+
+def test_a_parked_delivery_can_be_replayed_once_the_fault_is_fixed(ledger, containers):
+    from shared.cli import dlq
+
+    FAILURES["always"] = True
+    containers(Ledger)
+    publish(envelope("members.member_created", SNAPSHOT))
+    wait_for(lambda: queue_depth(SUBSCRIPTION.dlq_name) == 1, message="the parked delivery")
+    FAILURES["always"] = False
+    dlq("replay", SUBSCRIPTION.dlq_name)
+    wait_for(lambda: count(ledger) == 1, message="the replayed effect")
+
+
+def test_an_event_nobody_subscribes_to_is_caught_not_dropped(settings):
+    from shared.outbox import Relay
+
+    engine = make_engine(config.database_url("producer"))
+    own = MetaData()
+    outbox = outbox_table(own)
+    own.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(outbox.insert().values(id=str(uuid.uuid4()), type="identity.password_changed", version=1,
+                                            payload={"member_id": 1}, occurred_at=datetime.now(timezone.utc),
+                                            state="pending", attempts=0))
+    assert Relay(engine, outbox, "identity", config.amqp_uri()).relay_once() == 1
+    wait_for(lambda: queue_depth(UNROUTED) == 1, message="the unroutable event in sotay.unrouted")
+    engine.dispose()

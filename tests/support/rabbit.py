@@ -1,0 +1,51 @@
+"""A throw-away RabbitMQ vhost per test, through the management API."""
+import base64
+import json
+import os
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+
+BROKER_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+_parts = urllib.parse.urlsplit(BROKER_URI)
+USER = _parts.username or "guest"
+PASSWORD = _parts.password or "guest"
+HOST = _parts.hostname or "127.0.0.1"
+PORT = _parts.port or 5672
+API = os.environ.get("RABBIT_API_URI", f"http://{HOST}:15672/api")
+
+
+def _call(method, path, body=None, timeout=10):
+    data = json.dumps(body).encode() if body is not None else None
+    auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    request = urllib.request.Request(f"{API}{path}", data=data, method=method, headers={
+        "Authorization": f"Basic {auth}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        raw = response.read()
+        return json.loads(raw) if raw else None
+
+
+def management_answers():
+    try:
+        _call("GET", "/overview", timeout=3)
+        return True
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+def create_vhost(prefix="sotay_test"):
+    name = f"{prefix}_{secrets.token_hex(5)}"
+    quoted = urllib.parse.quote(name, safe="")
+    _call("PUT", f"/vhosts/{quoted}", {})
+    _call("PUT", f"/permissions/{quoted}/{urllib.parse.quote(USER, safe='')}",
+          {"configure": ".*", "write": ".*", "read": ".*"})
+    return name, f"amqp://{USER}:{PASSWORD}@{HOST}:{PORT}/{quoted}"
+
+
+def delete_vhost(name):
+    try:
+        _call("DELETE", f"/vhosts/{urllib.parse.quote(name, safe='')}")
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise

@@ -1,0 +1,105 @@
+"""Access-token verification: what a forged or stale token meets at every service."""
+import base64
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.auth import TokenVerifier
+from shared.errors import InvalidToken
+from services.identity.keys import KeyStore, generate_key
+
+
+@pytest.fixture
+def store(tmp_path):
+    return KeyStore.open(tmp_path / "keys")
+
+
+@pytest.fixture
+def verifier(store):
+    return TokenVerifier(store.jwks)
+
+
+def claims(**overrides):
+    now = int(time.time())
+    base = {"iss": "sotay-identity", "aud": "sotay-api", "sub": "7", "cid": "001000000002",
+            "sid": "family-1", "iat": now, "exp": now + 600}
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_a_token_from_identity_names_the_member(store, verifier):
+    principal = verifier.principal(store.sign(claims()))
+    assert (principal.member_id, principal.citizen_id, principal.session_id) == (7, "001000000002", "family-1")
+
+
+def test_alg_none_is_refused(store, verifier):
+    token = f"{b64({'alg': 'none', 'typ': 'at+jwt', 'kid': store.signing_kid})}.{b64(claims())}."
+    with pytest.raises(InvalidToken) as raised:
+        verifier.verify(token)
+    assert raised.value.details["reason"] == "algorithm_not_allowed"
+
+
+def test_hs256_signed_with_the_public_key_is_refused(store, verifier):
+    public_x = store.jwks()["keys"][0]["x"]
+    token = jwt.encode(claims(), public_x, algorithm="HS256",
+                       headers={"kid": store.signing_kid, "typ": "at+jwt"})
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
+
+
+def test_a_token_signed_by_another_key_is_refused(store, verifier):
+    forged = jwt.encode(claims(), Ed25519PrivateKey.generate(), algorithm="EdDSA",
+                        headers={"kid": store.signing_kid, "typ": "at+jwt"})
+    with pytest.raises(InvalidToken):
+        verifier.verify(forged)
+
+
+def test_a_tampered_payload_is_refused(store, verifier):
+    header, _, signature = store.sign(claims()).split(".")
+    with pytest.raises(InvalidToken):
+        verifier.verify(f"{header}.{b64(claims(sub='1'))}.{signature}")
+
+
+@pytest.mark.parametrize("override, reason", [
+    ({"aud": "someone-else"}, "invalid"),
+    ({"iss": "https://evil.example"}, "invalid"),
+    ({"exp": int(time.time()) - 5}, "expired"),
+    ({"sid": None}, "invalid"),
+])
+def test_wrong_audience_issuer_expiry_or_missing_claims_are_refused(store, verifier, override, reason):
+    with pytest.raises(InvalidToken) as raised:
+        verifier.verify(store.sign(claims(**override)))
+    assert raised.value.details["reason"] == reason
+
+
+def test_a_token_that_is_not_an_access_token_is_refused(store, verifier):
+    token = jwt.encode(claims(), store._keys[store.signing_kid], algorithm="EdDSA",
+                       headers={"kid": store.signing_kid, "typ": "JWT"})
+    with pytest.raises(InvalidToken) as raised:
+        verifier.verify(token)
+    assert raised.value.details["reason"] == "wrong_type"
+
+
+def test_garbage_is_refused(verifier):
+    with pytest.raises(InvalidToken):
+        verifier.verify("not-a-jwt")
+
+
+def test_after_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key(tmp_path):
+    directory = tmp_path / "keys"
+    old_store = KeyStore.open(directory)
+    old_token = old_store.sign(claims())
+    time.sleep(1.1)  # kids order by creation second
+    generate_key(directory)
+    new_store = KeyStore.open(directory)
+    verifier = TokenVerifier(new_store.jwks)
+    assert new_store.signing_kid != old_store.signing_kid
+    assert verifier.verify(old_token)["sub"] == "7"
+    assert jwt.get_unverified_header(new_store.sign(claims()))["kid"] == new_store.signing_kid

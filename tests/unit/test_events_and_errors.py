@@ -1,0 +1,49 @@
+import json
+
+import pytest
+from marshmallow import ValidationError as SchemaError
+from nameko.exceptions import RemoteError
+
+from shared import errors, events
+from shared.topology import Subscription
+
+SNAPSHOT = {"member_id": 1, "citizen_id": "001000000002", "full_name": "Lê Văn Hùng",
+            "date_of_birth": "1985-05-19", "status": "official", "organization_id": 38,
+            "organization_path": "/1/2/38/", "phone": None}
+
+
+def test_an_envelope_carries_id_type_version_time_producer_and_correlation():
+    envelope = events.envelope("members.member_created", SNAPSHOT, correlation_id="abc")
+    assert set(envelope) == {"id", "type", "version", "occurred_at", "producer", "correlation_id", "payload"}
+    assert envelope["producer"] == "members"
+    assert events.check_envelope(json.loads(json.dumps(envelope))) == {}
+
+
+def test_payloads_are_checked_against_the_catalogue():
+    events.validate_payload("members.member_created", SNAPSHOT)
+    with pytest.raises(SchemaError):
+        events.validate_payload("members.member_created", {**SNAPSHOT, "citizen_id": "12"})
+    with pytest.raises(events.UnknownEventType):
+        events.validate_payload("members.member_vanished", SNAPSHOT)
+
+
+def test_a_malformed_envelope_is_recognised():
+    assert events.check_envelope({"type": "x"})
+    assert events.check_envelope("not a dict")
+
+
+def test_subscription_queue_names_follow_the_topology():
+    subscription = Subscription("members", "members.member_created", "identity", "on_member_created")
+    assert subscription.queue_name == "evt-members-member_created--identity.on_member_created"
+    assert subscription.dlq_name.endswith(".dlq")
+    assert subscription.retry_queue_name(2).endswith(".retry.2")
+
+
+def test_errors_cross_rpc_and_come_back_as_the_same_type():
+    original = errors.TooManyAttempts(details={"retry_after": 30}, headers={"Retry-After": "30"})
+    remote = RemoteError("TooManyAttempts", str(original))
+    rebuilt = errors.from_remote(remote)
+    assert isinstance(rebuilt, errors.TooManyAttempts)
+    assert rebuilt.status == 429 and rebuilt.headers == {"Retry-After": "30"}
+    assert rebuilt.as_json()["error"]["code"] == "too_many_attempts"
+    assert errors.from_remote(RemoteError("KeyError", "x")) is None

@@ -1,0 +1,21 @@
+from services.identity import passwords
+
+
+def test_hashes_are_argon2id_with_owasp_parameters():
+    stored = passwords.hash_password("một mật khẩu dài")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_a_vietnamese_password_verifies_whatever_its_unicode_normal_form():
+    import unicodedata
+
+    nfc = unicodedata.normalize("NFC", "Đảng viên gương mẫu")
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfc != nfd
+    assert passwords.verify(passwords.hash_password(nfd), nfc)
+
+
+def test_a_wrong_password_or_no_account_does_not_verify():
+    stored = passwords.hash_password("sotay-demo-2026")
+    assert not passwords.verify(stored, "sotay-demo-2025")
+    assert not passwords.verify(None, "anything")
