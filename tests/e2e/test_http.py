@@ -1,0 +1,180 @@
+"""The whole suite as separate processes, driven over HTTP like a client would."""
+import base64
+import json
+import os
+import subprocess
+import tempfile
+
+import pytest
+import requests
+
+from shared.devrun import Suite
+from tests.support import rabbit
+from tests.support.waiting import free_port, wait_for
+
+pytestmark = pytest.mark.e2e
+DEMO_PASSWORD = "sotay-demo-2026"
+
+
+@pytest.fixture(scope="module")
+def gateway():
+    name, uri = rabbit.create_vhost("sotay_e2e")
+    data_dir = tempfile.mkdtemp(prefix="sotay-e2e-")
+    ports = {variable: str(free_port()) for variable in
+             ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT")}
+    log = open(os.path.join(data_dir, "suite.log"), "w")
+    suite = Suite(env={"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1", **ports},
+                  output=log)
+    try:
+        suite.prepare()
+        suite.seed()
+        suite.start()
+        suite.wait_healthy()
+        base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1"
+        # the demo members reach identity by event; sign-in works once they have
+        wait_for(lambda: login(base, "001000000002").status_code == 200, timeout=30,
+                 interval=0.2, message="identity's projection of the demo members")
+        yield base
+    except (subprocess.CalledProcessError, RuntimeError):
+        log.flush()
+        print(open(log.name).read()[-5000:])
+        raise
+    finally:
+        suite.stop()
+        log.close()
+        rabbit.delete_vhost(name)
+
+
+def login(base, citizen_id, password=DEMO_PASSWORD):
+    return requests.post(f"{base}/auth/login", json={"citizen_id": citizen_id, "password": password}, timeout=10)
+
+
+def error_code(response):
+    assert response.headers["Content-Type"].startswith("application/json")
+    return response.json()["error"]["code"]
+
+
+@pytest.fixture(scope="module")
+def tokens(gateway):
+    return login(gateway, "001000000002").json()
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_member_signs_in_and_reads_their_own_record(gateway, tokens):
+    assert tokens["token_type"] == "Bearer" and 0 < tokens["expires_in"] <= 900
+    me = requests.get(f"{gateway}/me", headers=bearer(tokens["access_token"]), timeout=10)
+    assert me.status_code == 200
+    assert me.json()["full_name"] == "Lê Văn Hùng"
+    assert me.json()["citizen_id"] == "001000000002"
+
+
+def test_a_member_sees_their_branch_but_not_a_sibling_branch(gateway, tokens):
+    me = requests.get(f"{gateway}/me", headers=bearer(tokens["access_token"]), timeout=10).json()
+    branch = requests.get(f"{gateway}/organizations/{me['organization_id']}",
+                          headers=bearer(tokens["access_token"]), timeout=10)
+    assert branch.status_code == 200 and branch.json()["level"] == "branch"
+    sibling = requests.get(f"{gateway}/organizations/{me['organization_id'] + 1}",
+                           headers=bearer(tokens["access_token"]), timeout=10)
+    assert sibling.status_code == 404
+
+
+def test_the_administrator_lists_the_34_provinces_and_the_central_agencies(gateway):
+    admin = login(gateway, "001000000000").json()
+    children = requests.get(f"{gateway}/organizations/1/children", headers=bearer(admin["access_token"]),
+                            timeout=10).json()
+    assert len(children["items"]) == 35 and children["next_cursor"] is None
+    pilots = {o["name"] for o in children["items"] if o["rollout"] == "pilot"}
+    assert pilots == {"Đảng bộ tỉnh Đồng Tháp", "Đảng bộ tỉnh Lạng Sơn", "Đảng bộ tỉnh Thái Nguyên",
+                      "Đảng bộ các cơ quan Đảng Trung ương"}
+
+
+def test_refresh_rotates_and_reuse_revokes_the_family(gateway):
+    first = login(gateway, "001000000001").json()
+    second = requests.post(f"{gateway}/auth/refresh", json={"refresh_token": first["refresh_token"]}, timeout=10)
+    assert second.status_code == 200
+    replay = requests.post(f"{gateway}/auth/refresh", json={"refresh_token": first["refresh_token"]}, timeout=10)
+    assert replay.status_code == 401 and error_code(replay) == "invalid_token"
+    revoked = requests.post(f"{gateway}/auth/refresh", json={"refresh_token": second.json()["refresh_token"]},
+                            timeout=10)
+    assert revoked.status_code == 401
+
+
+@pytest.mark.parametrize("body, status, code", [
+    (b"{not json", 400, "bad_request"),
+    (b"", 400, "validation_error"),
+    (b"[1, 2]", 400, "validation_error"),
+    (json.dumps({"citizen_id": 1002, "password": "x"}).encode(), 400, "validation_error"),
+    (json.dumps({"citizen_id": "001000000002"}).encode(), 400, "validation_error"),
+    (json.dumps({"citizen_id": "12345", "password": "x"}).encode(), 400, "validation_error"),
+    (json.dumps({"citizen_id": "009999999999", "password": "x"}).encode(), 401, "invalid_credentials"),
+    (json.dumps({"citizen_id": "001000000002", "password": "wrong"}).encode(), 401, "invalid_credentials"),
+    (json.dumps({"citizen_id": "001000000003", "password": "x"}).encode(), 403, "activation_required"),
+])
+def test_bad_sign_in_input_gets_a_json_error_never_a_500(gateway, body, status, code):
+    response = requests.post(f"{gateway}/auth/login", data=body, headers={"Content-Type": "application/json"},
+                             timeout=10)
+    assert (response.status_code, error_code(response)) == (status, code)
+    assert "Traceback" not in response.text
+
+
+def test_validation_errors_name_the_fields(gateway):
+    response = requests.post(f"{gateway}/auth/login", json={"citizen_id": 7}, timeout=10)
+    details = response.json()["error"]["details"]
+    assert set(details) == {"citizen_id", "password"}
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("make_header", [
+    lambda token: {},
+    lambda token: {"Authorization": "Bearer"},
+    lambda token: {"Authorization": "Basic " + token},
+    lambda token: bearer("garbage"),
+    lambda token: bearer(token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")),
+    lambda token: bearer(_b64({"alg": "none", "typ": "at+jwt"}) + "." + token.split(".")[1] + "."),
+    lambda token: bearer(token.split(".")[0] + "." + _b64({"sub": "1", "aud": "sotay-api"}) + "." + token.split(".")[2]),
+], ids=["missing", "empty", "wrong-scheme", "garbage", "forged-signature", "alg-none", "tampered-payload"])
+def test_missing_or_forged_tokens_get_401(gateway, tokens, make_header):
+    response = requests.get(f"{gateway}/me", headers=make_header(tokens["access_token"]), timeout=10)
+    assert response.status_code == 401
+    assert error_code(response) in {"unauthenticated", "invalid_token"}
+
+
+def test_logout_revokes_the_session(gateway):
+    session = login(gateway, "001000000001").json()
+    out = requests.post(f"{gateway}/auth/logout", headers=bearer(session["access_token"]), timeout=10)
+    assert out.status_code == 200
+    again = requests.post(f"{gateway}/auth/refresh", json={"refresh_token": session["refresh_token"]}, timeout=10)
+    assert again.status_code == 401
+
+
+def test_unknown_routes_and_methods_answer_in_json(gateway):
+    assert error_code(requests.get(f"{gateway}/nowhere", timeout=10)) == "not_found"
+    wrong_method = requests.get(f"{gateway}/auth/login", timeout=10)
+    assert wrong_method.status_code == 405 and error_code(wrong_method) == "method_not_allowed"
+
+
+def test_openapi_describes_the_api_from_the_schemas(gateway):
+    spec = requests.get(f"{gateway}/openapi.json", timeout=10).json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/api/v1/auth/login", "/api/v1/me", "/api/v1/organizations/{organization_id}"} <= set(spec["paths"])
+    assert set(spec["components"]["schemas"]["LoginRequest"]["required"]) == {"citizen_id", "password"}
+
+
+def test_jwks_publishes_the_signing_key(gateway, tokens):
+    keys = requests.get(f"{gateway}/.well-known/jwks.json", timeout=10).json()["keys"]
+    header = json.loads(base64.urlsafe_b64decode(tokens["access_token"].split(".")[0] + "=="))
+    assert header["kid"] in {key["kid"] for key in keys}
+    assert all("d" not in key for key in keys)   # public halves only
+
+
+def test_health_and_metrics(gateway):
+    root = gateway.rsplit("/api/v1", 1)[0]
+    assert requests.get(f"{root}/health", timeout=10).json()["status"] == "ok"
+    metrics = requests.get(f"{root}/metrics", timeout=10).text
+    assert "sotay_http_requests_total" in metrics
