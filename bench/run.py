@@ -1,0 +1,130 @@
+"""`make bench`: GET /api/v1/me through the gateway beside a bare nameko HTTP→RPC hop.
+
+Both run in this one invocation, on this machine, under the same load tool
+(wrk, 50 connections), so the ratio between them is what to read.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from shared.devrun import Suite
+from tests.support import rabbit
+from tests.support.waiting import free_port, wait_for
+
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 50))
+DURATION = os.environ.get("BENCH_DURATION", "15s")
+THREADS = 2
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    print("bench: installing wrk (Debian package)", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, stdout=subprocess.DEVNULL)
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "update", "-qq"], check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+
+
+def wrk(url, headers=()):
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", "--timeout", "5s"]
+    for header in headers:
+        command += ["-H", header]
+    output = subprocess.run(command + [url], check=True, capture_output=True, text=True).stdout
+    return parse_wrk(output)
+
+
+def _ms(value, unit):
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def parse_wrk(output):
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    percentiles = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)}
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {"rps": rps, "p50_ms": percentiles["50"], "p99_ms": percentiles["99"],
+            "non_2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else None}
+
+
+def get_json(url, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def main():
+    ensure_wrk()
+    vhost, uri = rabbit.create_vhost("sotay_bench")
+    data_dir = tempfile.mkdtemp(prefix="sotay-bench-")
+    ports = {v: str(free_port()) for v in ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT")}
+    env = {"AMQP_URI": uri, "DATA_DIR": data_dir, "LOG_LEVEL": "WARNING", **ports}
+    log = open(os.path.join(data_dir, "suite.log"), "w")
+    suite = Suite(env=env, output=log)
+    echo_port = str(free_port())
+    echo = []
+    try:
+        suite.prepare()
+        suite.seed()
+        suite.start()
+        suite.wait_healthy()
+        for role in ("rpc", "http"):
+            echo.append(subprocess.Popen([sys.executable, "-m", "bench.echo", role], stdout=log, stderr=log,
+                                         env={**os.environ, **env, "ECHO_PORT": echo_port, "PYTHONWARNINGS": "ignore"}))
+        base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1"
+        echo_url = f"http://127.0.0.1:{echo_port}/echo"
+
+        def signed_in():
+            try:
+                return get_json(f"{base}/auth/login", {"citizen_id": "001000000002", "password": "sotay-demo-2026"})
+            except Exception:
+                return None
+
+        token = wait_for(signed_in, timeout=30, interval=0.3, message="sign-in")["access_token"]
+        wait_for(lambda: _answers(echo_url), timeout=30, interval=0.2, message="the echo hop")
+        # warm both paths (JWKS fetch, connection pools) before measuring
+        for _ in range(50):
+            get_json(f"{base}/me", headers={"Authorization": f"Bearer {token}"})
+            _answers(echo_url)
+        baseline = wrk(echo_url)
+        me = wrk(f"{base}/me", headers=[f"Authorization: Bearer {token}"])
+    finally:
+        for process in echo:
+            process.terminate()
+        for process in echo:
+            process.wait(timeout=20)
+        suite.stop()
+        log.close()
+        rabbit.delete_vhost(vhost)
+    report(baseline, me)
+
+
+def _answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except Exception:
+        return False
+
+
+def report(baseline, me):
+    print(f"\nmake bench — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}, "
+          f"{os.cpu_count()} cores")
+    print(f"{'path':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for name, result in (("bare nameko HTTP→RPC echo hop (baseline)", baseline),
+                         ("GET /api/v1/me through the gateway", me)):
+        print(f"{name:44} {result['rps']:9.0f} {result['p50_ms']:8.1f} {result['p99_ms']:8.1f} {result['non_2xx']:8d}")
+    print(f"ratio /me ÷ baseline: throughput {me['rps'] / baseline['rps']:.2f}×, "
+          f"p99 {me['p99_ms'] / baseline['p99_ms']:.2f}× (target ≥ 1.0× throughput, p99 < 100 ms)")
+
+
+if __name__ == "__main__":
+    main()
