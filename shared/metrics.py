@@ -7,8 +7,10 @@ import time
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc as RpcEntrypoint
-from nameko.web.handlers import HttpRequestHandler
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+from shared import logs
+from shared.context import CORRELATION_ID_KEY
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -35,13 +37,14 @@ def exposition():
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-class EntrypointMetrics(DependencyProvider):
-    """Times every RPC worker of the service (HTTP is timed by the HTTP layer)."""
+class Telemetry(DependencyProvider):
+    """Per worker: the correlation id for the logs, and RPC timing (HTTP is timed by the HTTP layer)."""
 
     def setup(self):
         self._started = {}
 
     def worker_setup(self, worker_ctx):
+        logs.correlation_id.set(worker_ctx.context_data.get(CORRELATION_ID_KEY))
         self._started[worker_ctx] = time.perf_counter()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
@@ -57,4 +60,3 @@ class EntrypointMetrics(DependencyProvider):
         self._started.pop(worker_ctx, None)
 
 
-__all__ = ["EntrypointMetrics", "exposition", "HttpRequestHandler"]

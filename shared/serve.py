@@ -15,7 +15,7 @@ import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from shared import config  # noqa: E402
+from shared import config, logs  # noqa: E402
 
 
 def service_class(name):
@@ -36,10 +36,7 @@ def main(argv=None):
         raise SystemExit("usage: python -m shared.serve <service>")
     name = argv[0]
     settings = config.load(name)
-    if "LOGGING" in settings:
-        logging.config.dictConfig(settings["LOGGING"])
-    else:
-        logging.basicConfig(level="INFO")
+    logging.config.dictConfig(settings.get("LOGGING") or logs.logging_config(name, settings.get("LOG_LEVEL", "INFO")))
     runner = ServiceRunner()
     runner.add_service(service_class(name))
     signal.signal(signal.SIGTERM, _interrupt)

@@ -6,7 +6,7 @@ The owning service re-verifies the token and decides what the caller may do.
 """
 from shared.auth import Caller
 from shared.http import api, read_json
-from shared.metrics import EntrypointMetrics
+from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.rpc import Rpc
 from shared.validation import load
@@ -20,7 +20,7 @@ class GatewayService(Operations):
 
     rpc = Rpc()
     caller = Caller()
-    metrics_ = EntrypointMetrics()
+    telemetry = Telemetry()
 
     @api("POST", "/api/v1/auth/login")
     def login(self, request):

@@ -7,7 +7,7 @@ from shared.auth import Caller
 from shared.context import CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY
 from shared.db import Database
 from shared.errors import SotayError
-from shared.metrics import EntrypointMetrics
+from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.subscriber import subscribe
 from shared.validation import load
@@ -37,7 +37,7 @@ class IdentityService(Operations):
     db = Database(Base.metadata)
     keys = Keys()
     caller = Caller(local_jwks=_local_jwks)
-    metrics_ = EntrypointMetrics()
+    telemetry = Telemetry()
 
     def _client(self):
         context = self.db.context

@@ -4,7 +4,7 @@ from nameko.rpc import rpc
 from shared.auth import Caller
 from shared.db import Database
 from shared.errors import ValidationError
-from shared.metrics import EntrypointMetrics
+from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.validation import load
 from services.members import domain
@@ -17,7 +17,7 @@ class MembersService(Operations):
 
     db = Database(Base.metadata)
     caller = Caller()
-    metrics_ = EntrypointMetrics()
+    telemetry = Telemetry()
 
     @rpc
     def get_me(self):

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from nameko.rpc import rpc
 
 from shared import config
-from shared.metrics import EntrypointMetrics
+from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.validation import load
 from services.notify.schemas import SmsRequest
@@ -25,7 +25,7 @@ def append_line(channel, record):
 class NotifyService(Operations):
     name = "notify"
 
-    metrics_ = EntrypointMetrics()
+    telemetry = Telemetry()
 
     @rpc
     def send_sms(self, message):

@@ -178,3 +178,10 @@ def test_health_and_metrics(gateway):
     assert requests.get(f"{root}/health", timeout=10).json()["status"] == "ok"
     metrics = requests.get(f"{root}/metrics", timeout=10).text
     assert "sotay_http_requests_total" in metrics
+
+
+def test_a_correlation_id_is_returned_and_kept_when_the_client_sends_one(gateway):
+    mine = requests.get(f"{gateway}/openapi.json", headers={"X-Correlation-ID": "client-req-12345"}, timeout=10)
+    assert mine.headers["X-Correlation-ID"] == "client-req-12345"
+    fresh = requests.get(f"{gateway}/openapi.json", headers={"X-Correlation-ID": "bad id!"}, timeout=10)
+    assert fresh.headers["X-Correlation-ID"] not in ("", "bad id!")
