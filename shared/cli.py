@@ -24,12 +24,13 @@ def prepare(name):
     from shared import migrations, topology
 
     config.load(name)
-    if (config.REPO_ROOT / "services" / name / "migrations").is_dir():
+    has_database = (config.REPO_ROOT / "services" / name / "migrations").is_dir()
+    if has_database:
         migrations.upgrade(name)
     with Connection(config.amqp_uri()) as conn:
         entities = topology.declare_service(conn, _service_cls(name))
     queues = sum(1 for e in entities if hasattr(e, "queue_arguments"))
-    print(f"{name}: migrations at head, {queues} queues declared")
+    print(f"{name}: {'database at the latest migration, ' if has_database else ''}{queues} queues declared")
 
 
 def outbox(name):
