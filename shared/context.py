@@ -9,6 +9,7 @@ CORRELATION_ID_KEY = "correlation_id"
 AUTH_TOKEN_KEY = "auth_token"          # the caller's access token, re-verified by each service
 CLIENT_ADDRESS_KEY = "client_address"  # for audit trails and per-address throttling
 LANGUAGE_KEY = "language"
+USER_AGENT_KEY = "user_agent"
 
 
 def new_correlation_id():

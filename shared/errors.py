@@ -95,16 +95,6 @@ class ServiceUnavailable(SotayError):
     message = "Dịch vụ tạm thời gián đoạn, vui lòng thử lại sau ít phút. / The service is temporarily unavailable; please try again in a few minutes."
 
 
-def _all_subclasses(cls):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _all_subclasses(sub)
-
-
-REGISTRY = {cls.__name__: cls for cls in _all_subclasses(SotayError)}
-REGISTRY[SotayError.__name__] = SotayError
-
-
 def from_remote(remote_error):
     """Rebuild a SotayError from a nameko RemoteError; None when it is not one of ours."""
     cls = REGISTRY.get(getattr(remote_error, "exc_type", None))
@@ -115,3 +105,59 @@ def from_remote(remote_error):
     except (TypeError, ValueError):
         return cls()
     return cls(message=data.get("message"), details=data.get("details"), headers=data.get("headers"))
+
+
+class InvalidCode(SotayError):
+    status = 400
+    code = "invalid_code"
+    message = "Mã xác nhận không đúng hoặc đã dùng. / The code is wrong or already used."
+
+
+class CodeExpired(SotayError):
+    status = 400
+    code = "code_expired"
+    message = "Mã xác nhận đã hết hạn, hãy yêu cầu mã mới. / The code has expired; ask for a new one."
+
+
+class WeakPassword(SotayError):
+    status = 400
+    code = "weak_password"
+    message = "Mật khẩu mới chưa đạt yêu cầu. / The new password is not acceptable."
+
+
+class PhoneRequired(SotayError):
+    status = 400
+    code = "phone_required"
+    message = ("Chưa có số điện thoại trong hồ sơ: hãy nhập số điện thoại của bạn, chi bộ sẽ xác nhận. / "
+               "No phone is on record: enter your phone number and your branch will confirm it.")
+
+
+class NotRolledOut(SotayError):
+    status = 403
+    code = "not_rolled_out"
+    message = ("Đảng bộ của đồng chí chưa triển khai Sổ tay, vui lòng chờ thông báo. / "
+               "Your party committee has not started using Sổ tay yet; please wait for its announcement.")
+
+
+class PendingApproval(SotayError):
+    status = 409
+    code = "pending_approval"
+    message = ("Yêu cầu đang chờ chi bộ xác nhận số điện thoại. / "
+               "The request is waiting for your branch to confirm the phone number.")
+
+
+class NotAMember(SotayError):
+    status = 403
+    code = "not_a_member"
+    message = ("Số định danh này không có trong cơ sở dữ liệu đảng viên. / "
+               "This citizen ID is not in the party member database.")
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
+
+
+REGISTRY = {cls.__name__: cls for cls in _all_subclasses(SotayError)}
+REGISTRY[SotayError.__name__] = SotayError

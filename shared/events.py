@@ -41,6 +41,7 @@ class MemberSnapshot(Schema):
 class PositionChanged(Schema):
     member_id = fields.Integer(required=True)
     organization_id = fields.Integer(required=True)
+    organization_path = fields.String(required=True)
     role = fields.String(required=True)
     action = fields.String(required=True, validate=validate.OneOf(("assigned", "removed")))
 

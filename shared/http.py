@@ -19,7 +19,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from shared import errors, metrics
-from shared.context import AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, new_correlation_id
+from shared.context import (AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY,
+                            new_correlation_id)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class ApiHandler(HttpRequestHandler):
             CORRELATION_ID_KEY: correlation_id,
             AUTH_TOKEN_KEY: bearer_token(request),
             CLIENT_ADDRESS_KEY: client_address(request),
+            USER_AGENT_KEY: (request.headers.get("User-Agent") or "")[:255],
         }
         try:
             args, kwargs = self.get_entrypoint_parameters(request)

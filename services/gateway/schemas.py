@@ -72,3 +72,61 @@ class Error(Schema):
 
 class Jwks(Schema):
     keys = fields.List(fields.Dict())
+
+
+class CodeRequest(Strict):
+    citizen_id = fields.String(required=True, validate=CITIZEN_ID, metadata={"example": "001000000003"})
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
+                          metadata={"description": "only when no phone is on record, or it changed: "
+                                                   "an officer of the branch confirms it first",
+                                    "example": "0912345678"})
+
+
+class CodeAnswer(Schema):
+    activation_id = fields.String()
+    status = fields.String(validate=validate.OneOf(("code_sent", "pending_approval", "denied", "completed",
+                                                    "failed", "superseded")))
+    channel = fields.String(metadata={"example": "sms"})
+    destination = fields.String(metadata={"example": "+849******78"})
+
+
+class CodeVerification(Strict):
+    otp = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="6 chữ số. / 6 digits."))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+
+
+class PasswordChange(Strict):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+
+
+class SessionOut(Schema):
+    id = fields.String()
+    started_at = fields.DateTime()
+    last_used_at = fields.DateTime()
+    client_address = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)
+    current = fields.Boolean()
+
+
+class SessionPage(Schema):
+    items = fields.List(fields.Nested(SessionOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PhoneRequestOut(Schema):
+    id = fields.String()
+    purpose = fields.String(validate=validate.OneOf(("activation", "password_reset")))
+    member_id = fields.Integer()
+    full_name = fields.String()
+    phone = fields.String()
+    requested_at = fields.DateTime()
+
+
+class PhoneRequestPage(Schema):
+    items = fields.List(fields.Nested(PhoneRequestOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class Status(Schema):
+    status = fields.String()

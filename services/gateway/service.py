@@ -4,14 +4,29 @@ Thin on purpose: validate the request with a schema, verify the token at the
 edge, call the owning service over RPC (with a deadline), return its answer.
 The owning service re-verifies the token and decides what the caller may do.
 """
+from nameko.extensions import DependencyProvider
+
+from shared import config
 from shared.auth import Caller
+from shared.context import CLIENT_ADDRESS_KEY
 from shared.http import api, read_json
 from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.rpc import Rpc
 from shared.validation import load
 from services.gateway import openapi
-from services.gateway.schemas import LoginRequest, RefreshRequest
+from services.gateway.schemas import CodeRequest, CodeVerification, LoginRequest, PasswordChange, RefreshRequest
+from services.gateway.throttle import AddressThrottle
+
+
+class ClientThrottle(DependencyProvider):
+    """`self.throttle()` counts one sign-in attempt for the caller's address (429 past the limit)."""
+
+    def setup(self):
+        self.limiter = AddressThrottle(limit=int(config.get("AUTH_ATTEMPTS_PER_MINUTE", 60)))
+
+    def get_dependency(self, worker_ctx):
+        return lambda: self.limiter.hit(worker_ctx.context_data.get(CLIENT_ADDRESS_KEY) or "unknown")
 
 
 
@@ -20,6 +35,7 @@ class GatewayService(Operations):
 
     rpc = Rpc()
     caller = Caller()
+    throttle = ClientThrottle()
     telemetry = Telemetry()
 
     @api("POST", "/api/v1/auth/login")
@@ -37,6 +53,7 @@ class GatewayService(Operations):
             403: {description: activation_required, content: {application/json: {schema: Error}}}
             429: {description: too_many_attempts, content: {application/json: {schema: Error}}}
         """
+        self.throttle()
         return self.rpc.identity.login(load(LoginRequest(), read_json(request)))
 
     @api("POST", "/api/v1/auth/refresh")
@@ -66,6 +83,177 @@ class GatewayService(Operations):
         """
         self.caller.require()
         return self.rpc.identity.logout()
+
+    @api("POST", "/api/v1/auth/activation")
+    def start_activation(self, request):
+        """Kích hoạt tài khoản lần đầu: gửi mã qua SMS / First sign-in: a code by SMS.
+        ---
+        post:
+          tags: [auth]
+          description: >
+            With a phone on record the code goes there. Without one (or with a different phone), the phone must
+            first be confirmed by an officer of the member's branch: the answer is then `pending_approval`.
+            An unknown citizen ID gets an answer of the same shape and nothing is sent.
+          requestBody: {required: true, content: {application/json: {schema: CodeRequest}}}
+          responses:
+            202: {description: code sent or waiting for confirmation, content: {application/json: {schema: CodeAnswer}}}
+            400: {description: validation_error / phone_required, content: {application/json: {schema: Error}}}
+            403: {description: not_rolled_out, content: {application/json: {schema: Error}}}
+            429: {description: too_many_attempts (resend within 60 s, or over 5 an hour), content: {application/json: {schema: Error}}}
+        """
+        self.throttle()
+        return 202, self.rpc.identity.start_activation(load(CodeRequest(), read_json(request)))
+
+    @api("GET", "/api/v1/auth/activation/<activation_id>")
+    def activation_status(self, request, activation_id):
+        """Trạng thái yêu cầu kích hoạt / Where an activation request stands.
+        ---
+        get:
+          tags: [auth]
+          parameters: [{name: activation_id, in: path, required: true, schema: {type: string}}]
+          responses:
+            200: {description: status, content: {application/json: {schema: CodeAnswer}}}
+            404: {description: not_found, content: {application/json: {schema: Error}}}
+        """
+        return self.rpc.identity.challenge_status(activation_id)
+
+    @api("POST", "/api/v1/auth/activation/<activation_id>/verify")
+    def verify_activation(self, request, activation_id):
+        """Nhập mã và đặt mật khẩu / Enter the code and choose a password.
+        ---
+        post:
+          tags: [auth]
+          parameters: [{name: activation_id, in: path, required: true, schema: {type: string}}]
+          requestBody: {required: true, content: {application/json: {schema: CodeVerification}}}
+          responses:
+            200: {description: activated and signed in, content: {application/json: {schema: TokenPair}}}
+            400: {description: invalid_code / code_expired / weak_password / validation_error, content: {application/json: {schema: Error}}}
+            409: {description: pending_approval, content: {application/json: {schema: Error}}}
+            429: {description: too_many_attempts (5 wrong codes), content: {application/json: {schema: Error}}}
+        """
+        self.throttle()
+        return self.rpc.identity.verify_activation(activation_id, load(CodeVerification(), read_json(request)))
+
+    @api("POST", "/api/v1/auth/password/forgot")
+    def start_password_reset(self, request):
+        """Quên mật khẩu: gửi mã tới số điện thoại đã xác minh / Forgotten password: a code to the verified phone.
+        ---
+        post:
+          tags: [auth]
+          description: A changed phone goes through the same officer confirmation as activation.
+          requestBody: {required: true, content: {application/json: {schema: CodeRequest}}}
+          responses:
+            202: {description: code sent or waiting for confirmation, content: {application/json: {schema: CodeAnswer}}}
+            400: {description: validation_error, content: {application/json: {schema: Error}}}
+            429: {description: too_many_attempts, content: {application/json: {schema: Error}}}
+        """
+        self.throttle()
+        return 202, self.rpc.identity.start_password_reset(load(CodeRequest(), read_json(request)))
+
+    @api("POST", "/api/v1/auth/password/forgot/<activation_id>/verify")
+    def verify_password_reset(self, request, activation_id):
+        """Nhập mã và đặt mật khẩu mới / Enter the code and choose a new password (ends every session).
+        ---
+        post:
+          tags: [auth]
+          parameters: [{name: activation_id, in: path, required: true, schema: {type: string}}]
+          requestBody: {required: true, content: {application/json: {schema: CodeVerification}}}
+          responses:
+            200: {description: signed in with the new password, content: {application/json: {schema: TokenPair}}}
+            400: {description: invalid_code / code_expired / weak_password, content: {application/json: {schema: Error}}}
+        """
+        self.throttle()
+        return self.rpc.identity.verify_password_reset(activation_id, load(CodeVerification(), read_json(request)))
+
+    @api("POST", "/api/v1/auth/password")
+    def change_password(self, request):
+        """Đổi mật khẩu (đăng xuất các phiên khác) / Change the password (signs out the other sessions).
+        ---
+        post:
+          tags: [auth]
+          security: [{bearer: []}]
+          requestBody: {required: true, content: {application/json: {schema: PasswordChange}}}
+          responses:
+            200: {description: changed, content: {application/json: {schema: Status}}}
+            400: {description: weak_password / validation_error, content: {application/json: {schema: Error}}}
+            401: {description: invalid_credentials (current password) / unauthenticated, content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        self.throttle()
+        return self.rpc.identity.change_password(load(PasswordChange(), read_json(request)))
+
+    @api("GET", "/api/v1/me/sessions")
+    def sessions(self, request):
+        """Các phiên đăng nhập của tôi / My signed-in sessions.
+        ---
+        get:
+          tags: [auth]
+          security: [{bearer: []}]
+          responses:
+            200: {description: sessions, content: {application/json: {schema: SessionPage}}}
+            401: {description: unauthenticated, content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        return self.rpc.identity.list_sessions()
+
+    @api("DELETE", "/api/v1/me/sessions/<session_id>")
+    def revoke_session(self, request, session_id):
+        """Đăng xuất một phiên / Sign one session out.
+        ---
+        delete:
+          tags: [auth]
+          security: [{bearer: []}]
+          parameters: [{name: session_id, in: path, required: true, schema: {type: string}}]
+          responses:
+            200: {description: revoked, content: {application/json: {schema: Status}}}
+            404: {description: not_found, content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        return self.rpc.identity.revoke_session(session_id)
+
+    @api("GET", "/api/v1/auth/phone-requests")
+    def phone_requests(self, request):
+        """Số điện thoại chờ chi bộ xác nhận / Phones waiting for an officer's confirmation.
+        ---
+        get:
+          tags: [auth]
+          security: [{bearer: []}]
+          description: The requests of members in the officer's organisation and below.
+          responses:
+            200: {description: pending requests, content: {application/json: {schema: PhoneRequestPage}}}
+        """
+        self.caller.require()
+        return self.rpc.identity.pending_phone_requests()
+
+    @api("POST", "/api/v1/auth/phone-requests/<request_id>/approve")
+    def approve_phone(self, request, request_id):
+        """Xác nhận số điện thoại: mã được gửi tới số đó / Confirm the phone: the code goes to it.
+        ---
+        post:
+          tags: [auth]
+          security: [{bearer: []}]
+          parameters: [{name: request_id, in: path, required: true, schema: {type: string}}]
+          responses:
+            200: {description: code sent, content: {application/json: {schema: Status}}}
+            404: {description: not_found (or not in the officer's subtree), content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        return self.rpc.identity.decide_phone_request(request_id, True)
+
+    @api("POST", "/api/v1/auth/phone-requests/<request_id>/deny")
+    def deny_phone(self, request, request_id):
+        """Từ chối số điện thoại: người yêu cầu được báo / Refuse the phone: the requester is told.
+        ---
+        post:
+          tags: [auth]
+          security: [{bearer: []}]
+          parameters: [{name: request_id, in: path, required: true, schema: {type: string}}]
+          responses:
+            200: {description: denied, content: {application/json: {schema: Status}}}
+            404: {description: not_found, content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        return self.rpc.identity.decide_phone_request(request_id, False)
 
     @api("GET", "/api/v1/.well-known/jwks.json")
     def jwks(self, request):

@@ -1,19 +1,25 @@
-"""Identity's domain: sign-in, tokens, the members projection. Plain Python, no nameko."""
+"""Identity's domain: sign-in, tokens and sessions, the projections. Plain Python, no nameko."""
 import hashlib
 import secrets
 import uuid
 from datetime import date, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from shared.auth import audience, issuer
 from shared.db import utcnow
-from shared.errors import ActivationRequired, InvalidCredentials, InvalidToken, ServiceUnavailable
-from services.identity import passwords
-from services.identity.models import Account, AuditEvent, DirectoryEntry, RefreshToken
+from shared.errors import (ActivationRequired, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
+                           WeakPassword)
+from services.identity import passwords, policy, throttle
+from services.identity.models import (Account, AuditEvent, DirectoryEntry, PositionEntry, RefreshToken,
+                                      Rollout)
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
+
+
+def _aware(value):
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def audit(session, action, outcome, *, citizen_id=None, member_id=None, client=None, detail=None):
@@ -27,9 +33,10 @@ def _hash_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_tokens(session, keystore, account, entry, family_id=None):
-    """A new access token and a new refresh token (in `family_id`, or a new family)."""
+def issue_tokens(session, keystore, account, entry, family_id=None, client=None):
+    """A new access token and a new refresh token (in `family_id`, or a new family = a new session)."""
     now = utcnow()
+    client = client or {}
     family_id = family_id or str(uuid.uuid4())
     access = keystore.sign({
         "iss": issuer(), "aud": audience(), "sub": str(entry.member_id), "cid": account.citizen_id,
@@ -37,31 +44,41 @@ def issue_tokens(session, keystore, account, entry, family_id=None):
     })
     refresh = secrets.token_urlsafe(32)
     session.add(RefreshToken(id=str(uuid.uuid4()), family_id=family_id, account_id=account.id,
-                             token_hash=_hash_token(refresh), created_at=now,
-                             expires_at=now + REFRESH_TOKEN_TTL))
+                             token_hash=_hash_token(refresh), created_at=now, expires_at=now + REFRESH_TOKEN_TTL,
+                             client_address=client.get("address"), user_agent=(client.get("user_agent") or "")[:255]))
     return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
             "expires_in": int(ACCESS_TOKEN_TTL.total_seconds())}
 
 
-def login(session, keystore, citizen_id, password, client=None):
+def login(uow, keystore, citizen_id, password, client=None):
+    """Tokens for a right password. A refused attempt is recorded (audit, throttle, and
+    `identity.login_locked` when it starts a lock) before the error is raised: commit on errors."""
+    session = uow.session
+    throttle.check(session, citizen_id)
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == citizen_id))
     account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
     hash_ = account.password_hash if account else None
-    if not passwords.verify(hash_, password):   # always one argon2 verify: same time either way
-        if entry is not None and (account is None or account.password_hash is None):
+    if not passwords.verify(hash_, password):   # always one argon2 verify: the same time either way
+        if entry is not None and (account is None or account.activated_at is None):
             audit(session, "login", "activation_required", citizen_id=citizen_id, member_id=entry.member_id,
                   client=client)
             raise ActivationRequired()
-        audit(session, "login", "invalid_credentials", citizen_id=citizen_id, client=client)
+        member_id = entry.member_id if entry else None
+        locked_until = throttle.record_failure(session, citizen_id)
+        audit(session, "login", "locked" if locked_until else "invalid_credentials", citizen_id=citizen_id,
+              member_id=member_id, client=client)
+        if locked_until and member_id is not None:
+            uow.publish("identity.login_locked", {"member_id": member_id, "locked_until": locked_until.isoformat()})
         raise InvalidCredentials()
     if entry is None:
         # the account exists but members' record has not reached identity yet
         audit(session, "login", "member_unknown", citizen_id=citizen_id, client=client)
         raise ServiceUnavailable()
+    throttle.record_success(session, citizen_id)
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
     audit(session, "login", "success", citizen_id=citizen_id, member_id=entry.member_id, client=client)
-    return issue_tokens(session, keystore, account, entry)
+    return issue_tokens(session, keystore, account, entry, client=client)
 
 
 def refresh(session, keystore, token, client=None):
@@ -81,7 +98,7 @@ def refresh(session, keystore, token, client=None):
     row.spent_at = now
     account = session.get(Account, row.account_id)
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == account.citizen_id))
-    return issue_tokens(session, keystore, account, entry, family_id=row.family_id)
+    return issue_tokens(session, keystore, account, entry, family_id=row.family_id, client=client)
 
 
 def revoke_family(session, family_id):
@@ -90,14 +107,83 @@ def revoke_family(session, family_id):
                     .values(revoked_at=utcnow()))
 
 
+def revoke_all(session, account_id, keep_family=None):
+    query = update(RefreshToken).where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
+    if keep_family:
+        query = query.where(RefreshToken.family_id != keep_family)
+    session.execute(query.values(revoked_at=utcnow()))
+
+
 def logout(session, principal, client=None):
     revoke_family(session, principal.session_id)
     audit(session, "logout", "session_revoked", citizen_id=principal.citizen_id,
           member_id=principal.member_id, client=client, detail={"family_id": principal.session_id})
 
 
-def _aware(value):
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+def _account_of(session, principal):
+    account = session.scalar(select(Account).where(Account.citizen_id == principal.citizen_id))
+    if account is None:
+        raise InvalidToken()
+    return account
+
+
+def list_sessions(session, principal):
+    """The caller's sign-in sessions (refresh families) still alive, newest activity first."""
+    account = _account_of(session, principal)
+    now = utcnow()
+    rows = session.execute(
+        select(RefreshToken.family_id, func.min(RefreshToken.created_at), func.max(RefreshToken.created_at),
+               func.max(RefreshToken.expires_at))
+        .where(RefreshToken.account_id == account.id, RefreshToken.revoked_at.is_(None))
+        .group_by(RefreshToken.family_id)).all()
+    items = []
+    for family_id, started, last_used, expires in rows:
+        if _aware(expires) <= now:
+            continue
+        latest = session.scalar(select(RefreshToken).where(RefreshToken.family_id == family_id)
+                                .order_by(RefreshToken.created_at.desc()).limit(1))
+        items.append({"id": family_id, "started_at": _aware(started).isoformat(),
+                      "last_used_at": _aware(last_used).isoformat(), "client_address": latest.client_address,
+                      "user_agent": latest.user_agent, "current": family_id == principal.session_id})
+    items.sort(key=lambda item: item["last_used_at"], reverse=True)
+    return {"items": items, "next_cursor": None}
+
+
+def revoke_session(session, principal, family_id, client=None):
+    account = _account_of(session, principal)
+    owned = session.scalar(select(func.count()).select_from(RefreshToken).where(
+        RefreshToken.family_id == family_id, RefreshToken.account_id == account.id))
+    if not owned:
+        raise NotFound()
+    revoke_family(session, family_id)
+    audit(session, "session", "revoked", citizen_id=principal.citizen_id, member_id=principal.member_id,
+          client=client, detail={"family_id": family_id})
+
+
+def change_password(uow, principal, current_password, new_password, client=None):
+    """Check the current password, apply the policy, set the new one, end the other sessions."""
+    session = uow.session
+    throttle.check(session, principal.citizen_id)
+    account = _account_of(session, principal)
+    if not passwords.verify(account.password_hash, current_password):
+        throttle.record_failure(session, principal.citizen_id)
+        audit(session, "password_change", "invalid_credentials", citizen_id=principal.citizen_id,
+              member_id=principal.member_id, client=client)
+        raise InvalidCredentials(message="Mật khẩu hiện tại không đúng. / The current password is incorrect.")
+    entry = session.get(DirectoryEntry, principal.member_id)
+    reasons = policy.problems(new_password, account.citizen_id, entry.phone if entry else None,
+                              entry.date_of_birth if entry else None)
+    if reasons:
+        raise WeakPassword(details=policy.describe(reasons))
+    if passwords.verify(account.password_hash, new_password):
+        raise WeakPassword(details={"new_password": ["Mật khẩu mới phải khác mật khẩu hiện tại. / "
+                                                     "The new password must differ from the current one."]})
+    account.password_hash = passwords.hash_password(new_password)
+    revoke_all(session, account.id, keep_family=principal.session_id)
+    audit(session, "password_change", "success", citizen_id=principal.citizen_id, member_id=principal.member_id,
+          client=client)
+    uow.publish("identity.password_changed", {"member_id": principal.member_id})
+    return account
 
 
 def project_member(session, snapshot):
@@ -116,12 +202,30 @@ def project_member(session, snapshot):
     return entry
 
 
+def project_position(session, payload):
+    key = {"member_id": payload["member_id"], "organization_id": payload["organization_id"], "role": payload["role"]}
+    if payload["action"] == "removed":
+        session.execute(delete(PositionEntry).filter_by(**key))
+    elif session.get(PositionEntry, key) is None:
+        session.add(PositionEntry(**key, organization_path=payload["organization_path"]))
+
+
+def project_rollout(session, payload):
+    row = session.get(Rollout, payload["organization_id"])
+    if row is None:
+        row = Rollout(organization_id=payload["organization_id"])
+        session.add(row)
+    row.organization_path = payload["organization_path"]
+    row.state = payload["state"]
+
+
 def set_password(session, citizen_id, password):
-    """Create or update an account with an activated password (demo seed, activation)."""
+    """Create or update an account with an activated password (demo seed)."""
     account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
     if account is None:
         account = Account(citizen_id=citizen_id)
         session.add(account)
     account.password_hash = passwords.hash_password(password)
     account.activated_at = account.activated_at or utcnow()
+    account.activation_method = account.activation_method or "sms"
     return account

@@ -18,8 +18,10 @@ class Account(Base):
     __tablename__ = "accounts"
     id = Column(Integer, primary_key=True)
     citizen_id = Column(String(12), nullable=False, unique=True)
-    password_hash = Column(String(255))          # None until the account is activated
+    password_hash = Column(String(255))          # None until activated (or for VNeID-only accounts)
     activated_at = Column(DateTime(timezone=True))
+    activation_method = Column(String(16))       # "sms" or "vneid"
+    verified_phone = Column(String(16))          # the phone a code reached: where reset codes go
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -46,6 +48,8 @@ class RefreshToken(Base):
     account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
     token_hash = Column(String(64), nullable=False, unique=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    client_address = Column(String(64))
+    user_agent = Column(String(255))
     expires_at = Column(DateTime(timezone=True), nullable=False)
     spent_at = Column(DateTime(timezone=True))
     revoked_at = Column(DateTime(timezone=True))
@@ -63,3 +67,75 @@ class AuditEvent(Base):
     client_address = Column(String(64))
     correlation_id = Column(String(64))
     detail = Column(JSON)
+
+
+class PositionEntry(Base):
+    """Identity's projection of officers' positions (members.position_changed): who may approve a phone."""
+    __tablename__ = "positions"
+    member_id = Column(Integer, primary_key=True, autoincrement=False)
+    organization_id = Column(Integer, primary_key=True, autoincrement=False)
+    role = Column(String(32), primary_key=True)
+    organization_path = Column(String(255), nullable=False)
+
+
+class Rollout(Base):
+    """Identity's projection of rollout (members.org_rollout_changed): who may activate yet."""
+    __tablename__ = "rollouts"
+    organization_id = Column(Integer, primary_key=True, autoincrement=False)
+    organization_path = Column(String(255), nullable=False, index=True)
+    state = Column(String(16), nullable=False)
+
+
+class Challenge(Base):
+    """A one-time code for activation or password reset, or a request waiting for an officer.
+
+    The id is what the member holds (`activation_id`); the code is stored as an
+    HMAC, never in clear. status: pending_approval → code_sent → completed, or
+    denied / failed (too many wrong codes) / superseded (a newer code was sent).
+    """
+    __tablename__ = "challenges"
+    id = Column(String(36), primary_key=True)
+    purpose = Column(String(16), nullable=False)             # activation | password_reset
+    citizen_id = Column(String(12), nullable=False, index=True)
+    member_id = Column(Integer, nullable=False)
+    phone = Column(String(16), nullable=False)               # where the code goes
+    phone_on_record = Column(Integer, nullable=False, default=1)
+    status = Column(String(20), nullable=False)
+    code_hash = Column(String(64))
+    attempts = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = Column(DateTime(timezone=True), index=True)
+    expires_at = Column(DateTime(timezone=True))
+    decided_by = Column(Integer)
+    decided_at = Column(DateTime(timezone=True))
+    member_path = Column(String(255), nullable=False)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per citizen ID, whether or not an account exists (no telling which)."""
+    __tablename__ = "login_throttle"
+    citizen_id = Column(String(12), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime(timezone=True))
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class OidcState(Base):
+    """A VNeID sign-in in flight: state → nonce and PKCE verifier, bound to one browser."""
+    __tablename__ = "oidc_states"
+    state = Column(String(64), primary_key=True)
+    nonce = Column(String(64), nullable=False)
+    code_verifier = Column(String(128), nullable=False)
+    browser_hash = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    used_at = Column(DateTime(timezone=True))
+
+
+class VneidLink(Base):
+    """Which VNeID identity (issuer + subject) is which citizen."""
+    __tablename__ = "vneid_links"
+    issuer = Column(String(255), primary_key=True)
+    subject = Column(String(255), primary_key=True)
+    citizen_id = Column(String(12), nullable=False, index=True)
+    linked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -17,3 +17,28 @@ class RefreshRequest(Schema):
         unknown = RAISE
 
     refresh_token = fields.String(required=True, validate=validate.Length(min=16, max=256))
+
+
+class CodeRequest(Schema):
+    """Activation or reset: the citizen ID, and a phone when none is on record (or it changed)."""
+    class Meta:
+        unknown = RAISE
+
+    citizen_id = fields.String(required=True, validate=CITIZEN_ID)
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+
+
+class CodeVerification(Schema):
+    class Meta:
+        unknown = RAISE
+
+    otp = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="6 chữ số. / 6 digits."))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+
+
+class PasswordChange(Schema):
+    class Meta:
+        unknown = RAISE
+
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=4096))

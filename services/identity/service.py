@@ -1,20 +1,21 @@
-"""identity: accounts, credentials and tokens (thin nameko entrypoints)."""
+"""identity: accounts, credentials, one-time codes, sessions (thin nameko entrypoints)."""
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from shared import metrics
 from shared.auth import Caller
-from shared.context import CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY
+from shared.context import CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY
 from shared.db import Database
 from shared.errors import SotayError
 from shared.metrics import Telemetry
 from shared.operations import Operations
+from shared.rpc import Rpc
 from shared.subscriber import subscribe
 from shared.validation import load
-from services.identity import domain
+from services.identity import activation, domain
 from services.identity.keys import KeyStore, keys_dir
 from services.identity.models import Base
-from services.identity.schemas import LoginRequest, RefreshRequest
+from services.identity.schemas import CodeRequest, CodeVerification, LoginRequest, PasswordChange, RefreshRequest
 
 
 class Keys(DependencyProvider):
@@ -37,11 +38,18 @@ class IdentityService(Operations):
     db = Database(Base.metadata)
     keys = Keys()
     caller = Caller(local_jwks=_local_jwks)
+    cluster = Rpc(timeout=10)
     telemetry = Telemetry()
 
     def _client(self):
         context = self.db.context
-        return {"address": context.get(CLIENT_ADDRESS_KEY), "correlation_id": context.get(CORRELATION_ID_KEY)}
+        return {"address": context.get(CLIENT_ADDRESS_KEY), "correlation_id": context.get(CORRELATION_ID_KEY),
+                "user_agent": context.get(USER_AGENT_KEY)}
+
+    def _send(self, sms):
+        # inside the transaction: if the SMS cannot be handed over, nothing is stored and the member may retry
+        if sms is not None:
+            self.cluster.notify.send_otp({"to": sms.to, "text": sms.text})
 
     @rpc
     def jwks(self):
@@ -51,10 +59,9 @@ class IdentityService(Operations):
     def login(self, credentials):
         request = load(LoginRequest(), credentials)
         try:
-            # a refused attempt is an answer: its audit entry commits
-            with self.db.transaction(commit_on=SotayError) as session:
-                tokens = domain.login(session, self.keys, request["citizen_id"], request["password"],
-                                      self._client())
+            # a refused attempt is an answer: its audit entry and throttle count commit
+            with self.db.transaction(commit_on=SotayError):
+                tokens = domain.login(self.db, self.keys, request["citizen_id"], request["password"], self._client())
         except SotayError as exc:
             metrics.LOGIN_ATTEMPTS.labels(exc.code).inc()
             raise
@@ -75,15 +82,105 @@ class IdentityService(Operations):
             domain.logout(session, principal, self._client())
         return {"status": "signed_out"}
 
+    def _request_code(self, purpose, body):
+        request = load(CodeRequest(), body)
+        with self.db.transaction() as session:
+            answer, sms = activation.request_code(session, purpose, request["citizen_id"], request["phone"])
+            domain.audit(session, purpose, answer["status"], citizen_id=request["citizen_id"], client=self._client())
+            self._send(sms)
+        return answer
+
+    def _verify_code(self, purpose, challenge_id, body):
+        request = load(CodeVerification(), body)
+        with self.db.transaction(commit_on=SotayError) as session:   # a wrong code counts
+            account, entry, challenge = activation.verify(session, challenge_id, purpose, request["otp"],
+                                                          request["new_password"])
+            if purpose == activation.ACTIVATION:
+                self.db.publish("identity.account_activated", {"member_id": entry.member_id,
+                                                               "citizen_id": entry.citizen_id, "method": "sms"})
+            else:
+                domain.revoke_all(session, account.id)
+                self.db.publish("identity.password_changed", {"member_id": entry.member_id})
+            domain.audit(session, purpose, "completed", citizen_id=entry.citizen_id, member_id=entry.member_id,
+                         client=self._client())
+            return domain.issue_tokens(session, self.keys, account, entry, client=self._client())
+
+    @rpc
+    def start_activation(self, body):
+        return self._request_code(activation.ACTIVATION, body)
+
+    @rpc
+    def verify_activation(self, challenge_id, body):
+        return self._verify_code(activation.ACTIVATION, challenge_id, body)
+
+    @rpc
+    def start_password_reset(self, body):
+        return self._request_code(activation.PASSWORD_RESET, body)
+
+    @rpc
+    def verify_password_reset(self, challenge_id, body):
+        return self._verify_code(activation.PASSWORD_RESET, challenge_id, body)
+
+    @rpc
+    def challenge_status(self, challenge_id):
+        with self.db.transaction() as session:
+            return activation.challenge_status(session, challenge_id)
+
+    @rpc
+    def pending_phone_requests(self):
+        principal = self.caller.require()
+        with self.db.transaction() as session:
+            return activation.pending_requests(session, principal.member_id)
+
+    @rpc
+    def decide_phone_request(self, challenge_id, approve):
+        principal = self.caller.require()
+        with self.db.transaction() as session:
+            sms = activation.decide(session, principal.member_id, challenge_id, bool(approve))
+            domain.audit(session, "phone_confirmation", "approved" if approve else "denied",
+                         member_id=principal.member_id, client=self._client(), detail={"challenge_id": challenge_id})
+            self._send(sms)
+        return {"status": "code_sent" if approve else "denied"}
+
+    @rpc
+    def change_password(self, body):
+        principal = self.caller.require()
+        request = load(PasswordChange(), body)
+        with self.db.transaction(commit_on=SotayError):
+            domain.change_password(self.db, principal, request["current_password"], request["new_password"],
+                                   self._client())
+        return {"status": "password_changed"}
+
+    @rpc
+    def list_sessions(self):
+        principal = self.caller.require()
+        with self.db.transaction() as session:
+            return domain.list_sessions(session, principal)
+
+    @rpc
+    def revoke_session(self, session_id):
+        principal = self.caller.require()
+        with self.db.transaction() as session:
+            domain.revoke_session(session, principal, str(session_id), self._client())
+        return {"status": "revoked"}
+
     @subscribe("members", "members.member_created")
     def on_member_created(self, envelope):
-        self._project(envelope)
+        self._project(envelope, domain.project_member)
 
     @subscribe("members", "members.member_updated")
     def on_member_updated(self, envelope):
-        self._project(envelope)
+        self._project(envelope, domain.project_member)
 
-    def _project(self, envelope):
+    @subscribe("members", "members.position_changed")
+    def on_position_changed(self, envelope):
+        self._project(envelope, domain.project_position)
+
+    @subscribe("members", "members.org_rollout_changed")
+    def on_rollout_changed(self, envelope):
+        self._project(envelope, domain.project_rollout)
+
+    def _project(self, envelope, apply):
         with self.db.transaction() as session:
             if self.db.claim(envelope):
-                domain.project_member(session, envelope["payload"])
+                apply(session, envelope["payload"])

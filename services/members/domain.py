@@ -161,8 +161,16 @@ def assign_position(uow, member, organization, role):
     uow.session.add(position)
     uow.session.flush()
     uow.publish("members.position_changed", {"member_id": member.id, "organization_id": organization.id,
-                                             "role": role, "action": "assigned"})
+                                             "organization_path": organization.path, "role": role,
+                                             "action": "assigned"})
     return position
+
+
+def set_rollout(uow, organization, state):
+    """Switch a committee's rollout (disabled → pilot → live); everyone below follows it."""
+    organization.rollout = state
+    uow.publish("members.org_rollout_changed", {"organization_id": organization.id,
+                                                "organization_path": organization.path, "state": state})
 
 
 def snapshots_after(session, after_id, limit):

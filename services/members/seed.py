@@ -60,10 +60,11 @@ def seed(uow):
     committees = {}
     for number, row in enumerate(province_rows(), start=1):
         committees[row["name"]] = domain.create_organization(
-            session, f"P{number:02d}", committee_name(row), "provincial", centre,
-            rollout="pilot" if row["name"] in PILOTS else "disabled")
+            session, f"P{number:02d}", committee_name(row), "provincial", centre)
     committees["CQĐ-TW"] = domain.create_organization(
-        session, "CQD-TW", "Đảng bộ các cơ quan Đảng Trung ương", "provincial", centre, rollout="pilot")
+        session, "CQD-TW", "Đảng bộ các cơ quan Đảng Trung ương", "provincial", centre)
+    for name in PILOTS | {"CQĐ-TW"}:
+        domain.set_rollout(uow, committees[name], "pilot")
 
     branches = []
     for number, (province, grassroots_name, branch_names) in enumerate(GRASSROOTS, start=1):

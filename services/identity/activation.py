@@ -1,0 +1,261 @@
+"""One-time codes: first sign-in (activation), forgotten password, and the officer's
+confirmation of a phone that is not on record.
+
+A code is 6 digits from a CSPRNG, valid 5 minutes, single use, bound to its
+challenge (the HMAC covers the challenge id), at most 5 wrong tries; a new code
+no sooner than 60 s after the last and at most 5 an hour per citizen ID. A phone
+that is not on record is never trusted on the requester's word: an officer of
+the member's branch (or a committee above it) must confirm it first.
+
+An unknown citizen ID gets the same kind of answer as a known one, and nothing
+is sent: whether someone is a party member is itself sensitive.
+"""
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+
+from sqlalchemy import func, select, update
+
+from shared.db import utcnow
+from shared.errors import (CodeExpired, InvalidCode, NotFound, NotRolledOut, PendingApproval, PhoneRequired,
+                           TooManyAttempts, ValidationError, WeakPassword)
+from services.identity import passwords, policy
+from services.identity.keys import keys_dir
+from services.identity.models import Account, Challenge, DirectoryEntry, PositionEntry, Rollout
+from services.identity.throttle import too_many_attempts
+
+CODE_TTL = timedelta(minutes=5)
+MAX_WRONG_CODES = 5
+RESEND_GAP = timedelta(seconds=60)
+SENDS_PER_HOUR = 5
+OFFICER_ROLES = {"secretary", "deputy_secretary", "committee_member"}
+ACTIVATION, PASSWORD_RESET = "activation", "password_reset"
+E164_VN = re.compile(r"^\+84\d{9,10}$")
+
+
+@dataclass
+class Sms:
+    to: str
+    text: str
+
+
+def _aware(value):
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def normalize_phone(raw):
+    """`09…`, `+84 9…`, `84 9…` with or without spaces → E.164, or None if not a Vietnamese mobile."""
+    digits = re.sub(r"[\s.\-()]", "", raw or "")
+    if digits.startswith("0"):
+        digits = "+84" + digits[1:]
+    elif digits.startswith("84"):
+        digits = "+" + digits
+    return digits if E164_VN.match(digits) else None
+
+
+def mask(phone):
+    return phone[:4] + "*" * (len(phone) - 6) + phone[-2:]
+
+
+_otp_key = None
+
+
+def otp_key():
+    """The HMAC key for stored codes: IDENTITY_OTP_KEY, else a key file beside the signing keys."""
+    global _otp_key
+    if _otp_key is None:
+        from shared import config
+
+        configured = config.get("IDENTITY_OTP_KEY")
+        if configured:
+            _otp_key = configured.encode()
+        else:
+            path = keys_dir() / "otp.key"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(secrets.token_bytes(32))
+            _otp_key = path.read_bytes()
+    return _otp_key
+
+
+def code_hash(challenge_id, code):
+    return hmac.new(otp_key(), f"{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_code():
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def code_text(purpose, code):
+    what = ("kích hoạt tài khoản", "activation") if purpose == ACTIVATION else ("đặt lại mật khẩu", "password reset")
+    return (f"Sổ tay: mã {what[0]} của đồng chí là {code}, hiệu lực 5 phút. Không chia sẻ mã này cho ai. / "
+            f"Sổ tay {what[1]} code: {code} (valid 5 minutes). Never share it.")
+
+
+def rolled_out(session, path):
+    prefixes = ["/" + "/".join(path.strip("/").split("/")[:n]) + "/" for n in range(1, path.count("/"))]
+    return session.scalar(select(func.count()).select_from(Rollout).where(
+        Rollout.organization_path.in_(prefixes), Rollout.state.in_(("pilot", "live")))) > 0
+
+
+def _decoy(citizen_id, phone_given):
+    """The answer for an unknown citizen ID: shaped like a real one, nothing stored or sent."""
+    digest = hmac.new(otp_key(), citizen_id.encode(), hashlib.sha256).hexdigest()
+    answer = {"activation_id": str(uuid.UUID(digest[:32])), "channel": "sms"}
+    if phone_given:
+        return {**answer, "status": "pending_approval", "destination": mask(phone_given)}
+    return {**answer, "status": "code_sent", "destination": mask("+849" + str(int(digest[:8], 16))[-8:])}
+
+
+def _check_send_limits(session, citizen_id, purpose):
+    now = utcnow()
+    recent = session.scalars(select(Challenge.sent_at).where(
+        Challenge.citizen_id == citizen_id, Challenge.sent_at.is_not(None),
+        Challenge.sent_at > now - timedelta(hours=1)).order_by(Challenge.sent_at.desc())).all()
+    if recent and _aware(recent[0]) + RESEND_GAP > now:
+        raise too_many_attempts((_aware(recent[0]) + RESEND_GAP - now).total_seconds())
+    if len(recent) >= SENDS_PER_HOUR:
+        raise too_many_attempts((_aware(recent[-1]) + timedelta(hours=1) - now).total_seconds())
+
+
+def _send_code(session, challenge):
+    """Issue a fresh code for `challenge`; earlier codes of that citizen and purpose stop working."""
+    session.execute(update(Challenge).where(
+        Challenge.citizen_id == challenge.citizen_id, Challenge.purpose == challenge.purpose,
+        Challenge.status == "code_sent", Challenge.id != challenge.id).values(status="superseded"))
+    code = new_code()
+    now = utcnow()
+    challenge.status = "code_sent"
+    challenge.code_hash = code_hash(challenge.id, code)
+    challenge.attempts = 0
+    challenge.sent_at = now
+    challenge.expires_at = now + CODE_TTL
+    return Sms(challenge.phone, code_text(challenge.purpose, code))
+
+
+def request_code(session, purpose, citizen_id, phone_given=None):
+    """Start an activation or a reset. Returns (answer for the client, SMS to send or None)."""
+    if phone_given is not None:
+        normalized = normalize_phone(phone_given)
+        if normalized is None:
+            raise ValidationError(details={"phone": ["Số điện thoại di động Việt Nam, ví dụ 0912345678. / "
+                                                     "A Vietnamese mobile number, e.g. 0912345678."]})
+        phone_given = normalized
+    entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == citizen_id))
+    account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
+    activated = account is not None and account.activated_at is not None
+    if entry is None or (purpose == ACTIVATION) == activated:
+        # unknown, or activating twice, or resetting an account never activated: nothing to send
+        return _decoy(citizen_id, phone_given), None
+    if not rolled_out(session, entry.organization_path):
+        raise NotRolledOut()
+    on_record = (account.verified_phone if purpose == PASSWORD_RESET and account.verified_phone else entry.phone)
+    if phone_given is None and on_record is None:
+        raise PhoneRequired()
+    challenge = Challenge(id=str(uuid.uuid4()), purpose=purpose, citizen_id=citizen_id, member_id=entry.member_id,
+                          member_path=entry.organization_path, phone=phone_given or on_record, attempts=0)
+    answer = {"activation_id": challenge.id, "channel": "sms", "destination": mask(challenge.phone)}
+    if phone_given is not None and phone_given != on_record:
+        challenge.status = "pending_approval"
+        challenge.phone_on_record = 0
+        session.add(challenge)
+        return {**answer, "status": "pending_approval"}, None
+    _check_send_limits(session, citizen_id, purpose)
+    session.add(challenge)
+    sms = _send_code(session, challenge)
+    return {**answer, "status": "code_sent"}, sms
+
+
+def challenge_status(session, challenge_id):
+    challenge = session.get(Challenge, challenge_id)
+    if challenge is None:
+        raise NotFound()
+    return {"activation_id": challenge.id, "status": challenge.status, "channel": "sms",
+            "destination": mask(challenge.phone)}
+
+
+def _officer_paths(session, officer_id):
+    rows = session.scalars(select(PositionEntry).where(PositionEntry.member_id == officer_id)).all()
+    if any(r.role == "system_administrator" for r in rows):
+        return ["/"]
+    return [r.organization_path for r in rows if r.role in OFFICER_ROLES]
+
+
+def pending_requests(session, officer_id):
+    """Phone confirmations waiting for this officer (their organisation's subtree)."""
+    paths = _officer_paths(session, officer_id)
+    if not paths:
+        return {"items": [], "next_cursor": None}
+    rows = session.execute(
+        select(Challenge, DirectoryEntry).join(DirectoryEntry, DirectoryEntry.member_id == Challenge.member_id)
+        .where(Challenge.status == "pending_approval").order_by(Challenge.created_at)).all()
+    items = [{"id": c.id, "purpose": c.purpose, "member_id": c.member_id, "full_name": d.full_name,
+              "phone": c.phone, "requested_at": _aware(c.created_at).isoformat()}
+             for c, d in rows if any(c.member_path.startswith(p) for p in paths)]
+    return {"items": items, "next_cursor": None}
+
+
+def decide(session, officer_id, challenge_id, approve):
+    """An officer confirms (a code goes to the phone) or refuses (the phone is told)."""
+    challenge = session.get(Challenge, challenge_id)
+    paths = _officer_paths(session, officer_id)
+    if challenge is None or not any(challenge.member_path.startswith(p) for p in paths):
+        raise NotFound()
+    if challenge.status != "pending_approval":
+        raise ValidationError(details={"status": [f"already {challenge.status}"]})
+    challenge.decided_by = officer_id
+    challenge.decided_at = utcnow()
+    if approve:
+        return _send_code(session, challenge)
+    challenge.status = "denied"
+    return Sms(challenge.phone, "Sổ tay: chi bộ chưa xác nhận số điện thoại này cho tài khoản của đồng chí; "
+                                "vui lòng liên hệ bí thư chi bộ. / Your branch did not confirm this phone for "
+                                "your account; please contact your branch secretary.")
+
+
+def verify(session, challenge_id, purpose, otp, new_password):
+    """Check the code and set the new password. Returns (account, entry, challenge).
+
+    A password refused by the policy is checked first and spends nothing.
+    """
+    challenge = session.get(Challenge, challenge_id)
+    if challenge is None or challenge.purpose != purpose:
+        raise InvalidCode()
+    if challenge.status == "pending_approval":
+        raise PendingApproval()
+    if challenge.status == "failed":
+        raise TooManyAttempts(message="Đã nhập sai quá 5 lần, hãy yêu cầu mã mới. / "
+                                      "Too many wrong codes; ask for a new one.")
+    if challenge.status != "code_sent":
+        raise InvalidCode()
+    if _aware(challenge.expires_at) <= utcnow():
+        raise CodeExpired()
+    entry = session.get(DirectoryEntry, challenge.member_id)
+    reasons = policy.problems(new_password, entry.citizen_id, entry.phone, entry.date_of_birth)
+    if reasons:
+        raise WeakPassword(details=policy.describe(reasons))
+    if not hmac.compare_digest(challenge.code_hash, code_hash(challenge.id, otp)):
+        challenge.attempts += 1
+        left = MAX_WRONG_CODES - challenge.attempts
+        if left <= 0:
+            challenge.status = "failed"
+        raise InvalidCode(details={"attempts_left": max(left, 0)})
+    challenge.status = "completed"
+    account = session.scalar(select(Account).where(Account.citizen_id == challenge.citizen_id))
+    if account is None:
+        account = Account(citizen_id=challenge.citizen_id)
+        session.add(account)
+    account.password_hash = passwords.hash_password(new_password)
+    account.verified_phone = challenge.phone
+    if purpose == ACTIVATION:
+        account.activated_at = utcnow()
+        account.activation_method = "sms"
+    session.flush()
+    return account, entry, challenge
