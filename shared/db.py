@@ -24,6 +24,8 @@ from shared.messaging_tables import outbox_table, processed_event_table
 
 
 def make_engine(url, **kwargs):
+    # statement parameters are personal data: keep them out of error messages and logs
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs

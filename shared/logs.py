@@ -19,6 +19,21 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class DropWorkerErrors(logging.Filter):
+    """nameko logs a failed worker with the exception's text, which can hold personal data;
+    `Telemetry` logs those failures instead, with the error type and the stack only."""
+
+    def filter(self, record):
+        return "error handling worker" not in str(record.msg)
+
+
+def log_worker_failure(logger, name, exc_info):
+    import traceback
+
+    stack = "".join(traceback.format_tb(exc_info[2]))
+    logger.error("%s failed with %s\n%s", name, exc_info[0].__name__, stack)
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, service="sotay", **kwargs):
         super().__init__()
@@ -40,10 +55,10 @@ class JsonFormatter(logging.Formatter):
 def logging_config(service, level="INFO"):
     return {
         "version": 1, "disable_existing_loggers": False,
-        "filters": {"context": {"()": "shared.logs.ContextFilter"}},
+        "filters": {"context": {"()": "shared.logs.ContextFilter"},
+                    "worker_errors": {"()": "shared.logs.DropWorkerErrors"}},
         "formatters": {"json": {"()": "shared.logs.JsonFormatter", "service": service}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
-        # nameko logs every expected error (a wrong password…) with its traceback: errors only
-        "loggers": {"nameko.containers": {"level": "ERROR"}},
+        "loggers": {"nameko.containers": {"filters": ["worker_errors"]}},
         "root": {"level": level, "handlers": ["console"]},
     }

@@ -3,6 +3,7 @@
 nameko-prometheus 1.6 reads `container.config`, which nameko 3 removed, so the
 suite measures its entrypoints with this small dependency instead.
 """
+import logging
 import time
 
 from nameko.extensions import DependencyProvider
@@ -11,6 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 
 from shared import logs
 from shared.context import CORRELATION_ID_KEY
+from shared.errors import SotayError
+
+log = logging.getLogger("sotay.worker")
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -50,6 +54,8 @@ class Telemetry(DependencyProvider):
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         started = self._started.pop(worker_ctx, None)
         entrypoint = worker_ctx.entrypoint
+        if exc_info is not None and not isinstance(exc_info[1], SotayError):
+            logs.log_worker_failure(log, f"{self.container.service_name}.{entrypoint.method_name}", exc_info)
         if started is None or not isinstance(entrypoint, RpcEntrypoint):
             return
         service = self.container.service_name

@@ -115,14 +115,16 @@ def _decoy(citizen_id, phone_given):
 
 
 def _check_send_limits(session, citizen_id, purpose):
+    """A resend (same purpose) waits 60 s; all codes to one citizen ID: 5 an hour."""
     now = utcnow()
-    recent = session.scalars(select(Challenge.sent_at).where(
+    recent = session.execute(select(Challenge.sent_at, Challenge.purpose).where(
         Challenge.citizen_id == citizen_id, Challenge.sent_at.is_not(None),
         Challenge.sent_at > now - timedelta(hours=1)).order_by(Challenge.sent_at.desc())).all()
-    if recent and _aware(recent[0]) + RESEND_GAP > now:
-        raise too_many_attempts((_aware(recent[0]) + RESEND_GAP - now).total_seconds())
+    last_same = next((_aware(sent) for sent, kind in recent if kind == purpose), None)
+    if last_same and last_same + RESEND_GAP > now:
+        raise too_many_attempts((last_same + RESEND_GAP - now).total_seconds())
     if len(recent) >= SENDS_PER_HOUR:
-        raise too_many_attempts((_aware(recent[-1]) + timedelta(hours=1) - now).total_seconds())
+        raise too_many_attempts((_aware(recent[-1][0]) + timedelta(hours=1) - now).total_seconds())
 
 
 def _send_code(session, challenge):
@@ -160,10 +162,10 @@ def request_code(session, purpose, citizen_id, phone_given=None):
     if phone_given is None and on_record is None:
         raise PhoneRequired()
     challenge = Challenge(id=str(uuid.uuid4()), purpose=purpose, citizen_id=citizen_id, member_id=entry.member_id,
-                          member_path=entry.organization_path, phone=phone_given or on_record, attempts=0)
+                          member_path=entry.organization_path, phone=phone_given or on_record, attempts=0,
+                          status="pending_approval")
     answer = {"activation_id": challenge.id, "channel": "sms", "destination": mask(challenge.phone)}
     if phone_given is not None and phone_given != on_record:
-        challenge.status = "pending_approval"
         challenge.phone_on_record = 0
         session.add(challenge)
         return {**answer, "status": "pending_approval"}, None

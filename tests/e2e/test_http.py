@@ -1,66 +1,18 @@
 """The whole suite as separate processes, driven over HTTP like a client would."""
 import base64
 import json
-import os
-import subprocess
-import tempfile
 
 import pytest
 import requests
 
-from shared.devrun import Suite
-from tests.support import rabbit
-from tests.support.waiting import free_port, wait_for
+from tests.e2e.conftest import DEMO_PASSWORD, bearer, error_code, login
 
 pytestmark = pytest.mark.e2e
-DEMO_PASSWORD = "sotay-demo-2026"
-
-
-@pytest.fixture(scope="module")
-def gateway():
-    name, uri = rabbit.create_vhost("sotay_e2e")
-    data_dir = tempfile.mkdtemp(prefix="sotay-e2e-")
-    ports = {variable: str(free_port()) for variable in
-             ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT")}
-    log = open(os.path.join(data_dir, "suite.log"), "w")
-    suite = Suite(env={"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1", **ports},
-                  output=log)
-    try:
-        suite.prepare()
-        suite.seed()
-        suite.start()
-        suite.wait_healthy()
-        base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1"
-        # the demo members reach identity by event; sign-in works once they have
-        wait_for(lambda: login(base, "001000000002").status_code == 200, timeout=30,
-                 interval=0.2, message="identity's projection of the demo members")
-        yield base
-    except (subprocess.CalledProcessError, RuntimeError):
-        log.flush()
-        print(open(log.name).read()[-5000:])
-        raise
-    finally:
-        suite.stop()
-        log.close()
-        rabbit.delete_vhost(name)
-
-
-def login(base, citizen_id, password=DEMO_PASSWORD):
-    return requests.post(f"{base}/auth/login", json={"citizen_id": citizen_id, "password": password}, timeout=10)
-
-
-def error_code(response):
-    assert response.headers["Content-Type"].startswith("application/json")
-    return response.json()["error"]["code"]
 
 
 @pytest.fixture(scope="module")
 def tokens(gateway):
     return login(gateway, "001000000002").json()
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_a_member_signs_in_and_reads_their_own_record(gateway, tokens):

@@ -1,0 +1,78 @@
+"""One suite for all end-to-end tests: every service as its own process, like `make run`."""
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from shared.devrun import Suite
+from tests.support import rabbit
+from tests.support.waiting import free_port, wait_for
+
+DEMO_PASSWORD = "sotay-demo-2026"
+
+
+@dataclass
+class Running:
+    base: str
+    data_dir: str
+
+    def sms(self, to=None):
+        """Messages in the embedded default's SMS sink (API.md), optionally to one number."""
+        path = os.path.join(self.data_dir, "outbox", "sms.jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path, encoding="utf-8") as handle:
+            lines = [json.loads(line) for line in handle if line.strip()]
+        return [m for m in lines if to is None or m["to"] == to]
+
+
+def login(base, citizen_id, password=DEMO_PASSWORD):
+    return requests.post(f"{base}/auth/login", json={"citizen_id": citizen_id, "password": password}, timeout=10)
+
+
+def error_code(response):
+    assert response.headers["Content-Type"].startswith("application/json")
+    return response.json()["error"]["code"]
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def running():
+    name, uri = rabbit.create_vhost("sotay_e2e")
+    data_dir = tempfile.mkdtemp(prefix="sotay-e2e-")
+    ports = {variable: str(free_port()) for variable in
+             ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT")}
+    log = open(os.path.join(data_dir, "suite.log"), "w")
+    # every request of the tests comes from 127.0.0.1: the per-address limit is tested on its own
+    suite = Suite(env={"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1",
+                       "AUTH_ATTEMPTS_PER_MINUTE": "100000", **ports}, output=log)
+    try:
+        suite.prepare()
+        suite.seed()
+        suite.start()
+        suite.wait_healthy()
+        base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1"
+        # the demo members reach identity by event; sign-in works once they have
+        wait_for(lambda: login(base, "001000000002").status_code == 200, timeout=30,
+                 interval=0.2, message="identity's projection of the demo members")
+        yield Running(base, data_dir)
+    except (subprocess.CalledProcessError, RuntimeError):
+        log.flush()
+        print(open(log.name).read()[-5000:])
+        raise
+    finally:
+        suite.stop()
+        log.close()
+        rabbit.delete_vhost(name)
+
+
+@pytest.fixture(scope="session")
+def gateway(running):
+    return running.base

@@ -1,0 +1,189 @@
+"""Every way a member signs in, and the account rules, as a client sees them over HTTP."""
+import re
+import statistics
+import time
+
+import pytest
+import requests
+
+from tests.e2e.conftest import bearer, error_code, login
+
+pytestmark = pytest.mark.e2e
+GOOD_PASSWORD = "Hoa sen nở giữa đầm 2026"
+
+
+def post(running, path, body=None, token=None):
+    return requests.post(f"{running.base}{path}", json=body, headers=bearer(token) if token else {}, timeout=15)
+
+
+def last_code(running, phone):
+    messages = running.sms(phone)
+    assert messages, f"no SMS to {phone}"
+    return re.search(r"\b(\d{6})\b", messages[-1]["text"]).group(1)
+
+
+def activate(running, citizen_id, phone, password=GOOD_PASSWORD):
+    started = post(running, "/auth/activation", {"citizen_id": citizen_id})
+    assert started.status_code == 202, started.text
+    answer = started.json()
+    verified = post(running, f"/auth/activation/{answer['activation_id']}/verify",
+                    {"otp": last_code(running, phone), "new_password": password})
+    assert verified.status_code == 200, verified.text
+    return verified.json()
+
+
+def test_first_sign_in_with_a_phone_on_record(running):
+    assert error_code(login(running.base, "001000000003", "anything")) == "activation_required"
+    started = post(running, "/auth/activation", {"citizen_id": "001000000003"})
+    assert started.status_code == 202
+    answer = started.json()
+    assert answer["status"] == "code_sent" and answer["channel"] == "sms"
+    assert answer["destination"] == "+849******78"            # masked, never the whole number
+    sms = running.sms("+84912345678")[-1]
+    assert "mã kích hoạt" in sms["text"] and sms["sent_at"]
+    code = last_code(running, "+84912345678")
+    verify = f"/auth/activation/{answer['activation_id']}/verify"
+
+    weak = post(running, verify, {"otp": code, "new_password": "matkhau123"})
+    assert weak.status_code == 400 and error_code(weak) == "weak_password"
+    wrong = post(running, verify, {"otp": f"{(int(code) + 1) % 1_000_000:06d}", "new_password": GOOD_PASSWORD})
+    assert error_code(wrong) == "invalid_code" and wrong.json()["error"]["details"]["attempts_left"] == 4
+
+    done = post(running, verify, {"otp": code, "new_password": GOOD_PASSWORD})   # the weak try spent nothing
+    assert done.status_code == 200
+    me = requests.get(f"{running.base}/me", headers=bearer(done.json()["access_token"]), timeout=10).json()
+    assert me["citizen_id"] == "001000000003"
+    replay = post(running, verify, {"otp": code, "new_password": GOOD_PASSWORD + "!"})
+    assert error_code(replay) == "invalid_code"
+    assert login(running.base, "001000000003", GOOD_PASSWORD).status_code == 200
+
+
+def test_first_sign_in_without_a_phone_waits_for_the_branch_secretary(running):
+    assert error_code(post(running, "/auth/activation", {"citizen_id": "001000000004"})) == "phone_required"
+    started = post(running, "/auth/activation", {"citizen_id": "001000000004", "phone": "0987 654 321"})
+    assert started.status_code == 202 and started.json()["status"] == "pending_approval"
+    request_id = started.json()["activation_id"]
+    assert running.sms("+84987654321") == []                    # nothing goes to an unconfirmed phone
+    early = post(running, f"/auth/activation/{request_id}/verify", {"otp": "123456", "new_password": GOOD_PASSWORD})
+    assert early.status_code == 409 and error_code(early) == "pending_approval"
+
+    member = login(running.base, "001000000002").json()["access_token"]
+    listed = requests.get(f"{running.base}/auth/phone-requests", headers=bearer(member), timeout=10).json()
+    assert listed["items"] == []                                # an ordinary member confirms nothing
+    assert post(running, f"/auth/phone-requests/{request_id}/approve", token=member).status_code == 404
+
+    secretary = login(running.base, "001000000001").json()["access_token"]
+    pending = requests.get(f"{running.base}/auth/phone-requests", headers=bearer(secretary), timeout=10).json()
+    assert [(i["full_name"], i["phone"]) for i in pending["items"]] == [("Hoàng Văn Nam", "+84987654321")]
+    assert post(running, f"/auth/phone-requests/{request_id}/approve", token=secretary).status_code == 200
+    status = requests.get(f"{running.base}/auth/activation/{request_id}", timeout=10).json()
+    assert status["status"] == "code_sent"
+    done = post(running, f"/auth/activation/{request_id}/verify",
+                {"otp": last_code(running, "+84987654321"), "new_password": GOOD_PASSWORD})
+    assert done.status_code == 200
+
+
+def test_an_unknown_citizen_gets_the_same_kind_of_answer_and_nothing_is_sent(running):
+    before = len(running.sms())
+    unknown = post(running, "/auth/activation", {"citizen_id": "009999999999"})
+    assert unknown.status_code == 202
+    assert set(unknown.json()) == {"activation_id", "status", "channel", "destination"}
+    assert len(running.sms()) == before
+
+
+def test_members_of_a_committee_not_rolled_out_cannot_activate(running):
+    refused = post(running, "/auth/activation", {"citizen_id": "079000000005"})   # a Hà Nội branch
+    assert refused.status_code == 403 and error_code(refused) == "not_rolled_out"
+
+
+def test_a_new_code_no_sooner_than_60_seconds(running):
+    assert post(running, "/auth/activation", {"citizen_id": "079000000002"}).status_code == 202
+    again = post(running, "/auth/activation", {"citizen_id": "079000000002"})
+    assert again.status_code == 429 and error_code(again) == "too_many_attempts"
+    assert 50 <= int(again.headers["Retry-After"]) <= 60
+
+
+def test_five_wrong_codes_end_the_challenge(running):
+    answer = post(running, "/auth/activation", {"citizen_id": "079000000000"}).json()
+    code = last_code(running, "+84980000000")
+    verify = f"/auth/activation/{answer['activation_id']}/verify"
+    wrong = f"{(int(code) + 7) % 1_000_000:06d}"
+    for left in (4, 3, 2, 1, 0):
+        response = post(running, verify, {"otp": wrong, "new_password": GOOD_PASSWORD})
+        assert response.json()["error"]["details"]["attempts_left"] == left
+    locked = post(running, verify, {"otp": code, "new_password": GOOD_PASSWORD})   # even the right code now
+    assert locked.status_code == 429
+
+
+def test_sign_in_throttling_is_the_same_for_known_and_unknown_citizen_ids(running):
+    activate(running, "079000000007", "+84980000007")
+    for citizen_id in ("079000000007", "009999999998"):
+        codes = [error_code(login(running.base, citizen_id, "wrong password")) for _ in range(5)]
+        assert codes == ["invalid_credentials"] * 5
+        sixth = login(running.base, citizen_id, "wrong password")
+        assert sixth.status_code == 429 and error_code(sixth) == "too_many_attempts"
+        assert 1 <= int(sixth.headers["Retry-After"]) <= 30
+    # locked out even with the right password, until the delay passes
+    assert login(running.base, "079000000007", GOOD_PASSWORD).status_code == 429
+
+
+def test_a_wrong_password_and_an_unknown_citizen_take_similar_time(running):
+    def median(citizen_id):
+        times = []
+        for _ in range(4):
+            started = time.perf_counter()
+            login(running.base, citizen_id, "not the password")
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    known, unknown = median("001000000000"), median("009999999997")
+    assert 0.5 < known / unknown < 2.0
+
+
+def test_forgotten_password_with_a_changed_phone_and_then_with_the_phone_on_record(running):
+    first = activate(running, "079000000001", "+84980000001")
+    changed = post(running, "/auth/password/forgot", {"citizen_id": "079000000001", "phone": "+84 977 000 111"})
+    assert changed.json()["status"] == "pending_approval"
+    secretary = login(running.base, "001000000001").json()["access_token"]
+    other_subtree = requests.get(f"{running.base}/auth/phone-requests", headers=bearer(secretary), timeout=10)
+    assert all(i["id"] != changed.json()["activation_id"] for i in other_subtree.json()["items"])
+    admin = login(running.base, "001000000000").json()["access_token"]
+    assert post(running, f"/auth/phone-requests/{changed.json()['activation_id']}/deny", token=admin).status_code == 200
+    assert "chưa xác nhận" in running.sms("+84977000111")[-1]["text"]     # the requester is told
+
+    reset = post(running, "/auth/password/forgot", {"citizen_id": "079000000001"})
+    assert reset.status_code == 202 and reset.json()["status"] == "code_sent"
+    new_password = "Trăng rằm tháng tám 1945"
+    done = post(running, f"/auth/password/forgot/{reset.json()['activation_id']}/verify",
+                {"otp": last_code(running, "+84980000001"), "new_password": new_password})
+    assert done.status_code == 200
+    assert login(running.base, "079000000001", new_password).status_code == 200
+    stale = post(running, "/auth/refresh", {"refresh_token": first["refresh_token"]})
+    assert stale.status_code == 401                              # a reset ends every earlier session
+
+
+def test_password_change_and_sessions(running):
+    first = activate(running, "079000000008", "+84980000008")
+    second = login(running.base, "079000000008", GOOD_PASSWORD).json()
+    sessions = requests.get(f"{running.base}/me/sessions", headers=bearer(second["access_token"]), timeout=10).json()
+    assert len(sessions["items"]) == 2 and sum(s["current"] for s in sessions["items"]) == 1
+
+    token = second["access_token"]
+    wrong = post(running, "/auth/password", {"current_password": "nope", "new_password": "x" * 20}, token=token)
+    assert wrong.status_code == 401
+    weak = post(running, "/auth/password", {"current_password": GOOD_PASSWORD, "new_password": "079000000008"},
+                token=token)
+    assert error_code(weak) == "weak_password"
+    changed = post(running, "/auth/password", {"current_password": GOOD_PASSWORD,
+                                               "new_password": "Đường lên đỉnh Trường Sơn"}, token=token)
+    assert changed.status_code == 200
+    assert post(running, "/auth/refresh", {"refresh_token": first["refresh_token"]}).status_code == 401
+    assert post(running, "/auth/refresh", {"refresh_token": second["refresh_token"]}).status_code == 200
+
+    third = login(running.base, "079000000008", "Đường lên đỉnh Trường Sơn").json()
+    listed = requests.get(f"{running.base}/me/sessions", headers=bearer(token), timeout=10).json()["items"]
+    other = next(s["id"] for s in listed if not s["current"])
+    revoked = requests.delete(f"{running.base}/me/sessions/{other}", headers=bearer(token), timeout=10)
+    assert revoked.status_code == 200
+    assert post(running, "/auth/refresh", {"refresh_token": third["refresh_token"]}).status_code == 401
+    assert requests.delete(f"{running.base}/me/sessions/not-mine", headers=bearer(token), timeout=10).status_code == 404
