@@ -28,7 +28,9 @@ def _b64(data):
 
 def generate_key(directory):
     directory.mkdir(parents=True, exist_ok=True)
-    kid = time.strftime("%Y%m%d%H%M%S") + "-" + _b64(os.urandom(4))
+    now = time.time()
+    # sortable by creation time (the newest key signs), down to the microsecond
+    kid = time.strftime("%Y%m%d%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}-" + _b64(os.urandom(4))
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
@@ -43,6 +45,7 @@ class KeyStore:
     def __init__(self, directory):
         self.directory = Path(directory)
         self._keys = {}
+        self._seen = None
         self.reload()
 
     def reload(self):
@@ -50,6 +53,15 @@ class KeyStore:
         for path in sorted(self.directory.glob("*.pem")):
             keys[path.stem] = serialization.load_pem_private_key(path.read_bytes(), password=None)
         self._keys = keys
+        self._seen = self._stamp()
+
+    def _stamp(self):
+        return sorted(p.name for p in self.directory.glob("*.pem"))
+
+    def _fresh(self):
+        # a rotation on disk (another replica, the operator's CLI) is picked up without a restart
+        if self._stamp() != self._seen:
+            self.reload()
 
     @classmethod
     def open(cls, directory, create=True):
@@ -63,6 +75,7 @@ class KeyStore:
         return max(self._keys)   # kids start with their creation time
 
     def jwks(self):
+        self._fresh()
         keys = []
         for kid, key in sorted(self._keys.items()):
             raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -71,8 +84,48 @@ class KeyStore:
         return {"keys": keys}
 
     def sign(self, claims):
+        self._fresh()
         kid = self.signing_kid
         return jwt.encode(claims, self._keys[kid], algorithm="EdDSA",
                           headers={"kid": kid, "typ": ACCESS_TOKEN_TYPE})
 
 
+
+
+USAGE = """python -m services.identity.keys list|rotate|retire <kid>
+
+rotate  add a new signing key; it signs from now on, the old ones keep verifying
+retire  remove an old key, once its successor has signed for longer than an access token lives"""
+
+
+def main(argv=None):
+    import sys
+    from datetime import datetime, timedelta, timezone
+
+    from services.identity.domain import ACCESS_TOKEN_TTL
+
+    argv = sys.argv[1:] if argv is None else argv
+    config.load("identity")
+    directory = keys_dir()
+    store = KeyStore.open(directory)
+    if argv[:1] == ["list"]:
+        for kid in sorted(store._keys):
+            print(kid, "(signing)" if kid == store.signing_kid else "")
+    elif argv[:1] == ["rotate"]:
+        print("new signing key:", generate_key(directory))
+    elif argv[:1] == ["retire"] and len(argv) == 2:
+        kid = argv[1]
+        if kid not in store._keys or kid == store.signing_kid:
+            raise SystemExit("name an old key (not the signing one): see `list`")
+        successor = min(k for k in store._keys if k > kid)
+        since = datetime.strptime(successor[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        if datetime.now(timezone.utc) - since < ACCESS_TOKEN_TTL + timedelta(minutes=1):
+            raise SystemExit("tokens signed by this key may still be alive: retire it later")
+        (directory / f"{kid}.pem").unlink()
+        print("retired", kid)
+    else:
+        raise SystemExit(USAGE)
+
+
+if __name__ == "__main__":
+    main()
