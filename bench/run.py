@@ -103,7 +103,8 @@ def main():
     ensure_wrk()
     vhost, uri = rabbit.create_vhost("sotay_bench")
     data_dir = tempfile.mkdtemp(prefix="sotay-bench-")
-    ports = {v: str(free_port()) for v in ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT")}
+    ports = {v: str(free_port()) for v in ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT",
+                                          "VNEID_DEV_PORT")}
     env = {"AMQP_URI": uri, "DATA_DIR": data_dir, "LOG_LEVEL": "WARNING", "AUTH_ATTEMPTS_PER_MINUTE": "100000000",
            **ports}
     log = open(os.path.join(data_dir, "suite.log"), "w")

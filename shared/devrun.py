@@ -50,6 +50,19 @@ class Suite:
         self.services = services
         self.output = output          # None: inherit the terminal
         self.processes = {}
+        self.dev_idp = not self.env.get("VNEID_ISSUER")
+        if self.dev_idp:
+            self._configure_dev_idp()
+
+    def _configure_dev_idp(self):
+        """Without a real VNeID, a local development OpenID Provider stands in (tools/vneid_idp.py)."""
+        port = self.env.setdefault("VNEID_DEV_PORT", "8100")
+        self.env.update({
+            "VNEID_ISSUER": f"http://127.0.0.1:{port}",
+            "VNEID_CLIENT_ID": "sotay-dev",
+            "VNEID_CLIENT_SECRET": self.env.get("VNEID_DEV_SECRET", "sotay-dev-secret"),
+            "VNEID_REDIRECT_URI": f"http://127.0.0.1:{self.port('gateway')}/api/v1/auth/vneid/callback",
+        })
 
     def port(self, service):
         variable, default = PORT_VARIABLES[service]
@@ -70,6 +83,16 @@ class Suite:
                 self._python("-m", f"services.{service}.seed")
 
     def start(self):
+        if self.dev_idp:
+            data_dir = self.env.get("DATA_DIR", "var")
+            os.makedirs(data_dir, exist_ok=True)
+            client = ":".join((self.env["VNEID_CLIENT_ID"], self.env["VNEID_CLIENT_SECRET"],
+                               self.env["VNEID_REDIRECT_URI"]))
+            self.processes["vneid-dev"] = subprocess.Popen(
+                [sys.executable, "-m", "tools.vneid_idp", "--host", "127.0.0.1", "--port", self.env["VNEID_DEV_PORT"],
+                 "--client", client, "--keys-file", os.path.join(data_dir, "vneid-dev-key.pem")],
+                env=self.env, cwd=config.REPO_ROOT, stdout=self.output,
+                stderr=subprocess.STDOUT if self.output else None)
         for service in self.services:
             self.processes[service] = subprocess.Popen(
                 [sys.executable, "-m", "shared.serve", service], env=self.env, cwd=config.REPO_ROOT,
@@ -77,8 +100,10 @@ class Suite:
 
     def wait_healthy(self, timeout=60):
         deadline = time.monotonic() + timeout
-        for service in self.services:
-            url = f"http://127.0.0.1:{self.port(service)}/health"
+        checks = [(service, f"http://127.0.0.1:{self.port(service)}/health") for service in self.services]
+        if self.dev_idp:
+            checks.append(("vneid-dev", self.env["VNEID_ISSUER"] + "/.well-known/openid-configuration"))
+        for service, url in checks:
             while True:
                 process = self.processes[service]
                 if process.poll() is not None:
@@ -120,7 +145,10 @@ Sổ tay đang chạy / Sổ tay is running:  http://127.0.0.1:{port}/api/v1
   curl -s http://127.0.0.1:{port}/api/v1/me -H "Authorization: Bearer <access_token>"
 
 Tài khoản mẫu / Demo accounts: 001000000000 admin · 001000000001 secretary · 001000000002 member
-(001000000003 and 001000000004 are not activated yet). Ctrl-C để dừng / to stop.
+(001000000003 and 001000000004 are not activated yet: POST /api/v1/auth/activation; the SMS lands in
+{sms}).
+VNeID: open http://127.0.0.1:{port}/api/v1/auth/vneid/login in a browser ({idp}).
+Ctrl-C để dừng / to stop.
 """
 
 
@@ -151,7 +179,10 @@ def main():
     except KeyboardInterrupt:
         suite.stop()
         return 130
-    print(BANNER.format(port=suite.port("gateway"), password="sotay-demo-2026"), flush=True)
+    idp = (f"development stand-in at {suite.env['VNEID_ISSUER']}: type any demo citizen ID"
+           if suite.dev_idp else suite.env["VNEID_ISSUER"])
+    sms = os.path.join(os.path.abspath(suite.env.get("DATA_DIR", "var")), "outbox", "sms.jsonl")
+    print(BANNER.format(port=suite.port("gateway"), password="sotay-demo-2026", idp=idp, sms=sms), flush=True)
     try:
         while not suite.exited():
             time.sleep(0.5)

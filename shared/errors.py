@@ -153,6 +153,12 @@ class NotAMember(SotayError):
                "This citizen ID is not in the party member database.")
 
 
+class VneidFailed(SotayError):
+    status = 401
+    code = "vneid_failed"
+    message = "Đăng nhập VNeID không thành công, vui lòng thử lại. / VNeID sign-in failed; please try again."
+
+
 def _all_subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub

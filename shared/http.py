@@ -18,7 +18,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from shared import errors, metrics
+from shared import errors, logs, metrics
 from shared.context import (AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY,
                             new_correlation_id)
 
@@ -149,7 +149,7 @@ class ApiHandler(HttpRequestHandler):
             return error_response(exc)
         if isinstance(exc, HTTPException):
             return _http_exception_response(exc)
-        log.error("unhandled %s in %s %s", type(exc).__name__, self.method, self.url)
+        logs.log_worker_failure(log, f"{self.method} {self.url}", (type(exc), exc, exc.__traceback__))
         return error_response(errors.SotayError())
 
 

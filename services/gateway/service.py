@@ -4,12 +4,16 @@ Thin on purpose: validate the request with a schema, verify the token at the
 edge, call the owning service over RPC (with a deadline), return its answer.
 The owning service re-verifies the token and decides what the caller may do.
 """
+import secrets
+
 from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Response
 
 from shared import config
 from shared.auth import Caller
 from shared.context import CLIENT_ADDRESS_KEY
-from shared.http import api, read_json
+from shared.errors import ValidationError, VneidFailed
+from shared.http import api, json_response, read_json
 from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.rpc import Rpc
@@ -17,6 +21,9 @@ from shared.validation import load
 from services.gateway import openapi
 from services.gateway.schemas import CodeRequest, CodeVerification, LoginRequest, PasswordChange, RefreshRequest
 from services.gateway.throttle import AddressThrottle
+
+
+VNEID_COOKIE = "sotay_vneid"
 
 
 class ClientThrottle(DependencyProvider):
@@ -254,6 +261,53 @@ class GatewayService(Operations):
         """
         self.caller.require()
         return self.rpc.identity.decide_phone_request(request_id, False)
+
+    @api("GET", "/api/v1/auth/vneid/login")
+    def vneid_login(self, request):
+        """Đăng nhập bằng VNeID: chuyển tới VNeID / Sign in with VNeID: redirects to VNeID.
+        ---
+        get:
+          tags: [auth]
+          description: >
+            OpenID Connect authorization-code flow with PKCE (S256), state and nonce. The browser gets a
+            short-lived HttpOnly cookie that binds the flow to it; the callback must come from the same browser.
+          responses:
+            302: {description: to the VNeID authorize endpoint}
+            503: {description: VNeID not configured, content: {application/json: {schema: Error}}}
+        """
+        self.throttle()
+        secret = secrets.token_urlsafe(32)
+        url = self.rpc.identity.vneid_begin(secret)["url"]
+        response = Response(status=302, headers={"Location": url})
+        response.set_cookie(VNEID_COOKIE, secret, max_age=600, path="/api/v1/auth/vneid", httponly=True,
+                            samesite="Lax", secure=str(config.get("COOKIE_SECURE", "false")).lower() == "true")
+        return response
+
+    @api("GET", "/api/v1/auth/vneid/callback")
+    def vneid_callback(self, request):
+        """VNeID trả về: kiểm tra và đăng nhập / Back from VNeID: checks and signs in.
+        ---
+        get:
+          tags: [auth]
+          parameters:
+            - {name: code, in: query, required: true, schema: {type: string}}
+            - {name: state, in: query, required: true, schema: {type: string}}
+          responses:
+            200: {description: signed in (the first VNeID sign-in activates the account), content: {application/json: {schema: TokenPair}}}
+            401: {description: vneid_failed (state, nonce, signature, audience, expiry…), content: {application/json: {schema: Error}}}
+            403: {description: not_a_member / not_rolled_out, content: {application/json: {schema: Error}}}
+        """
+        self.throttle()
+        if request.args.get("error"):
+            raise VneidFailed(message="Đăng nhập VNeID đã bị huỷ hoặc từ chối. / VNeID sign-in was cancelled or refused.",
+                              details={"reason": request.args.get("error")[:64]})
+        code, state = request.args.get("code"), request.args.get("state")
+        if not code or not state:
+            raise ValidationError(details={key: ["required"] for key in ("code", "state") if not request.args.get(key)})
+        tokens = self.rpc.identity.vneid_complete(state, code, request.cookies.get(VNEID_COOKIE, ""))
+        response = json_response(tokens)
+        response.delete_cookie(VNEID_COOKIE, path="/api/v1/auth/vneid")
+        return response
 
     @api("GET", "/api/v1/.well-known/jwks.json")
     def jwks(self, request):

@@ -2,20 +2,41 @@
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
-from shared import metrics
+from shared import config, metrics
 from shared.auth import Caller
 from shared.context import CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY
 from shared.db import Database
-from shared.errors import SotayError
+from shared.errors import ServiceUnavailable, SotayError
 from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
 from shared.validation import load
-from services.identity import activation, domain
+from services.identity import activation, domain, vneid_signin
 from services.identity.keys import KeyStore, keys_dir
 from services.identity.models import Base
 from services.identity.schemas import CodeRequest, CodeVerification, LoginRequest, PasswordChange, RefreshRequest
+
+
+class Vneid(DependencyProvider):
+    """The VNeID OpenID Connect client (configured by VNEID_*; None when VNeID is not configured)."""
+
+    def setup(self):
+        from services.identity.vneid import VneidClient
+
+        issuer = config.get("VNEID_ISSUER")
+        self.client = VneidClient(
+            issuer, config.get("VNEID_CLIENT_ID"), config.get("VNEID_CLIENT_SECRET"),
+            config.get("VNEID_REDIRECT_URI"), citizen_id_claim=config.get("VNEID_CITIZEN_ID_CLAIM", "citizen_id"),
+        ) if issuer else None
+
+    def get_dependency(self, worker_ctx):
+        return self.client or _Unconfigured()
+
+
+class _Unconfigured:
+    def __getattr__(self, name):
+        raise ServiceUnavailable(message="Đăng nhập VNeID chưa được cấu hình. / VNeID sign-in is not configured.")
 
 
 class Keys(DependencyProvider):
@@ -37,6 +58,7 @@ class IdentityService(Operations):
 
     db = Database(Base.metadata)
     keys = Keys()
+    vneid = Vneid()
     caller = Caller(local_jwks=_local_jwks)
     cluster = Rpc(timeout=10)
     telemetry = Telemetry()
@@ -163,6 +185,17 @@ class IdentityService(Operations):
         with self.db.transaction() as session:
             domain.revoke_session(session, principal, str(session_id), self._client())
         return {"status": "revoked"}
+
+    @rpc
+    def vneid_begin(self, browser_secret):
+        """The VNeID authorize URL for a browser that holds `browser_secret` (in a cookie)."""
+        with self.db.transaction() as session:
+            return {"url": vneid_signin.begin(session, self.vneid, browser_secret)}
+
+    @rpc
+    def vneid_complete(self, state, code, browser_secret):
+        with self.db.transaction(commit_on=SotayError):
+            return vneid_signin.complete(self.db, self.vneid, self.keys, state, code, browser_secret, self._client())
 
     @subscribe("members", "members.member_created")
     def on_member_created(self, envelope):

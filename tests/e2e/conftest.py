@@ -1,6 +1,7 @@
 """One suite for all end-to-end tests: every service as its own process, like `make run`."""
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ DEMO_PASSWORD = "sotay-demo-2026"
 class Running:
     base: str
     data_dir: str
+    amqp_uri: str
 
     def sms(self, to=None):
         """Messages in the embedded default's SMS sink (API.md), optionally to one number."""
@@ -48,7 +50,7 @@ def running():
     name, uri = rabbit.create_vhost("sotay_e2e")
     data_dir = tempfile.mkdtemp(prefix="sotay-e2e-")
     ports = {variable: str(free_port()) for variable in
-             ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT")}
+             ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT", "VNEID_DEV_PORT")}
     log = open(os.path.join(data_dir, "suite.log"), "w")
     # every request of the tests comes from 127.0.0.1: the per-address limit is tested on its own
     suite = Suite(env={"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1",
@@ -62,7 +64,7 @@ def running():
         # the demo members reach identity by event; sign-in works once they have
         wait_for(lambda: login(base, "001000000002").status_code == 200, timeout=30,
                  interval=0.2, message="identity's projection of the demo members")
-        yield Running(base, data_dir)
+        yield Running(base, data_dir, uri)
     except (subprocess.CalledProcessError, RuntimeError):
         log.flush()
         print(open(log.name).read()[-5000:])
@@ -71,6 +73,7 @@ def running():
         suite.stop()
         log.close()
         rabbit.delete_vhost(name)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -187,3 +187,40 @@ def test_password_change_and_sessions(running):
     assert revoked.status_code == 200
     assert post(running, "/auth/refresh", {"refresh_token": third["refresh_token"]}).status_code == 401
     assert requests.delete(f"{running.base}/me/sessions/not-mine", headers=bearer(token), timeout=10).status_code == 404
+
+
+def test_identity_publishes_activation_password_and_lock_events(running):
+    import json as jsonlib
+
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(running.amqp_uri))
+    channel = connection.channel()
+    channel.queue_declare("e2e.identity-events", exclusive=True)
+    channel.queue_bind("e2e.identity-events", "identity.events", routing_key="identity.#")
+
+    tokens = activate(running, "079000000003", "+84980000003")
+    post(running, "/auth/password", {"current_password": GOOD_PASSWORD, "new_password": "Sông Hồng chảy mãi"},
+         token=tokens["access_token"])
+    for _ in range(5):
+        login(running.base, "079000000003", "wrong password")
+
+    seen = {}
+
+    def collect():
+        while True:
+            method, _, body = channel.basic_get("e2e.identity-events", auto_ack=True)
+            if method is None:
+                break
+            event = jsonlib.loads(body)
+            seen[event["type"]] = event["payload"]
+        return len(seen) == 3
+
+    from tests.support.waiting import wait_for
+    wait_for(collect, message="three identity events")
+    assert seen["identity.account_activated"]["citizen_id"] == "079000000003"
+    assert seen["identity.account_activated"]["method"] == "sms"
+    member_id = seen["identity.account_activated"]["member_id"]
+    assert seen["identity.password_changed"] == {"member_id": member_id}
+    assert seen["identity.login_locked"]["member_id"] == member_id
+    connection.close()

@@ -47,3 +47,13 @@ def test_errors_cross_rpc_and_come_back_as_the_same_type():
     assert rebuilt.status == 429 and rebuilt.headers == {"Retry-After": "30"}
     assert rebuilt.as_json()["error"]["code"] == "too_many_attempts"
     assert errors.from_remote(RemoteError("KeyError", "x")) is None
+
+
+def test_every_error_a_service_raises_is_registered_to_cross_rpc():
+    import ast
+    import pathlib
+
+    for path in pathlib.Path(errors.__file__).parents[1].glob("services/*/*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "") == "SotayError" for b in node.bases):
+                raise AssertionError(f"{path}: {node.name} must live in shared/errors.py to cross RPC")
