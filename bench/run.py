@@ -5,6 +5,7 @@ Both run in this one invocation, on this machine, under the same load tool
 """
 import json
 import os
+import warnings
 import re
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ import urllib.request
 from shared.devrun import Suite
 from tests.support import rabbit
 from tests.support.waiting import free_port, wait_for
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 50))
 DURATION = os.environ.get("BENCH_DURATION", "15s")

@@ -49,6 +49,15 @@ def utcnow():
     return datetime.now(timezone.utc)
 
 
+def get_or_add(session, model, **key):
+    """The row with this primary key, or a new one added to the session (for projections' upserts)."""
+    row = session.get(model, key if len(key) > 1 else next(iter(key.values())))
+    if row is None:
+        row = model(**key)
+        session.add(row)
+    return row
+
+
 class UnitOfWork:
     """One worker's session plus the outbox and the processed-event record."""
 

@@ -11,7 +11,7 @@ from apispec.yaml_utils import load_operations_from_docstring
 from shared.http import ApiHandler
 from services.gateway import schemas
 
-_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+_CONVERTER = re.compile(r"<(?:[^:>]+:)?(\w+)>")
 
 
 @lru_cache(maxsize=4)

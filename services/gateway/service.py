@@ -232,35 +232,22 @@ class GatewayService(Operations):
         self.caller.require()
         return self.rpc.identity.pending_phone_requests()
 
-    @api("POST", "/api/v1/auth/phone-requests/<request_id>/approve")
-    def approve_phone(self, request, request_id):
-        """Xác nhận số điện thoại: mã được gửi tới số đó / Confirm the phone: the code goes to it.
+    @api("POST", "/api/v1/auth/phone-requests/<request_id>/<any(approve, deny):decision>")
+    def decide_phone(self, request, request_id, decision):
+        """Xác nhận hoặc từ chối số điện thoại / Confirm the phone (the code goes to it) or refuse it (the requester is told).
         ---
         post:
           tags: [auth]
           security: [{bearer: []}]
-          parameters: [{name: request_id, in: path, required: true, schema: {type: string}}]
+          parameters:
+            - {name: request_id, in: path, required: true, schema: {type: string}}
+            - {name: decision, in: path, required: true, schema: {type: string, enum: [approve, deny]}}
           responses:
-            200: {description: code sent, content: {application/json: {schema: Status}}}
+            200: {description: code sent / denied, content: {application/json: {schema: Status}}}
             404: {description: not_found (or not in the officer's subtree), content: {application/json: {schema: Error}}}
         """
         self.caller.require()
-        return self.rpc.identity.decide_phone_request(request_id, True)
-
-    @api("POST", "/api/v1/auth/phone-requests/<request_id>/deny")
-    def deny_phone(self, request, request_id):
-        """Từ chối số điện thoại: người yêu cầu được báo / Refuse the phone: the requester is told.
-        ---
-        post:
-          tags: [auth]
-          security: [{bearer: []}]
-          parameters: [{name: request_id, in: path, required: true, schema: {type: string}}]
-          responses:
-            200: {description: denied, content: {application/json: {schema: Status}}}
-            404: {description: not_found, content: {application/json: {schema: Error}}}
-        """
-        self.caller.require()
-        return self.rpc.identity.decide_phone_request(request_id, False)
+        return self.rpc.identity.decide_phone_request(request_id, decision == "approve")
 
     @api("GET", "/api/v1/auth/vneid/login")
     def vneid_login(self, request):

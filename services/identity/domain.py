@@ -7,7 +7,7 @@ from datetime import date, timedelta, timezone
 from sqlalchemy import delete, func, select, update
 
 from shared.auth import audience, issuer
-from shared.db import utcnow
+from shared.db import get_or_add, utcnow
 from shared.errors import (ActivationRequired, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
                            WeakPassword)
 from services.identity import passwords, policy, throttle
@@ -188,10 +188,7 @@ def change_password(uow, principal, current_password, new_password, client=None)
 
 def project_member(session, snapshot):
     """Upsert identity's directory entry from a members.member_created/updated payload."""
-    entry = session.get(DirectoryEntry, snapshot["member_id"])
-    if entry is None:
-        entry = DirectoryEntry(member_id=snapshot["member_id"])
-        session.add(entry)
+    entry = get_or_add(session, DirectoryEntry, member_id=snapshot["member_id"])
     entry.citizen_id = snapshot["citizen_id"]
     entry.full_name = snapshot["full_name"]
     entry.date_of_birth = date.fromisoformat(snapshot["date_of_birth"]) if snapshot.get("date_of_birth") else None
@@ -211,10 +208,7 @@ def project_position(session, payload):
 
 
 def project_rollout(session, payload):
-    row = session.get(Rollout, payload["organization_id"])
-    if row is None:
-        row = Rollout(organization_id=payload["organization_id"])
-        session.add(row)
+    row = get_or_add(session, Rollout, organization_id=payload["organization_id"])
     row.organization_path = payload["organization_path"]
     row.state = payload["state"]
 

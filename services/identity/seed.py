@@ -7,8 +7,7 @@ import sys
 
 from sqlalchemy import func, select
 
-from shared import config
-from shared.db import standalone_unit
+from shared import seeding
 from services.identity import domain
 from services.identity.models import Account, Base
 
@@ -16,7 +15,8 @@ DEMO_PASSWORD = "sotay-demo-2026"
 ACTIVE_DEMO_ACCOUNTS = ("001000000000", "001000000001", "001000000002")
 
 
-def seed(session):
+def seed(uow):
+    session = uow.session
     if session.scalar(select(func.count()).select_from(Account)):
         return False
     for citizen_id in ACTIVE_DEMO_ACCOUNTS:
@@ -25,19 +25,7 @@ def seed(session):
 
 
 def main():
-    config.load("identity")
-    if config.environment() == "production":
-        print("Dữ liệu mẫu không dùng cho môi trường production. / Demo data is never seeded in production.")
-        return 1
-    uow, database = standalone_unit(Base.metadata, "identity", "identity.seed")
-    try:
-        with uow.transaction() as session:
-            created = seed(session)
-    finally:
-        uow.close()
-        database.engine.dispose()
-    print("identity: demo accounts seeded" if created else "identity: accounts present, demo seed skipped")
-    return 0
+    return seeding.run("identity", Base.metadata, seed)
 
 
 if __name__ == "__main__":

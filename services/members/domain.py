@@ -108,19 +108,20 @@ def get_member(session, actor_id, member_id):
     return member_json(member)
 
 
-def get_organization(session, actor_id, organization_id):
-    actor = load_actor(session, actor_id)
+def _visible_organization(session, actor, organization_id):
     org = session.get(Organization, organization_id)
     if org is None or not actor.may_see_organization(org):
         raise NotFound()
-    return organization_json(org)
+    return org
+
+
+def get_organization(session, actor_id, organization_id):
+    return organization_json(_visible_organization(session, load_actor(session, actor_id), organization_id))
 
 
 def list_children(session, actor_id, organization_id):
     actor = load_actor(session, actor_id)
-    org = session.get(Organization, organization_id)
-    if org is None or not actor.may_see_organization(org):
-        raise NotFound()
+    org = _visible_organization(session, actor, organization_id)
     children = session.scalars(
         select(Organization).where(Organization.parent_id == org.id).order_by(Organization.id)).all()
     visible = [c for c in children if actor.may_see_organization(c)]

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from shared import config
-from shared.db import standalone_unit
+from shared import seeding
 from services.members import domain
 from services.members.models import Base, Organization
 
@@ -97,19 +96,7 @@ def seed(uow):
 
 
 def main():
-    config.load("members")
-    if config.environment() == "production":
-        print("Dữ liệu mẫu không dùng cho môi trường production. / Demo data is never seeded in production.")
-        return 1
-    uow, database = standalone_unit(Base.metadata, "members", "members.seed")
-    try:
-        with uow.transaction():
-            created = seed(uow)
-    finally:
-        uow.close()
-        database.engine.dispose()
-    print("members: demo data seeded" if created else "members: data present, demo seed skipped")
-    return 0
+    return seeding.run("members", Base.metadata, seed)
 
 
 if __name__ == "__main__":
