@@ -58,6 +58,14 @@ class OrgRolloutChanged(Schema):
     state = fields.String(required=True, validate=validate.OneOf(ROLLOUT_STATES))
 
 
+class MembersImported(Schema):
+    """Too many members changed to send one event each: re-read those updated since `updated_since`
+    with members' bulk read (`member_snapshots`)."""
+    job_id = fields.String(required=True)
+    accepted = fields.Integer(required=True)
+    updated_since = fields.DateTime(required=True)
+
+
 class AccountActivated(Schema):
     member_id = fields.Integer(required=True)
     citizen_id = fields.String(required=True, validate=CITIZEN_ID)
@@ -84,6 +92,7 @@ CATALOGUE = {
     "members.member_transferred": (MemberTransferred, "A member's transfer was accepted."),
     "members.position_changed": (PositionChanged, "A position was assigned or removed."),
     "members.org_rollout_changed": (OrgRolloutChanged, "A committee's rollout state changed."),
+    "members.members_imported": (MembersImported, "An import changed many members; re-read them in bulk."),
     "identity.account_activated": (AccountActivated, "A member activated their account."),
     "identity.password_changed": (PasswordChanged, "A member's password changed."),
     "identity.login_locked": (LoginLocked, "Sign-in to an account was locked after failures."),

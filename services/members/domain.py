@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from shared.errors import Forbidden, NotFound, ValidationError
+from services.members import counts
 from services.members.models import AuditEntry, Member, Organization, Position
+from services.members.tree import in_subtree
 
 OFFICER_ROLES = {"secretary", "deputy_secretary", "committee_member"}
 ADMIN_ROLE = "system_administrator"
@@ -24,19 +26,6 @@ def search_key(name):
 
 def normalize_name(name):
     return " ".join(unicodedata.normalize("NFC", name).split())
-
-
-def subtree_bounds(path):
-    """The half-open string range holding `path` and every path below it."""
-    return path, path[:-1] + "0"   # "/" + 1 == "0"
-
-
-def in_subtree(path, root_path):
-    return path.startswith(root_path)
-
-
-def ancestor_ids(path):
-    return [int(part) for part in path.strip("/").split("/") if part]
 
 
 @dataclass
@@ -150,6 +139,7 @@ def add_member(uow, data, actor_id=None):
                     organization_path=org.path)
     session.add(member)
     session.flush()
+    counts.adjust(session, member.organization_path, counts.values_of(member), +1)
     snapshot = member_snapshot(member)
     session.add(AuditEntry(actor_member_id=actor_id, action="member.create", subject_type="member",
                            subject_id=member.id, before=None, after=snapshot))

@@ -1,5 +1,5 @@
 """Members' own tables: the organisation tree, members, positions, audit trail."""
-from sqlalchemy import (JSON, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
                         Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, relationship
 
@@ -47,12 +47,16 @@ class Member(Base):
     party_card_number = Column(String(32), unique=True)
     admission_date = Column(Date)
     official_date = Column(Date)
+    left_on = Column(Date)                          # the leaving states: transferred out, removed, expelled…
+    leaving_reason = Column(Text)
+    activated = Column(Boolean, nullable=False, default=False)   # from identity.account_activated (uptake)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     positions = relationship("Position", lazy="selectin", back_populates="member")
     __table_args__ = (
         Index("ix_members_org_path_id", "organization_path", "id"),
         Index("ix_members_org_name", "organization_id", "search_name", "id"),
+        Index("ix_members_name_path", "search_name", "organization_path", "id"),
     )
 
 
@@ -81,3 +85,97 @@ class AuditEntry(Base):
     correlation_id = Column(String(64))
     client_address = Column(String(64))
     note = Column(Text)
+
+
+class SubtreeCount(Base):
+    """How many members an organisation has in its whole subtree, one dimension at a time
+    (status, gender, birth_year, activated): a committee's dashboard reads a few dozen rows,
+    whatever the size of its subtree. Kept current by every write, rebuilt after an import."""
+    __tablename__ = "subtree_counts"
+    organization_id = Column(Integer, primary_key=True, autoincrement=False)
+    dimension = Column(String(16), primary_key=True)
+    value = Column(String(32), primary_key=True)
+    count = Column(Integer, nullable=False, default=0)
+
+
+class MemberRecord(Base):
+    """A member's digital file: work history, rewards, discipline."""
+    __tablename__ = "member_records"
+    id = Column(Integer, primary_key=True)
+    member_id = Column(Integer, ForeignKey("members.id"), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)       # work_history | reward | discipline
+    title = Column(String(255), nullable=False)
+    detail = Column(Text)
+    start_date = Column(Date)
+    end_date = Column(Date)
+    created_by = Column(Integer)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ChangeRequest(Base):
+    """A member's own change to core data, waiting for the branch secretary."""
+    __tablename__ = "change_requests"
+    id = Column(Integer, primary_key=True)
+    member_id = Column(Integer, ForeignKey("members.id"), nullable=False, index=True)
+    organization_path = Column(String(255), nullable=False, index=True)
+    changes = Column(JSON, nullable=False)
+    status = Column(String(16), nullable=False, default="pending")   # pending | approved | rejected
+    reason = Column(Text)
+    requested_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    decided_by = Column(Integer)
+    decided_at = Column(DateTime(timezone=True))
+
+
+class Transfer(Base):
+    """Chuyển sinh hoạt đảng: issued by the sending organisation, accepted by the receiving one."""
+    __tablename__ = "transfers"
+    id = Column(Integer, primary_key=True)
+    member_id = Column(Integer, ForeignKey("members.id"), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)       # official | temporary
+    from_organization_id = Column(Integer, ForeignKey("organizations.id"), nullable=False)
+    to_organization_id = Column(Integer, ForeignKey("organizations.id"), nullable=False, index=True)
+    status = Column(String(16), nullable=False, default="issued")    # issued | accepted
+    note = Column(Text)
+    issued_by = Column(Integer)
+    issued_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    accepted_by = Column(Integer)
+    accepted_at = Column(DateTime(timezone=True))
+
+
+class ImportJob(Base):
+    __tablename__ = "import_jobs"
+    id = Column(String(36), primary_key=True)
+    status = Column(String(16), nullable=False)     # running | completed | failed
+    dry_run = Column(Boolean, nullable=False, default=False)
+    file_sha256 = Column(String(64), nullable=False)
+    total_rows = Column(Integer, nullable=False, default=0)
+    processed_rows = Column(Integer, nullable=False, default=0)
+    accepted = Column(Integer, nullable=False, default=0)
+    rejected = Column(Integer, nullable=False, default=0)
+    warnings = Column(JSON, nullable=False, default=list)
+    errors = Column(JSON, nullable=False, default=list)
+    failure = Column(Text)
+    started_by = Column(Integer)
+    started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    finished_at = Column(DateTime(timezone=True))
+
+
+class ImportRow(Base):
+    """A validated row of an import, staged until the whole file is checked; then all are
+    applied to members in one transaction (nothing half-imported)."""
+    __tablename__ = "import_rows"
+    job_id = Column(String(36), primary_key=True)
+    row_number = Column(Integer, primary_key=True, autoincrement=False)
+    citizen_id = Column(String(12), nullable=False)
+    full_name = Column(String(255), nullable=False)
+    search_name = Column(String(255), nullable=False)
+    date_of_birth = Column(Date)
+    gender = Column(String(8))
+    phone = Column(String(16))
+    email = Column(String(255))
+    party_card_number = Column(String(32))
+    admission_date = Column(Date)
+    official_date = Column(Date)
+    organization_id = Column(Integer, nullable=False)
+    organization_path = Column(String(255), nullable=False)
+    status = Column(String(20), nullable=False)

@@ -2,7 +2,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.members import domain
+from services.members import domain, tree
 
 
 @pytest.mark.parametrize("name, key", [
@@ -15,7 +15,7 @@ def test_search_key_ignores_diacritics_case_and_spacing(name, key):
 
 
 def test_subtree_bounds_hold_exactly_the_subtree():
-    low, high = domain.subtree_bounds("/1/5/")
+    low, high = tree.subtree_bounds("/1/5/")
     inside = ["/1/5/", "/1/5/9/", "/1/5/10/3/"]
     outside = ["/1/50/", "/1/6/", "/1/", "/1/4/99/"]
     assert all(low <= path < high for path in inside)

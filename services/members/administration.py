@@ -1,0 +1,105 @@
+"""The organisation tree: create, rename, move, merge (the 2025 reorganisation), rollout.
+
+Moving or merging rewrites the materialised paths of a whole subtree and of its
+members in a few UPDATE statements (a string-prefix replacement), then moves the
+subtree counts with them.
+"""
+from sqlalchemy import delete, func, select, update
+
+from shared.errors import Forbidden, NotFound, ValidationError
+from services.members import counts
+from services.members.domain import create_organization, organization_json, set_rollout
+from services.members.models import Member, Organization, Position
+from services.members.tree import subtree_bounds
+
+CHILD_LEVEL = {"central": "provincial", "provincial": "grassroots", "grassroots": "branch", "branch": "party_group"}
+
+
+def _managed(session, actor, organization_id):
+    org = session.get(Organization, organization_id)
+    if org is None or not actor.manages(org.path):
+        raise NotFound()
+    return org
+
+
+def add_child(uow, actor, parent_id, code, name):
+    parent = _managed(uow.session, actor, parent_id)
+    if parent.level not in CHILD_LEVEL:
+        raise ValidationError(details={"parent_id": ["Tổ đảng không có cấp dưới. / A party group has no children."]})
+    if uow.session.scalar(select(Organization.id).where(Organization.code == code)):
+        raise ValidationError(details={"code": ["Mã đã dùng. / The code is taken."]})
+    return organization_json(create_organization(uow.session, code, name, CHILD_LEVEL[parent.level], parent))
+
+
+def rename(uow, actor, organization_id, name):
+    org = _managed(uow.session, actor, organization_id)
+    org.name = name
+    return organization_json(org)
+
+
+def _rewrite_paths(session, old_prefix, new_prefix):
+    low, high = subtree_bounds(old_prefix)
+    cut = len(old_prefix) + 1
+    for model, column in ((Organization, Organization.path), (Member, Member.organization_path)):
+        session.execute(update(model).where(column >= low, column < high)
+                        .values({column: new_prefix + func.substr(column, cut)}))
+
+
+def move(uow, actor, organization_id, new_parent_id):
+    """Attach a subtree under another parent (both within the actor's scope)."""
+    session = uow.session
+    org = _managed(session, actor, organization_id)
+    parent = _managed(session, actor, new_parent_id)
+    if parent.path.startswith(org.path):
+        raise ValidationError(details={"parent_id": ["Không thể chuyển vào chính nó. / Cannot move under itself."]})
+    if CHILD_LEVEL.get(parent.level) != org.level:
+        raise ValidationError(details={"parent_id": ["Sai cấp. / Wrong level for this organisation."]})
+    old_path, new_path = org.path, f"{parent.path}{org.id}/"
+    org.parent_id = parent.id
+    _rewrite_paths(session, old_path, new_path)
+    counts.rebuild(session)
+    session.expire_all()
+    _republish_members(uow, new_path)
+    return organization_json(session.get(Organization, org.id))
+
+
+def merge(uow, actor, organization_id, into_id):
+    """Dissolve an organisation into another of the same level: its children, members and
+    positions go to the other; the dissolved one is removed."""
+    session = uow.session
+    org = _managed(session, actor, organization_id)
+    target = _managed(session, actor, into_id)
+    if org.id == target.id or org.level != target.level or target.path.startswith(org.path):
+        raise ValidationError(details={"into": ["Phải là tổ chức khác cùng cấp. / Another organisation of the same level."]})
+    for child in session.scalars(select(Organization).where(Organization.parent_id == org.id)).all():
+        child.parent_id = target.id
+        _rewrite_paths(session, child.path, f"{target.path}{child.id}/")
+    session.execute(update(Member).where(Member.organization_id == org.id)
+                    .values(organization_id=target.id, organization_path=target.path))
+    session.execute(delete(Position).where(Position.organization_id == org.id))
+    session.flush()
+    session.delete(org)
+    counts.rebuild(session)
+    session.expire_all()
+    _republish_members(uow, target.path)
+    return organization_json(session.get(Organization, target.id))
+
+
+def _republish_members(uow, path):
+    """Other services project organisation paths: tell them about every member that moved."""
+    from services.members.domain import member_snapshot
+
+    low, high = subtree_bounds(path)
+    for member in uow.session.scalars(select(Member).where(Member.organization_path >= low,
+                                                           Member.organization_path < high)):
+        uow.publish("members.member_updated", member_snapshot(member))
+
+
+def change_rollout(uow, actor, organization_id, state):
+    if not actor.is_admin:
+        raise Forbidden()
+    org = uow.session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound()
+    set_rollout(uow, org, state)
+    return organization_json(org)

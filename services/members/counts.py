@@ -1,0 +1,112 @@
+"""Subtree counts: a committee's dashboard figures without scanning its members.
+
+Each member counts once in every organisation on its path, in four
+dimensions (status, gender, birth year, activated). A write adjusts at most
+depth × 4 rows; an import rebuilds the table in one pass.
+"""
+from collections import Counter
+from datetime import date
+
+from sqlalchemy import delete, func, insert, select, update
+
+from services.members.tree import ancestor_ids
+from services.members.models import Member, Organization, SubtreeCount
+
+DIMENSIONS = ("status", "gender", "birth_year", "activated")
+AGE_BANDS = ((18, 30), (31, 40), (41, 50), (51, 60), (61, 70), (71, 80), (81, 200))
+
+
+IN_PARTY = ("probationary", "official")
+
+
+def values_of(member):
+    """The member's value in each dimension (as stored: strings). Someone who left counts
+    by status only: the other figures describe the members of the committee today."""
+    if member.status not in IN_PARTY:
+        return {"status": member.status}
+    born = member.date_of_birth
+    return {"status": member.status, "gender": member.gender or "unknown",
+            "birth_year": str(born.year) if born else "unknown", "activated": "yes" if member.activated else "no"}
+
+
+def adjust(session, path, values, delta):
+    """Add `delta` (±1) for these values to every organisation on `path`."""
+    for organization_id in ancestor_ids(path):
+        for dimension, value in values.items():
+            changed = session.execute(update(SubtreeCount).where(
+                SubtreeCount.organization_id == organization_id, SubtreeCount.dimension == dimension,
+                SubtreeCount.value == value).values(count=SubtreeCount.count + delta)).rowcount
+            if not changed:
+                session.execute(insert(SubtreeCount).values(organization_id=organization_id, dimension=dimension,
+                                                            value=value, count=delta))
+
+
+def move(session, old_path, old_values, new_path, new_values):
+    if (old_path, old_values) != (new_path, new_values):
+        adjust(session, old_path, old_values, -1)
+        adjust(session, new_path, new_values, +1)
+
+
+def rebuild(session):
+    """Recount everything from the members table (after an import, or to repair)."""
+    direct = Counter()
+    columns = {"status": Member.status, "gender": func.coalesce(Member.gender, "unknown"),
+               "birth_year": Member.date_of_birth, "activated": Member.activated}
+    for dimension, column in columns.items():
+        query = select(Member.organization_id, column, func.count()).group_by(Member.organization_id, column)
+        if dimension != "status":
+            query = query.where(Member.status.in_(IN_PARTY))
+        rows = session.execute(query).all()
+        for organization_id, value, count in rows:
+            direct[(organization_id, dimension, _as_value(dimension, value))] += count
+    paths = dict(session.execute(select(Organization.id, Organization.path)).all())
+    total = Counter()
+    for (organization_id, dimension, value), count in direct.items():
+        for ancestor in ancestor_ids(paths[organization_id]):
+            total[(ancestor, dimension, value)] += count
+    session.execute(delete(SubtreeCount))
+    rows = [{"organization_id": o, "dimension": d, "value": v, "count": c} for (o, d, v), c in total.items() if c]
+    for start in range(0, len(rows), 10_000):
+        session.execute(insert(SubtreeCount), rows[start:start + 10_000])
+    return len(rows)
+
+
+def _as_value(dimension, value):
+    if dimension == "birth_year":
+        if value is None:
+            return "unknown"
+        return str(value.year if isinstance(value, date) else str(value)[:4])
+    if dimension == "activated":
+        return "yes" if value in (True, 1, "1") else "no"
+    return str(value)
+
+
+def stats(session, organization_id, today=None):
+    """Members by status, gender, age band and uptake for the subtree of `organization_id`."""
+    rows = session.execute(select(SubtreeCount.dimension, SubtreeCount.value, SubtreeCount.count).where(
+        SubtreeCount.organization_id == organization_id, SubtreeCount.count != 0)).all()
+    by = {dimension: {} for dimension in DIMENSIONS}
+    for dimension, value, count in rows:
+        by[dimension][value] = count
+    this_year = (today or date.today()).year
+    bands = {f"{low}-{high}" if high < 200 else f"{low}+": 0 for low, high in AGE_BANDS}
+    unknown_age = 0
+    for year, count in by["birth_year"].items():
+        if year == "unknown":
+            unknown_age += count
+            continue
+        age = this_year - int(year)
+        for low, high in AGE_BANDS:
+            if low <= age <= high:
+                bands[f"{low}-{high}" if high < 200 else f"{low}+"] += count
+                break
+        else:
+            unknown_age += count
+    if unknown_age:
+        bands["unknown"] = unknown_age
+    in_party = sum(c for s, c in by["status"].items() if s in IN_PARTY)
+    activated = by["activated"].get("yes", 0)
+    return {"organization_id": organization_id, "total": sum(by["status"].values()), "in_party": in_party,
+            "by_status": by["status"], "by_gender": by["gender"], "by_age_band": bands,
+            "uptake": {"activated": activated, "not_activated": by["activated"].get("no", 0),
+                       "rate": round(activated / sum(by["activated"].values()), 4) if by["activated"] else 0.0}}

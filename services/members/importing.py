@@ -1,0 +1,379 @@
+"""Import of the Party member database export (CSV or XLSX).
+
+Rows are checked one by one (a row is rejected only for the reasons the issue
+lists; other oddities are warnings), staged, then applied to members in one
+transaction: a crash leaves members as they were, and re-running a file gives
+the same result (an existing citizen ID updates that member). Other services
+hear one `members.members_imported` event and re-read what changed in bulk.
+
+    python -m services.members.importing FILE [--dry-run]     (progress bar)
+"""
+import csv
+import hashlib
+import io
+import re
+import sys
+import unicodedata
+import uuid
+from datetime import date, datetime, timezone
+
+from sqlalchemy import delete, insert, select, text
+
+from shared.db import utcnow
+from services.members import counts
+from services.members.domain import search_key
+from services.members.models import ImportJob, ImportRow, Member, Organization
+
+COLUMNS = ("citizen_id", "full_name", "date_of_birth", "gender", "phone", "email", "party_card_number",
+           "admission_date", "official_date", "organization_code", "status")
+GENDERS = {"male": "male", "nam": "male", "female": "female", "nữ": "female"}
+STATUSES = {"probationary": "probationary", "dự bị": "probationary", "official": "official",
+            "chính thức": "official"}
+CITIZEN_ID = re.compile(r"^\d{12}$")
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+STAGE_BATCH = 5000
+MAX_LISTED = 1000   # errors and warnings kept on the job (counts are always exact)
+
+MESSAGES = {
+    "citizen_id": "Số định danh phải gồm 12 chữ số. / The citizen ID must be 12 digits.",
+    "full_name": "Thiếu họ tên. / The name is missing.",
+    "date": "Ngày không hợp lệ (YYYY-MM-DD hoặc DD/MM/YYYY). / Invalid date (YYYY-MM-DD or DD/MM/YYYY).",
+    "phone": "Số điện thoại không hợp lệ. / Invalid phone number.",
+    "organization_code": "Không có tổ chức đảng với mã này. / No party organisation has this code.",
+    "status": "Trạng thái phải là dự bị / chính thức. / Status must be probationary or official.",
+    "official_date": "Ngày chính thức trước ngày vào Đảng. / The official date is before the admission date.",
+    "admission_age": "Chưa đủ 18 tuổi khi vào Đảng. / Under 18 at admission.",
+    "duplicate": "Số định danh đã có ở dòng {row}. / This citizen ID already appears on row {row}.",
+    "party_card_duplicate": "Số thẻ đảng đã có ở dòng {row}. / This party card number already appears on row {row}.",
+    "party_card_taken": "Số thẻ đảng thuộc đảng viên khác. / The party card number belongs to another member.",
+}
+WARNINGS = {
+    "long_probation": "Dự bị quá 12 tháng. / Probationary for over a year.",
+    "citizen_id_birth": "Số định danh không khớp năm sinh hoặc giới tính. / The citizen ID disagrees with the birth year or gender.",
+    "likely_duplicate": "Có thể trùng người với số định danh {other}. / Likely the same person as citizen ID {other}.",
+    "gender": "Giới tính không rõ, đã bỏ qua. / Unknown gender, left empty.",
+    "email": "Thư điện tử không hợp lệ, đã bỏ qua. / Invalid e-mail, left empty.",
+}
+
+
+class RowError(Exception):
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def parse_date(value, field):
+    value = (value or "").strip()
+    if not value:
+        return None
+    match = ISO_DATE.match(value)
+    try:
+        if match:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        match = VN_DATE.match(value)
+        if match:
+            return date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        pass
+    raise RowError(field, MESSAGES["date"])
+
+
+def parse_phone(value):
+    digits = PHONE_SEPARATORS.sub("", value or "")
+    if not digits:
+        return None
+    if digits.startswith("+84"):
+        digits = digits[3:]
+    elif digits.startswith("84") and len(digits) >= 11:
+        digits = digits[2:]
+    elif digits.startswith("0"):
+        digits = digits[1:]
+    else:
+        raise RowError("phone", MESSAGES["phone"])
+    if not digits.isdigit() or len(digits) not in (9, 10) or digits[0] not in "35789":
+        raise RowError("phone", MESSAGES["phone"])
+    return "+84" + digits
+
+
+def _age_on(born, day):
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _citizen_id_agrees(citizen_id, born, gender):
+    """Digit 4 codes century and gender (0/1: 1900s, 2/3: 2000s; even male, odd female), digits 5-6 the year."""
+    code = int(citizen_id[3])
+    century = 1900 + 100 * (code // 2)
+    if born and (century + int(citizen_id[4:6]) != born.year):
+        return False
+    return not gender or ("male", "female")[code % 2] == gender
+
+
+class Checker:
+    """Checks rows in file order; remembers what it saw for in-file duplicates."""
+
+    def __init__(self, organizations, today=None):
+        self.organizations = organizations      # code → (id, path)
+        self.today = today or date.today()
+        self.seen_citizens = {}
+        self.seen_cards = {}
+        self.seen_people = {}
+
+    def check(self, number, raw):
+        """(staged row or None, [(field, message)] errors, [(field, message)] warnings)"""
+        warnings = []
+        try:
+            citizen_id = (raw.get("citizen_id") or "").strip()
+            if not CITIZEN_ID.match(citizen_id):
+                raise RowError("citizen_id", MESSAGES["citizen_id"])
+            name = " ".join(unicodedata.normalize("NFC", raw.get("full_name") or "").split())
+            if not name:
+                raise RowError("full_name", MESSAGES["full_name"])
+            born = parse_date(raw.get("date_of_birth"), "date_of_birth")
+            admitted = parse_date(raw.get("admission_date"), "admission_date")
+            official = parse_date(raw.get("official_date"), "official_date")
+            phone = parse_phone(raw.get("phone"))
+            organization = self.organizations.get((raw.get("organization_code") or "").strip())
+            if organization is None:
+                raise RowError("organization_code", MESSAGES["organization_code"])
+            status = STATUSES.get(unicodedata.normalize("NFC", (raw.get("status") or "").strip().lower()))
+            if status is None:
+                raise RowError("status", MESSAGES["status"])
+            if official and admitted and official < admitted:
+                raise RowError("official_date", MESSAGES["official_date"])
+            if born and admitted and _age_on(born, admitted) < 18:
+                raise RowError("admission_date", MESSAGES["admission_age"])
+            if citizen_id in self.seen_citizens:
+                raise RowError("citizen_id", MESSAGES["duplicate"].format(row=self.seen_citizens[citizen_id]))
+            card = (raw.get("party_card_number") or "").strip() or None
+            if card and card in self.seen_cards:
+                raise RowError("party_card_number", MESSAGES["party_card_duplicate"].format(row=self.seen_cards[card]))
+        except RowError as error:
+            return None, [(error.field, error.message)], warnings
+        self.seen_citizens[citizen_id] = number
+        if card:
+            self.seen_cards[card] = number
+        gender_raw = unicodedata.normalize("NFC", (raw.get("gender") or "").strip().lower())
+        gender = GENDERS.get(gender_raw)
+        if gender_raw and gender is None:
+            warnings.append(("gender", WARNINGS["gender"]))
+        email = (raw.get("email") or "").strip() or None
+        if email and not EMAIL.match(email):
+            warnings.append(("email", WARNINGS["email"]))
+            email = None
+        if status == "probationary" and admitted and (self.today - admitted).days > 366:
+            warnings.append(("status", WARNINGS["long_probation"]))
+        if not _citizen_id_agrees(citizen_id, born, gender):
+            warnings.append(("citizen_id", WARNINGS["citizen_id_birth"]))
+        key = search_key(name)
+        if born:
+            other = self.seen_people.setdefault((key, born), citizen_id)
+            if other != citizen_id:
+                warnings.append(("citizen_id", WARNINGS["likely_duplicate"].format(other=other)))
+        return {"row_number": number, "citizen_id": citizen_id, "full_name": name, "search_name": key,
+                "date_of_birth": born, "gender": gender, "phone": phone, "email": email,
+                "party_card_number": card, "admission_date": admitted, "official_date": official,
+                "organization_id": organization[0], "organization_path": organization[1],
+                "status": status}, [], warnings
+
+
+def read_rows(content, filename=""):
+    """(row number, dict) for each data row; the header is row 1. CSV (UTF-8, BOM or not) or XLSX."""
+    if content[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
+        yield from _read_xlsx(content)
+        return
+    text_stream = io.StringIO(content.decode("utf-8-sig"))
+    reader = csv.DictReader(text_stream)
+    reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    for number, row in enumerate(reader, start=2):
+        yield number, row
+
+
+def _read_xlsx(content):
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(h or "").strip().lower() for h in next(rows, [])]
+    for number, values in enumerate(rows, start=2):
+        cells = {}
+        for name, value in zip(header, values):
+            if isinstance(value, datetime):
+                value = value.date().isoformat()
+            elif isinstance(value, date):
+                value = value.isoformat()
+            cells[name] = "" if value is None else str(value)
+        yield number, cells
+
+
+def count_rows(content, filename=""):
+    if content[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
+        return None
+    lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+    return max(0, lines - 1)
+
+
+def run(session, job, content, filename="", dry_run=False, report=None, checkpoint=None):
+    """Check, stage and (unless dry-run) apply a file. Returns the job, completed or failed.
+
+    `checkpoint()` is called after each staged batch (commit the job's progress, yield to others).
+    """
+    organizations = {code: (oid, path) for code, oid, path in
+                     session.execute(select(Organization.code, Organization.id, Organization.path))}
+    checker = Checker(organizations)
+    job.total_rows = count_rows(content, filename) or 0
+    batch, errors, warnings = [], [], []
+    accepted = rejected = 0
+    for number, raw in read_rows(content, filename):
+        row, row_errors, row_warnings = checker.check(number, raw)
+        if row_warnings:
+            warnings.extend({"row": number, "field": f, "message": m} for f, m in row_warnings
+                            if len(warnings) < MAX_LISTED)
+        if row is None:
+            rejected += 1
+            if len(errors) < MAX_LISTED:
+                errors.extend({"row": number, "field": f, "message": m} for f, m in row_errors)
+            continue
+        accepted += 1
+        row["job_id"] = job.id
+        batch.append(row)
+        if len(batch) >= STAGE_BATCH:
+            _stage(session, batch)
+            batch = []
+            job.processed_rows, job.accepted, job.rejected = number - 1, accepted, rejected
+            if report:
+                report(job)
+            if checkpoint:
+                checkpoint()
+    if batch:
+        _stage(session, batch)
+    job.processed_rows, job.total_rows = accepted + rejected, accepted + rejected
+    taken = _cards_of_other_members(session, job.id)
+    for number, card_field in taken:
+        rejected += 1
+        accepted -= 1
+        errors.append({"row": number, "field": card_field, "message": MESSAGES["party_card_taken"]})
+    if taken:
+        session.execute(delete(ImportRow).where(ImportRow.job_id == job.id,
+                                                ImportRow.row_number.in_([n for n, _ in taken])))
+    job.accepted, job.rejected = accepted, rejected
+    job.errors = sorted(errors, key=lambda e: e["row"])[:MAX_LISTED]
+    job.warnings = warnings[:MAX_LISTED]
+    if report:
+        report(job)
+    if not dry_run:
+        job.status = "applying"
+        if report:
+            report(job)
+        apply(session, job.id)
+    session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
+    job.status = "completed"
+    job.finished_at = utcnow()
+    return job
+
+
+def _stage(session, batch):
+    session.execute(insert(ImportRow), batch)
+
+
+def _cards_of_other_members(session, job_id):
+    rows = session.execute(text(
+        "SELECT r.row_number FROM import_rows r JOIN members m ON m.party_card_number = r.party_card_number "
+        "WHERE r.job_id = :job AND m.citizen_id <> r.citizen_id"), {"job": job_id}).all()
+    return [(row[0], "party_card_number") for row in rows]
+
+
+APPLY_SQL = """
+INSERT INTO members (citizen_id, full_name, search_name, date_of_birth, gender, phone, email, party_card_number,
+                     admission_date, official_date, organization_id, organization_path, status, activated,
+                     created_at, updated_at)
+SELECT citizen_id, full_name, search_name, date_of_birth, gender, phone, email, party_card_number,
+       admission_date, official_date, organization_id, organization_path, status, {false}, :now, :now
+FROM import_rows WHERE job_id = :job {where_true}
+ON CONFLICT (citizen_id) DO UPDATE SET
+  full_name = excluded.full_name, search_name = excluded.search_name, date_of_birth = excluded.date_of_birth,
+  gender = excluded.gender, phone = excluded.phone, email = excluded.email,
+  party_card_number = excluded.party_card_number, admission_date = excluded.admission_date,
+  official_date = excluded.official_date, organization_id = excluded.organization_id,
+  organization_path = excluded.organization_path, status = excluded.status, updated_at = excluded.updated_at
+"""
+
+
+def apply(session, job_id):
+    """Staged rows → members in one statement, then the counts. Part of the caller's transaction."""
+    dialect = session.bind.dialect.name
+    # SQLite needs "WHERE true" to read ON CONFLICT after INSERT … SELECT
+    sql = APPLY_SQL.format(false="false" if dialect == "postgresql" else "0",
+                           where_true="AND true" if dialect == "sqlite" else "")
+    session.execute(text(sql), {"job": job_id, "now": utcnow()})
+    counts.rebuild(session)
+
+
+def file_digest(content):
+    return hashlib.sha256(content).hexdigest()
+
+
+def new_job(content, dry_run, started_by=None):
+    return ImportJob(id=str(uuid.uuid4()), status="running", dry_run=dry_run, file_sha256=file_digest(content),
+                     started_by=started_by, total_rows=0, processed_rows=0, accepted=0, rejected=0,
+                     warnings=[], errors=[])
+
+
+def job_json(job):
+    total = job.total_rows or 0
+    return {"id": job.id, "status": job.status, "dry_run": job.dry_run,
+            "progress": round(job.processed_rows / total, 4) if total else (1.0 if job.status == "completed" else 0.0),
+            "processed_rows": job.processed_rows, "total_rows": total, "accepted": job.accepted,
+            "rejected": job.rejected, "warnings": job.warnings, "errors": job.errors, "failure": job.failure}
+
+
+def main(argv=None):
+    """The command line: an import with a progress bar."""
+    import argparse
+
+    from shared import config
+    from shared.db import standalone_unit
+    from services.members.models import Base
+
+    parser = argparse.ArgumentParser(description="Nhập dữ liệu đảng viên / Import party members")
+    parser.add_argument("file")
+    parser.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra / validate only")
+    args = parser.parse_args(argv)
+    config.load("members")
+    with open(args.file, "rb") as handle:
+        content = handle.read()
+    uow, database = standalone_unit(Base.metadata, "members", "members.import")
+    job = new_job(content, args.dry_run)
+    started = datetime.now(timezone.utc)
+
+    def report(current):
+        total = current.total_rows or 1
+        done = min(current.processed_rows / total, 1.0)
+        bar = "█" * int(done * 30) + "·" * (30 - int(done * 30))
+        rate = current.processed_rows / max((datetime.now(timezone.utc) - started).total_seconds(), 0.001)
+        sys.stderr.write(f"\r{bar} {done:6.1%}  {current.processed_rows:,} dòng/rows  {rate:,.0f}/s  "
+                         f"{current.status:9}")
+        sys.stderr.flush()
+
+    try:
+        with uow.transaction() as session:
+            session.add(job)
+            run(session, job, content, args.file, args.dry_run, report=report)
+            if not args.dry_run and job.accepted:
+                uow.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
+                                                         "updated_since": started.isoformat()})
+    finally:
+        uow.close()
+        database.engine.dispose()
+    sys.stderr.write("\n")
+    print(f"{'Kiểm tra' if args.dry_run else 'Nhập'} xong / done: {job.accepted:,} nhận / accepted, "
+          f"{job.rejected:,} loại / rejected")
+    for error in job.errors[:20]:
+        print(f"  dòng / row {error['row']}: {error['field']}: {error['message']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

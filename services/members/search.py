@@ -1,0 +1,64 @@
+"""Finding members within a subtree: by name (diacritics and case ignored), citizen ID or
+party card number, a page at a time (keyset cursors, so page 1000 costs what page 1 does)."""
+import base64
+import json
+import re
+
+from sqlalchemy import and_, or_, select
+
+from shared.errors import ValidationError
+from services.members.domain import search_key
+from services.members.models import Member
+from services.members.tree import subtree_bounds
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def encode_cursor(values):
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor):
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        assert isinstance(values, list) and len(values) == 2
+        return values
+    except Exception:
+        raise ValidationError(details={"cursor": ["Không hợp lệ. / Not a cursor this API gave."]}) from None
+
+
+def _next_prefix(prefix):
+    """The smallest string greater than every string starting with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def find(session, organization, q=None, status=None, cursor=None, limit=PAGE_SIZE, branch_only=False):
+    """A page of members of `organization`'s subtree (or its own members when `branch_only`)."""
+    limit = max(1, min(int(limit or PAGE_SIZE), MAX_PAGE_SIZE))
+    query = select(Member)
+    if branch_only:
+        query = query.where(Member.organization_id == organization.id)
+    else:
+        low, high = subtree_bounds(organization.path)
+        query = query.where(Member.organization_path >= low, Member.organization_path < high)
+    if status:
+        query = query.where(Member.status == status)
+    q = (q or "").strip()
+    if re.fullmatch(r"\d{12}", q):
+        query = query.where(Member.citizen_id == q)
+    elif q and re.fullmatch(r"[0-9A-Za-z-]{4,32}", q) and any(ch.isdigit() for ch in q):
+        query = query.where(Member.party_card_number == q)
+    elif q:
+        key = search_key(q)
+        query = query.where(Member.search_name >= key, Member.search_name < _next_prefix(key))
+    # one order for every page: by name, then id
+    query = query.order_by(Member.search_name, Member.id)
+    if cursor:
+        name, last_id = decode_cursor(cursor)
+        query = query.where(or_(Member.search_name > name, and_(Member.search_name == name, Member.id > last_id)))
+    rows = session.scalars(query.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor([rows[-1].search_name, rows[-1].id]) if more else None
+    return rows, next_cursor

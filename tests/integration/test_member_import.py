@@ -1,0 +1,152 @@
+"""Importing the Party member database export into members' real database (SQLite, migrations)."""
+import io
+import unicodedata
+
+import pytest
+from sqlalchemy import func, select
+
+from shared import migrations
+from shared.db import standalone_unit
+from services.members import counts, importing, seed
+from services.members.models import Base, Member, Organization
+
+HEADER = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,"
+          "official_date,organization_code,status")
+
+
+@pytest.fixture
+def uow(settings):
+    migrations.upgrade("members")
+    unit, database = standalone_unit(Base.metadata, "members")
+    with unit.transaction():
+        seed.seed(unit)
+    yield unit
+    unit.close()
+    database.engine.dispose()
+
+
+def run_import(uow, content, filename="members.csv", dry_run=False):
+    job = importing.new_job(content, dry_run)
+    with uow.transaction() as session:
+        session.add(job)
+        importing.run(session, job, content, filename, dry_run)
+    return importing.job_json(job)
+
+
+def csv_bytes(*rows, bom=False):
+    text = "\n".join((HEADER,) + rows) + "\n"
+    return ("\ufeff" if bom else "").encode() + text.encode("utf-8")
+
+
+def member(session, citizen_id):
+    return session.scalar(select(Member).where(Member.citizen_id == citizen_id))
+
+
+GOOD = [
+    "001085000101,Nguyễn Văn An,1985-03-04,Nam,0912 345 601,an@example.vn,PC101,2010-05-19,2011-05-19,G001-B1,chính thức",
+    "001190000102,Trần Thị Bình,21/07/1990,Nữ,+84 912 345 602,,PC102,03/02/2015,,G001-B2,dự bị",
+    "001080000103,Lê Văn Cường,1980-01-01,male,,,,2005-01-01,2006-01-01,G002-B1,official",
+]
+
+
+def test_a_clean_file_with_a_bom_and_both_date_formats_is_imported(uow):
+    job = run_import(uow, csv_bytes(*GOOD, bom=True))
+    assert (job["status"], job["accepted"], job["rejected"], job["progress"]) == ("completed", 3, 0, 1.0)
+    binh = member(uow.session, "001190000102")
+    assert binh.date_of_birth.isoformat() == "1990-07-21" and binh.admission_date.isoformat() == "2015-02-03"
+    assert (binh.gender, binh.status, binh.phone) == ("female", "probationary", "+84912345602")
+    assert member(uow.session, "001080000103").phone is None
+
+
+def test_nfd_names_are_stored_nfc_and_found_without_diacritics(uow):
+    nfd = unicodedata.normalize("NFD", "  Phạm   Thị Thuỳ  ")
+    run_import(uow, csv_bytes(f"001195000104,{nfd},1995-06-06,Nữ,,,,2016-01-01,,G001-B1,dự bị"))
+    stored = member(uow.session, "001195000104")
+    assert stored.full_name == unicodedata.normalize("NFC", "Phạm Thị Thuỳ")
+    assert stored.search_name == "pham thi thuy"
+
+
+@pytest.mark.parametrize("row, field", [
+    ("12345,Tên,1980-01-01,Nam,,,,2005-01-01,,G001-B1,dự bị", "citizen_id"),
+    (",Tên,1980-01-01,Nam,,,,2005-01-01,,G001-B1,dự bị", "citizen_id"),
+    ("001080000201,,1980-01-01,Nam,,,,2005-01-01,,G001-B1,dự bị", "full_name"),
+    ("001080000202,Tên,1980-13-01,Nam,,,,2005-01-01,,G001-B1,dự bị", "date_of_birth"),
+    ("001080000203,Tên,1980-01-01,Nam,12345,,,2005-01-01,,G001-B1,dự bị", "phone"),
+    ("001080000204,Tên,1980-01-01,Nam,,,,2005-01-01,,NOPE,dự bị", "organization_code"),
+    ("001080000205,Tên,1980-01-01,Nam,,,,2005-01-01,,G001-B1,quần chúng", "status"),
+    ("001080000206,Tên,1980-01-01,Nam,,,,2005-01-01,2004-01-01,G001-B1,chính thức", "official_date"),
+    ("001080000207,Tên,1990-01-01,Nam,,,,2005-01-01,,G001-B1,dự bị", "admission_date"),
+])
+def test_each_rejection_reason_names_the_row_and_field(uow, row, field):
+    job = run_import(uow, csv_bytes(GOOD[0], row))
+    assert (job["accepted"], job["rejected"]) == (1, 1)
+    assert job["errors"][0]["row"] == 3 and job["errors"][0]["field"] == field and job["errors"][0]["message"]
+
+
+def test_a_citizen_id_seen_earlier_in_the_file_rejects_the_later_row(uow):
+    job = run_import(uow, csv_bytes(GOOD[0], GOOD[0].replace("Nguyễn Văn An", "Nguyễn Văn Ân")))
+    assert job["errors"] == [{"row": 3, "field": "citizen_id", "message": importing.MESSAGES["duplicate"].format(row=2)}]
+    assert member(uow.session, "001085000101").full_name == "Nguyễn Văn An"
+
+
+def test_oddities_are_warnings_not_rejections(uow):
+    job = run_import(uow, csv_bytes(
+        "001080000301,Vũ Văn Dũng,1980-01-01,Nam,,,,2020-01-01,,G001-B1,dự bị",          # probationary > 1 year
+        "001099000302,Vũ Văn Em,1980-01-01,Nam,,,,2005-01-01,2006-01-01,G001-B1,chính thức",  # year disagrees
+        "001080000303,Vũ Văn Dũng,1980-01-01,Nam,,,,2005-01-01,2006-01-01,G001-B2,chính thức",  # same person?
+    ))
+    assert (job["accepted"], job["rejected"]) == (3, 0)
+    fields = [(w["row"], w["message"]) for w in job["warnings"]]
+    assert (2, importing.WARNINGS["long_probation"]) in fields
+    assert (3, importing.WARNINGS["citizen_id_birth"]) in fields
+    assert (4, importing.WARNINGS["likely_duplicate"].format(other="001080000301")) in fields
+
+
+def test_an_existing_citizen_id_updates_the_member_and_a_reimport_changes_nothing(uow):
+    first = run_import(uow, csv_bytes(*GOOD))
+    total = uow.session.scalar(select(func.count()).select_from(Member))
+    again = run_import(uow, csv_bytes(*GOOD))
+    assert (again["accepted"], again["rejected"]) == (first["accepted"], first["rejected"])
+    assert uow.session.scalar(select(func.count()).select_from(Member)) == total
+    moved = GOOD[0].replace("G001-B1", "G002-B2").replace("0912 345 601", "0987 000 111")
+    run_import(uow, csv_bytes(moved))
+    an = member(uow.session, "001085000101")
+    branch = uow.session.scalar(select(Organization).where(Organization.code == "G002-B2"))
+    assert (an.organization_id, an.organization_path, an.phone) == (branch.id, branch.path, "+84987000111")
+
+
+def test_a_dry_run_checks_without_writing(uow):
+    before = uow.session.scalar(select(func.count()).select_from(Member))
+    job = run_import(uow, csv_bytes(*GOOD, "bad,,,,,,,,,,"), dry_run=True)
+    assert (job["status"], job["accepted"], job["rejected"], job["dry_run"]) == ("completed", 3, 1, True)
+    assert uow.session.scalar(select(func.count()).select_from(Member)) == before
+
+
+def test_a_crash_before_the_end_leaves_members_as_they_were(uow, monkeypatch):
+    before = uow.session.scalar(select(func.count()).select_from(Member))
+    monkeypatch.setattr(importing, "apply", lambda session, job_id: (_ for _ in ()).throw(RuntimeError("power cut")))
+    with pytest.raises(RuntimeError):
+        run_import(uow, csv_bytes(*GOOD))
+    assert uow.session.scalar(select(func.count()).select_from(Member)) == before
+
+
+def test_xlsx_files_are_read_too(uow):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["001085000401", "Đinh Văn Giang", "04/03/1985", "Nam", "0912345699", "", "", "2010-05-19",
+                  "2011-05-19", "G003-B1", "chính thức"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    job = run_import(uow, buffer.getvalue(), "members.xlsx")
+    assert (job["accepted"], job["rejected"]) == (1, 0)
+    assert member(uow.session, "001085000401").date_of_birth.isoformat() == "1985-03-04"
+
+
+def test_counts_follow_an_import(uow):
+    run_import(uow, csv_bytes(*GOOD))
+    centre = counts.stats(uow.session, 1)
+    assert centre["total"] == 18 and centre["by_status"]["probationary"] >= 1
+    assert sum(centre["by_gender"].values()) == centre["in_party"]
