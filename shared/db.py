@@ -78,6 +78,11 @@ class UnitOfWork:
     def context(self):
         return self._context_data
 
+    @property
+    def provider(self):
+        """The Database this unit belongs to (to open another unit, e.g. for background work)."""
+        return self._database
+
     @contextmanager
     def transaction(self, commit_on=()):
         """Commit on success, roll back on error — except for `commit_on` errors,
@@ -117,19 +122,21 @@ class UnitOfWork:
         ))
         self.published += 1
 
+    def processed(self, envelope):
+        """Whether this handler already recorded `envelope` (for handlers that commit in steps)."""
+        table = self._database.processed_events
+        return self.session.execute(select(table.c.event_id).where(
+            table.c.handler == self._handler_name, table.c.event_id == envelope["id"])).first() is not None
+
     def claim(self, envelope):
         """Record that this handler processes `envelope`; False when it already did.
 
         Call inside `transaction()` so the record commits with the effect.
         """
+        if self.processed(envelope):
+            return False
         table = self._database.processed_events
         key = {"handler": self._handler_name, "event_id": envelope["id"]}
-        exists = self.session.execute(
-            select(table.c.event_id).where(table.c.handler == key["handler"],
-                                           table.c.event_id == key["event_id"])
-        ).first()
-        if exists:
-            return False
         # A concurrent duplicate fails the commit on the primary key; the
         # delivery is then retried and finds this record.
         self.session.execute(table.insert().values(processed_at=utcnow(), **key))
@@ -176,6 +183,9 @@ class Database(DependencyProvider):
     def on_published(self):
         if self.relay is not None:
             self.relay.nudge()
+
+    def unit_of_work(self, handler_name, context_data=None):
+        return UnitOfWork(self, handler_name, dict(context_data or {}))
 
     def get_dependency(self, worker_ctx):
         handler = f"{self.container.service_name}.{worker_ctx.entrypoint.method_name}"

@@ -130,3 +130,43 @@ class PhoneRequestPage(Schema):
 
 class Status(Schema):
     status = fields.String()
+
+
+class MemberPage(Schema):
+    items = fields.List(fields.Nested(MemberOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class Stats(Schema):
+    organization_id = fields.Integer()
+    total = fields.Integer()
+    in_party = fields.Integer(metadata={"description": "probationary + official"})
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_gender = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_age_band = fields.Dict(keys=fields.String(), values=fields.Integer())
+    uptake = fields.Dict(metadata={"description": "activated / not_activated accounts and the rate"})
+
+
+class RolloutChange(Strict):
+    state = fields.String(required=True, validate=validate.OneOf(("disabled", "pilot", "live")))
+
+
+class MergeRequest(Strict):
+    into = fields.Integer(required=True, metadata={"description": "the organisation that takes everything over"})
+
+
+class Decision(Strict):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class ImportJob(Schema):
+    id = fields.String()
+    status = fields.String(validate=validate.OneOf(("running", "applying", "completed", "failed")))
+    dry_run = fields.Boolean()
+    progress = fields.Float(metadata={"description": "0 to 1"})
+    processed_rows = fields.Integer()
+    total_rows = fields.Integer()
+    accepted = fields.Integer()
+    rejected = fields.Integer()
+    warnings = fields.List(fields.Dict())
+    errors = fields.List(fields.Dict(), metadata={"description": "[{row, field, message}], the header is row 1"})

@@ -213,6 +213,25 @@ class IdentityService(Operations):
     def on_rollout_changed(self, envelope):
         self._project(envelope, domain.project_rollout)
 
+    @subscribe("members", "members.members_imported")
+    def on_members_imported(self, envelope):
+        """An import changed many members at once: re-read them in pages, each page its own commit
+        (upserts: a retry after a failure part-way simply reads them again)."""
+        since, after = envelope["payload"]["updated_since"], 0
+        with self.db.transaction():
+            if self.db.processed(envelope):
+                return
+        while True:
+            page = self.cluster.members.member_snapshots(after, 2000, since)
+            if not page:
+                break
+            with self.db.transaction() as session:
+                for snapshot in page:
+                    domain.project_member(session, snapshot)
+            after = page[-1]["member_id"]
+        with self.db.transaction():
+            self.db.claim(envelope)
+
     def _project(self, envelope, apply):
         with self.db.transaction() as session:
             if self.db.claim(envelope):

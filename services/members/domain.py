@@ -5,6 +5,7 @@ where an officer's scope is the subtree of the organisation of their position.
 """
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -164,7 +165,11 @@ def set_rollout(uow, organization, state):
                                                 "organization_path": organization.path, "state": state})
 
 
-def snapshots_after(session, after_id, limit):
-    """Bulk read for rebuilding a projection: members by id, keyset-paginated."""
-    rows = session.scalars(select(Member).where(Member.id > after_id).order_by(Member.id).limit(limit)).all()
+def snapshots_after(session, after_id, limit, updated_since=None):
+    """Bulk read for rebuilding a projection: members by id, keyset-paginated (optionally only
+    those changed since a time, after an import)."""
+    query = select(Member).where(Member.id > after_id)
+    if updated_since:
+        query = query.where(Member.updated_at >= datetime.fromisoformat(updated_since))
+    rows = session.scalars(query.order_by(Member.id).limit(limit)).all()
     return [member_snapshot(m) for m in rows]

@@ -307,7 +307,8 @@ def apply(session, job_id):
     # SQLite needs "WHERE true" to read ON CONFLICT after INSERT … SELECT
     sql = APPLY_SQL.format(false="false" if dialect == "postgresql" else "0",
                            where_true="AND true" if dialect == "sqlite" else "")
-    session.execute(text(sql), {"job": job_id, "now": utcnow()})
+    now = utcnow() if dialect == "postgresql" else utcnow().replace(tzinfo=None)  # SQLite keeps naive UTC
+    session.execute(text(sql), {"job": job_id, "now": now})
     counts.rebuild(session)
 
 

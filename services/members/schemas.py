@@ -21,3 +21,80 @@ class MemberCreate(Schema):
     party_card_number = fields.String(validate=validate.Length(max=32), allow_none=True, load_default=None)
     admission_date = fields.Date(allow_none=True, load_default=None)
     official_date = fields.Date(allow_none=True, load_default=None)
+
+
+class MemberUpdate(Schema):
+    """An officer's edit; the leaving states need their date and reason."""
+    class Meta:
+        unknown = RAISE
+
+    full_name = fields.String(validate=validate.Length(min=1, max=255))
+    date_of_birth = fields.Date(allow_none=True)
+    gender = fields.String(validate=validate.OneOf(("male", "female")), allow_none=True)
+    status = fields.String(validate=validate.OneOf(MEMBER_STATUSES))
+    phone = fields.String(validate=PHONE, allow_none=True)
+    email = fields.Email(allow_none=True)
+    party_card_number = fields.String(validate=validate.Length(max=32), allow_none=True)
+    admission_date = fields.Date(allow_none=True)
+    official_date = fields.Date(allow_none=True)
+    left_on = fields.Date(allow_none=True)
+    leaving_reason = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+class MeUpdate(Schema):
+    """A member's own change: contact data at once, core data by request."""
+    class Meta:
+        unknown = RAISE
+
+    phone = fields.String(validate=PHONE, allow_none=True)
+    email = fields.Email(allow_none=True)
+    full_name = fields.String(validate=validate.Length(min=1, max=255))
+    date_of_birth = fields.Date(allow_none=True)
+    gender = fields.String(validate=validate.OneOf(("male", "female")), allow_none=True)
+    party_card_number = fields.String(validate=validate.Length(max=32), allow_none=True)
+
+
+class OrganizationCreate(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,32}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class OrganizationUpdate(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(validate=validate.Length(min=1, max=255))
+    parent_id = fields.Integer()
+
+
+class TransferRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    to_organization_id = fields.Integer(required=True)
+    kind = fields.String(load_default="official", validate=validate.OneOf(("official", "temporary")))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class RecordCreate(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(required=True, validate=validate.OneOf(("work_history", "reward", "discipline")))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    detail = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    start_date = fields.Date(load_default=None, allow_none=True)
+    end_date = fields.Date(load_default=None, allow_none=True)
+
+
+class MemberQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+    status = fields.String(load_default=None, validate=validate.OneOf(MEMBER_STATUSES))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

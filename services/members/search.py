@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import and_, or_, select
 
-from shared.errors import ValidationError
+from shared.errors import NotFound, ValidationError
 from services.members.domain import search_key
 from services.members.models import Member
 from services.members.tree import subtree_bounds
@@ -62,3 +62,19 @@ def find(session, organization, q=None, status=None, cursor=None, limit=PAGE_SIZ
     rows = rows[:limit]
     next_cursor = encode_cursor([rows[-1].search_name, rows[-1].id]) if more else None
     return rows, next_cursor
+
+
+def member_page(session, actor, organization_id, q=None, status=None, cursor=None, limit=PAGE_SIZE):
+    """Officers see their subtree's records; a member sees the names and positions of their own branch."""
+    from services.members.domain import _visible_organization, member_json
+
+    organization = _visible_organization(session, actor, organization_id)
+    if actor.manages(organization.path):
+        rows, next_cursor = find(session, organization, q, status, cursor, limit)
+        return {"items": [member_json(m) for m in rows], "next_cursor": next_cursor}
+    if organization.id != actor.member.organization_id:
+        raise NotFound()
+    rows, next_cursor = find(session, organization, q, status, cursor, limit, branch_only=True)
+    return {"items": [{"id": m.id, "full_name": m.full_name,
+                       "positions": [{"role": p.role, "organization_id": p.organization_id} for p in m.positions]}
+                      for m in rows], "next_cursor": next_cursor}

@@ -87,11 +87,13 @@ def seed(uow):
 
     for index, name in enumerate(OTHER_NAMES):
         branch = branches[1 + index % (len(branches) - 1)]
-        domain.add_member(uow, {
+        member = domain.add_member(uow, {
             "citizen_id": f"0790{index:08d}", "full_name": name, "gender": "female" if " Thị " in name else "male",
             "date_of_birth": date(1960 + index * 3, 1 + index, 10), "status": "official" if index % 3 else "probationary",
             "organization_id": branch.id, "phone": f"+8498{index:07d}", "party_card_number": None,
             "admission_date": date(2000 + index, 2, 3), "official_date": None if index % 3 == 0 else date(2001 + index, 2, 3)})
+        if index == 0:   # a committee member of the demo grassroots committee, above the demo branch
+            domain.assign_position(uow, member, session.get(Organization, demo_branch.parent_id), "committee_member")
     return True
 
 

@@ -1,15 +1,69 @@
 """members: the party member database and organisation tree (thin nameko entrypoints)."""
+import base64
+import binascii
+import logging
+from datetime import timezone
+
+import eventlet
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from shared.auth import Caller
 from shared.db import Database
-from shared.errors import ValidationError
+from shared.errors import Forbidden, NotFound, ValidationError
 from shared.metrics import Telemetry
 from shared.operations import Operations
+from shared.subscriber import subscribe
 from shared.validation import load
-from services.members import domain
-from services.members.models import Base
-from services.members.schemas import MemberCreate
+from services.members import administration, changes, counts, domain, importing, search
+from services.members.models import Base, ImportJob, Member
+from services.members.schemas import (MemberCreate, MemberQuery, MemberUpdate, MeUpdate, OrganizationCreate,
+                                      OrganizationUpdate, RecordCreate, TransferRequest)
+
+log = logging.getLogger(__name__)
+MAX_UPLOAD = 32 * 1024 * 1024
+
+
+class Imports(DependencyProvider):
+    """Runs imports in the background, beside the service. Their progress is kept in memory
+    while they run: the job's row commits with the import itself, all or nothing."""
+
+    def setup(self):
+        self.running = {}
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def launch(self, database, job_id, content, filename, dry_run, context):
+        self.container.spawn_managed_thread(
+            lambda: self._run(database, job_id, content, filename, dry_run, context), identifier=f"import {job_id}")
+
+    def _run(self, database, job_id, content, filename, dry_run, context):
+        unit = database.unit_of_work("members.import", context)
+
+        def report(current):
+            self.running[job_id] = importing.job_json(current)
+
+        try:
+            with unit.transaction() as session:
+                job = session.get(ImportJob, job_id)
+                importing.run(session, job, content, filename, dry_run, report=report,
+                              checkpoint=lambda: eventlet.sleep(0))   # let the service answer meanwhile
+                if not dry_run and job.accepted:
+                    unit.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
+                                                              "updated_since": _aware(job.started_at).isoformat()})
+        except Exception as exc:
+            log.error("import %s failed with %s", job_id, type(exc).__name__)
+            with unit.transaction() as session:
+                job = session.get(ImportJob, job_id)
+                job.status, job.failure = "failed", type(exc).__name__
+        finally:
+            self.running.pop(job_id, None)
+            unit.close()
+
+
+def _aware(value):
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class MembersService(Operations):
@@ -17,7 +71,11 @@ class MembersService(Operations):
 
     db = Database(Base.metadata)
     caller = Caller()
+    imports = Imports()
     telemetry = Telemetry()
+
+    def _actor(self, session):
+        return domain.load_actor(session, self.caller.require().member_id)
 
     @rpc
     def get_me(self):
@@ -26,10 +84,32 @@ class MembersService(Operations):
             return domain.get_me(session, principal.member_id)
 
     @rpc
+    def update_me(self, body):
+        data = load(MeUpdate(), body)
+        with self.db.transaction() as session:
+            return changes.update_me(self.db, self._actor(session), data)
+
+    @rpc
     def get_member(self, member_id):
         principal = self.caller.require()
         with self.db.transaction() as session:
             return domain.get_member(session, principal.member_id, member_id)
+
+    @rpc
+    def create_member(self, data):
+        data = load(MemberCreate(), data)
+        with self.db.transaction() as session:
+            actor = self._actor(session)
+            org = session.get(domain.Organization, data["organization_id"])
+            if org is None or not actor.manages(org.path):
+                raise ValidationError(details={"organization_id": ["unknown organisation"]})
+            return domain.member_json(domain.add_member(self.db, data, actor_id=actor.member.id))
+
+    @rpc
+    def update_member(self, member_id, body):
+        data = load(MemberUpdate(), body)
+        with self.db.transaction() as session:
+            return domain.member_json(changes.update_member(self.db, self._actor(session), member_id, data))
 
     @rpc
     def get_organization(self, organization_id):
@@ -44,19 +124,129 @@ class MembersService(Operations):
             return domain.list_children(session, principal.member_id, organization_id)
 
     @rpc
-    def create_member(self, data):
-        principal = self.caller.require()
-        data = load(MemberCreate(), data)
+    def list_members(self, organization_id, params=None):
+        query = load(MemberQuery(), params or {})
         with self.db.transaction() as session:
-            actor = domain.load_actor(session, principal.member_id)
-            org = session.get(domain.Organization, data["organization_id"])
-            if org is None or not actor.manages(org.path):
-                raise ValidationError(details={"organization_id": ["unknown organisation"]})
-            member = domain.add_member(self.db, data, actor_id=principal.member_id)
-            return domain.member_json(member)
+            return search.member_page(session, self._actor(session), organization_id, **query)
 
     @rpc
-    def member_snapshots(self, after_id=0, limit=1000):
+    def organization_stats(self, organization_id):
+        with self.db.transaction() as session:
+            actor = self._actor(session)
+            org = session.get(domain.Organization, organization_id)
+            if org is None or not actor.manages(org.path):
+                raise NotFound()
+            return counts.stats(session, org.id)
+
+    @rpc
+    def create_organization(self, parent_id, body):
+        data = load(OrganizationCreate(), body)
+        with self.db.transaction() as session:
+            return administration.add_child(self.db, self._actor(session), parent_id, data["code"], data["name"])
+
+    @rpc
+    def update_organization(self, organization_id, body):
+        data = load(OrganizationUpdate(), body)
+        with self.db.transaction() as session:
+            actor = self._actor(session)
+            result = None
+            if "name" in data:
+                result = administration.rename(self.db, actor, organization_id, data["name"])
+            if "parent_id" in data:
+                result = administration.move(self.db, actor, organization_id, data["parent_id"])
+            return result or domain.get_organization(session, actor.member.id, organization_id)
+
+    @rpc
+    def merge_organization(self, organization_id, into_id):
+        with self.db.transaction() as session:
+            return administration.merge(self.db, self._actor(session), organization_id, int(into_id))
+
+    @rpc
+    def set_rollout(self, organization_id, state):
+        if state not in ("disabled", "pilot", "live"):
+            raise ValidationError(details={"state": ["disabled | pilot | live"]})
+        with self.db.transaction() as session:
+            return administration.change_rollout(self.db, self._actor(session), organization_id, state)
+
+    @rpc
+    def change_requests(self):
+        with self.db.transaction() as session:
+            return changes.pending_change_requests(session, self._actor(session))
+
+    @rpc
+    def decide_change_request(self, request_id, approve, reason=None):
+        with self.db.transaction() as session:
+            return changes.decide_change_request(self.db, self._actor(session), int(request_id), bool(approve), reason)
+
+    @rpc
+    def issue_transfer(self, member_id, body):
+        data = load(TransferRequest(), body)
+        with self.db.transaction() as session:
+            return changes.issue_transfer(self.db, self._actor(session), member_id, data["to_organization_id"],
+                                          data["kind"], data["note"])
+
+    @rpc
+    def incoming_transfers(self):
+        with self.db.transaction() as session:
+            return changes.incoming_transfers(session, self._actor(session))
+
+    @rpc
+    def accept_transfer(self, transfer_id):
+        with self.db.transaction() as session:
+            return changes.accept_transfer(self.db, self._actor(session), int(transfer_id))
+
+    @rpc
+    def add_record(self, member_id, body):
+        data = load(RecordCreate(), body)
+        with self.db.transaction() as session:
+            return changes.add_record(self.db, self._actor(session), member_id, data)
+
+    @rpc
+    def list_records(self, member_id):
+        with self.db.transaction() as session:
+            return changes.list_records(session, self._actor(session), member_id)
+
+    @rpc
+    def start_import(self, filename, content_b64, dry_run=False):
+        """System administrators only. The file travels base64-encoded (at most 32 MiB; bigger: the CLI)."""
+        try:
+            content = base64.b64decode(content_b64 or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError(details={"file": ["not base64"]}) from None
+        if not content or len(content) > MAX_UPLOAD:
+            raise ValidationError(details={"file": ["Tệp rỗng hoặc quá 32 MiB. / Empty, or over 32 MiB."]})
+        with self.db.transaction() as session:
+            actor = self._actor(session)
+            if not actor.is_admin:
+                raise Forbidden()
+            job = importing.new_job(content, bool(dry_run), started_by=actor.member.id)
+            session.add(job)
+        self.imports.launch(self.db.provider, job.id, content, filename or "", bool(dry_run), self.db.context)
+        return {"id": job.id, "status": "running"}
+
+    @rpc
+    def import_status(self, job_id):
+        with self.db.transaction() as session:
+            actor = self._actor(session)
+            if not actor.is_admin:
+                raise Forbidden()
+            if job_id in self.imports.running:
+                return self.imports.running[job_id]
+            job = session.get(ImportJob, str(job_id))
+            if job is None:
+                raise NotFound()
+            return importing.job_json(job)
+
+    @rpc
+    def member_snapshots(self, after_id=0, limit=1000, updated_since=None):
         """Bulk read for other services rebuilding their projection of members."""
         with self.db.transaction() as session:
-            return domain.snapshots_after(session, int(after_id), min(int(limit), 5000))
+            return domain.snapshots_after(session, int(after_id), min(int(limit), 5000), updated_since)
+
+    @subscribe("identity", "identity.account_activated")
+    def on_account_activated(self, envelope):
+        with self.db.transaction() as session:
+            if self.db.claim(envelope):
+                member = session.get(Member, envelope["payload"]["member_id"])
+                if member is not None and not member.activated:
+                    changes.apply_changes(self.db, None, member, {"activated": True}, action="member.activated")

@@ -1,6 +1,7 @@
 """One suite for all end-to-end tests: every service as its own process, like `make run`."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +15,7 @@ from tests.support import rabbit
 from tests.support.waiting import free_port, wait_for
 
 DEMO_PASSWORD = "sotay-demo-2026"
+GOOD_PASSWORD = "Hoa sen nở giữa đầm 2026"
 
 
 @dataclass
@@ -79,3 +81,23 @@ def running():
 @pytest.fixture(scope="session")
 def gateway(running):
     return running.base
+
+
+def post(running, path, body=None, token=None):
+    return requests.post(f"{running.base}{path}", json=body, headers=bearer(token) if token else {}, timeout=15)
+
+
+def last_code(running, phone):
+    messages = running.sms(phone)
+    assert messages, f"no SMS to {phone}"
+    return re.search(r"\b(\d{6})\b", messages[-1]["text"]).group(1)
+
+
+def activate(running, citizen_id, phone, password=GOOD_PASSWORD):
+    started = post(running, "/auth/activation", {"citizen_id": citizen_id})
+    assert started.status_code == 202, started.text
+    answer = started.json()
+    verified = post(running, f"/auth/activation/{answer['activation_id']}/verify",
+                    {"otp": last_code(running, phone), "new_password": password})
+    assert verified.status_code == 200, verified.text
+    return verified.json()

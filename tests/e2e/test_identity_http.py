@@ -6,30 +6,9 @@ import time
 import pytest
 import requests
 
-from tests.e2e.conftest import bearer, error_code, login
+from tests.e2e.conftest import GOOD_PASSWORD, activate, bearer, error_code, last_code, login, post
 
 pytestmark = pytest.mark.e2e
-GOOD_PASSWORD = "Hoa sen nở giữa đầm 2026"
-
-
-def post(running, path, body=None, token=None):
-    return requests.post(f"{running.base}{path}", json=body, headers=bearer(token) if token else {}, timeout=15)
-
-
-def last_code(running, phone):
-    messages = running.sms(phone)
-    assert messages, f"no SMS to {phone}"
-    return re.search(r"\b(\d{6})\b", messages[-1]["text"]).group(1)
-
-
-def activate(running, citizen_id, phone, password=GOOD_PASSWORD):
-    started = post(running, "/auth/activation", {"citizen_id": citizen_id})
-    assert started.status_code == 202, started.text
-    answer = started.json()
-    verified = post(running, f"/auth/activation/{answer['activation_id']}/verify",
-                    {"otp": last_code(running, phone), "new_password": password})
-    assert verified.status_code == 200, verified.text
-    return verified.json()
 
 
 def test_first_sign_in_with_a_phone_on_record(running):
