@@ -9,6 +9,7 @@
 The commit happens when the block exits (before nameko replies or acks), a
 rollback when it raises: a failed operation leaves nothing half-written.
 """
+import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -87,18 +88,19 @@ class UnitOfWork:
     def transaction(self, commit_on=()):
         """Commit on success, roll back on error — except for `commit_on` errors,
         which are answers rather than failures (a refused sign-in is still audited)."""
-        session = self.session
-        try:
-            yield session
-            session.commit()
-        except commit_on:
-            session.commit()
-            self._after_commit()
-            raise
-        except BaseException:
-            session.rollback()
-            self.published = 0
-            raise
+        with self._database.writer():
+            session = self.session
+            try:
+                yield session
+                session.commit()
+            except commit_on:
+                session.commit()
+                self._after_commit()
+                raise
+            except BaseException:
+                session.rollback()
+                self.published = 0
+                raise
         self._after_commit()
 
     def _after_commit(self):
@@ -158,16 +160,31 @@ class Database(DependencyProvider):
         self.engine = None
         self.sessionmaker = None
         self.relay = None
+        self._write_lock = None
         self._units = {}
 
     def setup(self):
         from shared.outbox import Relay, RelayRunner
 
         service = self.container.service_name
-        self.engine = make_engine(config.database_url(service))
-        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self.relay = RelayRunner(Relay(self.engine, self.outbox, service, config.amqp_uri()),
+        self.use_engine(make_engine(config.database_url(service)))
+        self.relay = RelayRunner(Relay(self.engine, self.outbox, service, config.amqp_uri(), self.writer),
                                  interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)))
+
+    def use_engine(self, engine):
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+        # SQLite has one writer at a time and waits for the lock inside C, which would stall
+        # every green thread of the process: transactions take turns here instead, greenly.
+        self._write_lock = threading.RLock() if engine.dialect.name == "sqlite" else None
+
+    @contextmanager
+    def writer(self):
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock:
+            yield
 
     def start(self):
         self.relay.start(self.container.spawn_managed_thread)
@@ -202,8 +219,7 @@ class Database(DependencyProvider):
 def standalone_unit(metadata, service, handler_name="script"):
     """A UnitOfWork outside nameko (seed scripts, CLIs)."""
     database = Database(metadata)
-    database.engine = make_engine(config.database_url(service))
-    database.sessionmaker = sessionmaker(bind=database.engine, expire_on_commit=False)
+    database.use_engine(make_engine(config.database_url(service)))
     return UnitOfWork(database, handler_name, {}), database
 
 

@@ -8,6 +8,7 @@ so later events never overtake an earlier one. A crash between publish and
 mark means a second publish of the same event id, which idempotent handlers
 absorb: at-least-once, never lost.
 """
+import contextlib
 import logging
 import threading
 from datetime import timedelta
@@ -26,8 +27,9 @@ MAX_BACKOFF = 60.0
 
 
 class Relay:
-    def __init__(self, engine, outbox, service, amqp_uri, batch_size=500):
+    def __init__(self, engine, outbox, service, amqp_uri, writer=None, batch_size=500):
         self.engine = engine
+        self.writer = writer or contextlib.nullcontext
         self.outbox = outbox
         self.service = service
         self.amqp_uri = amqp_uri
@@ -45,7 +47,7 @@ class Relay:
         outbox = self.outbox
         now = utcnow()
         published = 0
-        with self.engine.begin() as conn:
+        with self.writer(), self.engine.begin() as conn:
             query = (select(outbox)
                      .where(outbox.c.state == "pending")
                      .where((outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at <= now))
