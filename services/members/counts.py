@@ -1,15 +1,17 @@
 """Subtree counts: a committee's dashboard figures without scanning its members.
 
-Each member counts once in every organisation on its path, in four
-dimensions (status, gender, birth year, activated). A write adjusts at most
-depth × 4 rows; an import rebuilds the table in one pass.
+Each member counts once in every committee above its branch (centre, province,
+grassroots), in four dimensions (status, gender, birth year, activated): the
+country's figures are a few dozen rows, whatever its size. A write adjusts at
+most 3 × 4 rows; an import rebuilds the table in one pass. A branch (or party
+group) is small enough to count on the spot from its members.
 """
 from collections import Counter
 from datetime import date
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, extract, func, insert, select, update
 
-from services.members.tree import ancestor_ids
+from services.members.tree import ancestor_ids, subtree_bounds
 from services.members.models import Member, Organization, SubtreeCount
 
 DIMENSIONS = ("status", "gender", "birth_year", "activated")
@@ -29,9 +31,12 @@ def values_of(member):
             "birth_year": str(born.year) if born else "unknown", "activated": "yes" if member.activated else "no"}
 
 
+COUNTED_LEVELS = 3   # centre, province, grassroots: the levels whose subtrees are large
+
+
 def adjust(session, path, values, delta):
-    """Add `delta` (±1) for these values to every organisation on `path`."""
-    for organization_id in ancestor_ids(path):
+    """Add `delta` (±1) for these values to every committee on `path` above the branch."""
+    for organization_id in ancestor_ids(path)[:COUNTED_LEVELS]:
         for dimension, value in values.items():
             changed = session.execute(update(SubtreeCount).where(
                 SubtreeCount.organization_id == organization_id, SubtreeCount.dimension == dimension,
@@ -48,22 +53,25 @@ def move(session, old_path, old_values, new_path, new_values):
 
 
 def rebuild(session):
-    """Recount everything from the members table (after an import, or to repair)."""
-    direct = Counter()
+    """Recount everything from the members table (after an import, or to repair).
+
+    Members are grouped by the committee just above their branch, so the database
+    returns a few rows per committee rather than per branch."""
+    counted = case((Organization.level.in_(("branch", "party_group")), Organization.parent_id),
+                   else_=Organization.id)
     columns = {"status": Member.status, "gender": func.coalesce(Member.gender, "unknown"),
-               "birth_year": Member.date_of_birth, "activated": Member.activated}
-    for dimension, column in columns.items():
-        query = select(Member.organization_id, column, func.count()).group_by(Member.organization_id, column)
-        if dimension != "status":
-            query = query.where(Member.status.in_(IN_PARTY))
-        rows = session.execute(query).all()
-        for organization_id, value, count in rows:
-            direct[(organization_id, dimension, _as_value(dimension, value))] += count
+               "birth_year": extract("year", Member.date_of_birth), "activated": Member.activated}
     paths = dict(session.execute(select(Organization.id, Organization.path)).all())
     total = Counter()
-    for (organization_id, dimension, value), count in direct.items():
-        for ancestor in ancestor_ids(paths[organization_id]):
-            total[(ancestor, dimension, value)] += count
+    for dimension, column in columns.items():
+        query = (select(counted, column, func.count()).select_from(Member)
+                 .join(Organization, Organization.id == Member.organization_id).group_by(counted, column))
+        if dimension != "status":
+            query = query.where(Member.status.in_(IN_PARTY))
+        for organization_id, value, count in session.execute(query):
+            # the first three levels of the path: centre, province, grassroots
+            for ancestor in ancestor_ids(paths[organization_id])[:COUNTED_LEVELS]:
+                total[(ancestor, dimension, _as_value(dimension, value))] += count
     session.execute(delete(SubtreeCount))
     rows = [{"organization_id": o, "dimension": d, "value": v, "count": c} for (o, d, v), c in total.items() if c]
     for start in range(0, len(rows), 10_000):
@@ -73,18 +81,30 @@ def rebuild(session):
 
 def _as_value(dimension, value):
     if dimension == "birth_year":
-        if value is None:
-            return "unknown"
-        return str(value.year if isinstance(value, date) else str(value)[:4])
+        return "unknown" if value is None else str(int(value))
     if dimension == "activated":
         return "yes" if value in (True, 1, "1") else "no"
     return str(value)
 
 
-def stats(session, organization_id, today=None):
-    """Members by status, gender, age band and uptake for the subtree of `organization_id`."""
-    rows = session.execute(select(SubtreeCount.dimension, SubtreeCount.value, SubtreeCount.count).where(
-        SubtreeCount.organization_id == organization_id, SubtreeCount.count != 0)).all()
+def _counted_on_the_spot(session, path):
+    low, high = subtree_bounds(path)
+    counter = Counter()
+    for member in session.scalars(select(Member).where(Member.organization_path >= low,
+                                                       Member.organization_path < high)):
+        for dimension, value in values_of(member).items():
+            counter[(dimension, value)] += 1
+    return [(dimension, value, count) for (dimension, value), count in counter.items()]
+
+
+def stats(session, organization, today=None):
+    """Members by status, gender, age band and uptake for the subtree of `organization`."""
+    if len(ancestor_ids(organization.path)) > COUNTED_LEVELS:
+        rows = _counted_on_the_spot(session, organization.path)
+    else:
+        rows = session.execute(select(SubtreeCount.dimension, SubtreeCount.value, SubtreeCount.count).where(
+            SubtreeCount.organization_id == organization.id, SubtreeCount.count != 0)).all()
+    organization_id = organization.id
     by = {dimension: {} for dimension in DIMENSIONS}
     for dimension, value, count in rows:
         by[dimension][value] = count

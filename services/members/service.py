@@ -136,7 +136,7 @@ class MembersService(Operations):
             org = session.get(domain.Organization, organization_id)
             if org is None or not actor.manages(org.path):
                 raise NotFound()
-            return counts.stats(session, org.id)
+            return counts.stats(session, org)
 
     @rpc
     def create_organization(self, parent_id, body):

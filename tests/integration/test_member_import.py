@@ -147,6 +147,6 @@ def test_xlsx_files_are_read_too(uow):
 
 def test_counts_follow_an_import(uow):
     run_import(uow, csv_bytes(*GOOD))
-    centre = counts.stats(uow.session, 1)
+    centre = counts.stats(uow.session, uow.session.get(Organization, 1))
     assert centre["total"] == 18 and centre["by_status"]["probationary"] >= 1
     assert sum(centre["by_gender"].values()) == centre["in_party"]
