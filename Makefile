@@ -4,13 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 S      ?= members
 
-.PHONY: run run-service prepare seed test unit lint-imports bench clean help
+.PHONY: run run-service test unit lint-imports bench import clean help
 
 help:
 	@echo "make run                 start identity, members, notify and the gateway (demo data on first run)"
 	@echo "make run-service S=name  prepare and start one service alone"
 	@echo "make test                the whole suite (unit, integration, end-to-end, import boundaries)"
-	@echo "make bench               benchmarks (bench/README.md)"
+	@echo "make bench               benchmarks (bench/README.md); BENCH_MEMBERS=… scales the national run"
+	@echo "make import FILE=…       import a Party member export (CSV/XLSX) with a progress bar"
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +43,12 @@ unit: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	@$(PY) -m bench.run
+	@$(PY) -m bench.national
+
+import: $(VENV)/.runtime
+	@test -n "$(FILE)" || { echo "usage: make import FILE=members.csv [DRY_RUN=1]"; exit 2; }
+	@$(PY) -m shared.cli prepare members >/dev/null
+	@$(PY) -m services.members.importing "$(FILE)" $(if $(DRY_RUN),--dry-run,)
 
 clean:
 	rm -rf var .pytest_cache

@@ -4,7 +4,7 @@ Moving or merging rewrites the materialised paths of a whole subtree and of its
 members in a few UPDATE statements (a string-prefix replacement), then moves the
 subtree counts with them.
 """
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from shared.errors import Forbidden, NotFound, ValidationError
 from services.members import counts
@@ -76,7 +76,12 @@ def merge(uow, actor, organization_id, into_id):
         _rewrite_paths(session, child.path, f"{target.path}{child.id}/")
     session.execute(update(Member).where(Member.organization_id == org.id)
                     .values(organization_id=target.id, organization_path=target.path))
-    session.execute(delete(Position).where(Position.organization_id == org.id))
+    for position in session.scalars(select(Position).where(Position.organization_id == org.id)).all():
+        # a dissolved organisation's positions end with it
+        uow.publish("members.position_changed", {"member_id": position.member_id, "organization_id": org.id,
+                                                 "organization_path": org.path, "role": position.role,
+                                                 "action": "removed"})
+        session.delete(position)
     session.flush()
     session.delete(org)
     counts.rebuild(session)
