@@ -69,9 +69,18 @@ def rebuild(session):
         if dimension != "status":
             query = query.where(Member.status.in_(IN_PARTY))
         for organization_id, value, count in session.execute(query):
-            # the first three levels of the path: centre, province, grassroots
-            for ancestor in ancestor_ids(paths[organization_id])[:COUNTED_LEVELS]:
-                total[(ancestor, dimension, _as_value(dimension, value))] += count
+            total[(organization_id, dimension, _as_value(dimension, value))] += count
+    return replace_with(session, total, paths)
+
+
+def replace_with(session, direct, paths=None):
+    """Counts from `direct` {(committee id, dimension, value): n}, each added to the committees above it."""
+    paths = paths or dict(session.execute(select(Organization.id, Organization.path)).all())
+    total = Counter()
+    for (organization_id, dimension, value), count in direct.items():
+        # the first three levels of the path: centre, province, grassroots
+        for ancestor in ancestor_ids(paths[organization_id])[:COUNTED_LEVELS]:
+            total[(ancestor, dimension, value)] += count
     session.execute(delete(SubtreeCount))
     rows = [{"organization_id": o, "dimension": d, "value": v, "count": c} for (o, d, v), c in total.items() if c]
     for start in range(0, len(rows), 10_000):

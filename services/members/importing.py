@@ -15,6 +15,7 @@ import re
 import sys
 import unicodedata
 import uuid
+from collections import Counter
 from datetime import date, datetime, timezone
 
 from sqlalchemy import delete, select, text
@@ -22,6 +23,7 @@ from sqlalchemy import delete, select, text
 from shared.db import utcnow
 from services.members import counts
 from services.members.domain import search_key
+from services.members.tree import ancestor_ids
 from services.members.models import ImportJob, ImportRow, Member, Organization
 
 COLUMNS = ("citizen_id", "full_name", "date_of_birth", "gender", "phone", "email", "party_card_number",
@@ -120,6 +122,9 @@ class Checker:
         self.seen_citizens = {}
         self.seen_cards = {}
         self.seen_people = {}
+        # the dashboard counts of what is accepted, by the deepest counted committee (see counts.py)
+        self.tallies = Counter()
+        self._counted = {}
 
     def check(self, number, raw):
         """(staged row or None, [(field, message)] errors, [(field, message)] warnings)"""
@@ -167,6 +172,14 @@ class Checker:
             warnings.append(("status", WARNINGS["long_probation"]))
         if not _citizen_id_agrees(citizen_id, born, gender):
             warnings.append(("citizen_id", WARNINGS["citizen_id_birth"]))
+        counted = self._counted.get(organization[0])
+        if counted is None:
+            counted = self._counted[organization[0]] = ancestor_ids(organization[1])[:counts.COUNTED_LEVELS][-1]
+        self.tallies[(counted, "status", status)] += 1
+        if status in counts.IN_PARTY:
+            self.tallies[(counted, "gender", gender or "unknown")] += 1
+            self.tallies[(counted, "birth_year", str(born.year) if born else "unknown")] += 1
+            self.tallies[(counted, "activated", "no")] += 1
         key = search_key(name)
         if born:
             other = self.seen_people.setdefault((key, born), citizen_id)
@@ -223,6 +236,7 @@ def run(session, job, content, filename="", dry_run=False, report=None, checkpoi
     organizations = {code: (oid, path) for code, oid, path in
                      session.execute(select(Organization.code, Organization.id, Organization.path))}
     checker = Checker(organizations)
+    first_import = session.execute(select(Member.id).limit(1)).first() is None
     job.total_rows = count_rows(content, filename) or 0
     batch, errors, warnings = [], [], []
     accepted = rejected = 0
@@ -267,7 +281,8 @@ def run(session, job, content, filename="", dry_run=False, report=None, checkpoi
         job.status = "applying"
         if report:
             report(job)
-        apply(session, job.id)
+        # into an empty database the counts are the checker's tallies; otherwise recount
+        apply(session, job.id, checker.tallies if first_import and not taken else None)
     session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
     job.status = "completed"
     job.finished_at = utcnow()
@@ -319,15 +334,21 @@ ON CONFLICT (citizen_id) DO UPDATE SET
 """
 
 
-def apply(session, job_id):
+def apply(session, job_id, tallies=None):
     """Staged rows → members in one statement, then the counts. Part of the caller's transaction."""
     dialect = session.bind.dialect.name
+    if dialect == "sqlite":
+        # a national file touches every page of six indexes: keep them in memory, not in the WAL's churn
+        session.execute(text("PRAGMA cache_size = -1048576"))
     # SQLite needs "WHERE true" to read ON CONFLICT after INSERT … SELECT
     sql = APPLY_SQL.format(false="false" if dialect == "postgresql" else "0",
                            where_true="AND true" if dialect == "sqlite" else "")
     now = utcnow() if dialect == "postgresql" else utcnow().replace(tzinfo=None)  # SQLite keeps naive UTC
     session.execute(text(sql), {"job": job_id, "now": now})
-    counts.rebuild(session)
+    if tallies is None:
+        counts.rebuild(session)
+    else:
+        counts.replace_with(session, tallies)
 
 
 def file_digest(content):

@@ -10,6 +10,9 @@ LEVELS = ("central", "provincial", "grassroots", "branch", "party_group")
 ROLES = ("secretary", "deputy_secretary", "committee_member", "system_administrator")
 
 
+SEARCH_KEY = String(255).with_variant(String(255, collation="C"), "postgresql")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData()
 
@@ -36,7 +39,8 @@ class Member(Base):
     id = Column(Integer, primary_key=True)
     citizen_id = Column(String(12), nullable=False, unique=True)
     full_name = Column(String(255), nullable=False)
-    search_name = Column(String(255), nullable=False)  # lower case, no diacritics
+    # lower case, no diacritics; byte order ("C") on PostgreSQL so a prefix is one index range
+    search_name = Column(SEARCH_KEY, nullable=False)
     date_of_birth = Column(Date)
     gender = Column(String(8))
     status = Column(String(20), nullable=False)
@@ -168,7 +172,7 @@ class ImportRow(Base):
     row_number = Column(Integer, primary_key=True, autoincrement=False)
     citizen_id = Column(String(12), nullable=False)
     full_name = Column(String(255), nullable=False)
-    search_name = Column(String(255), nullable=False)
+    search_name = Column(SEARCH_KEY, nullable=False)
     date_of_birth = Column(Date)
     gender = Column(String(8))
     phone = Column(String(16))

@@ -124,7 +124,10 @@ def test_a_dry_run_checks_without_writing(uow):
 
 def test_a_crash_before_the_end_leaves_members_as_they_were(uow, monkeypatch):
     before = uow.session.scalar(select(func.count()).select_from(Member))
-    monkeypatch.setattr(importing, "apply", lambda session, job_id: (_ for _ in ()).throw(RuntimeError("power cut")))
+    def power_cut(*args):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(importing, "apply", power_cut)
     with pytest.raises(RuntimeError):
         run_import(uow, csv_bytes(*GOOD))
     assert uow.session.scalar(select(func.count()).select_from(Member)) == before
@@ -150,3 +153,23 @@ def test_counts_follow_an_import(uow):
     centre = counts.stats(uow.session, uow.session.get(Organization, 1))
     assert centre["total"] == 18 and centre["by_status"]["probationary"] >= 1
     assert sum(centre["by_gender"].values()) == centre["in_party"]
+
+
+def test_a_first_import_counts_as_it_checks_and_agrees_with_a_recount(uow):
+    from services.members.models import Position, SubtreeCount
+    from sqlalchemy import delete
+
+    session = uow.session
+    with uow.transaction():
+        session.execute(delete(Position))
+        session.execute(delete(Member))
+        session.execute(delete(SubtreeCount))
+    run_import(uow, csv_bytes(*GOOD))
+
+    def figures():
+        return sorted((r.organization_id, r.dimension, r.value, r.count) for r in session.scalars(select(SubtreeCount)))
+
+    tallied = figures()
+    with uow.transaction():
+        counts.rebuild(session)
+    assert tallied == figures() and tallied

@@ -116,7 +116,14 @@ def upgrade():
         batch_op.add_column(sa.Column('leaving_reason', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('activated', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.create_index('ix_members_name_path', ['search_name', 'organization_path', 'id'], unique=False)
+    _search_key_in_byte_order()
 
+
+def _search_key_in_byte_order():
+    # prefix searches are index ranges only in byte order ("C"), whatever the database's locale
+    if op.get_bind().dialect.name == "postgresql":
+        for table in ("members", "import_rows"):
+            op.execute(f'ALTER TABLE {table} ALTER COLUMN search_name TYPE varchar(255) COLLATE "C"')
 
 
 def downgrade():
