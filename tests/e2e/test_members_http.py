@@ -204,3 +204,14 @@ def test_an_import_over_http_runs_in_the_background_and_reaches_identity(running
     wait_for(lambda: requests.post(f"{running.base}/auth/activation", json={"citizen_id": "001088000501"},
                                    timeout=10).json().get("destination") == "+849******01",
              timeout=30, message="identity to know the imported member")
+
+
+@pytest.mark.parametrize("role, relation, status", [
+    ("member", "own", 400), ("secretary", "own", 201), ("secretary", "sibling", 400), ("admin", "sibling", 201),
+])
+def test_adding_members_only_within_ones_subtree(running, world, role, relation, status):
+    citizen_id = f"0010900{len(role):02d}{len(relation):03d}"
+    body = {"citizen_id": citizen_id, "full_name": "Lý Thị Mơ", "status": "probationary",
+            "organization_id": world["orgs"][relation], "date_of_birth": "1990-01-01", "admission_date": "2025-01-01"}
+    response = call(running, "POST", "/members", world["tokens"][role], json=body)
+    assert response.status_code == status, response.text

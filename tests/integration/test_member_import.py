@@ -173,3 +173,13 @@ def test_a_first_import_counts_as_it_checks_and_agrees_with_a_recount(uow):
     with uow.transaction():
         counts.rebuild(session)
     assert tallied == figures() and tallied
+
+
+def test_the_command_line_shows_progress_and_a_summary(uow, settings, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", settings["DATA_DIR"])     # the CLI reads members' own config file
+    path = tmp_path / "export.csv"
+    path.write_bytes(csv_bytes(*GOOD, "bad,,,,,,,,,,"))
+    assert importing.main([str(path), "--dry-run"]) == 0
+    out = capsys.readouterr()
+    assert "3 nhận / accepted, 1 loại / rejected" in out.out
+    assert "100.0%" in out.err and "rows" in out.err
