@@ -35,6 +35,7 @@ lint-imports: $(VENV)/.dev
 
 test: $(VENV)/.dev
 	@$(PY) -m tests.support.broker
+	@$(PY) -m pyflakes services shared tests bench tools deploy
 	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest $(PYTEST_ARGS)
 

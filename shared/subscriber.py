@@ -12,7 +12,7 @@ import logging
 from nameko.amqp.publish import get_producer
 from nameko.messaging import Consumer
 
-from shared import config, metrics
+from shared import metrics
 from shared.events import check_envelope
 from shared.topology import Subscription, declare, retry_delays
 

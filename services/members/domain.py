@@ -98,7 +98,7 @@ def get_member(session, actor_id, member_id):
     return member_json(member)
 
 
-def _visible_organization(session, actor, organization_id):
+def visible_organization(session, actor, organization_id):
     org = session.get(Organization, organization_id)
     if org is None or not actor.may_see_organization(org):
         raise NotFound()
@@ -106,12 +106,12 @@ def _visible_organization(session, actor, organization_id):
 
 
 def get_organization(session, actor_id, organization_id):
-    return organization_json(_visible_organization(session, load_actor(session, actor_id), organization_id))
+    return organization_json(visible_organization(session, load_actor(session, actor_id), organization_id))
 
 
 def list_children(session, actor_id, organization_id):
     actor = load_actor(session, actor_id)
-    org = _visible_organization(session, actor, organization_id)
+    org = visible_organization(session, actor, organization_id)
     children = session.scalars(
         select(Organization).where(Organization.parent_id == org.id).order_by(Organization.id)).all()
     visible = [c for c in children if actor.may_see_organization(c)]

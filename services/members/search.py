@@ -7,7 +7,7 @@ import re
 from sqlalchemy import and_, or_, select
 
 from shared.errors import NotFound, ValidationError
-from services.members.domain import search_key
+from services.members.domain import member_json, search_key, visible_organization
 from services.members.models import Member
 from services.members.tree import subtree_bounds
 
@@ -66,9 +66,7 @@ def find(session, organization, q=None, status=None, cursor=None, limit=PAGE_SIZ
 
 def member_page(session, actor, organization_id, q=None, status=None, cursor=None, limit=PAGE_SIZE):
     """Officers see their subtree's records; a member sees the names and positions of their own branch."""
-    from services.members.domain import _visible_organization, member_json
-
-    organization = _visible_organization(session, actor, organization_id)
+    organization = visible_organization(session, actor, organization_id)
     if actor.manages(organization.path):
         rows, next_cursor = find(session, organization, q, status, cursor, limit)
         return {"items": [member_json(m) for m in rows], "next_cursor": next_cursor}

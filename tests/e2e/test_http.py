@@ -5,7 +5,7 @@ import json
 import pytest
 import requests
 
-from tests.e2e.conftest import DEMO_PASSWORD, bearer, error_code, login
+from tests.e2e.conftest import bearer, error_code, login
 
 pytestmark = pytest.mark.e2e
 

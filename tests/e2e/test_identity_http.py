@@ -1,5 +1,4 @@
 """Every way a member signs in, and the account rules, as a client sees them over HTTP."""
-import re
 import statistics
 import time
 
