@@ -5,24 +5,16 @@ import unicodedata
 import pytest
 from sqlalchemy import func, select
 
-from shared import migrations
-from shared.db import standalone_unit
-from services.members import counts, importing, seed
-from services.members.models import Base, Member, Organization
+from services.members import counts, importing
+from services.members.models import Member, Organization
 
 HEADER = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,"
           "official_date,organization_code,status")
 
 
 @pytest.fixture
-def uow(settings):
-    migrations.upgrade("members")
-    unit, database = standalone_unit(Base.metadata, "members")
-    with unit.transaction():
-        seed.seed(unit)
-    yield unit
-    unit.close()
-    database.engine.dispose()
+def uow(members_uow):
+    return members_uow
 
 
 def run_import(uow, content, filename="members.csv", dry_run=False):

@@ -2,21 +2,13 @@
 import pytest
 from sqlalchemy import select
 
-from shared import migrations
-from shared.db import standalone_unit
-from services.members import administration, counts, domain, seed
-from services.members.models import Base, Member, Organization, Position, SubtreeCount
+from services.members import administration, counts, domain
+from services.members.models import Member, Organization, Position, SubtreeCount
 
 
 @pytest.fixture
-def uow(settings):
-    migrations.upgrade("members")
-    unit, database = standalone_unit(Base.metadata, "members")
-    with unit.transaction():
-        seed.seed(unit)
-    yield unit
-    unit.close()
-    database.engine.dispose()
+def uow(members_uow):
+    return members_uow
 
 
 def org(session, code):

@@ -1,0 +1,19 @@
+import pytest
+
+from shared import migrations
+from shared.db import standalone_unit
+
+
+@pytest.fixture
+def members_uow(settings):
+    """members' own database at its latest migration, with the demo tree and members."""
+    from services.members import seed
+    from services.members.models import Base
+
+    migrations.upgrade("members")
+    unit, database = standalone_unit(Base.metadata, "members")
+    with unit.transaction():
+        seed.seed(unit)
+    yield unit
+    unit.close()
+    database.engine.dispose()
