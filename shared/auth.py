@@ -6,6 +6,7 @@ Each service re-verifies the token it receives in context data, so no service
 trusts a caller's identity on the word of another hop.
 """
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import jwt
@@ -37,8 +38,11 @@ class Principal:
 class TokenVerifier:
     """Verifies access tokens against a JWKS obtained from `fetch_jwks()`."""
 
+    CACHE_SIZE = 10_000
+
     def __init__(self, fetch_jwks, refresh_after=300.0, min_refetch_interval=10.0):
         self._fetch_jwks = fetch_jwks
+        self._verified = OrderedDict()   # token → claims, for tokens already verified and not expired
         self._keys = {}
         self._fetched_at = 0.0
         self._refresh_after = refresh_after
@@ -63,6 +67,17 @@ class TokenVerifier:
         return key
 
     def verify(self, token):
+        claims = self._verified.get(token)
+        if claims is not None and claims["exp"] > time.time():
+            self._verified.move_to_end(token)
+            return claims
+        claims = self._verify(token)
+        self._verified[token] = claims
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token):
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

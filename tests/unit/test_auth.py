@@ -102,3 +102,15 @@ def test_after_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key(tmp
     assert new_store.signing_kid != old_store.signing_kid
     assert verifier.verify(old_token)["sub"] == "7"
     assert jwt.get_unverified_header(new_store.sign(claims()))["kid"] == new_store.signing_kid
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires(store, verifier, monkeypatch):
+    token = store.sign(claims(exp=int(time.time()) + 60))
+    assert verifier.verify(token)["sub"] == "7"
+    checked = []
+    monkeypatch.setattr(verifier, "_verify", lambda t: checked.append(t) or {"exp": 0})
+    verifier.verify(token)
+    assert checked == []                                  # remembered
+    monkeypatch.setattr(time, "time", lambda: 10**10)     # long after its expiry
+    verifier.verify(token)
+    assert checked == [token]                             # checked again, not served from memory
