@@ -50,6 +50,11 @@ class MemberTransferred(Schema):
     member_id = fields.Integer(required=True)
     from_organization_id = fields.Integer(required=True)
     to_organization_id = fields.Integer(required=True)
+    kind = fields.String(load_default="official", validate=validate.OneOf(("official", "temporary")))
+
+
+class TransferIssued(MemberTransferred):
+    transfer_id = fields.Integer(required=True)
 
 
 class OrgRolloutChanged(Schema):
@@ -89,6 +94,7 @@ class DeliveryFailed(Schema):
 CATALOGUE = {
     "members.member_created": (MemberSnapshot, "A member was added to the party member database."),
     "members.member_updated": (MemberSnapshot, "A member's record changed (the new state)."),
+    "members.transfer_issued": (TransferIssued, "A transfer was issued; the receiving organisation must accept it."),
     "members.member_transferred": (MemberTransferred, "A member's transfer was accepted."),
     "members.position_changed": (PositionChanged, "A position was assigned or removed."),
     "members.org_rollout_changed": (OrgRolloutChanged, "A committee's rollout state changed."),

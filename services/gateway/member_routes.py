@@ -291,6 +291,28 @@ class MemberRoutes:
         self.caller.require()
         return self.rpc.members.accept_transfer(transfer_id)
 
+    @api("POST,DELETE", "/api/v1/members/<int:member_id>/positions")
+    def positions(self, request, member_id):
+        """Bổ nhiệm hoặc thôi chức vụ / Appoint to a position or end one (officers, within their subtree).
+        ---
+        post:
+          tags: [members]
+          security: [{bearer: []}]
+          parameters: [{name: member_id, in: path, required: true, schema: {type: integer}}]
+          requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {organization_id: {type: integer}, role: {type: string, enum: [secretary, deputy_secretary, committee_member, system_administrator]}}}}}}
+          responses:
+            200: {description: the member with their positions, content: {application/json: {schema: MemberOut}}}
+        delete:
+          tags: [members]
+          security: [{bearer: []}]
+          parameters: [{name: member_id, in: path, required: true, schema: {type: integer}}]
+          requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
+          responses:
+            200: {description: the member with their positions, content: {application/json: {schema: MemberOut}}}
+        """
+        self.caller.require()
+        return self.rpc.members.change_position(member_id, read_json(request), request.method == "POST")
+
     @api("GET,POST", "/api/v1/members/<int:member_id>/records")
     def records(self, request, member_id):
         """Hồ sơ điện tử: quá trình công tác, khen thưởng, kỷ luật / The digital file.

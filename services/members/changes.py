@@ -136,6 +136,9 @@ def issue_transfer(uow, actor, member_id, to_organization_id, kind, note=None):
     session.add(transfer)
     session.flush()
     _audit(uow, actor.member.id, "transfer.issue", member, None, transfer_json(transfer))
+    uow.publish("members.transfer_issued", {"transfer_id": transfer.id, "member_id": member.id, "kind": kind,
+                                            "from_organization_id": transfer.from_organization_id,
+                                            "to_organization_id": target.id})
     return transfer_json(transfer)
 
 
@@ -165,7 +168,7 @@ def accept_transfer(uow, actor, transfer_id):
     transfer.accepted_at = utcnow()
     apply_changes(uow, actor.member.id, member, {"organization_id": target.id, "organization_path": target.path},
                   action="transfer.accept", note=f"transfer {transfer.id}")
-    uow.publish("members.member_transferred", {"member_id": member.id,
+    uow.publish("members.member_transferred", {"member_id": member.id, "kind": transfer.kind,
                                                "from_organization_id": transfer.from_organization_id,
                                                "to_organization_id": target.id})
     return transfer_json(transfer)
@@ -194,3 +197,41 @@ def list_records(session, actor, member_id):
     rows = session.scalars(select(MemberRecord).where(MemberRecord.member_id == member.id)
                            .order_by(MemberRecord.start_date, MemberRecord.id)).all()
     return {"items": [record_json(r) for r in rows], "next_cursor": None}
+
+
+def assign_position(uow, actor, member_id, organization_id, role):
+    """Officers appoint within their subtree; only a system administrator appoints administrators."""
+    from services.members.domain import assign_position as add
+
+    session = uow.session
+    member = session.get(Member, member_id)
+    organization = session.get(Organization, organization_id)
+    if member is None or organization is None or not actor.manages(organization.path) \
+            or not actor.manages(member.organization_path):
+        raise NotFound()
+    if role == ADMIN_ROLE and not actor.is_admin:
+        raise NotFound()
+    if any(p.organization_id == organization.id and p.role == role for p in member.positions):
+        raise ValidationError(details={"role": ["Đã giữ chức vụ này. / Already holds this position."]})
+    add(uow, member, organization, role)
+    _audit(uow, actor.member.id, "position.assign", member, None, {"organization_id": organization.id, "role": role})
+    session.refresh(member)
+    return member_json(member)
+
+
+def remove_position(uow, actor, member_id, organization_id, role):
+    session = uow.session
+    member = session.get(Member, member_id)
+    position = next((p for p in (member.positions if member else []) if p.organization_id == organization_id
+                     and p.role == role), None)
+    if position is None or not actor.manages(position.organization.path) or \
+            (role == ADMIN_ROLE and not actor.is_admin):
+        raise NotFound()
+    uow.publish("members.position_changed", {"member_id": member.id, "organization_id": organization_id,
+                                             "organization_path": position.organization.path, "role": role,
+                                             "action": "removed"})
+    session.delete(position)
+    _audit(uow, actor.member.id, "position.remove", member, {"organization_id": organization_id, "role": role}, None)
+    session.flush()
+    session.refresh(member)
+    return member_json(member)

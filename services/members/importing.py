@@ -24,7 +24,7 @@ from shared.db import utcnow
 from services.members import counts
 from services.members.domain import search_key
 from services.members.tree import ancestor_ids
-from services.members.models import ImportJob, ImportRow, Member, Organization
+from services.members.models import AuditEntry, ImportJob, ImportRow, Member, Organization
 
 COLUMNS = ("citizen_id", "full_name", "date_of_birth", "gender", "phone", "email", "party_card_number",
            "admission_date", "official_date", "organization_code", "status")
@@ -284,6 +284,11 @@ def run(session, job, content, filename="", dry_run=False, report=None, checkpoi
         # into an empty database the counts are the checker's tallies; otherwise recount
         apply(session, job.id, checker.tallies if first_import and not taken else None)
     session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
+    # one audit entry for the whole file: who, which file (its digest), what it did
+    session.add(AuditEntry(actor_member_id=job.started_by, action="import.dry_run" if dry_run else "import.apply",
+                           subject_type="import", before=None,
+                           after={"job_id": job.id, "file_sha256": job.file_sha256, "accepted": job.accepted,
+                                  "rejected": job.rejected}))
     job.status = "completed"
     job.finished_at = utcnow()
     return job

@@ -98,3 +98,12 @@ class MemberQuery(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(MEMBER_STATUSES))
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class PositionChange(Schema):
+    class Meta:
+        unknown = RAISE
+
+    organization_id = fields.Integer(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(
+        ("secretary", "deputy_secretary", "committee_member", "system_administrator")))

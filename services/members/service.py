@@ -18,7 +18,7 @@ from shared.validation import load
 from services.members import administration, changes, counts, domain, importing, search
 from services.members.models import Base, ImportJob, Member
 from services.members.schemas import (MemberCreate, MemberQuery, MemberUpdate, MeUpdate, OrganizationCreate,
-                                      OrganizationUpdate, RecordCreate, TransferRequest)
+                                      OrganizationUpdate, PositionChange, RecordCreate, TransferRequest)
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD = 32 * 1024 * 1024
@@ -194,6 +194,13 @@ class MembersService(Operations):
     def accept_transfer(self, transfer_id):
         with self.db.transaction() as session:
             return changes.accept_transfer(self.db, self._actor(session), int(transfer_id))
+
+    @rpc
+    def change_position(self, member_id, body, assign=True):
+        data = load(PositionChange(), body)
+        change = changes.assign_position if assign else changes.remove_position
+        with self.db.transaction() as session:
+            return change(self.db, self._actor(session), member_id, data["organization_id"], data["role"])
 
     @rpc
     def add_record(self, member_id, body):

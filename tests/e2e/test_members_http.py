@@ -215,3 +215,19 @@ def test_adding_members_only_within_ones_subtree(running, world, role, relation,
             "organization_id": world["orgs"][relation], "date_of_birth": "1990-01-01", "admission_date": "2025-01-01"}
     response = call(running, "POST", "/members", world["tokens"][role], json=body)
     assert response.status_code == status, response.text
+
+
+def test_positions_are_appointed_within_ones_subtree(running, world):
+    secretary = world["tokens"]["secretary"]
+    mate = world["members"]["self"]
+    body = {"organization_id": world["orgs"]["own"], "role": "deputy_secretary"}
+    appointed = call(running, "POST", f"/members/{mate}/positions", secretary, json=body)
+    assert appointed.status_code == 200 and {"role": "deputy_secretary", "organization_id": world["orgs"]["own"]} \
+        in appointed.json()["positions"]
+    elsewhere = {"organization_id": world["orgs"]["sibling"], "role": "secretary"}
+    assert call(running, "POST", f"/members/{mate}/positions", secretary, json=elsewhere).status_code == 404
+    admin_role = {"organization_id": world["orgs"]["own"], "role": "system_administrator"}
+    assert call(running, "POST", f"/members/{mate}/positions", secretary, json=admin_role).status_code == 404
+    ended = call(running, "DELETE", f"/members/{mate}/positions", secretary, json=body)
+    assert ended.status_code == 200 and ended.json()["positions"] == []
+    assert call(running, "POST", f"/members/{mate}/positions", world["tokens"]["member"], json=body).status_code == 404
