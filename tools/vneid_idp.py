@@ -52,11 +52,10 @@ def _s256(verifier):
 def load_key(path=None):
     if path and Path(path).exists():
         return RSAKey.import_key(Path(path).read_bytes())
-    key = RSAKey.generate_key(2048, parameters={"kid": "dev-" + secrets.token_hex(4)})
+    key = RSAKey.generate_key(2048)
     if path:
         Path(path).write_bytes(key.as_pem(private=True))
-    if not key.kid:
-        key.ensure_kid()
+    key.ensure_kid()   # the key's thumbprint: the same kid every time the file is loaded
     return key
 
 

@@ -46,7 +46,7 @@ class VneidIdentity:
 class VneidClient:
     def __init__(self, issuer, client_id, client_secret, redirect_uri, citizen_id_claim="citizen_id",
                  http_timeout=5.0, leeway=30):
-        self.issuer = issuer.rstrip("/")
+        self.issuer = issuer          # compared exactly with `iss` and the discovery document
         self.client_id = client_id
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
@@ -66,8 +66,8 @@ class VneidClient:
 
     def metadata(self):
         if self._metadata is None:
-            document = self._get(f"{self.issuer}/.well-known/openid-configuration")
-            if document.get("issuer", "").rstrip("/") != self.issuer:
+            document = self._get(f"{self.issuer.rstrip('/')}/.well-known/openid-configuration")
+            if document.get("issuer") != self.issuer:
                 raise VneidError("wrong_issuer")
             self._metadata = document
         return self._metadata
@@ -109,9 +109,10 @@ class VneidClient:
         except (ValueError, JoseError):
             raise VneidError("bad_signature") from None
         claims = token.claims
+        if claims.get("iss") != self.issuer:
+            raise VneidError("wrong_issuer")
         registry = jwt.JWTClaimsRegistry(
             now=int(time.time()), leeway=self.leeway,
-            iss={"essential": True, "value": self.issuer},
             sub={"essential": True},
             exp={"essential": True},
             iat={"essential": True},
@@ -120,8 +121,8 @@ class VneidClient:
             registry.validate(claims)
         except ExpiredTokenError:
             raise VneidError("expired") from None
-        except (MissingClaimError, InvalidClaimError) as exc:
-            raise VneidError("wrong_issuer" if "iss" in str(exc) else "invalid_claims") from None
+        except (MissingClaimError, InvalidClaimError):
+            raise VneidError("invalid_claims") from None
         audiences = claims.get("aud")
         audiences = [audiences] if isinstance(audiences, str) else list(audiences or [])
         if self.client_id not in audiences or (len(audiences) > 1 and claims.get("azp") != self.client_id):

@@ -92,3 +92,13 @@ def test_a_tampered_token_is_refused(client, key):
     header, _, signature = sign(key, claims()).split(".")
     with pytest.raises(VneidError):
         client.validate_id_token(f"{header}.{b64(claims(citizen_id='001000000000'))}.{signature}", NONCE)
+
+
+def test_an_issuer_with_a_trailing_slash_is_compared_exactly(key):
+    client = VneidClient(ISSUER + "/", "sotay", "secret", "https://sotay.example/cb")
+    client._metadata = {"issuer": ISSUER + "/", "jwks_uri": "unused"}
+    client._jwks = {"keys": [key.as_dict(private=False)]}
+    assert client.validate_id_token(sign(key, claims(iss=ISSUER + "/")), NONCE)
+    with pytest.raises(VneidError) as refused:
+        client.validate_id_token(sign(key, claims()), NONCE)          # the same issuer without the slash
+    assert refused.value.reason == "wrong_issuer"
