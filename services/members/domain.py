@@ -18,11 +18,24 @@ OFFICER_ROLES = {"secretary", "deputy_secretary", "committee_member"}
 ADMIN_ROLE = "system_administrator"
 
 
+def _folding_table():
+    """Each accented Latin letter → its base letter, combining marks → nothing (built once)."""
+    table = {code: None for code in range(0x0300, 0x0370)}
+    for code in range(0x00C0, 0x1F00):
+        letter = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFD", letter) if unicodedata.category(c) != "Mn")
+        if base != letter and base.isascii():
+            table[code] = base
+    table.update({ord("Đ"): "D", ord("đ"): "d"})
+    return table
+
+
+_FOLD = _folding_table()
+
+
 def search_key(name):
     """`Nguyễn Văn An` → `nguyen van an`: diacritics and case ignored in search."""
-    decomposed = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return " ".join(stripped.lower().split())
+    return " ".join(unicodedata.normalize("NFC", name).translate(_FOLD).lower().split())
 
 
 def normalize_name(name):

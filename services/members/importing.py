@@ -349,11 +349,19 @@ def apply(session, job_id, tallies=None):
     sql = APPLY_SQL.format(false="false" if dialect == "postgresql" else "0",
                            where_true="AND true" if dialect == "sqlite" else "")
     now = utcnow() if dialect == "postgresql" else utcnow().replace(tzinfo=None)  # SQLite keeps naive UTC
+    connection = session.connection()
+    # into an empty table, building the search indexes once afterwards beats updating them row by row
+    rebuilt = list(Member.__table__.indexes) if tallies is not None else []
+    for index in rebuilt:
+        index.drop(bind=connection)
     session.execute(text(sql), {"job": job_id, "now": now})
+    for index in rebuilt:
+        index.create(bind=connection)
     if tallies is None:
         counts.rebuild(session)
     else:
         counts.replace_with(session, tallies)
+    session.execute(text("ANALYZE members"))   # the planner should know the table's new shape
 
 
 def file_digest(content):
