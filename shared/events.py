@@ -57,6 +57,13 @@ class TransferIssued(MemberTransferred):
     transfer_id = fields.Integer(required=True)
 
 
+class ChangeRequestDecided(Schema):
+    request_id = fields.Integer(required=True)
+    member_id = fields.Integer(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
+    reason = fields.String(allow_none=True)
+
+
 class OrgRolloutChanged(Schema):
     organization_id = fields.Integer(required=True)
     organization_path = fields.String(required=True)
@@ -94,6 +101,7 @@ class DeliveryFailed(Schema):
 CATALOGUE = {
     "members.member_created": (MemberSnapshot, "A member was added to the party member database."),
     "members.member_updated": (MemberSnapshot, "A member's record changed (the new state)."),
+    "members.change_request_decided": (ChangeRequestDecided, "A secretary approved or rejected a member's change."),
     "members.transfer_issued": (TransferIssued, "A transfer was issued; the receiving organisation must accept it."),
     "members.member_transferred": (MemberTransferred, "A member's transfer was accepted."),
     "members.position_changed": (PositionChanged, "A position was assigned or removed."),

@@ -113,6 +113,8 @@ def decide_change_request(uow, actor, request_id, approve, reason=None):
     request.reason = reason
     request.decided_by = actor.member.id
     request.decided_at = utcnow()
+    uow.publish("members.change_request_decided", {"request_id": request.id, "member_id": request.member_id,
+                                                   "decision": request.status, "reason": reason})
     if approve:
         member = uow.session.get(Member, request.member_id)
         changes = {k: date.fromisoformat(v) if k == "date_of_birth" and v else v for k, v in request.changes.items()}
