@@ -34,6 +34,7 @@ EVENTS_PUBLISHED = Counter("sotay_events_published_total", "Events relayed from 
 OUTBOX_PENDING = Gauge("sotay_outbox_pending", "Outbox rows not yet published", ["service"])
 OUTBOX_FAILURES = Counter("sotay_outbox_publish_failures_total", "Outbox publish attempts that failed",
                           ["service"])
+DELIVERIES = Counter("sotay_deliveries_total", "Messages handed to a channel, by outcome", ["channel", "outcome"])
 LOGIN_ATTEMPTS = Counter("sotay_login_attempts_total", "Sign-in attempts by outcome", ["outcome"])
 
 

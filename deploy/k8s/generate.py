@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 # service → (HTTP port, owns a database)
-SERVICES = {"identity": (8001, True), "members": (8002, True), "notify": (8005, False), "gateway": (8000, False)}
+SERVICES = {"identity": (8001, True), "members": (8002, True), "notify": (8005, True), "gateway": (8000, False)}
 AUTOSCALED = ("gateway", "members", "identity")
 SECURITY = {"runAsNonRoot": True, "runAsUser": 10001, "readOnlyRootFilesystem": True,
             "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}

@@ -1,40 +1,215 @@
-"""notify (stub for now): delivers one-time codes and messages.
+"""notify: inboxes, channels and the delivery log (thin nameko entrypoints)."""
+import logging
+import threading
+import uuid
 
-The embedded default appends each SMS as one JSON line to
-`$DATA_DIR/outbox/sms.jsonl` (API.md); real channels come with the notify issue.
-"""
-import json
-from datetime import datetime, timezone
-
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
-from shared import config
+from shared import config, metrics
+from shared.auth import Caller
+from shared.db import Database
 from shared.metrics import Telemetry
 from shared.operations import Operations
+from shared.rpc import Rpc
+from shared.subscriber import subscribe
 from shared.validation import load
-from services.notify.schemas import SmsRequest
+from services.notify import channels, domain
+from services.notify.channels import DeliveryError
+from services.notify.models import Base
+from services.notify.schemas import DeviceRegistration, InboxQuery, PreferencesUpdate, SmsRequest
+
+log = logging.getLogger(__name__)
 
 
-def append_line(channel, record):
-    directory = config.data_dir() / "outbox"
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / f"{channel}.jsonl", "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+def _send(channel_map, channel, destination, subject, text):
+    try:
+        channel_map[channel].send(destination, subject, text)
+    except DeliveryError as exc:
+        metrics.DELIVERIES.labels(channel, "retry").inc()
+        return str(exc)
+    metrics.DELIVERIES.labels(channel, "sent").inc()
+    return None
+
+
+class Sender(DependencyProvider):
+    """Sends pending deliveries in the background, codes first; woken when new ones are committed."""
+
+    def __init__(self, database_attr="db"):
+        self.database_attr = database_attr
+
+    def setup(self):
+        self.channels = channels.from_config()
+        self.wake = threading.Event()
+        self.stopped = threading.Event()
+        self.interval = float(config.get("SENDER_POLL_INTERVAL", 1.0))
+
+    def start(self):
+        self.container.spawn_managed_thread(self._run, identifier="notify sender")
+
+    def stop(self):
+        self.stopped.set()
+        self.wake.set()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def _database(self):
+        return next(d for d in self.container.dependencies if isinstance(d, Database))
+
+    def _run(self):
+        while not self.stopped.is_set():
+            try:
+                while self.send_batch() and not self.stopped.is_set():
+                    pass
+            except Exception as exc:
+                log.error("sender pass failed with %s", type(exc).__name__)
+            self.wake.wait(self.interval)
+            self.wake.clear()
+
+    def send_batch(self, limit=500):
+        database = self._database()
+        unit = database.unit_of_work("notify.sender")
+        try:
+            with unit.transaction() as session:
+                batch = domain.due_deliveries(session, limit)
+            if not batch:
+                return 0
+            outcomes = [(delivery_id, _send(self.channels, channel, destination, subject, text))
+                        for delivery_id, channel, destination, subject, text, _ in batch]
+            with unit.transaction() as session:
+                for row in domain.record_outcomes(session, outcomes):
+                    metrics.DELIVERIES.labels(row.channel, "failed").inc()
+                    unit.publish("notify.delivery_failed", {"channel": row.channel, "reason": row.last_error})
+            return len(batch)
+        finally:
+            unit.close()
 
 
 class NotifyService(Operations):
     name = "notify"
 
+    db = Database(Base.metadata)
+    caller = Caller()
+    sender = Sender()
+    cluster = Rpc(timeout=30)
     telemetry = Telemetry()
 
     @rpc
     def send_otp(self, message):
-        """A one-time code for identity (its own priority queue comes with the notify issue)."""
-        return self.send_sms(message)
+        """A one-time code: sent at once, never queued behind a bulk send; retried by the sender if need be."""
+        message = load(SmsRequest(), message)
+        with self.db.transaction() as session:
+            delivery = domain.code_delivery(session, uuid.uuid4().hex, message["to"], message["text"])
+            delivery_id = delivery.id
+        error = _send(self.sender.channels, "sms", message["to"], None, message["text"])
+        with self.db.transaction() as session:
+            domain.record_outcomes(session, [(delivery_id, error)])
+        if error:
+            self.sender.wake.set()
+        return {"status": "sent" if error is None else "queued"}
 
     @rpc
     def send_sms(self, message):
-        message = load(SmsRequest(), message)
-        append_line("sms", {"to": message["to"], "text": message["text"],
-                            "sent_at": datetime.now(timezone.utc).isoformat()})
-        return {"status": "sent"}
+        return self.send_otp(message)
+
+    @rpc
+    def list_inbox(self, params=None):
+        principal = self.caller.require()
+        query = load(InboxQuery(), params or {})
+        with self.db.transaction() as session:
+            return domain.inbox(session, principal.member_id, **query)
+
+    @rpc
+    def mark_read(self, notification_id=None):
+        principal = self.caller.require()
+        with self.db.transaction() as session:
+            return domain.mark_read(session, principal.member_id,
+                                    int(notification_id) if notification_id is not None else None)
+
+    @rpc
+    def get_preferences(self):
+        principal = self.caller.require()
+        with self.db.transaction() as session:
+            return domain.preferences(session, principal.member_id)
+
+    @rpc
+    def set_preferences(self, body):
+        principal = self.caller.require()
+        data = load(PreferencesUpdate(), body)
+        with self.db.transaction() as session:
+            return domain.set_preferences(session, principal.member_id, data["items"])
+
+    @rpc
+    def register_device(self, body):
+        principal = self.caller.require()
+        data = load(DeviceRegistration(), body)
+        with self.db.transaction() as session:
+            return domain.register_device(session, principal.member_id, data["platform"], data["token"])
+
+    def _handle(self, envelope, effect):
+        with self.db.transaction() as session:
+            if self.db.claim(envelope):
+                effect(session, envelope["payload"])
+        self.sender.wake.set()
+
+    @subscribe("members", "members.member_created")
+    def on_member_created(self, envelope):
+        self._handle(envelope, domain.project_member)
+
+    @subscribe("members", "members.member_updated")
+    def on_member_updated(self, envelope):
+        self._handle(envelope, domain.project_member)
+
+    @subscribe("members", "members.members_imported")
+    def on_members_imported(self, envelope):
+        """Re-read an import's members in pages (upserts: a retry part-way reads them again)."""
+        with self.db.transaction():
+            if self.db.processed(envelope):
+                return
+        after = 0
+        while True:
+            page = self.cluster.members.member_snapshots(after, 2000, envelope["payload"]["updated_since"])
+            if not page:
+                break
+            with self.db.transaction() as session:
+                for snapshot in page:
+                    domain.project_member(session, snapshot)
+            after = page[-1]["member_id"]
+        with self.db.transaction():
+            self.db.claim(envelope)
+
+    @subscribe("identity", "identity.account_activated")
+    def on_account_activated(self, envelope):
+        def effect(session, payload):
+            if domain.mark_activated(session, payload["member_id"]) is not None:
+                domain.notify_member(session, envelope["id"], payload["member_id"], "account_activated")
+        self._handle(envelope, effect)
+
+    @subscribe("members", "members.change_request_decided")
+    def on_change_request_decided(self, envelope):
+        def effect(session, payload):
+            kind = f"change_request_{payload['decision']}"
+            domain.notify_member(session, envelope["id"], payload["member_id"], kind, reason=payload.get("reason") or "")
+        self._handle(envelope, effect)
+
+    @subscribe("members", "members.transfer_issued")
+    def on_transfer_issued(self, envelope):
+        self._handle(envelope, lambda session, payload: domain.notify_member(
+            session, envelope["id"], payload["member_id"], "transfer_issued"))
+
+    @subscribe("members", "members.member_transferred")
+    def on_member_transferred(self, envelope):
+        self._handle(envelope, lambda session, payload: domain.notify_member(
+            session, envelope["id"], payload["member_id"], "member_transferred"))
+
+    @subscribe("members", "members.org_rollout_changed")
+    def on_rollout_changed(self, envelope):
+        def effect(session, payload):
+            if payload["state"] == "live":
+                items, messages = domain.invite_subtree(session, envelope["id"], payload["organization_path"])
+                log.info("rollout: %d inbox items, %d invitations queued", items, messages)
+        self._handle(envelope, effect)

@@ -1,0 +1,81 @@
+"""Delivery channels behind one interface: `send(destination, subject, text)` or DeliveryError.
+
+Embedded default: SMS, e-mail and push append JSON lines under $DATA_DIR/outbox/
+(API.md). Configured by environment: e-mail over SMTP (SMTP_HOST…), SMS through an
+HTTP SMS gateway (SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN).
+"""
+import json
+import smtplib
+from datetime import datetime, timezone
+from email.message import EmailMessage
+
+import requests
+
+from shared import config
+
+
+class DeliveryError(Exception):
+    """The channel did not take the message (retried later, then recorded as failed)."""
+
+
+class FileSink:
+    def __init__(self, name):
+        self.name = name
+
+    def send(self, destination, subject, text):
+        directory = config.data_dir() / "outbox"
+        directory.mkdir(parents=True, exist_ok=True)
+        record = {"to": destination, "text": text, "sent_at": datetime.now(timezone.utc).isoformat()}
+        if subject:
+            record["subject"] = subject
+        with open(directory / f"{self.name}.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+class SmtpEmail:
+    def __init__(self, host, port, sender, user=None, password=None, starttls=False, timeout=10):
+        self.host, self.port, self.sender = host, int(port), sender
+        self.user, self.password, self.starttls, self.timeout = user, password, starttls, timeout
+
+    def send(self, destination, subject, text):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, destination, subject or "Sổ tay"
+        message.set_content(text)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"smtp: {type(exc).__name__}") from None
+
+
+class HttpSms:
+    """A generic SMS gateway: POST {"to", "text"} with a bearer token; any 2xx is accepted."""
+
+    def __init__(self, url, token=None, timeout=5):
+        self.url, self.token, self.timeout = url, token, timeout
+
+    def send(self, destination, subject, text):
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            response = requests.post(self.url, json={"to": destination, "text": text}, headers=headers,
+                                     timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise DeliveryError(f"sms gateway: {type(exc).__name__}") from None
+        if not 200 <= response.status_code < 300:
+            raise DeliveryError(f"sms gateway: HTTP {response.status_code}")
+
+
+def from_config():
+    channels = {"sms": FileSink("sms"), "email": FileSink("email"), "push": FileSink("push")}
+    if config.get("SMS_GATEWAY_URL"):
+        channels["sms"] = HttpSms(config.get("SMS_GATEWAY_URL"), config.get("SMS_GATEWAY_TOKEN"))
+    if config.get("SMTP_HOST"):
+        channels["email"] = SmtpEmail(config.get("SMTP_HOST"), config.get("SMTP_PORT", 25),
+                                      config.get("SMTP_FROM", "so-tay@localhost"), config.get("SMTP_USER"),
+                                      config.get("SMTP_PASSWORD"),
+                                      str(config.get("SMTP_STARTTLS", "false")).lower() == "true")
+    return channels

@@ -1,0 +1,215 @@
+"""notify's domain: who hears what, the inbox, and sending. Plain Python, no nameko.
+
+Each (event, member, channel) is one row of `deliveries` (unique): a redelivered
+event finds it and sends nothing twice. A large fan-out (a committee going live)
+is two INSERT … SELECT statements over notify's own projection of members, not
+one call per member. Sending is pending → sending → sent, retried with back-off,
+then failed (visible, and published as notify.delivery_failed).
+"""
+import base64
+import json
+from datetime import timedelta, timezone
+
+from sqlalchemy import func, select, text, update
+
+from shared.db import get_or_add, utcnow
+from shared.errors import NotFound, ValidationError
+from services.notify import templates
+from services.notify.models import Delivery, Device, Notification, Preference, Recipient
+
+MAX_ATTEMPTS = 5
+CODE_EVENT_PREFIX = "otp:"
+IN_PARTY = ("probationary", "official")
+
+
+def _aware(value):
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def project_member(session, snapshot):
+    recipient = get_or_add(session, Recipient, member_id=snapshot["member_id"])
+    recipient.full_name = snapshot["full_name"]
+    recipient.organization_path = snapshot["organization_path"]
+    recipient.phone = snapshot.get("phone")
+    recipient.in_party = snapshot["status"] in IN_PARTY
+    if recipient.language is None:
+        recipient.language = "vi"
+    if recipient.activated is None:
+        recipient.activated = False
+
+
+def mark_activated(session, member_id):
+    recipient = session.get(Recipient, member_id)
+    if recipient is not None:
+        recipient.activated = True
+    return recipient
+
+
+def _enabled(session, member_id, category, channel):
+    if category in templates.MANDATORY:
+        return True
+    preference = session.get(Preference, {"member_id": member_id, "category": category, "channel": channel})
+    return preference is None or preference.enabled
+
+
+def notify_member(session, event_id, member_id, kind, sms=True, **values):
+    """An inbox item, and an SMS where the member has a phone and has not switched the category off."""
+    recipient = session.get(Recipient, member_id)
+    if recipient is None:
+        return None
+    title, body = templates.render(kind, recipient.language, name=recipient.full_name, **values)
+    category = templates.CATEGORY[kind]
+    exists = session.scalar(select(Notification.id).where(Notification.event_id == event_id,
+                                                          Notification.member_id == member_id))
+    if exists:
+        return None
+    session.add(Notification(member_id=member_id, event_id=event_id, category=category, title=title, body=body))
+    if sms and recipient.phone and _enabled(session, member_id, category, "sms"):
+        session.add(Delivery(event_id=event_id, member_id=member_id, channel="sms", priority=1,
+                             destination=recipient.phone, text=f"Sổ tay: {body}"))
+    return True
+
+
+FAN_OUT_SQL = {
+    "notifications": """
+        INSERT {ignore} INTO notifications (member_id, event_id, category, title, body, created_at)
+        SELECT member_id, :event, 'announcements',
+               CASE WHEN language = 'en' THEN :title_en ELSE :title_vi END,
+               CASE WHEN language = 'en' THEN :body_en ELSE :body_vi END, :now
+        FROM recipients
+        WHERE organization_path >= :low AND organization_path < :high AND NOT activated AND in_party
+        {on_conflict}""",
+    "deliveries": """
+        INSERT {ignore} INTO deliveries (event_id, member_id, channel, priority, destination, text, status, attempts,
+                                         created_at)
+        SELECT :event, r.member_id, 'sms', 2, r.phone,
+               CASE WHEN r.language = 'en' THEN :sms_en ELSE :sms_vi END, 'pending', 0, :now
+        FROM recipients r
+        LEFT JOIN preferences p ON p.member_id = r.member_id AND p.category = 'announcements' AND p.channel = 'sms'
+        WHERE r.organization_path >= :low AND r.organization_path < :high AND NOT r.activated AND r.in_party
+          AND r.phone IS NOT NULL AND (p.enabled IS NULL OR p.enabled)
+        {on_conflict}""",
+}
+
+
+def invite_subtree(session, event_id, path):
+    """A committee went live: every member below it who has not activated gets an inbox item,
+    and an SMS invitation if they have a phone. Returns (inbox items, messages) added."""
+    dialect = session.bind.dialect.name
+    ignore, on_conflict = ("OR IGNORE", "") if dialect == "sqlite" else ("", "ON CONFLICT DO NOTHING")
+    title_vi, body_vi = templates.render("invitation", "vi")
+    title_en, body_en = templates.render("invitation", "en")
+    now = utcnow() if dialect == "postgresql" else utcnow().replace(tzinfo=None)
+    params = {"event": event_id, "low": path, "high": path[:-1] + "0", "now": now, "title_vi": title_vi,
+              "title_en": title_en, "body_vi": body_vi, "body_en": body_en, "sms_vi": f"Sổ tay: {body_vi}",
+              "sms_en": f"Sổ tay: {body_en}"}
+    added = []
+    for table in ("notifications", "deliveries"):
+        sql = FAN_OUT_SQL[table].format(ignore=ignore, on_conflict=on_conflict)
+        added.append(session.execute(text(sql), params).rowcount)
+    return tuple(added)
+
+
+def code_delivery(session, request_id, to, text_):
+    """A one-time code: priority 0, sent at once by the caller, retried by the sender if that fails."""
+    delivery = Delivery(event_id=f"{CODE_EVENT_PREFIX}{request_id}"[:36], member_id=None, channel="sms", priority=0,
+                        destination=to, text=text_, status="sending", attempts=1)
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def due_deliveries(session, limit=500):
+    """Claim a batch to send: pending and due, codes first. They become `sending`."""
+    now = utcnow()
+    rows = session.scalars(select(Delivery).where(
+        Delivery.status == "pending",
+        (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now))
+        .order_by(Delivery.priority, Delivery.id).limit(limit)).all()
+    for row in rows:
+        row.status = "sending"
+        row.attempts += 1
+    return [(row.id, row.channel, row.destination, row.subject, row.text, row.attempts) for row in rows]
+
+
+def record_outcomes(session, outcomes):
+    """outcomes: [(delivery id, error or None)]. Returns the deliveries that failed for good."""
+    failed = []
+    now = utcnow()
+    sent_ids = [delivery_id for delivery_id, error in outcomes if error is None]
+    if sent_ids:
+        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids)).values(status="sent", sent_at=now))
+    for delivery_id, error in outcomes:
+        if error is None:
+            continue
+        row = session.get(Delivery, delivery_id)
+        row.last_error = error[:500]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+            failed.append(row)
+        else:
+            row.status = "pending"
+            row.next_attempt_at = now + timedelta(seconds=min(300, 2 ** row.attempts))
+    return failed
+
+
+def inbox(session, member_id, unread=None, cursor=None, limit=50):
+    query = select(Notification).where(Notification.member_id == member_id)
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    if cursor:
+        try:
+            before = int(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))))
+        except (ValueError, TypeError):
+            raise ValidationError(details={"cursor": ["Không hợp lệ. / Not a cursor this API gave."]}) from None
+        query = query.where(Notification.id < before)
+    rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    unread_count = session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.member_id == member_id, Notification.read_at.is_(None)))
+    next_cursor = base64.urlsafe_b64encode(json.dumps(rows[-1].id).encode()).decode().rstrip("=") if more else None
+    return {"items": [{"id": n.id, "category": n.category, "title": n.title, "body": n.body,
+                       "created_at": _aware(n.created_at).isoformat(), "read": n.read_at is not None} for n in rows],
+            "next_cursor": next_cursor, "unread": unread_count}
+
+
+def mark_read(session, member_id, notification_id=None):
+    query = update(Notification).where(Notification.member_id == member_id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    changed = session.execute(query.values(read_at=utcnow())).rowcount
+    if notification_id is not None and not changed and session.get(Notification, notification_id) is None:
+        raise NotFound()
+    return {"marked": changed}
+
+
+CATEGORIES = ("announcements", "records", "meetings", "study", "security")
+CHANNELS = ("sms", "email", "push")
+
+
+def preferences(session, member_id):
+    stored = {(p.category, p.channel): p.enabled for p in session.scalars(
+        select(Preference).where(Preference.member_id == member_id))}
+    return {"items": [{"category": c, "channel": ch, "enabled": stored.get((c, ch), True),
+                       "mandatory": c in templates.MANDATORY} for c in CATEGORIES for ch in CHANNELS]}
+
+
+def set_preferences(session, member_id, items):
+    for item in items:
+        if item["category"] in templates.MANDATORY and not item["enabled"]:
+            raise ValidationError(details={"category": [
+                "Mã xác nhận và tin bảo mật không tắt được. / Codes and security messages cannot be switched off."]})
+        preference = get_or_add(session, Preference, member_id=member_id, category=item["category"],
+                                channel=item["channel"])
+        preference.enabled = item["enabled"]
+    return preferences(session, member_id)
+
+
+def register_device(session, member_id, platform, token):
+    existing = session.scalar(select(Device).where(Device.member_id == member_id, Device.token == token))
+    if existing is None:
+        existing = Device(member_id=member_id, platform=platform, token=token)
+        session.add(existing)
+        session.flush()
+    return {"id": existing.id, "platform": existing.platform}

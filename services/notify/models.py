@@ -1,0 +1,80 @@
+"""notify's own tables: its projection of members, inboxes, the delivery log, preferences, devices."""
+from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.db import utcnow
+from shared.messaging_tables import outbox_table, processed_event_table
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+outbox = outbox_table(Base.metadata)
+processed_events = processed_event_table(Base.metadata)
+
+
+class Recipient(Base):
+    """notify's projection of members (members' and identity's events): who to reach, and how."""
+    __tablename__ = "recipients"
+    member_id = Column(Integer, primary_key=True, autoincrement=False)
+    full_name = Column(String(255), nullable=False)
+    organization_path = Column(String(255), nullable=False, index=True)
+    phone = Column(String(16))
+    email = Column(String(255))
+    language = Column(String(2), nullable=False, default="vi")
+    activated = Column(Boolean, nullable=False, default=False)
+    in_party = Column(Boolean, nullable=False, default=True)
+
+
+class Notification(Base):
+    """An item in a member's inbox; one per (event, member) however often the event arrives."""
+    __tablename__ = "notifications"
+    id = Column(Integer, primary_key=True)
+    member_id = Column(Integer, nullable=False)
+    event_id = Column(String(36), nullable=False)
+    category = Column(String(32), nullable=False)
+    title = Column(String(255), nullable=False)
+    body = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    read_at = Column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("event_id", "member_id"), Index("ix_notifications_member", "member_id", "id"))
+
+
+class Delivery(Base):
+    """One message to one member on one channel: the unique key makes it at most once per event."""
+    __tablename__ = "deliveries"
+    id = Column(Integer, primary_key=True)
+    event_id = Column(String(36), nullable=False)
+    member_id = Column(Integer)
+    channel = Column(String(8), nullable=False)          # sms | email | push
+    priority = Column(Integer, nullable=False, default=1)  # 0: one-time codes, never behind a bulk send
+    destination = Column(String(255), nullable=False)
+    subject = Column(String(255))
+    text = Column(Text, nullable=False)
+    status = Column(String(8), nullable=False, default="pending")   # pending | sent | failed
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True))
+    last_error = Column(Text)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = Column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("event_id", "member_id", "channel"),
+                      Index("ix_deliveries_due", "status", "priority", "id"))
+
+
+class Preference(Base):
+    __tablename__ = "preferences"
+    member_id = Column(Integer, primary_key=True, autoincrement=False)
+    category = Column(String(32), primary_key=True)
+    channel = Column(String(8), primary_key=True)
+    enabled = Column(Boolean, nullable=False)
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    id = Column(Integer, primary_key=True)
+    member_id = Column(Integer, nullable=False, index=True)
+    platform = Column(String(16), nullable=False)        # web | android | ios
+    token = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    __table_args__ = (UniqueConstraint("member_id", "token"),)
