@@ -3,7 +3,7 @@
 Thin on purpose: validate the request with a schema, verify the token at the
 edge, call the owning service over RPC (with a deadline), return its answer.
 The owning service re-verifies the token and decides what the caller may do.
-The routes live by concept in auth_routes.py and member_routes.py.
+The routes live by concept in auth_routes.py, member_routes.py and notify_routes.py.
 """
 from shared.auth import Caller
 from shared.http import api
@@ -13,9 +13,10 @@ from shared.rpc import Rpc
 from services.gateway import openapi
 from services.gateway.auth_routes import AuthRoutes, ClientThrottle
 from services.gateway.member_routes import MemberRoutes
+from services.gateway.notify_routes import NotifyRoutes
 
 
-class GatewayService(AuthRoutes, MemberRoutes, Operations):
+class GatewayService(AuthRoutes, MemberRoutes, NotifyRoutes, Operations):
     name = "gateway"
 
     rpc = Rpc()

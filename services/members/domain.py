@@ -173,6 +173,8 @@ def assign_position(uow, member, organization, role):
 
 def set_rollout(uow, organization, state):
     """Switch a committee's rollout (disabled → pilot → live); everyone below follows it."""
+    if organization.rollout == state:
+        return
     organization.rollout = state
     uow.publish("members.org_rollout_changed", {"organization_id": organization.id,
                                                 "organization_path": organization.path, "state": state})
