@@ -71,22 +71,26 @@ class Sender(DependencyProvider):
             self.wake.clear()
 
     def send_batch(self, limit=500):
-        database = self._database()
-        unit = database.unit_of_work("notify.sender")
-        try:
-            with unit.transaction() as session:
-                batch = domain.due_deliveries(session, limit)
-            if not batch:
-                return 0
-            outcomes = [(delivery_id, _send(self.channels, channel, destination, subject, text))
-                        for delivery_id, channel, destination, subject, text, _ in batch]
-            with unit.transaction() as session:
-                for row in domain.record_outcomes(session, outcomes):
-                    metrics.DELIVERIES.labels(row.channel, "failed").inc()
-                    unit.publish("notify.delivery_failed", {"channel": row.channel, "reason": row.last_error})
-            return len(batch)
-        finally:
-            unit.close()
+        return send_batch(self._database(), self.channels, limit)
+
+
+def send_batch(database, channel_map, limit=500):
+    """Send one batch of due deliveries, outside any transaction; returns how many were tried."""
+    unit = database.unit_of_work("notify.sender")
+    try:
+        with unit.transaction() as session:
+            batch = domain.due_deliveries(session, limit)
+        if not batch:
+            return 0
+        outcomes = [(delivery_id, _send(channel_map, channel, destination, subject, text))
+                    for delivery_id, channel, destination, subject, text, _ in batch]
+        with unit.transaction() as session:
+            for row in domain.record_outcomes(session, outcomes):
+                metrics.DELIVERIES.labels(row.channel, "failed").inc()
+                unit.publish("notify.delivery_failed", {"channel": row.channel, "reason": row.last_error})
+        return len(batch)
+    finally:
+        unit.close()
 
 
 class NotifyService(Operations):

@@ -1,0 +1,94 @@
+"""Delivery through real channels: a real SMTP server (aiosmtpd), failures retried then recorded."""
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from shared import migrations
+from shared.db import standalone_unit
+from services.notify import domain
+from services.notify.channels import FileSink, SmtpEmail
+from services.notify.models import Base, Delivery
+from services.notify.service import send_batch
+from tests.support.waiting import free_port, wait_for
+
+
+@pytest.fixture
+def notify_db(settings):
+    migrations.upgrade("notify")
+    unit, database = standalone_unit(Base.metadata, "notify")
+    yield unit, database
+    unit.close()
+    database.engine.dispose()
+
+
+@pytest.fixture
+def smtp_server(tmp_path):
+    """aiosmtpd in its own process; what it receives is printed to a file."""
+    port = free_port()
+    log = open(tmp_path / "smtp.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                                "-c", "aiosmtpd.handlers.Debugging", "stdout"], stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    def listening():
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(listening, message="the SMTP server")
+    yield port, tmp_path / "smtp.log"
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+def add_email(unit, event_id="evt-1"):
+    with unit.transaction() as session:
+        session.add(Delivery(event_id=event_id, member_id=7, channel="email", priority=1,
+                             destination="lan@example.vn", subject="Sổ tay", text="Chào đồng chí Lan"))
+
+
+def test_an_email_reaches_a_real_smtp_server(notify_db, smtp_server):
+    unit, database = notify_db
+    port, received = smtp_server
+    add_email(unit)
+    channels = {"email": SmtpEmail("127.0.0.1", port, "so-tay@example.vn"), "sms": FileSink("sms")}
+    assert send_batch(database, channels) == 1
+    assert unit.session.scalar(select(Delivery.status)) == "sent"
+    wait_for(lambda: "lan@example.vn" in received.read_text(), message="the message at the SMTP server")
+
+
+def test_an_smtp_failure_is_retried_then_recorded_as_failed(notify_db):
+    unit, database = notify_db
+    add_email(unit)
+    closed_port = free_port()                     # nothing listens there
+    channels = {"email": SmtpEmail("127.0.0.1", closed_port, "so-tay@example.vn", timeout=2)}
+    for attempt in range(1, domain.MAX_ATTEMPTS + 1):
+        assert send_batch(database, channels) == 1
+        with unit.transaction() as session:
+            session.expire_all()                  # read what the sender wrote
+            row = session.scalar(select(Delivery))
+            assert row.attempts == attempt and row.last_error.startswith("smtp:")
+            if row.status == "pending":
+                assert row.next_attempt_at is not None
+                row.next_attempt_at = None        # skip the back-off wait in the test
+    unit.session.expire_all()
+    assert unit.session.scalar(select(Delivery.status)) == "failed"
+    assert send_batch(database, channels) == 0     # a failed delivery is not tried again
+    outbox = database.outbox
+    events = unit.session.execute(select(outbox.c.type, outbox.c.payload)).all()
+    assert [(t, p["channel"]) for t, p in events] == [("notify.delivery_failed", "email")]
+
+
+def test_the_same_event_never_makes_a_second_message(notify_db):
+    unit, _ = notify_db
+    with unit.transaction() as session:
+        domain.project_member(session, {"member_id": 7, "full_name": "Lê Thị Lan", "organization_path": "/1/2/3/",
+                                        "phone": "+84912000007", "status": "official"})
+    for _ in range(2):
+        with unit.transaction() as session:
+            domain.notify_member(session, "event-42", 7, "transfer_issued")
+    assert len(unit.session.scalars(select(Delivery)).all()) == 1
