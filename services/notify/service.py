@@ -3,6 +3,8 @@ import logging
 import threading
 import uuid
 
+import eventlet
+
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
@@ -64,13 +66,13 @@ class Sender(DependencyProvider):
         while not self.stopped.is_set():
             try:
                 while self.send_batch() and not self.stopped.is_set():
-                    pass
+                    eventlet.sleep(0)   # between batches, a waiting code (or any request) goes first
             except Exception as exc:
                 log.error("sender pass failed with %s", type(exc).__name__)
             self.wake.wait(self.interval)
             self.wake.clear()
 
-    def send_batch(self, limit=500):
+    def send_batch(self, limit=200):
         return send_batch(self._database(), self.channels, limit)
 
 

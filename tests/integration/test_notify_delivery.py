@@ -92,3 +92,41 @@ def test_the_same_event_never_makes_a_second_message(notify_db):
         with unit.transaction() as session:
             domain.notify_member(session, "event-42", 7, "transfer_issued")
     assert len(unit.session.scalars(select(Delivery)).all()) == 1
+
+
+@pytest.fixture
+def sms_gateway(tmp_path):
+    port = free_port()
+    log = tmp_path / "gateway.jsonl"
+    process = subprocess.Popen([sys.executable, "-m", "tools.sms_gateway_standin", "--port", str(port),
+                                "--log", str(log), "--token", "t0k3n", "--fail-first", "2"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def listening():
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(listening, message="the SMS gateway stand-in")
+    yield f"http://127.0.0.1:{port}/messages", log
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_sms_through_an_http_gateway_is_retried_until_it_is_accepted(notify_db, sms_gateway):
+    from services.notify.channels import HttpSms
+
+    unit, database = notify_db
+    url, log = sms_gateway
+    with unit.transaction() as session:
+        session.add(Delivery(event_id="evt-9", member_id=9, channel="sms", priority=1,
+                             destination="+84912000009", text="Sổ tay: thử"))
+    channels = {"sms": HttpSms(url, token="t0k3n")}
+    for _ in range(3):                            # the stand-in refuses the first two
+        send_batch(database, channels)
+        with unit.transaction() as session:
+            session.expire_all()
+            for row in session.scalars(select(Delivery).where(Delivery.status == "pending")):
+                row.next_attempt_at = None
+    unit.session.expire_all()
+    assert unit.session.scalar(select(Delivery.status)) == "sent"
+    assert log.read_text().count("+84912000009") == 1

@@ -1,0 +1,50 @@
+"""A local stand-in for an HTTP SMS gateway (development and tests only).
+
+    python -m tools.sms_gateway_standin --port 8200 --log sent.jsonl [--token T] [--fail-first N]
+
+Accepts `POST /messages` with {"to", "text"} and a bearer token, appends each to the log and
+answers 202; the first N requests get a 503 instead (to exercise retries).
+"""
+import argparse
+import json
+import threading
+
+from werkzeug.serving import run_simple
+from werkzeug.wrappers import Request, Response
+
+
+def make_app(log_path, token=None, fail_first=0):
+    state = {"failures_left": fail_first}
+    lock = threading.Lock()
+
+    def app(environ, start_response):
+        request = Request(environ)
+        if request.method != "POST" or request.path != "/messages":
+            return Response(status=404)(environ, start_response)
+        if token and request.headers.get("Authorization") != f"Bearer {token}":
+            return Response(status=401)(environ, start_response)
+        with lock:
+            if state["failures_left"] > 0:
+                state["failures_left"] -= 1
+                return Response(status=503)(environ, start_response)
+            body = request.get_json(silent=True) or {}
+            with open(log_path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"to": body.get("to"), "text": body.get("text")}, ensure_ascii=False) + "\n")
+        return Response('{"status": "queued"}', status=202, content_type="application/json")(environ, start_response)
+
+    return app
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8200)
+    parser.add_argument("--log", required=True)
+    parser.add_argument("--token")
+    parser.add_argument("--fail-first", type=int, default=0)
+    args = parser.parse_args(argv)
+    print(f"SMS gateway stand-in on 127.0.0.1:{args.port}", flush=True)
+    run_simple("127.0.0.1", args.port, make_app(args.log, args.token, args.fail_first), threaded=True)
+
+
+if __name__ == "__main__":
+    main()
