@@ -50,6 +50,11 @@ def utcnow():
     return datetime.now(timezone.utc)
 
 
+def aware(value):
+    """A stored time as UTC-aware (SQLite hands back naive UTC)."""
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def get_or_add(session, model, **key):
     """The row with this primary key, or a new one added to the session (for projections' upserts)."""
     row = session.get(model, key if len(key) > 1 else next(iter(key.values())))

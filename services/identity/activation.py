@@ -17,11 +17,11 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from shared.db import utcnow
+from shared.db import aware, utcnow
 from shared.errors import (CodeExpired, InvalidCode, NotFound, NotRolledOut, PendingApproval, PhoneRequired,
                            TooManyAttempts, ValidationError, WeakPassword)
 from services.identity import passwords, policy
@@ -43,9 +43,6 @@ class Sms:
     to: str
     text: str
 
-
-def _aware(value):
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def normalize_phone(raw):
@@ -120,11 +117,11 @@ def _check_send_limits(session, citizen_id, purpose):
     recent = session.execute(select(Challenge.sent_at, Challenge.purpose).where(
         Challenge.citizen_id == citizen_id, Challenge.sent_at.is_not(None),
         Challenge.sent_at > now - timedelta(hours=1)).order_by(Challenge.sent_at.desc())).all()
-    last_same = next((_aware(sent) for sent, kind in recent if kind == purpose), None)
+    last_same = next((aware(sent) for sent, kind in recent if kind == purpose), None)
     if last_same and last_same + RESEND_GAP > now:
         raise too_many_attempts((last_same + RESEND_GAP - now).total_seconds())
     if len(recent) >= SENDS_PER_HOUR:
-        raise too_many_attempts((_aware(recent[-1][0]) + timedelta(hours=1) - now).total_seconds())
+        raise too_many_attempts((aware(recent[-1][0]) + timedelta(hours=1) - now).total_seconds())
 
 
 def _send_code(session, challenge):
@@ -199,7 +196,7 @@ def pending_requests(session, officer_id):
         select(Challenge, DirectoryEntry).join(DirectoryEntry, DirectoryEntry.member_id == Challenge.member_id)
         .where(Challenge.status == "pending_approval").order_by(Challenge.created_at)).all()
     items = [{"id": c.id, "purpose": c.purpose, "member_id": c.member_id, "full_name": d.full_name,
-              "phone": c.phone, "requested_at": _aware(c.created_at).isoformat()}
+              "phone": c.phone, "requested_at": aware(c.created_at).isoformat()}
              for c, d in rows if any(c.member_path.startswith(p) for p in paths)]
     return {"items": items, "next_cursor": None}
 
@@ -237,7 +234,7 @@ def verify(session, challenge_id, purpose, otp, new_password):
                                       "Too many wrong codes; ask for a new one.")
     if challenge.status != "code_sent":
         raise InvalidCode()
-    if _aware(challenge.expires_at) <= utcnow():
+    if aware(challenge.expires_at) <= utcnow():
         raise CodeExpired()
     entry = session.get(DirectoryEntry, challenge.member_id)
     reasons = policy.problems(new_password, entry.citizen_id, entry.phone, entry.date_of_birth)

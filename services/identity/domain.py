@@ -2,12 +2,12 @@
 import hashlib
 import secrets
 import uuid
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 
 from sqlalchemy import delete, func, select, update
 
 from shared.auth import audience, issuer
-from shared.db import get_or_add, utcnow
+from shared.db import aware, get_or_add, utcnow
 from shared.errors import (ActivationRequired, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
                            WeakPassword)
 from services.identity import passwords, policy, throttle
@@ -17,9 +17,6 @@ from services.identity.models import (Account, AuditEvent, DirectoryEntry, Posit
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
 
-
-def _aware(value):
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def audit(session, action, outcome, *, citizen_id=None, member_id=None, client=None, detail=None):
@@ -93,7 +90,7 @@ def refresh(session, keystore, token, client=None):
             audit(session, "refresh", "reuse_detected_family_revoked", client=client,
                   detail={"family_id": row.family_id})
         raise InvalidToken()
-    if _aware(row.expires_at) <= now:
+    if aware(row.expires_at) <= now:
         raise InvalidToken(details={"reason": "expired"})
     row.spent_at = now
     account = session.get(Account, row.account_id)
@@ -138,12 +135,12 @@ def list_sessions(session, principal):
         .group_by(RefreshToken.family_id)).all()
     items = []
     for family_id, started, last_used, expires in rows:
-        if _aware(expires) <= now:
+        if aware(expires) <= now:
             continue
         latest = session.scalar(select(RefreshToken).where(RefreshToken.family_id == family_id)
                                 .order_by(RefreshToken.created_at.desc()).limit(1))
-        items.append({"id": family_id, "started_at": _aware(started).isoformat(),
-                      "last_used_at": _aware(last_used).isoformat(), "client_address": latest.client_address,
+        items.append({"id": family_id, "started_at": aware(started).isoformat(),
+                      "last_used_at": aware(last_used).isoformat(), "client_address": latest.client_address,
                       "user_agent": latest.user_agent, "current": family_id == principal.session_id})
     items.sort(key=lambda item: item["last_used_at"], reverse=True)
     return {"items": items, "next_cursor": None}

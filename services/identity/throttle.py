@@ -4,9 +4,9 @@ Keyed by the citizen ID as typed, whether or not an account exists, so the
 answer (429 with Retry-After) tells an attacker nothing about membership.
 """
 import math
-from datetime import timedelta, timezone
+from datetime import timedelta
 
-from shared.db import utcnow
+from shared.db import aware, utcnow
 from shared.errors import TooManyAttempts
 from services.identity.models import LoginThrottle
 
@@ -14,9 +14,6 @@ FREE_FAILURES = 5
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(minutes=15)
 
-
-def _aware(value):
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def delay_after(failures):
@@ -35,7 +32,7 @@ def check(session, citizen_id):
     """Raise 429 while the citizen ID is locked out."""
     row = session.get(LoginThrottle, citizen_id)
     if row is not None and row.locked_until is not None:
-        remaining = (_aware(row.locked_until) - utcnow()).total_seconds()
+        remaining = (aware(row.locked_until) - utcnow()).total_seconds()
         if remaining > 0:
             raise too_many_attempts(remaining)
 

@@ -8,11 +8,11 @@ the member database gets an account; the first VNeID sign-in activates it.
 """
 import hashlib
 import hmac
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from shared.db import utcnow
+from shared.db import aware, utcnow
 from shared.errors import NotAMember, NotRolledOut, VneidFailed
 from services.identity import activation
 from services.identity.domain import audit, issue_tokens
@@ -34,15 +34,12 @@ def begin(session, client, browser_secret):
     return authorization.url
 
 
-def _aware(value):
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
 
 def complete(uow, client, keystore, state, code, browser_secret, client_info=None):
     """Tokens for a valid callback. Errors are answers: commit on them (the state is spent)."""
     session = uow.session
     row = session.get(OidcState, state or "")
-    if (row is None or row.used_at is not None or _aware(row.expires_at) <= utcnow()
+    if (row is None or row.used_at is not None or aware(row.expires_at) <= utcnow()
             or not hmac.compare_digest(row.browser_hash, _browser_hash(browser_secret))):
         audit(session, "login_vneid", "invalid_state", client=client_info)
         raise VneidFailed(details={"reason": "invalid_state"})

@@ -2,14 +2,13 @@
 import base64
 import binascii
 import logging
-from datetime import timezone
 
 import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from shared.auth import Caller
-from shared.db import Database
+from shared.db import Database, aware
 from shared.errors import Forbidden, NotFound, ValidationError
 from shared.metrics import Telemetry
 from shared.operations import Operations
@@ -51,7 +50,7 @@ class Imports(DependencyProvider):
                               checkpoint=lambda: eventlet.sleep(0))   # let the service answer meanwhile
                 if not dry_run and job.accepted:
                     unit.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
-                                                              "updated_since": _aware(job.started_at).isoformat()})
+                                                              "updated_since": aware(job.started_at).isoformat()})
         except Exception as exc:
             log.error("import %s failed with %s", job_id, type(exc).__name__)
             with unit.transaction() as session:
@@ -61,9 +60,6 @@ class Imports(DependencyProvider):
             self.running.pop(job_id, None)
             unit.close()
 
-
-def _aware(value):
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class MembersService(Operations):

@@ -8,25 +8,28 @@ then failed (visible, and published as notify.delivery_failed).
 """
 import base64
 import json
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import func, select, text, update
 
-from shared.db import get_or_add, utcnow
+from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
 from services.notify import templates
-from services.notify.models import Delivery, Device, Notification, Preference, Recipient
+from services.notify.models import Delivery, Device, LiveCommittee, Notification, Preference, Recipient
 
 MAX_ATTEMPTS = 5
 CODE_EVENT_PREFIX = "otp:"
 IN_PARTY = ("probationary", "official")
 
 
-def _aware(value):
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+def invitation_key(member_id):
+    # one invitation per member, whichever way it comes (the committee going live, or the member arriving later)
+    return f"invitation:{member_id}"
 
 
 def project_member(session, snapshot):
+    """Upsert the recipient; one who arrives under a live committee without an account is invited."""
     recipient = get_or_add(session, Recipient, member_id=snapshot["member_id"])
     recipient.full_name = snapshot["full_name"]
     recipient.organization_path = snapshot["organization_path"]
@@ -36,6 +39,24 @@ def project_member(session, snapshot):
         recipient.language = "vi"
     if recipient.activated is None:
         recipient.activated = False
+    if recipient.in_party and not recipient.activated and _under_live_committee(session, recipient.organization_path):
+        session.flush()
+        notify_member(session, invitation_key(recipient.member_id), recipient.member_id, "invitation")
+
+
+def _under_live_committee(session, path):
+    prefixes = ["/" + "/".join(path.strip("/").split("/")[:n]) + "/" for n in range(1, path.count("/"))]
+    return session.scalar(select(func.count()).select_from(LiveCommittee).where(
+        LiveCommittee.organization_path.in_(prefixes))) > 0
+
+
+def set_rollout(session, organization_id, path, state):
+    if state == "live":
+        get_or_add(session, LiveCommittee, organization_id=organization_id).organization_path = path
+    else:
+        live = session.get(LiveCommittee, organization_id)
+        if live is not None:
+            session.delete(live)
 
 
 def mark_activated(session, member_id):
@@ -73,7 +94,7 @@ def notify_member(session, event_id, member_id, kind, sms=True, **values):
 FAN_OUT_SQL = {
     "notifications": """
         INSERT {ignore} INTO notifications (member_id, event_id, category, title, body, created_at)
-        SELECT member_id, :event, 'announcements',
+        SELECT member_id, 'invitation:' || member_id, 'announcements',
                CASE WHEN language = 'en' THEN :title_en ELSE :title_vi END,
                CASE WHEN language = 'en' THEN :body_en ELSE :body_vi END, :now
         FROM recipients
@@ -82,7 +103,7 @@ FAN_OUT_SQL = {
     "deliveries": """
         INSERT {ignore} INTO deliveries (event_id, member_id, channel, priority, destination, text, status, attempts,
                                          created_at)
-        SELECT :event, r.member_id, 'sms', 2, r.phone,
+        SELECT 'invitation:' || r.member_id, r.member_id, 'sms', 2, r.phone,
                CASE WHEN r.language = 'en' THEN :sms_en ELSE :sms_vi END, 'pending', 0, :now
         FROM recipients r
         LEFT JOIN preferences p ON p.member_id = r.member_id AND p.category = 'announcements' AND p.channel = 'sms'
@@ -92,15 +113,15 @@ FAN_OUT_SQL = {
 }
 
 
-def invite_subtree(session, event_id, path):
+def invite_subtree(session, path):
     """A committee went live: every member below it who has not activated gets an inbox item,
-    and an SMS invitation if they have a phone. Returns (inbox items, messages) added."""
+    and an SMS invitation if they have a phone (once each, ever). Returns (inbox items, messages) added."""
     dialect = session.bind.dialect.name
     ignore, on_conflict = ("OR IGNORE", "") if dialect == "sqlite" else ("", "ON CONFLICT DO NOTHING")
     title_vi, body_vi = templates.render("invitation", "vi")
     title_en, body_en = templates.render("invitation", "en")
     now = utcnow() if dialect == "postgresql" else utcnow().replace(tzinfo=None)
-    params = {"event": event_id, "low": path, "high": path[:-1] + "0", "now": now, "title_vi": title_vi,
+    params = {"low": path, "high": path[:-1] + "0", "now": now, "title_vi": title_vi,
               "title_en": title_en, "body_vi": body_vi, "body_en": body_en, "sms_vi": f"Sổ tay: {body_vi}",
               "sms_en": f"Sổ tay: {body_en}"}
     added = []
@@ -170,7 +191,7 @@ def inbox(session, member_id, unread=None, cursor=None, limit=50):
         Notification.member_id == member_id, Notification.read_at.is_(None)))
     next_cursor = base64.urlsafe_b64encode(json.dumps(rows[-1].id).encode()).decode().rstrip("=") if more else None
     return {"items": [{"id": n.id, "category": n.category, "title": n.title, "body": n.body,
-                       "created_at": _aware(n.created_at).isoformat(), "read": n.read_at is not None} for n in rows],
+                       "created_at": aware(n.created_at).isoformat(), "read": n.read_at is not None} for n in rows],
             "next_cursor": next_cursor, "unread": unread_count}
 
 

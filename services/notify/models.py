@@ -78,3 +78,11 @@ class Device(Base):
     token = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     __table_args__ = (UniqueConstraint("member_id", "token"),)
+
+
+class LiveCommittee(Base):
+    """Committees that are `live` (members.org_rollout_changed): members arriving below them later
+    are invited too."""
+    __tablename__ = "live_committees"
+    organization_id = Column(Integer, primary_key=True, autoincrement=False)
+    organization_path = Column(String(255), nullable=False, index=True)

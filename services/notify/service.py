@@ -215,7 +215,8 @@ class NotifyService(Operations):
     @subscribe("members", "members.org_rollout_changed")
     def on_rollout_changed(self, envelope):
         def effect(session, payload):
+            domain.set_rollout(session, payload["organization_id"], payload["organization_path"], payload["state"])
             if payload["state"] == "live":
-                items, messages = domain.invite_subtree(session, envelope["id"], payload["organization_path"])
+                items, messages = domain.invite_subtree(session, payload["organization_path"])
                 log.info("rollout: %d inbox items, %d invitations queued", items, messages)
         self._handle(envelope, effect)

@@ -130,3 +130,22 @@ def test_sms_through_an_http_gateway_is_retried_until_it_is_accepted(notify_db, 
     unit.session.expire_all()
     assert unit.session.scalar(select(Delivery.status)) == "sent"
     assert log.read_text().count("+84912000009") == 1
+
+
+def test_an_invitation_is_sent_once_whether_the_member_or_the_rollout_comes_first(notify_db):
+    unit, _ = notify_db
+    first = {"member_id": 1, "full_name": "Lê Văn Một", "organization_path": "/1/2/3/", "phone": "+84912000001",
+             "status": "official"}
+    later = {**first, "member_id": 2, "full_name": "Lê Văn Hai", "phone": "+84912000002"}
+    with unit.transaction() as session:
+        domain.project_member(session, first)
+    with unit.transaction() as session:                     # the committee goes live: member 1 is invited
+        domain.set_rollout(session, 2, "/1/2/", "live")
+        domain.invite_subtree(session, "/1/2/")
+    with unit.transaction() as session:                     # member 2 arrives afterwards: invited on arrival
+        domain.project_member(session, later)
+    with unit.transaction() as session:                     # the rollout event delivered again: nothing new
+        domain.invite_subtree(session, "/1/2/")
+        domain.project_member(session, later)
+    sent = sorted(d.destination for d in unit.session.scalars(select(Delivery)))
+    assert sent == ["+84912000001", "+84912000002"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 06:15:57.665946
+Create Date: 2026-11-25 06:23:16.699903
 """
 from alembic import op
 import sqlalchemy as sa
@@ -47,6 +47,14 @@ def upgrade():
     )
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_devices_member_id'), ['member_id'], unique=False)
+
+    op.create_table('live_committees',
+    sa.Column('organization_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('organization_path', sa.String(length=255), nullable=False),
+    sa.PrimaryKeyConstraint('organization_id')
+    )
+    with op.batch_alter_table('live_committees', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_live_committees_organization_path'), ['organization_path'], unique=False)
 
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -126,6 +134,10 @@ def downgrade():
         batch_op.drop_index('ix_notifications_member')
 
     op.drop_table('notifications')
+    with op.batch_alter_table('live_committees', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_live_committees_organization_path'))
+
+    op.drop_table('live_committees')
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_devices_member_id'))
 
