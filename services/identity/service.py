@@ -81,9 +81,13 @@ class IdentityService(Operations):
     def login(self, credentials):
         request = load(LoginRequest(), credentials)
         try:
+            # the slow hash first, outside the transaction (SQLite's writers take turns)
+            matches = domain.password_matches(self.db.session, request["citizen_id"], request["password"])
+            self.db.session.rollback()
             # a refused attempt is an answer: its audit entry and throttle count commit
             with self.db.transaction(commit_on=SotayError):
-                tokens = domain.login(self.db, self.keys, request["citizen_id"], request["password"], self._client())
+                tokens = domain.login(self.db, self.keys, request["citizen_id"], request["password"], self._client(),
+                                      matches=matches)
         except SotayError as exc:
             metrics.LOGIN_ATTEMPTS.labels(exc.code).inc()
             raise
