@@ -32,5 +32,8 @@ def run_env(context, target_metadata):
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # several replicas starting at once: one migrates, the others wait for it
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727372)")
             context.run_migrations()
     engine.dispose()

@@ -43,14 +43,17 @@ class Keys(DependencyProvider):
     """The signing keys, loaded once per process."""
 
     def setup(self):
-        self.store = KeyStore.open(keys_dir())
+        # in production the keys are provisioned (every replica must sign with the same ones)
+        self.store = KeyStore.open(keys_dir(), create=config.environment() != "production")
+        if not self.store.jwks()["keys"]:
+            raise RuntimeError(f"no signing keys in {keys_dir()}: provision them (python -m services.identity.keys rotate)")
 
     def get_dependency(self, worker_ctx):
         return self.store
 
 
 def _local_jwks():
-    return KeyStore.open(keys_dir()).jwks()
+    return KeyStore.open(keys_dir(), create=False).jwks()
 
 
 class IdentityService(Operations):

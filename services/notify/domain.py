@@ -143,10 +143,13 @@ def code_delivery(session, request_id, to, text_):
 def due_deliveries(session, limit=500):
     """Claim a batch to send: pending and due, codes first. They become `sending`."""
     now = utcnow()
-    rows = session.scalars(select(Delivery).where(
+    query = (select(Delivery).where(
         Delivery.status == "pending",
         (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now))
-        .order_by(Delivery.priority, Delivery.id).limit(limit)).all()
+        .order_by(Delivery.priority, Delivery.id).limit(limit))
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)   # several replicas: each row to one sender
+    rows = session.scalars(query).all()
     for row in rows:
         row.status = "sending"
         row.attempts += 1
