@@ -36,6 +36,7 @@ class MemberSnapshot(Schema):
     organization_id = fields.Integer(required=True)
     organization_path = fields.String(required=True)
     phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True, load_default=None)
 
 
 class PositionChanged(Schema):

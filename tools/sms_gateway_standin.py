@@ -1,9 +1,11 @@
-"""A local stand-in for an HTTP SMS gateway (development and tests only).
+"""A local stand-in for the HTTP services notify talks to (development and tests only):
+an SMS gateway (`POST /messages` {"to", "text"}, bearer token), FCM (`POST /fcm`), and Web Push
+services (`POST /push/<subscription>`, an encrypted body and a VAPID authorisation).
 
     python -m tools.sms_gateway_standin --port 8200 --log sent.jsonl [--token T] [--fail-first N]
 
-Accepts `POST /messages` with {"to", "text"} and a bearer token, appends each to the log and
-answers 202; the first N requests get a 503 instead (to exercise retries).
+Appends what it accepts to the log and answers 202 (201 for push); the first N requests get
+a 503 instead (to exercise retries).
 """
 import argparse
 import json
@@ -19,8 +21,16 @@ def make_app(log_path, token=None, fail_first=0):
 
     def app(environ, start_response):
         request = Request(environ)
-        if request.method != "POST" or request.path != "/messages":
+        if request.method != "POST" or not (request.path in ("/messages", "/fcm") or request.path.startswith("/push/")):
             return Response(status=404)(environ, start_response)
+        if request.path.startswith("/push/"):
+            authorization = request.headers.get("Authorization", "")
+            record = {"path": request.path, "bytes": len(request.get_data()),
+                      "content_encoding": request.headers.get("Content-Encoding"),
+                      "vapid": authorization.startswith("vapid ") or authorization.startswith("WebPush ")}
+            with lock, open(log_path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+            return Response(status=201)(environ, start_response)
         if token and request.headers.get("Authorization") != f"Bearer {token}":
             return Response(status=401)(environ, start_response)
         with lock:
@@ -28,8 +38,9 @@ def make_app(log_path, token=None, fail_first=0):
                 state["failures_left"] -= 1
                 return Response(status=503)(environ, start_response)
             body = request.get_json(silent=True) or {}
+            record = body if request.path == "/fcm" else {"to": body.get("to"), "text": body.get("text")}
             with open(log_path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"to": body.get("to"), "text": body.get("text")}, ensure_ascii=False) + "\n")
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         return Response('{"status": "queued"}', status=202, content_type="application/json")(environ, start_response)
 
     return app

@@ -2,7 +2,8 @@
 
 Embedded default: SMS, e-mail and push append JSON lines under $DATA_DIR/outbox/
 (API.md). Configured by environment: e-mail over SMTP (SMTP_HOST…), SMS through an
-HTTP SMS gateway (SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN).
+HTTP SMS gateway (SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN), push through Web Push
+(VAPID_PRIVATE_KEY, VAPID_SUBJECT) and FCM (FCM_URL, FCM_TOKEN).
 """
 import json
 import smtplib
@@ -69,10 +70,51 @@ class HttpSms:
             raise DeliveryError(f"sms gateway: HTTP {response.status_code}")
 
 
+class Push:
+    """Push to a member's devices: Web Push (VAPID) for browsers, FCM's HTTP API for the phone apps.
+    The destination is the JSON list of the member's devices when the message was queued."""
+
+    def __init__(self, vapid_private_key=None, vapid_subject=None, fcm_url=None, fcm_token=None, timeout=5):
+        self.vapid_private_key, self.vapid_subject = vapid_private_key, vapid_subject
+        self.fcm_url, self.fcm_token, self.timeout = fcm_url, fcm_token, timeout
+
+    def send(self, destination, subject, text):
+        devices = json.loads(destination)
+        failures = [device["platform"] for device in devices if not self._send_one(device, subject, text)]
+        if failures and len(failures) == len(devices):
+            raise DeliveryError(f"push: every device refused ({', '.join(failures)})")
+
+    def _send_one(self, device, subject, text):
+        payload = {"title": subject or "Sổ tay", "body": text}
+        try:
+            if device["platform"] == "web":
+                if not self.vapid_private_key:
+                    return False
+                from pywebpush import WebPushException, webpush
+                try:
+                    webpush(json.loads(device["token"]), json.dumps(payload, ensure_ascii=False),
+                            vapid_private_key=self.vapid_private_key, vapid_claims={"sub": self.vapid_subject},
+                            timeout=self.timeout)
+                except WebPushException:
+                    return False
+                return True
+            if not self.fcm_url:
+                return False
+            response = requests.post(self.fcm_url, timeout=self.timeout,
+                                     headers={"Authorization": f"Bearer {self.fcm_token}"},
+                                     json={"message": {"token": device["token"], "notification": payload}})
+            return 200 <= response.status_code < 300
+        except (requests.RequestException, ValueError, KeyError):
+            return False
+
+
 def from_config():
     channels = {"sms": FileSink("sms"), "email": FileSink("email"), "push": FileSink("push")}
     if config.get("SMS_GATEWAY_URL"):
         channels["sms"] = HttpSms(config.get("SMS_GATEWAY_URL"), config.get("SMS_GATEWAY_TOKEN"))
+    if config.get("VAPID_PRIVATE_KEY") or config.get("FCM_URL"):
+        channels["push"] = Push(config.get("VAPID_PRIVATE_KEY"), config.get("VAPID_SUBJECT", "mailto:so-tay@localhost"),
+                                config.get("FCM_URL"), config.get("FCM_TOKEN"))
     if config.get("SMTP_HOST"):
         channels["email"] = SmtpEmail(config.get("SMTP_HOST"), config.get("SMTP_PORT", 25),
                                       config.get("SMTP_FROM", "so-tay@localhost"), config.get("SMTP_USER"),

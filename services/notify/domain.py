@@ -34,6 +34,7 @@ def project_member(session, snapshot):
     recipient.full_name = snapshot["full_name"]
     recipient.organization_path = snapshot["organization_path"]
     recipient.phone = snapshot.get("phone")
+    recipient.email = snapshot.get("email")
     recipient.in_party = snapshot["status"] in IN_PARTY
     if recipient.language is None:
         recipient.language = "vi"
@@ -74,7 +75,8 @@ def _enabled(session, member_id, category, channel):
 
 
 def notify_member(session, event_id, member_id, kind, sms=True, **values):
-    """An inbox item, and an SMS where the member has a phone and has not switched the category off."""
+    """An inbox item, and a message on each channel the member can be reached on and has not
+    switched off for this category: SMS, e-mail, push to their devices."""
     recipient = session.get(Recipient, member_id)
     if recipient is None:
         return None
@@ -88,6 +90,14 @@ def notify_member(session, event_id, member_id, kind, sms=True, **values):
     if sms and recipient.phone and _enabled(session, member_id, category, "sms"):
         session.add(Delivery(event_id=event_id, member_id=member_id, channel="sms", priority=1,
                              destination=recipient.phone, text=f"Sổ tay: {body}"))
+    if recipient.email and _enabled(session, member_id, category, "email"):
+        session.add(Delivery(event_id=event_id, member_id=member_id, channel="email", priority=1,
+                             destination=recipient.email, subject=title, text=body))
+    devices = session.scalars(select(Device).where(Device.member_id == member_id)).all()
+    if devices and _enabled(session, member_id, category, "push"):
+        session.add(Delivery(event_id=event_id, member_id=member_id, channel="push", priority=1, subject=title,
+                             text=body, destination=json.dumps([{"platform": d.platform, "token": d.token}
+                                                                for d in devices])))
     return True
 
 
@@ -215,11 +225,16 @@ CHANNELS = ("sms", "email", "push")
 def preferences(session, member_id):
     stored = {(p.category, p.channel): p.enabled for p in session.scalars(
         select(Preference).where(Preference.member_id == member_id))}
-    return {"items": [{"category": c, "channel": ch, "enabled": stored.get((c, ch), True),
+    recipient = session.get(Recipient, member_id)
+    return {"language": recipient.language if recipient else "vi", "items": [{"category": c, "channel": ch, "enabled": stored.get((c, ch), True),
                        "mandatory": c in templates.MANDATORY} for c in CATEGORIES for ch in CHANNELS]}
 
 
-def set_preferences(session, member_id, items):
+def set_preferences(session, member_id, items, language=None):
+    if language:
+        recipient = session.get(Recipient, member_id)
+        if recipient is not None:
+            recipient.language = language
     for item in items:
         if item["category"] in templates.MANDATORY and not item["enabled"]:
             raise ValidationError(details={"category": [

@@ -34,7 +34,8 @@ class PreferencesUpdate(Schema):
     class Meta:
         unknown = RAISE
 
-    items = fields.List(fields.Nested(PreferenceItem), required=True, validate=validate.Length(max=50))
+    items = fields.List(fields.Nested(PreferenceItem), load_default=list, validate=validate.Length(max=50))
+    language = fields.String(load_default=None, validate=validate.OneOf(("vi", "en")))
 
 
 class DeviceRegistration(Schema):

@@ -147,7 +147,7 @@ class NotifyService(Operations):
         principal = self.caller.require()
         data = load(PreferencesUpdate(), body)
         with self.db.transaction() as session:
-            return domain.set_preferences(session, principal.member_id, data["items"])
+            return domain.set_preferences(session, principal.member_id, data["items"], data["language"])
 
     @rpc
     def register_device(self, body):

@@ -94,20 +94,33 @@ def test_the_same_event_never_makes_a_second_message(notify_db):
     assert len(unit.session.scalars(select(Delivery)).all()) == 1
 
 
-@pytest.fixture
-def sms_gateway(tmp_path):
+def standin(tmp_path, fail_first):
     port = free_port()
     log = tmp_path / "gateway.jsonl"
     process = subprocess.Popen([sys.executable, "-m", "tools.sms_gateway_standin", "--port", str(port),
-                                "--log", str(log), "--token", "t0k3n", "--fail-first", "2"],
+                                "--log", str(log), "--token", "t0k3n", "--fail-first", str(fail_first)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def listening():
         with socket.socket() as probe:
             return probe.connect_ex(("127.0.0.1", port)) == 0
 
-    wait_for(listening, message="the SMS gateway stand-in")
-    yield f"http://127.0.0.1:{port}/messages", log
+    wait_for(listening, message="the HTTP stand-in")
+    return process, f"http://127.0.0.1:{port}/messages", log
+
+
+@pytest.fixture
+def sms_gateway(tmp_path):
+    process, url, log = standin(tmp_path, fail_first=2)
+    yield url, log
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def push_services(tmp_path):
+    process, url, log = standin(tmp_path, fail_first=0)
+    yield url.rsplit("/", 1)[0], log
     process.terminate()
     process.wait(timeout=10)
 
@@ -149,3 +162,44 @@ def test_an_invitation_is_sent_once_whether_the_member_or_the_rollout_comes_firs
         domain.project_member(session, later)
     sent = sorted(d.destination for d in unit.session.scalars(select(Delivery)))
     assert sent == ["+84912000001", "+84912000002"]
+
+
+def test_push_reaches_browsers_by_web_push_and_phones_by_fcm(notify_db, push_services):
+    import base64
+    import json as jsonlib
+    import os as oslib
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from py_vapid import Vapid02
+
+    from services.notify.channels import Push
+
+    unit, database = notify_db
+    base, log = push_services
+    vapid = Vapid02()
+    vapid.generate_keys()
+    vapid_key = base64.urlsafe_b64encode(vapid.private_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())).decode()
+    browser_key = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    subscription = {"endpoint": f"{base}/push/subscription-1",
+                    "keys": {"p256dh": base64.urlsafe_b64encode(browser_key).decode().rstrip("="),
+                             "auth": base64.urlsafe_b64encode(oslib.urandom(16)).decode().rstrip("=")}}
+    with unit.transaction() as session:
+        domain.project_member(session, {"member_id": 5, "full_name": "Đỗ Thị Năm", "organization_path": "/1/2/3/",
+                                        "phone": None, "status": "official"})
+        domain.register_device(session, 5, "web", jsonlib.dumps(subscription))
+        domain.register_device(session, 5, "android", "fcm-registration-token-5")
+    with unit.transaction() as session:
+        domain.notify_member(session, "event-push", 5, "transfer_issued")
+    channels = {"push": Push(vapid_key, "mailto:ops@example.vn", f"{base}/fcm", "t0k3n")}
+    assert send_batch(database, channels) == 1
+    unit.session.expire_all()
+    assert unit.session.scalar(select(Delivery.status).where(Delivery.channel == "push")) == "sent"
+    received = [jsonlib.loads(line) for line in log.read_text().splitlines()]
+    web = [r for r in received if r.get("path") == "/push/subscription-1"]
+    assert web and web[-1]["vapid"] and web[-1]["content_encoding"] == "aes128gcm" and web[-1]["bytes"] > 0
+    fcm = [r for r in received if "message" in r]
+    assert fcm[-1]["message"]["token"] == "fcm-registration-token-5"
+    assert fcm[-1]["message"]["notification"]["title"] == "Giấy chuyển sinh hoạt đảng"
