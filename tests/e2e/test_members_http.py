@@ -143,6 +143,13 @@ def test_contact_data_changes_at_once_core_data_waits_for_the_secretary(running,
     assert request_id in [r["id"] for r in pending]
     assert call(running, "POST", f"/change-requests/{request_id}/approve", secretary).status_code == 200
     assert call(running, "GET", "/me", member).json()["full_name"] == "Lê Văn Hưng"
+    # the member hears the outcome (inbox, and SMS to the phone on record), once
+    wait_for(lambda: any(i["title"] == "Yêu cầu sửa hồ sơ đã được duyệt"
+                         for i in call(running, "GET", "/me/notifications", member).json()["items"]),
+             message="the approval in the member's inbox")
+    wait_for(lambda: [m for m in running.sms("+84901000002") if "đã duyệt yêu cầu" in m["text"]],
+             message="the approval SMS")
+    assert len([m for m in running.sms("+84901000002") if "đã duyệt yêu cầu" in m["text"]]) == 1
     bad = call(running, "PATCH", "/me", member, json={"status": "official"})
     assert bad.status_code == 400
 
@@ -157,6 +164,10 @@ def test_a_transfer_is_issued_by_the_sender_and_accepted_by_the_receiver(running
     assert call(running, "POST", f"/transfers/{issued.json()['id']}/accept", secretary).status_code == 404
     assert call(running, "POST", f"/transfers/{issued.json()['id']}/accept", admin).status_code == 200
     assert call(running, "GET", f"/members/{mate}", admin).json()["organization_id"] == world["orgs"]["sibling"]
+    # the member is told at each step, by SMS to the phone on record
+    for words in ("Đã lập giấy chuyển", "Tổ chức đảng mới đã tiếp nhận"):
+        wait_for(lambda: [m for m in running.sms("+84912345678") if words in m["text"]], message=words)
+        assert len([m for m in running.sms("+84912345678") if words in m["text"]]) == 1
     assert call(running, "GET", f"/members/{mate}", secretary).status_code == 404     # no longer theirs
 
 

@@ -10,6 +10,7 @@ from shared.db import standalone_unit
 from shared.events import envelope
 from shared.topology import events_exchange
 from services.notify.models import Base, Recipient
+from tests.support.rabbit import queue_idle
 from tests.support.waiting import wait_for
 
 MEMBERS = 20_000
@@ -46,3 +47,24 @@ def test_a_code_goes_out_while_a_fan_out_is_still_sending(prepare, containers, s
     position = next(i for i, line in enumerate(lines) if line["to"] == "+84900000001")
     assert position < MEMBERS        # the code went out before the fan-out was done
     assert len({line["to"] for line in lines}) == MEMBERS + 1   # and nobody got the invitation twice
+
+
+def test_a_redelivered_event_makes_no_second_message(prepare, containers, settings):
+    notify_cls = prepare("notify")
+    unit, database = standalone_unit(Base.metadata, "notify")
+    with unit.transaction() as session:
+        session.add(Recipient(member_id=8, full_name="Lê Văn Tám", organization_path="/1/2/3/", phone="+84912000008",
+                              language="vi", activated=False, in_party=True))
+    unit.close()
+    database.engine.dispose()
+    containers(notify_cls)
+    event = envelope("members.transfer_issued", {"transfer_id": 1, "member_id": 8, "kind": "official",
+                                                 "from_organization_id": 3, "to_organization_id": 4})
+    with get_producer(config.amqp_uri()) as producer:
+        for _ in range(2):        # the broker redelivers, or an operator replays it
+            producer.publish(event, exchange=events_exchange("members"), routing_key="members.transfer_issued",
+                             serializer="json", delivery_mode=2)
+    wait_for(lambda: [line for line in sms_lines() if line["to"] == "+84912000008"], message="the message")
+    queue = "evt-members-transfer_issued--notify.on_transfer_issued"
+    wait_for(lambda: queue_idle(config.amqp_uri(), queue), message="both deliveries handled")
+    assert len([line for line in sms_lines() if line["to"] == "+84912000008"]) == 1

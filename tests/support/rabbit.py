@@ -49,3 +49,10 @@ def delete_vhost(name):
     except urllib.error.HTTPError as exc:
         if exc.code != 404:
             raise
+
+
+def queue_idle(amqp_uri, queue):
+    """True when `queue` has no message waiting and none being handled (management API)."""
+    vhost = urllib.parse.unquote(urllib.parse.urlsplit(amqp_uri).path[1:]) or "/"
+    info = _call("GET", f"/queues/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(queue, safe='')}")
+    return info.get("messages", 1) == 0 and info.get("messages_unacknowledged", 1) == 0
