@@ -203,3 +203,16 @@ def test_push_reaches_browsers_by_web_push_and_phones_by_fcm(notify_db, push_ser
     fcm = [r for r in received if "message" in r]
     assert fcm[-1]["message"]["token"] == "fcm-registration-token-5"
     assert fcm[-1]["message"]["notification"]["title"] == "Giấy chuyển sinh hoạt đảng"
+
+
+def test_operators_see_failures_with_their_reasons_but_not_the_text(notify_db):
+    from services.notify.operations import summary
+
+    unit, _ = notify_db
+    with unit.transaction() as session:
+        session.add(Delivery(event_id="e", member_id=3, channel="sms", priority=1, destination="+84912000003",
+                             text="Sổ tay: mã 123456", status="failed", attempts=5, last_error="sms gateway: HTTP 503"))
+    report = summary(unit.session)
+    assert report["by_channel_and_status"] == {"sms/failed": 1}
+    assert report["latest_failures"][0]["error"] == "sms gateway: HTTP 503"
+    assert "123456" not in str(report)
