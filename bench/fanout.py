@@ -7,6 +7,7 @@ members publishes it; codes are requested over RPC every 100 ms during the fan-o
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,6 +92,7 @@ def main(argv=None):
         unit.close()
         database.engine.dispose()
         rabbit.delete_vhost(vhost)
+        shutil.rmtree(data_dir, ignore_errors=True)
     p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 2 else latencies[0]
     print(f"\nfan-out — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores")
     print(f"{args.members:,} inbox items and SMS written in {elapsed:.1f} s (target: within 60 s)")

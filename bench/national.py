@@ -9,6 +9,7 @@ repeated calls with varying inputs.
 """
 import argparse
 import os
+import shutil
 import random
 import statistics
 import tempfile
@@ -139,7 +140,7 @@ def main(argv=None):
         print(f"{backend}: {args.members:,} members", flush=True)
         results.append(run_backend(backend, args.members, csv_path, workdir, cache))
     report(results)
-    os.remove(csv_path)
+    shutil.rmtree(workdir, ignore_errors=True)   # gigabytes: never leave them behind
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ Both run in this one invocation, on this machine, under the same load tool
 """
 import json
 import os
-import warnings
 import re
 import shutil
 import subprocess
@@ -13,6 +12,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 
 from shared.devrun import Suite
 from tests.support import rabbit
@@ -149,6 +149,7 @@ def main():
         suite.stop()
         log.close()
         rabbit.delete_vhost(vhost)
+        shutil.rmtree(data_dir, ignore_errors=True)
     report(baseline, me, logins, raw_verify)
 
 
