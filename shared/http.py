@@ -18,7 +18,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from shared import errors, logs, metrics
+from shared import config, errors, logs, metrics
 from shared.context import (AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY,
                             new_correlation_id)
 
@@ -93,9 +93,22 @@ def bearer_token(request):
     return None
 
 
-def client_address(request):
-    # behind a trusted proxy the address comes from X-Forwarded-For (TRUST_PROXY)
-    return request.remote_addr or ""
+def trusted_proxies():
+    return {address.strip() for address in str(config.get("TRUSTED_PROXIES", "") or "").split(",") if address.strip()}
+
+
+def client_address(request, trusted=None):
+    """The caller's address. Behind the load balancers named in TRUSTED_PROXIES it is the last
+    address in X-Forwarded-For that is not one of them (earlier entries are the client's word)."""
+    trusted = trusted_proxies() if trusted is None else trusted
+    address = request.remote_addr or ""
+    if address not in trusted:
+        return address
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    for hop in reversed(forwarded):
+        if hop not in trusted:
+            return hop[:64]
+    return address
 
 
 class ApiHandler(HttpRequestHandler):

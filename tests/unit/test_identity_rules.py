@@ -78,3 +78,20 @@ def test_the_gateway_limits_attempts_per_client_address():
     limiter.hit("198.51.100.1")                        # another address is not affected
     now[0] += 61
     limiter.hit("203.0.113.7")                         # the window moved on
+
+
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy():
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from shared.http import client_address
+
+    def request(remote, forwarded=None):
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        return Request(EnvironBuilder(headers=headers, environ_base={"REMOTE_ADDR": remote}).get_environ())
+
+    lb = {"10.0.0.5"}
+    assert client_address(request("203.0.113.9", "1.2.3.4"), lb) == "203.0.113.9"        # not a proxy: ignored
+    assert client_address(request("10.0.0.5", "1.2.3.4, 198.51.100.7"), lb) == "198.51.100.7"
+    assert client_address(request("10.0.0.5", "198.51.100.7, 10.0.0.5"), lb) == "198.51.100.7"
+    assert client_address(request("10.0.0.5"), lb) == "10.0.0.5"
