@@ -9,6 +9,7 @@ a 503 instead (to exercise retries).
 """
 import argparse
 import json
+import logging
 import threading
 
 from werkzeug.serving import run_simple
@@ -54,6 +55,7 @@ def main(argv=None):
     parser.add_argument("--fail-first", type=int, default=0)
     args = parser.parse_args(argv)
     print(f"SMS gateway stand-in on 127.0.0.1:{args.port}", flush=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     run_simple("127.0.0.1", args.port, make_app(args.log, args.token, args.fail_first), threaded=True)
 
 

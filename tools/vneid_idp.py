@@ -10,6 +10,7 @@ import argparse
 import base64
 import hashlib
 import html
+import logging
 import secrets
 import threading
 import time
@@ -170,6 +171,7 @@ def main(argv=None):
     issuer = args.issuer or f"http://{args.host}:{args.port}"
     app = make_app(issuer, clients, load_key(args.keys_file))
     print(f"VNeID development provider at {issuer}", flush=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)   # no line per request (they carry codes)
     run_simple(args.host, args.port, app, threaded=True)
 
 
