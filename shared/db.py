@@ -28,6 +28,10 @@ def make_engine(url, **kwargs):
     # statement parameters are personal data: keep them out of error messages and logs
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        # one connection per concurrent worker, kept: a connection opened and closed per request
+        # (the pool's overflow) pays the PRAGMAs below every time
+        kwargs.setdefault("pool_size", 40)
+        kwargs.setdefault("max_overflow", 20)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
@@ -43,6 +47,7 @@ def make_engine(url, **kwargs):
             cursor.close()
 
         return engine
+    kwargs.setdefault("pool_size", 20)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

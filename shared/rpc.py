@@ -62,6 +62,9 @@ class Rpc(ClusterRpc):
         # a request nobody picked up before the caller gave up is useless: let it expire
         self.publisher_options.setdefault("expiration", self.timeout)
         super().setup()
+        # nameko re-declares the reply queue before every request (a broker round trip each);
+        # the reply listener declares it when it starts and on every reconnection
+        self.publisher.declare = []
 
     def get_dependency(self, worker_ctx):
         client = super().get_dependency(worker_ctx)

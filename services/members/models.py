@@ -71,7 +71,7 @@ class Position(Base):
     organization_id = Column(Integer, ForeignKey("organizations.id"), nullable=False)
     role = Column(String(32), nullable=False)
     member = relationship("Member", back_populates="positions")
-    organization = relationship("Organization", lazy="joined")
+    organization = relationship("Organization")   # loaded when an officer's scope is checked
     __table_args__ = (UniqueConstraint("member_id", "organization_id", "role"),)
 
 
