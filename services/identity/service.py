@@ -9,6 +9,7 @@ from shared.db import Database
 from shared.errors import ServiceUnavailable, SotayError
 from shared.metrics import Telemetry
 from shared.operations import Operations
+from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
 from shared.validation import load
@@ -222,22 +223,7 @@ class IdentityService(Operations):
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
-        """An import changed many members at once: re-read them in pages, each page its own commit
-        (upserts: a retry after a failure part-way simply reads them again)."""
-        since, after = envelope["payload"]["updated_since"], 0
-        with self.db.transaction():
-            if self.db.processed(envelope):
-                return
-        while True:
-            page = self.cluster.members.member_snapshots(after, 2000, since)
-            if not page:
-                break
-            with self.db.transaction() as session:
-                for snapshot in page:
-                    domain.project_member(session, snapshot)
-            after = page[-1]["member_id"]
-        with self.db.transaction():
-            self.db.claim(envelope)
+        reread_members(self.db, self.cluster.members, envelope, domain.project_member)
 
     def _project(self, envelope, apply):
         with self.db.transaction() as session:

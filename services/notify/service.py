@@ -13,6 +13,7 @@ from shared.auth import Caller
 from shared.db import Database
 from shared.metrics import Telemetry
 from shared.operations import Operations
+from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
 from shared.validation import load
@@ -172,21 +173,7 @@ class NotifyService(Operations):
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
-        """Re-read an import's members in pages (upserts: a retry part-way reads them again)."""
-        with self.db.transaction():
-            if self.db.processed(envelope):
-                return
-        after = 0
-        while True:
-            page = self.cluster.members.member_snapshots(after, 2000, envelope["payload"]["updated_since"])
-            if not page:
-                break
-            with self.db.transaction() as session:
-                for snapshot in page:
-                    domain.project_member(session, snapshot)
-            after = page[-1]["member_id"]
-        with self.db.transaction():
-            self.db.claim(envelope)
+        reread_members(self.db, self.cluster.members, envelope, domain.project_member)
 
     @subscribe("identity", "identity.account_activated")
     def on_account_activated(self, envelope):
