@@ -90,7 +90,7 @@ class AuthRoutes:
             202: {description: code sent or waiting for confirmation, content: {application/json: {schema: CodeAnswer}}}
             400: {description: validation_error / phone_required, content: {application/json: {schema: Error}}}
             403: {description: not_rolled_out, content: {application/json: {schema: Error}}}
-            429: {description: too_many_attempts (resend within 60 s, or over 5 an hour), content: {application/json: {schema: Error}}}
+            429: {description: "too_many_attempts (resend within 60 s, or over 5 an hour)", content: {application/json: {schema: Error}}}
         """
         self.throttle()
         return 202, self.rpc.identity.start_activation(load(CodeRequest(), read_json(request)))
@@ -265,7 +265,7 @@ class AuthRoutes:
             - {name: state, in: query, required: true, schema: {type: string}}
           responses:
             200: {description: signed in (the first VNeID sign-in activates the account), content: {application/json: {schema: TokenPair}}}
-            401: {description: vneid_failed (state, nonce, signature, audience, expiry…), content: {application/json: {schema: Error}}}
+            401: {description: "vneid_failed (state, nonce, signature, audience, expiry…)", content: {application/json: {schema: Error}}}
             403: {description: not_a_member / not_rolled_out, content: {application/json: {schema: Error}}}
         """
         self.throttle()
