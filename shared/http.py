@@ -16,6 +16,7 @@ from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
 from shared import config, errors, logs, metrics
@@ -72,9 +73,25 @@ class JsonWsgiApp(WsgiApp):
         return response(environ, start_response)
 
 
+class StoredInteger(IntegerConverter):
+    """`<int:…>` path parts that fit a database integer; anything larger matches no route (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
+
+    def make_url_map(self):
+        url_map = Map(converters={"int": StoredInteger})
+        for provider in self._providers:
+            rule = provider.get_url_rule()
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=None, debug=False):
         from eventlet import wsgi

@@ -2,6 +2,8 @@
 
 A mixin of GatewayService (it brings `rpc` and `caller`).
 """
+import re
+
 from shared.errors import NotFound
 from shared.http import api, read_json
 
@@ -39,7 +41,7 @@ class NotifyRoutes:
         self.caller.require()
         if notification_id == "all":
             return self.rpc.notify.mark_read(None)
-        if not notification_id.isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", notification_id):   # "²".isdigit() is True, int("²") is not
             raise NotFound()
         return self.rpc.notify.mark_read(int(notification_id))
 
