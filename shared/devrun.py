@@ -47,6 +47,7 @@ class Suite:
     def __init__(self, env=None, services=SERVICES, output=None):
         self.env = {**os.environ, **(env or {})}
         self.env.setdefault("PYTHONWARNINGS", "ignore")
+        self.env.setdefault("LOG_LEVEL", "WARNING")   # a calm terminal; LOG_LEVEL=INFO make run for more
         self.services = services
         self.output = output          # None: inherit the terminal
         self.processes = {}

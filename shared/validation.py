@@ -9,3 +9,11 @@ def load(schema, data):
         return schema.load(data if isinstance(data, dict) else {})
     except SchemaError as exc:
         raise ValidationError(details=exc.messages) from None
+
+
+def check(schema, data):
+    """`data` unchanged if `schema` accepts it (to pass on as JSON), else our 400."""
+    errors = schema.validate(data if isinstance(data, dict) else {})
+    if errors:
+        raise ValidationError(details=errors)
+    return data

@@ -6,7 +6,9 @@ import base64
 
 from shared.errors import ValidationError
 from shared.http import api, read_json
-from shared.validation import load
+from shared.contract import (MemberCreate, MemberUpdate, MeUpdate, OrganizationCreate, OrganizationUpdate,
+                             PositionChange, RecordCreate, TransferRequest)
+from shared.validation import check, load
 from services.gateway.schemas import Decision, MergeRequest, RolloutChange
 
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
@@ -107,12 +109,12 @@ class MemberRoutes:
           tags: [members]
           security: [{bearer: []}]
           parameters: [{name: organization_id, in: path, required: true, schema: {type: integer}}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {code: {type: string}, name: {type: string}}}}}}
+          requestBody: {required: true, content: {application/json: {schema: OrganizationCreate}}}
           responses:
             201: {description: created, content: {application/json: {schema: OrganizationOut}}}
         """
         self.caller.require()
-        return 201, self.rpc.members.create_organization(organization_id, read_json(request))
+        return 201, self.rpc.members.create_organization(organization_id, check(OrganizationCreate(), read_json(request)))
 
     @api("PATCH", "/api/v1/organizations/<int:organization_id>")
     def update_organization(self, request, organization_id):
@@ -122,12 +124,12 @@ class MemberRoutes:
           tags: [members]
           security: [{bearer: []}]
           parameters: [{name: organization_id, in: path, required: true, schema: {type: integer}}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {name: {type: string}, parent_id: {type: integer}}}}}}
+          requestBody: {required: true, content: {application/json: {schema: OrganizationUpdate}}}
           responses:
             200: {description: the organisation, content: {application/json: {schema: OrganizationOut}}}
         """
         self.caller.require()
-        return self.rpc.members.update_organization(organization_id, read_json(request))
+        return self.rpc.members.update_organization(organization_id, check(OrganizationUpdate(), read_json(request)))
 
     @api("POST", "/api/v1/organizations/<int:organization_id>/merge")
     def merge_organization(self, request, organization_id):
@@ -167,12 +169,12 @@ class MemberRoutes:
         post:
           tags: [members]
           security: [{bearer: []}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
+          requestBody: {required: true, content: {application/json: {schema: MemberCreate}}}
           responses:
             201: {description: created, content: {application/json: {schema: MemberOut}}}
         """
         self.caller.require()
-        return 201, self.rpc.members.create_member(read_json(request))
+        return 201, self.rpc.members.create_member(check(MemberCreate(), read_json(request)))
 
     @api("GET", "/api/v1/members/<int:member_id>")
     def get_member(self, request, member_id):
@@ -197,12 +199,12 @@ class MemberRoutes:
           tags: [members]
           security: [{bearer: []}]
           parameters: [{name: member_id, in: path, required: true, schema: {type: integer}}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
+          requestBody: {required: true, content: {application/json: {schema: MemberUpdate}}}
           responses:
             200: {description: the record, content: {application/json: {schema: MemberOut}}}
         """
         self.caller.require()
-        return self.rpc.members.update_member(member_id, read_json(request))
+        return self.rpc.members.update_member(member_id, check(MemberUpdate(), read_json(request)))
 
     @api("PATCH", "/api/v1/me")
     def update_me(self, request):
@@ -211,12 +213,12 @@ class MemberRoutes:
         patch:
           tags: [members]
           security: [{bearer: []}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
+          requestBody: {required: true, content: {application/json: {schema: MeUpdate}}}
           responses:
             200: {description: "{member, change_request}"}
         """
         self.caller.require()
-        return self.rpc.members.update_me(read_json(request))
+        return self.rpc.members.update_me(check(MeUpdate(), read_json(request)))
 
     @api("GET", "/api/v1/change-requests")
     def change_requests(self, request):
@@ -257,12 +259,12 @@ class MemberRoutes:
           tags: [members]
           security: [{bearer: []}]
           parameters: [{name: member_id, in: path, required: true, schema: {type: integer}}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {to_organization_id: {type: integer}, kind: {type: string, enum: [official, temporary]}, note: {type: string}}}}}}
+          requestBody: {required: true, content: {application/json: {schema: TransferRequest}}}
           responses:
             201: {description: issued}
         """
         self.caller.require()
-        return 201, self.rpc.members.issue_transfer(member_id, read_json(request))
+        return 201, self.rpc.members.issue_transfer(member_id, check(TransferRequest(), read_json(request)))
 
     @api("GET", "/api/v1/transfers/incoming")
     def incoming_transfers(self, request):
@@ -299,19 +301,20 @@ class MemberRoutes:
           tags: [members]
           security: [{bearer: []}]
           parameters: [{name: member_id, in: path, required: true, schema: {type: integer}}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {organization_id: {type: integer}, role: {type: string, enum: [secretary, deputy_secretary, committee_member, system_administrator]}}}}}}
+          requestBody: {required: true, content: {application/json: {schema: PositionChange}}}
           responses:
             200: {description: the member with their positions, content: {application/json: {schema: MemberOut}}}
         delete:
           tags: [members]
           security: [{bearer: []}]
           parameters: [{name: member_id, in: path, required: true, schema: {type: integer}}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
+          requestBody: {required: true, content: {application/json: {schema: PositionChange}}}
           responses:
             200: {description: the member with their positions, content: {application/json: {schema: MemberOut}}}
         """
         self.caller.require()
-        return self.rpc.members.change_position(member_id, read_json(request), request.method == "POST")
+        return self.rpc.members.change_position(member_id, check(PositionChange(), read_json(request)),
+                                                request.method == "POST")
 
     @api("GET,POST", "/api/v1/members/<int:member_id>/records")
     def records(self, request, member_id):
@@ -327,14 +330,14 @@ class MemberRoutes:
           tags: [members]
           security: [{bearer: []}]
           parameters: [{name: member_id, in: path, required: true, schema: {type: integer}}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {kind: {type: string, enum: [work_history, reward, discipline]}, title: {type: string}}}}}}
+          requestBody: {required: true, content: {application/json: {schema: RecordCreate}}}
           responses:
             201: {description: added}
         """
         self.caller.require()
         if request.method == "GET":
             return self.rpc.members.list_records(member_id)
-        return 201, self.rpc.members.add_record(member_id, read_json(request))
+        return 201, self.rpc.members.add_record(member_id, check(RecordCreate(), read_json(request)))
 
     @api("POST", "/api/v1/imports")
     def start_import(self, request):

@@ -5,7 +5,9 @@ A mixin of GatewayService (it brings `rpc` and `caller`).
 import re
 
 from shared.errors import NotFound
+from shared.contract import DeviceRegistration, PreferencesUpdate
 from shared.http import api, read_json
+from shared.validation import check
 
 
 class NotifyRoutes:
@@ -57,7 +59,7 @@ class NotifyRoutes:
         put:
           tags: [notifications]
           security: [{bearer: []}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {items: {type: array, items: {type: object}}}}}}}
+          requestBody: {required: true, content: {application/json: {schema: PreferencesUpdate}}}
           responses:
             200: {description: the preferences}
             400: {description: validation_error (e.g. switching security messages off), content: {application/json: {schema: Error}}}
@@ -65,7 +67,7 @@ class NotifyRoutes:
         self.caller.require()
         if request.method == "GET":
             return self.rpc.notify.get_preferences()
-        return self.rpc.notify.set_preferences(read_json(request))
+        return self.rpc.notify.set_preferences(check(PreferencesUpdate(), read_json(request)))
 
     @api("POST", "/api/v1/me/devices")
     def register_device(self, request):
@@ -74,9 +76,9 @@ class NotifyRoutes:
         post:
           tags: [notifications]
           security: [{bearer: []}]
-          requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {platform: {type: string, enum: [web, android, ios]}, token: {type: string}}}}}}
+          requestBody: {required: true, content: {application/json: {schema: DeviceRegistration}}}
           responses:
             201: {description: registered}
         """
         self.caller.require()
-        return 201, self.rpc.notify.register_device(read_json(request))
+        return 201, self.rpc.notify.register_device(check(DeviceRegistration(), read_json(request)))

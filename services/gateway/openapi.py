@@ -8,6 +8,9 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.yaml_utils import load_operations_from_docstring
 
+from marshmallow import Schema
+
+from shared import contract
 from shared.http import ApiHandler
 from services.gateway import schemas
 
@@ -20,11 +23,12 @@ def build(service_cls, version="1.0.0"):
                    plugins=[MarshmallowPlugin()],
                    info={"description": "Sổ tay đảng viên điện tử / The electronic party-member handbook."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for name, schema in inspect.getmembers(schemas, inspect.isclass):
-        ours = issubclass(schema, schemas.Schema) and schema.__module__ == schemas.__name__
-        # nested schemas get registered by the schema that nests them
-        if ours and name != "Strict" and name not in spec.components.schemas:
-            spec.components.schema(name, schema=schema)
+    for module in (schemas, contract):
+        for name, schema in inspect.getmembers(module, inspect.isclass):
+            ours = issubclass(schema, Schema) and schema.__module__ == module.__name__
+            # nested schemas get registered by the schema that nests them
+            if ours and name != "Strict" and name not in spec.components.schemas:
+                spec.components.schema(name, schema=schema)
     for _, method in inspect.getmembers(service_cls, inspect.isfunction):
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
             if not isinstance(entrypoint, ApiHandler) or not entrypoint.url.startswith("/api/"):

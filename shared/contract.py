@@ -1,0 +1,136 @@
+"""The request bodies of the public API that a service validates over RPC and the gateway
+validates at the edge and documents in OpenAPI: one definition for both."""
+from marshmallow import RAISE, Schema, fields, validate
+
+from shared.events import CITIZEN_ID, MEMBER_STATUSES
+
+PHONE = validate.Regexp(r"^\+84\d{9,10}$", error="phone must be E.164 (+84…)")
+
+
+class MemberCreate(Schema):
+    class Meta:
+        unknown = RAISE
+
+    citizen_id = fields.String(required=True, validate=CITIZEN_ID)
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    date_of_birth = fields.Date(allow_none=True, load_default=None)
+    gender = fields.String(validate=validate.OneOf(("male", "female")), allow_none=True, load_default=None)
+    status = fields.String(required=True, validate=validate.OneOf(MEMBER_STATUSES[:2]))
+    organization_id = fields.Integer(required=True)
+    phone = fields.String(validate=PHONE, allow_none=True, load_default=None)
+    email = fields.Email(allow_none=True, load_default=None)
+    party_card_number = fields.String(validate=validate.Length(max=32), allow_none=True, load_default=None)
+    admission_date = fields.Date(allow_none=True, load_default=None)
+    official_date = fields.Date(allow_none=True, load_default=None)
+
+
+class MemberUpdate(Schema):
+    """An officer's edit; the leaving states need their date and reason."""
+    class Meta:
+        unknown = RAISE
+
+    full_name = fields.String(validate=validate.Length(min=1, max=255))
+    date_of_birth = fields.Date(allow_none=True)
+    gender = fields.String(validate=validate.OneOf(("male", "female")), allow_none=True)
+    status = fields.String(validate=validate.OneOf(MEMBER_STATUSES))
+    phone = fields.String(validate=PHONE, allow_none=True)
+    email = fields.Email(allow_none=True)
+    party_card_number = fields.String(validate=validate.Length(max=32), allow_none=True)
+    admission_date = fields.Date(allow_none=True)
+    official_date = fields.Date(allow_none=True)
+    left_on = fields.Date(allow_none=True)
+    leaving_reason = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+class MeUpdate(Schema):
+    """A member's own change: contact data at once, core data by request."""
+    class Meta:
+        unknown = RAISE
+
+    phone = fields.String(validate=PHONE, allow_none=True)
+    email = fields.Email(allow_none=True)
+    full_name = fields.String(validate=validate.Length(min=1, max=255))
+    date_of_birth = fields.Date(allow_none=True)
+    gender = fields.String(validate=validate.OneOf(("male", "female")), allow_none=True)
+    party_card_number = fields.String(validate=validate.Length(max=32), allow_none=True)
+
+
+class OrganizationCreate(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,32}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class OrganizationUpdate(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(validate=validate.Length(min=1, max=255))
+    parent_id = fields.Integer()
+
+
+class TransferRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    to_organization_id = fields.Integer(required=True)
+    kind = fields.String(load_default="official", validate=validate.OneOf(("official", "temporary")))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class RecordCreate(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(required=True, validate=validate.OneOf(("work_history", "reward", "discipline")))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    detail = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    start_date = fields.Date(load_default=None, allow_none=True)
+    end_date = fields.Date(load_default=None, allow_none=True)
+
+
+class MemberQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+    status = fields.String(load_default=None, validate=validate.OneOf(MEMBER_STATUSES))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class PositionChange(Schema):
+    class Meta:
+        unknown = RAISE
+
+    organization_id = fields.Integer(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(
+        ("secretary", "deputy_secretary", "committee_member", "system_administrator")))
+
+
+class PreferenceItem(Schema):
+    class Meta:
+        unknown = RAISE
+
+    category = fields.String(required=True, validate=validate.OneOf(
+        ("announcements", "records", "meetings", "study", "security")))
+    channel = fields.String(required=True, validate=validate.OneOf(("sms", "email", "push")))
+    enabled = fields.Boolean(required=True)
+
+
+class PreferencesUpdate(Schema):
+    class Meta:
+        unknown = RAISE
+
+    items = fields.List(fields.Nested(PreferenceItem), load_default=list, validate=validate.Length(max=50))
+    language = fields.String(load_default=None, validate=validate.OneOf(("vi", "en")))
+
+
+class DeviceRegistration(Schema):
+    class Meta:
+        unknown = RAISE
+
+    platform = fields.String(required=True, validate=validate.OneOf(("web", "android", "ios")))
+    token = fields.String(required=True, validate=validate.Length(min=8, max=4096))
