@@ -71,18 +71,17 @@ class HttpSms:
 
 
 class Push:
-    """Push to a member's devices: Web Push (VAPID) for browsers, FCM's HTTP API for the phone apps.
-    The destination is the JSON list of the member's devices when the message was queued."""
+    """Push to one device: Web Push (VAPID) for browsers, FCM's HTTP API for the phone apps.
+    The destination is the device ({platform, token}) as it was when the message was queued."""
 
     def __init__(self, vapid_private_key=None, vapid_subject=None, fcm_url=None, fcm_token=None, timeout=5):
         self.vapid_private_key, self.vapid_subject = vapid_private_key, vapid_subject
         self.fcm_url, self.fcm_token, self.timeout = fcm_url, fcm_token, timeout
 
     def send(self, destination, subject, text):
-        devices = json.loads(destination)
-        failures = [device["platform"] for device in devices if not self._send_one(device, subject, text)]
-        if failures and len(failures) == len(devices):
-            raise DeliveryError(f"push: every device refused ({', '.join(failures)})")
+        device = json.loads(destination)
+        if not self._send_one(device, subject, text):
+            raise DeliveryError(f"push: the {device.get('platform', 'unknown')} device refused it")
 
     def _send_one(self, device, subject, text):
         payload = {"title": subject or "Sổ tay", "body": text}

@@ -93,11 +93,12 @@ def notify_member(session, event_id, member_id, kind, sms=True, **values):
     if recipient.email and _enabled(session, member_id, category, "email"):
         session.add(Delivery(event_id=event_id, member_id=member_id, channel="email", priority=1,
                              destination=recipient.email, subject=title, text=body))
-    devices = session.scalars(select(Device).where(Device.member_id == member_id)).all()
-    if devices and _enabled(session, member_id, category, "push"):
-        session.add(Delivery(event_id=event_id, member_id=member_id, channel="push", priority=1, subject=title,
-                             text=body, destination=json.dumps([{"platform": d.platform, "token": d.token}
-                                                                for d in devices])))
+    if _enabled(session, member_id, category, "push"):
+        # one delivery per device: a phone that is off is retried without re-sending to the browser
+        for device in session.scalars(select(Device).where(Device.member_id == member_id)):
+            session.add(Delivery(event_id=event_id, member_id=member_id, channel=f"push:{device.id}", priority=1,
+                                 subject=title, text=body,
+                                 destination=json.dumps({"platform": device.platform, "token": device.token})))
     return True
 
 

@@ -47,7 +47,7 @@ class Delivery(Base):
     id = Column(Integer, primary_key=True)
     event_id = Column(String(36), nullable=False)
     member_id = Column(Integer)
-    channel = Column(String(8), nullable=False)          # sms | email | push
+    channel = Column(String(24), nullable=False)         # sms | email | push:<device id> (one row a device)
     priority = Column(Integer, nullable=False, default=1)  # 0: one-time codes, never behind a bulk send
     destination = Column(String(255), nullable=False)
     subject = Column(String(255))

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def _send(channel_map, channel, destination, subject, text):
+    channel = channel.split(":", 1)[0]   # "push:<device id>" goes out through "push"
     try:
         channel_map[channel].send(destination, subject, text)
     except DeliveryError as exc:

@@ -117,9 +117,9 @@ def sms_gateway(tmp_path):
     process.wait(timeout=10)
 
 
-@pytest.fixture
-def push_services(tmp_path):
-    process, url, log = standin(tmp_path, fail_first=0)
+@pytest.fixture(params=[0, 1], ids=["all-answer", "fcm-down-once"])
+def push_services(tmp_path, request):
+    process, url, log = standin(tmp_path, fail_first=request.param)   # failures hit FCM, not Web Push
     yield url.rsplit("/", 1)[0], log
     process.terminate()
     process.wait(timeout=10)
@@ -194,12 +194,18 @@ def test_push_reaches_browsers_by_web_push_and_phones_by_fcm(notify_db, push_ser
     with unit.transaction() as session:
         domain.notify_member(session, "event-push", 5, "transfer_issued")
     channels = {"push": Push(vapid_key, "mailto:ops@example.vn", f"{base}/fcm", "t0k3n")}
-    assert send_batch(database, channels) == 1
+    assert send_batch(database, channels) == 2           # one delivery per device
+    with unit.transaction() as session:                  # a refused device is retried on its own
+        session.expire_all()
+        for row in session.scalars(select(Delivery).where(Delivery.status == "pending")):
+            row.next_attempt_at = None
+    send_batch(database, channels)
     unit.session.expire_all()
-    assert unit.session.scalar(select(Delivery.status).where(Delivery.channel == "push")) == "sent"
+    assert {d.status for d in unit.session.scalars(select(Delivery).where(Delivery.channel.like("push:%")))} \
+        == {"sent"}
     received = [jsonlib.loads(line) for line in log.read_text().splitlines()]
     web = [r for r in received if r.get("path") == "/push/subscription-1"]
-    assert web and web[-1]["vapid"] and web[-1]["content_encoding"] == "aes128gcm" and web[-1]["bytes"] > 0
+    assert len(web) == 1 and web[-1]["vapid"] and web[-1]["content_encoding"] == "aes128gcm" and web[-1]["bytes"] > 0
     fcm = [r for r in received if "message" in r]
     assert fcm[-1]["message"]["token"] == "fcm-registration-token-5"
     assert fcm[-1]["message"]["notification"]["title"] == "Giấy chuyển sinh hoạt đảng"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 06:23:16.699903
+Create Date: 2026-11-25 06:48:25.948787
 """
 from alembic import op
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=True),
-    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('channel', sa.String(length=24), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('destination', sa.String(length=255), nullable=False),
     sa.Column('subject', sa.String(length=255), nullable=True),
