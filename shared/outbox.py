@@ -92,6 +92,17 @@ class Relay:
                             row["type"], attempts, delay)
         return published
 
+    def prune(self, older_than=timedelta(days=7), batch=5000):
+        """Forget sent rows after a while (the broker and subscribers have them); pending rows stay."""
+        outbox = self.outbox
+        cutoff = utcnow() - older_than
+        with self.writer(), self.engine.begin() as conn:
+            ids = conn.execute(select(outbox.c.seq).where(outbox.c.state == "sent", outbox.c.sent_at < cutoff)
+                               .limit(batch)).scalars().all()
+            if ids:
+                conn.execute(outbox.delete().where(outbox.c.seq.in_(ids)))
+        return len(ids)
+
     def pending_count(self):
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(self.outbox)
@@ -99,11 +110,15 @@ class Relay:
 
     def run(self, wake, stopped, interval=1.0):
         """Relay until `stopped` is set; `wake` is set after each commit with events."""
+        passes = 0
         while not stopped.is_set():
             try:
                 while self.relay_once() >= self.batch_size:
                     pass
                 metrics.OUTBOX_PENDING.labels(self.service).set(self.pending_count())
+                passes += 1
+                if passes % 600 == 0:   # now and then, not on every pass
+                    self.prune()
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
             wake.wait(interval)

@@ -153,3 +153,26 @@ def test_an_event_nobody_subscribes_to_is_caught_not_dropped(settings):
     assert Relay(engine, outbox, "identity", config.amqp_uri()).relay_once() == 1
     wait_for(lambda: queue_depth(UNROUTED) == 1, message="the unroutable event in sotay.unrouted")
     engine.dispose()
+
+
+def test_sent_outbox_rows_are_forgotten_after_a_while_pending_ones_never(settings):
+    from datetime import timedelta
+
+    from shared.outbox import Relay
+
+    engine = make_engine(config.database_url("producer"))
+    own = MetaData()
+    outbox = outbox_table(own)
+    own.create_all(engine)
+    old = datetime.now(timezone.utc) - timedelta(days=30)
+    with engine.begin() as conn:
+        for state in ("sent", "pending"):
+            conn.execute(outbox.insert().values(id=str(uuid.uuid4()), type="identity.password_changed", version=1,
+                                                payload={"member_id": 1}, occurred_at=old, state=state, attempts=0,
+                                                sent_at=old if state == "sent" else None,
+                                                next_attempt_at=datetime.now(timezone.utc) + timedelta(days=1)))
+    relay = Relay(engine, outbox, "identity", config.amqp_uri())
+    assert relay.prune() == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(outbox.c.state)).scalars().all() == ["pending"]
+    engine.dispose()
