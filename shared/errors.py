@@ -39,6 +39,18 @@ class BadRequest(SotayError):
     message = "Yêu cầu không hợp lệ. / The request is malformed."
 
 
+class MethodNotAllowed(SotayError):
+    status = 405
+    code = "method_not_allowed"
+    message = "Phương thức không được hỗ trợ. / Method not allowed."
+
+
+class PayloadTooLarge(SotayError):
+    status = 413
+    code = "payload_too_large"
+    message = "Dữ liệu gửi lên quá lớn. / The request body is too large."
+
+
 class Unauthenticated(SotayError):
     status = 401
     code = "unauthenticated"

@@ -12,7 +12,6 @@ import time
 from functools import partial
 
 from eventlet.event import Event
-
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
@@ -44,20 +43,10 @@ class LimitedRequest(Request):
 
 
 def _http_exception_response(exc: HTTPException):
-    mapping = {404: errors.NotFound, 405: errors.BadRequest, 413: errors.BadRequest}
-    cls = mapping.get(exc.code, errors.BadRequest)
-    if exc.code == 405:
-        error = cls(message="Phương thức không được hỗ trợ. / Method not allowed.")
-        error.code = "method_not_allowed"
-        response = json_response(error.as_json(), status=405)
-    elif exc.code == 413:
-        error = cls(message="Dữ liệu gửi lên quá lớn. / The request body is too large.")
-        error.code = "payload_too_large"
-        response = json_response(error.as_json(), status=413)
-    else:
-        error = cls()
-        response = json_response(error.as_json(), status=exc.code if exc.code < 500 else 400)
-    return response
+    """werkzeug's own answers (no route, wrong method, body too large) in our JSON format."""
+    error = {404: errors.NotFound, 405: errors.MethodNotAllowed, 413: errors.PayloadTooLarge}.get(
+        exc.code, errors.BadRequest)
+    return error_response(error())
 
 
 class JsonWsgiApp(WsgiApp):

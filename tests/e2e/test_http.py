@@ -137,3 +137,9 @@ def test_a_correlation_id_is_returned_and_kept_when_the_client_sends_one(gateway
     assert mine.headers["X-Correlation-ID"] == "client-req-12345"
     fresh = requests.get(f"{gateway}/openapi.json", headers={"X-Correlation-ID": "bad id!"}, timeout=10)
     assert fresh.headers["X-Correlation-ID"] not in ("", "bad id!")
+
+
+def test_a_body_over_the_limit_is_refused_in_json(gateway):
+    response = requests.post(f"{gateway}/auth/login", data=b"x" * (2 * 1024 * 1024),
+                             headers={"Content-Type": "application/json"}, timeout=10)
+    assert response.status_code == 413 and error_code(response) == "payload_too_large"
