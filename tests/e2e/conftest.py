@@ -75,7 +75,8 @@ def running():
         suite.stop()
         log.close()
         rabbit.delete_vhost(name)
-    shutil.rmtree(data_dir, ignore_errors=True)
+    if not os.environ.get("KEEP_E2E_DATA"):   # set it to read the suite's log afterwards
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
