@@ -4,10 +4,12 @@ A mixin of GatewayService (it brings `rpc` and `caller`).
 """
 import base64
 
-from shared.errors import ValidationError
-from shared.http import api, read_json
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from shared.contract import (MemberCreate, MemberUpdate, MeUpdate, OrganizationCreate, OrganizationUpdate,
                              PositionChange, RecordCreate, TransferRequest)
+from shared.errors import PayloadTooLarge, ValidationError
+from shared.http import api, read_json
 from shared.validation import check, load
 from services.gateway.schemas import Decision, MergeRequest, RolloutChange
 
@@ -357,13 +359,17 @@ class MemberRoutes:
         """
         self.caller.require()
         request.max_content_length = MAX_IMPORT_BYTES
-        if request.mimetype == "multipart/form-data":
-            upload = request.files.get("file")
-            if upload is None:
-                raise ValidationError(details={"file": ["required"]})
-            content, filename = upload.read(), upload.filename or ""
-        else:
-            content, filename = request.get_data(), "upload.csv"
+        try:
+            if request.mimetype == "multipart/form-data":
+                upload = request.files.get("file")
+                if upload is None:
+                    raise ValidationError(details={"file": ["required"]})
+                content, filename = upload.read(), upload.filename or ""
+            else:
+                content, filename = request.get_data(), "upload.csv"
+        except RequestEntityTooLarge:
+            raise PayloadTooLarge(message="Tệp quá 32 MiB: hãy dùng `make import`. / Over 32 MiB: use `make import`.") \
+                from None
         dry_run = request.args.get("dry_run", "false").lower() in ("1", "true", "yes")
         encoded = base64.b64encode(content).decode()
         return 202, self.rpc.members.start_import(filename, encoded, dry_run)
