@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from shared.db import aware, utcnow
 from shared.errors import (CodeExpired, InvalidCode, NotFound, NotRolledOut, PendingApproval, PhoneRequired,
                            TooManyAttempts, ValidationError, WeakPassword)
+from shared.tree import ancestor_paths
 from services.identity import passwords, policy
 from services.identity.keys import keys_dir
 from services.identity.models import Account, Challenge, DirectoryEntry, PositionEntry, Rollout
@@ -97,9 +98,8 @@ def code_text(purpose, code):
 
 
 def rolled_out(session, path):
-    prefixes = ["/" + "/".join(path.strip("/").split("/")[:n]) + "/" for n in range(1, path.count("/"))]
     return session.scalar(select(func.count()).select_from(Rollout).where(
-        Rollout.organization_path.in_(prefixes), Rollout.state.in_(("pilot", "live")))) > 0
+        Rollout.organization_path.in_(ancestor_paths(path)), Rollout.state.in_(("pilot", "live")))) > 0
 
 
 def _decoy(citizen_id, phone_given):

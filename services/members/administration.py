@@ -7,10 +7,10 @@ subtree counts with them.
 from sqlalchemy import func, select, update
 
 from shared.errors import Forbidden, NotFound, ValidationError
+from shared.tree import subtree_bounds
 from services.members import counts
 from services.members.domain import create_organization, organization_json, set_rollout
 from services.members.models import Member, Organization, Position
-from services.members.tree import subtree_bounds
 
 CHILD_LEVEL = {"central": "provincial", "provincial": "grassroots", "grassroots": "branch", "branch": "party_group"}
 

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import case, delete, extract, func, insert, select, update
 
-from services.members.tree import ancestor_ids, subtree_bounds
+from shared.tree import ancestor_ids, subtree_bounds
 from services.members.models import Member, Organization, SubtreeCount
 
 DIMENSIONS = ("status", "gender", "birth_year", "activated")

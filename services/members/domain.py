@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from shared.errors import Forbidden, NotFound, ValidationError
+from shared.tree import in_subtree
 from services.members import counts
 from services.members.models import AuditEntry, Member, Organization, Position
-from services.members.tree import in_subtree
 
 OFFICER_ROLES = {"secretary", "deputy_secretary", "committee_member"}
 ADMIN_ROLE = "system_administrator"

@@ -21,9 +21,9 @@ from datetime import date, datetime, timezone
 from sqlalchemy import delete, select, text
 
 from shared.db import utcnow
+from shared.tree import ancestor_ids
 from services.members import counts
 from services.members.domain import search_key
-from services.members.tree import ancestor_ids
 from services.members.models import AuditEntry, ImportJob, ImportRow, Member, Organization
 
 COLUMNS = ("citizen_id", "full_name", "date_of_birth", "gender", "phone", "email", "party_card_number",

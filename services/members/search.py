@@ -7,9 +7,9 @@ import re
 from sqlalchemy import and_, or_, select
 
 from shared.errors import NotFound, ValidationError
+from shared.tree import subtree_bounds
 from services.members.domain import member_json, search_key, visible_organization
 from services.members.models import Member
-from services.members.tree import subtree_bounds
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text, update
 
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
+from shared.tree import ancestor_paths, subtree_bounds
 from services.notify import templates
 from services.notify.models import Delivery, Device, LiveCommittee, Notification, Preference, Recipient
 
@@ -46,9 +47,8 @@ def project_member(session, snapshot):
 
 
 def _under_live_committee(session, path):
-    prefixes = ["/" + "/".join(path.strip("/").split("/")[:n]) + "/" for n in range(1, path.count("/"))]
     return session.scalar(select(func.count()).select_from(LiveCommittee).where(
-        LiveCommittee.organization_path.in_(prefixes))) > 0
+        LiveCommittee.organization_path.in_(ancestor_paths(path)))) > 0
 
 
 def set_rollout(session, organization_id, path, state):
@@ -132,7 +132,8 @@ def invite_subtree(session, path):
     title_vi, body_vi = templates.render("invitation", "vi")
     title_en, body_en = templates.render("invitation", "en")
     now = utcnow() if dialect == "postgresql" else utcnow().replace(tzinfo=None)
-    params = {"low": path, "high": path[:-1] + "0", "now": now, "title_vi": title_vi,
+    low, high = subtree_bounds(path)
+    params = {"low": low, "high": high, "now": now, "title_vi": title_vi,
               "title_en": title_en, "body_vi": body_vi, "body_en": body_en, "sms_vi": f"Sổ tay: {body_vi}",
               "sms_en": f"Sổ tay: {body_en}"}
     added = []

@@ -2,7 +2,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.members import domain, tree
+from services.members import domain
+from shared import tree
 
 
 @pytest.mark.parametrize("name, key", [
@@ -49,3 +50,8 @@ def test_a_secretary_manages_their_subtree_only():
 def test_a_system_administrator_manages_everything():
     admin = actor("/1/2/3/4/", [("system_administrator", "/1/")])
     assert admin.manages("/1/77/88/")
+
+
+def test_the_committees_above_are_the_path_prefixes():
+    assert tree.ancestor_paths("/1/7/42/") == ["/1/", "/1/7/", "/1/7/42/"]
+    assert tree.ancestor_ids("/1/7/42/") == [1, 7, 42]
