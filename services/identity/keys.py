@@ -46,6 +46,7 @@ class KeyStore:
         self.directory = Path(directory)
         self._keys = {}
         self._seen = None
+        self._checked_at = 0.0
         self.reload()
 
     def reload(self):
@@ -58,8 +59,13 @@ class KeyStore:
     def _stamp(self):
         return sorted(p.name for p in self.directory.glob("*.pem"))
 
-    def _fresh(self):
-        # a rotation on disk (another replica, the operator's CLI) is picked up without a restart
+    def _fresh(self, every=10.0):
+        # a rotation on disk (another replica, the operator's CLI) is picked up without a restart;
+        # the directory is looked at every few seconds, not on every token signed
+        now = time.monotonic()
+        if now - self._checked_at < every:
+            return
+        self._checked_at = now
         if self._stamp() != self._seen:
             self.reload()
 
