@@ -48,8 +48,8 @@ class TokenVerifier:
         self._refresh_after = refresh_after
         self._min_refetch_interval = min_refetch_interval
 
-    def _load(self):
-        jwks = self._fetch_jwks()
+    def _load(self, fetch_jwks=None):
+        jwks = (fetch_jwks or self._fetch_jwks)()
         keys = {}
         for entry in jwks.get("keys", []):
             jwk = jwt.PyJWK(entry)
@@ -57,27 +57,28 @@ class TokenVerifier:
         self._keys = keys
         self._fetched_at = time.monotonic()
 
-    def _key_for(self, kid):
+    def _key_for(self, kid, fetch_jwks=None):
         age = time.monotonic() - self._fetched_at
         if kid not in self._keys and age > self._min_refetch_interval or age > self._refresh_after:
-            self._load()
+            self._load(fetch_jwks)
         key = self._keys.get(kid)
         if key is None:
             raise InvalidToken(details={"reason": "unknown_key"})
         return key
 
-    def verify(self, token):
+    def verify(self, token, fetch_jwks=None):
+        """Claims of a valid access token; `fetch_jwks` overrides how keys are fetched if needed."""
         claims = self._verified.get(token)
         if claims is not None and claims["exp"] > time.time():
             self._verified.move_to_end(token)
             return claims
-        claims = self._verify(token)
+        claims = self._verify(token, fetch_jwks)
         self._verified[token] = claims
         if len(self._verified) > self.CACHE_SIZE:
             self._verified.popitem(last=False)
         return claims
 
-    def _verify(self, token):
+    def _verify(self, token, fetch_jwks=None):
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -86,7 +87,7 @@ class TokenVerifier:
             raise InvalidToken(details={"reason": "algorithm_not_allowed"})
         if header.get("typ") != ACCESS_TOKEN_TYPE:
             raise InvalidToken(details={"reason": "wrong_type"})
-        key = self._key_for(header.get("kid"))
+        key = self._key_for(header.get("kid"), fetch_jwks)
         try:
             claims = jwt.decode(
                 token, key, algorithms=ALGORITHMS, audience=audience(), issuer=issuer(),
@@ -98,8 +99,8 @@ class TokenVerifier:
             raise InvalidToken(details={"reason": "invalid"}) from None
         return claims
 
-    def principal(self, token):
-        claims = self.verify(token)
+    def principal(self, token, fetch_jwks=None):
+        claims = self.verify(token, fetch_jwks)
         try:
             member_id = int(claims["sub"])
         except (TypeError, ValueError):
@@ -108,9 +109,10 @@ class TokenVerifier:
 
 
 class CallerView:
-    def __init__(self, verifier, token):
+    def __init__(self, verifier, token, fetch_jwks=None):
         self._verifier = verifier
         self._token = token
+        self._fetch_jwks = fetch_jwks
         self._principal = None
 
     @property
@@ -122,7 +124,7 @@ class CallerView:
         if self._principal is None:
             if not self._token:
                 raise Unauthenticated()
-            self._principal = self._verifier.principal(self._token)
+            self._principal = self._verifier.principal(self._token, self._fetch_jwks)
         return self._principal
 
 
@@ -139,17 +141,11 @@ class Caller(DependencyProvider):
         self.local_jwks = local_jwks
         self.keys_rpc = NestedRpc(timeout=5)
         self.verifier = None
-        self._worker_ctx = None
 
     def setup(self):
-        self.verifier = TokenVerifier(self._fetch_jwks)
-
-    def _fetch_jwks(self):
-        if self.local_jwks is not None:
-            return self.local_jwks()
-        return self._client.identity.jwks()
+        self.verifier = TokenVerifier(self.local_jwks)
 
     def get_dependency(self, worker_ctx):
-        # the JWKS fetch, when needed, rides this worker's RPC client
-        self._client = self.keys_rpc.get_dependency(worker_ctx)
-        return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY))
+        # when the keys must be (re)fetched, it is over this worker's own RPC client
+        fetch = None if self.local_jwks else (lambda: self.keys_rpc.get_dependency(worker_ctx).identity.jwks())
+        return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY), fetch)

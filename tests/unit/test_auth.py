@@ -108,7 +108,7 @@ def test_a_verified_token_is_remembered_only_until_it_expires(store, verifier, m
     token = store.sign(claims(exp=int(time.time()) + 60))
     assert verifier.verify(token)["sub"] == "7"
     checked = []
-    monkeypatch.setattr(verifier, "_verify", lambda t: checked.append(t) or {"exp": 0})
+    monkeypatch.setattr(verifier, "_verify", lambda t, fetch_jwks=None: checked.append(t) or {"exp": 0})
     verifier.verify(token)
     assert checked == []                                  # remembered
     monkeypatch.setattr(time, "time", lambda: 10**10)     # long after its expiry
