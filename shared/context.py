@@ -8,13 +8,9 @@ import uuid
 CORRELATION_ID_KEY = "correlation_id"
 AUTH_TOKEN_KEY = "auth_token"          # the caller's access token, re-verified by each service
 CLIENT_ADDRESS_KEY = "client_address"  # for audit trails and per-address throttling
-LANGUAGE_KEY = "language"
 USER_AGENT_KEY = "user_agent"
 
 
 def new_correlation_id():
     return uuid.uuid4().hex
 
-
-def correlation_id(context_data):
-    return context_data.get(CORRELATION_ID_KEY)

@@ -89,12 +89,6 @@ class NotFound(SotayError):
     message = "Không tìm thấy. / Not found."
 
 
-class Conflict(SotayError):
-    status = 409
-    code = "conflict"
-    message = "Dữ liệu đã thay đổi, vui lòng tải lại. / The data changed; please reload."
-
-
 class TooManyAttempts(SotayError):
     status = 429
     code = "too_many_attempts"

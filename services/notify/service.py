@@ -121,10 +121,6 @@ class NotifyService(Operations):
         return {"status": "sent" if error is None else "queued"}
 
     @rpc
-    def send_sms(self, message):
-        return self.send_otp(message)
-
-    @rpc
     def list_inbox(self, params=None):
         principal = self.caller.require()
         query = load(InboxQuery(), params or {})
