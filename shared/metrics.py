@@ -9,6 +9,7 @@ import time
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc as RpcEntrypoint
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from werkzeug.exceptions import HTTPException
 
 from shared import logs
 from shared.context import CORRELATION_ID_KEY
@@ -42,6 +43,11 @@ def exposition():
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
+def _an_answer(exc):
+    """Errors that answer the caller (ours, or werkzeug's 4xx such as a body too large), not failures."""
+    return isinstance(exc, SotayError) or (isinstance(exc, HTTPException) and (exc.code or 500) < 500)
+
+
 class Telemetry(DependencyProvider):
     """Per worker: the correlation id for the logs, and RPC timing (HTTP is timed by the HTTP layer)."""
 
@@ -55,7 +61,7 @@ class Telemetry(DependencyProvider):
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         started = self._started.pop(worker_ctx, None)
         entrypoint = worker_ctx.entrypoint
-        if exc_info is not None and not isinstance(exc_info[1], SotayError):
+        if exc_info is not None and not _an_answer(exc_info[1]):
             logs.log_worker_failure(log, f"{self.container.service_name}.{entrypoint.method_name}", exc_info)
         if started is None or not isinstance(entrypoint, RpcEntrypoint):
             return
