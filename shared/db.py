@@ -134,6 +134,13 @@ class UnitOfWork:
         ))
         self.published += 1
 
+    def once(self, envelope, effect):
+        """Apply `effect(session, payload)` unless this handler already did, in one transaction
+        with the record that it did: a redelivered event changes nothing."""
+        with self.transaction() as session:
+            if self.claim(envelope):
+                effect(session, envelope["payload"])
+
     def processed(self, envelope):
         """Whether this handler already recorded `envelope` (for handlers that commit in steps)."""
         table = self._database.processed_events

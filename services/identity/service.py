@@ -207,25 +207,20 @@ class IdentityService(Operations):
 
     @subscribe("members", "members.member_created")
     def on_member_created(self, envelope):
-        self._project(envelope, domain.project_member)
+        self.db.once(envelope, domain.project_member)
 
     @subscribe("members", "members.member_updated")
     def on_member_updated(self, envelope):
-        self._project(envelope, domain.project_member)
+        self.db.once(envelope, domain.project_member)
 
     @subscribe("members", "members.position_changed")
     def on_position_changed(self, envelope):
-        self._project(envelope, domain.project_position)
+        self.db.once(envelope, domain.project_position)
 
     @subscribe("members", "members.org_rollout_changed")
     def on_rollout_changed(self, envelope):
-        self._project(envelope, domain.project_rollout)
+        self.db.once(envelope, domain.project_rollout)
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
         reread_members(self.db, self.cluster.members, envelope, domain.project_member)
-
-    def _project(self, envelope, apply):
-        with self.db.transaction() as session:
-            if self.db.claim(envelope):
-                apply(session, envelope["payload"])

@@ -248,8 +248,9 @@ class MembersService(Operations):
 
     @subscribe("identity", "identity.account_activated")
     def on_account_activated(self, envelope):
-        with self.db.transaction() as session:
-            if self.db.claim(envelope):
-                member = session.get(Member, envelope["payload"]["member_id"])
-                if member is not None and not member.activated:
-                    changes.apply_changes(self.db, None, member, {"activated": True}, action="member.activated")
+        def count_uptake(session, payload):
+            member = session.get(Member, payload["member_id"])
+            if member is not None and not member.activated:
+                changes.apply_changes(self.db, None, member, {"activated": True}, action="member.activated")
+
+        self.db.once(envelope, count_uptake)

@@ -155,10 +155,8 @@ class NotifyService(Operations):
             return domain.register_device(session, principal.member_id, data["platform"], data["token"])
 
     def _handle(self, envelope, effect):
-        with self.db.transaction() as session:
-            if self.db.claim(envelope):
-                effect(session, envelope["payload"])
-        self.sender.wake.set()
+        self.db.once(envelope, effect)
+        self.sender.wake.set()   # whatever it queued goes out now
 
     @subscribe("members", "members.member_created")
     def on_member_created(self, envelope):
