@@ -24,6 +24,7 @@ def prepare(name):
     from shared import migrations, topology
 
     config.load(name)
+    config.tighten(config.data_dir())
     has_database = (config.REPO_ROOT / "services" / name / "migrations").is_dir()
     if has_database:
         migrations.upgrade(name)
@@ -113,6 +114,7 @@ def asyncapi():
 
 def main(argv=None):
     argv = argv if argv is not None else sys.argv[1:]
+    config.keep_files_private()
     commands = {"prepare": prepare, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
     if not argv or argv[0] not in commands:
         print(__doc__)

@@ -40,6 +40,28 @@ def data_dir():
     return path
 
 
+PRIVATE_UMASK = 0o077
+
+
+def keep_files_private():
+    """What this process creates (databases, keys, message sinks) is readable by its own user only:
+    files 0600, directories 0700."""
+    os.umask(PRIVATE_UMASK)
+
+
+def tighten(directory):
+    """Make an existing data directory owner-only (one created before files were kept private)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return
+    for path in (directory, *directory.rglob("*")):
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode & 0o777
+        if mode & PRIVATE_UMASK:
+            path.chmod(mode & ~PRIVATE_UMASK)
+
+
 def environment():
     """`development` (embedded default, demo data allowed) or `production`."""
     return get("SOTAY_ENV", "development")
@@ -51,7 +73,7 @@ def database_url(service):
     if url:
         return url
     directory = data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{directory / (service + '.db')}"
 
 

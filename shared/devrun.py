@@ -72,7 +72,7 @@ class Suite:
     def _python(self, *args, check=True):
         return subprocess.run([sys.executable, *args], env=self.env, check=check,
                               stdout=self.output, stderr=subprocess.STDOUT if self.output else None,
-                              cwd=config.REPO_ROOT)
+                              cwd=config.REPO_ROOT, umask=config.PRIVATE_UMASK)
 
     def prepare(self):
         for service in self.services:
@@ -86,18 +86,18 @@ class Suite:
     def start(self):
         if self.dev_idp:
             data_dir = self.env.get("DATA_DIR", "var")
-            os.makedirs(data_dir, exist_ok=True)
+            os.makedirs(data_dir, mode=0o700, exist_ok=True)
             client = ":".join((self.env["VNEID_CLIENT_ID"], self.env["VNEID_CLIENT_SECRET"],
                                self.env["VNEID_REDIRECT_URI"]))
             self.processes["vneid-dev"] = subprocess.Popen(
                 [sys.executable, "-m", "tools.vneid_idp", "--host", "127.0.0.1", "--port", self.env["VNEID_DEV_PORT"],
                  "--client", client, "--keys-file", os.path.join(data_dir, "vneid-dev-key.pem")],
-                env=self.env, cwd=config.REPO_ROOT, stdout=self.output,
+                env=self.env, cwd=config.REPO_ROOT, stdout=self.output, umask=config.PRIVATE_UMASK,
                 stderr=subprocess.STDOUT if self.output else None)
         for service in self.services:
             self.processes[service] = subprocess.Popen(
                 [sys.executable, "-m", "shared.serve", service], env=self.env, cwd=config.REPO_ROOT,
-                stdout=self.output, stderr=subprocess.STDOUT if self.output else None)
+                umask=config.PRIVATE_UMASK, stdout=self.output, stderr=subprocess.STDOUT if self.output else None)
 
     def wait_healthy(self, timeout=60):
         deadline = time.monotonic() + timeout

@@ -35,6 +35,7 @@ def main(argv=None):
     if len(argv) != 1:
         raise SystemExit("usage: python -m shared.serve <service>")
     name = argv[0]
+    config.keep_files_private()
     settings = config.load(name)
     logging.config.dictConfig(settings.get("LOGGING") or logs.logging_config(name, settings.get("LOG_LEVEL", "INFO")))
     runner = ServiceRunner()

@@ -27,7 +27,7 @@ def _b64(data):
 
 
 def generate_key(directory):
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = time.time()
     # sortable by creation time (the newest key signs), down to the microsecond
     kid = time.strftime("%Y%m%d%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}-" + _b64(os.urandom(4))

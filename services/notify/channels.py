@@ -6,6 +6,7 @@ HTTP SMS gateway (SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN), push through Web Push
 (VAPID_PRIVATE_KEY, VAPID_SUBJECT) and FCM (FCM_URL, FCM_TOKEN).
 """
 import json
+import os
 import smtplib
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -25,11 +26,13 @@ class FileSink:
 
     def send(self, destination, subject, text):
         directory = config.data_dir() / "outbox"
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         record = {"to": destination, "text": text, "sent_at": datetime.now(timezone.utc).isoformat()}
         if subject:
             record["subject"] = subject
-        with open(directory / f"{self.name}.jsonl", "a", encoding="utf-8") as handle:
+        # the sink holds one-time codes: its owner alone may read it
+        fd = os.open(directory / f"{self.name}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 

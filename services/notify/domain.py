@@ -4,7 +4,8 @@ Each (event, member, channel) is one row of `deliveries` (unique): a redelivered
 event finds it and sends nothing twice. A large fan-out (a committee going live)
 is two INSERT … SELECT statements over notify's own projection of members, not
 one call per member. Sending is pending → sending → sent, retried with back-off,
-then failed (visible, and published as notify.delivery_failed).
+then failed (visible, and published as notify.delivery_failed). One-time codes are
+kept sealed and erased once sent, failed or expired (`expired`).
 """
 import base64
 import json
@@ -15,10 +16,11 @@ from sqlalchemy import func, select, text, update
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
 from shared.tree import ancestor_paths, subtree_bounds
-from services.notify import templates
+from services.notify import sealing, templates
 from services.notify.models import Delivery, Device, LiveCommittee, Notification, Preference, Recipient
 
 MAX_ATTEMPTS = 5
+CODE_VALIDITY = timedelta(minutes=5)   # when the sender does not say (identity's codes live 5 minutes)
 CODE_EVENT_PREFIX = "otp:"
 IN_PARTY = ("probationary", "official")
 
@@ -143,18 +145,28 @@ def invite_subtree(session, path):
     return tuple(added)
 
 
-def code_delivery(session, request_id, to, text_):
-    """A one-time code: priority 0, sent at once by the caller, retried by the sender if that fails."""
+def code_delivery(session, request_id, to, text_, expires_at):
+    """A one-time code: priority 0, sent at once by the caller, retried by the sender if that fails.
+    Its text is kept sealed, and only until it is sent or `expires_at`."""
     delivery = Delivery(event_id=f"{CODE_EVENT_PREFIX}{request_id}"[:36], member_id=None, channel="sms", priority=0,
-                        destination=to, text=text_, status="sending", attempts=1)
+                        destination=to, text=sealing.seal(text_), sealed=True, expires_at=expires_at,
+                        status="sending", attempts=1)
     session.add(delivery)
     session.flush()
     return delivery
 
 
+def expire_codes(session, now=None):
+    """Codes no longer valid are never sent: erased, whatever state they were left in."""
+    return session.execute(update(Delivery).where(
+        Delivery.sealed.is_(True), Delivery.status.in_(("pending", "sending")), Delivery.expires_at <= (now or utcnow()))
+        .values(status="expired", text="")).rowcount
+
+
 def due_deliveries(session, limit=500):
-    """Claim a batch to send: pending and due, codes first. They become `sending`."""
+    """Claim a batch to send: pending and due, codes first (unsealed, still valid). They become `sending`."""
     now = utcnow()
+    expire_codes(session, now)
     query = (select(Delivery).where(
         Delivery.status == "pending",
         (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now))
@@ -162,19 +174,28 @@ def due_deliveries(session, limit=500):
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)   # several replicas: each row to one sender
     rows = session.scalars(query).all()
+    batch = []
     for row in rows:
+        text_ = sealing.unseal(row.text) if row.sealed else row.text
+        if text_ is None:   # sealed under a key this replica does not hold: nothing it could send
+            row.status, row.text, row.last_error = "failed", "", "unreadable sealed text"
+            continue
         row.status = "sending"
         row.attempts += 1
-    return [(row.id, row.channel, row.destination, row.subject, row.text, row.attempts) for row in rows]
+        batch.append((row.id, row.channel, row.destination, row.subject, text_, row.attempts))
+    return batch
 
 
 def record_outcomes(session, outcomes):
-    """outcomes: [(delivery id, error or None)]. Returns the deliveries that failed for good."""
+    """outcomes: [(delivery id, error or None)]. Returns the deliveries that failed for good.
+    A code's text is erased once it is sent or has failed for good."""
     failed = []
     now = utcnow()
     sent_ids = [delivery_id for delivery_id, error in outcomes if error is None]
     if sent_ids:
         session.execute(update(Delivery).where(Delivery.id.in_(sent_ids)).values(status="sent", sent_at=now))
+        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids), Delivery.sealed.is_(True))
+                        .values(text=""))
     for delivery_id, error in outcomes:
         if error is None:
             continue
@@ -182,6 +203,8 @@ def record_outcomes(session, outcomes):
         row.last_error = error[:500]
         if row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
+            if row.sealed:
+                row.text = ""
             failed.append(row)
         else:
             row.status = "pending"

@@ -1,5 +1,6 @@
 """notify's own tables: its projection of members, inboxes, the delivery log, preferences, devices."""
-from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint)
+from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint,
+                        false)
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import utcnow
@@ -52,7 +53,9 @@ class Delivery(Base):
     destination = Column(String(255), nullable=False)
     subject = Column(String(255))
     text = Column(Text, nullable=False)
-    status = Column(String(8), nullable=False, default="pending")   # pending | sent | failed
+    status = Column(String(8), nullable=False, default="pending")   # pending | sending | sent | failed | expired
+    sealed = Column(Boolean, nullable=False, default=False, server_default=false())   # a one-time code: `text` encrypted (sealing.py)
+    expires_at = Column(DateTime(timezone=True))               # a code: never sent after this
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(DateTime(timezone=True))
     last_error = Column(Text)

@@ -11,6 +11,8 @@ class SmsRequest(Schema):
 
     to = fields.String(required=True, validate=E164)
     text = fields.String(required=True, validate=validate.Length(min=1, max=640))
+    # until when the code is worth sending: an interrupted send is not retried after it
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class InboxQuery(Schema):

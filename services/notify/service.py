@@ -10,7 +10,7 @@ from nameko.rpc import rpc
 
 from shared import config, metrics
 from shared.auth import Caller
-from shared.db import Database
+from shared.db import Database, utcnow
 from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.projection import reread_members
@@ -110,8 +110,9 @@ class NotifyService(Operations):
     def send_otp(self, message):
         """A one-time code: sent at once, never queued behind a bulk send; retried by the sender if need be."""
         message = load(SmsRequest(), message)
+        expires_at = message["expires_at"] or utcnow() + domain.CODE_VALIDITY
         with self.db.transaction() as session:
-            delivery = domain.code_delivery(session, uuid.uuid4().hex, message["to"], message["text"])
+            delivery = domain.code_delivery(session, uuid.uuid4().hex, message["to"], message["text"], expires_at)
             delivery_id = delivery.id
         error = _send(self.sender.channels, "sms", message["to"], None, message["text"])
         with self.db.transaction() as session:

@@ -17,3 +17,15 @@ def members_uow(settings):
     yield unit
     unit.close()
     database.engine.dispose()
+
+
+@pytest.fixture
+def notify_db(settings):
+    """notify's own database at its latest migration: (unit of work, Database)."""
+    from services.notify.models import Base
+
+    migrations.upgrade("notify")
+    unit, database = standalone_unit(Base.metadata, "notify")
+    yield unit, database
+    unit.close()
+    database.engine.dispose()

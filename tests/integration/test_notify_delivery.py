@@ -7,22 +7,11 @@ import sys
 import pytest
 from sqlalchemy import select
 
-from shared import migrations
-from shared.db import standalone_unit
 from services.notify import domain
 from services.notify.channels import FileSink, SmtpEmail
-from services.notify.models import Base, Delivery
+from services.notify.models import Delivery
 from services.notify.service import send_batch
 from tests.support.waiting import free_port, wait_for
-
-
-@pytest.fixture
-def notify_db(settings):
-    migrations.upgrade("notify")
-    unit, database = standalone_unit(Base.metadata, "notify")
-    yield unit, database
-    unit.close()
-    database.engine.dispose()
 
 
 @pytest.fixture
