@@ -1,8 +1,8 @@
 """Run one service: `python -m shared.serve <service>` (what `make run-service` and deploy/ use).
 
 Equivalent to `nameko run --config services/<s>/config.yaml services.<s>.service`,
-but SIGTERM stops the service at once: nameko's own handler waits for the
-eventlet hub to wake, which an idle service may not do for up to a minute.
+but SIGTERM (or Ctrl-C) stops the service within 5 s: nameko's own handler waits
+for the eventlet hub to wake, which an idle service may not do for up to a minute.
 """
 import eventlet
 
@@ -26,8 +26,14 @@ def service_class(name):
     raise SystemExit(f"no service named {name!r} in services/{name}/service.py")
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+STOP_DEADLINE = 5.0   # seconds: work in flight finishes or goes back to the broker, then the process ends
+
+_stop_requested = []
+
+
+def _request_stop(signum, frame):
+    # only a flag: a signal lands in whichever green thread runs, so raising here would hit a random one
+    _stop_requested.append(signum)
 
 
 def main(argv=None):
@@ -40,17 +46,22 @@ def main(argv=None):
     logging.config.dictConfig(settings.get("LOGGING") or logs.logging_config(name, settings.get("LOG_LEVEL", "INFO")))
     runner = ServiceRunner()
     runner.add_service(service_class(name))
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _request_stop)
+    signal.signal(signal.SIGINT, _request_stop)
     runner.start()
     logging.getLogger("sotay").info("%s started", name)
+    serving = eventlet.spawn(runner.wait)
+    while not _stop_requested and not serving.dead:
+        eventlet.sleep(0.1)
+    if serving.dead:
+        serving.wait()   # a container that died raises here
+        return 1
     try:
-        runner.wait()
-    except KeyboardInterrupt:
-        try:
+        with eventlet.Timeout(STOP_DEADLINE):
             runner.stop()
-        except KeyboardInterrupt:
-            runner.kill()
+    except eventlet.Timeout:
+        logging.getLogger("sotay").warning("%s did not stop within %.0f s: killed", name, STOP_DEADLINE)
+        runner.kill()
     return 0
 
 

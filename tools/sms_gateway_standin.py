@@ -5,7 +5,8 @@ services (`POST /push/<subscription>`, an encrypted body and a VAPID authorisati
     python -m tools.sms_gateway_standin --port 8200 --log sent.jsonl [--token T] [--fail-first N]
 
 Appends what it accepts to the log and answers 202 (201 for push); the first N requests get
-a 503 instead (to exercise retries).
+a 503 instead (to exercise retries). A message whose `Idempotency-Key` (or `id`) it already took
+is answered 202 again and not logged twice, as a gateway that honours keys would.
 """
 import argparse
 import json
@@ -17,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 
 def make_app(log_path, token=None, fail_first=0):
-    state = {"failures_left": fail_first}
+    state = {"failures_left": fail_first, "keys": set()}
     lock = threading.Lock()
 
     def app(environ, start_response):
@@ -39,9 +40,15 @@ def make_app(log_path, token=None, fail_first=0):
                 state["failures_left"] -= 1
                 return Response(status=503)(environ, start_response)
             body = request.get_json(silent=True) or {}
-            record = body if request.path == "/fcm" else {"to": body.get("to"), "text": body.get("text")}
+            key = request.headers.get("Idempotency-Key") or (body.get("id") if request.path != "/fcm" else None)
+            if key is not None and key in state["keys"]:
+                return Response('{"status": "duplicate"}', status=202,
+                                content_type="application/json")(environ, start_response)
+            record = body if request.path == "/fcm" else {"to": body.get("to"), "text": body.get("text"), "id": key}
             with open(log_path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if key is not None:
+                state["keys"].add(key)
         return Response('{"status": "queued"}', status=202, content_type="application/json")(environ, start_response)
 
     return app

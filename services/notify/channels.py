@@ -1,4 +1,9 @@
-"""Delivery channels behind one interface: `send(destination, subject, text)` or DeliveryError.
+"""Delivery channels behind one interface: `send(destination, subject, text, key)` or DeliveryError.
+
+`key` is the delivery's idempotency key: a message handed over again after a crash
+(its sender died before recording it as sent) carries the same key, and a channel that
+honours keys drops the repeat — the file sinks and tools/sms_gateway_standin.py do; the
+HTTP SMS gateway gets it as `Idempotency-Key` and `id`, e-mail as its Message-ID.
 
 Embedded default: SMS, e-mail and push append JSON lines under $DATA_DIR/outbox/
 (API.md). Configured by environment: e-mail over SMTP (SMTP_HOST…), SMS through an
@@ -21,19 +26,43 @@ class DeliveryError(Exception):
 
 
 class FileSink:
+    """The embedded default: one JSON line per message; a repeated key is dropped."""
+
     def __init__(self, name):
         self.name = name
+        self._keys = {}   # sink file → keys already in it (read once per process)
 
-    def send(self, destination, subject, text):
+    def _keys_in(self, path):
+        if path not in self._keys:
+            keys = set()
+            if path.exists():
+                with open(path, encoding="utf-8") as handle:
+                    for line in handle:
+                        try:
+                            keys.add(json.loads(line).get("id"))
+                        except ValueError:   # a line cut short by a crash
+                            continue
+            self._keys[path] = keys
+        return self._keys[path]
+
+    def send(self, destination, subject, text, key=None):
         directory = config.data_dir() / "outbox"
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = directory / f"{self.name}.jsonl"
+        keys = self._keys_in(path)
+        if key is not None and key in keys:
+            return
         record = {"to": destination, "text": text, "sent_at": datetime.now(timezone.utc).isoformat()}
         if subject:
             record["subject"] = subject
+        if key is not None:
+            record["id"] = key
         # the sink holds one-time codes: its owner alone may read it
-        fd = os.open(directory / f"{self.name}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if key is not None:
+            keys.add(key)
 
 
 class SmtpEmail:
@@ -41,9 +70,11 @@ class SmtpEmail:
         self.host, self.port, self.sender = host, int(port), sender
         self.user, self.password, self.starttls, self.timeout = user, password, starttls, timeout
 
-    def send(self, destination, subject, text):
+    def send(self, destination, subject, text, key=None):
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, destination, subject or "Sổ tay"
+        if key is not None:   # receiving systems drop a repeated Message-ID
+            message["Message-ID"] = f"<{key}@{self.sender.rpartition('@')[2] or 'sotay'}>"
         message.set_content(text)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
@@ -62,11 +93,13 @@ class HttpSms:
     def __init__(self, url, token=None, timeout=5):
         self.url, self.token, self.timeout = url, token, timeout
 
-    def send(self, destination, subject, text):
+    def send(self, destination, subject, text, key=None):
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        body = {"to": destination, "text": text}
+        if key is not None:
+            headers["Idempotency-Key"] = body["id"] = key
         try:
-            response = requests.post(self.url, json={"to": destination, "text": text}, headers=headers,
-                                     timeout=self.timeout)
+            response = requests.post(self.url, json=body, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             raise DeliveryError(f"sms gateway: {type(exc).__name__}") from None
         if not 200 <= response.status_code < 300:
@@ -81,7 +114,8 @@ class Push:
         self.vapid_private_key, self.vapid_subject = vapid_private_key, vapid_subject
         self.fcm_url, self.fcm_token, self.timeout = fcm_url, fcm_token, timeout
 
-    def send(self, destination, subject, text):
+    def send(self, destination, subject, text, key=None):
+        # neither Web Push nor FCM drops a repeat: a crash between sending and recording may show one twice
         device = json.loads(destination)
         if not self._send_one(device, subject, text):
             raise DeliveryError(f"push: the {device.get('platform', 'unknown')} device refused it")

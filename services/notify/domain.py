@@ -4,8 +4,10 @@ Each (event, member, channel) is one row of `deliveries` (unique): a redelivered
 event finds it and sends nothing twice. A large fan-out (a committee going live)
 is two INSERT … SELECT statements over notify's own projection of members, not
 one call per member. Sending is pending → sending → sent, retried with back-off,
-then failed (visible, and published as notify.delivery_failed). One-time codes are
-kept sealed and erased once sent, failed or expired (`expired`).
+then failed (visible, and published as notify.delivery_failed). A row being sent is
+leased: if its sender dies, another takes it after the lease and hands it to the
+channel again with the same idempotency key. One-time codes are kept sealed and
+erased once sent, failed or expired (`expired`).
 """
 import base64
 import json
@@ -20,6 +22,7 @@ from services.notify import sealing, templates
 from services.notify.models import Delivery, Device, LiveCommittee, Notification, Preference, Recipient
 
 MAX_ATTEMPTS = 5
+LEASE = timedelta(seconds=60)          # a sender that has not finished a row by then is presumed dead
 CODE_VALIDITY = timedelta(minutes=5)   # when the sender does not say (identity's codes live 5 minutes)
 CODE_EVENT_PREFIX = "otp:"
 IN_PARTY = ("probationary", "official")
@@ -145,15 +148,21 @@ def invite_subtree(session, path):
     return tuple(added)
 
 
-def code_delivery(session, request_id, to, text_, expires_at):
-    """A one-time code: priority 0, sent at once by the caller, retried by the sender if that fails.
-    Its text is kept sealed, and only until it is sent or `expires_at`."""
+def code_delivery(session, request_id, to, text_, expires_at, lease=LEASE):
+    """A one-time code: priority 0, sent at once by the caller (who holds its lease), retried by the
+    sender if that fails or the caller dies. Its text is kept sealed, and only until it is sent or `expires_at`."""
+    now = utcnow()
     delivery = Delivery(event_id=f"{CODE_EVENT_PREFIX}{request_id}"[:36], member_id=None, channel="sms", priority=0,
                         destination=to, text=sealing.seal(text_), sealed=True, expires_at=expires_at,
-                        status="sending", attempts=1)
+                        status="sending", attempts=1, lease_until=now + lease)
     session.add(delivery)
     session.flush()
     return delivery
+
+
+def idempotency_key(delivery_id):
+    """What a channel is given to drop a repeat of the same delivery (a re-send after a crash)."""
+    return f"sotay-delivery-{delivery_id}"
 
 
 def expire_codes(session, now=None):
@@ -163,17 +172,22 @@ def expire_codes(session, now=None):
         .values(status="expired", text="")).rowcount
 
 
-def due_deliveries(session, limit=500):
-    """Claim a batch to send: pending and due, codes first (unsealed, still valid). They become `sending`."""
+def due_deliveries(session, limit=500, lease=LEASE):
+    """Claim a batch to send, each row under a lease: first those whose sender died (lease lapsed),
+    then pending and due ones, codes first. A code is unsealed only while still valid."""
     now = utcnow()
     expire_codes(session, now)
-    query = (select(Delivery).where(
-        Delivery.status == "pending",
-        (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now))
-        .order_by(Delivery.priority, Delivery.id).limit(limit))
-    if session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)   # several replicas: each row to one sender
-    rows = session.scalars(query).all()
+    lapsed = select(Delivery).where(Delivery.status == "sending", Delivery.lease_until <= now)
+    pending = select(Delivery).where(
+        Delivery.status == "pending", (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now))
+    rows = []
+    for query in (lapsed, pending):
+        query = query.order_by(Delivery.priority, Delivery.id).limit(limit - len(rows))
+        if session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)   # several replicas: each row to one sender
+        rows += session.scalars(query).all()
+        if len(rows) >= limit:
+            break
     batch = []
     for row in rows:
         text_ = sealing.unseal(row.text) if row.sealed else row.text
@@ -181,9 +195,24 @@ def due_deliveries(session, limit=500):
             row.status, row.text, row.last_error = "failed", "", "unreadable sealed text"
             continue
         row.status = "sending"
+        row.lease_until = now + lease
         row.attempts += 1
         batch.append((row.id, row.channel, row.destination, row.subject, text_, row.attempts))
     return batch
+
+
+def renew_lease(session, delivery_ids, lease=LEASE):
+    """The sender is still at it: keep other senders off these rows."""
+    if delivery_ids:
+        session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
+                        .values(lease_until=utcnow() + lease))
+
+
+def release(session, delivery_ids):
+    """Hand back rows a stopping sender did not get to: pending again, the attempt not counted."""
+    if delivery_ids:
+        session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
+                        .values(status="pending", lease_until=None, attempts=Delivery.attempts - 1))
 
 
 def record_outcomes(session, outcomes):
@@ -193,7 +222,8 @@ def record_outcomes(session, outcomes):
     now = utcnow()
     sent_ids = [delivery_id for delivery_id, error in outcomes if error is None]
     if sent_ids:
-        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids)).values(status="sent", sent_at=now))
+        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids))
+                        .values(status="sent", sent_at=now, lease_until=None))
         session.execute(update(Delivery).where(Delivery.id.in_(sent_ids), Delivery.sealed.is_(True))
                         .values(text=""))
     for delivery_id, error in outcomes:
@@ -207,7 +237,7 @@ def record_outcomes(session, outcomes):
                 row.text = ""
             failed.append(row)
         else:
-            row.status = "pending"
+            row.status, row.lease_until = "pending", None
             row.next_attempt_at = now + timedelta(seconds=min(300, 2 ** row.attempts))
     return failed
 

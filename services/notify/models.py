@@ -56,6 +56,7 @@ class Delivery(Base):
     status = Column(String(8), nullable=False, default="pending")   # pending | sending | sent | failed | expired
     sealed = Column(Boolean, nullable=False, default=False, server_default=false())   # a one-time code: `text` encrypted (sealing.py)
     expires_at = Column(DateTime(timezone=True))               # a code: never sent after this
+    lease_until = Column(DateTime(timezone=True))              # `sending`: taken again after this
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(DateTime(timezone=True))
     last_error = Column(Text)

@@ -1,7 +1,9 @@
 """notify: inboxes, channels and the delivery log (thin nameko entrypoints)."""
 import logging
 import threading
+import time
 import uuid
+from datetime import timedelta
 
 import eventlet
 
@@ -25,10 +27,10 @@ from services.notify.schemas import DeviceRegistration, InboxQuery, PreferencesU
 log = logging.getLogger(__name__)
 
 
-def _send(channel_map, channel, destination, subject, text):
+def _send(channel_map, delivery_id, channel, destination, subject, text):
     channel = channel.split(":", 1)[0]   # "push:<device id>" goes out through "push"
     try:
-        channel_map[channel].send(destination, subject, text)
+        channel_map[channel].send(destination, subject, text, domain.idempotency_key(delivery_id))
     except DeliveryError as exc:
         metrics.DELIVERIES.labels(channel, "retry").inc()
         return str(exc)
@@ -37,7 +39,10 @@ def _send(channel_map, channel, destination, subject, text):
 
 
 class Sender(DependencyProvider):
-    """Sends pending deliveries in the background, codes first; woken when new ones are committed."""
+    """Sends pending deliveries in the background, codes first; woken when new ones are committed.
+    Stopping, it finishes the message in hand and hands the rest of its batch back."""
+
+    STOP_GRACE = 4.0   # seconds: every service stops within 5
 
     def __init__(self, database_attr="db"):
         self.database_attr = database_attr
@@ -46,7 +51,10 @@ class Sender(DependencyProvider):
         self.channels = channels.from_config()
         self.wake = threading.Event()
         self.stopped = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
         self.interval = float(config.get("SENDER_POLL_INTERVAL", 1.0))
+        self.lease = timedelta(seconds=float(config.get("SENDER_LEASE_SECONDS", domain.LEASE.total_seconds())))
 
     def start(self):
         self.container.spawn_managed_thread(self._run, identifier="notify sender")
@@ -54,9 +62,11 @@ class Sender(DependencyProvider):
     def stop(self):
         self.stopped.set()
         self.wake.set()
+        self.idle.wait(self.STOP_GRACE)
 
     def kill(self):
-        self.stop()
+        self.stopped.set()
+        self.wake.set()
 
     def get_dependency(self, worker_ctx):
         return self
@@ -75,24 +85,37 @@ class Sender(DependencyProvider):
             self.wake.clear()
 
     def send_batch(self, limit=200):
-        return send_batch(self._database(), self.channels, limit)
+        self.idle.clear()
+        try:
+            return send_batch(self._database(), self.channels, limit, self.lease, self.stopped.is_set)
+        finally:
+            self.idle.set()
 
 
-def send_batch(database, channel_map, limit=500):
-    """Send one batch of due deliveries, outside any transaction; returns how many were tried."""
+def send_batch(database, channel_map, limit=500, lease=domain.LEASE, stopping=lambda: False):
+    """Send one batch of due deliveries, outside any transaction; returns how many were tried.
+    The batch's lease is renewed while it takes long; rows not reached before `stopping()` go back."""
     unit = database.unit_of_work("notify.sender")
     try:
         with unit.transaction() as session:
-            batch = domain.due_deliveries(session, limit)
+            batch = domain.due_deliveries(session, limit, lease)
         if not batch:
             return 0
-        outcomes = [(delivery_id, _send(channel_map, channel, destination, subject, text))
-                    for delivery_id, channel, destination, subject, text, _ in batch]
+        outcomes, renewed = [], time.monotonic()
+        for delivery_id, channel, destination, subject, text, _ in batch:
+            if stopping():
+                break
+            outcomes.append((delivery_id, _send(channel_map, delivery_id, channel, destination, subject, text)))
+            if time.monotonic() - renewed > lease.total_seconds() / 3:
+                with unit.transaction() as session:
+                    domain.renew_lease(session, [row[0] for row in batch[len(outcomes):]], lease)
+                renewed = time.monotonic()
         with unit.transaction() as session:
+            domain.release(session, [row[0] for row in batch[len(outcomes):]])
             for row in domain.record_outcomes(session, outcomes):
                 metrics.DELIVERIES.labels(row.channel, "failed").inc()
                 unit.publish("notify.delivery_failed", {"channel": row.channel, "reason": row.last_error})
-        return len(batch)
+        return len(outcomes)
     finally:
         unit.close()
 
@@ -112,9 +135,10 @@ class NotifyService(Operations):
         message = load(SmsRequest(), message)
         expires_at = message["expires_at"] or utcnow() + domain.CODE_VALIDITY
         with self.db.transaction() as session:
-            delivery = domain.code_delivery(session, uuid.uuid4().hex, message["to"], message["text"], expires_at)
+            delivery = domain.code_delivery(session, uuid.uuid4().hex, message["to"], message["text"], expires_at,
+                                            self.sender.lease)
             delivery_id = delivery.id
-        error = _send(self.sender.channels, "sms", message["to"], None, message["text"])
+        error = _send(self.sender.channels, delivery_id, "sms", message["to"], None, message["text"])
         with self.db.transaction() as session:
             domain.record_outcomes(session, [(delivery_id, error)])
         if error:
