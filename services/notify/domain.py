@@ -14,13 +14,13 @@ from sqlalchemy import func, select, text, update
 
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
+from shared.events import IN_PARTY
 from shared.tree import ancestor_paths, subtree_bounds
 from services.notify import templates
 from services.notify.models import Delivery, Device, LiveCommittee, Notification, Preference, Recipient
 
 MAX_ATTEMPTS = 5
 CODE_EVENT_PREFIX = "otp:"
-IN_PARTY = ("probationary", "official")
 
 
 

@@ -1,0 +1,130 @@
+"""Ended sign-in sessions: the short set every service checks before it accepts an access token.
+
+An access token lives 15 minutes; a session can end sooner (logout, a revoked session, refresh-token
+reuse, a password change or reset, leaving the party). Identity records each end and publishes
+`identity.sessions_ended {member_id, session_ids, until}`; every service process keeps {session id →
+until} in memory, so the check on every call is one dict lookup.
+
+The set is fed by a queue of this process's own (exclusive, auto-delete, bound to `identity.events`):
+every replica must see every end, which the shared competing-consumer queues of `@subscribe` would not
+give it. Before it accepts any token, and again after every reconnection (ends may have been missed
+meanwhile), the process restores the set from identity (`identity.ended_sessions`); until then it answers
+503 rather than accept a token that may have been revoked.
+"""
+import logging
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime
+
+from kombu import Connection
+
+from shared.errors import InvalidToken, ServiceUnavailable
+from shared.events import check_envelope
+from shared.topology import Subscription
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE = "identity.sessions_ended"
+
+
+def _timestamp(value):
+    return datetime.fromisoformat(value).timestamp() if isinstance(value, str) else float(value)
+
+
+class EndedSessions:
+    """{session id → until (epoch seconds)}, and whether it is complete enough to trust."""
+
+    def __init__(self, clock=time.time):
+        self._until = {}
+        self._clock = clock
+        self.ready = False
+
+    def end(self, session_ids, until):
+        until = _timestamp(until)
+        for session_id in session_ids:
+            self._until[session_id] = max(until, self._until.get(session_id, 0.0))
+
+    def restore(self, items):
+        """Merge identity's answer (`[{session_id, until}]`): ends heard meanwhile stay."""
+        for item in items:
+            self.end([item["session_id"]], item["until"])
+        self.prune()
+        self.ready = True
+
+    def unready(self):
+        self.ready = False
+
+    def prune(self):
+        now = self._clock()
+        for session_id in [s for s, until in self._until.items() if until <= now]:
+            del self._until[session_id]
+
+    def __len__(self):
+        return len(self._until)
+
+    def check(self, session_id):
+        if not self.ready:
+            raise ServiceUnavailable(details={"reason": "ended_sessions_not_restored"})
+        until = self._until.get(session_id)
+        if until is not None and until > self._clock():
+            raise InvalidToken(details={"reason": "session_ended"})
+
+
+class SessionEndsFeed:
+    """Keeps an EndedSessions current: consumes this process's queue, restores through `restore()`
+    (a function returning identity's list) when it starts and after every reconnection."""
+
+    def __init__(self, service, amqp_uri, ended, restore, retry_interval=1.0, heartbeat=10):
+        self.service = service
+        self.amqp_uri = amqp_uri
+        self.ended = ended
+        self.restore = restore
+        self.retry_interval = retry_interval
+        self.heartbeat = heartbeat
+        self.stopped = threading.Event()
+
+    def queue(self):
+        # a fresh name per connection: the previous queue goes with its connection
+        return Subscription("identity", EVENT_TYPE, self.service, f"live-{uuid.uuid4().hex[:12]}").process_queue()
+
+    def run(self):
+        while not self.stopped.is_set():
+            try:
+                self._consume()
+            except Exception as exc:   # broker lost: whatever ends come meanwhile are missed
+                log.warning("ended sessions feed disconnected (%s); reconnecting", type(exc).__name__)
+            self.ended.unready()
+            self.stopped.wait(self.retry_interval)
+
+    def stop(self):
+        self.stopped.set()
+
+    def _consume(self):
+        with Connection(self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=5) as conn:
+            conn.ensure_connection(max_retries=1)
+            with conn.Consumer(self.queue(), callbacks=[self._on_message], accept=["json"], no_ack=True):
+                # bound before restoring: an end published meanwhile is in the queue, not lost
+                next_restore = 0.0
+                while not self.stopped.is_set():
+                    if not self.ended.ready and time.monotonic() >= next_restore:
+                        next_restore = time.monotonic() + self.retry_interval
+                        self._restore()
+                    try:
+                        conn.drain_events(timeout=0.5)
+                    except socket.timeout:
+                        conn.heartbeat_check()
+                        self.ended.prune()
+
+    def _restore(self):
+        try:
+            self.ended.restore(self.restore()["items"])
+        except Exception as exc:    # identity down: keep refusing tokens, try again shortly
+            log.warning("could not restore ended sessions from identity (%s); retrying", type(exc).__name__)
+
+    def _on_message(self, body, message):
+        if check_envelope(body) or body.get("type") != EVENT_TYPE:
+            return
+        payload = body["payload"]
+        self.ended.end(payload.get("session_ids") or [], payload["until"])
