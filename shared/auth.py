@@ -168,8 +168,7 @@ class Caller(DependencyProvider):
         self.ended = EndedSessions()
         self.feed = SessionEndsFeed(
             self.container.service_name, config.amqp_uri(), self.ended,
-            # the process's own call, on behalf of no caller
-            restore=lambda: self._rpc(SimpleNamespace(context_data={})).identity.ended_sessions(),
+            restore=self._ended_sessions_of_identity,
             retry_interval=float(config.get("ENDED_SESSIONS_RETRY_INTERVAL", 1.0)))
 
     def start(self):
@@ -182,6 +181,12 @@ class Caller(DependencyProvider):
 
     def kill(self):
         self.stop()
+
+    def _ended_sessions_of_identity(self):
+        # the feed may start before the reply listener (whose queue the answer needs) is consuming
+        self.keys_rpc.reply_listener.consumer.wait_until_consumer_ready()
+        # the process's own call, on behalf of no caller
+        return self._rpc(SimpleNamespace(context_data={})).identity.ended_sessions()
 
     def _rpc(self, worker_ctx):
         return self.keys_rpc.get_dependency(worker_ctx)
