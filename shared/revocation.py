@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 EVENT_TYPE = "identity.sessions_ended"
 
 
+def process_queue(service):
+    """This process's queue of session ends; a fresh name per connection (the last one went with it)."""
+    return Subscription("identity", EVENT_TYPE, service, f"live-{uuid.uuid4().hex[:12]}").process_queue()
+
+
 def _timestamp(value):
     return datetime.fromisoformat(value).timestamp() if isinstance(value, str) else float(value)
 
@@ -86,8 +91,7 @@ class SessionEndsFeed:
         self.stopped = threading.Event()
 
     def queue(self):
-        # a fresh name per connection: the previous queue goes with its connection
-        return Subscription("identity", EVENT_TYPE, self.service, f"live-{uuid.uuid4().hex[:12]}").process_queue()
+        return process_queue(self.service)
 
     def run(self):
         while not self.stopped.is_set():
