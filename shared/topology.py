@@ -100,6 +100,9 @@ def subscriptions_of(service_cls):
 
 
 def declare(connection, entities):
+    # a pooled connection comes back closed after a refused publish (an RPC to a service not running,
+    # e.g. restoring ended sessions while identity is down): open it again rather than fail
+    connection.ensure_connection(max_retries=3)
     channel = connection.channel()
     try:
         for entity in entities:
