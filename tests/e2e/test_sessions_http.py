@@ -198,3 +198,12 @@ def test_a_member_who_left_the_party_is_refused_every_organisation_endpoint(runn
     response = requests.request(method, f"{running.base}{path.format(id=demo['branch'])}",
                                 headers=bearer(left["tokens"]["access_token"]), json=body, timeout=15)
     assert response.status_code == 401
+
+
+def test_a_member_who_left_the_party_cannot_sign_in_with_vneid(running, left):
+    from tests.e2e.test_vneid_http import browser_signs_in
+
+    browser, callback = browser_signs_in(running, left["citizen_id"])
+    response = browser.get(callback, timeout=10)
+    # the answer of a citizen ID that is not in the member database
+    assert response.status_code == 403 and error_code(response) == "not_a_member"
