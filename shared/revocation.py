@@ -21,7 +21,7 @@ from datetime import datetime
 from kombu import Connection
 
 from shared.errors import InvalidToken, ServiceUnavailable
-from shared.events import check_envelope
+from shared.events import check_envelope, validate_payload
 from shared.topology import Subscription
 
 log = logging.getLogger(__name__)
@@ -41,15 +41,20 @@ def _timestamp(value):
 class EndedSessions:
     """{session id → until (epoch seconds)}, and whether it is complete enough to trust."""
 
+    PRUNE_EVERY = 60.0
+
     def __init__(self, clock=time.time):
         self._until = {}
         self._clock = clock
+        self._pruned_at = clock()
         self.ready = False
 
     def end(self, session_ids, until):
         until = _timestamp(until)
         for session_id in session_ids:
             self._until[session_id] = max(until, self._until.get(session_id, 0.0))
+        if self._clock() - self._pruned_at > self.PRUNE_EVERY:   # a busy feed is never idle long enough
+            self.prune()
 
     def restore(self, items):
         """Merge identity's answer (`[{session_id, until}]`): ends heard meanwhile stay."""
@@ -62,7 +67,7 @@ class EndedSessions:
         self.ready = False
 
     def prune(self):
-        now = self._clock()
+        now = self._pruned_at = self._clock()
         for session_id in [s for s, until in self._until.items() if until <= now]:
             del self._until[session_id]
 
@@ -128,7 +133,11 @@ class SessionEndsFeed:
             log.warning("could not restore ended sessions from identity (%s); retrying", type(exc).__name__)
 
     def _on_message(self, body, message):
-        if check_envelope(body) or body.get("type") != EVENT_TYPE:
+        try:
+            if check_envelope(body) or body["type"] != EVENT_TYPE:
+                raise ValueError("not an identity.sessions_ended envelope")
+            validate_payload(EVENT_TYPE, body["payload"])
+        except Exception as exc:    # only identity may publish there (broker permissions): a bug, not an attack
+            log.error("ignored a malformed session end (%s)", type(exc).__name__)
             return
-        payload = body["payload"]
-        self.ended.end(payload.get("session_ids") or [], payload["until"])
+        self.ended.end(body["payload"]["session_ids"], body["payload"]["until"])

@@ -60,3 +60,12 @@ def test_the_later_until_wins():
     clock.now += 600
     with pytest.raises(InvalidToken):
         ended.check("s")
+
+
+def test_a_busy_set_still_forgets_expired_ends():
+    clock = Clock()
+    ended = EndedSessions(clock)
+    ended.end(["old"], clock.now + 10)
+    clock.now += EndedSessions.PRUNE_EVERY + 1
+    ended.end(["new"], clock.now + 900)
+    assert len(ended) == 1
