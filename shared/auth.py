@@ -195,4 +195,3 @@ class Caller(DependencyProvider):
         # when the keys must be (re)fetched, it is over this worker's own RPC client
         fetch = None if self.local_jwks else (lambda: self._rpc(worker_ctx).identity.jwks())
         return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY), fetch, self.ended)
-

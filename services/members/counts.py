@@ -19,8 +19,6 @@ DIMENSIONS = ("status", "gender", "birth_year", "activated")
 AGE_BANDS = ((18, 30), (31, 40), (41, 50), (51, 60), (61, 70), (71, 80), (81, 200))
 
 
-
-
 def values_of(member):
     """The member's value in each dimension (as stored: strings). Someone who left counts
     by status only: the other figures describe the members of the committee today."""
