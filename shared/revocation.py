@@ -20,6 +20,7 @@ from datetime import datetime
 
 from kombu import Connection
 
+from shared import metrics
 from shared.errors import InvalidToken, ServiceUnavailable
 from shared.events import check_envelope, validate_payload
 from shared.topology import Subscription
@@ -123,14 +124,18 @@ class SessionEndsFeed:
                     try:
                         conn.drain_events(timeout=0.5)
                     except socket.timeout:
-                        conn.heartbeat_check()
                         self.ended.prune()
+                    conn.heartbeat_check()   # a busy queue must still send ours (it only receives)
+                    metrics.ENDED_SESSIONS.labels(self.service).set(len(self.ended))
 
     def _restore(self):
         try:
             self.ended.restore(self.restore()["items"])
         except Exception as exc:    # identity down: keep refusing tokens, try again shortly
+            metrics.ENDED_SESSIONS_RESTORES.labels(self.service, "failed").inc()
             log.warning("could not restore ended sessions from identity (%s); retrying", type(exc).__name__)
+            return
+        metrics.ENDED_SESSIONS_RESTORES.labels(self.service, "ok").inc()
 
     def _on_message(self, body, message):
         try:
