@@ -3,11 +3,13 @@
 Identity signs access tokens (EdDSA, `kid` in the header); everyone else
 verifies them with identity's public keys (JWKS), fetched over RPC and cached.
 Each service re-verifies the token it receives in context data, so no service
-trusts a caller's identity on the word of another hop.
+trusts a caller's identity on the word of another hop, and refuses a token whose
+session has ended (shared/revocation.py) on every call, cached or not.
 """
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import jwt
 from nameko.extensions import DependencyProvider
@@ -109,11 +111,17 @@ class TokenVerifier:
 
 
 class CallerView:
-    def __init__(self, verifier, token, fetch_jwks=None):
+    def __init__(self, verifier, token, fetch_jwks=None, ended_sessions=None):
         self._verifier = verifier
         self._token = token
         self._fetch_jwks = fetch_jwks
+        self._ended = ended_sessions
         self._principal = None
+
+    @property
+    def sessions_ready(self):
+        """Whether ended sessions are known (for /health: no token is accepted before)."""
+        return self._ended is None or self._ended.ready
 
     @property
     def token(self):
@@ -124,7 +132,10 @@ class CallerView:
         if self._principal is None:
             if not self._token:
                 raise Unauthenticated()
-            self._principal = self._verifier.principal(self._token, self._fetch_jwks)
+            principal = self._verifier.principal(self._token, self._fetch_jwks)
+            if self._ended is not None:
+                self._ended.check(principal.session_id)
+            self._principal = principal
         return self._principal
 
 
@@ -132,20 +143,55 @@ class Caller(DependencyProvider):
     """Injects the verified caller of this worker (from the token in context data).
 
     `local_jwks` is a function returning the JWKS (identity itself, which holds
-    the keys); everyone else asks identity over RPC.
+    the keys); everyone else asks identity over RPC. `ended_sessions(container)`
+    gives what `check(session_id)`s a session (identity: its own table); everyone
+    else keeps the in-memory set of shared/revocation.py, fed by its own queue.
     """
 
-    def __init__(self, local_jwks=None):
+    def __init__(self, local_jwks=None, ended_sessions=None):
         from shared.rpc import NestedRpc
 
         self.local_jwks = local_jwks
+        self.ended_sessions_factory = ended_sessions
         self.keys_rpc = NestedRpc(timeout=5)
         self.verifier = None
+        self.ended = None
+        self.feed = None
 
     def setup(self):
+        from shared.revocation import EndedSessions, SessionEndsFeed
+
         self.verifier = TokenVerifier(self.local_jwks)
+        if self.ended_sessions_factory is not None:
+            self.ended = self.ended_sessions_factory(self.container)
+            return
+        self.ended = EndedSessions()
+        self.feed = SessionEndsFeed(
+            self.container.service_name, config.amqp_uri(), self.ended,
+            restore=self._ended_sessions_of_identity,
+            retry_interval=float(config.get("ENDED_SESSIONS_RETRY_INTERVAL", 1.0)))
+
+    def start(self):
+        if self.feed is not None:
+            self.container.spawn_managed_thread(self.feed.run, identifier="ended sessions feed")
+
+    def stop(self):
+        if self.feed is not None:
+            self.feed.stop()
+
+    def kill(self):
+        self.stop()
+
+    def _ended_sessions_of_identity(self):
+        # the feed may start before the reply listener (whose queue the answer needs) is consuming
+        self.keys_rpc.reply_listener.consumer.wait_until_consumer_ready()
+        # the process's own call, on behalf of no caller
+        return self._rpc(SimpleNamespace(context_data={})).identity.ended_sessions()
+
+    def _rpc(self, worker_ctx):
+        return self.keys_rpc.get_dependency(worker_ctx)
 
     def get_dependency(self, worker_ctx):
         # when the keys must be (re)fetched, it is over this worker's own RPC client
-        fetch = None if self.local_jwks else (lambda: self.keys_rpc.get_dependency(worker_ctx).identity.jwks())
-        return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY), fetch)
+        fetch = None if self.local_jwks else (lambda: self._rpc(worker_ctx).identity.jwks())
+        return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY), fetch, self.ended)

@@ -83,6 +83,24 @@ class Suite:
             if service in self.services:
                 self._python("-m", f"services.{service}.seed")
 
+    def _spawn(self, service):
+        self.processes[service] = subprocess.Popen(
+            [sys.executable, "-m", "shared.serve", service], env=self.env, cwd=config.REPO_ROOT,
+            umask=config.PRIVATE_UMASK, stdout=self.output, stderr=subprocess.STDOUT if self.output else None)
+
+    def stop_service(self, service, grace=15):
+        """Stop one service (SIGTERM), e.g. to see what a restarted replica does."""
+        process = self.processes[service]
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def start_service(self, service):
+        self._spawn(service)
+
     def start(self):
         if self.dev_idp:
             data_dir = self.env.get("DATA_DIR", "var")
@@ -95,9 +113,7 @@ class Suite:
                 env=self.env, cwd=config.REPO_ROOT, stdout=self.output, umask=config.PRIVATE_UMASK,
                 stderr=subprocess.STDOUT if self.output else None)
         for service in self.services:
-            self.processes[service] = subprocess.Popen(
-                [sys.executable, "-m", "shared.serve", service], env=self.env, cwd=config.REPO_ROOT,
-                umask=config.PRIVATE_UMASK, stdout=self.output, stderr=subprocess.STDOUT if self.output else None)
+            self._spawn(service)
 
     def wait_healthy(self, timeout=60):
         deadline = time.monotonic() + timeout

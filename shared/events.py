@@ -14,6 +14,11 @@ CITIZEN_ID = validate.Regexp(r"^\d{12}$")
 ROLLOUT_STATES = ("disabled", "pilot", "live")
 MEMBER_STATUSES = ("probationary", "official", "transferred_out", "removed", "expelled",
                    "resigned", "deceased")
+IN_PARTY = MEMBER_STATUSES[:2]   # every other status means the member left the party: no sessions, no sign-in
+
+
+def left_party(status):
+    return status not in IN_PARTY
 
 
 class Envelope(Schema):
@@ -89,6 +94,16 @@ class PasswordChanged(Schema):
     member_id = fields.Integer(required=True)
 
 
+class SessionsEnded(Schema):
+    """Sign-in sessions that ended (logout, revoked, refresh-token reuse, password change or reset, left the
+    party): every service refuses access tokens carrying one of these `sid`s until `until`, when the last
+    of them expires."""
+    member_id = fields.Integer(allow_none=True, required=True)
+    session_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+                              validate=validate.Length(min=1))
+    until = fields.DateTime(required=True)
+
+
 class LoginLocked(Schema):
     member_id = fields.Integer(allow_none=True)
     locked_until = fields.DateTime(required=True)
@@ -110,6 +125,7 @@ CATALOGUE = {
     "members.members_imported": (MembersImported, "An import changed many members; re-read them in bulk."),
     "identity.account_activated": (AccountActivated, "A member activated their account."),
     "identity.password_changed": (PasswordChanged, "A member's password changed."),
+    "identity.sessions_ended": (SessionsEnded, "Sign-in sessions ended: their access tokens are refused."),
     "identity.login_locked": (LoginLocked, "Sign-in to an account was locked after failures."),
     "notify.delivery_failed": (DeliveryFailed, "A message could not be delivered."),
 }

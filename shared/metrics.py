@@ -36,6 +36,10 @@ OUTBOX_PENDING = Gauge("sotay_outbox_pending", "Outbox rows not yet published", 
 OUTBOX_FAILURES = Counter("sotay_outbox_publish_failures_total", "Outbox publish attempts that failed",
                           ["service"])
 DELIVERIES = Counter("sotay_deliveries_total", "Messages handed to a channel, by outcome", ["channel", "outcome"])
+ENDED_SESSIONS = Gauge("sotay_ended_sessions", "Ended sessions whose access tokens this process refuses",
+                       ["service"])
+ENDED_SESSIONS_RESTORES = Counter("sotay_ended_sessions_restores_total",
+                                  "Restores of the ended sessions from identity, by outcome", ["service", "outcome"])
 LOGIN_ATTEMPTS = Counter("sotay_login_attempts_total", "Sign-in attempts by outcome", ["outcome"])
 
 

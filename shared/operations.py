@@ -17,7 +17,7 @@ def broker_reachable():
 
 
 class Operations:
-    """Needs nothing from the service but an optional `db` (Database) attribute."""
+    """Needs nothing from the service but optional `db` (Database) and `caller` (Caller) attributes."""
 
     @api("GET", "/health")
     def health(self, request):
@@ -29,6 +29,10 @@ class Operations:
                 checks["database"] = True
             except Exception:
                 checks["database"] = False
+        caller = getattr(self, "caller", None)
+        if caller is not None:
+            # not ready until ended sessions are restored: no token can be accepted before
+            checks["ended_sessions"] = caller.sessions_ready
         healthy = all(checks.values())
         return (200 if healthy else 503), {"status": "ok" if healthy else "unavailable",
                                           "service": self.name, "checks": checks}

@@ -6,6 +6,8 @@ For a subscription (source service, event type) → (service, handler method):
   …retry.1 … retry.N   hold a failed delivery for a back-off delay, then dead-letter it
                        back to the handler's queue (and only that queue)
   …dlq                 parked deliveries that failed every retry (inspect, replay)
+A process queue (`Subscription.process_queue`, e.g. ended sessions) is exclusive to one
+process and goes with it: every replica sees every event, nothing waits while it is down.
 Subscriber queues are declared when a service is prepared (before it first
 runs), so events published while it is down wait for it.
 """
@@ -66,6 +68,11 @@ class Subscription:
         return Queue(self.queue_name, exchange=events_exchange(self.source),
                      routing_key=self.event_type, durable=True, queue_arguments=_type_args())
 
+    def process_queue(self):
+        """A queue of one process alone (every replica gets every event), gone with its connection."""
+        return Queue(self.queue_name, exchange=events_exchange(self.source), routing_key=self.event_type,
+                     durable=False, exclusive=True, auto_delete=True, queue_arguments={"x-queue-type": "classic"})
+
     def entities(self):
         entities = [events_exchange(self.source), self.main_queue()]
         for attempt, delay in enumerate(retry_delays(), start=1):
@@ -93,6 +100,9 @@ def subscriptions_of(service_cls):
 
 
 def declare(connection, entities):
+    # a pooled connection comes back closed after a refused publish (an RPC to a service not running,
+    # e.g. restoring ended sessions while identity is down): open it again rather than fail
+    connection.ensure_connection(max_retries=3)
     channel = connection.channel()
     try:
         for entity in entities:

@@ -46,6 +46,7 @@ def settings(amqp_uri, tmp_path):
         "EVENT_RETRY_DELAYS": FAST_RETRIES,
         "OUTBOX_POLL_INTERVAL": 0.1,
         "RPC_TIMEOUT": 5,
+        "ENDED_SESSIONS_RETRY_INTERVAL": 0.1,
         "QUEUE_TYPE": "classic",
         "SOTAY_ENV": "test",
     }

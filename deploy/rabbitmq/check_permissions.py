@@ -8,8 +8,11 @@ What each service does on the broker is read from the service classes (nameko ex
   declare queue Q bound to X        → configure Q and X (kombu declares X too), write Q, read X
   declare Q with a dead-letter exch → read Q, write the dead-letter exchange ("" is amq.default)
   consume Q → read Q;  publish to X → write X ("" is amq.default)
+A service that keeps the ended sessions (shared/revocation.py) also declares a queue of its own
+process, bound to identity.events.
 Run it after adding a subscription, an RPC client or a service, and widen the regexes if it fails.
 """
+import inspect
 import json
 import re
 import sys
@@ -27,7 +30,8 @@ from kombu import Queue  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.rpc import ReplyListener, RpcConsumer, get_rpc_exchange  # noqa: E402
 
-from shared import config, topology  # noqa: E402
+from shared import config, revocation, topology  # noqa: E402
+from shared.auth import Caller  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.serve import service_class  # noqa: E402
 
@@ -37,6 +41,12 @@ DEFINITIONS = Path(__file__).with_name("definitions.json")
 
 def default(name):
     return name or "amq.default"
+
+
+def keeps_ended_sessions(service_cls):
+    """Whether the service keeps its own copy of the ended sessions (shared/revocation.py)."""
+    return any(isinstance(value, Caller) and value.ended_sessions_factory is None
+               for _, value in inspect.getmembers(service_cls))
 
 
 def needs(name):
@@ -52,6 +62,10 @@ def needs(name):
         declared += subscription.entities()
         consumed.append(subscription.main_queue())
         published.append("")                       # a failed delivery goes to its retry queue
+    if keeps_ended_sessions(container.service_cls):
+        queue = revocation.process_queue(name)     # exclusive to the process, bound to identity.events
+        declared.append(queue)
+        consumed.append(queue)
     if any(isinstance(e, RpcConsumer) for e in extensions):
         queue = Queue(f"rpc-{name}", exchange=rpc, routing_key=f"{name}.*")
         declared.append(queue)
@@ -103,6 +117,8 @@ def main():
             failures.append(f"{name}: no permissions in vhost sotay")
             continue
         sources = {s.source for s in topology.subscriptions_of(service_class(name))}
+        if keeps_ended_sessions(service_class(name)):
+            sources.add("identity")
         for kind, resource in sorted(needs(name)):
             if not re.search(granted[kind], resource):    # RabbitMQ searches; the regexes are anchored
                 failures.append(f"{name}: needs {kind} on {resource!r}")

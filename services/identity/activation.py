@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from shared.db import aware, utcnow
 from shared.errors import (CodeExpired, InvalidCode, NotFound, NotRolledOut, PendingApproval, PhoneRequired,
                            TooManyAttempts, ValidationError, WeakPassword)
+from shared.events import left_party
 from shared.tree import ancestor_paths
 from services.identity import passwords, policy
 from services.identity.keys import keys_dir
@@ -150,8 +151,8 @@ def request_code(session, purpose, citizen_id, phone_given=None):
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == citizen_id))
     account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
     activated = account is not None and account.activated_at is not None
-    if entry is None or (purpose == ACTIVATION) == activated:
-        # unknown, or activating twice, or resetting an account never activated: nothing to send
+    if entry is None or left_party(entry.status) or (purpose == ACTIVATION) == activated:
+        # unknown, left the party, activating twice, or resetting an account never activated: nothing to send
         return _decoy(citizen_id, phone_given), None
     if not rolled_out(session, entry.organization_path):
         raise NotRolledOut()

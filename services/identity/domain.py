@@ -10,9 +10,10 @@ from shared.auth import audience, issuer
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import (ActivationRequired, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
                            WeakPassword)
+from shared.events import left_party
 from services.identity import passwords, policy, throttle
-from services.identity.models import (Account, AuditEvent, DirectoryEntry, PositionEntry, RefreshToken,
-                                      Rollout)
+from services.identity.models import (Account, AuditEvent, DirectoryEntry, EndedSession, PositionEntry,
+                                      RefreshToken, Rollout)
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
@@ -32,6 +33,8 @@ def _hash_token(token):
 
 def issue_tokens(session, keystore, account, entry, family_id=None, client=None):
     """A new access token and a new refresh token (in `family_id`, or a new family = a new session)."""
+    if left_party(entry.status):   # the last guard: every path checks (and audits) before
+        raise InvalidCredentials()
     now = utcnow()
     client = client or {}
     family_id = family_id or str(uuid.uuid4())
@@ -64,15 +67,17 @@ def login(uow, keystore, citizen_id, password, client=None, matches=None):
     account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
     if matches is None:
         matches = password_matches(session, citizen_id, password)
-    if not matches:
-        if entry is not None and (account is None or account.activated_at is None):
+    # a member who left the party is answered (and counted) exactly as a wrong password: nothing to learn
+    left = matches and entry is not None and left_party(entry.status)
+    if not matches or left:
+        if not left and entry is not None and (account is None or account.activated_at is None):
             audit(session, "login", "activation_required", citizen_id=citizen_id, member_id=entry.member_id,
                   client=client)
             raise ActivationRequired()
         member_id = entry.member_id if entry else None
         locked_until = throttle.record_failure(session, citizen_id)
-        audit(session, "login", "locked" if locked_until else "invalid_credentials", citizen_id=citizen_id,
-              member_id=member_id, client=client)
+        outcome = "locked" if locked_until else "left_party" if left else "invalid_credentials"
+        audit(session, "login", outcome, citizen_id=citizen_id, member_id=member_id, client=client)
         if locked_until and member_id is not None:
             uow.publish("identity.login_locked", {"member_id": member_id, "locked_until": locked_until.isoformat()})
         raise InvalidCredentials()
@@ -87,43 +92,92 @@ def login(uow, keystore, citizen_id, password, client=None, matches=None):
     return issue_tokens(session, keystore, account, entry, client=client)
 
 
-def refresh(session, keystore, token, client=None):
+def refresh(uow, keystore, token, client=None):
     """Rotate a refresh token; a spent one presented again revokes its whole family."""
+    session = uow.session
     now = utcnow()
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash_token(token)))
     if row is None:
         raise InvalidToken()
     if row.spent_at is not None or row.revoked_at is not None:
         if row.spent_at is not None and row.revoked_at is None:
-            revoke_family(session, row.family_id)
+            revoke_family(uow, row.family_id)
             audit(session, "refresh", "reuse_detected_family_revoked", client=client,
                   detail={"family_id": row.family_id})
         raise InvalidToken()
     if aware(row.expires_at) <= now:
         raise InvalidToken(details={"reason": "expired"})
-    row.spent_at = now
     account = session.get(Account, row.account_id)
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == account.citizen_id))
+    if entry is not None and left_party(entry.status):
+        revoke_family(uow, row.family_id)
+        audit(session, "refresh", "left_party", citizen_id=account.citizen_id, member_id=entry.member_id,
+              client=client, detail={"family_id": row.family_id})
+        raise InvalidToken()
+    row.spent_at = now
     return issue_tokens(session, keystore, account, entry, family_id=row.family_id, client=client)
 
 
-def revoke_family(session, family_id):
+def end_sessions(uow, account_id, family_ids):
+    """Record sessions that ended and tell every service (`identity.sessions_ended`, through the outbox):
+    their access tokens are refused until the last one issued expires."""
+    if not family_ids:
+        return
+    session = uow.session
+    now = utcnow()
+    until = now + ACCESS_TOKEN_TTL
+    session.execute(delete(EndedSession).where(EndedSession.until < now))   # nothing left to refuse
+    member_id = session.scalar(select(DirectoryEntry.member_id).join(
+        Account, Account.citizen_id == DirectoryEntry.citizen_id).where(Account.id == account_id))
+    for family_id in family_ids:
+        session.merge(EndedSession(session_id=family_id, member_id=member_id, ended_at=now, until=until))
+    uow.publish("identity.sessions_ended", {"member_id": member_id, "session_ids": sorted(family_ids),
+                                            "until": until.isoformat()})
+
+
+def revoke_family(uow, family_id):
+    """End one session: its refresh tokens stop working, its access tokens are refused."""
+    session = uow.session
+    account_id = session.scalar(select(RefreshToken.account_id).where(RefreshToken.family_id == family_id).limit(1))
     session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
                                                RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=utcnow()))
+    if account_id is not None:
+        end_sessions(uow, account_id, [family_id])
 
 
-def revoke_all(session, account_id, keep_family=None):
-    query = update(RefreshToken).where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
+def revoke_all(uow, account_id, keep_family=None):
+    """End every session of an account (but `keep_family`)."""
+    session = uow.session
+    now = utcnow()
+    alive = (RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
     if keep_family:
-        query = query.where(RefreshToken.family_id != keep_family)
-    session.execute(query.values(revoked_at=utcnow()))
+        alive += (RefreshToken.family_id != keep_family,)
+    # a family whose last token was issued longer ago than an access token lives has none alive
+    recent = set(session.scalars(select(RefreshToken.family_id).distinct().where(
+        *alive, RefreshToken.created_at > now - ACCESS_TOKEN_TTL)))
+    session.execute(update(RefreshToken).where(*alive).values(revoked_at=now))
+    end_sessions(uow, account_id, recent)
 
 
-def logout(session, principal, client=None):
-    revoke_family(session, principal.session_id)
-    audit(session, "logout", "session_revoked", citizen_id=principal.citizen_id,
+def logout(uow, principal, client=None):
+    revoke_family(uow, principal.session_id)
+    audit(uow.session, "logout", "session_revoked", citizen_id=principal.citizen_id,
           member_id=principal.member_id, client=client, detail={"family_id": principal.session_id})
+
+
+def session_ended(session, session_id):
+    """Whether `session_id` ended while an access token of it may still be alive."""
+    return session.scalar(select(func.count()).select_from(EndedSession).where(
+        EndedSession.session_id == session_id, EndedSession.until > utcnow())) > 0
+
+
+def ended_sessions(session):
+    """The ended sessions whose access tokens may still be alive (what other services restore)."""
+    rows = session.execute(select(EndedSession.session_id, EndedSession.until)
+                           .where(EndedSession.until > utcnow())).all()
+    return {"items": [{"session_id": session_id, "until": aware(until).isoformat()} for session_id, until in rows],
+            "as_of": utcnow().isoformat()}
 
 
 def _account_of(session, principal):
@@ -155,13 +209,14 @@ def list_sessions(session, principal):
     return {"items": items, "next_cursor": None}
 
 
-def revoke_session(session, principal, family_id, client=None):
+def revoke_session(uow, principal, family_id, client=None):
+    session = uow.session
     account = _account_of(session, principal)
     owned = session.scalar(select(func.count()).select_from(RefreshToken).where(
         RefreshToken.family_id == family_id, RefreshToken.account_id == account.id))
     if not owned:
         raise NotFound()
-    revoke_family(session, family_id)
+    revoke_family(uow, family_id)
     audit(session, "session", "revoked", citizen_id=principal.citizen_id, member_id=principal.member_id,
           client=client, detail={"family_id": family_id})
 
@@ -185,7 +240,7 @@ def change_password(uow, principal, current_password, new_password, client=None)
         raise WeakPassword(details={"new_password": ["Mật khẩu mới phải khác mật khẩu hiện tại. / "
                                                      "The new password must differ from the current one."]})
     account.password_hash = passwords.hash_password(new_password)
-    revoke_all(session, account.id, keep_family=principal.session_id)
+    revoke_all(uow, account.id, keep_family=principal.session_id)
     audit(session, "password_change", "success", citizen_id=principal.citizen_id, member_id=principal.member_id,
           client=client)
     uow.publish("identity.password_changed", {"member_id": principal.member_id})
@@ -202,6 +257,19 @@ def project_member(session, snapshot):
     entry.status = snapshot["status"]
     entry.organization_id = snapshot["organization_id"]
     entry.organization_path = snapshot["organization_path"]
+    return entry
+
+
+def member_changed(uow, snapshot):
+    """Project a member's record; leaving the party ends every session of theirs."""
+    session = uow.session
+    entry = project_member(session, snapshot)
+    if left_party(entry.status):
+        account = session.scalar(select(Account).where(Account.citizen_id == entry.citizen_id))
+        if account is not None:
+            revoke_all(uow, account.id)
+            audit(session, "sessions", "ended_left_party", citizen_id=entry.citizen_id, member_id=entry.member_id,
+                  detail={"status": entry.status})
     return entry
 
 

@@ -139,3 +139,13 @@ class VneidLink(Base):
     subject = Column(String(255), primary_key=True)
     citizen_id = Column(String(12), nullable=False, index=True)
     linked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class EndedSession(Base):
+    """A sign-in session (refresh family, `sid`) that ended before its access tokens expire: they are
+    refused until `until` (identity checks here; other services keep a copy, shared/revocation.py)."""
+    __tablename__ = "ended_sessions"
+    session_id = Column(String(36), primary_key=True)
+    member_id = Column(Integer)
+    ended_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    until = Column(DateTime(timezone=True), nullable=False, index=True)

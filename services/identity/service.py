@@ -6,7 +6,7 @@ from shared import config, metrics
 from shared.auth import Caller
 from shared.context import CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY
 from shared.db import Database
-from shared.errors import ServiceUnavailable, SotayError
+from shared.errors import InvalidToken, ServiceUnavailable, SotayError
 from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.projection import reread_members
@@ -57,13 +57,26 @@ def _local_jwks():
     return KeyStore.open(keys_dir(), create=False).jwks()
 
 
+class _EndedSessionsTable:
+    """Identity checks its own table: an end is refused here the moment it commits."""
+    ready = True
+
+    def __init__(self, container):
+        self.database = next(d for d in container.dependencies if isinstance(d, Database))
+
+    def check(self, session_id):
+        with self.database.sessionmaker() as session:
+            if domain.session_ended(session, session_id):
+                raise InvalidToken(details={"reason": "session_ended"})
+
+
 class IdentityService(Operations):
     name = "identity"
 
     db = Database(Base.metadata)
     keys = Keys()
     vneid = Vneid()
-    caller = Caller(local_jwks=_local_jwks)
+    caller = Caller(local_jwks=_local_jwks, ended_sessions=_EndedSessionsTable)
     cluster = Rpc(timeout=10)
     telemetry = Telemetry()
 
@@ -102,14 +115,14 @@ class IdentityService(Operations):
     def refresh(self, body):
         request = load(RefreshRequest(), body)
         # a detected re-use revokes the family even though the call is refused
-        with self.db.transaction(commit_on=SotayError) as session:
-            return domain.refresh(session, self.keys, request["refresh_token"], self._client())
+        with self.db.transaction(commit_on=SotayError):
+            return domain.refresh(self.db, self.keys, request["refresh_token"], self._client())
 
     @rpc
     def logout(self):
         principal = self.caller.require()
-        with self.db.transaction() as session:
-            domain.logout(session, principal, self._client())
+        with self.db.transaction():
+            domain.logout(self.db, principal, self._client())
         return {"status": "signed_out"}
 
     def _request_code(self, purpose, body):
@@ -129,7 +142,7 @@ class IdentityService(Operations):
                 self.db.publish("identity.account_activated", {"member_id": entry.member_id,
                                                                "citizen_id": entry.citizen_id, "method": "sms"})
             else:
-                domain.revoke_all(session, account.id)
+                domain.revoke_all(self.db, account.id)
                 self.db.publish("identity.password_changed", {"member_id": entry.member_id})
             domain.audit(session, purpose, "completed", citizen_id=entry.citizen_id, member_id=entry.member_id,
                          client=self._client())
@@ -190,9 +203,16 @@ class IdentityService(Operations):
     @rpc
     def revoke_session(self, session_id):
         principal = self.caller.require()
-        with self.db.transaction() as session:
-            domain.revoke_session(session, principal, str(session_id), self._client())
+        with self.db.transaction():
+            domain.revoke_session(self.db, principal, str(session_id), self._client())
         return {"status": "revoked"}
+
+    @rpc
+    def ended_sessions(self):
+        """Sessions ended while their access tokens may still be alive: what every other service
+        restores when it starts and after a reconnection (shared/revocation.py)."""
+        with self.db.transaction() as session:
+            return domain.ended_sessions(session)
 
     @rpc
     def vneid_begin(self, browser_secret):
@@ -211,7 +231,7 @@ class IdentityService(Operations):
 
     @subscribe("members", "members.member_updated")
     def on_member_updated(self, envelope):
-        self.db.once(envelope, domain.project_member)
+        self.db.once(envelope, lambda session, snapshot: domain.member_changed(self.db, snapshot))
 
     @subscribe("members", "members.position_changed")
     def on_position_changed(self, envelope):
@@ -223,4 +243,5 @@ class IdentityService(Operations):
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
-        reread_members(self.db, self.cluster.members, envelope, domain.project_member)
+        reread_members(self.db, self.cluster.members, envelope,
+                       lambda session, snapshot: domain.member_changed(self.db, snapshot))

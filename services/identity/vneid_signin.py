@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from shared.db import aware, utcnow
 from shared.errors import NotAMember, NotRolledOut, VneidFailed
+from shared.events import left_party
 from services.identity import activation
 from services.identity.domain import audit, issue_tokens
 from services.identity.models import Account, DirectoryEntry, OidcState, VneidLink
@@ -54,8 +55,9 @@ def complete(uow, client, keystore, state, code, browser_secret, client_info=Non
         audit(session, "login_vneid", "subject_mismatch", citizen_id=identity.citizen_id, client=client_info)
         raise VneidFailed(details={"reason": "subject_mismatch"})
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == identity.citizen_id))
-    if entry is None:
-        audit(session, "login_vneid", "not_a_member", citizen_id=identity.citizen_id, client=client_info)
+    if entry is None or left_party(entry.status):
+        audit(session, "login_vneid", "not_a_member" if entry is None else "left_party",
+              citizen_id=identity.citizen_id, client=client_info)
         raise NotAMember()
     account = session.scalar(select(Account).where(Account.citizen_id == identity.citizen_id))
     if account is None or account.activated_at is None:

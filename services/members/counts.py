@@ -11,14 +11,12 @@ from datetime import date
 
 from sqlalchemy import case, delete, extract, func, insert, select, update
 
+from shared.events import IN_PARTY
 from shared.tree import ancestor_ids, subtree_bounds
 from services.members.models import Member, Organization, SubtreeCount
 
 DIMENSIONS = ("status", "gender", "birth_year", "activated")
 AGE_BANDS = ((18, 30), (31, 40), (41, 50), (51, 60), (61, 70), (71, 80), (81, 200))
-
-
-IN_PARTY = ("probationary", "official")
 
 
 def values_of(member):

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text, update
 
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
+from shared.events import IN_PARTY
 from shared.tree import ancestor_paths, subtree_bounds
 from services.notify import sealing, templates
 from services.notify.models import Delivery, Device, LiveCommittee, Notification, Preference, Recipient
@@ -25,7 +26,6 @@ MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=60)          # a sender that has not finished a row by then is presumed dead
 CODE_VALIDITY = timedelta(minutes=5)   # when the sender does not say (identity's codes live 5 minutes)
 CODE_EVENT_PREFIX = "otp:"
-IN_PARTY = ("probationary", "official")
 
 
 

@@ -23,6 +23,7 @@ class Running:
     base: str
     data_dir: str
     amqp_uri: str
+    suite: Suite = None
 
     def sms(self, to=None):
         """Messages in the embedded default's SMS sink (API.md), optionally to one number."""
@@ -66,7 +67,7 @@ def running():
         # the demo members reach identity by event; sign-in works once they have
         wait_for(lambda: login(base, "001000000002").status_code == 200, timeout=30,
                  interval=0.2, message="identity's projection of the demo members")
-        yield Running(base, data_dir, uri)
+        yield Running(base, data_dir, uri, suite)
     except (subprocess.CalledProcessError, RuntimeError):
         log.flush()
         print(open(log.name).read()[-5000:])

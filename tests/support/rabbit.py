@@ -56,3 +56,13 @@ def queue_idle(amqp_uri, queue):
     vhost = urllib.parse.unquote(urllib.parse.urlsplit(amqp_uri).path[1:]) or "/"
     info = _call("GET", f"/queues/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(queue, safe='')}")
     return info.get("messages", 1) == 0 and info.get("messages_unacknowledged", 1) == 0
+
+
+def close_connections(amqp_uri):
+    """Close every client connection to the vhost of `amqp_uri` from the broker's side (a broker loss, as
+    its clients see it); returns how many were closed."""
+    vhost = urllib.parse.unquote(urllib.parse.urlsplit(amqp_uri).path[1:]) or "/"
+    connections = _call("GET", f"/vhosts/{urllib.parse.quote(vhost, safe='')}/connections") or []
+    for connection in connections:
+        _call("DELETE", f"/connections/{urllib.parse.quote(connection['name'], safe='')}")
+    return len(connections)

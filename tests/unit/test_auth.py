@@ -114,3 +114,17 @@ def test_a_verified_token_is_remembered_only_until_it_expires(store, verifier, m
     monkeypatch.setattr(time, "time", lambda: 10**10)     # long after its expiry
     verifier.verify(token)
     assert checked == [token]                             # checked again, not served from memory
+
+
+def test_a_token_of_an_ended_session_is_refused_on_every_call_even_once_verified(store, verifier):
+    from shared.auth import CallerView
+    from shared.revocation import EndedSessions
+
+    ended = EndedSessions()
+    ended.restore([])
+    token = store.sign(claims(sid="family-9"))
+    assert CallerView(verifier, token, ended_sessions=ended).require().session_id == "family-9"   # now cached
+    ended.end(["family-9"], time.time() + 900)
+    with pytest.raises(InvalidToken) as raised:
+        CallerView(verifier, token, ended_sessions=ended).require()
+    assert raised.value.details["reason"] == "session_ended"
