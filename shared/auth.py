@@ -13,8 +13,9 @@ import jwt
 from nameko.extensions import DependencyProvider
 
 from shared import config
-from shared.context import AUTH_TOKEN_KEY
+from shared.context import AUTH_TOKEN_KEY, SERVICE_TOKEN_KEY
 from shared.errors import InvalidToken, Unauthenticated
+from shared.service_tokens import TrustedServices, require_service
 
 ALGORITHMS = ["EdDSA"]          # the allow-list: anything else (none, HS256 with a public key…) fails
 ACCESS_TOKEN_TYPE = "at+jwt"    # RFC 9068
@@ -109,10 +110,11 @@ class TokenVerifier:
 
 
 class CallerView:
-    def __init__(self, verifier, token, fetch_jwks=None):
+    def __init__(self, verifier, token, fetch_jwks=None, service_caller=None):
         self._verifier = verifier
         self._token = token
         self._fetch_jwks = fetch_jwks
+        self._service_caller = service_caller
         self._principal = None
 
     @property
@@ -126,6 +128,10 @@ class CallerView:
                 raise Unauthenticated()
             self._principal = self._verifier.principal(self._token, self._fetch_jwks)
         return self._principal
+
+    def require_service(self, *services):
+        """The calling service, when its service token proves it is one of `services`; else 401/403."""
+        return self._service_caller(services)
 
 
 class Caller(DependencyProvider):
@@ -144,8 +150,11 @@ class Caller(DependencyProvider):
 
     def setup(self):
         self.verifier = TokenVerifier(self.local_jwks)
+        self.services = TrustedServices(self.container.service_name)
 
     def get_dependency(self, worker_ctx):
         # when the keys must be (re)fetched, it is over this worker's own RPC client
         fetch = None if self.local_jwks else (lambda: self.keys_rpc.get_dependency(worker_ctx).identity.jwks())
-        return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY), fetch)
+        service_token = worker_ctx.context_data.get(SERVICE_TOKEN_KEY)
+        return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY), fetch,
+                          lambda allowed: require_service(self.services, service_token, allowed))

@@ -1,6 +1,9 @@
 """Operator commands: `python -m shared.cli <command> …`.
 
-  prepare <service>      run its migrations and declare its queues (before it first runs)
+  prepare <service>      run its migrations and declare its queues (before it first runs); outside
+                         production, create its development service key pair when missing
+  service-keys <dir> <service>…  create the key pairs of services (or of an operator's tool) in <dir>:
+                         <service>.key goes to that service's host only, every <service>.pub to all
   outbox <service>       outbox rows by state, the oldest pending, the last errors
   dlq list               dead-letter queues and how many deliveries each holds
   dlq show <queue>       the parked deliveries (type, id, attempts, error) without removing them
@@ -21,9 +24,13 @@ def _service_cls(name):
 def prepare(name):
     from kombu import Connection
 
-    from shared import migrations, topology
+    from shared import migrations, service_tokens, topology
 
     config.load(name)
+    try:
+        service_tokens.ensure_key_pair(name)    # in production: only checks that it was provisioned
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
     has_database = (config.REPO_ROOT / "services" / name / "migrations").is_dir()
     if has_database:
         migrations.upgrade(name)
@@ -31,6 +38,16 @@ def prepare(name):
         entities = topology.declare_service(conn, _service_cls(name))
     queues = sum(1 for e in entities if hasattr(e, "queue_arguments"))
     print(f"{name}: {'database at the latest migration, ' if has_database else ''}{queues} queues declared")
+
+
+def service_keys(directory, *services):
+    from shared.service_tokens import create_key_pair
+
+    if not services:
+        raise SystemExit("usage: python -m shared.cli service-keys <directory> <service>…")
+    for service in services:
+        create_key_pair(directory, service)
+        print(f"{directory}/{service}.key (that host only) and {service}.pub (every host)")
 
 
 def outbox(name):
@@ -113,7 +130,7 @@ def asyncapi():
 
 def main(argv=None):
     argv = argv if argv is not None else sys.argv[1:]
-    commands = {"prepare": prepare, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
+    commands = {"prepare": prepare, "service-keys": service_keys, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2

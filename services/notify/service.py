@@ -109,6 +109,7 @@ class NotifyService(Operations):
     @rpc
     def send_otp(self, message):
         """A one-time code: sent at once, never queued behind a bulk send; retried by the sender if need be."""
+        self.caller.require_service("identity")
         message = load(SmsRequest(), message)
         with self.db.transaction() as session:
             delivery = domain.code_delivery(session, uuid.uuid4().hex, message["to"], message["text"])
