@@ -5,6 +5,7 @@ From the repository root, with the project's environment:  python deploy/rabbitm
 What each service does on the broker is read from the service classes (nameko extensions,
 @subscribe handlers, the outbox) and turned into the permission RabbitMQ checks for it:
   declare exchange X                → configure X
+  … with an alternate exchange AE   → and read X, configure and write AE
   declare queue Q bound to X        → configure Q and X (kombu declares X too), write Q, read X
   declare Q with a dead-letter exch → read Q, write the dead-letter exchange ("" is amq.default)
   consume Q → read Q;  publish to X → write X ("" is amq.default)
@@ -69,6 +70,9 @@ def needs(name):
     required = set()
     for entity in declared:
         required.add(("configure", entity.name))
+        alternate = (getattr(entity, "arguments", None) or {}).get("alternate-exchange")
+        if alternate:   # RabbitMQ also checks read on the exchange and write on its alternate
+            required |= {("read", entity.name), ("configure", alternate), ("write", alternate)}
         if isinstance(entity, Queue):
             if entity.exchange is not None and entity.exchange.name:
                 required |= {("configure", entity.exchange.name), ("write", entity.name),

@@ -56,3 +56,19 @@ def queue_idle(amqp_uri, queue):
     vhost = urllib.parse.unquote(urllib.parse.urlsplit(amqp_uri).path[1:]) or "/"
     info = _call("GET", f"/queues/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(queue, safe='')}")
     return info.get("messages", 1) == 0 and info.get("messages_unacknowledged", 1) == 0
+
+
+def create_user(name, password, vhost, permissions):
+    """A broker user without tags (no management access) with `permissions` {configure, write, read} on `vhost`."""
+    _call("PUT", f"/users/{urllib.parse.quote(name, safe='')}", {"password": password, "tags": ""})
+    _call("PUT", f"/permissions/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(name, safe='')}",
+          {key: permissions[key] for key in ("configure", "write", "read")})
+    return f"amqp://{urllib.parse.quote(name, safe='')}:{password}@{HOST}:{PORT}/{urllib.parse.quote(vhost, safe='')}"
+
+
+def delete_user(name):
+    try:
+        _call("DELETE", f"/users/{urllib.parse.quote(name, safe='')}")
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise
