@@ -116,10 +116,15 @@ class TrustedServices:
         self._keys = {}
         self._loaded_at = float("-inf")
         self._verified = OrderedDict()   # token → (issuer, expires at)
+        if config.environment() == "production":
+            self._load()
+            if not self._keys:
+                raise RuntimeError(f"{audience}: no service public keys (<service>.pub) in {self.directory} "
+                                   f"(SERVICE_KEYS_DIR); deploy/README.md, 'Service keys'.")
 
     def _load(self):
         keys = {}
-        for path in self.directory.glob("*.pub"):
+        for path in sorted(self.directory.glob("*.pub")):
             try:
                 key = serialization.load_pem_public_key(path.read_bytes())
             except ValueError:

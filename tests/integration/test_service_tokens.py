@@ -103,3 +103,30 @@ def test_an_expired_token_a_token_for_another_service_and_an_unlisted_caller_are
     with pytest.raises(Forbidden):      # a trusted service, but not one notify lets send codes
         call("notify", "send_otp", CODE, context=_as(_forge(gateway_key, "gateway", "notify")))
     assert sms_sent() == []
+
+
+def test_sign_in_attempts_over_the_broker_go_only_through_the_gateway(prepare, containers, identity_key):
+    """The gateway's per-address limit cannot be bypassed by calling identity directly."""
+    from sqlalchemy import func, select
+
+    from shared.db import standalone_unit
+    from services.identity.models import AuditEvent, Base
+
+    containers(prepare("identity"))
+    attempt = {"citizen_id": "001000000002", "password": "đoán thử mật khẩu"}
+    with pytest.raises(Unauthenticated):
+        call("identity", "login", attempt)
+    with pytest.raises(Forbidden):        # a trusted service, but sign-in is the gateway's to ask
+        call("identity", "login", attempt, context=_as(_forge(identity_key, "identity", "identity")))
+    for method, args in (("start_activation", ({"citizen_id": "001000000003"},)),
+                         ("start_password_reset", ({"citizen_id": "001000000003"},)),
+                         ("refresh", ({"refresh_token": "x" * 43},)), ("challenge_status", ("any",)),
+                         ("vneid_begin", ("secret",))):
+        with pytest.raises(Unauthenticated):
+            call("identity", method, *args)
+    unit, database = standalone_unit(Base.metadata, "identity")
+    try:
+        assert unit.session.scalar(select(func.count()).select_from(AuditEvent)) == 0   # not one attempt counted
+    finally:
+        unit.close()
+        database.engine.dispose()
