@@ -2,8 +2,9 @@
 
   prepare <service>      run its migrations and declare its queues (before it first runs); outside
                          production, create its development service key pair when missing
-  service-keys <dir> <service>…  create the key pairs of services (or of an operator's tool) in <dir>:
-                         <service>.key goes to that service's host only, every <service>.pub to all
+  service-keys <dir> [--private-dir <dir/{service}>] <service>…
+                         create missing key pairs of services (or of an operator's tool): every
+                         <service>.pub goes to all hosts, <service>.key to that service's only
   outbox <service>       outbox rows by state, the oldest pending, the last errors
   dlq list               dead-letter queues and how many deliveries each holds
   dlq show <queue>       the parked deliveries (type, id, attempts, error) without removing them
@@ -40,14 +41,19 @@ def prepare(name):
     print(f"{name}: {'database at the latest migration, ' if has_database else ''}{queues} queues declared")
 
 
-def service_keys(directory, *services):
+def service_keys(directory=None, *services):
     from shared.service_tokens import create_key_pair
 
-    if not services:
-        raise SystemExit("usage: python -m shared.cli service-keys <directory> <service>…")
+    private = None
+    if services[:1] == ("--private-dir",) and len(services) > 1:   # a template: /keys/{service}
+        private, services = services[1], services[2:]
+    if not directory or not services:
+        raise SystemExit("usage: python -m shared.cli service-keys <directory> [--private-dir <dir/{service}>] "
+                         "<service>…")
     for service in services:
-        create_key_pair(directory, service)
-        print(f"{directory}/{service}.key (that host only) and {service}.pub (every host)")
+        private_directory = private.format(service=service) if private else directory
+        create_key_pair(directory, service, private_directory)
+        print(f"{private_directory}/{service}.key (that service's host only), {directory}/{service}.pub (every host)")
 
 
 def outbox(name):

@@ -50,19 +50,25 @@ def _write(path, data, mode):
         handle.write(data)
 
 
-def create_key_pair(directory, service):
-    """`<service>.key` (0600) and `<service>.pub` in `directory`, unless the key is already there."""
+def create_key_pair(directory, service, private_directory=None):
+    """`<service>.pub` in `directory` and `<service>.key` (0600) in `private_directory` (default: the
+    same), unless the key is already there."""
     directory = Path(directory)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    private = directory / f"{service}.key"
-    if private.exists():
-        return serialization.load_pem_private_key(private.read_bytes(), password=None)
-    key = Ed25519PrivateKey.generate()
+    private_directory = Path(private_directory) if private_directory else directory
+    for path in {directory, private_directory}:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private = private_directory / f"{service}.key"
+    try:
+        key = Ed25519PrivateKey.generate()
+        _write(private, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()), 0o600)
+    except FileExistsError:   # never replaced: a new key is a rotation, done on purpose
+        key = serialization.load_pem_private_key(private.read_bytes(), password=None)
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    (directory / f"{service}.pub").unlink(missing_ok=True)
-    _write(directory / f"{service}.pub", public, 0o644)
-    _write(private, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()), 0o600)
+    public_path = directory / f"{service}.pub"
+    if not public_path.exists() or public_path.read_bytes() != public:
+        public_path.unlink(missing_ok=True)
+        _write(public_path, public, 0o644)
     return key
 
 
@@ -123,22 +129,22 @@ class TrustedServices:
                                    f"(SERVICE_KEYS_DIR); deploy/README.md, 'Service keys'.")
 
     def _load(self):
-        keys = {}
+        keys = {}   # service → its public keys: `<service>.pub`, and during a rotation `<service>.<any>.pub`
         for path in sorted(self.directory.glob("*.pub")):
             try:
                 key = serialization.load_pem_public_key(path.read_bytes())
             except ValueError:
                 continue
             if isinstance(key, Ed25519PublicKey):
-                keys[path.stem] = key
+                keys.setdefault(path.name.split(".", 1)[0], []).append(key)
         self._keys = keys
         self._loaded_at = time.monotonic()
 
-    def _key_of(self, issuer, stale=False):
+    def _keys_of(self, issuer, stale=False):
         # a new service, or a rotated key, is picked up from the directory; at most every RELOAD_EVERY seconds
         if (issuer not in self._keys or stale) and time.monotonic() - self._loaded_at > RELOAD_EVERY:
             self._load()
-        return self._keys.get(issuer)
+        return self._keys.get(issuer, [])
 
     def verify(self, token):
         """The calling service's name, or InvalidToken."""
@@ -159,30 +165,31 @@ class TrustedServices:
             raise _invalid({"reason": "malformed"}) from None
         if header.get("alg") != "EdDSA" or header.get("typ") != TOKEN_TYPE:
             raise _invalid({"reason": "not_a_service_token"})
-        key = self._key_of(issuer) if isinstance(issuer, str) else None
-        if key is None:
+        keys = self._keys_of(issuer) if isinstance(issuer, str) else []
+        if not keys:
             raise _invalid({"reason": "unknown_service"})
-        claims = self._decode(token, key)
+        claims = self._decode(token, keys)
         if claims is None:   # a bad signature: the issuer's key may just have been rotated
-            key = self._key_of(issuer, stale=True)
-            claims = self._decode(token, key) if key is not None else None
+            claims = self._decode(token, self._keys_of(issuer, stale=True))
             if claims is None:
                 raise _invalid({"reason": "invalid_signature"})
         if claims["exp"] - claims["iat"] > MAX_LIFETIME:
             raise _invalid({"reason": "lifetime_too_long"})
         return claims
 
-    def _decode(self, token, key):
-        """The claims; None when the signature does not match `key`."""
-        try:
-            return jwt.decode(token, key, algorithms=["EdDSA"], audience=self.audience, leeway=LEEWAY,
-                              options={"require": ["iss", "aud", "iat", "exp"]})
-        except jwt.InvalidSignatureError:
-            return None
-        except jwt.ExpiredSignatureError:
-            raise _invalid({"reason": "expired"}) from None
-        except jwt.PyJWTError:
-            raise _invalid({"reason": "invalid"}) from None
+    def _decode(self, token, keys):
+        """The claims; None when no key in `keys` made the signature."""
+        for key in keys:
+            try:
+                return jwt.decode(token, key, algorithms=["EdDSA"], audience=self.audience, leeway=LEEWAY,
+                                  options={"require": ["iss", "aud", "iat", "exp"]})
+            except jwt.InvalidSignatureError:
+                continue
+            except jwt.ExpiredSignatureError:
+                raise _invalid({"reason": "expired"}) from None
+            except jwt.PyJWTError:
+                raise _invalid({"reason": "invalid"}) from None
+        return None
 
 
 def require_service(trusted, token, allowed):

@@ -88,3 +88,12 @@ def test_production_never_creates_a_key_and_says_what_is_missing(tmp_path):
     assert done.returncode != 0
     assert "no service key" in done.stderr and "SERVICE_KEY_FILE" in done.stderr
     assert not (tmp_path / "service-keys").exists()
+
+
+def test_during_a_rotation_both_public_keys_of_a_service_are_trusted(directory, identity, tmp_path):
+    trusted = TrustedServices("notify", directory)
+    successor = ServiceSigner("identity", create_key_pair(directory, "identity", tmp_path / "next"))
+    os.replace(directory / "identity.pub", directory / "identity.next.pub")
+    create_key_pair(directory, "identity")   # the current key's public file again
+    assert trusted.verify(identity.token_for("notify")) == "identity"
+    assert trusted.verify(successor.token_for("notify")) == "identity"
