@@ -3,7 +3,8 @@
 Identity signs access tokens (EdDSA, `kid` in the header); everyone else
 verifies them with identity's public keys (JWKS), fetched over RPC and cached.
 Each service re-verifies the token it receives in context data, so no service
-trusts a caller's identity on the word of another hop.
+trusts a caller's identity on the word of another hop. A call made for a service
+rather than a member is checked with `require_service` (shared/service_tokens.py).
 """
 import time
 from collections import OrderedDict
