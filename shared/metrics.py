@@ -37,6 +37,9 @@ OUTBOX_FAILURES = Counter("sotay_outbox_publish_failures_total", "Outbox publish
                           ["service"])
 DELIVERIES = Counter("sotay_deliveries_total", "Messages handed to a channel, by outcome", ["channel", "outcome"])
 LOGIN_ATTEMPTS = Counter("sotay_login_attempts_total", "Sign-in attempts by outcome", ["outcome"])
+SERVICE_CALLS_REFUSED = Counter("sotay_service_calls_refused_total",
+                                "RPCs refused for their caller's service token (missing, invalid, not allowed)",
+                                ["service", "reason"])
 
 
 def exposition():

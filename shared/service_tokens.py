@@ -6,6 +6,7 @@ A caller signs a short-lived token for each callee (`aud`), cached and renewed b
 expires; the callee checks it against the public keys it trusts and against the services
 the RPC names (`self.caller.require_service("identity")`).
 """
+import logging
 import os
 import threading
 import time
@@ -17,7 +18,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from shared import config
+from shared import config, metrics
 from shared.errors import Forbidden, InvalidToken, Unauthenticated
 
 TOKEN_TYPE = "sotay-service+jwt"   # never accepted as an access token, and the reverse
@@ -26,6 +27,8 @@ RENEW_BEFORE = 30                  # a cached token is replaced this long before
 MAX_LIFETIME = 120                 # a longer-lived token is refused, whoever signed it
 LEEWAY = 5                         # clock skew between hosts
 RELOAD_EVERY = 10.0                # seconds between looks at the keys directory for a changed key
+
+log = logging.getLogger(__name__)
 
 
 def _invalid(details):
@@ -194,10 +197,16 @@ class TrustedServices:
 
 def require_service(trusted, token, allowed):
     """The calling service if `token` is a valid service token from one of `allowed`; else 401/403."""
-    if not token:
-        raise Unauthenticated(message="Thiếu chứng nhận của dịch vụ gọi. / The calling service did not identify itself.",
-                              details={"reason": "service_token_required"})
-    service = trusted.verify(token)
-    if service not in allowed:
-        raise Forbidden(details={"reason": "service_not_allowed", "service": service})
-    return service
+    try:
+        if not token:
+            raise Unauthenticated(message="Thiếu chứng nhận của dịch vụ gọi. / The calling service did not "
+                                          "identify itself.", details={"reason": "service_token_required"})
+        service = trusted.verify(token)
+        if service not in allowed:
+            raise Forbidden(details={"reason": "service_not_allowed", "service": service})
+        return service
+    except (Unauthenticated, InvalidToken, Forbidden) as exc:
+        # inside the suite a refusal is a misconfiguration or someone on the broker: count it, alert on it
+        metrics.SERVICE_CALLS_REFUSED.labels(trusted.audience, exc.details.get("reason", exc.code)).inc()
+        log.warning("%s refused an RPC: %s", trusted.audience, exc.details.get("reason", exc.code))
+        raise

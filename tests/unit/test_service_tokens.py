@@ -6,6 +6,7 @@ import time
 
 import jwt
 import pytest
+from prometheus_client import REGISTRY
 
 from shared import config, service_tokens
 from shared.errors import Forbidden, InvalidToken, Unauthenticated
@@ -65,6 +66,9 @@ def test_an_unlisted_service_is_forbidden_and_no_token_is_unauthenticated(direct
         require_service(trusted, None, ("identity",))
     with pytest.raises(InvalidToken):
         require_service(trusted, "garbage", ("identity",))
+    refused = REGISTRY.get_sample_value("sotay_service_calls_refused_total",
+                                        {"service": "notify", "reason": "service_not_allowed"})
+    assert refused and refused >= 1   # counted, for the ServiceCallsRefused alert
 
 
 def test_a_rotated_key_is_picked_up_once_its_tokens_arrive(directory, identity, monkeypatch):
