@@ -96,9 +96,9 @@ def _projected_members(data_dir):
         engine.dispose()
 
 
-def _publish(uri, exchange, event_type, payload):
+def _publish(uri, exchange, event_type, payload, routing_key=None):
     with Connection(uri, transport_options={"confirm_publish": True}) as conn:
-        conn.Producer().publish(envelope(event_type, payload), exchange=exchange, routing_key=event_type,
+        conn.Producer().publish(envelope(event_type, payload), exchange=exchange, routing_key=routing_key or event_type,
                                 serializer="json", delivery_mode=2)
 
 
@@ -111,6 +111,13 @@ def test_each_service_publishes_only_its_own_events_and_reads_only_its_own_queue
     for impostor in ("identity", "notify", "gateway"):
         with pytest.raises(amqp.exceptions.AccessRefused):
             _publish(broker_users[impostor], "members.events", "members.member_updated", forged)
+
+    # nor straight into identity's queue for members' events, past the exchange (the default exchange,
+    # or identity's own redelivery exchange)
+    for impostor, exchange in (("notify", ""), ("notify", "identity.redelivery"), ("members", "")):
+        with pytest.raises(amqp.exceptions.AccessRefused):
+            _publish(broker_users[impostor], exchange, "members.member_updated", forged,
+                     routing_key="evt-members-member_updated--identity.on_member_updated")
 
     for reader, queue in (("notify", "evt-members-member_updated--identity.on_member_updated"),
                           ("identity", "rpc-members"), ("gateway", "rpc-identity"),
