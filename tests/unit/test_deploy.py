@@ -49,3 +49,12 @@ def test_every_service_gets_all_public_service_keys_and_only_its_own_private_key
             private = {v.split(":")[0] for v in compose[container]["volumes"] if v.split(":")[0].endswith("-service-key")}
             assert private == {f"{name}-service-key"}
             assert compose[container]["environment"]["SERVICE_KEY_FILE"] == f"/app/keys/{name}/{name}.key"
+
+
+def test_broker_permissions_are_what_the_code_needs_and_no_more():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(DEPLOY / "rabbitmq" / "check_permissions.py")], capture_output=True,
+                          text=True, cwd=DEPLOY.parent, timeout=120)
+    assert done.returncode == 0, done.stdout
