@@ -8,7 +8,6 @@ the RPC names (`self.caller.require_service("identity")`).
 """
 import logging
 import os
-import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -81,10 +80,13 @@ def ensure_key_pair(service):
     if not path.exists():
         if config.environment() == "production":
             raise RuntimeError(f"{service}: no service key at {path} (SERVICE_KEY_FILE / SERVICE_KEYS_DIR). "
-                             f"Provision it: python -m shared.cli service-keys <directory> {service}; "
-                             f"deploy/README.md, 'Service keys'.")
+                               f"Provision it: python -m shared.cli service-keys <directory> {service}; "
+                               f"deploy/README.md, 'Service keys'.")
         return create_key_pair(keys_dir(), service)
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise RuntimeError(f"{service}: the service key at {path} is not an Ed25519 key")
+    return key
 
 
 class ServiceSigner:
@@ -94,7 +96,6 @@ class ServiceSigner:
         self.service = service
         self._key = key
         self._tokens = {}           # audience → (token, expires at)
-        self._lock = threading.Lock()
 
     @classmethod
     def for_service(cls, service):
@@ -105,13 +106,12 @@ class ServiceSigner:
         cached = self._tokens.get(audience)
         if cached is not None and cached[1] - now > RENEW_BEFORE:
             return cached[0]
-        with self._lock:
-            issued = int(now)
-            token = jwt.encode({"iss": self.service, "sub": self.service, "aud": audience, "iat": issued,
-                                "exp": issued + LIFETIME, "jti": uuid.uuid4().hex},
-                               self._key, algorithm="EdDSA", headers={"typ": TOKEN_TYPE})
-            self._tokens[audience] = (token, issued + LIFETIME)
-            return token
+        issued = int(now)
+        token = jwt.encode({"iss": self.service, "sub": self.service, "aud": audience, "iat": issued,
+                            "exp": issued + LIFETIME, "jti": uuid.uuid4().hex},
+                           self._key, algorithm="EdDSA", headers={"typ": TOKEN_TYPE})
+        self._tokens[audience] = (token, issued + LIFETIME)
+        return token
 
 
 class TrustedServices:
