@@ -101,3 +101,18 @@ def test_during_a_rotation_both_public_keys_of_a_service_are_trusted(directory, 
     create_key_pair(directory, "identity")   # the current key's public file again
     assert trusted.verify(identity.token_for("notify")) == "identity"
     assert trusted.verify(successor.token_for("notify")) == "identity"
+
+
+def test_each_hop_sends_its_own_token_never_the_one_it_was_called_with(directory):
+    from nameko.rpc import Client
+
+    from shared.context import SERVICE_TOKEN_KEY
+    from shared.rpc import signed_for
+
+    gateway = ServiceSigner("gateway", create_key_pair(directory, "gateway"))
+    identity = ServiceSigner("identity", create_key_pair(directory, "identity"))
+    received = {SERVICE_TOKEN_KEY: gateway.token_for("identity"), "correlation_id": "c0ffee00"}
+    outgoing = signed_for(Client(None, None, received), "notify", identity).send_otp
+    assert TrustedServices("notify", directory).verify(outgoing.context_data[SERVICE_TOKEN_KEY]) == "identity"
+    assert outgoing.context_data["correlation_id"] == "c0ffee00"
+    assert received[SERVICE_TOKEN_KEY] == gateway.token_for("identity")   # the worker's own context untouched
