@@ -23,12 +23,12 @@ eventlet.monkey_patch()
 
 from kombu import Connection  # noqa: E402
 from nameko.amqp.publish import get_producer  # noqa: E402
-from nameko.standalone.rpc import ClusterRpcClient  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from shared import migrations, topology  # noqa: E402
 from shared.db import standalone_unit  # noqa: E402
 from shared.events import envelope  # noqa: E402
+from shared.rpc import service_client  # noqa: E402
 from tests.support import rabbit  # noqa: E402
 from tests.support.waiting import free_port, wait_for  # noqa: E402
 
@@ -77,7 +77,7 @@ def main(argv=None):
                 items = session.scalar(select(func.count()).select_from(Notification))
             return sent >= args.members and items >= args.members
 
-        with ClusterRpcClient(uri=uri) as client:
+        with service_client("identity", uri=uri) as client:   # codes are sent for identity
             while not all_sent():
                 if time.perf_counter() - started > 300:
                     raise SystemExit("fan-out did not finish within 300 s")

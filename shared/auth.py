@@ -4,7 +4,9 @@ Identity signs access tokens (EdDSA, `kid` in the header); everyone else
 verifies them with identity's public keys (JWKS), fetched over RPC and cached.
 Each service re-verifies the token it receives in context data, so no service
 trusts a caller's identity on the word of another hop, and refuses a token whose
-session has ended (shared/revocation.py) on every call, cached or not.
+session has ended (shared/revocation.py) on every call, cached or not. A call made
+for a service rather than a member is checked with `require_service`
+(shared/service_tokens.py).
 """
 import time
 from collections import OrderedDict
@@ -15,8 +17,9 @@ import jwt
 from nameko.extensions import DependencyProvider
 
 from shared import config
-from shared.context import AUTH_TOKEN_KEY
+from shared.context import AUTH_TOKEN_KEY, SERVICE_TOKEN_KEY
 from shared.errors import InvalidToken, Unauthenticated
+from shared.service_tokens import TrustedServices, require_service
 
 ALGORITHMS = ["EdDSA"]          # the allow-list: anything else (none, HS256 with a public key…) fails
 ACCESS_TOKEN_TYPE = "at+jwt"    # RFC 9068
@@ -111,11 +114,12 @@ class TokenVerifier:
 
 
 class CallerView:
-    def __init__(self, verifier, token, fetch_jwks=None, ended_sessions=None):
+    def __init__(self, verifier, token, fetch_jwks=None, ended_sessions=None, service_caller=None):
         self._verifier = verifier
         self._token = token
         self._fetch_jwks = fetch_jwks
         self._ended = ended_sessions
+        self._service_caller = service_caller
         self._principal = None
 
     @property
@@ -137,6 +141,10 @@ class CallerView:
                 self._ended.check(principal.session_id)
             self._principal = principal
         return self._principal
+
+    def require_service(self, *services):
+        """The calling service, when its service token proves it is one of `services`; else 401/403."""
+        return self._service_caller(services)
 
 
 class Caller(DependencyProvider):
@@ -162,6 +170,7 @@ class Caller(DependencyProvider):
         from shared.revocation import EndedSessions, SessionEndsFeed
 
         self.verifier = TokenVerifier(self.local_jwks)
+        self.services = TrustedServices(self.container.service_name)
         if self.ended_sessions_factory is not None:
             self.ended = self.ended_sessions_factory(self.container)
             return
@@ -185,7 +194,7 @@ class Caller(DependencyProvider):
     def _ended_sessions_of_identity(self):
         # the feed may start before the reply listener (whose queue the answer needs) is consuming
         self.keys_rpc.reply_listener.consumer.wait_until_consumer_ready()
-        # the process's own call, on behalf of no caller
+        # the process's own call, on behalf of no caller (signed with this service's own token)
         return self._rpc(SimpleNamespace(context_data={})).identity.ended_sessions()
 
     def _rpc(self, worker_ctx):
@@ -194,4 +203,6 @@ class Caller(DependencyProvider):
     def get_dependency(self, worker_ctx):
         # when the keys must be (re)fetched, it is over this worker's own RPC client
         fetch = None if self.local_jwks else (lambda: self._rpc(worker_ctx).identity.jwks())
-        return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY), fetch, self.ended)
+        service_token = worker_ctx.context_data.get(SERVICE_TOKEN_KEY)
+        return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY), fetch, self.ended,
+                          lambda allowed: require_service(self.services, service_token, allowed))

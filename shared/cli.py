@@ -1,6 +1,10 @@
 """Operator commands: `python -m shared.cli <command> …`.
 
-  prepare <service>      run its migrations and declare its queues (before it first runs)
+  prepare <service>      run its migrations and declare its queues (before it first runs); outside
+                         production, create its development service key pair when missing
+  service-keys <dir> [--private-dir <dir/{service}>] <service>…
+                         create missing key pairs of services (or of an operator's tool): every
+                         <service>.pub goes to all hosts, <service>.key to that service's only
   outbox <service>       outbox rows by state, the oldest pending, the last errors
   dlq list               dead-letter queues and how many deliveries each holds
   dlq show <queue>       the parked deliveries (type, id, attempts, error) without removing them
@@ -21,10 +25,14 @@ def _service_cls(name):
 def prepare(name):
     from kombu import Connection
 
-    from shared import migrations, topology
+    from shared import migrations, service_tokens, topology
 
     config.load(name)
     config.tighten(config.data_dir())
+    try:
+        service_tokens.ensure_key_pair(name)    # in production: only checks that it was provisioned
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
     has_database = (config.REPO_ROOT / "services" / name / "migrations").is_dir()
     if has_database:
         migrations.upgrade(name)
@@ -32,6 +40,21 @@ def prepare(name):
         entities = topology.declare_service(conn, _service_cls(name))
     queues = sum(1 for e in entities if hasattr(e, "queue_arguments"))
     print(f"{name}: {'database at the latest migration, ' if has_database else ''}{queues} queues declared")
+
+
+def service_keys(directory=None, *services):
+    from shared.service_tokens import create_key_pair
+
+    private = None
+    if services[:1] == ("--private-dir",) and len(services) > 1:   # a template: /keys/{service}
+        private, services = services[1], services[2:]
+    if not directory or not services:
+        raise SystemExit("usage: python -m shared.cli service-keys <directory> [--private-dir <dir/{service}>] "
+                         "<service>…")
+    for service in services:
+        private_directory = private.format(service=service) if private else directory
+        create_key_pair(directory, service, private_directory)
+        print(f"{private_directory}/{service}.key (that service's host only), {directory}/{service}.pub (every host)")
 
 
 def outbox(name):
@@ -115,7 +138,7 @@ def asyncapi():
 def main(argv=None):
     argv = argv if argv is not None else sys.argv[1:]
     config.keep_files_private()
-    commands = {"prepare": prepare, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
+    commands = {"prepare": prepare, "service-keys": service_keys, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2

@@ -7,6 +7,7 @@ import uuid
 
 CORRELATION_ID_KEY = "correlation_id"
 AUTH_TOKEN_KEY = "auth_token"          # the caller's access token, re-verified by each service
+SERVICE_TOKEN_KEY = "service_token"    # the calling service's own token for this hop (shared/service_tokens.py)
 CLIENT_ADDRESS_KEY = "client_address"  # for audit trails and per-address throttling
 USER_AGENT_KEY = "user_agent"
 

@@ -41,6 +41,9 @@ ENDED_SESSIONS = Gauge("sotay_ended_sessions", "Ended sessions whose access toke
 ENDED_SESSIONS_RESTORES = Counter("sotay_ended_sessions_restores_total",
                                   "Restores of the ended sessions from identity, by outcome", ["service", "outcome"])
 LOGIN_ATTEMPTS = Counter("sotay_login_attempts_total", "Sign-in attempts by outcome", ["outcome"])
+SERVICE_CALLS_REFUSED = Counter("sotay_service_calls_refused_total",
+                                "RPCs refused for their caller's service token (missing, invalid, not allowed)",
+                                ["service", "reason"])
 
 
 def exposition():

@@ -1,26 +1,42 @@
-"""RPC with a deadline: nameko 3 waits for a reply forever, a gateway must not."""
+"""RPC with a deadline (nameko 3 waits for a reply forever, a gateway must not), signed by the caller.
+
+Every call carries the calling service's own token for the service it calls
+(shared/service_tokens.py), in place of whatever token an earlier hop sent.
+"""
+from contextlib import contextmanager
+
 import eventlet
 from nameko.exceptions import RemoteError
-from nameko.rpc import ClusterRpc
+from nameko.rpc import Client, ClusterRpc
 
 from shared import config
+from shared.context import SERVICE_TOKEN_KEY
 from shared.errors import ServiceUnavailable, from_remote
+from shared.service_tokens import ServiceSigner
 
 DEFAULT_TIMEOUT = 10.0
 
 
-class TimedClient:
-    """Wraps nameko's client: `client.members.get_me(...)` with a deadline and our errors."""
+def signed_for(client, service, signer):
+    """nameko's `client.<service>`, carrying `signer`'s token for that service (never an earlier hop's)."""
+    context = {**client.context_data, SERVICE_TOKEN_KEY: signer.token_for(service)}
+    return Client(client.publish, client.register_for_reply, context, service)
 
-    def __init__(self, client, reply_listener, timeout, service=None):
+
+class TimedClient:
+    """Wraps nameko's client: `client.members.get_me(...)` with a deadline, our errors and our token."""
+
+    def __init__(self, client, reply_listener, timeout, signer, service=None):
         self._client = client
         self._reply_listener = reply_listener
         self._timeout = timeout
+        self._signer = signer
         self._service = service
 
     def __getattr__(self, name):
         if self._service is None:
-            return TimedClient(getattr(self._client, name), self._reply_listener, self._timeout, name)
+            return TimedClient(signed_for(self._client, name, self._signer), self._reply_listener, self._timeout,
+                               self._signer, name)
         return _TimedMethod(getattr(self._client, name), self._reply_listener, self._timeout)
 
 
@@ -65,10 +81,11 @@ class Rpc(ClusterRpc):
         # nameko re-declares the reply queue before every request (a broker round trip each);
         # the reply listener declares it when it starts and on every reconnection
         self.publisher.declare = []
+        self.signer = ServiceSigner.for_service(self.container.service_name)
 
     def get_dependency(self, worker_ctx):
         client = super().get_dependency(worker_ctx)
-        return TimedClient(client, self.reply_listener, self.timeout)
+        return TimedClient(client, self.reply_listener, self.timeout, self.signer)
 
 
 class NestedRpc(Rpc):
@@ -76,3 +93,26 @@ class NestedRpc(Rpc):
 
     def bind(self, container, attr_name="nested_rpc"):
         return super().bind(container, attr_name)
+
+
+class _Signing:
+    def __init__(self, client, signer):
+        self._client = client
+        self._signer = signer
+
+    def __getattr__(self, service):
+        return signed_for(self._client, service, self._signer)
+
+    __getitem__ = __getattr__
+
+
+@contextmanager
+def service_client(as_service, context_data=None, **options):
+    """A standalone RPC client (scripts, tests, benchmarks) that signs as `as_service`: it needs that
+    service's private key (SERVICE_KEY_FILE or SERVICE_KEYS_DIR), and the callee must name it."""
+    from nameko.standalone.rpc import ClusterRpcClient
+
+    signer = ServiceSigner.for_service(as_service)
+    options.setdefault("uri", config.amqp_uri())
+    with ClusterRpcClient(context_data=context_data, **options) as client:
+        yield _Signing(client, signer)

@@ -84,7 +84,7 @@ class EventSubscriber(Consumer):
         try:
             with get_producer(self.amqp_uri, confirms=True) as producer:
                 producer.publish(
-                    message.body, exchange="", routing_key=queue_name, headers=headers,
+                    message.body, exchange=self.subscription.redelivery.name, routing_key=queue_name, headers=headers,
                     content_type=message.content_type, content_encoding=message.content_encoding,
                     delivery_mode=2, message_id=message.properties.get("message_id"),
                     type=message.properties.get("type"), retry=True,

@@ -3,9 +3,13 @@
 For a subscription (source service, event type) → (service, handler method):
   <source>.events  topic exchange, alternate exchange `sotay.unrouted` (nothing dropped silently)
   evt-<source>-<event_type>--<service>.<method>           the handler's durable queue
-  …retry.1 … retry.N   hold a failed delivery for a back-off delay, then dead-letter it
+  …backoff.1 … backoff.N  hold a failed delivery for a back-off delay, then dead-letter it
                        back to the handler's queue (and only that queue)
   …dlq                 parked deliveries that failed every retry (inspect, replay)
+  <service>.redelivery  direct exchange, the consuming service's own: a failed delivery moves to
+                       a back-off queue or the dlq through it, and comes back through it. Not the
+                       default exchange, whose write permission would let a service put a forged
+                       event into any other service's queue.
 A process queue (`Subscription.process_queue`, e.g. ended sessions) is exclusive to one
 process and goes with it: every replica sees every event, nothing waits while it is down.
 Subscriber queues are declared when a service is prepared (before it first
@@ -14,7 +18,7 @@ runs), so events published while it is down wait for it.
 import inspect
 from dataclasses import dataclass
 
-from kombu import Exchange, Queue
+from kombu import Exchange, Queue, binding
 
 from shared import config
 
@@ -34,6 +38,10 @@ def retry_delays():
 def events_exchange(service):
     return Exchange(f"{service}.events", type="topic", durable=True,
                     arguments={"alternate-exchange": UNROUTED})
+
+
+def redelivery_exchange(service):
+    return Exchange(f"{service}.redelivery", type="direct", durable=True)
 
 
 def unrouted_entities():
@@ -58,15 +66,25 @@ class Subscription:
         return f"evt-{self.source}-{short}--{self.service}.{self.method}"
 
     def retry_queue_name(self, attempt):
-        return f"{self.queue_name}.retry.{attempt}"
+        return f"{self.queue_name}.backoff.{attempt}"
 
     @property
     def dlq_name(self):
         return f"{self.queue_name}.dlq"
 
+    @property
+    def redelivery(self):
+        return redelivery_exchange(self.service)
+
+    def _own(self, name, **arguments):
+        """A queue of this handler's that its service's redelivery exchange reaches by the queue's name."""
+        return Queue(name, exchange=self.redelivery, routing_key=name, durable=True,
+                     queue_arguments={**_type_args(), **arguments})
+
     def main_queue(self):
-        return Queue(self.queue_name, exchange=events_exchange(self.source),
-                     routing_key=self.event_type, durable=True, queue_arguments=_type_args())
+        return Queue(self.queue_name, durable=True, queue_arguments=_type_args(), bindings=[
+            binding(events_exchange(self.source), routing_key=self.event_type),
+            binding(self.redelivery, routing_key=self.queue_name)])
 
     def process_queue(self):
         """A queue of one process alone (every replica gets every event), gone with its connection."""
@@ -74,15 +92,14 @@ class Subscription:
                      durable=False, exclusive=True, auto_delete=True, queue_arguments={"x-queue-type": "classic"})
 
     def entities(self):
-        entities = [events_exchange(self.source), self.main_queue()]
+        entities = [events_exchange(self.source), self.redelivery, self.main_queue()]
         for attempt, delay in enumerate(retry_delays(), start=1):
-            entities.append(Queue(self.retry_queue_name(attempt), durable=True, queue_arguments={
-                **_type_args(),
+            entities.append(self._own(self.retry_queue_name(attempt), **{
                 "x-message-ttl": int(delay * 1000),
-                "x-dead-letter-exchange": "",
+                "x-dead-letter-exchange": self.redelivery.name,
                 "x-dead-letter-routing-key": self.queue_name,
             }))
-        entities.append(Queue(self.dlq_name, durable=True, queue_arguments=_type_args()))
+        entities.append(self._own(self.dlq_name))
         return entities
 
 

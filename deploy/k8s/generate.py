@@ -33,6 +33,10 @@ OPTIONAL = {
                "SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN"),
 }
 KEYS_DIR = "/run/secrets/identity-keys"
+# service tokens: every service's public key (ConfigMap sotay-service-keys, <service>.pub) and, on each
+# service's pods only, its own private key (Secret sotay-<service>-service-key, <service>.key)
+SERVICE_KEYS_DIR = "/run/sotay/service-keys"
+SERVICE_KEY_DIR = "/run/secrets/service-key"
 
 CONTAINER_SECURITY = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "readOnlyRootFilesystem": True,
                       "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
@@ -61,7 +65,9 @@ def environment(name, spec):
            {"name": "HTTP_HOST", "value": "0.0.0.0"},
            {"name": "SOTAY_ENV", "value": "production"},
            {"name": "QUEUE_TYPE", "value": "quorum"},
-           {"name": "DATA_DIR", "value": "/tmp/sotay"}]
+           {"name": "DATA_DIR", "value": "/tmp/sotay"},
+           {"name": "SERVICE_KEYS_DIR", "value": SERVICE_KEYS_DIR},
+           {"name": "SERVICE_KEY_FILE", "value": f"{SERVICE_KEY_DIR}/{name}.key"}]
     if spec["database"]:
         env.append({"name": f"{name.upper()}_DATABASE_URL", "valueFrom": secret(name, "DATABASE_URL")})
     if name == "identity":
@@ -85,6 +91,10 @@ def deployment(name, spec):
     port = spec["port"]
     volumes = [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
+    volumes += [{"name": "service-keys", "configMap": {"name": "sotay-service-keys"}},
+                {"name": "service-key", "secret": {"secretName": f"sotay-{name}-service-key", "defaultMode": 0o440}}]
+    mounts += [{"name": "service-keys", "mountPath": SERVICE_KEYS_DIR, "readOnly": True},
+               {"name": "service-key", "mountPath": SERVICE_KEY_DIR, "readOnly": True}]
     if name == "identity":
         # the Ed25519 PEM files, <kid>.pem; every replica signs and publishes the same keys
         volumes.append({"name": "keys", "secret": {"secretName": "sotay-identity-keys", "defaultMode": 0o440}})

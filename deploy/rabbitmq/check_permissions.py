@@ -5,9 +5,11 @@ From the repository root, with the project's environment:  python deploy/rabbitm
 What each service does on the broker is read from the service classes (nameko extensions,
 @subscribe handlers, the outbox) and turned into the permission RabbitMQ checks for it:
   declare exchange X                → configure X
+  … with an alternate exchange AE   → and read X, configure and write AE
   declare queue Q bound to X        → configure Q and X (kombu declares X too), write Q, read X
-  declare Q with a dead-letter exch → read Q, write the dead-letter exchange ("" is amq.default)
-  consume Q → read Q;  publish to X → write X ("" is amq.default)
+  declare Q with a dead-letter exch → read Q, write the dead-letter exchange
+  consume Q → read Q;  publish to X → write X
+No service may write to amq.default (the default exchange reaches every queue by its name).
 A service that keeps the ended sessions (shared/revocation.py) also declares a queue of its own
 process, bound to identity.events.
 Run it after adding a subscription, an RPC client or a service, and widen the regexes if it fails.
@@ -61,7 +63,7 @@ def needs(name):
     for subscription in topology.subscriptions_of(container.service_cls):
         declared += subscription.entities()
         consumed.append(subscription.main_queue())
-        published.append("")                       # a failed delivery goes to its retry queue
+        published.append(subscription.redelivery.name)   # a failed delivery goes to its back-off queue
     if keeps_ended_sessions(container.service_cls):
         queue = revocation.process_queue(name)     # exclusive to the process, bound to identity.events
         declared.append(queue)
@@ -83,10 +85,14 @@ def needs(name):
     required = set()
     for entity in declared:
         required.add(("configure", entity.name))
+        alternate = (getattr(entity, "arguments", None) or {}).get("alternate-exchange")
+        if alternate:   # RabbitMQ also checks read on the exchange and write on its alternate
+            required |= {("read", entity.name), ("configure", alternate), ("write", alternate)}
         if isinstance(entity, Queue):
-            if entity.exchange is not None and entity.exchange.name:
-                required |= {("configure", entity.exchange.name), ("write", entity.name),
-                             ("read", entity.exchange.name)}
+            exchanges = [b.exchange for b in entity.bindings] if entity.bindings else [entity.exchange]
+            for exchange in exchanges:
+                if exchange is not None and exchange.name:
+                    required |= {("configure", exchange.name), ("write", entity.name), ("read", exchange.name)}
             arguments = entity.queue_arguments or {}
             if "x-dead-letter-exchange" in arguments:
                 required |= {("read", entity.name), ("write", default(arguments["x-dead-letter-exchange"]))}
@@ -97,10 +103,12 @@ def needs(name):
 
 def forbidden(name):
     """What the user of `name` must not be allowed: other services' queues and event streams."""
+    yield "write", "amq.default"   # it routes to any queue by name: a forged event straight into another's queue
     for other in SERVICES:
         if other == name:
             continue
         yield "write", f"{other}.events"
+        yield "write", f"{other}.redelivery"
         yield "read", f"rpc-{other}"
         yield "read", f"rpc.reply-{other}-{uuid.uuid4()}"
         yield "read", f"evt-{name}-anything--{other}.handler"

@@ -96,6 +96,7 @@ class IdentityService(Operations):
 
     @rpc
     def login(self, credentials):
+        self.caller.require_service("gateway")
         request = load(LoginRequest(), credentials)
         try:
             # the slow hash first, outside the transaction (SQLite's writers take turns)
@@ -113,6 +114,7 @@ class IdentityService(Operations):
 
     @rpc
     def refresh(self, body):
+        self.caller.require_service("gateway")
         request = load(RefreshRequest(), body)
         # a detected re-use revokes the family even though the call is refused
         with self.db.transaction(commit_on=SotayError):
@@ -150,22 +152,27 @@ class IdentityService(Operations):
 
     @rpc
     def start_activation(self, body):
+        self.caller.require_service("gateway")
         return self._request_code(activation.ACTIVATION, body)
 
     @rpc
     def verify_activation(self, challenge_id, body):
+        self.caller.require_service("gateway")
         return self._verify_code(activation.ACTIVATION, challenge_id, body)
 
     @rpc
     def start_password_reset(self, body):
+        self.caller.require_service("gateway")
         return self._request_code(activation.PASSWORD_RESET, body)
 
     @rpc
     def verify_password_reset(self, challenge_id, body):
+        self.caller.require_service("gateway")
         return self._verify_code(activation.PASSWORD_RESET, challenge_id, body)
 
     @rpc
     def challenge_status(self, challenge_id):
+        self.caller.require_service("gateway")
         with self.db.transaction() as session:
             return activation.challenge_status(session, challenge_id)
 
@@ -211,17 +218,20 @@ class IdentityService(Operations):
     def ended_sessions(self):
         """Sessions ended while their access tokens may still be alive: what every other service
         restores when it starts and after a reconnection (shared/revocation.py)."""
+        self.caller.require_service("members", "notify", "gateway")
         with self.db.transaction() as session:
             return domain.ended_sessions(session)
 
     @rpc
     def vneid_begin(self, browser_secret):
         """The VNeID authorize URL for a browser that holds `browser_secret` (in a cookie)."""
+        self.caller.require_service("gateway")
         with self.db.transaction() as session:
             return {"url": vneid_signin.begin(session, self.vneid, browser_secret)}
 
     @rpc
     def vneid_complete(self, state, code, browser_secret):
+        self.caller.require_service("gateway")
         with self.db.transaction(commit_on=SotayError):
             return vneid_signin.complete(self.db, self.vneid, self.keys, state, code, browser_secret, self._client())
 

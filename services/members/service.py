@@ -243,6 +243,7 @@ class MembersService(Operations):
     @rpc
     def member_snapshots(self, after_id=0, limit=1000, updated_since=None):
         """Bulk read for other services rebuilding their projection of members."""
+        self.caller.require_service("identity", "notify")
         with self.db.transaction() as session:
             return domain.snapshots_after(session, int(after_id), min(int(limit), 5000), updated_since)
 

@@ -132,6 +132,7 @@ class NotifyService(Operations):
     @rpc
     def send_otp(self, message):
         """A one-time code: sent at once, never queued behind a bulk send; retried by the sender if need be."""
+        self.caller.require_service("identity")
         message = load(SmsRequest(), message)
         expires_at = message["expires_at"] or utcnow() + domain.CODE_VALIDITY
         with self.db.transaction() as session:

@@ -1,13 +1,12 @@
 """members and identity over the real broker, each with its own SQLite database."""
 import pytest
 from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ClusterRpcClient
 from sqlalchemy import select
 
-from shared import config
 from shared.context import AUTH_TOKEN_KEY
 from shared.db import standalone_unit
 from shared.errors import ActivationRequired, InvalidCredentials, ServiceUnavailable, from_remote
+from shared.rpc import service_client
 from services.identity import domain as identity_domain
 from services.identity.models import Base as IdentityBase, DirectoryEntry
 from services.members import seed
@@ -39,7 +38,7 @@ def directory_size():
 
 def call(method, *args, token=None):
     context = {AUTH_TOKEN_KEY: token} if token else {}
-    with ClusterRpcClient(context_data=context, uri=config.amqp_uri()) as client:
+    with service_client("gateway", context_data=context) as client:   # as the gateway would
         try:
             return getattr(client, method[0])[method[1]](*args)
         except RemoteError as exc:

@@ -1,11 +1,11 @@
 """One-time codes at rest in notify: never readable in its database, kept only while they may be sent."""
 from datetime import timedelta
 
-from nameko.standalone.rpc import ClusterRpcClient
 from sqlalchemy import select
 
 from shared import config
 from shared.db import standalone_unit, utcnow
+from shared.rpc import service_client
 from services.notify import domain
 from services.notify.channels import FileSink, HttpSms
 from services.notify.models import Base, Delivery
@@ -27,7 +27,7 @@ def sink_lines():
 
 def test_a_code_sent_at_once_never_reaches_the_database_in_clear(prepare, containers, settings):
     containers(prepare("notify"))
-    with ClusterRpcClient(uri=config.amqp_uri()) as client:
+    with service_client("identity") as client:
         assert client.notify.send_otp({"to": "+84900000001", "text": CODE})["status"] == "sent"
     assert any("654321" in line for line in sink_lines())
     unit, database = standalone_unit(Base.metadata, "notify")

@@ -2,12 +2,12 @@
 import json
 
 from nameko.amqp.publish import get_producer
-from nameko.standalone.rpc import ClusterRpcClient
 from sqlalchemy import insert
 
 from shared import config
 from shared.db import standalone_unit
 from shared.events import envelope
+from shared.rpc import service_client
 from shared.topology import events_exchange
 from services.notify.models import Base, Recipient
 from tests.support.rabbit import queue_idle
@@ -40,7 +40,7 @@ def test_a_code_goes_out_while_a_fan_out_is_still_sending(prepare, containers, s
                          exchange=events_exchange("members"), routing_key="members.org_rollout_changed",
                          serializer="json", delivery_mode=2)
     wait_for(lambda: len(sms_lines()) > 0, message="the fan-out to start sending")
-    with ClusterRpcClient(uri=config.amqp_uri()) as client:
+    with service_client("identity") as client:
         client.notify.send_otp({"to": "+84900000001", "text": "Sổ tay: mã 654321"})
     lines = wait_for(lambda: len(sms_lines()) >= MEMBERS + 1 and sms_lines(), timeout=120,
                      message="every invitation")

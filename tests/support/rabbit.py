@@ -66,3 +66,19 @@ def close_connections(amqp_uri):
     for connection in connections:
         _call("DELETE", f"/connections/{urllib.parse.quote(connection['name'], safe='')}")
     return len(connections)
+
+
+def create_user(name, password, vhost, permissions):
+    """A broker user without tags (no management access) with `permissions` {configure, write, read} on `vhost`."""
+    _call("PUT", f"/users/{urllib.parse.quote(name, safe='')}", {"password": password, "tags": ""})
+    _call("PUT", f"/permissions/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(name, safe='')}",
+          {key: permissions[key] for key in ("configure", "write", "read")})
+    return f"amqp://{urllib.parse.quote(name, safe='')}:{password}@{HOST}:{PORT}/{urllib.parse.quote(vhost, safe='')}"
+
+
+def delete_user(name):
+    try:
+        _call("DELETE", f"/users/{urllib.parse.quote(name, safe='')}")
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise

@@ -31,3 +31,30 @@ def test_compose_and_broker_definitions_parse_and_events_exchanges_catch_unrouta
     events = [e for e in definitions["exchanges"] if e["name"].endswith(".events")]
     assert events and all(e["arguments"] == {"alternate-exchange": "sotay.unrouted"} for e in events)
     yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+
+
+def test_every_service_gets_all_public_service_keys_and_only_its_own_private_key():
+    for doc in yaml.safe_load_all((DEPLOY / "k8s" / "sotay.yaml").read_text()):
+        if doc["kind"] == "Deployment":
+            name = doc["metadata"]["name"]
+            pod = doc["spec"]["template"]["spec"]
+            secrets = {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+            assert {s for s in secrets if s.endswith("-service-key")} == {f"sotay-{name}-service-key"}
+            assert {"name": "service-keys", "configMap": {"name": "sotay-service-keys"}} in pod["volumes"]
+            env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+            assert env["SERVICE_KEY_FILE"].endswith(f"/{name}.key")
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    for name in ("identity", "members", "notify", "gateway"):
+        for container in (name, f"{name}-prepare"):
+            private = {v.split(":")[0] for v in compose[container]["volumes"] if v.split(":")[0].endswith("-service-key")}
+            assert private == {f"{name}-service-key"}
+            assert compose[container]["environment"]["SERVICE_KEY_FILE"] == f"/app/keys/{name}/{name}.key"
+
+
+def test_broker_permissions_are_what_the_code_needs_and_no_more():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(DEPLOY / "rabbitmq" / "check_permissions.py")], capture_output=True,
+                          text=True, cwd=DEPLOY.parent, timeout=120)
+    assert done.returncode == 0, done.stdout

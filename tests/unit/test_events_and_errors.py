@@ -36,7 +36,7 @@ def test_subscription_queue_names_follow_the_topology():
     subscription = Subscription("members", "members.member_created", "identity", "on_member_created")
     assert subscription.queue_name == "evt-members-member_created--identity.on_member_created"
     assert subscription.dlq_name.endswith(".dlq")
-    assert subscription.retry_queue_name(2).endswith(".retry.2")
+    assert subscription.retry_queue_name(2).endswith(".backoff.2")
 
 
 def test_errors_cross_rpc_and_come_back_as_the_same_type():
