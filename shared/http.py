@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from shared import config, errors, logs, metrics
 from shared.context import (AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY,
                             new_correlation_id)
+from shared.validation import refuse_unstorable
 
 log = logging.getLogger(__name__)
 
@@ -182,10 +183,14 @@ def read_json(request):
         raise errors.ValidationError(message="Thiếu dữ liệu JSON. / A JSON body is required.",
                                      details={"_body": ["required"]})
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: nested past Python's stack
         raise errors.BadRequest(message="Dữ liệu không phải JSON hợp lệ. / The body is not valid JSON.",
                                 details={"_body": ["invalid_json"]}) from None
     if not isinstance(body, dict):
         raise errors.ValidationError(details={"_body": ["must be a JSON object"]})
-    return body
+    return refuse_unstorable(body)
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")   # NaN, Infinity: Python's extension, not the standard
