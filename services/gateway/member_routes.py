@@ -394,7 +394,7 @@ class MemberRoutes:
             return self.rpc.members.list_records(member_id)
         return 201, self.rpc.members.add_record(member_id, check(RecordCreate(), read_json(request)))
 
-    @api("POST", "/api/v1/imports")
+    @api("POST", "/api/v1/imports", accepts=("text/csv", "multipart/form-data"))
     def start_import(self, request):
         """Nhập dữ liệu đảng viên / Import the Party member database export (system administrators).
         ---
