@@ -4,6 +4,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import bearer, error_code, login
+from tests.e2e.test_vneid_http import browser_signs_in
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +24,17 @@ def test_answers_that_carry_a_token_are_never_stored(running):
     assert refreshed.status_code == 200 and refreshed.headers["Cache-Control"] == "no-store"
     assert_secure(signed_in)
     assert_secure(refreshed)
+
+
+def test_the_vneid_round_trip_is_never_stored(running):
+    browser = requests.Session()
+    start = browser.get(f"{running.base}/auth/vneid/login", allow_redirects=False, timeout=10)
+    assert start.headers["Cache-Control"] == "no-store"   # it sets the flow's cookie
+    browser, callback = browser_signs_in(running, "001000000002")
+    signed_in = browser.get(callback, timeout=10)
+    assert signed_in.status_code == 200 and "access_token" in signed_in.json()
+    assert signed_in.headers["Cache-Control"] == "no-store"
+    assert_secure(signed_in)
 
 
 def test_answers_to_a_signed_in_member_stay_out_of_shared_caches(running):
