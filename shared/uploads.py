@@ -7,12 +7,14 @@ gateway and members run on different hosts. The reference is the file's unguessa
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 
 from shared import config
 from shared.errors import ValidationError
 
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
+ABANDONED_AFTER = 3600   # seconds: an upload neither imported nor refused by then lost its process
 REFERENCE = re.compile(r"^[A-Za-z0-9_-]{43}$")   # secrets.token_urlsafe(32): no separators, no dots
 
 
@@ -58,3 +60,16 @@ def discard(reference):
         os.unlink(path_of(reference))
     except (OSError, ValidationError):
         pass
+
+
+def sweep(now=None):
+    """Delete uploads abandoned by a crash (untouched for ABANDONED_AFTER): personal data must not linger."""
+    now = time.time() if now is None else now
+    directory = import_dir()
+    for name in os.listdir(directory):
+        path = directory / name
+        try:
+            if REFERENCE.match(name) and now - path.lstat().st_mtime > ABANDONED_AFTER:
+                path.unlink()
+        except OSError:
+            pass

@@ -240,6 +240,7 @@ class MembersService(Operations):
         """`reference` names a file the gateway wrote into the import directory (shared/uploads.py);
         it is deleted once the import ends, or at once when refused."""
         uploads.path_of(reference)
+        uploads.sweep()
         try:
             with self.db.transaction() as session:
                 actor = self._importer(session)

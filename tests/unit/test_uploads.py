@@ -49,3 +49,14 @@ def test_a_file_over_the_limit_is_refused(import_dir):
         handle.write(b"x" * 11)
     with pytest.raises(ValidationError):
         uploads.read(reference, limit=10)
+
+
+def test_uploads_abandoned_by_a_crash_are_swept_and_fresh_ones_kept(import_dir):
+    old, handle = uploads.create()
+    handle.close()
+    fresh, handle = uploads.create()
+    handle.close()
+    hour_ago = os.stat(import_dir / old).st_mtime - uploads.ABANDONED_AFTER - 1
+    os.utime(import_dir / old, (hour_ago, hour_ago))
+    uploads.sweep()
+    assert os.listdir(import_dir) == [fresh]
