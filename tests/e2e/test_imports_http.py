@@ -1,5 +1,6 @@
 """Imports as an attacker would use them (issue 8, item 10): a refused caller costs the suite nothing,
 the file never crosses the broker, and a file of rejected rows does not hold members."""
+import base64
 import json
 import os
 import socket
@@ -7,6 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcClient
+
+from shared.context import AUTH_TOKEN_KEY
 
 from tests.e2e.conftest import bearer, login
 from tests.support.waiting import wait_for
@@ -100,3 +105,16 @@ def test_a_file_of_rejected_rows_does_not_hold_members(running):
     assert job["status"] == "running" and job["processed_rows"] < rows   # it answered meanwhile, not after
     done = wait_for(lambda: finished(running, admin, job_id), timeout=120, interval=0.5, message="the import")
     assert (done["accepted"], done["rejected"]) == (0, rows)
+
+
+@pytest.mark.parametrize("reference", [
+    base64.b64encode(HEADER.encode()).decode(),            # the file itself, as the old RPC carried it
+    "../members.db", "/etc/passwd", "../" * 8 + "etc/passwd", "x" * 43,
+])
+def test_members_takes_only_a_reference_to_an_upload_of_its_own(running, reference):
+    admin = login(running.base, "001000000000").json()["access_token"]
+    with ClusterRpcClient(context_data={AUTH_TOKEN_KEY: admin}, uri=running.amqp_uri) as client:
+        with pytest.raises(RemoteError) as refused:
+            client.members.start_import(reference, "export.csv", True)
+    assert refused.value.exc_type == "ValidationError"
+    assert os.path.exists(os.path.join(running.data_dir, "members.db"))
