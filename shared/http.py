@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 from shared import config, errors, logs, metrics
 from shared.context import (AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY,
                             new_correlation_id)
-from shared.validation import refuse_unstorable
+from shared.validation import UNSTORABLE, refuse_unstorable, unstorable_text
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,13 @@ class OperationsWebServer(JsonWebServer):
         return parse_address(str(config.get("OPERATIONS_ADDRESS", "127.0.0.1:8090")))
 
 
+def refuse_unstorable_url(request):
+    """Path parts and query values pass the same text check as JSON bodies (`%00` is no id)."""
+    values = [*request.path_values.values(), *(part for item in request.args.items(multi=True) for part in item)]
+    if any(isinstance(value, str) and unstorable_text(value) for value in values):
+        raise errors.ValidationError(details={"_url": [UNSTORABLE]})
+
+
 def bearer_token(request):
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -188,6 +195,7 @@ class ApiHandler(HttpRequestHandler):
         }
         try:
             self.refuse_media_type(request)
+            refuse_unstorable_url(request)
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             done = Event()

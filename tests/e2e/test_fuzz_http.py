@@ -130,3 +130,12 @@ def test_poisoned_bodies_to_every_json_endpoint_are_a_4xx_with_a_json_error(runn
                 assert 400 <= answer.status_code < 500 and json_error(answer), (method, path, body[:80], answer.text)
                 tried.add((method, path))
     assert len(tried) > 15
+
+
+@pytest.mark.parametrize("path", ["/auth/activation/%00", "/imports/a%00b", "/me/notifications?cursor=%00",
+                                  "/organizations/1/members?q=a%00"])
+def test_nul_in_a_path_or_query_is_a_400(running, path):
+    """SQLite takes NUL; PostgreSQL (production) refuses it with an error, which was a 500."""
+    admin = login(running.base, "001000000000").json()["access_token"]
+    answer = requests.get(f"{running.base}{path}", headers=bearer(admin), timeout=10)
+    assert answer.status_code == 400 and json_error(answer)
