@@ -3,6 +3,7 @@ validates at the edge and documents in OpenAPI: one definition for both."""
 from marshmallow import RAISE, Schema, fields, validate
 
 from shared.events import CITIZEN_ID, MEMBER_STATUSES
+from shared.validation import StoredInteger
 
 PHONE = validate.Regexp(r"^\+84\d{9,10}$", error="phone must be E.164 (+84…)")
 
@@ -16,7 +17,7 @@ class MemberCreate(Schema):
     date_of_birth = fields.Date(allow_none=True, load_default=None)
     gender = fields.String(validate=validate.OneOf(("male", "female")), allow_none=True, load_default=None)
     status = fields.String(required=True, validate=validate.OneOf(MEMBER_STATUSES[:2]))
-    organization_id = fields.Integer(required=True)
+    organization_id = StoredInteger(required=True)
     phone = fields.String(validate=PHONE, allow_none=True, load_default=None)
     email = fields.Email(allow_none=True, load_default=None)
     party_card_number = fields.String(validate=validate.Length(max=32), allow_none=True, load_default=None)
@@ -68,14 +69,14 @@ class OrganizationUpdate(Schema):
         unknown = RAISE
 
     name = fields.String(validate=validate.Length(min=1, max=255))
-    parent_id = fields.Integer()
+    parent_id = StoredInteger()
 
 
 class TransferRequest(Schema):
     class Meta:
         unknown = RAISE
 
-    to_organization_id = fields.Integer(required=True)
+    to_organization_id = StoredInteger(required=True)
     kind = fields.String(load_default="official", validate=validate.OneOf(("official", "temporary")))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
@@ -98,14 +99,14 @@ class MemberQuery(Schema):
     q = fields.String(load_default=None, validate=validate.Length(max=100))
     status = fields.String(load_default=None, validate=validate.OneOf(MEMBER_STATUSES))
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = StoredInteger(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class PositionChange(Schema):
     class Meta:
         unknown = RAISE
 
-    organization_id = fields.Integer(required=True)
+    organization_id = StoredInteger(required=True)
     role = fields.String(required=True, validate=validate.OneOf(
         ("secretary", "deputy_secretary", "committee_member", "system_administrator")))
 

@@ -51,6 +51,13 @@ class PayloadTooLarge(SotayError):
     message = "Dữ liệu gửi lên quá lớn. / The request body is too large."
 
 
+class UnsupportedMediaType(SotayError):
+    status = 415
+    code = "unsupported_media_type"
+    message = ("Dữ liệu phải là JSON (Content-Type: application/json). / "
+               "The body must be JSON (Content-Type: application/json).")
+
+
 class Unauthenticated(SotayError):
     status = 401
     code = "unauthenticated"

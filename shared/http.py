@@ -13,7 +13,7 @@ from functools import partial
 
 from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import WebServer, WsgiApp, parse_address
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from shared import config, errors, logs, metrics
 from shared.context import (AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY,
                             new_correlation_id)
+from shared.validation import UNSTORABLE, refuse_unstorable, unstorable_text
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,34 @@ CORRELATION_HEADER = "X-Correlation-ID"
 SAFE_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+# Every answer: a JSON API that no browser may sniff, frame, or tell another site about. The portal
+# will serve its pages with a policy of its own.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+TOKEN_KEYS = frozenset(("access_token", "refresh_token"))
+NO_STORE = "no-store"              # an answer that carries a token or sets a cookie: never kept anywhere
+PRIVATE = "private, no-cache"      # anything else may be personal: no shared cache, revalidate before use
+
+
 def json_response(payload, status=200, headers=None):
-    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
-                    headers=headers, content_type="application/json; charset=utf-8")
+    response = Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
+                        headers=headers, content_type="application/json; charset=utf-8")
+    if isinstance(payload, dict) and not TOKEN_KEYS.isdisjoint(payload):
+        response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+def secure(response):
+    """The headers of every answer, in one place: the security headers and the cache rule."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if "Set-Cookie" in response.headers:
+        response.headers["Cache-Control"] = NO_STORE
+    response.headers.setdefault("Cache-Control", PRIVATE)
+    return response
 
 
 def error_response(exc: errors.SotayError):
@@ -59,7 +85,7 @@ class JsonWsgiApp(WsgiApp):
             response = provider.handle_request(request)
         except HTTPException as exc:
             response = _http_exception_response(exc)
-        return response(environ, start_response)
+        return secure(response)(environ, start_response)
 
 
 class StoredInteger(IntegerConverter):
@@ -71,6 +97,8 @@ class StoredInteger(IntegerConverter):
 
 
 class JsonWebServer(WebServer):
+    """The service's HTTP port (WEB_SERVER_ADDRESS)."""
+
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
@@ -89,6 +117,22 @@ class JsonWebServer(WebServer):
         return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=HttpOnlyProtocol,
                            debug=False, log=logging.getLogger("sotay.http.access"),
                            log_output=False, keepalive=True)
+
+
+class OperationsWebServer(JsonWebServer):
+    """A port of its own for operators (Prometheus), away from the clients' port:
+    OPERATIONS_ADDRESS, bound to 127.0.0.1 unless a deployment says otherwise."""
+
+    @property
+    def bind_addr(self):
+        return parse_address(str(config.get("OPERATIONS_ADDRESS", "127.0.0.1:8090")))
+
+
+def refuse_unstorable_url(request):
+    """Path parts and query values pass the same text check as JSON bodies (`%00` is no id)."""
+    values = [*request.path_values.values(), *(part for item in request.args.items(multi=True) for part in item)]
+    if any(isinstance(value, str) and unstorable_text(value) for value in values):
+        raise errors.ValidationError(details={"_url": [UNSTORABLE]})
 
 
 def bearer_token(request):
@@ -120,9 +164,22 @@ def client_address(request, trusted=None):
 class ApiHandler(HttpRequestHandler):
     server = JsonWebServer()
 
-    def __init__(self, method, url, **kwargs):
+    def __init__(self, method, url, accepts=("application/json",), **kwargs):
         kwargs.setdefault("expected_exceptions", errors.SotayError)
         super().__init__(method, url, **kwargs)
+        self.accepts = accepts
+
+    def refuse_media_type(self, request):
+        """A body must be one of the route's media types (JSON unless it says otherwise): a cross-site
+        form (urlencoded, multipart, text/plain) cannot post sign-in attempts or anything else."""
+        # only a body is judged: eventlet calls a request without a Content-Type text/plain
+        has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if has_body and request.mimetype not in self.accepts:
+            types = ", ".join(self.accepts)
+            raise errors.UnsupportedMediaType(
+                message=None if self.accepts == ("application/json",) else
+                f"Hãy gửi dữ liệu dạng {types}. / Send the body as {types}.",
+                details={"content_type": list(self.accepts)})
 
     def handle_request(self, request):
         started = time.perf_counter()
@@ -137,6 +194,8 @@ class ApiHandler(HttpRequestHandler):
             USER_AGENT_KEY: (request.headers.get("User-Agent") or "")[:255],
         }
         try:
+            self.refuse_media_type(request)
+            refuse_unstorable_url(request)
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             done = Event()
@@ -172,7 +231,12 @@ class ApiHandler(HttpRequestHandler):
         return error_response(errors.SotayError())
 
 
+class OperationsHandler(ApiHandler):
+    server = OperationsWebServer()
+
+
 api = ApiHandler.decorator
+operations_api = OperationsHandler.decorator   # served on the operations port, not the clients'
 
 
 def read_json(request):
@@ -182,10 +246,14 @@ def read_json(request):
         raise errors.ValidationError(message="Thiếu dữ liệu JSON. / A JSON body is required.",
                                      details={"_body": ["required"]})
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: nested past Python's stack
         raise errors.BadRequest(message="Dữ liệu không phải JSON hợp lệ. / The body is not valid JSON.",
                                 details={"_body": ["invalid_json"]}) from None
     if not isinstance(body, dict):
         raise errors.ValidationError(details={"_body": ["must be a JSON object"]})
-    return body
+    return refuse_unstorable(body)
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")   # NaN, Infinity: Python's extension, not the standard

@@ -4,7 +4,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from shared import config, metrics
-from shared.http import api
+from shared.http import api, operations_api
 
 
 def broker_reachable():
@@ -39,5 +39,18 @@ class Operations:
 
     @api("GET", "/metrics")
     def metrics(self, request):
-        body, content_type = metrics.exposition()
-        return Response(body, content_type=content_type)
+        return exposition()
+
+
+class PublicOperations(Operations):
+    """For a service whose HTTP port faces clients (the gateway): /metrics on the operations port
+    (OPERATIONS_ADDRESS) instead, so the Internet cannot read its traffic figures."""
+
+    @operations_api("GET", "/metrics")
+    def metrics(self, request):
+        return exposition()
+
+
+def exposition():
+    body, content_type = metrics.exposition()
+    return Response(body, content_type=content_type)

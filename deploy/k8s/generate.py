@@ -23,8 +23,12 @@ SERVICES = {
     # one replica: the notify sender claims due deliveries without row locks, so two replicas could
     # send the same message twice (until it selects them FOR UPDATE SKIP LOCKED, as the outbox does)
     "notify": {"port": 8005, "database": True, "replicas": 1, "cpu": ("100m", "1"), "memory": ("192Mi", "512Mi")},
-    "gateway": {"port": 8000, "database": False, "cpu": ("250m", "1"), "memory": ("192Mi", "512Mi")},
+    # the gateway's /metrics on a port of its own (not in its Service): the clients' port never serves it
+    "gateway": {"port": 8000, "metrics_port": 8090, "database": False, "cpu": ("250m", "1"),
+                "memory": ("192Mi", "512Mi")},
 }
+# uploads on their way from the gateway to members: a volume both mount (ReadWriteMany)
+IMPORTS = {"claim": "sotay-imports", "path": "/var/sotay/imports", "services": ("gateway", "members")}
 # identity too: sign-in waves (Argon2) are its CPU peaks
 AUTOSCALED = {"gateway": (2, 10), "members": (2, 6), "identity": (2, 6)}
 OPTIONAL = {
@@ -74,7 +78,11 @@ def environment(name, spec):
         env += [{"name": "IDENTITY_KEYS_DIR", "value": KEYS_DIR},
                 {"name": "IDENTITY_OTP_KEY", "valueFrom": secret(name, "OTP_KEY")}]
     if name == "gateway":
-        env.append({"name": "COOKIE_SECURE", "value": "true"})
+        env += [{"name": "COOKIE_SECURE", "value": "true"},
+                {"name": "GATEWAY_METRICS_HOST", "value": "0.0.0.0"},
+                {"name": "GATEWAY_METRICS_PORT", "value": str(spec["metrics_port"])}]
+    if name in IMPORTS["services"]:
+        env.append({"name": "IMPORT_DIR", "value": IMPORTS["path"]})
     env += [{"name": key, "valueFrom": secret(name, key, optional=True)} for key in OPTIONAL.get(name, ())]
     return env
 
@@ -99,12 +107,16 @@ def deployment(name, spec):
         # the Ed25519 PEM files, <kid>.pem; every replica signs and publishes the same keys
         volumes.append({"name": "keys", "secret": {"secretName": "sotay-identity-keys", "defaultMode": 0o440}})
         mounts.append({"name": "keys", "mountPath": KEYS_DIR, "readOnly": True})
+    if name in IMPORTS["services"]:
+        volumes.append({"name": "imports", "persistentVolumeClaim": {"claimName": IMPORTS["claim"]}})
+        mounts.append({"name": "imports", "mountPath": IMPORTS["path"]})
     common = {"image": IMAGE, "env": environment(name, spec), "volumeMounts": mounts,
               "securityContext": CONTAINER_SECURITY}
     health = {"httpGet": {"path": "/health", "port": "http"}, "timeoutSeconds": 3}
     container = {
         "name": name, "args": ["shared.serve", name], **common,
-        "ports": [{"name": "http", "containerPort": port}],
+        "ports": [{"name": "http", "containerPort": port}] +
+                 ([{"name": "metrics", "containerPort": spec["metrics_port"]}] if "metrics_port" in spec else []),
         "resources": resources(spec),
         "readinessProbe": {**health, "periodSeconds": 10, "failureThreshold": 3},
         # /health also fails while the broker or the database is down, which a restart cannot
@@ -132,7 +144,7 @@ def deployment(name, spec):
                                        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     deployment_spec["template"] = {
         "metadata": {"labels": labels(name),
-                     "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(port),
+                     "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(spec.get("metrics_port", port)),
                                      "prometheus.io/path": "/metrics"}},
         "spec": pod}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(name), "spec": deployment_spec}
@@ -161,6 +173,8 @@ def documents():
     for name, spec in SERVICES.items():
         docs += [deployment(name, spec), service(name, spec)]
     docs += [autoscaler(name, low, high) for name, (low, high) in AUTOSCALED.items()]
+    docs.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta(IMPORTS["claim"]),
+                 "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "2Gi"}}}})
     docs.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta("gateway"),
                  "spec": {"minAvailable": 1, "selector": {"matchLabels": labels("gateway")}}})
     return docs

@@ -2,10 +2,10 @@
 
 A mixin of GatewayService (it brings `rpc` and `caller`).
 """
-import base64
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.formparser import parse_form_data
 
-from werkzeug.exceptions import RequestEntityTooLarge
-
+from shared import uploads
 from shared.contract import (MemberCreate, MemberUpdate, MeUpdate, OrganizationCreate, OrganizationUpdate,
                              PositionChange, RecordCreate, TransferRequest)
 from shared.errors import PayloadTooLarge, ValidationError
@@ -13,7 +13,60 @@ from shared.http import api, read_json
 from shared.validation import check, load
 from services.gateway.schemas import Decision, MergeRequest, RolloutChange
 
-MAX_IMPORT_BYTES = 32 * 1024 * 1024
+TOO_LARGE = "Tệp quá 32 MiB: hãy dùng `make import`. / Over 32 MiB: use `make import`."
+CHUNK = 64 * 1024
+
+
+def receive_import(request):
+    """The upload streamed into the import directory (never whole in memory, the limit counted as it
+    arrives): (reference, filename). A CSV body, or the multipart field `file`."""
+    created = []
+
+    def new_file(*_, **__):
+        reference, handle = uploads.create()
+        created.append((reference, handle))
+        return handle
+
+    try:
+        if request.mimetype == "multipart/form-data":
+            _, _, files = parse_form_data(request.environ, stream_factory=new_file, silent=False,
+                                          max_content_length=uploads.MAX_IMPORT_BYTES,
+                                          max_form_memory_size=CHUNK, max_form_parts=16)
+            upload = files.get("file")
+            kept = next((ref for ref, handle in created if upload is not None and handle is upload.stream), None)
+            if kept is None:
+                raise ValidationError(details={"file": ["required"]})
+            filename = upload.filename or ""
+        else:
+            handle = new_file()
+            kept = created[-1][0]
+            filename, received = "upload.csv", 0
+            request.max_content_length = uploads.MAX_IMPORT_BYTES
+            while chunk := request.stream.read(CHUNK):
+                received += len(chunk)
+                if received > uploads.MAX_IMPORT_BYTES:
+                    raise RequestEntityTooLarge()
+                handle.write(chunk)
+    except RequestEntityTooLarge:
+        _discard(created)
+        raise PayloadTooLarge(message=TOO_LARGE) from None
+    except (HTTPException, ValueError):   # a malformed multipart body
+        _discard(created)
+        raise ValidationError(details={"file": ["Dữ liệu multipart hỏng. / A malformed multipart body."]}) from None
+    except BaseException:
+        _discard(created)
+        raise
+    for reference, handle in created:
+        handle.close()
+        if reference != kept:
+            uploads.discard(reference)
+    return kept, filename
+
+
+def _discard(created):
+    for reference, handle in created:
+        handle.close()
+        uploads.discard(reference)
 
 
 class MemberRoutes:
@@ -341,7 +394,7 @@ class MemberRoutes:
             return self.rpc.members.list_records(member_id)
         return 201, self.rpc.members.add_record(member_id, check(RecordCreate(), read_json(request)))
 
-    @api("POST", "/api/v1/imports")
+    @api("POST", "/api/v1/imports", accepts=("text/csv", "multipart/form-data"))
     def start_import(self, request):
         """Nhập dữ liệu đảng viên / Import the Party member database export (system administrators).
         ---
@@ -351,28 +404,23 @@ class MemberRoutes:
           description: >
             A `text/csv` body, or `multipart/form-data` with a `file` (CSV or XLSX), at most 32 MiB (the CLI
             `make import FILE=…` takes any size). `?dry_run=true` validates only. Runs in the background.
+            Whether the caller may import is decided before the body is read.
           parameters: [{name: dry_run, in: query, schema: {type: boolean}}]
           responses:
             202: {description: started, content: {application/json: {schema: ImportJob}}}
             400: {description: validation_error, content: {application/json: {schema: Error}}}
             403: {description: forbidden, content: {application/json: {schema: Error}}}
+            413: {description: payload_too_large, content: {application/json: {schema: Error}}}
         """
         self.caller.require()
-        request.max_content_length = MAX_IMPORT_BYTES
-        try:
-            if request.mimetype == "multipart/form-data":
-                upload = request.files.get("file")
-                if upload is None:
-                    raise ValidationError(details={"file": ["required"]})
-                content, filename = upload.read(), upload.filename or ""
-            else:
-                content, filename = request.get_data(), "upload.csv"
-        except RequestEntityTooLarge:
-            raise PayloadTooLarge(message="Tệp quá 32 MiB: hãy dùng `make import`. / Over 32 MiB: use `make import`.") \
-                from None
+        self.rpc.members.may_import()   # before a byte of the body is read
         dry_run = request.args.get("dry_run", "false").lower() in ("1", "true", "yes")
-        encoded = base64.b64encode(content).decode()
-        return 202, self.rpc.members.start_import(filename, encoded, dry_run)
+        reference, filename = receive_import(request)
+        try:
+            return 202, self.rpc.members.start_import(reference, filename, dry_run)
+        except BaseException:
+            uploads.discard(reference)   # members deletes what it accepted; nothing else stays behind
+            raise
 
     @api("GET", "/api/v1/imports/<job_id>")
     def import_status(self, request, job_id):

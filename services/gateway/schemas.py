@@ -1,6 +1,8 @@
 """The HTTP contract's bodies (API.md); also the source of /api/v1/openapi.json."""
 from marshmallow import RAISE, Schema, fields, validate
 
+from shared.validation import StoredInteger
+
 CITIZEN_ID = validate.Regexp(r"^\d{12}$", error="Số định danh gồm 12 chữ số. / A citizen ID is 12 digits.")
 
 
@@ -152,7 +154,7 @@ class RolloutChange(Strict):
 
 
 class MergeRequest(Strict):
-    into = fields.Integer(required=True, metadata={"description": "the organisation that takes everything over"})
+    into = StoredInteger(required=True, metadata={"description": "the organisation that takes everything over"})
 
 
 class Decision(Strict):

@@ -8,7 +8,7 @@ The routes live by concept in auth_routes.py, member_routes.py and notify_routes
 from shared.auth import Caller
 from shared.http import api
 from shared.metrics import Telemetry
-from shared.operations import Operations
+from shared.operations import PublicOperations
 from shared.rpc import Rpc
 from services.gateway import openapi
 from services.gateway.auth_routes import AuthRoutes, ClientThrottle
@@ -16,7 +16,7 @@ from services.gateway.member_routes import MemberRoutes
 from services.gateway.notify_routes import NotifyRoutes
 
 
-class GatewayService(AuthRoutes, MemberRoutes, NotifyRoutes, Operations):
+class GatewayService(AuthRoutes, MemberRoutes, NotifyRoutes, PublicOperations):
     name = "gateway"
 
     rpc = Rpc()

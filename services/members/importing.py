@@ -228,41 +228,64 @@ def count_rows(content, filename=""):
     return max(0, lines - 1)
 
 
-def run(session, job, content, filename="", dry_run=False, report=None, checkpoint=None):
-    """Check, stage and (unless dry-run) apply a file. Returns the job, completed or failed.
+class Checked:
+    """What checking a file found: the counts and lists so far, and the tallies for a first import."""
 
-    `checkpoint()` is called after each staged batch (commit the job's progress, yield to others).
+    def __init__(self, checker, first_import):
+        self.checker, self.first_import = checker, first_import
+        self.accepted = self.rejected = 0
+        self.errors, self.warnings = [], []
+
+
+def run(session, job, content, filename="", dry_run=False, report=None, checkpoint=None):
+    """Check, stage and (unless dry-run) apply a file in `session`'s transaction. Returns the job."""
+    return finish(session, job, check(session, job, content, filename, report, checkpoint), dry_run, report)
+
+
+def check(session, job, content, filename="", report=None, checkpoint=None, stage=None):
+    """Check every row and stage the accepted ones: `stage(batch)` (default: into `session`).
+
+    `checkpoint()` is called before each row (yield to others); `report(job)` every few thousand rows.
+    Only reads go through `session` here, so a service may stage in short transactions of its own.
     """
+    stage = stage or (lambda batch: stage_rows(session, batch))
     organizations = {code: (oid, path) for code, oid, path in
                      session.execute(select(Organization.code, Organization.id, Organization.path))}
-    checker = Checker(organizations)
-    first_import = session.execute(select(Member.id).limit(1)).first() is None
+    checked = Checked(Checker(organizations), session.execute(select(Member.id).limit(1)).first() is None)
+    errors, warnings = checked.errors, checked.warnings
     job.total_rows = count_rows(content, filename) or 0
-    batch, errors, warnings = [], [], []
-    accepted = rejected = 0
+    batch = []
     for number, raw in read_rows(content, filename):
-        row, row_errors, row_warnings = checker.check(number, raw)
+        if checkpoint:
+            checkpoint()   # every row, rejected ones too: a file of bad rows must not hold the service
+        if report and number % STAGE_BATCH == 0:
+            job.processed_rows, job.accepted, job.rejected = number - 1, checked.accepted, checked.rejected
+            report(job)
+        row, row_errors, row_warnings = checked.checker.check(number, raw)
         if row_warnings:
             warnings.extend({"row": number, "field": f, "message": m} for f, m in row_warnings
                             if len(warnings) < MAX_LISTED)
         if row is None:
-            rejected += 1
+            checked.rejected += 1
             if len(errors) < MAX_LISTED:
                 errors.extend({"row": number, "field": f, "message": m} for f, m in row_errors)
             continue
-        accepted += 1
+        checked.accepted += 1
         row["job_id"] = job.id
         batch.append(row)
         if len(batch) >= STAGE_BATCH:
-            _stage(session, batch)
+            stage(batch)
             batch = []
-            job.processed_rows, job.accepted, job.rejected = number - 1, accepted, rejected
-            if report:
-                report(job)
-            if checkpoint:
-                checkpoint()
     if batch:
-        _stage(session, batch)
+        stage(batch)
+    return checked
+
+
+def finish(session, job, checked, dry_run=False, report=None):
+    """After `check`: drop rows whose party card belongs to someone else, apply (unless dry-run),
+    audit, and mark the job completed. Writes: part of the caller's transaction."""
+    accepted, rejected, errors, warnings = checked.accepted, checked.rejected, checked.errors, checked.warnings
+    checker, first_import = checked.checker, checked.first_import
     job.processed_rows, job.total_rows = accepted + rejected, accepted + rejected
     taken = _cards_of_other_members(session, job.id)
     for number, card_field in taken:
@@ -283,7 +306,7 @@ def run(session, job, content, filename="", dry_run=False, report=None, checkpoi
             report(job)
         # into an empty database the counts are the checker's tallies; otherwise recount
         apply(session, job.id, checker.tallies if first_import and not taken else None)
-    session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
+    forget_staged(session, job.id)
     # one audit entry for the whole file: who, which file (its digest), what it did
     session.add(AuditEntry(actor_member_id=job.started_by, action="import.dry_run" if dry_run else "import.apply",
                            subject_type="import", before=None,
@@ -299,7 +322,7 @@ STAGED = ("job_id", "row_number", "citizen_id", "full_name", "search_name", "dat
           "status")
 
 
-def _stage(session, batch):
+def stage_rows(session, batch):
     """Straight to the driver: COPY on PostgreSQL, a prepared executemany on SQLite (the ORM's
     per-row work would cost more than the checks)."""
     connection = session.connection()
@@ -314,6 +337,10 @@ def _stage(session, batch):
     connection.connection.driver_connection.executemany(
         f"INSERT INTO import_rows ({', '.join(STAGED)}) VALUES ({placeholders})",
         [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows])
+
+
+def forget_staged(session, job_id):
+    session.execute(delete(ImportRow).where(ImportRow.job_id == job_id))
 
 
 def _cards_of_other_members(session, job_id):

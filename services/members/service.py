@@ -1,12 +1,11 @@
 """members: the party member database and organisation tree (thin nameko entrypoints)."""
-import base64
-import binascii
 import logging
 
 import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
+from shared import uploads
 from shared.auth import Caller
 from shared.db import Database, aware
 from shared.errors import Forbidden, NotFound, ValidationError
@@ -20,7 +19,6 @@ from services.members.schemas import (MemberCreate, MemberQuery, MemberUpdate, M
                                       OrganizationUpdate, PositionChange, RecordCreate, TransferRequest)
 
 log = logging.getLogger(__name__)
-MAX_UPLOAD = 32 * 1024 * 1024
 
 
 class Imports(DependencyProvider):
@@ -33,33 +31,47 @@ class Imports(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self
 
-    def launch(self, database, job_id, content, filename, dry_run, context):
+    def launch(self, database, job_id, content, filename, dry_run, context, reference):
         self.container.spawn_managed_thread(
-            lambda: self._run(database, job_id, content, filename, dry_run, context), identifier=f"import {job_id}")
+            lambda: self._run(database, job_id, content, filename, dry_run, context, reference),
+            identifier=f"import {job_id}")
 
-    def _run(self, database, job_id, content, filename, dry_run, context):
+    def _run(self, database, job_id, content, filename, dry_run, context, reference):
         unit = database.unit_of_work("members.import", context)
 
         def report(current):
             self.running[job_id] = importing.job_json(current)
 
+        def stage(batch):
+            # a short transaction per batch: while rows are checked the service's writers go on
+            # (SQLite has one writer), and members changes only when the import is applied
+            staging = database.unit_of_work("members.import", context)
+            try:
+                with staging.transaction() as session:
+                    importing.stage_rows(session, batch)
+            finally:
+                staging.close()
+
         try:
+            job = unit.session.get(ImportJob, job_id)
+            checked = importing.check(unit.session, job, content, filename, report=report, stage=stage,
+                                      checkpoint=lambda: eventlet.sleep(0))   # every row: others answer meanwhile
             with unit.transaction() as session:
-                job = session.get(ImportJob, job_id)
-                importing.run(session, job, content, filename, dry_run, report=report,
-                              checkpoint=lambda: eventlet.sleep(0))   # let the service answer meanwhile
+                importing.finish(session, job, checked, dry_run, report=report)
                 if not dry_run and job.accepted:
                     unit.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
                                                               "updated_since": aware(job.started_at).isoformat()})
         except Exception as exc:
             log.error("import %s failed with %s", job_id, type(exc).__name__)
+            unit.session.rollback()
             with unit.transaction() as session:
+                importing.forget_staged(session, job_id)
                 job = session.get(ImportJob, job_id)
                 job.status, job.failure = "failed", type(exc).__name__
         finally:
             self.running.pop(job_id, None)
             unit.close()
-
+            uploads.discard(reference)
 
 
 class MembersService(Operations):
@@ -209,30 +221,43 @@ class MembersService(Operations):
         with self.db.transaction() as session:
             return changes.list_records(session, self._actor(session), member_id)
 
+    def _importer(self, session):
+        """System administrators import; everyone else is refused."""
+        actor = self._actor(session)
+        if not actor.is_admin:
+            raise Forbidden()
+        return actor
+
     @rpc
-    def start_import(self, filename, content_b64, dry_run=False):
-        """System administrators only. The file travels base64-encoded (at most 32 MiB; bigger: the CLI)."""
-        try:
-            content = base64.b64decode(content_b64 or "", validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError(details={"file": ["not base64"]}) from None
-        if not content or len(content) > MAX_UPLOAD:
-            raise ValidationError(details={"file": ["Tệp rỗng hoặc quá 32 MiB. / Empty, or over 32 MiB."]})
+    def may_import(self):
+        """Asked by the gateway before it reads an upload: a refusal costs the caller nothing to send."""
         with self.db.transaction() as session:
-            actor = self._actor(session)
-            if not actor.is_admin:
-                raise Forbidden()
-            job = importing.new_job(content, bool(dry_run), started_by=actor.member.id)
-            session.add(job)
-        self.imports.launch(self.db.provider, job.id, content, filename or "", bool(dry_run), self.db.context)
+            self._importer(session)
+        return {"allowed": True}
+
+    @rpc
+    def start_import(self, reference, filename, dry_run=False):
+        """`reference` names a file the gateway wrote into the import directory (shared/uploads.py);
+        it is deleted once the import ends, or at once when refused."""
+        uploads.path_of(reference)
+        uploads.sweep()
+        try:
+            with self.db.transaction() as session:
+                actor = self._importer(session)
+                content = uploads.read(reference)
+                job = importing.new_job(content, bool(dry_run), started_by=actor.member.id)
+                session.add(job)
+        except BaseException:
+            uploads.discard(reference)
+            raise
+        self.imports.launch(self.db.provider, job.id, content, str(filename or "")[:255], bool(dry_run),
+                            self.db.context, reference)
         return {"id": job.id, "status": "running"}
 
     @rpc
     def import_status(self, job_id):
         with self.db.transaction() as session:
-            actor = self._actor(session)
-            if not actor.is_admin:
-                raise Forbidden()
+            self._importer(session)
             if job_id in self.imports.running:
                 return self.imports.running[job_id]
             job = session.get(ImportJob, str(job_id))

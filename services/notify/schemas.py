@@ -1,6 +1,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from shared.contract import PreferenceItem, PreferencesUpdate, DeviceRegistration
+from shared.validation import StoredInteger
 
 E164 = validate.Regexp(r"^\+84\d{9,10}$")
 
@@ -21,6 +22,6 @@ class InboxQuery(Schema):
 
     unread = fields.Boolean(load_default=None)
     cursor = fields.String(load_default=None, validate=validate.Length(max=64))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = StoredInteger(load_default=50, validate=validate.Range(min=1, max=200))
 
 __all__ = ["SmsRequest", "InboxQuery", "PreferenceItem", "PreferencesUpdate", "DeviceRegistration"]

@@ -24,6 +24,7 @@ class Running:
     data_dir: str
     amqp_uri: str
     suite: Suite = None
+    metrics_url: str = ""   # the gateway's operations port
 
     def sms(self, to=None):
         """Messages in the embedded default's SMS sink (API.md), optionally to one number."""
@@ -53,7 +54,8 @@ def running():
     name, uri = rabbit.create_vhost("sotay_e2e")
     data_dir = tempfile.mkdtemp(prefix="sotay-e2e-")
     ports = {variable: str(free_port()) for variable in
-             ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT", "VNEID_DEV_PORT")}
+             ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT", "GATEWAY_METRICS_PORT",
+              "VNEID_DEV_PORT")}
     log = open(os.path.join(data_dir, "suite.log"), "w")
     # every request of the tests comes from 127.0.0.1: the per-address limit is tested on its own
     suite = Suite(env={"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1",
@@ -67,7 +69,7 @@ def running():
         # the demo members reach identity by event; sign-in works once they have
         wait_for(lambda: login(base, "001000000002").status_code == 200, timeout=30,
                  interval=0.2, message="identity's projection of the demo members")
-        yield Running(base, data_dir, uri, suite)
+        yield Running(base, data_dir, uri, suite, f"http://127.0.0.1:{ports['GATEWAY_METRICS_PORT']}/metrics")
     except (subprocess.CalledProcessError, RuntimeError):
         log.flush()
         print(open(log.name).read()[-5000:])

@@ -125,10 +125,10 @@ def test_jwks_publishes_the_signing_key(gateway, tokens):
     assert all("d" not in key for key in keys)   # public halves only
 
 
-def test_health_and_metrics(gateway):
+def test_health_and_metrics(gateway, running):
     root = gateway.rsplit("/api/v1", 1)[0]
     assert requests.get(f"{root}/health", timeout=10).json()["status"] == "ok"
-    metrics = requests.get(f"{root}/metrics", timeout=10).text
+    metrics = requests.get(running.metrics_url, timeout=10).text
     assert "sotay_http_requests_total" in metrics
 
 

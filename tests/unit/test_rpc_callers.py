@@ -10,7 +10,7 @@ from shared.serve import service_class
 
 # answers anyone, on purpose: what it returns is public
 PUBLIC = {("identity", "jwks")}
-CHECKS = ("self.caller.require(", "self.caller.require_service(", "self._actor(")
+CHECKS = ("self.caller.require(", "self.caller.require_service(", "self._actor(", "self._importer(")
 
 
 def rpc_methods(name):
