@@ -1,7 +1,7 @@
 """The HTTP contract's bodies (API.md); also the source of /api/v1/openapi.json."""
 from marshmallow import RAISE, Schema, fields, validate
 
-CITIZEN_ID = validate.Regexp(r"^\d{12}$", error="Số định danh gồm 12 chữ số. / A citizen ID is 12 digits.")
+from shared.events import CITIZEN_ID
 
 
 class Strict(Schema):
