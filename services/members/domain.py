@@ -81,7 +81,8 @@ def load_actor(session, member_id):
     member = session.get(Member, member_id)
     if member is None:
         raise Forbidden(message="Tài khoản không gắn với đảng viên nào. / This account is not linked to a member.")
-    return Actor(member=member, positions=list(member.positions))
+    # someone who left the party holds no authority, whatever positions are still on record
+    return Actor(member=member, positions=list(member.positions) if member.status in counts.IN_PARTY else [])
 
 
 def organization_json(org):

@@ -19,8 +19,8 @@ from services.members.models import AuditEntry, Member, Organization, Registrati
 REVIEWS_PER_DAY = 3
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 ALREADY_HERE = "Đã có trong đảng bộ của đồng chí. / Already a member in your organisation."
-PENDING = ("Hồ sơ cần quản trị hệ thống xem xét trước khi thêm; đồng chí sẽ được báo kết quả. / "
-           "This registration needs a system administrator's review before it is added; you will be told.")
+PENDING = ("Hồ sơ đã được chuyển quản trị hệ thống xem xét trước khi thêm. / "
+           "This registration has gone to a system administrator for review before it is added.")
 LIMIT = ("Hôm nay đồng chí đã gửi đủ {n} hồ sơ cần xem xét; hãy thêm đảng viên vào ngày mai hoặc nhờ quản trị "
          "hệ thống. / You have sent {n} registrations for review today; add members tomorrow or ask a system "
          "administrator.")

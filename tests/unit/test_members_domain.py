@@ -120,3 +120,10 @@ def test_a_cursor_is_exactly_what_the_api_gave(values):
     assert decode_cursor(encode_cursor(["nguyen van an", 42])) == ["nguyen van an", 42]
     with pytest.raises(ValidationError):
         decode_cursor(encode_cursor(values))
+
+
+@pytest.mark.parametrize("q, valid", [("nguyen van an", True), ("Lê\u00a0Văn", True), ("an\x00", False), ("an\n", False)])
+def test_a_search_term_has_no_control_characters(q, valid):
+    from shared.contract import MemberQuery
+
+    assert (MemberQuery().validate({"q": q}) == {}) is valid
