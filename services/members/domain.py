@@ -193,7 +193,8 @@ def clashes(session, citizen_id=None, party_card_number=None, other_than=None):
 
 
 def add_member(uow, data, actor_id=None):
-    """Create a member (validated data, checked for clashes) and publish members.member_created."""
+    """Create a member (validated data; clashes are the caller's to check, see registration.register)
+    and publish members.member_created."""
     session = uow.session
     org = session.get(Organization, data["organization_id"])
     if org is None:
