@@ -71,9 +71,9 @@ class MemberRoutes:
           tags: [members]
           security: [{bearer: []}]
           description: >
-            Officers get the records of their subtree; a member gets the names and positions of their own branch.
-            `q` is a name (diacritics and case ignored, `nguyen van an` finds `Nguyễn Văn An`), a citizen ID or a
-            party card number.
+            Officers get the records of their subtree; `q` is a name (diacritics and case ignored, `nguyen van an`
+            finds `Nguyễn Văn An`), a citizen ID or a party card number. A member gets `{id, full_name, positions}`
+            of their own branch's current members (probationary, official), and `q` is always a name.
           parameters:
             - {name: organization_id, in: path, required: true, schema: {type: integer}}
             - {name: q, in: query, schema: {type: string}}

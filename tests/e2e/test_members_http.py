@@ -78,10 +78,11 @@ def test_organisation_endpoints_by_role_and_relation(running, world, endpoint):
 
 
 # role × member → (read, write): officers write in their subtree; nobody writes their own record here (a member
-# changes themselves through PATCH /me), not even a secretary or an administrator
+# changes themselves through PATCH /me), not even a secretary or an administrator, who is the only one who
+# changes here, and the administrator's record (whose account is the prize) only another administrator
 MEMBER_MATRIX = {
-    "member": {"self": (200, 403), "mate": (404, 404), "sibling": (404, 404)},
-    "secretary": {"self": (200, 403), "mate": (200, 200), "sibling": (404, 404)},
+    "member": {"self": (200, 403), "mate": (404, 404), "sibling": (404, 404), "administrator": (404, 404)},
+    "secretary": {"self": (200, 403), "mate": (200, 200), "sibling": (404, 404), "administrator": (200, 403)},
     "admin": {"self": (200, 403), "mate": (200, 200), "sibling": (200, 200)},
 }
 
@@ -89,7 +90,8 @@ MEMBER_MATRIX = {
 @pytest.mark.parametrize("role", list(MEMBER_MATRIX))
 def test_member_records_by_role_and_relation(running, world, role):
     for relation, (status, expected_write) in MEMBER_MATRIX[role].items():
-        target = world["ids"][role] if relation == "self" else world["members"][relation]
+        target = {"self": world["ids"][role], "administrator": world["ids"]["admin"]}.get(relation) \
+            or world["members"][relation]
         assert call(running, "GET", f"/members/{target}", world["tokens"][role]).status_code == status
         patch = call(running, "PATCH", f"/members/{target}", world["tokens"][role], json={"email": "a@b.vn"})
         assert patch.status_code == expected_write, (role, relation, patch.text)
