@@ -18,11 +18,39 @@ def call(running, method, path, token, headers=None, **kwargs):
                             timeout=20, **kwargs)
 
 
+IMPORT_HEADER = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,"
+                 "official_date,organization_code,status\n")
+
+
+def imported(running, admin, csv):
+    started = call(running, "POST", "/imports", admin, data=(IMPORT_HEADER + csv).encode(),
+                   headers={"Content-Type": "text/csv"})
+    assert started.status_code == 202, started.text
+
+    def finished():
+        job = call(running, "GET", f"/imports/{started.json()['id']}", admin).json()
+        return job if job["status"] in ("completed", "failed") else None
+
+    return wait_for(finished, timeout=30, message="the import to finish")
+
+
+# members imported for the separation-of-duty and transfer cases (see `crew`): citizen ID, name, branch
+CREW = {"old_secretary": ("001085000601", "Phùng Văn Cũ", "G003-B2"),
+        "mover": ("001085000602", "Phùng Văn Chuyển", "G003-B1"),
+        "new_secretary": ("001085000603", "Phùng Văn Mới", "G002-B1"),
+        "committee_member": ("001085000604", "Phùng Văn Uỷ", "G005-B2")}
+
+
 @pytest.fixture(scope="module")
 def world(running):
-    """Tokens of the demo roles and the organisations around the demo branch."""
+    """Tokens of the demo roles and the organisations around the demo branch. The crew is imported
+    first of all, so identity knows them long before they sign in."""
     tokens = {who: login(running.base, cid).json()["access_token"] for who, cid in
               (("admin", "001000000000"), ("secretary", "001000000001"), ("member", "001000000002"))}
+    job = imported(running, tokens["admin"], "".join(
+        f"{cid},{name},1985-01-01,Nam,0912{cid[-6:]},,,2010-01-01,2011-01-01,{code},chính thức\n"
+        for cid, name, code in CREW.values()))
+    assert (job["status"], job["accepted"]) == ("completed", 4), job
     me = call(running, "GET", "/me", tokens["member"]).json()
     branch = call(running, "GET", f"/organizations/{me['organization_id']}", tokens["admin"]).json()
     parent = call(running, "GET", f"/organizations/{branch['parent_id']}", tokens["admin"]).json()
@@ -264,22 +292,6 @@ def b64(value):
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
-IMPORT_HEADER = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,"
-                 "official_date,organization_code,status\n")
-
-
-def imported(running, admin, csv):
-    started = call(running, "POST", "/imports", admin, data=(IMPORT_HEADER + csv).encode(),
-                   headers={"Content-Type": "text/csv"})
-    assert started.status_code == 202, started.text
-
-    def finished():
-        job = call(running, "GET", f"/imports/{started.json()['id']}", admin).json()
-        return job if job["status"] in ("completed", "failed") else None
-
-    return wait_for(finished, timeout=30, message="the import to finish")
-
-
 def first_sign_in(running, citizen_id, phone):
     """An imported member activates with the phone on record (identity hears of them by event;
     until then it answers with a decoy and sends nothing)."""
@@ -296,20 +308,12 @@ def first_sign_in(running, citizen_id, phone):
 
 @pytest.fixture(scope="module")
 def crew(running, world):
-    """Members imported for these cases, signed in before they hold a position, then appointed by the
+    """The imported CREW, signed in before they hold a position, then appointed by the
     administrator: the secretary of a grassroots committee (Thái Nguyên), a member of one of its branches
     who will move, the secretary of a branch in another province (Lạng Sơn), and a committee member of a
     branch whose sitting secretary is a member added for the purpose."""
     admin = world["tokens"]["admin"]
-    people = {"old_secretary": ("001085000601", "Phùng Văn Cũ", "G003-B2"),
-              "mover": ("001085000602", "Phùng Văn Chuyển", "G003-B1"),
-              "new_secretary": ("001085000603", "Phùng Văn Mới", "G002-B1"),
-              "committee_member": ("001085000604", "Phùng Văn Uỷ", "G005-B2")}
-    job = imported(running, admin, "".join(
-        f"{cid},{name},1985-01-01,Nam,0912{cid[-6:]},,,2010-01-01,2011-01-01,{code},chính thức\n"
-        for cid, name, code in people.values()))
-    assert (job["status"], job["accepted"]) == ("completed", 4), job
-    tokens = {who: first_sign_in(running, cid, f"+84912{cid[-6:]}") for who, (cid, _, _) in people.items()}
+    tokens = {who: first_sign_in(running, cid, f"+84912{cid[-6:]}") for who, (cid, _, _) in CREW.items()}
     records = {who: call(running, "GET", "/me", token).json() for who, token in tokens.items()}
 
     def appoint(member_id, organization_id, role):
