@@ -6,7 +6,7 @@ system administrator (202 pending_review), stored and audited. An officer may se
 of those a day (Vietnam's day); after that every registration of theirs waits for the next day, so
 the limit does not tell either.
 """
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -32,8 +32,9 @@ def register(uow, actor, data):
     org = session.get(Organization, data["organization_id"])
     if org is None or not actor.manages(org.path):
         raise ValidationError(details={"organization_id": ["unknown organisation"]})
+    now = utcnow()
     if not actor.is_admin:
-        _within_daily_reviews(session, actor)
+        _within_daily_reviews(session, actor, now)
     found = clashes(session, data["citizen_id"], data.get("party_card_number"))
     if not found:
         return member_json(add_member(uow, data, actor_id=actor.member.id))
@@ -42,7 +43,7 @@ def register(uow, actor, data):
         raise Conflict(details={field: [ALREADY_HERE] for field, _ in found})
     field, member = outside[0]
     review = Registration(citizen_id=data["citizen_id"], data=_as_json(data), organization_id=org.id,
-                          member_id=member.id, field=field, requested_by=actor.member.id)
+                          member_id=member.id, field=field, requested_by=actor.member.id, requested_at=now)
     session.add(review)
     session.flush()
     session.add(AuditEntry(actor_member_id=actor.member.id, action="member.registration_review",
@@ -54,11 +55,12 @@ def register(uow, actor, data):
     return {"status": "pending_review", "registration_id": review.id, "message": PENDING}
 
 
-def _within_daily_reviews(session, actor):
-    now = utcnow().astimezone(VIETNAM)
+def _within_daily_reviews(session, actor, now):
+    now = now.astimezone(VIETNAM)
     midnight = datetime.combine(now.date(), time(), tzinfo=VIETNAM)
+    # in UTC: SQLite compares the stored UTC text, whatever zone the bound time is in
     sent = session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.requested_by == actor.member.id, Registration.requested_at >= midnight))
+        Registration.requested_by == actor.member.id, Registration.requested_at >= midnight.astimezone(timezone.utc)))
     if sent >= REVIEWS_PER_DAY:
         retry = int((midnight + timedelta(days=1) - now).total_seconds()) + 1
         raise TooManyAttempts(message=LIMIT.format(n=REVIEWS_PER_DAY), headers={"Retry-After": str(retry)})
