@@ -509,3 +509,18 @@ def test_a_party_card_number_belongs_to_one_member(running, world):
     # nothing half-done: the request still waits, and can be rejected
     assert request_id in [r["id"] for r in call(running, "GET", "/change-requests", secretary).json()["items"]]
     assert call(running, "POST", f"/change-requests/{request_id}/reject", secretary).status_code == 200
+
+
+def test_an_officer_who_left_the_party_holds_no_authority(running, world, crew):
+    token, me = crew["tokens"]["committee_member"], crew["records"]["committee_member"]
+    branch = me["organization_id"]
+    assert call(running, "GET", f"/organizations/{branch}/stats", token).status_code == 200
+    left = call(running, "PATCH", f"/members/{me['id']}", world["tokens"]["admin"],
+                json={"status": "expelled", "left_on": "2026-11-01", "leaving_reason": "Khai trừ"})
+    assert left.status_code == 200, left.text
+    # members refuses whatever the session does (identity ends it too: then 401)
+    for method, path in (("GET", f"/organizations/{branch}/stats"), ("GET", f"/organizations/{branch}/members"),
+                         ("GET", f"/members/{crew['sitting']['id']}")):
+        assert call(running, method, path, token).status_code in (401, 404), path
+    edit = call(running, "PATCH", f"/members/{crew['sitting']['id']}", token, json={"email": "x@y.vn"})
+    assert edit.status_code in (401, 404)
