@@ -201,6 +201,24 @@ class MemberRoutes:
         self.caller.require()
         return self.rpc.members.pending_registrations()
 
+    @api("POST", "/api/v1/member-registrations/<int:registration_id>/close")
+    def close_member_registration(self, request, registration_id):
+        """Đóng hồ sơ chờ xem xét / Close a registration waiting for review (system administrators).
+        ---
+        post:
+          tags: [members]
+          security: [{bearer: []}]
+          parameters: [{name: registration_id, in: path, required: true, schema: {type: integer}}]
+          requestBody: {content: {application/json: {schema: Decision}}}
+          responses:
+            200: {description: "the closed registration: {id, status, reason}"}
+            403: {description: forbidden (system administrators only), content: {application/json: {schema: Error}}}
+            404: {description: not_found, content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        body = load(Decision(), read_json(request)) if request.get_data() else {"reason": None}
+        return self.rpc.members.close_registration(registration_id, body["reason"])
+
     @api("GET", "/api/v1/members/<int:member_id>")
     def get_member(self, request, member_id):
         """Hồ sơ đảng viên / A member's record (themselves, or officers of their subtree).

@@ -196,8 +196,11 @@ class Registration(Base):
     organization_id = Column(Integer, ForeignKey("organizations.id"), nullable=False)
     member_id = Column(Integer, ForeignKey("members.id"), nullable=False)     # the member it clashes with
     field = Column(String(32), nullable=False)      # citizen_id | party_card_number
-    status = Column(String(16), nullable=False, default="pending_review")
+    status = Column(String(16), nullable=False, default="pending_review")     # pending_review | closed
     requested_by = Column(Integer, nullable=False)
     requested_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    closed_by = Column(Integer)
+    closed_at = Column(DateTime(timezone=True))
+    reason = Column(Text)
     __table_args__ = (Index("ix_member_registrations_requester", "requested_by", "requested_at"),
                       Index("ix_member_registrations_status", "status", "id"))

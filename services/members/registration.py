@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from shared.db import aware, utcnow
-from shared.errors import Conflict, Forbidden, TooManyAttempts, ValidationError
+from shared.errors import Conflict, Forbidden, NotFound, TooManyAttempts, ValidationError
 from services.members.domain import add_member, clashes, member_json
 from services.members.models import AuditEntry, Member, Organization, Registration
 
@@ -83,3 +83,22 @@ def pending_reviews(session, actor, limit=500):
                        "member": {"id": m.id, "full_name": m.full_name, "status": m.status,
                                   "organization_id": m.organization_id}}
                       for r, m in rows], "next_cursor": None}
+
+
+def close(uow, actor, registration_id, reason=None):
+    """A system administrator closes a review (the member is already on record: a transfer, a
+    correction or nothing is the way on, outside this system's word to the officer)."""
+    if not actor.is_admin:
+        raise Forbidden()
+    review = uow.session.get(Registration, registration_id)
+    if review is None:
+        raise NotFound()
+    if review.status != "pending_review":
+        raise ValidationError(details={"status": [f"already {review.status}"]})
+    review.status, review.closed_by, review.closed_at, review.reason = "closed", actor.member.id, utcnow(), reason
+    uow.session.add(AuditEntry(actor_member_id=actor.member.id, action="member.registration_closed",
+                               subject_type="registration", subject_id=review.id, before={"status": "pending_review"},
+                               after={"status": "closed", "reason": reason},
+                               correlation_id=uow.context.get("correlation_id"),
+                               client_address=uow.context.get("client_address")))
+    return {"id": review.id, "status": review.status, "reason": reason}

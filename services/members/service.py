@@ -104,6 +104,11 @@ class MembersService(Operations):
             return registration.pending_reviews(session, self._actor(session))
 
     @rpc
+    def close_registration(self, registration_id, reason=None):
+        with self.db.transaction() as session:
+            return registration.close(self.db, self._actor(session), int(registration_id), reason)
+
+    @rpc
     def update_member(self, member_id, body):
         data = load(MemberUpdate(), body)
         with self.db.transaction() as session:

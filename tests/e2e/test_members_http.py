@@ -472,6 +472,11 @@ def test_an_officer_learns_nothing_of_members_outside_their_subtree(running, wor
     assert mine["001000000002"]["member"]["organization_id"] == world["orgs"]["own"]
     assert mine["001000000002"]["organization_id"] == branch and mine["001000000002"]["status"] == "pending_review"
     assert mine["001070000802"]["member"]["id"] == world["members"]["self"]        # whose card it is
+    review = mine["001000000002"]["id"]
+    assert call(running, "POST", f"/member-registrations/{review}/close", officer).status_code == 403
+    closed = call(running, "POST", f"/member-registrations/{review}/close", admin, json={"reason": "Đã là đảng viên"})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert review not in [r["id"] for r in call(running, "GET", "/member-registrations", admin).json()["items"]]
     # a few a day: then every registration waits for tomorrow, so the limit itself tells nothing
     assert register("079000000005").status_code == 202
     limited = register("001070000803")
