@@ -46,13 +46,16 @@ def register(uow, actor, data):
                           member_id=member.id, field=field, requested_by=actor.member.id, requested_at=now)
     session.add(review)
     session.flush()
-    session.add(AuditEntry(actor_member_id=actor.member.id, action="member.registration_review",
-                           subject_type="registration", subject_id=review.id, before=None,
-                           after={"citizen_id": review.citizen_id, "organization_id": org.id,
-                                  "clashes_with": member.id, "field": field},
-                           correlation_id=uow.context.get("correlation_id"),
-                           client_address=uow.context.get("client_address")))
+    _audit(uow, actor, "member.registration_review", review, None,
+           {"citizen_id": review.citizen_id, "organization_id": org.id, "clashes_with": member.id, "field": field})
     return {"status": "pending_review", "registration_id": review.id, "message": PENDING}
+
+
+def _audit(uow, actor, action, review, before, after):
+    uow.session.add(AuditEntry(actor_member_id=actor.member.id, action=action, subject_type="registration",
+                               subject_id=review.id, before=before, after=after,
+                               correlation_id=uow.context.get("correlation_id"),
+                               client_address=uow.context.get("client_address")))
 
 
 def _within_daily_reviews(session, actor, now):
@@ -96,9 +99,6 @@ def close(uow, actor, registration_id, reason=None):
     if review.status != "pending_review":
         raise ValidationError(details={"status": [f"already {review.status}"]})
     review.status, review.closed_by, review.closed_at, review.reason = "closed", actor.member.id, utcnow(), reason
-    uow.session.add(AuditEntry(actor_member_id=actor.member.id, action="member.registration_closed",
-                               subject_type="registration", subject_id=review.id, before={"status": "pending_review"},
-                               after={"status": "closed", "reason": reason},
-                               correlation_id=uow.context.get("correlation_id"),
-                               client_address=uow.context.get("client_address")))
+    _audit(uow, actor, "member.registration_closed", review, {"status": "pending_review"},
+           {"status": "closed", "reason": reason})
     return {"id": review.id, "status": review.status, "reason": reason}
