@@ -1,11 +1,20 @@
 """The request bodies of the public API that a service validates over RPC and the gateway
 validates at the edge and documents in OpenAPI: one definition for both."""
-from marshmallow import RAISE, Schema, fields, validate
+import unicodedata
+
+from marshmallow import RAISE, Schema, ValidationError as SchemaError, fields, validate
 
 from shared.events import CITIZEN_ID, MEMBER_STATUSES
 from shared.validation import StoredInteger
 
 PHONE = validate.Regexp(r"^\+84\d{9,10}$", error="phone must be E.164 (+84…)")
+
+
+def no_control_characters(value):
+    """A search term is text a person typed: a NUL or other control character is refused (PostgreSQL
+    cannot even compare a NUL)."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise SchemaError("Có ký tự điều khiển. / Contains a control character.")
 
 
 class MemberCreate(Schema):
@@ -96,7 +105,7 @@ class MemberQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    q = fields.String(load_default=None, validate=validate.Length(max=100))
+    q = fields.String(load_default=None, validate=[validate.Length(max=100), no_control_characters])
     status = fields.String(load_default=None, validate=validate.OneOf(MEMBER_STATUSES))
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
     limit = StoredInteger(load_default=50, validate=validate.Range(min=1, max=200))

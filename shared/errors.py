@@ -96,6 +96,12 @@ class NotFound(SotayError):
     message = "Không tìm thấy. / Not found."
 
 
+class Conflict(SotayError):
+    status = 409
+    code = "conflict"
+    message = "Dữ liệu trùng với dữ liệu đã có. / This conflicts with existing data."
+
+
 class TooManyAttempts(SotayError):
     status = 429
     code = "too_many_attempts"

@@ -10,7 +10,27 @@ from marshmallow import Schema, fields, validate, ValidationError as SchemaError
 
 from shared.errors import SotayError
 
-CITIZEN_ID = validate.Regexp(r"^\d{12}$")
+
+def is_citizen_id(value):
+    """Exactly twelve ASCII digits, the whole string. `\\d` would take full-width or Arabic-Indic digits
+    (a visual twin of a real ID) and `$` a trailing newline."""
+    return isinstance(value, str) and len(value) == 12 and value.isascii() and value.isdigit()
+
+
+class CitizenId(validate.Regexp):
+    """The marshmallow validator of `is_citizen_id`; the pattern is what OpenAPI documents."""
+
+    def __init__(self):
+        super().__init__(r"^[0-9]{12}$", error="Số định danh gồm đúng 12 chữ số 0-9. / "
+                                               "A citizen ID is exactly 12 digits 0-9.")
+
+    def __call__(self, value):
+        if not is_citizen_id(value):
+            raise SchemaError(self.error)
+        return value
+
+
+CITIZEN_ID = CitizenId()
 ROLLOUT_STATES = ("disabled", "pilot", "live")
 MEMBER_STATUSES = ("probationary", "official", "transferred_out", "removed", "expelled",
                    "resigned", "deceased")

@@ -124,9 +124,9 @@ class MemberRoutes:
           tags: [members]
           security: [{bearer: []}]
           description: >
-            Officers get the records of their subtree; a member gets the names and positions of their own branch.
-            `q` is a name (diacritics and case ignored, `nguyen van an` finds `Nguyễn Văn An`), a citizen ID or a
-            party card number.
+            Officers get the records of their subtree; `q` is a name (diacritics and case ignored, `nguyen van an`
+            finds `Nguyễn Văn An`), a citizen ID or a party card number. A member gets `{id, full_name, positions}`
+            of their own branch's current members (probationary, official), and `q` is always a name.
           parameters:
             - {name: organization_id, in: path, required: true, schema: {type: integer}}
             - {name: q, in: query, schema: {type: string}}
@@ -224,12 +224,53 @@ class MemberRoutes:
         post:
           tags: [members]
           security: [{bearer: []}]
+          description: >
+            A citizen ID or party card number already held by a member of the officer's subtree is a 409. One
+            held outside it is not confirmed: the registration waits for a system administrator (202
+            `pending_review`); a few of those a day per officer, then 429 for every registration until the next day.
           requestBody: {required: true, content: {application/json: {schema: MemberCreate}}}
           responses:
             201: {description: created, content: {application/json: {schema: MemberOut}}}
+            202: {description: "pending_review: {status, registration_id, message}"}
+            400: {description: validation_error, content: {application/json: {schema: Error}}}
+            409: {description: conflict (the field is named in details), content: {application/json: {schema: Error}}}
+            429: {description: too_many_attempts (Retry-After), content: {application/json: {schema: Error}}}
         """
         self.caller.require()
-        return 201, self.rpc.members.create_member(check(MemberCreate(), read_json(request)))
+        answer = self.rpc.members.create_member(check(MemberCreate(), read_json(request)))
+        return (202 if answer.get("status") == "pending_review" else 201), answer
+
+    @api("GET", "/api/v1/member-registrations")
+    def member_registrations(self, request):
+        """Hồ sơ chờ xem xét / Registrations waiting for a system administrator's review.
+        ---
+        get:
+          tags: [members]
+          security: [{bearer: []}]
+          responses:
+            200: {description: "pending registrations, each with the member it clashes with where they are now"}
+            403: {description: forbidden (system administrators only), content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        return self.rpc.members.pending_registrations()
+
+    @api("POST", "/api/v1/member-registrations/<int:registration_id>/close")
+    def close_member_registration(self, request, registration_id):
+        """Đóng hồ sơ chờ xem xét / Close a registration waiting for review (system administrators).
+        ---
+        post:
+          tags: [members]
+          security: [{bearer: []}]
+          parameters: [{name: registration_id, in: path, required: true, schema: {type: integer}}]
+          requestBody: {content: {application/json: {schema: Decision}}}
+          responses:
+            200: {description: "the closed registration: {id, status, reason}"}
+            403: {description: forbidden (system administrators only), content: {application/json: {schema: Error}}}
+            404: {description: not_found, content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        body = load(Decision(), read_json(request)) if request.get_data() else {"reason": None}
+        return self.rpc.members.close_registration(registration_id, body["reason"])
 
     @api("GET", "/api/v1/members/<int:member_id>")
     def get_member(self, request, member_id):

@@ -1,9 +1,8 @@
 """The HTTP contract's bodies (API.md); also the source of /api/v1/openapi.json."""
 from marshmallow import RAISE, Schema, fields, validate
 
+from shared.events import CITIZEN_ID
 from shared.validation import StoredInteger
-
-CITIZEN_ID = validate.Regexp(r"^\d{12}$", error="Số định danh gồm 12 chữ số. / A citizen ID is 12 digits.")
 
 
 class Strict(Schema):

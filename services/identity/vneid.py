@@ -6,7 +6,6 @@ unknown `kid`, so key rotation works), an algorithm allow-list, `iss`, `aud`
 (and `azp` with several audiences), `exp` and `iat`, and the nonce. Storing
 `state` and binding it to the browser is the caller's job.
 """
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -17,8 +16,9 @@ from joserfc import jws, jwt
 from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
 from joserfc.jwk import KeySet
 
+from shared.events import is_citizen_id
+
 ALGORITHMS = ["RS256", "ES256"]     # asymmetric only: never "none", never HS* with a public key as secret
-CITIZEN_ID = re.compile(r"^\d{12}$")
 
 
 class VneidError(Exception):
@@ -130,6 +130,6 @@ class VneidClient:
         if not expected_nonce or not secrets.compare_digest(str(claims.get("nonce", "")), expected_nonce):
             raise VneidError("wrong_nonce")
         citizen_id = str(claims.get(self.citizen_id_claim, ""))
-        if not CITIZEN_ID.match(citizen_id):
+        if not is_citizen_id(citizen_id):
             raise VneidError("missing_citizen_id")
         return VneidIdentity(issuer=self.issuer, subject=str(claims["sub"]), citizen_id=citizen_id, claims=claims)

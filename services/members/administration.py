@@ -10,7 +10,7 @@ from shared.errors import Forbidden, NotFound, ValidationError
 from shared.tree import subtree_bounds
 from services.members import counts
 from services.members.domain import create_organization, organization_json, set_rollout
-from services.members.models import Member, Organization, Position
+from services.members.models import Member, Organization, Position, Registration, Transfer
 
 CHILD_LEVEL = {"central": "provincial", "provincial": "grassroots", "grassroots": "branch", "branch": "party_group"}
 
@@ -76,6 +76,9 @@ def merge(uow, actor, organization_id, into_id):
         _rewrite_paths(session, child.path, f"{target.path}{child.id}/")
     session.execute(update(Member).where(Member.organization_id == org.id)
                     .values(organization_id=target.id, organization_path=target.path))
+    # papers naming the dissolved organisation are the other's now (an issued transfer stays acceptable)
+    for column in (Transfer.from_organization_id, Transfer.to_organization_id, Registration.organization_id):
+        session.execute(update(column.class_).where(column == org.id).values({column: target.id}))
     for position in session.scalars(select(Position).where(Position.organization_id == org.id)).all():
         # a dissolved organisation's positions end with it
         uow.publish("members.position_changed", {"member_id": position.member_id, "organization_id": org.id,

@@ -3,12 +3,14 @@ request), transfers between organisations, the digital file. Every write to pers
 data is audited with before and after, and published as members.member_updated."""
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from shared.db import utcnow
-from shared.errors import NotFound, ValidationError
+from shared.errors import Conflict, Forbidden, NotFound, ValidationError
+from shared.tree import in_subtree, subtree_bounds
 from services.members import counts
-from services.members.domain import ADMIN_ROLE, member_json, member_snapshot, normalize_name, search_key
+from services.members.domain import (ADMIN_ROLE, CARD_TAKEN, FROM_ABOVE, clashes, decided_member, member_json,
+                                     member_snapshot, normalize_name, refusal, search_key)
 from services.members.models import AuditEntry, ChangeRequest, Member, MemberRecord, Organization, Transfer
 
 CONTACT_FIELDS = ("phone", "email")
@@ -42,6 +44,9 @@ def apply_changes(uow, actor_id, member, changes, action="member.update", note=N
     """Apply validated `changes`, keeping search key, counts, audit and event in step."""
     if not changes:
         return member
+    # checked before anything changes: a clash found at flush would be a 500 and half a write
+    if clashes(uow.session, party_card_number=changes.get("party_card_number"), other_than=member.id):
+        raise Conflict(details={"party_card_number": [CARD_TAKEN]})
     before, old_path, old_values = _personal(member), member.organization_path, counts.values_of(member)
     for field, value in changes.items():
         setattr(member, field, value)
@@ -63,9 +68,7 @@ def apply_changes(uow, actor_id, member, changes, action="member.update", note=N
 
 
 def update_member(uow, actor, member_id, changes):
-    member = uow.session.get(Member, member_id)
-    if member is None or not actor.manages(member.organization_path):
-        raise NotFound()
+    member = decided_member(uow.session, actor, member_id)
     unknown = set(changes) - set(OFFICER_FIELDS)
     if unknown:
         raise ValidationError(details={field: ["Không sửa được ở đây. / Cannot be changed here."] for field in unknown})
@@ -96,17 +99,27 @@ def _decider_paths(actor):
 
 
 def pending_change_requests(session, actor):
-    paths = _decider_paths(actor)
-    rows = session.scalars(select(ChangeRequest).where(ChangeRequest.status == "pending")
+    """The requests this officer may decide: by the member's current organisation (requests follow a
+    transferred member), never their own or a fellow officer's."""
+    ranges = [and_(Member.organization_path >= low, Member.organization_path < high)
+              for low, high in map(subtree_bounds, _decider_paths(actor))]
+    if not ranges:
+        return {"items": [], "next_cursor": None}
+    rows = session.execute(select(ChangeRequest, Member).join(Member, Member.id == ChangeRequest.member_id)
+                           .where(ChangeRequest.status == "pending", or_(*ranges))
                            .order_by(ChangeRequest.id)).all()
-    return {"items": [change_request_json(r) for r in rows if any(r.organization_path.startswith(p) for p in paths)],
+    return {"items": [change_request_json(r) for r, member in rows if actor.decides_about(member)],
             "next_cursor": None}
 
 
 def decide_change_request(uow, actor, request_id, approve, reason=None):
     request = uow.session.get(ChangeRequest, request_id)
-    if request is None or not any(request.organization_path.startswith(p) for p in _decider_paths(actor)):
+    member = uow.session.get(Member, request.member_id) if request else None
+    if member is None or not (member.id == actor.member.id or
+                              any(in_subtree(member.organization_path, p) for p in _decider_paths(actor))):
         raise NotFound()
+    if not actor.decides_about(member):
+        raise refusal(actor, member)
     if request.status != "pending":
         raise ValidationError(details={"status": [f"already {request.status}"]})
     request.status = "approved" if approve else "rejected"
@@ -116,7 +129,6 @@ def decide_change_request(uow, actor, request_id, approve, reason=None):
     uow.publish("members.change_request_decided", {"request_id": request.id, "member_id": request.member_id,
                                                    "decision": request.status, "reason": reason})
     if approve:
-        member = uow.session.get(Member, request.member_id)
         changes = {k: date.fromisoformat(v) if k == "date_of_birth" and v else v for k, v in request.changes.items()}
         apply_changes(uow, actor.member.id, member, changes, action="member.change_request_approved",
                       note=f"change request {request.id}")
@@ -125,9 +137,7 @@ def decide_change_request(uow, actor, request_id, approve, reason=None):
 
 def issue_transfer(uow, actor, member_id, to_organization_id, kind, note=None):
     session = uow.session
-    member = session.get(Member, member_id)
-    if member is None or not actor.manages(member.organization_path):
-        raise NotFound()
+    member = decided_member(session, actor, member_id)
     target = session.get(Organization, to_organization_id)
     if target is None or target.id == member.organization_id:
         raise ValidationError(details={"to_organization_id": ["Tổ chức nhận không hợp lệ. / Not a valid receiver."]})
@@ -165,6 +175,12 @@ def accept_transfer(uow, actor, transfer_id):
     if transfer.status != "issued":
         raise ValidationError(details={"status": [f"already {transfer.status}"]})
     member = session.get(Member, transfer.member_id)
+    if member.id == actor.member.id:
+        raise refusal(actor, member)
+    if member.organization_id != transfer.from_organization_id:
+        # the member moved since (a merge): the sender's paper no longer describes them
+        raise Conflict(details={"status": ["Giấy chuyển đã cũ: hãy lập giấy mới. / The transfer is stale: issue a "
+                                           "new one."]})
     transfer.status = "accepted"
     transfer.accepted_by = actor.member.id
     transfer.accepted_at = utcnow()
@@ -177,9 +193,7 @@ def accept_transfer(uow, actor, transfer_id):
 
 
 def add_record(uow, actor, member_id, record):
-    member = uow.session.get(Member, member_id)
-    if member is None or not actor.manages(member.organization_path):
-        raise NotFound()
+    member = decided_member(uow.session, actor, member_id)
     row = MemberRecord(member_id=member.id, created_by=actor.member.id, **record)
     uow.session.add(row)
     uow.session.flush()
@@ -201,18 +215,22 @@ def list_records(session, actor, member_id):
     return {"items": [record_json(r) for r in rows], "next_cursor": None}
 
 
+def _position_giver(actor, organization, role):
+    """An organisation's positions are given and ended from the committee above it (a party group's by
+    its branch's officers), or by a system administrator; administrators only by an administrator."""
+    if organization is None or not actor.manages(organization.path) or (role == ADMIN_ROLE and not actor.is_admin):
+        raise NotFound()
+    if not actor.presides_over(organization.path):
+        raise Forbidden(message=FROM_ABOVE)
+
+
 def assign_position(uow, actor, member_id, organization_id, role):
-    """Officers appoint within their subtree; only a system administrator appoints administrators."""
     from services.members.domain import assign_position as add
 
     session = uow.session
-    member = session.get(Member, member_id)
+    member = decided_member(session, actor, member_id)
     organization = session.get(Organization, organization_id)
-    if member is None or organization is None or not actor.manages(organization.path) \
-            or not actor.manages(member.organization_path):
-        raise NotFound()
-    if role == ADMIN_ROLE and not actor.is_admin:
-        raise NotFound()
+    _position_giver(actor, organization, role)
     if any(p.organization_id == organization.id and p.role == role for p in member.positions):
         raise ValidationError(details={"role": ["Đã giữ chức vụ này. / Already holds this position."]})
     add(uow, member, organization, role)
@@ -223,12 +241,11 @@ def assign_position(uow, actor, member_id, organization_id, role):
 
 def remove_position(uow, actor, member_id, organization_id, role):
     session = uow.session
-    member = session.get(Member, member_id)
-    position = next((p for p in (member.positions if member else []) if p.organization_id == organization_id
-                     and p.role == role), None)
-    if position is None or not actor.manages(position.organization.path) or \
-            (role == ADMIN_ROLE and not actor.is_admin):
+    member = decided_member(session, actor, member_id)
+    position = next((p for p in member.positions if p.organization_id == organization_id and p.role == role), None)
+    if position is None:
         raise NotFound()
+    _position_giver(actor, position.organization, role)
     uow.publish("members.position_changed", {"member_id": member.id, "organization_id": organization_id,
                                              "organization_path": position.organization.path, "role": role,
                                              "action": "removed"})

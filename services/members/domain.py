@@ -58,6 +58,20 @@ class Actor:
     def manages(self, path):
         return self.is_admin or any(in_subtree(path, root) for root in self.officer_paths())
 
+    def presides_over(self, path):
+        """Strictly above `path`: an organisation's positions are given from the committee above it."""
+        return self.is_admin or any(in_subtree(path, root) and path != root for root in self.officer_paths())
+
+    def decides_about(self, member):
+        """Separation of duties: nobody decides about themselves; an administrator's record is for another
+        administrator; an officer's record is for the committee above their position, not for peers."""
+        if member.id == self.member.id:
+            return False
+        if self.is_admin:
+            return True
+        return self.manages(member.organization_path) and all(
+            p.role in OFFICER_ROLES and self.presides_over(p.organization.path) for p in member.positions)
+
     def may_see_organization(self, org):
         # own organisation and the committees above it are public to a member
         return self.manages(org.path) or in_subtree(self.member.organization_path, org.path)
@@ -67,7 +81,8 @@ def load_actor(session, member_id):
     member = session.get(Member, member_id)
     if member is None:
         raise Forbidden(message="Tài khoản không gắn với đảng viên nào. / This account is not linked to a member.")
-    return Actor(member=member, positions=list(member.positions))
+    # someone who left the party holds no authority, whatever positions are still on record
+    return Actor(member=member, positions=list(member.positions) if member.status in counts.IN_PARTY else [])
 
 
 def organization_json(org):
@@ -96,6 +111,28 @@ def member_snapshot(member):
 
 def _iso(value):
     return value.isoformat() if value else None
+
+
+NOT_ABOUT_ONESELF = ("Không ai tự quyết định việc của chính mình: hãy đề nghị cấp uỷ cấp trên; hồ sơ của mình "
+                     "sửa qua PATCH /me. / Nobody decides about themselves: ask the committee above; change your "
+                     "own data through PATCH /me.")
+FROM_ABOVE = ("Việc này do cấp uỷ cấp trên hoặc quản trị hệ thống quyết định. / "
+              "This is for the committee above or a system administrator to decide.")
+
+
+def refusal(actor, member):
+    return Forbidden(message=NOT_ABOUT_ONESELF if member.id == actor.member.id else FROM_ABOVE)
+
+
+def decided_member(session, actor, member_id):
+    """The member `actor` is about to decide about: 404 outside what they may see, 403 when it is
+    not theirs to decide (themselves, an administrator, a fellow officer)."""
+    member = session.get(Member, member_id)
+    if member is None or not (member.id == actor.member.id or actor.manages(member.organization_path)):
+        raise NotFound()
+    if not actor.decides_about(member):
+        raise refusal(actor, member)
+    return member
 
 
 def get_me(session, member_id):
@@ -140,14 +177,28 @@ def create_organization(session, code, name, level, parent=None, rollout="disabl
     return org
 
 
+CARD_TAKEN = "Số thẻ đảng thuộc đảng viên khác. / The party card number belongs to another member."
+
+
+def clashes(session, citizen_id=None, party_card_number=None, other_than=None):
+    """[(field, member)] of the members already holding this citizen ID or party card number."""
+    found = []
+    for field, value in (("citizen_id", citizen_id), ("party_card_number", party_card_number)):
+        if value:
+            query = select(Member).where(getattr(Member, field) == value)
+            if other_than is not None:
+                query = query.where(Member.id != other_than)
+            found += [(field, member) for member in session.scalars(query)]
+    return found
+
+
 def add_member(uow, data, actor_id=None):
-    """Create a member (validated data) and publish members.member_created."""
+    """Create a member (validated data; clashes are the caller's to check, see registration.register)
+    and publish members.member_created."""
     session = uow.session
     org = session.get(Organization, data["organization_id"])
     if org is None:
         raise ValidationError(details={"organization_id": ["unknown organisation"]})
-    if session.scalar(select(Member.id).where(Member.citizen_id == data["citizen_id"])):
-        raise ValidationError(details={"citizen_id": ["already registered"]})
     name = normalize_name(data["full_name"])
     member = Member(**{**data, "full_name": name}, search_name=search_key(name),
                     organization_path=org.path)

@@ -21,9 +21,10 @@ from datetime import date, datetime, timezone
 from sqlalchemy import delete, select, text
 
 from shared.db import utcnow
+from shared.events import is_citizen_id
 from shared.tree import ancestor_ids
 from services.members import counts
-from services.members.domain import search_key
+from services.members.domain import CARD_TAKEN, search_key
 from services.members.models import AuditEntry, ImportJob, ImportRow, Member, Organization
 
 COLUMNS = ("citizen_id", "full_name", "date_of_birth", "gender", "phone", "email", "party_card_number",
@@ -31,7 +32,6 @@ COLUMNS = ("citizen_id", "full_name", "date_of_birth", "gender", "phone", "email
 GENDERS = {"male": "male", "nam": "male", "female": "female", "nữ": "female"}
 STATUSES = {"probationary": "probationary", "dự bị": "probationary", "official": "official",
             "chính thức": "official"}
-CITIZEN_ID = re.compile(r"^\d{12}$")
 ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
@@ -40,7 +40,7 @@ STAGE_BATCH = 5000
 MAX_LISTED = 1000   # errors and warnings kept on the job (counts are always exact)
 
 MESSAGES = {
-    "citizen_id": "Số định danh phải gồm 12 chữ số. / The citizen ID must be 12 digits.",
+    "citizen_id": "Số định danh phải gồm đúng 12 chữ số 0-9. / The citizen ID must be exactly 12 digits 0-9.",
     "full_name": "Thiếu họ tên. / The name is missing.",
     "date": "Ngày không hợp lệ (YYYY-MM-DD hoặc DD/MM/YYYY). / Invalid date (YYYY-MM-DD or DD/MM/YYYY).",
     "phone": "Số điện thoại không hợp lệ. / Invalid phone number.",
@@ -50,7 +50,7 @@ MESSAGES = {
     "admission_age": "Chưa đủ 18 tuổi khi vào Đảng. / Under 18 at admission.",
     "duplicate": "Số định danh đã có ở dòng {row}. / This citizen ID already appears on row {row}.",
     "party_card_duplicate": "Số thẻ đảng đã có ở dòng {row}. / This party card number already appears on row {row}.",
-    "party_card_taken": "Số thẻ đảng thuộc đảng viên khác. / The party card number belongs to another member.",
+    "party_card_taken": CARD_TAKEN,
 }
 WARNINGS = {
     "long_probation": "Dự bị quá 12 tháng. / Probationary for over a year.",
@@ -130,8 +130,9 @@ class Checker:
         """(staged row or None, [(field, message)] errors, [(field, message)] warnings)"""
         warnings = []
         try:
+            # a cell is trimmed like every other; what is stored is exactly the twelve ASCII digits
             citizen_id = (raw.get("citizen_id") or "").strip()
-            if not CITIZEN_ID.match(citizen_id):
+            if not is_citizen_id(citizen_id):
                 raise RowError("citizen_id", MESSAGES["citizen_id"])
             name = " ".join(unicodedata.normalize("NFC", raw.get("full_name") or "").split())
             if not name:

@@ -117,10 +117,11 @@ class MemberRecord(Base):
 
 
 class ChangeRequest(Base):
-    """A member's own change to core data, waiting for the branch secretary."""
+    """A member's own change to core data, waiting for the secretary of the member's current organisation."""
     __tablename__ = "change_requests"
     id = Column(Integer, primary_key=True)
     member_id = Column(Integer, ForeignKey("members.id"), nullable=False, index=True)
+    # where the member was when they asked (history only: who decides follows the member)
     organization_path = Column(String(255), nullable=False, index=True)
     changes = Column(JSON, nullable=False)
     status = Column(String(16), nullable=False, default="pending")   # pending | approved | rejected
@@ -183,3 +184,23 @@ class ImportRow(Base):
     organization_id = Column(Integer, nullable=False)
     organization_path = Column(String(255), nullable=False)
     status = Column(String(20), nullable=False)
+
+
+class Registration(Base):
+    """An officer's POST /members whose citizen ID or party card is already a member's outside the
+    officer's subtree: it waits for a system administrator, and the officer is not told whose it is."""
+    __tablename__ = "member_registrations"
+    id = Column(Integer, primary_key=True)
+    citizen_id = Column(String(12), nullable=False)
+    data = Column(JSON, nullable=False)             # the request as sent (dates as ISO strings)
+    organization_id = Column(Integer, ForeignKey("organizations.id"), nullable=False)
+    member_id = Column(Integer, ForeignKey("members.id"), nullable=False)     # the member it clashes with
+    field = Column(String(32), nullable=False)      # citizen_id | party_card_number
+    status = Column(String(16), nullable=False, default="pending_review")     # pending_review | closed
+    requested_by = Column(Integer, nullable=False)
+    requested_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    closed_by = Column(Integer)
+    closed_at = Column(DateTime(timezone=True))
+    reason = Column(Text)
+    __table_args__ = (Index("ix_member_registrations_requester", "requested_by", "requested_at"),
+                      Index("ix_member_registrations_status", "status", "id"))

@@ -3,11 +3,14 @@ party card number, a page at a time (keyset cursors, so page 1000 costs what pag
 import base64
 import json
 import re
+import sys
 
 from sqlalchemy import and_, or_, select
 
 from shared.errors import NotFound, ValidationError
+from shared.events import is_citizen_id
 from shared.tree import subtree_bounds
+from services.members.counts import IN_PARTY
 from services.members.domain import member_json, search_key, visible_organization
 from services.members.models import Member
 
@@ -19,22 +22,40 @@ def encode_cursor(values):
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
+PARTY_CARD = re.compile(r"[0-9A-Za-z-]{4,32}")
+MAX_ID = 2 ** 63 - 1
+
+
 def decode_cursor(cursor):
+    """(search name, member id), exactly as encode_cursor wrote them: anything else is a 400."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        assert isinstance(values, list) and len(values) == 2
-        return values
-    except Exception:
-        raise ValidationError(details={"cursor": ["Không hợp lệ. / Not a cursor this API gave."]}) from None
+    except ValueError:
+        values = None
+    if not (isinstance(values, list) and len(values) == 2 and isinstance(values[0], str)
+            and _storable(values[0]) and type(values[1]) is int and 0 <= values[1] <= MAX_ID):
+        raise ValidationError(details={"cursor": ["Không hợp lệ. / Not a cursor this API gave."]})
+    return values
+
+
+def _storable(text):
+    return not any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
 
 
 def _next_prefix(prefix):
-    """The smallest string greater than every string starting with `prefix`."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    """The smallest string greater than every string starting with `prefix`; None when there is none
+    (the prefix ends in the last code points). Surrogates are skipped: no database stores them."""
+    prefix = prefix.rstrip(chr(sys.maxunicode))
+    if not prefix:
+        return None
+    following = ord(prefix[-1]) + 1
+    return prefix[:-1] + chr(0xE000 if 0xD800 <= following <= 0xDFFF else following)
 
 
-def find(session, organization, q=None, status=None, cursor=None, limit=PAGE_SIZE, branch_only=False):
-    """A page of members of `organization`'s subtree (or its own members when `branch_only`)."""
+def find(session, organization, q=None, status=None, cursor=None, limit=PAGE_SIZE, branch_only=False,
+         summary=False):
+    """A page of members of `organization`'s subtree (or its own members when `branch_only`).
+    A `summary` search is of current members, by name only: `q` is never an ID there."""
     limit = max(1, min(int(limit or PAGE_SIZE), MAX_PAGE_SIZE))
     query = select(Member)
     if branch_only:
@@ -44,14 +65,21 @@ def find(session, organization, q=None, status=None, cursor=None, limit=PAGE_SIZ
         query = query.where(Member.organization_path >= low, Member.organization_path < high)
     if status:
         query = query.where(Member.status == status)
+    if summary:
+        query = query.where(Member.status.in_(IN_PARTY))
     q = (q or "").strip()
-    if re.fullmatch(r"\d{12}", q):
+    if q and not summary and is_citizen_id(q):
         query = query.where(Member.citizen_id == q)
-    elif q and re.fullmatch(r"[0-9A-Za-z-]{4,32}", q) and any(ch.isdigit() for ch in q):
+    elif q and not summary and PARTY_CARD.fullmatch(q) and any(ch.isdigit() for ch in q):
         query = query.where(Member.party_card_number == q)
     elif q:
         key = search_key(q)
-        query = query.where(Member.search_name >= key, Member.search_name < _next_prefix(key))
+        if not key:
+            raise ValidationError(details={"q": ["Hãy nhập một phần họ tên. / Type part of a name."]})
+        query = query.where(Member.search_name >= key)
+        following = _next_prefix(key)
+        if following is not None:
+            query = query.where(Member.search_name < following)
     # one order for every page: by name, then id
     query = query.order_by(Member.search_name, Member.id)
     if cursor:
@@ -65,14 +93,15 @@ def find(session, organization, q=None, status=None, cursor=None, limit=PAGE_SIZ
 
 
 def member_page(session, actor, organization_id, q=None, status=None, cursor=None, limit=PAGE_SIZE):
-    """Officers see their subtree's records; a member sees the names and positions of their own branch."""
+    """Officers search their subtree's records; a member of the party sees the names and positions of
+    their own branch's current members."""
     organization = visible_organization(session, actor, organization_id)
     if actor.manages(organization.path):
         rows, next_cursor = find(session, organization, q, status, cursor, limit)
         return {"items": [member_json(m) for m in rows], "next_cursor": next_cursor}
-    if organization.id != actor.member.organization_id:
+    if organization.id != actor.member.organization_id or actor.member.status not in IN_PARTY:
         raise NotFound()
-    rows, next_cursor = find(session, organization, q, status, cursor, limit, branch_only=True)
+    rows, next_cursor = find(session, organization, q, status, cursor, limit, branch_only=True, summary=True)
     return {"items": [{"id": m.id, "full_name": m.full_name,
                        "positions": [{"role": p.role, "organization_id": p.organization_id} for p in m.positions]}
                       for m in rows], "next_cursor": next_cursor}

@@ -13,7 +13,7 @@ from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.subscriber import subscribe
 from shared.validation import load
-from services.members import administration, changes, counts, domain, importing, search
+from services.members import administration, changes, counts, domain, importing, registration, search
 from services.members.models import Base, ImportJob, Member
 from services.members.schemas import (MemberCreate, MemberQuery, MemberUpdate, MeUpdate, OrganizationCreate,
                                       OrganizationUpdate, PositionChange, RecordCreate, TransferRequest)
@@ -105,13 +105,20 @@ class MembersService(Operations):
 
     @rpc
     def create_member(self, data):
+        """The member, or a registration pending review (see registration.py)."""
         data = load(MemberCreate(), data)
         with self.db.transaction() as session:
-            actor = self._actor(session)
-            org = session.get(domain.Organization, data["organization_id"])
-            if org is None or not actor.manages(org.path):
-                raise ValidationError(details={"organization_id": ["unknown organisation"]})
-            return domain.member_json(domain.add_member(self.db, data, actor_id=actor.member.id))
+            return registration.register(self.db, self._actor(session), data)
+
+    @rpc
+    def pending_registrations(self):
+        with self.db.transaction() as session:
+            return registration.pending_reviews(session, self._actor(session))
+
+    @rpc
+    def close_registration(self, registration_id, reason=None):
+        with self.db.transaction() as session:
+            return registration.close(self.db, self._actor(session), int(registration_id), reason)
 
     @rpc
     def update_member(self, member_id, body):

@@ -1,10 +1,13 @@
 """The party member database over HTTP: who may see and change what, search, figures,
 self-service, transfers, the digital file, imports."""
 
+import base64
+import json
+
 import pytest
 import requests
 
-from tests.e2e.conftest import activate, bearer, error_code, login
+from tests.e2e.conftest import GOOD_PASSWORD, activate, bearer, error_code, last_code, login
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -15,11 +18,39 @@ def call(running, method, path, token, headers=None, **kwargs):
                             timeout=20, **kwargs)
 
 
+IMPORT_HEADER = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,"
+                 "official_date,organization_code,status\n")
+
+
+def imported(running, admin, csv):
+    started = call(running, "POST", "/imports", admin, data=(IMPORT_HEADER + csv).encode(),
+                   headers={"Content-Type": "text/csv"})
+    assert started.status_code == 202, started.text
+
+    def finished():
+        job = call(running, "GET", f"/imports/{started.json()['id']}", admin).json()
+        return job if job["status"] in ("completed", "failed") else None
+
+    return wait_for(finished, timeout=30, message="the import to finish")
+
+
+# members imported for the separation-of-duty and transfer cases (see `crew`): citizen ID, name, branch
+CREW = {"old_secretary": ("001085000601", "Phùng Văn Cũ", "G003-B2"),
+        "mover": ("001085000602", "Phùng Văn Chuyển", "G003-B1"),
+        "new_secretary": ("001085000603", "Phùng Văn Mới", "G002-B1"),
+        "committee_member": ("001085000604", "Phùng Văn Uỷ", "G005-B2")}
+
+
 @pytest.fixture(scope="module")
 def world(running):
-    """Tokens of the demo roles and the organisations around the demo branch."""
+    """Tokens of the demo roles and the organisations around the demo branch. The crew is imported
+    first of all, so identity knows them long before they sign in."""
     tokens = {who: login(running.base, cid).json()["access_token"] for who, cid in
               (("admin", "001000000000"), ("secretary", "001000000001"), ("member", "001000000002"))}
+    job = imported(running, tokens["admin"], "".join(
+        f"{cid},{name},1985-01-01,Nam,0912{cid[-6:]},,,2010-01-01,2011-01-01,{code},chính thức\n"
+        for cid, name, code in CREW.values()))
+    assert (job["status"], job["accepted"]) == ("completed", 4), job
     me = call(running, "GET", "/me", tokens["member"]).json()
     branch = call(running, "GET", f"/organizations/{me['organization_id']}", tokens["admin"]).json()
     parent = call(running, "GET", f"/organizations/{branch['parent_id']}", tokens["admin"]).json()
@@ -33,7 +64,8 @@ def world(running):
     others = call(running, "GET", f"/organizations/{sibling['id']}/members", tokens["admin"]).json()["items"]
     return {"tokens": tokens, "me": me, "orgs": {"own": branch["id"], "sibling": sibling["id"],
                                                   "parent": parent["id"], "child": child.json()["id"]},
-            "members": {"self": me["id"], "mate": mate["id"], "sibling": others[0]["id"]}}
+            "members": {"self": me["id"], "mate": mate["id"], "sibling": others[0]["id"]},
+            "ids": {who: call(running, "GET", "/me", token).json()["id"] for who, token in tokens.items()}}
 
 
 # role × organisation → expected status, for each organisation-scoped endpoint
@@ -73,24 +105,29 @@ def test_organisation_endpoints_by_role_and_relation(running, world, endpoint):
             assert response.status_code == status, (role, relation, response.text)
 
 
+# role × member → (read, write): officers write in their subtree; nobody writes their own record here (a member
+# changes themselves through PATCH /me), not even a secretary or an administrator, who is the only one who
+# changes here, and the administrator's record (whose account is the prize) only another administrator
 MEMBER_MATRIX = {
-    "member": {"self": 200, "mate": 404, "sibling": 404},
-    "secretary": {"self": 200, "mate": 200, "sibling": 404},
-    "admin": {"self": 200, "mate": 200, "sibling": 200},
+    "member": {"self": (200, 403), "mate": (404, 404), "sibling": (404, 404), "administrator": (404, 404)},
+    "secretary": {"self": (200, 403), "mate": (200, 200), "sibling": (404, 404), "administrator": (200, 403)},
+    "admin": {"self": (200, 403), "mate": (200, 200), "sibling": (200, 200)},
 }
 
 
 @pytest.mark.parametrize("role", list(MEMBER_MATRIX))
 def test_member_records_by_role_and_relation(running, world, role):
-    for relation, status in MEMBER_MATRIX[role].items():
-        target = world["members"][relation]
+    for relation, (status, expected_write) in MEMBER_MATRIX[role].items():
+        target = {"self": world["ids"][role], "administrator": world["ids"]["admin"]}.get(relation) \
+            or world["members"][relation]
         assert call(running, "GET", f"/members/{target}", world["tokens"][role]).status_code == status
-        # writing: only officers, only in their subtree (a member edits themselves through PATCH /me)
-        expected_write = 404 if role == "member" or status == 404 else 200
         patch = call(running, "PATCH", f"/members/{target}", world["tokens"][role], json={"email": "a@b.vn"})
         assert patch.status_code == expected_write, (role, relation, patch.text)
         records = call(running, "GET", f"/members/{target}/records", world["tokens"][role])
         assert records.status_code == status
+        added = call(running, "POST", f"/members/{target}/records", world["tokens"][role],
+                     json={"kind": "reward", "title": "Khen thưởng"})
+        assert added.status_code == (201 if expected_write == 200 else expected_write), (role, relation, added.text)
 
 
 def test_a_member_sees_names_and_positions_of_their_branch_not_personal_data(running, world):
@@ -138,7 +175,7 @@ def test_contact_data_changes_at_once_core_data_waits_for_the_secretary(running,
     assert changed.status_code == 200
     assert changed.json()["member"]["full_name"] == "Lê Văn Hùng"        # not yet
     request_id = changed.json()["change_request"]["id"]
-    assert call(running, "POST", f"/change-requests/{request_id}/approve", member).status_code == 404
+    assert call(running, "POST", f"/change-requests/{request_id}/approve", member).status_code == 403    # own
     pending = call(running, "GET", "/change-requests", secretary).json()["items"]
     assert request_id in [r["id"] for r in pending]
     assert call(running, "POST", f"/change-requests/{request_id}/approve", secretary).status_code == 200
@@ -228,17 +265,267 @@ def test_adding_members_only_within_ones_subtree(running, world, role, relation,
     assert response.status_code == status, response.text
 
 
-def test_positions_are_appointed_within_ones_subtree(running, world):
-    secretary = world["tokens"]["secretary"]
-    mate = world["members"]["self"]
-    body = {"organization_id": world["orgs"]["own"], "role": "deputy_secretary"}
-    appointed = call(running, "POST", f"/members/{mate}/positions", secretary, json=body)
-    assert appointed.status_code == 200 and {"role": "deputy_secretary", "organization_id": world["orgs"]["own"]} \
+def test_positions_are_given_from_the_organisation_above(running, world):
+    secretary, member = world["tokens"]["secretary"], world["members"]["self"]
+    in_group = {"organization_id": world["orgs"]["child"], "role": "secretary"}     # a party group of her branch
+    appointed = call(running, "POST", f"/members/{member}/positions", secretary, json=in_group)
+    assert appointed.status_code == 200 and {"role": "secretary", "organization_id": world["orgs"]["child"]} \
         in appointed.json()["positions"]
+    # her own branch's positions are the grassroots committee's (or an administrator's) to give
+    in_branch = {"organization_id": world["orgs"]["own"], "role": "deputy_secretary"}
+    refused = call(running, "POST", f"/members/{member}/positions", secretary, json=in_branch)
+    assert refused.status_code == 403 and error_code(refused) == "forbidden"
     elsewhere = {"organization_id": world["orgs"]["sibling"], "role": "secretary"}
-    assert call(running, "POST", f"/members/{mate}/positions", secretary, json=elsewhere).status_code == 404
-    admin_role = {"organization_id": world["orgs"]["own"], "role": "system_administrator"}
-    assert call(running, "POST", f"/members/{mate}/positions", secretary, json=admin_role).status_code == 404
-    ended = call(running, "DELETE", f"/members/{mate}/positions", secretary, json=body)
+    assert call(running, "POST", f"/members/{member}/positions", secretary, json=elsewhere).status_code == 404
+    admin_role = {"organization_id": world["orgs"]["child"], "role": "system_administrator"}
+    assert call(running, "POST", f"/members/{member}/positions", secretary, json=admin_role).status_code == 404
+    ended = call(running, "DELETE", f"/members/{member}/positions", secretary, json=in_group)
     assert ended.status_code == 200 and ended.json()["positions"] == []
-    assert call(running, "POST", f"/members/{mate}/positions", world["tokens"]["member"], json=body).status_code == 404
+    mate = world["members"]["mate"]
+    assert call(running, "POST", f"/members/{mate}/positions", world["tokens"]["member"], json=in_group).status_code == 404
+    # and nobody appoints themselves, even below their own organisation
+    herself = call(running, "POST", f"/members/{world['ids']['secretary']}/positions", secretary, json=in_group)
+    assert herself.status_code == 403
+
+
+def b64(value):
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def first_sign_in(running, citizen_id, phone):
+    """An imported member activates with the phone on record (identity hears of them by event;
+    until then it answers with a decoy and sends nothing)."""
+    def code_sent():
+        answer = requests.post(f"{running.base}/auth/activation", json={"citizen_id": citizen_id}, timeout=10)
+        return running.sms(phone) and answer.json()
+
+    answer = wait_for(code_sent, timeout=30, interval=0.5, message=f"identity to know {citizen_id}")
+    verified = requests.post(f"{running.base}/auth/activation/{answer['activation_id']}/verify", timeout=10,
+                             json={"otp": last_code(running, phone), "new_password": GOOD_PASSWORD})
+    assert verified.status_code == 200, verified.text
+    return verified.json()["access_token"]
+
+
+@pytest.fixture(scope="module")
+def crew(running, world):
+    """The imported CREW, signed in before they hold a position, then appointed by the
+    administrator: the secretary of a grassroots committee (Thái Nguyên), a member of one of its branches
+    who will move, the secretary of a branch in another province (Lạng Sơn), and a committee member of a
+    branch whose sitting secretary is a member added for the purpose."""
+    admin = world["tokens"]["admin"]
+    tokens = {who: first_sign_in(running, cid, f"+84912{cid[-6:]}") for who, (cid, _, _) in CREW.items()}
+    records = {who: call(running, "GET", "/me", token).json() for who, token in tokens.items()}
+
+    def appoint(member_id, organization_id, role):
+        answer = call(running, "POST", f"/members/{member_id}/positions", admin,
+                      json={"organization_id": organization_id, "role": role})
+        assert answer.status_code == 200, answer.text
+
+    old_branch = call(running, "GET", f"/organizations/{records['old_secretary']['organization_id']}", admin).json()
+    appoint(records["old_secretary"]["id"], old_branch["parent_id"], "secretary")
+    appoint(records["new_secretary"]["id"], records["new_secretary"]["organization_id"], "secretary")
+    committee_branch = records["committee_member"]["organization_id"]
+    appoint(records["committee_member"]["id"], committee_branch, "committee_member")
+    sitting = call(running, "POST", "/members", admin, json={
+        "citizen_id": "001070000801", "full_name": "Lò Văn Sáng", "status": "probationary",
+        "organization_id": committee_branch, "date_of_birth": "1970-01-01", "admission_date": "2025-01-01"})
+    assert sitting.status_code == 201, sitting.text
+    appoint(sitting.json()["id"], committee_branch, "secretary")
+    return {"tokens": tokens, "records": records, "sitting": sitting.json()}
+
+
+def test_a_committee_member_neither_appoints_herself_nor_removes_the_sitting_secretary(running, world, crew):
+    token, me = crew["tokens"]["committee_member"], crew["records"]["committee_member"]
+    branch = {"organization_id": me["organization_id"], "role": "secretary"}
+    herself = call(running, "POST", f"/members/{me['id']}/positions", token, json=branch)
+    assert herself.status_code == 403, herself.text
+    sitting = call(running, "DELETE", f"/members/{crew['sitting']['id']}/positions", token, json=branch)
+    assert sitting.status_code == 403, sitting.text
+    record = call(running, "GET", f"/members/{crew['sitting']['id']}", world["tokens"]["admin"]).json()
+    assert {"role": "secretary", "organization_id": me["organization_id"]} in record["positions"]
+    # nor edits a fellow officer of her own organisation: that is for the committee above
+    edit = call(running, "PATCH", f"/members/{crew['sitting']['id']}", token, json={"phone": "+84911111111"})
+    assert edit.status_code == 403, edit.text
+
+
+def test_a_secretary_does_not_approve_her_own_change_request(running, world):
+    secretary = world["tokens"]["secretary"]
+    asked = call(running, "PATCH", "/me", secretary, json={"date_of_birth": "1978-09-03"})
+    request_id = asked.json()["change_request"]["id"]
+    assert request_id not in [r["id"] for r in call(running, "GET", "/change-requests", secretary).json()["items"]]
+    own = call(running, "POST", f"/change-requests/{request_id}/approve", secretary)
+    assert own.status_code == 403 and error_code(own) == "forbidden"
+    assert call(running, "GET", "/me", secretary).json()["date_of_birth"] == "1978-09-02"
+    # the committee above decides it (here the administrator)
+    assert call(running, "POST", f"/change-requests/{request_id}/reject", world["tokens"]["admin"],
+                json={"reason": "Không khớp CCCD"}).status_code == 200
+
+
+def test_after_a_transfer_the_new_secretary_decides_not_the_old_one(running, world, crew):
+    old, new = crew["tokens"]["old_secretary"], crew["tokens"]["new_secretary"]
+    mover = crew["records"]["mover"]
+
+    def pending(token):
+        return [r["id"] for r in call(running, "GET", "/change-requests", token).json()["items"]]
+
+    request_id = call(running, "PATCH", "/me", crew["tokens"]["mover"],
+                      json={"full_name": "Đỗ Văn Tuấn Anh"}).json()["change_request"]["id"]
+    assert request_id in pending(old) and request_id not in pending(new)
+    issued = call(running, "POST", f"/members/{mover['id']}/transfers", old,
+                  json={"to_organization_id": crew["records"]["new_secretary"]["organization_id"]})
+    assert issued.status_code == 201, issued.text
+    assert call(running, "POST", f"/transfers/{issued.json()['id']}/accept", new).status_code == 200
+    # authority follows the member's current organisation
+    assert request_id not in pending(old) and request_id in pending(new)
+    assert call(running, "POST", f"/change-requests/{request_id}/approve", old).status_code == 404
+    assert call(running, "GET", f"/members/{mover['id']}", old).status_code == 404
+    assert call(running, "GET", f"/members/{mover['id']}", new).status_code == 200
+    assert call(running, "POST", f"/members/{mover['id']}/records", old, json={"kind": "reward", "title": "x"}) \
+        .status_code == 404
+    assert call(running, "POST", f"/change-requests/{request_id}/approve", new).status_code == 200
+    assert call(running, "GET", "/me", crew["tokens"]["mover"]).json()["full_name"] == "Đỗ Văn Tuấn Anh"
+
+
+def test_a_member_lists_only_current_members_of_their_branch_by_name(running, world):
+    admin, member, secretary = world["tokens"]["admin"], world["tokens"]["member"], world["tokens"]["secretary"]
+    added = call(running, "POST", "/members", admin, json={
+        "citizen_id": "001070000901", "full_name": "Tạ Văn Rời", "status": "probationary",
+        "organization_id": world["orgs"]["own"], "date_of_birth": "1980-01-01", "admission_date": "2025-01-01"})
+    assert added.status_code == 201, added.text
+    removed = call(running, "PATCH", f"/members/{added.json()['id']}", admin,
+                   json={"status": "removed", "left_on": "2026-10-01", "leaving_reason": "Xoá tên"})
+    assert removed.status_code == 200, removed.text
+
+    def names(token=member, **params):
+        page = call(running, "GET", f"/organizations/{world['orgs']['own']}/members", token,
+                    params={"limit": 200, **params})
+        assert page.status_code == 200, page.text
+        return [m["full_name"] for m in page.json()["items"]]
+
+    for status in (None, "removed", "expelled", "official"):
+        assert "Tạ Văn Rời" not in names(**({"status": status} if status else {}))
+    assert names(q="ta van roi") == []
+    assert names(q="001000000001") == [] and names(q="9300000001") == []       # a citizen ID, a party card
+    assert names(q="nguyen thi lan") == ["Nguyễn Thị Lan"]
+    items = call(running, "GET", f"/organizations/{world['orgs']['own']}/members", member).json()["items"]
+    assert all(set(m) == {"id", "full_name", "positions"} for m in items)
+    # officers keep the full search of their subtree
+    assert names(secretary, q="001070000901") == ["Tạ Văn Rời"]
+    assert names(secretary, q="9300000001") == ["Nguyễn Thị Lan"]
+
+
+def full_width(digits):
+    return "".join(chr(ord(d) + 0xFEE0) for d in digits)
+
+
+def arabic_indic(digits):
+    return "".join(chr(ord(d) - ord("0") + 0x0660) for d in digits)
+
+
+@pytest.mark.parametrize("citizen_id", [full_width("001000000002"), arabic_indic("001000000002"), "001000000002\n", " 001000000002",
+                                        "001000000002 "], ids=["full-width", "arabic-indic", "newline", "lead", "trail"])
+def test_a_citizen_id_is_twelve_ascii_digits_everywhere(running, world, citizen_id):
+    created = call(running, "POST", "/members", world["tokens"]["secretary"], json={
+        "citizen_id": citizen_id, "full_name": "Lê Văn Hùng", "status": "probationary",
+        "organization_id": world["orgs"]["own"], "admission_date": "2025-01-01"})
+    assert created.status_code == 400 and "citizen_id" in created.json()["error"]["details"], created.text
+    signed_in = requests.post(f"{running.base}/auth/login", json={"citizen_id": citizen_id, "password": "x" * 12},
+                              timeout=10)
+    assert signed_in.status_code == 400 and error_code(signed_in) == "validation_error"
+    activation = requests.post(f"{running.base}/auth/activation", json={"citizen_id": citizen_id}, timeout=10)
+    assert activation.status_code == 400 and error_code(activation) == "validation_error"
+
+
+def test_an_import_takes_ascii_citizen_ids_only(running, world):
+    admin = world["tokens"]["admin"]
+    job = imported(running, admin,
+                   "\" 001088000701\n\",Hà Văn Một,1988-08-08,Nam,,,,2012-01-01,2013-01-01,G001-B1,chính thức\n"
+           f"{full_width('001088000702')},Hà Văn Hai,1988-08-08,Nam,,,,2012-01-01,2013-01-01,G001-B1,chính thức\n"
+                   f"{arabic_indic('001088000703')},Hà Văn Ba,1988-08-08,Nam,,,,2012-01-01,2013-01-01,G001-B1,chính thức\n")
+    assert (job["status"], job["accepted"], job["rejected"]) == ("completed", 1, 2)
+    assert [(e["row"], e["field"]) for e in job["errors"]] == [(3, "citizen_id"), (4, "citizen_id")]
+    # a spreadsheet cell is trimmed like every other cell: what is stored is the 12 digits
+    found = call(running, "GET", "/organizations/1/members", admin, params={"q": "001088000701"}).json()["items"]
+    assert [(m["citizen_id"], m["full_name"]) for m in found] == [("001088000701", "Hà Văn Một")]
+
+
+def test_an_officer_learns_nothing_of_members_outside_their_subtree(running, world, crew):
+    admin, officer = world["tokens"]["admin"], crew["tokens"]["committee_member"]
+    branch = crew["records"]["committee_member"]["organization_id"]
+
+    def register(citizen_id, **extra):
+        return call(running, "POST", "/members", officer, json={
+            "citizen_id": citizen_id, "full_name": "Mạc Văn Thử", "status": "probationary",
+            "organization_id": branch, "admission_date": "2025-01-01", **extra})
+
+    inside = register("001070000801")            # the sitting secretary of the officer's own branch
+    assert inside.status_code == 409 and "citizen_id" in inside.json()["error"]["details"], inside.text
+    outside = register("001000000002")           # a member of a branch in another province
+    assert outside.status_code == 202 and outside.json()["status"] == "pending_review", outside.text
+    assert "citizen_id" not in outside.json() and "already" not in outside.text
+    card = register("001070000802", party_card_number="9300000002")
+    assert card.status_code == 202 and card.json()["status"] == "pending_review", card.text
+    # administrators see what is waiting, with the member's current organisation
+    assert call(running, "GET", "/member-registrations", officer).status_code == 403
+    waiting = call(running, "GET", "/member-registrations", admin).json()["items"]
+    mine = {r["citizen_id"]: r for r in waiting if r["requested_by"] == crew["records"]["committee_member"]["id"]}
+    assert mine["001000000002"]["member"]["organization_id"] == world["orgs"]["own"]
+    assert mine["001000000002"]["organization_id"] == branch and mine["001000000002"]["status"] == "pending_review"
+    assert mine["001070000802"]["member"]["id"] == world["members"]["self"]        # whose card it is
+    review = mine["001000000002"]["id"]
+    assert call(running, "POST", f"/member-registrations/{review}/close", officer).status_code == 403
+    closed = call(running, "POST", f"/member-registrations/{review}/close", admin, json={"reason": "Đã là đảng viên"})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert review not in [r["id"] for r in call(running, "GET", "/member-registrations", admin).json()["items"]]
+    # a few a day: then every registration waits for tomorrow, so the limit itself tells nothing
+    assert register("079000000005").status_code == 202
+    limited = register("001070000803")
+    assert limited.status_code == 429 and error_code(limited) == "too_many_attempts", limited.text
+    assert call(running, "GET", "/organizations/1/members", admin, params={"q": "001070000803"}).json()["items"] == []
+
+
+@pytest.mark.parametrize("params", [
+    {"cursor": b64([None, None])}, {"cursor": b64([{"x": 1}, 1])}, {"cursor": b64(["a", 2 ** 63])},
+    {"cursor": b64(["a", True])}, {"q": "\u0301\u0302"},
+], ids=["nulls", "objects", "huge-id", "boolean", "combining-marks"])
+def test_bad_search_input_is_a_400(running, world, params):
+    answer = call(running, "GET", "/organizations/1/members", world["tokens"]["admin"], params=params)
+    assert answer.status_code == 400 and error_code(answer) == "validation_error", answer.text
+
+
+def test_a_name_ending_in_the_last_code_point_is_searched(running, world):
+    answer = call(running, "GET", "/organizations/1/members", world["tokens"]["admin"], params={"q": "lê\U0010ffff"})
+    assert answer.status_code == 200 and answer.json()["items"] == []
+
+
+def test_a_party_card_number_belongs_to_one_member(running, world):
+    secretary, member = world["tokens"]["secretary"], world["tokens"]["member"]
+    lans_card = "9300000001"
+    edited = call(running, "PATCH", f"/members/{world['members']['self']}", secretary,
+                  json={"party_card_number": lans_card})
+    assert edited.status_code == 409 and "party_card_number" in edited.json()["error"]["details"], edited.text
+    created = call(running, "POST", "/members", secretary, json={
+        "citizen_id": "001070000902", "full_name": "Mạc Thị Thẻ", "status": "probationary",
+        "organization_id": world["orgs"]["own"], "admission_date": "2025-01-01", "party_card_number": lans_card})
+    assert created.status_code == 409 and "party_card_number" in created.json()["error"]["details"], created.text
+    request_id = call(running, "PATCH", "/me", member, json={"party_card_number": lans_card}).json()["change_request"]["id"]
+    approved = call(running, "POST", f"/change-requests/{request_id}/approve", secretary)
+    assert approved.status_code == 409 and "party_card_number" in approved.json()["error"]["details"], approved.text
+    # nothing half-done: the request still waits, and can be rejected
+    assert request_id in [r["id"] for r in call(running, "GET", "/change-requests", secretary).json()["items"]]
+    assert call(running, "POST", f"/change-requests/{request_id}/reject", secretary).status_code == 200
+
+
+def test_an_officer_who_left_the_party_holds_no_authority(running, world, crew):
+    token, me = crew["tokens"]["committee_member"], crew["records"]["committee_member"]
+    branch = me["organization_id"]
+    assert call(running, "GET", f"/organizations/{branch}/stats", token).status_code == 200
+    left = call(running, "PATCH", f"/members/{me['id']}", world["tokens"]["admin"],
+                json={"status": "expelled", "left_on": "2026-11-01", "leaving_reason": "Khai trừ"})
+    assert left.status_code == 200, left.text
+    # members refuses whatever the session does (identity ends it too: then 401)
+    for method, path in (("GET", f"/organizations/{branch}/stats"), ("GET", f"/organizations/{branch}/members"),
+                         ("GET", f"/members/{crew['sitting']['id']}")):
+        assert call(running, method, path, token).status_code in (401, 404), path
+    edit = call(running, "PATCH", f"/members/{crew['sitting']['id']}", token, json={"email": "x@y.vn"})
+    assert edit.status_code in (401, 404)

@@ -68,6 +68,9 @@ def test_nfd_names_are_stored_nfc_and_found_without_diacritics(uow):
     ("001080000205,Tên,1980-01-01,Nam,,,,2005-01-01,,G001-B1,quần chúng", "status"),
     ("001080000206,Tên,1980-01-01,Nam,,,,2005-01-01,2004-01-01,G001-B1,chính thức", "official_date"),
     ("001080000207,Tên,1990-01-01,Nam,,,,2005-01-01,,G001-B1,dự bị", "admission_date"),
+    ("００１０８００００２０８,Tên,1980-01-01,Nam,,,,2005-01-01,,G001-B1,dự bị", "citizen_id"),     # full-width
+    ("٠٠١٠٨٠٠٠٠٢٠٩,Tên,1980-01-01,Nam,,,,2005-01-01,,G001-B1,dự bị", "citizen_id"),     # Arabic-Indic
+    ("00108000021²,Tên,1980-01-01,Nam,,,,2005-01-01,,G001-B1,dự bị", "citizen_id"),
 ])
 def test_each_rejection_reason_names_the_row_and_field(uow, row, field):
     job = run_import(uow, csv_bytes(GOOD[0], row))
@@ -79,6 +82,23 @@ def test_a_citizen_id_seen_earlier_in_the_file_rejects_the_later_row(uow):
     job = run_import(uow, csv_bytes(GOOD[0], GOOD[0].replace("Nguyễn Văn An", "Nguyễn Văn Ân")))
     assert job["errors"] == [{"row": 3, "field": "citizen_id", "message": importing.MESSAGES["duplicate"].format(row=2)}]
     assert member(uow.session, "001085000101").full_name == "Nguyễn Văn An"
+
+
+def test_a_citizen_id_cell_is_trimmed_to_its_twelve_ascii_digits(uow):
+    job = run_import(uow, csv_bytes('" 001080000211\n",Tên,1980-01-01,Nam,,,,2005-01-01,,G001-B1,dự bị'))
+    assert job["accepted"] == 1 and member(uow.session, "001080000211") is not None
+
+
+def test_a_party_card_number_of_another_member_rejects_the_row_never_the_file(uow):
+    run_import(uow, csv_bytes(*GOOD))
+    job = run_import(uow, csv_bytes(
+        GOOD[0].replace("PC101", "PC102"),                     # An takes Bình's card while Bình takes An's
+        GOOD[1].replace("PC102", "PC101"),
+        "001080000212,Tên,1980-01-01,Nam,,,PC101,2005-01-01,,G001-B1,dự bị"))
+    assert job["status"] == "completed" and job["accepted"] == 0
+    assert {(e["row"], e["field"]) for e in job["errors"]} == {(2, "party_card_number"), (3, "party_card_number"),
+                                                                (4, "party_card_number")}
+    assert member(uow.session, "001085000101").party_card_number == "PC101"
 
 
 def test_oddities_are_warnings_not_rejections(uow):

@@ -60,3 +60,34 @@ def test_a_branch_cannot_move_under_a_branch(uow):
         with uow.transaction():
             administration.move(uow, admin(session), org(session, "G001-B1").id, org(session, "G002-B1").id)
     assert refused.value.code == "validation_error"
+
+
+def test_a_transfer_issued_before_a_merge_is_the_merged_organisations(uow):
+    from services.members import changes
+
+    session = uow.session
+    with uow.transaction():
+        leaving, kept = org(session, "G001-B2"), org(session, "G001-B1")
+        mover = session.scalar(select(Member).where(Member.organization_id == leaving.id))
+        transfer = changes.issue_transfer(uow, admin(session), mover.id, org(session, "G002-B1").id, "official")
+        administration.merge(uow, admin(session), leaving.id, kept.id)
+    with uow.transaction():
+        accepted = changes.accept_transfer(uow, admin(session), transfer["id"])
+    assert accepted["from_organization_id"] == org(session, "G001-B1").id
+    assert session.get(Member, mover.id).organization_id == org(session, "G002-B1").id
+
+
+def test_a_transfer_of_a_member_moved_since_is_stale(uow):
+    from services.members import changes
+    from shared.errors import Conflict
+
+    session = uow.session
+    with uow.transaction():
+        mover = session.scalar(select(Member).where(Member.organization_id == org(session, "G001-B2").id))
+        transfer = changes.issue_transfer(uow, admin(session), mover.id, org(session, "G002-B1").id, "official")
+        elsewhere = org(session, "G003-B1")     # as an import re-reading the national database would
+        changes.apply_changes(uow, None, mover, {"organization_id": elsewhere.id, "organization_path": elsewhere.path})
+    with pytest.raises(Conflict):
+        with uow.transaction():
+            changes.accept_transfer(uow, admin(session), transfer["id"])
+    assert session.get(Member, mover.id).organization_id == org(session, "G003-B1").id
