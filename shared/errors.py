@@ -152,6 +152,14 @@ class PendingApproval(SotayError):
                "The request is waiting for your branch to confirm the phone number.")
 
 
+class AccountFrozen(SotayError):
+    status = 403
+    code = "account_frozen"
+    message = ("Tài khoản đang tạm khoá vì có báo cáo thay đổi không phải do đồng chí thực hiện; hãy liên hệ bí thư "
+               "chi bộ (hoặc quản trị hệ thống) để được mở lại. / This account is frozen after a \"not me\" report; "
+               "ask your branch secretary (or a system administrator) to release it.")
+
+
 class NotAMember(SotayError):
     status = 403
     code = "not_a_member"

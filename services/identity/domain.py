@@ -2,13 +2,13 @@
 import hashlib
 import secrets
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
 from shared.auth import audience, issuer
 from shared.db import aware, get_or_add, utcnow
-from shared.errors import (ActivationRequired, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
+from shared.errors import (AccountFrozen, ActivationRequired, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
                            WeakPassword)
 from services.identity import passwords, policy, throttle
 from services.identity.models import (Account, AuditEvent, DirectoryEntry, PositionEntry, RefreshToken,
@@ -81,21 +81,25 @@ def login(uow, keystore, citizen_id, password, client=None, matches=None):
         audit(session, "login", "member_unknown", citizen_id=citizen_id, client=client)
         raise ServiceUnavailable()
     throttle.record_success(session, citizen_id)
+    if account.frozen_at is not None:
+        audit(session, "login", "frozen", citizen_id=citizen_id, member_id=entry.member_id, client=client)
+        raise AccountFrozen()
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
     audit(session, "login", "success", citizen_id=citizen_id, member_id=entry.member_id, client=client)
     return issue_tokens(session, keystore, account, entry, client=client)
 
 
-def refresh(session, keystore, token, client=None):
+def refresh(uow, keystore, token, client=None):
     """Rotate a refresh token; a spent one presented again revokes its whole family."""
+    session = uow.session
     now = utcnow()
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash_token(token)))
     if row is None:
         raise InvalidToken()
     if row.spent_at is not None or row.revoked_at is not None:
         if row.spent_at is not None and row.revoked_at is None:
-            revoke_family(session, row.family_id)
+            revoke_family(uow, row.family_id)
             audit(session, "refresh", "reuse_detected_family_revoked", client=client,
                   detail={"family_id": row.family_id})
         raise InvalidToken()
@@ -103,25 +107,28 @@ def refresh(session, keystore, token, client=None):
         raise InvalidToken(details={"reason": "expired"})
     row.spent_at = now
     account = session.get(Account, row.account_id)
+    if account.frozen_at is not None:
+        raise InvalidToken()
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == account.citizen_id))
     return issue_tokens(session, keystore, account, entry, family_id=row.family_id, client=client)
 
 
-def revoke_family(session, family_id):
-    session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
+def revoke_family(uow, family_id):
+    uow.session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
                                                RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=utcnow()))
 
 
-def revoke_all(session, account_id, keep_family=None):
+def revoke_all(uow, account_id, keep_family=None):
     query = update(RefreshToken).where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
     if keep_family:
         query = query.where(RefreshToken.family_id != keep_family)
-    session.execute(query.values(revoked_at=utcnow()))
+    uow.session.execute(query.values(revoked_at=utcnow()))
 
 
-def logout(session, principal, client=None):
-    revoke_family(session, principal.session_id)
+def logout(uow, principal, client=None):
+    session = uow.session
+    revoke_family(uow, principal.session_id)
     audit(session, "logout", "session_revoked", citizen_id=principal.citizen_id,
           member_id=principal.member_id, client=client, detail={"family_id": principal.session_id})
 
@@ -155,13 +162,14 @@ def list_sessions(session, principal):
     return {"items": items, "next_cursor": None}
 
 
-def revoke_session(session, principal, family_id, client=None):
+def revoke_session(uow, principal, family_id, client=None):
+    session = uow.session
     account = _account_of(session, principal)
     owned = session.scalar(select(func.count()).select_from(RefreshToken).where(
         RefreshToken.family_id == family_id, RefreshToken.account_id == account.id))
     if not owned:
         raise NotFound()
-    revoke_family(session, family_id)
+    revoke_family(uow, family_id)
     audit(session, "session", "revoked", citizen_id=principal.citizen_id, member_id=principal.member_id,
           client=client, detail={"family_id": family_id})
 
@@ -185,24 +193,11 @@ def change_password(uow, principal, current_password, new_password, client=None)
         raise WeakPassword(details={"new_password": ["Mật khẩu mới phải khác mật khẩu hiện tại. / "
                                                      "The new password must differ from the current one."]})
     account.password_hash = passwords.hash_password(new_password)
-    revoke_all(session, account.id, keep_family=principal.session_id)
+    revoke_all(uow, account.id, keep_family=principal.session_id)
     audit(session, "password_change", "success", citizen_id=principal.citizen_id, member_id=principal.member_id,
           client=client)
     uow.publish("identity.password_changed", {"member_id": principal.member_id})
     return account
-
-
-def project_member(session, snapshot):
-    """Upsert identity's directory entry from a members.member_created/updated payload."""
-    entry = get_or_add(session, DirectoryEntry, member_id=snapshot["member_id"])
-    entry.citizen_id = snapshot["citizen_id"]
-    entry.full_name = snapshot["full_name"]
-    entry.date_of_birth = date.fromisoformat(snapshot["date_of_birth"]) if snapshot.get("date_of_birth") else None
-    entry.phone = snapshot.get("phone")
-    entry.status = snapshot["status"]
-    entry.organization_id = snapshot["organization_id"]
-    entry.organization_path = snapshot["organization_path"]
-    return entry
 
 
 def project_position(session, payload):

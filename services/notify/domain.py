@@ -152,6 +152,15 @@ def code_delivery(session, request_id, to, text_):
     return delivery
 
 
+def security_notice(session, request_id, phone, email, subject, text_):
+    """A security notice ("not me" code): ahead of everything but codes, on SMS and e-mail whatever the
+    preferences (security messages cannot be switched off); the sender takes it at once."""
+    for channel, destination in (("sms", phone), ("email", email)):
+        if destination:
+            session.add(Delivery(event_id=f"notice:{request_id}"[:36], member_id=None, channel=channel, priority=0,
+                                 destination=destination, subject=subject, text=text_, status="pending"))
+
+
 def due_deliveries(session, limit=500):
     """Claim a batch to send: pending and due, codes first. They become `sending`."""
     now = utcnow()

@@ -13,6 +13,16 @@ class SmsRequest(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=640))
 
 
+class SecurityNotice(Schema):
+    class Meta:
+        unknown = RAISE
+
+    phone = fields.String(load_default=None, allow_none=True, validate=E164)
+    email = fields.Email(load_default=None, allow_none=True)
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=640))
+
+
 class InboxQuery(Schema):
     class Meta:
         unknown = RAISE
@@ -21,4 +31,4 @@ class InboxQuery(Schema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=64))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
-__all__ = ["SmsRequest", "InboxQuery", "PreferenceItem", "PreferencesUpdate", "DeviceRegistration"]
+__all__ = ["SmsRequest", "SecurityNotice", "InboxQuery", "PreferenceItem", "PreferencesUpdate", "DeviceRegistration"]

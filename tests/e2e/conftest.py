@@ -56,7 +56,8 @@ def running():
     log = open(os.path.join(data_dir, "suite.log"), "w")
     # every request of the tests comes from 127.0.0.1: the per-address limit is tested on its own
     suite = Suite(env={"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1",
-                       "AUTH_ATTEMPTS_PER_MINUTE": "100000", **ports}, output=log)
+                       "AUTH_ATTEMPTS_PER_MINUTE": "100000", "CODE_REQUESTS_PER_ADDRESS_PER_HOUR": "100000",
+                       **ports}, output=log)
     try:
         suite.prepare()
         suite.seed()
