@@ -76,3 +76,19 @@ class NestedRpc(Rpc):
 
     def bind(self, container, attr_name="nested_rpc"):
         return super().bind(container, attr_name)
+
+
+def call_once(service, method, *args, timeout=None, context_data=None):
+    """One RPC from a script outside nameko (operator commands), with a deadline and our errors."""
+    from nameko.standalone.rpc import ClusterRpcClient
+
+    timeout = float(timeout or config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
+    with ClusterRpcClient(context_data=context_data or {}, uri=config.amqp_uri(), timeout=timeout) as client:
+        try:
+            return getattr(getattr(client, service), method)(*args)
+        except RemoteError as exc:
+            raise (from_remote(exc) or exc) from None
+        except Exception as exc:
+            if type(exc).__name__ in ("RpcTimeout", "UnknownService"):
+                raise ServiceUnavailable(details={"service": service}) from None
+            raise
