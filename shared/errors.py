@@ -76,13 +76,6 @@ class Forbidden(SotayError):
     message = "Bạn không có quyền thực hiện thao tác này. / You are not allowed to do this."
 
 
-class ActivationRequired(SotayError):
-    status = 403
-    code = "activation_required"
-    message = ("Tài khoản chưa được kích hoạt: hãy kích hoạt bằng mã gửi qua SMS. / "
-               "This account is not activated yet: activate it with the code sent by SMS.")
-
-
 class NotFound(SotayError):
     status = 404
     code = "not_found"
@@ -129,13 +122,6 @@ class WeakPassword(SotayError):
     status = 400
     code = "weak_password"
     message = "Mật khẩu mới chưa đạt yêu cầu. / The new password is not acceptable."
-
-
-class PhoneRequired(SotayError):
-    status = 400
-    code = "phone_required"
-    message = ("Chưa có số điện thoại trong hồ sơ: hãy nhập số điện thoại của bạn, chi bộ sẽ xác nhận. / "
-               "No phone is on record: enter your phone number and your branch will confirm it.")
 
 
 class NotRolledOut(SotayError):

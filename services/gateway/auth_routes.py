@@ -41,8 +41,8 @@ class AuthRoutes:
           responses:
             200: {description: tokens, content: {application/json: {schema: TokenPair}}}
             400: {description: validation_error, content: {application/json: {schema: Error}}}
-            401: {description: invalid_credentials (same answer whether or not the account exists), content: {application/json: {schema: Error}}}
-            403: {description: activation_required, content: {application/json: {schema: Error}}}
+            401: {description: "invalid_credentials: the same answer whether the account does not exist, was never activated (first sign-in starts at /auth/activation) or the password is wrong", content: {application/json: {schema: Error}}}
+            403: {description: account_frozen (after a right password; "not me" was reported), content: {application/json: {schema: Error}}}
             429: {description: too_many_attempts, content: {application/json: {schema: Error}}}
         """
         self.throttle()
@@ -83,15 +83,18 @@ class AuthRoutes:
         post:
           tags: [auth]
           description: >
-            With a phone on record the code goes there. Without one (or with a different phone), the phone must
-            first be confirmed by an officer of the member's branch: the answer is then `pending_approval`.
-            An unknown citizen ID gets an answer of the same shape and nothing is sent.
+            The code goes to the member's trusted phone: the one imported from the party member database, or one a
+            code reached and was entered. A phone given that is not it must first be confirmed by an officer of the
+            member's current organisation (a system administrator for accounts holding a position): the answer is
+            then `pending_approval`. Whoever asks, member or not, gets an answer of the same form (a UUIDv4 id, the
+            same keys in the same order, the same follow-ups); nothing is sent for an unknown citizen ID, nor when
+            no code may go out now (no trusted phone: ask again with `phone` if no code arrives; committee not rolled
+            out yet: the member is told by SMS).
           requestBody: {required: true, content: {application/json: {schema: CodeRequest}}}
           responses:
             202: {description: code sent or waiting for confirmation, content: {application/json: {schema: CodeAnswer}}}
-            400: {description: validation_error / phone_required, content: {application/json: {schema: Error}}}
-            403: {description: not_rolled_out, content: {application/json: {schema: Error}}}
-            429: {description: "too_many_attempts (resend within 60 s, or over 5 an hour)", content: {application/json: {schema: Error}}}
+            400: {description: validation_error, content: {application/json: {schema: Error}}}
+            429: {description: "too_many_attempts (a new request within 60 s, over 5 an hour per citizen ID, or over the limit per client address)", content: {application/json: {schema: Error}}}
         """
         self.throttle()
         return 202, self.rpc.identity.start_activation(load(CodeRequest(), read_json(request)))
@@ -132,7 +135,10 @@ class AuthRoutes:
         ---
         post:
           tags: [auth]
-          description: A changed phone goes through the same officer confirmation as activation.
+          description: >
+            Like activation: the code goes to the trusted phone; another phone needs an officer's (for position
+            holders, a system administrator's) confirmation; the same form of answer for anyone. The phone and
+            e-mail trusted before are told, with a "not me" code.
           requestBody: {required: true, content: {application/json: {schema: CodeRequest}}}
           responses:
             202: {description: code sent or waiting for confirmation, content: {application/json: {schema: CodeAnswer}}}
@@ -315,7 +321,7 @@ class AuthRoutes:
           parameters: [{name: member_id, in: path, required: true, schema: {type: integer}}]
           responses:
             200: {description: released, content: {application/json: {schema: Status}}}
-            404: {description: not_found (not frozen, or not this officer's to release), content: {application/json: {schema: Error}}}
+            404: {description: "not_found (not frozen, or not this officer's to release)", content: {application/json: {schema: Error}}}
         """
         self.caller.require()
         return self.rpc.identity.release_account(member_id)

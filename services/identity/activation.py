@@ -1,14 +1,18 @@
 """One-time codes: first sign-in (activation), forgotten password, and the officer's
-confirmation of a phone that is not on record.
+confirmation of a phone that is not the member's trusted channel (phones.py).
 
 A code is 6 digits from a CSPRNG, valid 5 minutes, single use, bound to its
-challenge (the HMAC covers the challenge id), at most 5 wrong tries; a new code
-no sooner than 60 s after the last and at most 5 an hour per citizen ID. A phone
-that is not on record is never trusted on the requester's word: an officer of
-the member's branch (or a committee above it) must confirm it first.
+challenge (the HMAC covers the challenge id), at most 5 wrong tries; a new
+request no sooner than 60 s after the last and at most 5 an hour per citizen ID,
+and a limit per client address. A phone that is not trusted is never believed on
+the requester's word: an officer (or an administrator, recovery.py) confirms it.
 
-An unknown citizen ID gets the same kind of answer as a known one, and nothing
-is sent: whether someone is a party member is itself sensitive.
+Whether someone is a party member is itself sensitive: every request is stored
+and answered alike, a member's or not. An unknown citizen ID, a member who may
+not have a code now (not rolled out, no trusted phone, already activated, frozen)
+gets a *blind* challenge: the same answer, the same follow-ups, nothing sent
+(a member hears why by SMS where that is safe). `phone_required` and
+`not_rolled_out` are never answered.
 """
 import hashlib
 import hmac
@@ -19,11 +23,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from shared.db import aware, utcnow
-from shared.errors import (CodeExpired, InvalidCode, NotFound, NotRolledOut, PendingApproval, PhoneRequired,
-                           TooManyAttempts, ValidationError, WeakPassword)
+from shared.errors import (CodeExpired, InvalidCode, NotFound, PendingApproval, TooManyAttempts, ValidationError,
+                           WeakPassword)
 from shared.tree import ancestor_paths
 from services.identity import passwords, policy
 from services.identity.keys import keys_dir
@@ -37,6 +41,7 @@ SENDS_PER_HOUR = 5
 REQUESTS_PER_ADDRESS = 20   # an hour: a family or a branch meeting behind one mobile IP stays well under it
 ACTIVATION, PASSWORD_RESET = "activation", "password_reset"
 E164_VN = re.compile(r"^\+84\d{9,10}$")
+KEPT = timedelta(days=7)   # then every request is forgotten, decided or not (alike for blind ones)
 
 
 @dataclass
@@ -109,13 +114,14 @@ def channel(entry, account):
     return entry.imported_phone if entry is not None else None
 
 
-def _decoy(citizen_id, phone_given):
-    """The answer for an unknown citizen ID: shaped like a real one, nothing stored or sent."""
-    digest = hmac.new(otp_key(), citizen_id.encode(), hashlib.sha256).hexdigest()
-    answer = {"activation_id": str(uuid.UUID(digest[:32])), "channel": "sms"}
-    if phone_given:
-        return {**answer, "status": "pending_approval", "destination": mask(phone_given)}
-    return {**answer, "status": "code_sent", "destination": mask("+849" + str(int(digest[:8], 16))[-8:])}
+def _blind_destination(citizen_id):
+    """A phone-shaped destination for a blind challenge, stable per citizen ID (as a member's is)."""
+    digest = hmac.new(otp_key(), f"destination:{citizen_id}".encode(), hashlib.sha256).hexdigest()
+    return "+849" + f"{int(digest[:12], 16) % 10**8:08d}"
+
+
+def prune(session, now=None):
+    session.execute(delete(Challenge).where(Challenge.created_at < (now or utcnow()) - KEPT))
 
 
 def requests_per_address():
@@ -165,13 +171,34 @@ def send_code(session, challenge):
 
 FROZEN_TEXT = ("Sổ tay: tài khoản của đồng chí đang tạm khoá nên không gửi mã; hãy liên hệ bí thư chi bộ. / "
                "Your Sổ tay account is frozen, so no code was sent; please contact your branch secretary.")
+NOT_ROLLED_OUT_TEXT = ("Sổ tay: đảng bộ của đồng chí chưa triển khai Sổ tay; đồng chí sẽ được báo qua SMS khi có thể "
+                       "kích hoạt. / Your party committee has not started using Sổ tay yet; you will be told by SMS "
+                       "when you can activate.")
+
+
+def answer_of(challenge):
+    """What the client sees of a challenge: the same keys in the same order, whatever it is."""
+    return {"activation_id": challenge.id, "status": challenge.status, "channel": "sms",
+            "destination": mask(challenge.phone)}
+
+
+def _why_blind(session, purpose, entry, account, trusted):
+    """None when this member may get a code now; else an SMS that tells them why not (or True: say nothing)."""
+    activated = account is not None and account.activated_at is not None
+    if entry is None or (purpose == ACTIVATION) == activated:
+        return True
+    if not rolled_out(session, entry.organization_path):
+        return Sms(trusted, NOT_ROLLED_OUT_TEXT) if trusted else True
+    if account is not None and account.frozen_at is not None:
+        return Sms(trusted, FROZEN_TEXT) if trusted else True
+    return None
 
 
 def request_code(session, purpose, citizen_id, phone_given=None, client_address=None):
     """Start an activation or a reset. Returns (answer for the client, SMS to send or None).
 
-    Codes go only to the member's trusted channel (`channel`); any other phone, or none
-    on record, waits for an officer's (or an administrator's) confirmation.
+    Codes go only to the member's trusted channel; a phone given that is not it waits for
+    an officer's (or an administrator's) confirmation. Everything else is a blind challenge.
     """
     if phone_given is not None:
         normalized = normalize_phone(phone_given)
@@ -179,45 +206,41 @@ def request_code(session, purpose, citizen_id, phone_given=None, client_address=
             raise ValidationError(details={"phone": ["Số điện thoại di động Việt Nam, ví dụ 0912345678. / "
                                                      "A Vietnamese mobile number, e.g. 0912345678."]})
         phone_given = normalized
+    prune(session)
+    check_request_limits(session, citizen_id, purpose, client_address)
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == citizen_id))
     account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
-    activated = account is not None and account.activated_at is not None
-    if entry is None or (purpose == ACTIVATION) == activated:
-        # unknown, or activating twice, or resetting an account never activated: nothing to send
-        return _decoy(citizen_id, phone_given), None
-    if not rolled_out(session, entry.organization_path):
-        raise NotRolledOut()
     trusted = channel(entry, account)
-    if phone_given is None and trusted is None:
-        raise PhoneRequired()
-    check_request_limits(session, citizen_id, purpose, client_address)
-    challenge = Challenge(id=str(uuid.uuid4()), purpose=purpose, citizen_id=citizen_id, member_id=entry.member_id,
-                          member_path=entry.organization_path, phone=phone_given or trusted, attempts=0,
-                          status="pending_approval", client_address=client_address)
-    answer = {"activation_id": challenge.id, "channel": "sms", "destination": mask(challenge.phone)}
-    session.add(challenge)
-    if account is not None and account.frozen_at is not None:
-        # the same answer; the member hears why no code comes, on the phone they trust
-        challenge.status = "denied"
-        return {**answer, "status": "code_sent"}, (Sms(trusted, FROZEN_TEXT) if trusted else None)
+    why_blind = _why_blind(session, purpose, entry, account, trusted)
+    blind = why_blind is not None or (trusted is None and phone_given is None)
+    challenge = Challenge(id=str(uuid.uuid4()), purpose=purpose, citizen_id=citizen_id,
+                          member_id=entry.member_id if entry else 0, member_path=entry.organization_path if entry else "",
+                          phone=trusted, phone_on_record=1, status="pending_approval", attempts=0,
+                          client_address=client_address, decoy=int(blind))
     if phone_given is not None and phone_given != trusted:
-        challenge.phone_on_record = 0
-        return {**answer, "status": "pending_approval"}, None
-    sms = send_code(session, challenge)
-    return {**answer, "status": "code_sent"}, sms
+        challenge.phone, challenge.phone_on_record = phone_given, 0
+        session.add(challenge)
+        return answer_of(challenge), None
+    if blind:
+        challenge.phone = _blind_destination(citizen_id)
+    session.add(challenge)
+    sms = send_code(session, challenge)   # a blind challenge's code reaches nobody: its follow-ups behave alike
+    if blind:
+        return answer_of(challenge), why_blind if isinstance(why_blind, Sms) else None
+    return answer_of(challenge), sms
 
 
 def challenge_status(session, challenge_id):
     challenge = session.get(Challenge, challenge_id)
     if challenge is None:
         raise NotFound()
-    return {"activation_id": challenge.id, "status": challenge.status, "channel": "sms",
-            "destination": mask(challenge.phone)}
+    return answer_of(challenge)
 
 
-def check_code(challenge, otp):
+def check_code(challenge, otp, before_spending=None):
     """Spend `otp` on a challenge whose code was sent: raises on a wrong, expired or spent code
-    (a wrong one counts; the fifth ends the challenge), else marks it completed."""
+    (a wrong one counts; the fifth ends the challenge), else calls `before_spending()` (which may
+    refuse without spending the code) and marks it completed. A blind challenge never matches."""
     if challenge.status == "pending_approval":
         raise PendingApproval()
     if challenge.status == "failed":
@@ -227,30 +250,35 @@ def check_code(challenge, otp):
         raise InvalidCode()
     if aware(challenge.expires_at) <= utcnow():
         raise CodeExpired()
-    if not hmac.compare_digest(challenge.code_hash, code_hash(challenge.id, otp)):
+    matches = hmac.compare_digest(challenge.code_hash, code_hash(challenge.id, otp))
+    if challenge.decoy or not matches:
         challenge.attempts += 1
         left = MAX_WRONG_CODES - challenge.attempts
         if left <= 0:
             challenge.status = "failed"
         raise InvalidCode(details={"attempts_left": max(left, 0)})
+    if before_spending is not None:
+        before_spending()
     challenge.status = "completed"
 
 
 def verify(session, challenge_id, purpose, otp, new_password):
     """Check the code and set the new password. Returns (account, entry, challenge, previous channel).
 
-    A password refused by the policy is checked first and spends nothing.
+    The password policy is applied once the code is right, and a refused password spends
+    nothing: before that, a member's challenge and a blind one answer alike.
     """
     challenge = session.get(Challenge, challenge_id)
     if challenge is None or challenge.purpose != purpose:
         raise InvalidCode()
-    if challenge.status == "code_sent" and aware(challenge.expires_at) > utcnow():
-        entry = session.get(DirectoryEntry, challenge.member_id)
+    entry = session.get(DirectoryEntry, challenge.member_id)
+
+    def acceptable():
         reasons = policy.problems(new_password, entry.citizen_id, entry.phone, entry.date_of_birth)
         if reasons:
             raise WeakPassword(details=policy.describe(reasons))
-    check_code(challenge, otp)
-    entry = session.get(DirectoryEntry, challenge.member_id)
+
+    check_code(challenge, otp, before_spending=acceptable)
     account = session.scalar(select(Account).where(Account.citizen_id == challenge.citizen_id))
     if account is None:
         account = Account(citizen_id=challenge.citizen_id)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select, update
 
 from shared.auth import audience, issuer
 from shared.db import aware, get_or_add, utcnow
-from shared.errors import (AccountFrozen, ActivationRequired, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
+from shared.errors import (AccountFrozen, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
                            WeakPassword)
 from services.identity import passwords, policy, throttle
 from services.identity.models import (Account, AuditEvent, DirectoryEntry, PositionEntry, RefreshToken,
@@ -65,10 +65,7 @@ def login(uow, keystore, citizen_id, password, client=None, matches=None):
     if matches is None:
         matches = password_matches(session, citizen_id, password)
     if not matches:
-        if entry is not None and (account is None or account.activated_at is None):
-            audit(session, "login", "activation_required", citizen_id=citizen_id, member_id=entry.member_id,
-                  client=client)
-            raise ActivationRequired()
+        # a never-activated account answers as a wrong password: nobody learns who is a member
         member_id = entry.member_id if entry else None
         locked_until = throttle.record_failure(session, citizen_id)
         audit(session, "login", "locked" if locked_until else "invalid_credentials", citizen_id=citizen_id,

@@ -1,78 +1,23 @@
 """Account recovery under attack (issue 8, items 1–3 and 9): which phone a code may go to, who may
 confirm a new one, the "not me" freeze, and recovery of officers through a system administrator."""
-import itertools
-import json
 import os
 import re
 import sqlite3
 
 import pytest
-import requests
 
-from tests.e2e.conftest import GOOD_PASSWORD, activate, bearer, error_code, last_code, login, post
+from tests.e2e.conftest import GOOD_PASSWORD, error_code, last_code, login, post
+from tests.e2e.people import emails, freeze_code, get, masked, new_member, other_phone, patch, staff_of
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
-_numbers = itertools.count(1)
 ADMIN, SECRETARY = "001000000000", "001000000001"
-
-
-def get(running, path, token):
-    return requests.get(f"{running.base}{path}", headers=bearer(token), timeout=15)
-
-
-def patch(running, path, body, token):
-    return requests.patch(f"{running.base}{path}", json=body, headers=bearer(token), timeout=15)
-
-
-def emails(running, to):
-    path = os.path.join(running.data_dir, "outbox", "email.jsonl")
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as handle:
-        return [m for m in map(json.loads, filter(str.strip, handle)) if m["to"] == to]
-
-
-def freeze_code(message):
-    return re.search(r"\b([A-Z2-9]{5}-[A-Z2-9]{5})\b", message["text"]).group(1)
-
-
-def known_to_identity(running, citizen_id):
-    with sqlite3.connect(os.path.join(running.data_dir, "identity.db")) as db:
-        return db.execute("SELECT 1 FROM member_directory WHERE citizen_id = ?", (citizen_id,)).fetchone()
 
 
 @pytest.fixture(scope="module")
 def staff(running):
-    tokens = {who: login(running.base, cid).json()["access_token"] for who, cid in
-              (("admin", ADMIN), ("secretary", SECRETARY))}
-    branch = get(running, "/me", tokens["secretary"]).json()["organization_id"]
-    return {**tokens, "branch": branch}
-
-
-def new_member(running, staff, organization_id=None, activated=True):
-    """A member of the demo branch (or `organization_id`) created by the administrator, with a phone
-    and an e-mail; activated through the imported phone unless told otherwise."""
-    n = next(_numbers)
-    citizen_id, phone, email = f"0018800{n:05d}", f"+84970{n:06d}", f"member{n}@example.vn"
-    created = post(running, "/members", {
-        "citizen_id": citizen_id, "full_name": f"Đảng viên Thử {n}", "status": "official",
-        "organization_id": organization_id or staff["branch"], "phone": phone, "email": email}, staff["admin"])
-    assert created.status_code == 201, created.text
-    wait_for(lambda: known_to_identity(running, citizen_id), message="identity's projection of the new member")
-    member = {"id": created.json()["id"], "citizen_id": citizen_id, "phone": phone, "email": email}
-    if activated:
-        member["tokens"] = activate(running, citizen_id, phone)
-    return member
-
-
-def masked(phone):
-    return phone[:4] + "*" * (len(phone) - 6) + phone[-2:]
-
-
-def other_phone():
-    return f"+84960{next(_numbers):06d}"
+    return staff_of(running)
 
 
 def test_the_branch_secretary_cannot_approve_a_new_phone_on_the_administrators_reset(running, staff):
@@ -152,7 +97,7 @@ def test_a_member_confirms_a_new_phone_with_its_code_and_the_current_password(ru
     before = len(running.sms(new_phone))
     reset = post(running, "/auth/password/forgot", {"citizen_id": member["citizen_id"]})
     assert reset.status_code == 202 and reset.json()["status"] == "code_sent"
-    assert len(running.sms(new_phone)) == before + 1
+    wait_for(lambda: len(running.sms(new_phone)) == before + 1, message="the reset code to the confirmed phone")
 
 
 def test_not_me_freezes_the_account_until_an_officer_releases_it(running, staff):
@@ -172,7 +117,8 @@ def test_not_me_freezes_the_account_until_an_officer_releases_it(running, staff)
     before = len(running.sms(member["phone"]))
     reset = post(running, "/auth/password/forgot", {"citizen_id": member["citizen_id"]})
     assert reset.status_code == 202
-    assert not [m for m in running.sms(member["phone"])[before:] if re.search(r"\b\d{6}\b", m["text"])]
+    told = wait_for(lambda: running.sms(member["phone"])[before:], message="the SMS saying the account is frozen")
+    assert "tạm khoá" in told[0]["text"] and not re.search(r"\b\d{6}\b", told[0]["text"])
 
     frozen_list = get(running, "/auth/frozen-accounts", staff["secretary"]).json()["items"]
     assert member["id"] in [i["member_id"] for i in frozen_list]
