@@ -127,7 +127,7 @@ def prune(session, now=None):
 def requests_per_address():
     from shared import config
 
-    return int(config.get("CODE_REQUESTS_PER_ADDRESS_PER_HOUR", REQUESTS_PER_ADDRESS))
+    return int(config.get("CODE_REQUESTS_PER_ADDRESS_PER_HOUR") or REQUESTS_PER_ADDRESS)
 
 
 def check_request_limits(session, citizen_id, purpose, client_address=None):
