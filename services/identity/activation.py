@@ -132,8 +132,8 @@ def requests_per_address():
 
 def check_request_limits(session, citizen_id, purpose, client_address=None):
     """Every request for a code or for an officer's confirmation counts: a new one of the same
-    purpose waits 60 s (unless an officer decided the last), at most 5 an hour per citizen ID, and `requests_per_address()` an hour
-    from one client address."""
+    purpose waits 60 s (unless an officer decided the last), at most 5 an hour per citizen ID,
+    and `requests_per_address()` an hour from one client address."""
     now = utcnow()
     hour_ago = now - timedelta(hours=1)
     recent = session.execute(select(Challenge.created_at, Challenge.purpose, Challenge.decided_by).where(
@@ -214,20 +214,19 @@ def request_code(session, purpose, citizen_id, phone_given=None, client_address=
     why_blind = _why_blind(session, purpose, entry, account, trusted)
     blind = why_blind is not None or (trusted is None and phone_given is None)
     challenge = Challenge(id=str(uuid.uuid4()), purpose=purpose, citizen_id=citizen_id,
-                          member_id=entry.member_id if entry else 0, member_path=entry.organization_path if entry else "",
-                          phone=trusted, phone_on_record=1, status="pending_approval", attempts=0,
+                          member_id=entry.member_id if entry else 0,
+                          member_path=entry.organization_path if entry else "", phone=trusted, phone_on_record=1, status="pending_approval", attempts=0,
                           client_address=client_address, decoy=int(blind))
+    told = why_blind if isinstance(why_blind, Sms) else None
     if phone_given is not None and phone_given != trusted:
         challenge.phone, challenge.phone_on_record = phone_given, 0
         session.add(challenge)
-        return answer_of(challenge), None
+        return answer_of(challenge), told
     if blind:
         challenge.phone = _blind_destination(citizen_id)
     session.add(challenge)
     sms = send_code(session, challenge)   # a blind challenge's code reaches nobody: its follow-ups behave alike
-    if blind:
-        return answer_of(challenge), why_blind if isinstance(why_blind, Sms) else None
-    return answer_of(challenge), sms
+    return answer_of(challenge), told if blind else sms
 
 
 def challenge_status(session, challenge_id):

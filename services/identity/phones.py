@@ -52,7 +52,8 @@ def new_freeze_code():
 
 
 WHAT_CHANGED = {
-    "phone_changed": ("số điện thoại trong hồ sơ của đồng chí vừa được thay đổi", "the phone on your record was changed"),
+    "phone_changed": ("số điện thoại trong hồ sơ của đồng chí vừa được thay đổi",
+                      "the phone on your record was changed"),
     "phone_verified": ("một số điện thoại mới vừa được xác minh cho tài khoản của đồng chí",
                        "a new phone was confirmed for your account"),
     "password_reset": ("mật khẩu tài khoản của đồng chí vừa được đặt lại", "your account's password was reset"),

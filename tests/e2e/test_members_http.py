@@ -5,6 +5,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import activate, bearer, error_code, login
+from tests.e2e.people import known_to_identity
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -212,9 +213,10 @@ def test_an_import_over_http_runs_in_the_background_and_reaches_identity(running
     assert (job["status"], job["accepted"], job["rejected"]) == ("completed", 1, 1)
     assert job["errors"][0]["row"] == 3 and job["errors"][0]["field"] == "citizen_id"
     # identity re-reads imported members in bulk: the new member can activate
-    wait_for(lambda: requests.post(f"{running.base}/auth/activation", json={"citizen_id": "001088000501"},
-                                   timeout=10).json().get("destination") == "+849******01",
-             timeout=30, message="identity to know the imported member")
+    wait_for(lambda: known_to_identity(running, "001088000501"), timeout=30,
+             message="identity to know the imported member")
+    answer = requests.post(f"{running.base}/auth/activation", json={"citizen_id": "001088000501"}, timeout=10).json()
+    assert answer["destination"] == "+849******01"
 
 
 @pytest.mark.parametrize("role, relation, status", [

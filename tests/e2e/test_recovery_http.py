@@ -188,7 +188,8 @@ def test_after_a_transfer_the_old_secretary_cannot_decide_and_the_new_one_can(ru
     accepted = post(running, f"/transfers/{transfer.json()['id']}/accept", token=head["tokens"]["access_token"])
     assert accepted.status_code == 200, accepted.text
     new_secretary = head["tokens"]["access_token"]
-    wait_for(lambda: request_id in [i["id"] for i in get(running, "/auth/phone-requests", new_secretary).json()["items"]],
+    wait_for(lambda: request_id in [i["id"] for i in
+                                    get(running, "/auth/phone-requests", new_secretary).json()["items"]],
              message="the request following the member")
     assert request_id not in [i["id"] for i in get(running, "/auth/phone-requests", staff["secretary"]).json()["items"]]
     assert post(running, f"/auth/phone-requests/{request_id}/approve", token=staff["secretary"]).status_code == 404
