@@ -24,8 +24,28 @@ def _roles(session, member_id):
     return session.scalars(select(PositionEntry).where(PositionEntry.member_id == member_id)).all()
 
 
-def is_administrator(session, member_id):
-    return any(p.role == ADMIN_ROLE for p in _roles(session, member_id))
+def _position_holders(session, member_ids):
+    if not member_ids:
+        return set()
+    return set(session.scalars(select(PositionEntry.member_id).where(PositionEntry.member_id.in_(member_ids))))
+
+
+class Authority:
+    """What one officer or administrator may decide (their positions, read once for a whole list)."""
+
+    def __init__(self, session, decider_id):
+        positions = _roles(session, decider_id)
+        self.decider_id = decider_id
+        self.administrator = any(p.role == ADMIN_ROLE for p in positions)
+        self.paths = [p.organization_path for p in positions if p.role in OFFICER_ROLES]
+
+    def covers(self, entry, holds_position):
+        """About the member `entry`, now: never oneself; position holders only for administrators."""
+        if entry is None or entry.member_id == self.decider_id:
+            return False
+        if self.administrator:
+            return True
+        return not holds_position and any(entry.organization_path.startswith(path) for path in self.paths)
 
 
 def queue_of(session, member_id):
@@ -34,34 +54,29 @@ def queue_of(session, member_id):
 
 
 def may_decide(session, decider_id, entry):
-    """Whether `decider_id` may decide about the member `entry` now."""
-    if entry is None or entry.member_id == decider_id:
-        return False
-    positions = _roles(session, decider_id)
-    if any(p.role == ADMIN_ROLE for p in positions):
-        return True
-    if queue_of(session, entry.member_id) == ADMINISTRATORS:
-        return False
-    return any(entry.organization_path.startswith(p.organization_path) for p in positions if p.role in OFFICER_ROLES)
+    return entry is not None and Authority(session, decider_id).covers(entry, bool(_roles(session, entry.member_id)))
 
 
-def _require_administrator(session, member_id):
-    if not is_administrator(session, member_id):
+def _authority(session, decider_id, queue):
+    authority = Authority(session, decider_id)
+    if queue == ADMINISTRATORS and not authority.administrator:
         raise Forbidden()
+    return authority
 
 
 def pending_requests(session, decider_id, queue=OFFICERS):
     """Phone confirmations this officer (or administrator) may decide, oldest first."""
-    if queue == ADMINISTRATORS:
-        _require_administrator(session, decider_id)
+    authority = _authority(session, decider_id, queue)
     rows = session.execute(
         select(Challenge, DirectoryEntry).join(DirectoryEntry, DirectoryEntry.member_id == Challenge.member_id)
         .where(Challenge.status == "pending_approval", Challenge.decoy == 0,
                Challenge.purpose.in_((activation.ACTIVATION, activation.PASSWORD_RESET)))
         .order_by(Challenge.created_at)).all()
+    holders = _position_holders(session, {d.member_id for _, d in rows})
     items = [{"id": c.id, "purpose": c.purpose, "member_id": c.member_id, "full_name": d.full_name,
               "phone": c.phone, "requested_at": aware(c.created_at).isoformat()}
-             for c, d in rows if queue_of(session, d.member_id) == queue and may_decide(session, decider_id, d)]
+             for c, d in rows if (d.member_id in holders) == (queue == ADMINISTRATORS)
+             and authority.covers(d, d.member_id in holders)]
     return {"items": items, "next_cursor": None}
 
 
@@ -75,8 +90,7 @@ def _own_phones(session, member_id):
 
 def decide(session, decider_id, challenge_id, approve, queue=OFFICERS):
     """Confirm (a code goes to the phone) or refuse (the phone is told). Returns the SMS to send."""
-    if queue == ADMINISTRATORS:
-        _require_administrator(session, decider_id)
+    _authority(session, decider_id, queue)
     challenge = session.get(Challenge, challenge_id)
     entry = session.get(DirectoryEntry, challenge.member_id) if challenge is not None and not challenge.decoy else None
     if entry is None or challenge.purpose not in (activation.ACTIVATION, activation.PASSWORD_RESET) \
@@ -126,8 +140,10 @@ def frozen_accounts(session, decider_id):
     rows = session.execute(
         select(Account, DirectoryEntry).join(DirectoryEntry, DirectoryEntry.citizen_id == Account.citizen_id)
         .where(Account.frozen_at.is_not(None)).order_by(Account.frozen_at)).all()
+    authority = Authority(session, decider_id)
+    holders = _position_holders(session, {d.member_id for _, d in rows})
     items = [{"member_id": d.member_id, "full_name": d.full_name, "frozen_at": aware(a.frozen_at).isoformat()}
-             for a, d in rows if may_decide(session, decider_id, d)]
+             for a, d in rows if authority.covers(d, d.member_id in holders)]
     return {"items": items, "next_cursor": None}
 
 
