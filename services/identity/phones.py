@@ -101,15 +101,23 @@ def project_member(session, snapshot, imported=False):
     if first:
         entry.imported_phone = new_phone
         return None
-    if new_phone == previous_phone:
-        return None
-    account = _account(session, entry.citizen_id)
-    told = notice(session, entry, account, "phone_changed", previous_email=previous_email or "")
     if imported:
+        # an import restating the imported phone changes nothing (a phone verified since stays)
+        if new_phone == entry.imported_phone:
+            return None
+        account = _account(session, entry.citizen_id)
+        previous = activation.channel(entry, account)
         entry.imported_phone = new_phone
         if account is not None and account.verified_phone:
             account.verified_phone = new_phone
-    return told
+        if previous == new_phone:
+            return None
+        return notice(session, entry, account, "phone_changed", previous_phone=previous or "",
+                      previous_email=previous_email or "")
+    if new_phone == previous_phone:
+        return None
+    return notice(session, entry, _account(session, entry.citizen_id), "phone_changed",
+                  previous_email=previous_email or "")
 
 
 def start_verification(session, principal, phone_given, client_address=None):

@@ -109,3 +109,13 @@ def test_only_an_import_makes_a_changed_phone_a_channel(uow):
     out_of_the_resend_gap(uow, answer["activation_id"])
     answer, _ = start(uow)
     assert answer["destination"] == activation.mask("+84988000002")
+
+
+def test_an_import_restating_an_edited_phone_makes_it_the_channel(uow):
+    with uow.transaction() as session:
+        phones.project_member(session, snapshot(9, phone="+84988000003"))                  # an officer's edit…
+        assert phones.project_member(session, snapshot(9, phone="+84988000003"), imported=True)   # …then imported
+    answer, _ = start(uow)
+    assert answer["destination"] == activation.mask("+84988000003")
+    with uow.transaction() as session:   # the same import read again: nothing changes, nobody is told
+        assert phones.project_member(session, snapshot(9, phone="+84988000003"), imported=True) is None
