@@ -229,6 +229,12 @@ def request_code(session, purpose, citizen_id, phone_given=None, client_address=
     return answer_of(challenge), told if blind else sms
 
 
+def audit_outcome(answer, session):
+    """For the audit trail only (never the client): whether a request reached a member."""
+    challenge = session.get(Challenge, answer["activation_id"])
+    return f"blind_{challenge.status}" if challenge.decoy else challenge.status
+
+
 def challenge_status(session, challenge_id):
     challenge = session.get(Challenge, challenge_id)
     if challenge is None:

@@ -129,7 +129,8 @@ class IdentityService(Operations):
         with self.db.transaction() as session:
             answer, sms = activation.request_code(session, purpose, request["citizen_id"], request["phone"],
                                                   self._client()["address"])
-            domain.audit(session, purpose, answer["status"], citizen_id=request["citizen_id"], client=self._client())
+            domain.audit(session, purpose, activation.audit_outcome(answer, session), citizen_id=request["citizen_id"],
+                         client=self._client())
         # handed to notify after the answer, so a member's request takes as long as a stranger's
         # (for whom nothing is sent); a code lost on the way is asked for again after 60 s
         if sms is not None:
