@@ -44,6 +44,7 @@ unit: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	@$(PY) -m bench.run
+	@$(PY) -m bench.enumeration
 	@$(PY) -m bench.fanout
 	@$(PY) -m bench.national
 

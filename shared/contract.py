@@ -144,3 +144,29 @@ class DeviceRegistration(Schema):
 
     platform = fields.String(required=True, validate=validate.OneOf(("web", "android", "ios")))
     token = fields.String(required=True, validate=validate.Length(min=8, max=4096))
+
+
+class FreezeRequest(Schema):
+    """The "not me" code of a security notice (dashes, spaces and case ignored)."""
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Length(min=10, max=32), metadata={"example": "K7QXM-2HRTA"})
+
+
+class PhoneVerificationRequest(Schema):
+    """A phone to confirm in the member's own session; none: the phone now in their member record."""
+    class Meta:
+        unknown = RAISE
+
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
+                          metadata={"example": "0912345678"})
+
+
+class PhoneVerificationConfirm(Schema):
+    """The code sent to the phone and the current password (a stolen access token alone is not enough)."""
+    class Meta:
+        unknown = RAISE
+
+    otp = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="6 chữ số. / 6 digits."))
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=4096))

@@ -83,13 +83,6 @@ class Forbidden(SotayError):
     message = "Bạn không có quyền thực hiện thao tác này. / You are not allowed to do this."
 
 
-class ActivationRequired(SotayError):
-    status = 403
-    code = "activation_required"
-    message = ("Tài khoản chưa được kích hoạt: hãy kích hoạt bằng mã gửi qua SMS. / "
-               "This account is not activated yet: activate it with the code sent by SMS.")
-
-
 class NotFound(SotayError):
     status = 404
     code = "not_found"
@@ -144,13 +137,6 @@ class WeakPassword(SotayError):
     message = "Mật khẩu mới chưa đạt yêu cầu. / The new password is not acceptable."
 
 
-class PhoneRequired(SotayError):
-    status = 400
-    code = "phone_required"
-    message = ("Chưa có số điện thoại trong hồ sơ: hãy nhập số điện thoại của bạn, chi bộ sẽ xác nhận. / "
-               "No phone is on record: enter your phone number and your branch will confirm it.")
-
-
 class NotRolledOut(SotayError):
     status = 403
     code = "not_rolled_out"
@@ -163,6 +149,14 @@ class PendingApproval(SotayError):
     code = "pending_approval"
     message = ("Yêu cầu đang chờ chi bộ xác nhận số điện thoại. / "
                "The request is waiting for your branch to confirm the phone number.")
+
+
+class AccountFrozen(SotayError):
+    status = 403
+    code = "account_frozen"
+    message = ("Tài khoản đang tạm khoá vì có báo cáo thay đổi không phải do đồng chí thực hiện; hãy liên hệ bí thư "
+               "chi bộ (hoặc quản trị hệ thống) để được mở lại. / This account is frozen after a \"not me\" report; "
+               "ask your branch secretary (or a system administrator) to release it.")
 
 
 class NotAMember(SotayError):

@@ -116,3 +116,18 @@ def service_client(as_service, context_data=None, **options):
     options.setdefault("uri", config.amqp_uri())
     with ClusterRpcClient(context_data=context_data, **options) as client:
         yield _Signing(client, signer)
+
+
+def call_once(as_service, service, method, *args, timeout=None):
+    """One RPC from a script outside nameko (operator commands), signed as `as_service`, with a deadline
+    and our errors."""
+    timeout = float(timeout or config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
+    with service_client(as_service, timeout=timeout) as client:
+        try:
+            return getattr(getattr(client, service), method)(*args)
+        except RemoteError as exc:
+            raise (from_remote(exc) or exc) from None
+        except Exception as exc:
+            if type(exc).__name__ in ("RpcTimeout", "UnknownService"):
+                raise ServiceUnavailable(details={"service": service}) from None
+            raise

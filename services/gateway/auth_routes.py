@@ -9,9 +9,10 @@ from werkzeug.wrappers import Response
 
 from shared import config
 from shared.context import CLIENT_ADDRESS_KEY
+from shared.contract import FreezeRequest, PhoneVerificationConfirm, PhoneVerificationRequest
 from shared.errors import ValidationError, VneidFailed
 from shared.http import api, json_response, read_json
-from shared.validation import load
+from shared.validation import check, load
 from services.gateway.schemas import CodeRequest, CodeVerification, LoginRequest, PasswordChange, RefreshRequest
 from services.gateway.throttle import AddressThrottle
 
@@ -40,8 +41,8 @@ class AuthRoutes:
           responses:
             200: {description: tokens, content: {application/json: {schema: TokenPair}}}
             400: {description: validation_error, content: {application/json: {schema: Error}}}
-            401: {description: invalid_credentials (same answer whether or not the account exists), content: {application/json: {schema: Error}}}
-            403: {description: activation_required, content: {application/json: {schema: Error}}}
+            401: {description: "invalid_credentials: the same answer whether the account does not exist, was never activated (first sign-in starts at /auth/activation) or the password is wrong", content: {application/json: {schema: Error}}}
+            403: {description: account_frozen (after a right password; "not me" was reported), content: {application/json: {schema: Error}}}
             429: {description: too_many_attempts, content: {application/json: {schema: Error}}}
         """
         self.throttle()
@@ -82,15 +83,18 @@ class AuthRoutes:
         post:
           tags: [auth]
           description: >
-            With a phone on record the code goes there. Without one (or with a different phone), the phone must
-            first be confirmed by an officer of the member's branch: the answer is then `pending_approval`.
-            An unknown citizen ID gets an answer of the same shape and nothing is sent.
+            The code goes to the member's trusted phone: the one imported from the party member database, or one a
+            code reached and was entered. A phone given that is not it must first be confirmed by an officer of the
+            member's current organisation (a system administrator for accounts holding a position): the answer is
+            then `pending_approval`. Whoever asks, member or not, gets an answer of the same form (a UUIDv4 id, the
+            same keys in the same order, the same follow-ups); nothing is sent for an unknown citizen ID, nor when
+            no code may go out now (no trusted phone: ask again with `phone` if no code arrives; committee not rolled
+            out yet: the member is told by SMS).
           requestBody: {required: true, content: {application/json: {schema: CodeRequest}}}
           responses:
             202: {description: code sent or waiting for confirmation, content: {application/json: {schema: CodeAnswer}}}
-            400: {description: validation_error / phone_required, content: {application/json: {schema: Error}}}
-            403: {description: not_rolled_out, content: {application/json: {schema: Error}}}
-            429: {description: "too_many_attempts (resend within 60 s, or over 5 an hour)", content: {application/json: {schema: Error}}}
+            400: {description: validation_error, content: {application/json: {schema: Error}}}
+            429: {description: "too_many_attempts (a new request within 60 s, over 5 an hour per citizen ID, or over the limit per client address)", content: {application/json: {schema: Error}}}
         """
         self.throttle()
         return 202, self.rpc.identity.start_activation(load(CodeRequest(), read_json(request)))
@@ -131,7 +135,10 @@ class AuthRoutes:
         ---
         post:
           tags: [auth]
-          description: A changed phone goes through the same officer confirmation as activation.
+          description: >
+            Like activation: the code goes to the trusted phone; another phone needs an officer's (for position
+            holders, a system administrator's) confirmation; the same form of answer for anyone. The phone and
+            e-mail trusted before are told, with a "not me" code.
           requestBody: {required: true, content: {application/json: {schema: CodeRequest}}}
           responses:
             202: {description: code sent or waiting for confirmation, content: {application/json: {schema: CodeAnswer}}}
@@ -209,7 +216,9 @@ class AuthRoutes:
         get:
           tags: [auth]
           security: [{bearer: []}]
-          description: The requests of members in the officer's organisation and below.
+          description: >
+            The requests of members without any position whose current organisation is the officer's or below,
+            never the officer's own (position holders recover through `/auth/recovery-requests`).
           responses:
             200: {description: pending requests, content: {application/json: {schema: PhoneRequestPage}}}
         """
@@ -232,6 +241,132 @@ class AuthRoutes:
         """
         self.caller.require()
         return self.rpc.identity.decide_phone_request(request_id, decision == "approve")
+
+    @api("GET", "/api/v1/auth/recovery-requests")
+    def recovery_requests(self, request):
+        """Khôi phục tài khoản có chức vụ chờ quản trị hệ thống / Recovery of position holders' accounts.
+        ---
+        get:
+          tags: [auth]
+          security: [{bearer: []}]
+          description: >
+            A new phone for an account that holds any position (administrators included) is confirmed by a system
+            administrator, never by an officer, and never by the requester.
+          responses:
+            200: {description: pending requests, content: {application/json: {schema: PhoneRequestPage}}}
+            403: {description: forbidden (not a system administrator), content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        return self.rpc.identity.recovery_requests()
+
+    @api("POST", "/api/v1/auth/recovery-requests/<request_id>/<any(approve, deny):decision>")
+    def decide_recovery(self, request, request_id, decision):
+        """Quản trị hệ thống xác nhận hoặc từ chối / A system administrator confirms or refuses the phone.
+        ---
+        post:
+          tags: [auth]
+          security: [{bearer: []}]
+          parameters:
+            - {name: request_id, in: path, required: true, schema: {type: string}}
+            - {name: decision, in: path, required: true, schema: {type: string, enum: [approve, deny]}}
+          responses:
+            200: {description: code sent / denied, content: {application/json: {schema: Status}}}
+            400: {description: already decided, content: {application/json: {schema: Error}}}
+            403: {description: forbidden (not a system administrator), content: {application/json: {schema: Error}}}
+            404: {description: not_found (or the requester's own), content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        return self.rpc.identity.decide_recovery_request(request_id, decision == "approve")
+
+    @api("POST", "/api/v1/auth/freeze")
+    def freeze(self, request):
+        """"Không phải tôi": khoá tài khoản / "Not me": freeze the account (no sign-in needed).
+        ---
+        post:
+          tags: [auth]
+          description: >
+            The code of a security notice (sent to the trusted phone and e-mail on every phone change and password
+            reset). Every session ends; sign-in and resets are refused until an officer (position holders: a system
+            administrator) releases the account.
+          requestBody: {required: true, content: {application/json: {schema: FreezeRequest}}}
+          responses:
+            200: {description: frozen, content: {application/json: {schema: Status}}}
+            400: {description: invalid_code / validation_error, content: {application/json: {schema: Error}}}
+            429: {description: too_many_attempts, content: {application/json: {schema: Error}}}
+        """
+        self.throttle()
+        return self.rpc.identity.freeze(check(FreezeRequest(), read_json(request)))
+
+    @api("GET", "/api/v1/auth/frozen-accounts")
+    def frozen_accounts(self, request):
+        """Tài khoản đang tạm khoá chờ xem xét / Frozen accounts waiting for review.
+        ---
+        get:
+          tags: [auth]
+          security: [{bearer: []}]
+          description: Those this officer may release (position holders' are for system administrators).
+          responses:
+            200: {description: frozen accounts, content: {application/json: {schema: FrozenAccountPage}}}
+        """
+        self.caller.require()
+        return self.rpc.identity.frozen_accounts()
+
+    @api("POST", "/api/v1/auth/frozen-accounts/<int:member_id>/release")
+    def release_account(self, request, member_id):
+        """Mở lại tài khoản đã khoá / Release a frozen account after review.
+        ---
+        post:
+          tags: [auth]
+          security: [{bearer: []}]
+          parameters: [{name: member_id, in: path, required: true, schema: {type: integer}}]
+          responses:
+            200: {description: released, content: {application/json: {schema: Status}}}
+            404: {description: "not_found (not frozen, or not this officer's to release)", content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        return self.rpc.identity.release_account(member_id)
+
+    @api("POST", "/api/v1/me/phone-verification")
+    def start_phone_verification(self, request):
+        """Xác minh số điện thoại mới / Confirm a new phone: a code goes to it.
+        ---
+        post:
+          tags: [auth]
+          security: [{bearer: []}]
+          description: >
+            Without `phone`, the phone now in the member record. The phone becomes where reset codes go only once
+            its code and the current password are entered (`/me/phone-verification/{id}/verify`).
+          requestBody: {required: false, content: {application/json: {schema: PhoneVerificationRequest}}}
+          responses:
+            202: {description: code sent, content: {application/json: {schema: PhoneVerificationAnswer}}}
+            400: {description: validation_error, content: {application/json: {schema: Error}}}
+            429: {description: too_many_attempts, content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        self.throttle()
+        body = read_json(request) if request.get_data() else {}
+        return 202, self.rpc.identity.start_phone_verification(check(PhoneVerificationRequest(), body))
+
+    @api("POST", "/api/v1/me/phone-verification/<verification_id>/verify")
+    def confirm_phone_verification(self, request, verification_id):
+        """Nhập mã và mật khẩu hiện tại / Enter the code and the current password: the phone is confirmed.
+        ---
+        post:
+          tags: [auth]
+          security: [{bearer: []}]
+          parameters: [{name: verification_id, in: path, required: true, schema: {type: string}}]
+          requestBody: {required: true, content: {application/json: {schema: PhoneVerificationConfirm}}}
+          responses:
+            200: {description: verified, content: {application/json: {schema: Status}}}
+            400: {description: invalid_code / code_expired / validation_error, content: {application/json: {schema: Error}}}
+            401: {description: invalid_credentials (current password), content: {application/json: {schema: Error}}}
+            404: {description: not_found, content: {application/json: {schema: Error}}}
+            429: {description: too_many_attempts, content: {application/json: {schema: Error}}}
+        """
+        self.caller.require()
+        self.throttle()
+        return self.rpc.identity.confirm_phone_verification(
+            verification_id, check(PhoneVerificationConfirm(), read_json(request)))
 
     @api("GET", "/api/v1/auth/vneid/login")
     def vneid_login(self, request):

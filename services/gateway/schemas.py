@@ -129,6 +129,24 @@ class PhoneRequestPage(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+class PhoneVerificationAnswer(Schema):
+    id = fields.String()
+    status = fields.String(metadata={"example": "code_sent"})
+    channel = fields.String(metadata={"example": "sms"})
+    destination = fields.String(metadata={"example": "+849******78"})
+
+
+class FrozenAccountOut(Schema):
+    member_id = fields.Integer()
+    full_name = fields.String()
+    frozen_at = fields.DateTime()
+
+
+class FrozenAccountPage(Schema):
+    items = fields.List(fields.Nested(FrozenAccountOut))
+    next_cursor = fields.String(allow_none=True)
+
+
 class Status(Schema):
     status = fields.String()
 

@@ -1,14 +1,18 @@
 """One-time codes: first sign-in (activation), forgotten password, and the officer's
-confirmation of a phone that is not on record.
+confirmation of a phone that is not the member's trusted channel (phones.py).
 
 A code is 6 digits from a CSPRNG, valid 5 minutes, single use, bound to its
-challenge (the HMAC covers the challenge id), at most 5 wrong tries; a new code
-no sooner than 60 s after the last and at most 5 an hour per citizen ID. A phone
-that is not on record is never trusted on the requester's word: an officer of
-the member's branch (or a committee above it) must confirm it first.
+challenge (the HMAC covers the challenge id), at most 5 wrong tries; a new
+request no sooner than 60 s after the last and at most 5 an hour per citizen ID,
+and a limit per client address. A phone that is not trusted is never believed on
+the requester's word: an officer (or an administrator, recovery.py) confirms it.
 
-An unknown citizen ID gets the same kind of answer as a known one, and nothing
-is sent: whether someone is a party member is itself sensitive.
+Whether someone is a party member is itself sensitive: every request is stored
+and answered alike, a member's or not. An unknown citizen ID, a member who may
+not have a code now (not rolled out, no trusted phone, already activated, frozen)
+gets a *blind* challenge: the same answer, the same follow-ups, nothing sent
+(a member hears why by SMS where that is safe). `phone_required` and
+`not_rolled_out` are never answered.
 """
 import hashlib
 import hmac
@@ -19,25 +23,26 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from shared.db import aware, utcnow
-from shared.errors import (CodeExpired, InvalidCode, NotFound, NotRolledOut, PendingApproval, PhoneRequired,
-                           TooManyAttempts, ValidationError, WeakPassword)
+from shared.errors import (CodeExpired, InvalidCode, NotFound, PendingApproval, TooManyAttempts, ValidationError,
+                           WeakPassword)
 from shared.events import left_party
 from shared.tree import ancestor_paths
 from services.identity import passwords, policy
 from services.identity.keys import keys_dir
-from services.identity.models import Account, Challenge, DirectoryEntry, PositionEntry, Rollout
+from services.identity.models import Account, Challenge, DirectoryEntry, Rollout
 from services.identity.throttle import too_many_attempts
 
 CODE_TTL = timedelta(minutes=5)
 MAX_WRONG_CODES = 5
 RESEND_GAP = timedelta(seconds=60)
 SENDS_PER_HOUR = 5
-OFFICER_ROLES = {"secretary", "deputy_secretary", "committee_member"}
+REQUESTS_PER_ADDRESS = 20   # an hour: a family or a branch meeting behind one mobile IP stays well under it
 ACTIVATION, PASSWORD_RESET = "activation", "password_reset"
 E164_VN = re.compile(r"^\+84\d{9,10}$")
+KEPT = timedelta(days=7)   # then every request is forgotten, decided or not (alike for blind ones)
 
 
 @dataclass
@@ -103,29 +108,54 @@ def rolled_out(session, path):
         Rollout.organization_path.in_(ancestor_paths(path)), Rollout.state.in_(("pilot", "live")))) > 0
 
 
-def _decoy(citizen_id, phone_given):
-    """The answer for an unknown citizen ID: shaped like a real one, nothing stored or sent."""
-    digest = hmac.new(otp_key(), citizen_id.encode(), hashlib.sha256).hexdigest()
-    answer = {"activation_id": str(uuid.UUID(digest[:32])), "channel": "sms"}
-    if phone_given:
-        return {**answer, "status": "pending_approval", "destination": mask(phone_given)}
-    return {**answer, "status": "code_sent", "destination": mask("+849" + str(int(digest[:8], 16))[-8:])}
+def channel(entry, account):
+    """Where codes for this member may go: the phone a code reached, else the imported one (see phones.py)."""
+    if account is not None and account.verified_phone:
+        return account.verified_phone
+    return entry.imported_phone if entry is not None else None
 
 
-def _check_send_limits(session, citizen_id, purpose):
-    """A resend (same purpose) waits 60 s; all codes to one citizen ID: 5 an hour."""
+def _blind_destination(citizen_id):
+    """A phone-shaped destination for a blind challenge, stable per citizen ID (as a member's is)."""
+    digest = hmac.new(otp_key(), f"destination:{citizen_id}".encode(), hashlib.sha256).hexdigest()
+    return "+849" + f"{int(digest[:12], 16) % 10**8:08d}"
+
+
+def prune(session, now=None):
+    session.execute(delete(Challenge).where(Challenge.created_at < (now or utcnow()) - KEPT))
+
+
+def requests_per_address():
+    from shared import config
+
+    return int(config.get("CODE_REQUESTS_PER_ADDRESS_PER_HOUR") or REQUESTS_PER_ADDRESS)
+
+
+def check_request_limits(session, citizen_id, purpose, client_address=None):
+    """Every request for a code or for an officer's confirmation counts: a new one of the same
+    purpose waits 60 s (unless an officer decided the last), at most 5 an hour per citizen ID,
+    and `requests_per_address()` an hour from one client address."""
     now = utcnow()
-    recent = session.execute(select(Challenge.sent_at, Challenge.purpose).where(
-        Challenge.citizen_id == citizen_id, Challenge.sent_at.is_not(None),
-        Challenge.sent_at > now - timedelta(hours=1)).order_by(Challenge.sent_at.desc())).all()
-    last_same = next((aware(sent) for sent, kind in recent if kind == purpose), None)
+    hour_ago = now - timedelta(hours=1)
+    recent = session.execute(select(Challenge.created_at, Challenge.purpose, Challenge.decided_by).where(
+        Challenge.citizen_id == citizen_id, Challenge.created_at > hour_ago)
+        .order_by(Challenge.created_at.desc())).all()
+    # a request an officer already refused does not hold up the next one (it still counts in the hour)
+    last_same = next((aware(at) for at, kind, decided in recent if kind == purpose and decided is None), None)
     if last_same and last_same + RESEND_GAP > now:
         raise too_many_attempts((last_same + RESEND_GAP - now).total_seconds())
     if len(recent) >= SENDS_PER_HOUR:
         raise too_many_attempts((aware(recent[-1][0]) + timedelta(hours=1) - now).total_seconds())
+    if client_address:
+        limit = requests_per_address()
+        from_address = session.scalars(select(Challenge.created_at).where(
+            Challenge.client_address == client_address, Challenge.created_at > hour_ago)
+            .order_by(Challenge.created_at.desc()).limit(limit)).all()
+        if len(from_address) >= limit:
+            raise too_many_attempts((aware(from_address[-1]) + timedelta(hours=1) - now).total_seconds())
 
 
-def _send_code(session, challenge):
+def send_code(session, challenge):
     """Issue a fresh code for `challenge`; earlier codes of that citizen and purpose stop working."""
     session.execute(update(Challenge).where(
         Challenge.citizen_id == challenge.citizen_id, Challenge.purpose == challenge.purpose,
@@ -140,94 +170,84 @@ def _send_code(session, challenge):
     return Sms(challenge.phone, code_text(challenge.purpose, code))
 
 
-def request_code(session, purpose, citizen_id, phone_given=None):
-    """Start an activation or a reset. Returns (answer for the client, SMS to send or None)."""
+FROZEN_TEXT = ("Sổ tay: tài khoản của đồng chí đang tạm khoá nên không gửi mã; hãy liên hệ bí thư chi bộ. / "
+               "Your Sổ tay account is frozen, so no code was sent; please contact your branch secretary.")
+NOT_ROLLED_OUT_TEXT = ("Sổ tay: đảng bộ của đồng chí chưa triển khai Sổ tay; đồng chí sẽ được báo qua SMS khi có thể "
+                       "kích hoạt. / Your party committee has not started using Sổ tay yet; you will be told by SMS "
+                       "when you can activate.")
+
+
+def answer_of(challenge):
+    """What the client sees of a challenge: the same keys in the same order, whatever it is."""
+    return {"activation_id": challenge.id, "status": challenge.status, "channel": "sms",
+            "destination": mask(challenge.phone)}
+
+
+def _why_blind(session, purpose, entry, account, trusted):
+    """None when this member may get a code now; else an SMS that tells them why not (or True: say nothing)."""
+    activated = account is not None and account.activated_at is not None
+    if entry is None or left_party(entry.status) or (purpose == ACTIVATION) == activated:
+        return True
+    if not rolled_out(session, entry.organization_path):
+        return Sms(trusted, NOT_ROLLED_OUT_TEXT) if trusted else True
+    if account is not None and account.frozen_at is not None:
+        return Sms(trusted, FROZEN_TEXT) if trusted else True
+    return None
+
+
+def request_code(session, purpose, citizen_id, phone_given=None, client_address=None):
+    """Start an activation or a reset. Returns (answer for the client, SMS to send or None).
+
+    Codes go only to the member's trusted channel; a phone given that is not it waits for
+    an officer's (or an administrator's) confirmation. Everything else is a blind challenge.
+    """
     if phone_given is not None:
         normalized = normalize_phone(phone_given)
         if normalized is None:
             raise ValidationError(details={"phone": ["Số điện thoại di động Việt Nam, ví dụ 0912345678. / "
                                                      "A Vietnamese mobile number, e.g. 0912345678."]})
         phone_given = normalized
+    prune(session)
+    check_request_limits(session, citizen_id, purpose, client_address)
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == citizen_id))
     account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
-    activated = account is not None and account.activated_at is not None
-    if entry is None or left_party(entry.status) or (purpose == ACTIVATION) == activated:
-        # unknown, left the party, activating twice, or resetting an account never activated: nothing to send
-        return _decoy(citizen_id, phone_given), None
-    if not rolled_out(session, entry.organization_path):
-        raise NotRolledOut()
-    on_record = (account.verified_phone if purpose == PASSWORD_RESET and account.verified_phone else entry.phone)
-    if phone_given is None and on_record is None:
-        raise PhoneRequired()
-    challenge = Challenge(id=str(uuid.uuid4()), purpose=purpose, citizen_id=citizen_id, member_id=entry.member_id,
-                          member_path=entry.organization_path, phone=phone_given or on_record, attempts=0,
-                          status="pending_approval")
-    answer = {"activation_id": challenge.id, "channel": "sms", "destination": mask(challenge.phone)}
-    if phone_given is not None and phone_given != on_record:
-        challenge.phone_on_record = 0
+    trusted = channel(entry, account)
+    why_blind = _why_blind(session, purpose, entry, account, trusted)
+    blind = why_blind is not None or (trusted is None and phone_given is None)
+    challenge = Challenge(id=str(uuid.uuid4()), purpose=purpose, citizen_id=citizen_id,
+                          member_id=entry.member_id if entry else 0,
+                          member_path=entry.organization_path if entry else "", phone=trusted, phone_on_record=1,
+                          status="pending_approval", attempts=0,
+                          client_address=client_address, decoy=int(blind))
+    told = why_blind if isinstance(why_blind, Sms) else None
+    if phone_given is not None and phone_given != trusted:
+        challenge.phone, challenge.phone_on_record = phone_given, 0
         session.add(challenge)
-        return {**answer, "status": "pending_approval"}, None
-    _check_send_limits(session, citizen_id, purpose)
+        return answer_of(challenge), told
+    if blind:
+        challenge.phone = _blind_destination(citizen_id)
     session.add(challenge)
-    sms = _send_code(session, challenge)
-    return {**answer, "status": "code_sent"}, sms
+    sms = send_code(session, challenge)   # a blind challenge's code reaches nobody: its follow-ups behave alike
+    return answer_of(challenge), told if blind else sms
+
+
+def audit_outcome(answer, session):
+    """For the audit trail only (never the client): whether a request reached a member."""
+    challenge = session.get(Challenge, answer["activation_id"])
+    return f"blind_{challenge.status}" if challenge.decoy else challenge.status
 
 
 def challenge_status(session, challenge_id):
     challenge = session.get(Challenge, challenge_id)
     if challenge is None:
         raise NotFound()
-    return {"activation_id": challenge.id, "status": challenge.status, "channel": "sms",
-            "destination": mask(challenge.phone)}
+    return answer_of(challenge)
 
 
-def _officer_paths(session, officer_id):
-    rows = session.scalars(select(PositionEntry).where(PositionEntry.member_id == officer_id)).all()
-    if any(r.role == "system_administrator" for r in rows):
-        return ["/"]
-    return [r.organization_path for r in rows if r.role in OFFICER_ROLES]
-
-
-def pending_requests(session, officer_id):
-    """Phone confirmations waiting for this officer (their organisation's subtree)."""
-    paths = _officer_paths(session, officer_id)
-    if not paths:
-        return {"items": [], "next_cursor": None}
-    rows = session.execute(
-        select(Challenge, DirectoryEntry).join(DirectoryEntry, DirectoryEntry.member_id == Challenge.member_id)
-        .where(Challenge.status == "pending_approval").order_by(Challenge.created_at)).all()
-    items = [{"id": c.id, "purpose": c.purpose, "member_id": c.member_id, "full_name": d.full_name,
-              "phone": c.phone, "requested_at": aware(c.created_at).isoformat()}
-             for c, d in rows if any(c.member_path.startswith(p) for p in paths)]
-    return {"items": items, "next_cursor": None}
-
-
-def decide(session, officer_id, challenge_id, approve):
-    """An officer confirms (a code goes to the phone) or refuses (the phone is told)."""
-    challenge = session.get(Challenge, challenge_id)
-    paths = _officer_paths(session, officer_id)
-    if challenge is None or not any(challenge.member_path.startswith(p) for p in paths):
-        raise NotFound()
-    if challenge.status != "pending_approval":
-        raise ValidationError(details={"status": [f"already {challenge.status}"]})
-    challenge.decided_by = officer_id
-    challenge.decided_at = utcnow()
-    if approve:
-        return _send_code(session, challenge)
-    challenge.status = "denied"
-    return Sms(challenge.phone, "Sổ tay: chi bộ chưa xác nhận số điện thoại này cho tài khoản của đồng chí; "
-                                "vui lòng liên hệ bí thư chi bộ. / Your branch did not confirm this phone for "
-                                "your account; please contact your branch secretary.")
-
-
-def verify(session, challenge_id, purpose, otp, new_password):
-    """Check the code and set the new password. Returns (account, entry, challenge).
-
-    A password refused by the policy is checked first and spends nothing.
-    """
-    challenge = session.get(Challenge, challenge_id)
-    if challenge is None or challenge.purpose != purpose:
-        raise InvalidCode()
+def check_code(challenge, otp, before_spending=None):
+    """Spend `otp` on a challenge whose code was sent: raises on a wrong, expired or spent code
+    (a wrong one counts; the fifth ends the challenge), else calls `before_spending()` (which may
+    refuse without spending the code) and marks it completed. A blind challenge never matches."""
     if challenge.status == "pending_approval":
         raise PendingApproval()
     if challenge.status == "failed":
@@ -237,25 +257,46 @@ def verify(session, challenge_id, purpose, otp, new_password):
         raise InvalidCode()
     if aware(challenge.expires_at) <= utcnow():
         raise CodeExpired()
-    entry = session.get(DirectoryEntry, challenge.member_id)
-    reasons = policy.problems(new_password, entry.citizen_id, entry.phone, entry.date_of_birth)
-    if reasons:
-        raise WeakPassword(details=policy.describe(reasons))
-    if not hmac.compare_digest(challenge.code_hash, code_hash(challenge.id, otp)):
+    matches = hmac.compare_digest(challenge.code_hash, code_hash(challenge.id, otp))
+    if challenge.decoy or not matches:
         challenge.attempts += 1
         left = MAX_WRONG_CODES - challenge.attempts
         if left <= 0:
             challenge.status = "failed"
         raise InvalidCode(details={"attempts_left": max(left, 0)})
+    if before_spending is not None:
+        before_spending()
     challenge.status = "completed"
+
+
+def verify(session, challenge_id, purpose, otp, new_password):
+    """Check the code and set the new password. Returns (account, entry, challenge, previous channel).
+
+    The password policy is applied once the code is right, and a refused password spends
+    nothing: before that, a member's challenge and a blind one answer alike.
+    """
+    challenge = session.get(Challenge, challenge_id)
+    if challenge is None or challenge.purpose != purpose:
+        raise InvalidCode()
+    entry = session.get(DirectoryEntry, challenge.member_id)
+
+    def acceptable():
+        reasons = policy.problems(new_password, entry.citizen_id, entry.phone, entry.date_of_birth)
+        if reasons:
+            raise WeakPassword(details=policy.describe(reasons))
+
+    check_code(challenge, otp, before_spending=acceptable)
     account = session.scalar(select(Account).where(Account.citizen_id == challenge.citizen_id))
     if account is None:
         account = Account(citizen_id=challenge.citizen_id)
         session.add(account)
+    elif account.frozen_at is not None:
+        raise InvalidCode()
+    previous = channel(entry, account)
     account.password_hash = passwords.hash_password(new_password)
     account.verified_phone = challenge.phone
     if purpose == ACTIVATION:
         account.activated_at = utcnow()
         account.activation_method = "sms"
     session.flush()
-    return account, entry, challenge
+    return account, entry, challenge, previous

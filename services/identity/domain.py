@@ -2,13 +2,13 @@
 import hashlib
 import secrets
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
 from shared.auth import audience, issuer
 from shared.db import aware, get_or_add, utcnow
-from shared.errors import (ActivationRequired, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
+from shared.errors import (AccountFrozen, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
                            WeakPassword)
 from shared.events import left_party
 from services.identity import passwords, policy, throttle
@@ -67,13 +67,10 @@ def login(uow, keystore, citizen_id, password, client=None, matches=None):
     account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
     if matches is None:
         matches = password_matches(session, citizen_id, password)
-    # a member who left the party is answered (and counted) exactly as a wrong password: nothing to learn
+    # a member who left the party, and a never-activated account, are answered (and counted) exactly as a
+    # wrong password: nobody learns who is a member
     left = matches and entry is not None and left_party(entry.status)
     if not matches or left:
-        if not left and entry is not None and (account is None or account.activated_at is None):
-            audit(session, "login", "activation_required", citizen_id=citizen_id, member_id=entry.member_id,
-                  client=client)
-            raise ActivationRequired()
         member_id = entry.member_id if entry else None
         locked_until = throttle.record_failure(session, citizen_id)
         outcome = "locked" if locked_until else "left_party" if left else "invalid_credentials"
@@ -86,6 +83,9 @@ def login(uow, keystore, citizen_id, password, client=None, matches=None):
         audit(session, "login", "member_unknown", citizen_id=citizen_id, client=client)
         raise ServiceUnavailable()
     throttle.record_success(session, citizen_id)
+    if account.frozen_at is not None:
+        audit(session, "login", "frozen", citizen_id=citizen_id, member_id=entry.member_id, client=client)
+        raise AccountFrozen()
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
     audit(session, "login", "success", citizen_id=citizen_id, member_id=entry.member_id, client=client)
@@ -108,6 +108,8 @@ def refresh(uow, keystore, token, client=None):
     if aware(row.expires_at) <= now:
         raise InvalidToken(details={"reason": "expired"})
     account = session.get(Account, row.account_id)
+    if account.frozen_at is not None:
+        raise InvalidToken()
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == account.citizen_id))
     if entry is not None and left_party(entry.status):
         revoke_family(uow, row.family_id)
@@ -147,7 +149,7 @@ def revoke_family(uow, family_id):
 
 
 def revoke_all(uow, account_id, keep_family=None):
-    """End every session of an account (but `keep_family`)."""
+    """End every session of an account (but `keep_family`); returns how many refresh tokens it revoked."""
     session = uow.session
     now = utcnow()
     alive = (RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
@@ -156,8 +158,9 @@ def revoke_all(uow, account_id, keep_family=None):
     # a family whose last token was issued longer ago than an access token lives has none alive
     recent = set(session.scalars(select(RefreshToken.family_id).distinct().where(
         *alive, RefreshToken.created_at > now - ACCESS_TOKEN_TTL)))
-    session.execute(update(RefreshToken).where(*alive).values(revoked_at=now))
+    ended = session.execute(update(RefreshToken).where(*alive).values(revoked_at=now)).rowcount
     end_sessions(uow, account_id, recent)
+    return ended
 
 
 def logout(uow, principal, client=None):
@@ -247,30 +250,16 @@ def change_password(uow, principal, current_password, new_password, client=None)
     return account
 
 
-def project_member(session, snapshot):
-    """Upsert identity's directory entry from a members.member_created/updated payload."""
-    entry = get_or_add(session, DirectoryEntry, member_id=snapshot["member_id"])
-    entry.citizen_id = snapshot["citizen_id"]
-    entry.full_name = snapshot["full_name"]
-    entry.date_of_birth = date.fromisoformat(snapshot["date_of_birth"]) if snapshot.get("date_of_birth") else None
-    entry.phone = snapshot.get("phone")
-    entry.status = snapshot["status"]
-    entry.organization_id = snapshot["organization_id"]
-    entry.organization_path = snapshot["organization_path"]
-    return entry
-
-
-def member_changed(uow, snapshot):
-    """Project a member's record; leaving the party ends every session of theirs."""
+def end_sessions_of_leaver(uow, member_id):
+    """A member whose projected record says they left the party: every session of theirs ends."""
     session = uow.session
-    entry = project_member(session, snapshot)
-    if left_party(entry.status):
-        account = session.scalar(select(Account).where(Account.citizen_id == entry.citizen_id))
-        if account is not None:
-            revoke_all(uow, account.id)
-            audit(session, "sessions", "ended_left_party", citizen_id=entry.citizen_id, member_id=entry.member_id,
-                  detail={"status": entry.status})
-    return entry
+    entry = session.get(DirectoryEntry, member_id)
+    if entry is None or not left_party(entry.status):
+        return
+    account = session.scalar(select(Account).where(Account.citizen_id == entry.citizen_id))
+    if account is not None and revoke_all(uow, account.id):
+        audit(session, "sessions", "ended_left_party", citizen_id=entry.citizen_id, member_id=entry.member_id,
+              detail={"status": entry.status})
 
 
 def project_position(session, payload):

@@ -22,6 +22,7 @@ class Account(Base):
     activated_at = Column(DateTime(timezone=True))
     activation_method = Column(String(16))       # "sms" or "vneid"
     verified_phone = Column(String(16))          # the phone a code reached: where reset codes go
+    frozen_at = Column(DateTime(timezone=True))  # "not me": no sign-in, no reset until an officer releases it
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -33,7 +34,9 @@ class DirectoryEntry(Base):
     citizen_id = Column(String(12), nullable=False, unique=True)
     full_name = Column(String(255), nullable=False)
     date_of_birth = Column(Date)
-    phone = Column(String(16))
+    phone = Column(String(16))                   # the phone in members' record: not trusted by itself
+    imported_phone = Column(String(16))          # the phone as imported from the party member database: trusted
+    email = Column(String(255))
     status = Column(String(20), nullable=False)
     organization_id = Column(Integer, nullable=False)
     organization_path = Column(String(255), nullable=False)
@@ -103,12 +106,14 @@ class Challenge(Base):
     status = Column(String(20), nullable=False)
     code_hash = Column(String(64))
     attempts = Column(Integer, nullable=False, default=0)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     sent_at = Column(DateTime(timezone=True), index=True)
     expires_at = Column(DateTime(timezone=True))
     decided_by = Column(Integer)
     decided_at = Column(DateTime(timezone=True))
     member_path = Column(String(255), nullable=False)
+    client_address = Column(String(64), index=True)
+    decoy = Column(Integer, nullable=False, default=0)       # an unknown citizen ID's: stored alike, nothing sent
 
 
 class LoginThrottle(Base):
@@ -149,3 +154,18 @@ class EndedSession(Base):
     member_id = Column(Integer)
     ended_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     until = Column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class FreezeCode(Base):
+    """A "not me" code sent with a security notice: whoever holds it may freeze the account.
+
+    Stored as an HMAC; `restore_phone` is the channel the notice went to, which freezing keeps.
+    """
+    __tablename__ = "freeze_codes"
+    code_hash = Column(String(64), primary_key=True)
+    member_id = Column(Integer, nullable=False)
+    citizen_id = Column(String(12), nullable=False)
+    restore_phone = Column(String(16))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    used_at = Column(DateTime(timezone=True))

@@ -1,6 +1,7 @@
 """What identity accepts over RPC."""
 from marshmallow import RAISE, Schema, fields, validate
 
+from shared.contract import FreezeRequest, PhoneVerificationConfirm, PhoneVerificationRequest
 from shared.events import CITIZEN_ID
 
 
@@ -42,3 +43,6 @@ class PasswordChange(Schema):
 
     current_password = fields.String(required=True, validate=validate.Length(min=1, max=4096))
     new_password = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+
+__all__ = ["LoginRequest", "RefreshRequest", "CodeRequest", "CodeVerification", "PasswordChange", "FreezeRequest",
+           "PhoneVerificationConfirm", "PhoneVerificationRequest"]

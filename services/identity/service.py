@@ -1,4 +1,7 @@
 """identity: accounts, credentials, one-time codes, sessions (thin nameko entrypoints)."""
+import logging
+
+import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
@@ -13,10 +16,13 @@ from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
 from shared.validation import load
-from services.identity import activation, domain, vneid_signin
+from services.identity import activation, domain, phones, recovery, vneid_signin
 from services.identity.keys import KeyStore, keys_dir
 from services.identity.models import Base
-from services.identity.schemas import CodeRequest, CodeVerification, LoginRequest, PasswordChange, RefreshRequest
+from services.identity.schemas import (CodeRequest, CodeVerification, FreezeRequest, LoginRequest, PasswordChange,
+                                       PhoneVerificationConfirm, PhoneVerificationRequest, RefreshRequest)
+
+log = logging.getLogger(__name__)
 
 
 class Vneid(DependencyProvider):
@@ -90,6 +96,12 @@ class IdentityService(Operations):
         if sms is not None:
             self.cluster.notify.send_otp({"to": sms.to, "text": sms.text})
 
+    def _tell(self, notice):
+        # like a code: inside the transaction, so a notice that cannot be handed over undoes the change
+        if notice is not None:
+            self.cluster.notify.send_security_notice({"phone": notice.phone, "email": notice.email,
+                                                      "subject": notice.subject, "text": notice.text})
+
     @rpc
     def jwks(self):
         return self.keys.jwks()
@@ -130,22 +142,35 @@ class IdentityService(Operations):
     def _request_code(self, purpose, body):
         request = load(CodeRequest(), body)
         with self.db.transaction() as session:
-            answer, sms = activation.request_code(session, purpose, request["citizen_id"], request["phone"])
-            domain.audit(session, purpose, answer["status"], citizen_id=request["citizen_id"], client=self._client())
-            self._send(sms)
+            answer, sms = activation.request_code(session, purpose, request["citizen_id"], request["phone"],
+                                                  self._client()["address"])
+            domain.audit(session, purpose, activation.audit_outcome(answer, session), citizen_id=request["citizen_id"],
+                         client=self._client())
+        # handed to notify after the answer, so a member's request takes as long as a stranger's
+        # (for whom nothing is sent); a code lost on the way is asked for again after 60 s
+        if sms is not None:
+            eventlet.spawn_n(self._send_quietly, self.cluster.notify, sms)
         return answer
+
+    @staticmethod
+    def _send_quietly(notify, sms):
+        try:
+            notify.send_otp({"to": sms.to, "text": sms.text})
+        except Exception as exc:
+            log.error("a code could not be handed to notify: %s", type(exc).__name__)
 
     def _verify_code(self, purpose, challenge_id, body):
         request = load(CodeVerification(), body)
         with self.db.transaction(commit_on=SotayError) as session:   # a wrong code counts
-            account, entry, challenge = activation.verify(session, challenge_id, purpose, request["otp"],
-                                                          request["new_password"])
+            account, entry, challenge, previous = activation.verify(session, challenge_id, purpose, request["otp"],
+                                                                    request["new_password"])
             if purpose == activation.ACTIVATION:
                 self.db.publish("identity.account_activated", {"member_id": entry.member_id,
                                                                "citizen_id": entry.citizen_id, "method": "sms"})
             else:
                 domain.revoke_all(self.db, account.id)
                 self.db.publish("identity.password_changed", {"member_id": entry.member_id})
+                self._tell(phones.notice(session, entry, account, "password_reset", previous_phone=previous or ""))
             domain.audit(session, purpose, "completed", citizen_id=entry.citizen_id, member_id=entry.member_id,
                          client=self._client())
             return domain.issue_tokens(session, self.keys, account, entry, client=self._client())
@@ -180,17 +205,86 @@ class IdentityService(Operations):
     def pending_phone_requests(self):
         principal = self.caller.require()
         with self.db.transaction() as session:
-            return activation.pending_requests(session, principal.member_id)
+            return recovery.pending_requests(session, principal.member_id, recovery.OFFICERS)
 
     @rpc
     def decide_phone_request(self, challenge_id, approve):
+        return self._decide(self.caller.require(), challenge_id, approve, recovery.OFFICERS)
+
+    @rpc
+    def recovery_requests(self):
+        """Recovery of accounts holding a position: system administrators only."""
         principal = self.caller.require()
         with self.db.transaction() as session:
-            sms = activation.decide(session, principal.member_id, challenge_id, bool(approve))
-            domain.audit(session, "phone_confirmation", "approved" if approve else "denied",
+            return recovery.pending_requests(session, principal.member_id, recovery.ADMINISTRATORS)
+
+    @rpc
+    def decide_recovery_request(self, challenge_id, approve):
+        return self._decide(self.caller.require(), challenge_id, approve, recovery.ADMINISTRATORS)
+
+    def _decide(self, principal, challenge_id, approve, queue):
+        with self.db.transaction() as session:
+            sms = recovery.decide(session, principal.member_id, str(challenge_id), bool(approve), queue)
+            domain.audit(session, f"phone_confirmation_{queue}", "approved" if approve else "denied",
                          member_id=principal.member_id, client=self._client(), detail={"challenge_id": challenge_id})
             self._send(sms)
         return {"status": "code_sent" if approve else "denied"}
+
+    @rpc
+    def freeze(self, body):
+        self.caller.require_service("gateway")
+        request = load(FreezeRequest(), body)
+        with self.db.transaction(commit_on=SotayError) as session:
+            try:
+                member_id = recovery.freeze(self.db, request["code"])
+            except SotayError:
+                domain.audit(session, "freeze", "invalid_code", client=self._client())
+                raise
+            domain.audit(session, "freeze", "frozen", member_id=member_id, client=self._client())
+        return {"status": "frozen"}
+
+    @rpc
+    def frozen_accounts(self):
+        principal = self.caller.require()
+        with self.db.transaction() as session:
+            return recovery.frozen_accounts(session, principal.member_id)
+
+    @rpc
+    def release_account(self, member_id):
+        principal = self.caller.require()
+        with self.db.transaction() as session:
+            entry = recovery.release(session, principal.member_id, int(member_id))
+            domain.audit(session, "freeze", "released", citizen_id=entry.citizen_id, member_id=entry.member_id,
+                         client=self._client(), detail={"released_by": principal.member_id})
+        return {"status": "released"}
+
+    @rpc
+    def start_phone_verification(self, body):
+        principal = self.caller.require()
+        request = load(PhoneVerificationRequest(), body or {})
+        with self.db.transaction() as session:
+            answer, sms = phones.start_verification(session, principal, request["phone"], self._client()["address"])
+            domain.audit(session, "phone_verification", "code_sent", citizen_id=principal.citizen_id,
+                         member_id=principal.member_id, client=self._client())
+            self._send(sms)
+        return answer
+
+    @rpc
+    def confirm_phone_verification(self, challenge_id, body):
+        principal = self.caller.require()
+        request = load(PhoneVerificationConfirm(), body)
+        with self.db.transaction(commit_on=SotayError) as session:   # wrong passwords and codes count
+            try:
+                notice = phones.confirm_verification(session, principal, str(challenge_id), request["otp"],
+                                                     request["current_password"])
+            except SotayError as exc:
+                domain.audit(session, "phone_verification", exc.code, citizen_id=principal.citizen_id,
+                             member_id=principal.member_id, client=self._client())
+                raise
+            domain.audit(session, "phone_verification", "verified", citizen_id=principal.citizen_id,
+                         member_id=principal.member_id, client=self._client())
+            self._tell(notice)
+        return {"status": "verified"}
 
     @rpc
     def change_password(self, body):
@@ -235,13 +329,17 @@ class IdentityService(Operations):
         with self.db.transaction(commit_on=SotayError):
             return vneid_signin.complete(self.db, self.vneid, self.keys, state, code, browser_secret, self._client())
 
+    def _project(self, session, snapshot, imported=False):
+        self._tell(phones.project_member(session, snapshot, imported))
+        domain.end_sessions_of_leaver(self.db, snapshot["member_id"])
+
     @subscribe("members", "members.member_created")
     def on_member_created(self, envelope):
-        self.db.once(envelope, domain.project_member)
+        self.db.once(envelope, self._project)
 
     @subscribe("members", "members.member_updated")
     def on_member_updated(self, envelope):
-        self.db.once(envelope, lambda session, snapshot: domain.member_changed(self.db, snapshot))
+        self.db.once(envelope, self._project)
 
     @subscribe("members", "members.position_changed")
     def on_position_changed(self, envelope):
@@ -253,5 +351,6 @@ class IdentityService(Operations):
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
+        # an import is the party member database speaking: its phones are trusted (phones.py)
         reread_members(self.db, self.cluster.members, envelope,
-                       lambda session, snapshot: domain.member_changed(self.db, snapshot))
+                       lambda session, snapshot: self._project(session, snapshot, imported=True))

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from shared.db import aware, utcnow
-from shared.errors import NotAMember, NotRolledOut, VneidFailed
+from shared.errors import AccountFrozen, NotAMember, NotRolledOut, VneidFailed
 from shared.events import left_party
 from services.identity import activation
 from services.identity.domain import audit, issue_tokens
@@ -60,6 +60,9 @@ def complete(uow, client, keystore, state, code, browser_secret, client_info=Non
               citizen_id=identity.citizen_id, client=client_info)
         raise NotAMember()
     account = session.scalar(select(Account).where(Account.citizen_id == identity.citizen_id))
+    if account is not None and account.frozen_at is not None:
+        audit(session, "login_vneid", "frozen", citizen_id=identity.citizen_id, client=client_info)
+        raise AccountFrozen()
     if account is None or account.activated_at is None:
         if not activation.rolled_out(session, entry.organization_path):
             raise NotRolledOut()

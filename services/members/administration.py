@@ -111,3 +111,24 @@ def change_rollout(uow, actor, organization_id, state):
         raise NotFound()
     set_rollout(uow, org, state)
     return organization_json(org)
+
+
+def grant_first_administrator(uow, citizen_id):
+    """The first system administrator of an installation (identity's operator command): granted only
+    while nobody holds the position; later ones are appointed by an administrator. Audited."""
+    from services.members.changes import _audit
+    from services.members.domain import ADMIN_ROLE, assign_position, member_json
+
+    session = uow.session
+    if session.scalar(select(Position.id).where(Position.role == ADMIN_ROLE).limit(1)) is not None:
+        raise Forbidden(message="Đã có quản trị hệ thống; người đó bổ nhiệm thêm. / A system administrator already "
+                                "exists; they appoint any other.")
+    member = session.scalar(select(Member).where(Member.citizen_id == citizen_id))
+    if member is None or member.status not in counts.IN_PARTY:
+        raise NotFound(message="Không có đảng viên với số định danh này. / No party member has this citizen ID.")
+    centre = session.scalar(select(Organization).where(Organization.parent_id.is_(None)))
+    assign_position(uow, member, centre, ADMIN_ROLE)
+    _audit(uow, None, "position.first_administrator", member, None,
+           {"organization_id": centre.id, "role": ADMIN_ROLE}, note="operator command")
+    session.refresh(member)
+    return member_json(member)

@@ -273,6 +273,13 @@ class MembersService(Operations):
             return importing.job_json(job)
 
     @rpc
+    def grant_first_administrator(self, citizen_id):
+        """The operator command `python -m services.identity.admin create`: only while there is no administrator."""
+        self.caller.require_service("identity")
+        with self.db.transaction():
+            return administration.grant_first_administrator(self.db, str(citizen_id))
+
+    @rpc
     def member_snapshots(self, after_id=0, limit=1000, updated_since=None):
         """Bulk read for other services rebuilding their projection of members."""
         self.caller.require_service("identity", "notify")

@@ -16,6 +16,16 @@ class SmsRequest(Schema):
     expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
+class SecurityNotice(Schema):
+    class Meta:
+        unknown = RAISE
+
+    phone = fields.String(load_default=None, allow_none=True, validate=E164)
+    email = fields.Email(load_default=None, allow_none=True)
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=640))
+
+
 class InboxQuery(Schema):
     class Meta:
         unknown = RAISE
@@ -24,4 +34,4 @@ class InboxQuery(Schema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=64))
     limit = StoredInteger(load_default=50, validate=validate.Range(min=1, max=200))
 
-__all__ = ["SmsRequest", "InboxQuery", "PreferenceItem", "PreferencesUpdate", "DeviceRegistration"]
+__all__ = ["SmsRequest", "SecurityNotice", "InboxQuery", "PreferenceItem", "PreferencesUpdate", "DeviceRegistration"]

@@ -22,7 +22,7 @@ from shared.validation import load
 from services.notify import channels, domain
 from services.notify.channels import DeliveryError
 from services.notify.models import Base
-from services.notify.schemas import DeviceRegistration, InboxQuery, PreferencesUpdate, SmsRequest
+from services.notify.schemas import DeviceRegistration, InboxQuery, PreferencesUpdate, SecurityNotice, SmsRequest
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,17 @@ class NotifyService(Operations):
         if error:
             self.sender.wake.set()
         return {"status": "sent" if error is None else "queued"}
+
+    @rpc
+    def send_security_notice(self, message):
+        """A phone change or a reset told to the phone and e-mail trusted before it (identity)."""
+        self.caller.require_service("identity")
+        notice = load(SecurityNotice(), message)
+        with self.db.transaction() as session:
+            domain.security_notice(session, uuid.uuid4().hex, notice["phone"], notice["email"], notice["subject"],
+                                   notice["text"], utcnow() + domain.NOTICE_VALIDITY)
+        self.sender.wake.set()
+        return {"status": "queued"}
 
     @rpc
     def list_inbox(self, params=None):

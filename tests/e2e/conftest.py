@@ -5,7 +5,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 import requests
@@ -25,6 +25,7 @@ class Running:
     amqp_uri: str
     suite: Suite = None
     metrics_url: str = ""   # the gateway's operations port
+    codes_read: dict = field(default_factory=dict)   # phone → how many of its codes a test has read
 
     def sms(self, to=None):
         """Messages in the embedded default's SMS sink (API.md), optionally to one number."""
@@ -59,7 +60,8 @@ def running():
     log = open(os.path.join(data_dir, "suite.log"), "w")
     # every request of the tests comes from 127.0.0.1: the per-address limit is tested on its own
     suite = Suite(env={"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1",
-                       "AUTH_ATTEMPTS_PER_MINUTE": "100000", **ports}, output=log)
+                       "AUTH_ATTEMPTS_PER_MINUTE": "100000", "CODE_REQUESTS_PER_ADDRESS_PER_HOUR": "100000",
+                       **ports}, output=log)
     try:
         suite.prepare()
         suite.seed()
@@ -91,10 +93,19 @@ def post(running, path, body=None, token=None):
     return requests.post(f"{running.base}{path}", json=body, headers=bearer(token) if token else {}, timeout=15)
 
 
+CODE = re.compile(r"\b(\d{6})\b")
+
+
 def last_code(running, phone):
-    messages = running.sms(phone)
-    assert messages, f"no SMS to {phone}"
-    return re.search(r"\b(\d{6})\b", messages[-1]["text"]).group(1)
+    """The code of the next SMS with a code to `phone` that no test has read yet, waiting for it:
+    identity hands codes to notify just after answering."""
+    def unread():
+        codes = [m for m in running.sms(phone) if CODE.search(m["text"])]
+        return codes if len(codes) > running.codes_read.get(phone, 0) else None
+
+    codes = wait_for(unread, timeout=10, message=f"an SMS with a code to {phone}")
+    running.codes_read[phone] = len(codes)
+    return CODE.search(codes[-1]["text"]).group(1)
 
 
 def activate(running, citizen_id, phone, password=GOOD_PASSWORD):

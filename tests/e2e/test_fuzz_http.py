@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from tests.e2e.conftest import GOOD_PASSWORD, bearer, last_code, login
+from tests.e2e.people import known_to_identity
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -24,11 +25,9 @@ def fuzzing_member(running):
         "organization_id": branch, "phone": "+84912000999", "date_of_birth": "1993-03-03",
         "admission_date": "2018-03-03", "official_date": "2019-03-03"})
 
-    def request_code():   # a decoy (nothing sent) until identity knows the new member
-        answer = requests.post(f"{running.base}/auth/activation", json={"citizen_id": "001093000999"}, timeout=10)
-        return running.sms("+84912000999") and answer.json()
-
-    answer = wait_for(request_code, message="identity to know the fuzzing member")
+    # before identity knows the member a request would be a stranger's, and a second one waits 60 s
+    wait_for(lambda: known_to_identity(running, "001093000999"), message="identity to know the fuzzing member")
+    answer = requests.post(f"{running.base}/auth/activation", json={"citizen_id": "001093000999"}, timeout=10).json()
     verified = requests.post(f"{running.base}/auth/activation/{answer['activation_id']}/verify", timeout=10,
                              json={"otp": last_code(running, "+84912000999"), "new_password": GOOD_PASSWORD})
     return verified.json()["access_token"]

@@ -63,7 +63,7 @@ def test_refresh_rotates_and_reuse_revokes_the_family(gateway):
     (json.dumps({"citizen_id": "12345", "password": "x"}).encode(), 400, "validation_error"),
     (json.dumps({"citizen_id": "009999999999", "password": "x"}).encode(), 401, "invalid_credentials"),
     (json.dumps({"citizen_id": "001000000002", "password": "wrong"}).encode(), 401, "invalid_credentials"),
-    (json.dumps({"citizen_id": "079000000005", "password": "x"}).encode(), 403, "activation_required"),
+    (json.dumps({"citizen_id": "079000000005", "password": "x"}).encode(), 401, "invalid_credentials"),
 ])
 def test_bad_sign_in_input_gets_a_json_error_never_a_500(gateway, body, status, code):
     response = requests.post(f"{gateway}/auth/login", data=body, headers={"Content-Type": "application/json"},

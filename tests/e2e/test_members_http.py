@@ -7,7 +7,8 @@ import json
 import pytest
 import requests
 
-from tests.e2e.conftest import GOOD_PASSWORD, activate, bearer, error_code, last_code, login
+from tests.e2e.conftest import activate, bearer, error_code, login
+from tests.e2e.people import known_to_identity
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -249,9 +250,10 @@ def test_an_import_over_http_runs_in_the_background_and_reaches_identity(running
     assert (job["status"], job["accepted"], job["rejected"]) == ("completed", 1, 1)
     assert job["errors"][0]["row"] == 3 and job["errors"][0]["field"] == "citizen_id"
     # identity re-reads imported members in bulk: the new member can activate
-    wait_for(lambda: requests.post(f"{running.base}/auth/activation", json={"citizen_id": "001088000501"},
-                                   timeout=10).json().get("destination") == "+849******01",
-             timeout=30, message="identity to know the imported member")
+    wait_for(lambda: known_to_identity(running, "001088000501"), timeout=30,
+             message="identity to know the imported member")
+    answer = requests.post(f"{running.base}/auth/activation", json={"citizen_id": "001088000501"}, timeout=10).json()
+    assert answer["destination"] == "+849******01"
 
 
 @pytest.mark.parametrize("role, relation, status", [
@@ -293,17 +295,9 @@ def b64(value):
 
 
 def first_sign_in(running, citizen_id, phone):
-    """An imported member activates with the phone on record (identity hears of them by event;
-    until then it answers with a decoy and sends nothing)."""
-    def code_sent():
-        answer = requests.post(f"{running.base}/auth/activation", json={"citizen_id": citizen_id}, timeout=10)
-        return running.sms(phone) and answer.json()
-
-    answer = wait_for(code_sent, timeout=30, interval=0.5, message=f"identity to know {citizen_id}")
-    verified = requests.post(f"{running.base}/auth/activation/{answer['activation_id']}/verify", timeout=10,
-                             json={"otp": last_code(running, phone), "new_password": GOOD_PASSWORD})
-    assert verified.status_code == 200, verified.text
-    return verified.json()["access_token"]
+    """An imported member activates with the phone on record, once identity has heard of them."""
+    wait_for(lambda: known_to_identity(running, citizen_id), timeout=30, message=f"identity to know {citizen_id}")
+    return activate(running, citizen_id, phone)["access_token"]
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from shared import migrations
 from shared.db import standalone_unit, utcnow
 from shared.errors import CodeExpired, InvalidCode
-from services.identity import activation, domain
+from services.identity import activation, domain, phones
 from services.identity.models import Base, Challenge
 from tests.support.audit import assert_audit_is_append_only
 
@@ -16,19 +16,28 @@ def uow(settings):
     migrations.upgrade("identity")
     unit, database = standalone_unit(Base.metadata, "identity")
     with unit.transaction() as session:
-        domain.project_member(session, {"member_id": 9, "citizen_id": "001000000009", "full_name": "Đỗ Văn Tuấn",
-                                        "date_of_birth": "1970-02-03", "status": "official", "organization_id": 4,
-                                        "organization_path": "/1/2/3/4/", "phone": "+84912000009"})
+        phones.project_member(session, snapshot(9))
         domain.project_rollout(session, {"organization_id": 2, "organization_path": "/1/2/", "state": "pilot"})
     yield unit
     unit.close()
     database.engine.dispose()
 
 
-def start(uow):
+def snapshot(member_id, phone=None):
+    return {"member_id": member_id, "citizen_id": f"001000000{member_id:03d}", "full_name": "Đỗ Văn Tuấn",
+            "date_of_birth": "1970-02-03", "status": "official", "organization_id": 4,
+            "organization_path": "/1/2/3/4/", "phone": phone or f"+84912000{member_id:03d}"}
+
+
+def start(uow, citizen_id="001000000009", address=None):
     with uow.transaction() as session:
-        answer, sms = activation.request_code(session, activation.ACTIVATION, "001000000009")
+        answer, sms = activation.request_code(session, activation.ACTIVATION, citizen_id, client_address=address)
     return answer, sms.text.split("là ")[1][:6]
+
+
+def out_of_the_resend_gap(uow, challenge_id):
+    with uow.transaction() as session:
+        session.get(Challenge, challenge_id).created_at = utcnow() - timedelta(seconds=61)
 
 
 def test_an_expired_code_is_refused(uow):
@@ -42,8 +51,7 @@ def test_an_expired_code_is_refused(uow):
 
 def test_a_newer_code_supersedes_the_older_one(uow):
     first, first_code = start(uow)
-    with uow.transaction() as session:
-        session.get(Challenge, first["activation_id"]).sent_at = utcnow() - timedelta(seconds=61)
+    out_of_the_resend_gap(uow, first["activation_id"])
     second, _ = start(uow)
     with pytest.raises(InvalidCode):
         with uow.transaction() as session:
@@ -67,8 +75,7 @@ def test_codes_are_stored_hashed(uow):
 def test_at_most_five_codes_an_hour_per_citizen(uow):
     for _ in range(5):
         answer, _ = start(uow)
-        with uow.transaction() as session:   # move the last one out of the 60 s resend gap
-            session.get(Challenge, answer["activation_id"]).sent_at = utcnow() - timedelta(seconds=61)
+        out_of_the_resend_gap(uow, answer["activation_id"])
     with pytest.raises(Exception) as refused:
         start(uow)
     assert refused.value.code == "too_many_attempts"
@@ -77,3 +84,38 @@ def test_at_most_five_codes_an_hour_per_citizen(uow):
 
 def test_the_audit_trail_cannot_be_changed_through_the_application(uow):
     assert_audit_is_append_only(uow)
+
+
+def test_requests_from_one_client_address_are_limited(uow):
+    with uow.transaction() as session:
+        for member_id in range(100, 100 + activation.REQUESTS_PER_ADDRESS + 1):
+            phones.project_member(session, snapshot(member_id))
+    for member_id in range(100, 100 + activation.REQUESTS_PER_ADDRESS):
+        start(uow, f"001000000{member_id:03d}", address="203.0.113.7")
+    with pytest.raises(Exception) as refused:
+        start(uow, f"001000000{100 + activation.REQUESTS_PER_ADDRESS:03d}", address="203.0.113.7")
+    assert refused.value.code == "too_many_attempts" and int(refused.value.headers["Retry-After"]) > 3000
+    start(uow, f"001000000{100 + activation.REQUESTS_PER_ADDRESS:03d}", address="198.51.100.1")   # another address
+
+
+def test_only_an_import_makes_a_changed_phone_a_channel(uow):
+    with uow.transaction() as session:
+        told = phones.project_member(session, snapshot(9, phone="+84988000001"))   # an officer's edit
+    assert told.phone == "+84912000009" and "not me" in told.text.lower()
+    answer, _ = start(uow)
+    assert answer["destination"] == activation.mask("+84912000009")
+    with uow.transaction() as session:
+        phones.project_member(session, snapshot(9, phone="+84988000002"), imported=True)   # an import's re-read
+    out_of_the_resend_gap(uow, answer["activation_id"])
+    answer, _ = start(uow)
+    assert answer["destination"] == activation.mask("+84988000002")
+
+
+def test_an_import_restating_an_edited_phone_makes_it_the_channel(uow):
+    with uow.transaction() as session:
+        phones.project_member(session, snapshot(9, phone="+84988000003"))                  # an officer's edit…
+        assert phones.project_member(session, snapshot(9, phone="+84988000003"), imported=True)   # …then imported
+    answer, _ = start(uow)
+    assert answer["destination"] == activation.mask("+84988000003")
+    with uow.transaction() as session:   # the same import read again: nothing changes, nobody is told
+        assert phones.project_member(session, snapshot(9, phone="+84988000003"), imported=True) is None

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from shared.context import AUTH_TOKEN_KEY
 from shared.db import standalone_unit
-from shared.errors import ActivationRequired, InvalidCredentials, ServiceUnavailable, from_remote
+from shared.errors import InvalidCredentials, ServiceUnavailable, from_remote
 from shared.rpc import service_client
 from services.identity import domain as identity_domain
 from services.identity.models import Base as IdentityBase, DirectoryEntry
@@ -91,5 +91,5 @@ def test_a_member_signs_in_and_reads_their_record_over_rpc(suite, containers):
 
     with pytest.raises(InvalidCredentials):
         call(("identity", "login"), {"citizen_id": "001000000002", "password": "wrong"})
-    with pytest.raises(ActivationRequired):
+    with pytest.raises(InvalidCredentials):   # never activated: the same answer as a wrong password
         call(("identity", "login"), {"citizen_id": "001000000003", "password": "anything"})

@@ -1,7 +1,7 @@
 """ended sessions: refused access tokens until they expire
 
 Revision ID: 0004_ended_sessions
-Revises: 0002
+Revises: 0003_recovery
 Create Date: 2026-11-25 15:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_ended_sessions'
-down_revision = '0002'
+down_revision = '0003_recovery'
 branch_labels = None
 depends_on = None
 
