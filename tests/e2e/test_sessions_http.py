@@ -9,7 +9,8 @@ import requests
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcClient
 
-from tests.e2e.conftest import GOOD_PASSWORD, bearer, error_code, last_code, login, post
+from tests.e2e.conftest import GOOD_PASSWORD, activate, bearer, error_code, login, post
+from tests.e2e.people import known_to_identity
 from tests.e2e.test_members_http import ORG_MATRIX
 from tests.support.waiting import wait_for
 
@@ -70,15 +71,8 @@ def new_member(running, admin_token, organization_id):
         "organization_id": organization_id, "phone": phone})
     assert created.status_code == 201, created.text
 
-    def started():   # until identity knows the member, the answer is the decoy and nothing is sent
-        answer = post(running, "/auth/activation", {"citizen_id": citizen_id})
-        return answer.json() if answer.status_code == 202 and running.sms(phone) else None
-
-    activation = wait_for(started, timeout=15, interval=0.2, message="identity to know the new member")
-    verified = post(running, f"/auth/activation/{activation['activation_id']}/verify",
-                    {"otp": last_code(running, phone), "new_password": GOOD_PASSWORD})
-    assert verified.status_code == 200, verified.text
-    return created.json(), citizen_id, verified.json()
+    wait_for(lambda: known_to_identity(running, citizen_id), message="identity to know the new member")
+    return created.json(), citizen_id, activate(running, citizen_id, phone)
 
 
 @pytest.fixture(scope="module")
