@@ -8,18 +8,15 @@ a different citizen ID, so no limit is ever hit. Prints the medians and their ra
 import json
 import os
 import re
-import shutil
 import sqlite3
 import statistics
-import tempfile
 import time
 import urllib.error
 import urllib.request
 import warnings
 
-from shared.devrun import Suite
-from tests.support import rabbit
-from tests.support.waiting import free_port, wait_for
+from tests.support.suite import throwaway_suite
+from tests.support.waiting import wait_for
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
@@ -86,20 +83,8 @@ def interleaved(member_call, stranger_call):
 
 
 def main():
-    vhost, uri = rabbit.create_vhost("sotay_bench_enum")
-    data_dir = tempfile.mkdtemp(prefix="sotay-bench-enum-")
-    ports = {v: str(free_port()) for v in ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT",
-                                          "VNEID_DEV_PORT")}
-    env = {"AMQP_URI": uri, "DATA_DIR": data_dir, "LOG_LEVEL": "WARNING", "AUTH_ATTEMPTS_PER_MINUTE": "100000000",
-           "CODE_REQUESTS_PER_ADDRESS_PER_HOUR": "100000000", **ports}
-    log = open(os.path.join(data_dir, "suite.log"), "w")
-    suite = Suite(env=env, output=log)
-    try:
-        suite.prepare()
-        suite.seed()
-        suite.start()
-        suite.wait_healthy()
-        base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1"
+    with throwaway_suite("sotay-bench-enum") as started:
+        base, data_dir = started.base, started.data_dir
 
         def signed_in(citizen_id):
             try:
@@ -133,11 +118,6 @@ def main():
                 lambda n: call(f"{base}/auth/login", {"citizen_id": active[n][0], "password": "not it"}),
                 lambda n: call(f"{base}/auth/login", {"citizen_id": f"009884{n:06d}", "password": "not it"})),
         }
-    finally:
-        suite.stop()
-        log.close()
-        rabbit.delete_vhost(vhost)
-        shutil.rmtree(data_dir, ignore_errors=True)
     report(results)
 
 

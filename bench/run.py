@@ -14,8 +14,7 @@ import time
 import urllib.request
 import warnings
 
-from shared.devrun import Suite
-from tests.support import rabbit
+from tests.support.suite import throwaway_suite
 from tests.support.waiting import free_port, wait_for
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -104,52 +103,38 @@ def get_json(url, body=None, headers=None):
 
 def main():
     ensure_wrk()
-    vhost, uri = rabbit.create_vhost("sotay_bench")
-    data_dir = tempfile.mkdtemp(prefix="sotay-bench-")
-    ports = {v: str(free_port()) for v in ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT",
-                                          "VNEID_DEV_PORT")}
-    env = {"AMQP_URI": uri, "DATA_DIR": data_dir, "LOG_LEVEL": "WARNING", "AUTH_ATTEMPTS_PER_MINUTE": "100000000",
-           **ports}
-    log = open(os.path.join(data_dir, "suite.log"), "w")
-    suite = Suite(env=env, output=log)
     echo_port = str(free_port())
     echo = []
-    try:
-        suite.prepare()
-        suite.seed()
-        suite.start()
-        suite.wait_healthy()
-        for role in ("rpc", "http"):
-            echo.append(subprocess.Popen([sys.executable, "-m", "bench.echo", role], stdout=log, stderr=log,
-                                         env={**os.environ, **env, "ECHO_PORT": echo_port, "PYTHONWARNINGS": "ignore"}))
-        base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1"
-        echo_url = f"http://127.0.0.1:{echo_port}/echo"
+    with throwaway_suite("sotay-bench") as started, open(os.path.join(started.data_dir, "echo.log"), "w") as log:
+        try:
+            for role in ("rpc", "http"):
+                echo.append(subprocess.Popen([sys.executable, "-m", "bench.echo", role], stdout=log, stderr=log,
+                                             env={**os.environ, **started.env, "ECHO_PORT": echo_port,
+                                                  "PYTHONWARNINGS": "ignore"}))
+            base = started.base
+            echo_url = f"http://127.0.0.1:{echo_port}/echo"
 
-        def signed_in():
-            try:
-                return get_json(f"{base}/auth/login", {"citizen_id": "001000000002", "password": "sotay-demo-2026"})
-            except Exception:
-                return None
+            def signed_in():
+                try:
+                    return get_json(f"{base}/auth/login", {"citizen_id": "001000000002", "password": "sotay-demo-2026"})
+                except Exception:
+                    return None
 
-        token = wait_for(signed_in, timeout=30, interval=0.3, message="sign-in")["access_token"]
-        wait_for(lambda: _answers(echo_url), timeout=30, interval=0.2, message="the echo hop")
-        # warm both paths (JWKS fetch, connection pools) before measuring
-        for _ in range(50):
-            get_json(f"{base}/me", headers={"Authorization": f"Bearer {token}"})
-            _answers(echo_url)
-        baseline = wrk(echo_url)
-        me = wrk(f"{base}/me", headers=[f"Authorization: Bearer {token}"])
-        logins = wrk(f"{base}/auth/login", connections=16, script=LOGIN_SCRIPT)
-        raw_verify = argon2_verify_rate()
-    finally:
-        for process in echo:
-            process.terminate()
-        for process in echo:
-            process.wait(timeout=20)
-        suite.stop()
-        log.close()
-        rabbit.delete_vhost(vhost)
-        shutil.rmtree(data_dir, ignore_errors=True)
+            token = wait_for(signed_in, timeout=30, interval=0.3, message="sign-in")["access_token"]
+            wait_for(lambda: _answers(echo_url), timeout=30, interval=0.2, message="the echo hop")
+            # warm both paths (JWKS fetch, connection pools) before measuring
+            for _ in range(50):
+                get_json(f"{base}/me", headers={"Authorization": f"Bearer {token}"})
+                _answers(echo_url)
+            baseline = wrk(echo_url)
+            me = wrk(f"{base}/me", headers=[f"Authorization: Bearer {token}"])
+            logins = wrk(f"{base}/auth/login", connections=16, script=LOGIN_SCRIPT)
+            raw_verify = argon2_verify_rate()
+        finally:
+            for process in echo:
+                process.terminate()
+            for process in echo:
+                process.wait(timeout=20)
     report(baseline, me, logins, raw_verify)
 
 

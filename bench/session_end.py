@@ -7,27 +7,21 @@ one RPC client per service carrying the token, log out, and poll every service a
 notify `list_inbox`, identity `list_sessions`, each over its own RPC, and the gateway's `GET /me`) until
 it answers 401. Prints the median and the worst delay per service; the resolution is one round trip.
 """
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import warnings
 
 import requests
-from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcClient
 
-from shared.devrun import Suite
-from shared.errors import from_remote
-from tests.support import rabbit
-from tests.support.waiting import free_port, wait_for
+from tests.support.calls import RPC_CALLS, rpc_status
+from tests.support.suite import throwaway_suite
+from tests.support.waiting import wait_for
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-RPC_CALLS = {"members": "get_me", "notify": "list_inbox", "identity": "list_sessions"}
 
 
 def refused_after(started, call, results, key, timeout=30.0):
@@ -36,14 +30,6 @@ def refused_after(started, call, results, key, timeout=30.0):
             results[key] = time.monotonic() - started
             return
     results[key] = float("inf")
-
-
-def rpc_status(method):
-    try:
-        method()
-        return 200
-    except RemoteError as exc:
-        return from_remote(exc).status
 
 
 def sample(base, amqp_uri):
@@ -76,34 +62,18 @@ def sample(base, amqp_uri):
 
 def main(argv):
     samples = int(argv[0]) if argv else 30
-    name, uri = rabbit.create_vhost("sotay_bench")
-    data_dir = tempfile.mkdtemp(prefix="sotay-bench-")
-    ports = {variable: str(free_port()) for variable in
-             ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT", "VNEID_DEV_PORT")}
-    log = open(os.path.join(data_dir, "suite.log"), "w")
-    suite = Suite(env={"AMQP_URI": uri, "DATA_DIR": data_dir, "AUTH_ATTEMPTS_PER_MINUTE": "100000", **ports},
-                  output=log)
-    try:
-        suite.prepare()
-        suite.seed()
-        suite.start()
-        suite.wait_healthy()
-        base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1"
+    with throwaway_suite("sotay-bench-sessions") as started:
+        base = started.base
         wait_for(lambda: requests.post(f"{base}/auth/login", json={"citizen_id": "001000000002",
                                                                    "password": "sotay-demo-2026"},
                                        timeout=10).status_code == 200, timeout=30, interval=0.2)
         delays = {}
         for _ in range(samples):
-            for key, value in sample(base, uri).items():
+            for key, value in sample(base, started.amqp_uri).items():
                 delays.setdefault(key, []).append(value)
-        print(f"logout → first 401, {samples} samples (seconds)")
-        for key, values in sorted(delays.items()):
-            print(f"  {key:16s} median {statistics.median(values):.3f}   worst {max(values):.3f}")
-    finally:
-        suite.stop()
-        log.close()
-        rabbit.delete_vhost(name)
-        shutil.rmtree(data_dir, ignore_errors=True)
+    print(f"logout → first 401, {samples} samples (seconds)")
+    for key, values in sorted(delays.items()):
+        print(f"  {key:16s} median {statistics.median(values):.3f}   worst {max(values):.3f}")
 
 
 if __name__ == "__main__":

@@ -2,17 +2,14 @@
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 
 import pytest
 import requests
 
 from shared.devrun import Suite
-from tests.support import rabbit
-from tests.support.waiting import free_port, wait_for
+from tests.support.suite import throwaway_suite
+from tests.support.waiting import wait_for
 
 DEMO_PASSWORD = "sotay-demo-2026"
 GOOD_PASSWORD = "Hoa sen nở giữa đầm 2026"
@@ -52,36 +49,12 @@ def bearer(token):
 
 @pytest.fixture(scope="session")
 def running():
-    name, uri = rabbit.create_vhost("sotay_e2e")
-    data_dir = tempfile.mkdtemp(prefix="sotay-e2e-")
-    ports = {variable: str(free_port()) for variable in
-             ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT", "GATEWAY_METRICS_PORT",
-              "VNEID_DEV_PORT")}
-    log = open(os.path.join(data_dir, "suite.log"), "w")
-    # every request of the tests comes from 127.0.0.1: the per-address limit is tested on its own
-    suite = Suite(env={"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1",
-                       "AUTH_ATTEMPTS_PER_MINUTE": "100000", "CODE_REQUESTS_PER_ADDRESS_PER_HOUR": "100000",
-                       **ports}, output=log)
-    try:
-        suite.prepare()
-        suite.seed()
-        suite.start()
-        suite.wait_healthy()
-        base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1"
+    # KEEP_E2E_DATA=1 keeps the suite's data directory and log afterwards
+    with throwaway_suite("sotay-e2e", keep_data=bool(os.environ.get("KEEP_E2E_DATA"))) as started:
         # the demo members reach identity by event; sign-in works once they have
-        wait_for(lambda: login(base, "001000000002").status_code == 200, timeout=30,
+        wait_for(lambda: login(started.base, "001000000002").status_code == 200, timeout=30,
                  interval=0.2, message="identity's projection of the demo members")
-        yield Running(base, data_dir, uri, suite, f"http://127.0.0.1:{ports['GATEWAY_METRICS_PORT']}/metrics")
-    except (subprocess.CalledProcessError, RuntimeError):
-        log.flush()
-        print(open(log.name).read()[-5000:])
-        raise
-    finally:
-        suite.stop()
-        log.close()
-        rabbit.delete_vhost(name)
-    if not os.environ.get("KEEP_E2E_DATA"):   # set it to read the suite's log afterwards
-        shutil.rmtree(data_dir, ignore_errors=True)
+        yield Running(started.base, started.data_dir, started.amqp_uri, started.suite, started.metrics_url)
 
 
 @pytest.fixture(scope="session")

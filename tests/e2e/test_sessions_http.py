@@ -6,19 +6,18 @@ import time
 
 import pytest
 import requests
-from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcClient
 
 from tests.e2e.conftest import GOOD_PASSWORD, activate, bearer, error_code, login, post
 from tests.e2e.people import known_to_identity
 from tests.e2e.test_members_http import ORG_MATRIX
+from tests.support.calls import RPC_CALLS, rpc_status
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
 # one protected call of each service, over HTTP through the gateway and directly over RPC
 HTTP_CALLS = {"members": "/me", "notify": "/me/notifications", "identity": "/me/sessions"}
-RPC_CALLS = {"members": "get_me", "notify": "list_inbox", "identity": "list_sessions"}
 ENDED_WITHIN = 5.0   # seconds: the worst case measured is well under one (README, "Security model")
 _numbers = itertools.count(1)
 
@@ -32,16 +31,6 @@ def answers(running, token):
         for service, method in RPC_CALLS.items():
             seen[f"rpc {service}"] = rpc_status(getattr(client[service], method))
     return seen
-
-
-def rpc_status(method):
-    from shared.errors import from_remote
-
-    try:
-        method()
-        return 200
-    except RemoteError as exc:
-        return from_remote(exc).status
 
 
 def all_refused(running, token):

@@ -1,28 +1,18 @@
 """notify dies in the middle of a fan-out (kill -9, or SIGTERM): after a restart every member has exactly
 one invitation — rows being sent carry a lease, and the sink drops a repeated idempotency key."""
-import json
 import os
 import signal
 import subprocess
 import sys
 
 import pytest
-from nameko.amqp.publish import get_producer
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from shared import config
 from shared.db import standalone_unit
-from shared.events import envelope
-from shared.topology import events_exchange
-from services.notify.models import Base, Delivery, Recipient
+from services.notify.models import Base, Delivery
+from tests.support.notify import a_committee_goes_live, sms_sink
 from tests.support.waiting import free_port, wait_for
-
-
-def sink():
-    path = config.data_dir() / "outbox" / "sms.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def sink_size():
@@ -54,22 +44,6 @@ class Notify:
         self.log.close()
 
 
-def members_of_a_live_committee(count):
-    unit, database = standalone_unit(Base.metadata, "notify")
-    with unit.transaction() as session:
-        session.execute(insert(Recipient), [
-            {"member_id": n, "full_name": f"Đảng viên {n}", "organization_path": f"/1/2/{3 + n % 100}/",
-             "phone": f"+8491{n:07d}", "language": "vi", "activated": False, "in_party": True}
-            for n in range(1, count + 1)])
-    unit.close()
-    database.engine.dispose()
-    with get_producer(config.amqp_uri()) as producer:
-        producer.publish(envelope("members.org_rollout_changed", {"organization_id": 2, "organization_path": "/1/2/",
-                                                                  "state": "live"}),
-                         exchange=events_exchange("members"), routing_key="members.org_rollout_changed",
-                         serializer="json", delivery_mode=2)
-
-
 def deliveries_by_status():
     unit, database = standalone_unit(Base.metadata, "notify")
     try:
@@ -86,7 +60,7 @@ def test_notify_dying_in_the_middle_of_a_fan_out_loses_and_doubles_nothing(prepa
     prepare("notify")
     notify = Notify(settings, tmp_path / "notify.log")
     try:
-        members_of_a_live_committee(members)
+        a_committee_goes_live(members)
         notify.start()
         wait_for(lambda: sink_size() >= cut_after, timeout=120, interval=0.01, message="the fan-out under way")
         notify.signal(signum)
@@ -98,7 +72,7 @@ def test_notify_dying_in_the_middle_of_a_fan_out_loses_and_doubles_nothing(prepa
         notify.start()
         wait_for(lambda: deliveries_by_status() == {"sent": members}, timeout=180, interval=0.5,
                  message="every invitation sent after the restart")
-        lines = sink()
+        lines = sms_sink()
         assert len(lines) == members
         assert len({line["to"] for line in lines}) == members
     finally:

@@ -1,8 +1,5 @@
 """A one-time code is not kept waiting by a large fan-out (real broker, notify in-process)."""
-import json
-
 from nameko.amqp.publish import get_producer
-from sqlalchemy import insert
 
 from shared import config
 from shared.db import standalone_unit
@@ -10,39 +7,21 @@ from shared.events import envelope
 from shared.rpc import service_client
 from shared.topology import events_exchange
 from services.notify.models import Base, Recipient
+from tests.support.notify import a_committee_goes_live, sms_sink
 from tests.support.rabbit import queue_idle
 from tests.support.waiting import wait_for
 
 MEMBERS = 20_000
 
 
-def sms_lines():
-    path = config.data_dir() / "outbox" / "sms.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 def test_a_code_goes_out_while_a_fan_out_is_still_sending(prepare, containers, settings):
     notify_cls = prepare("notify")
-    unit, database = standalone_unit(Base.metadata, "notify")
-    with unit.transaction() as session:
-        session.execute(insert(Recipient), [
-            {"member_id": n, "full_name": f"Đảng viên {n}", "organization_path": f"/1/2/{3 + n % 100}/",
-             "phone": f"+8491{n:07d}", "language": "vi", "activated": False, "in_party": True}
-            for n in range(1, MEMBERS + 1)])
-    unit.close()
-    database.engine.dispose()
     containers(notify_cls)
-    with get_producer(config.amqp_uri()) as producer:
-        producer.publish(envelope("members.org_rollout_changed", {"organization_id": 2, "organization_path": "/1/2/",
-                                                                  "state": "live"}),
-                         exchange=events_exchange("members"), routing_key="members.org_rollout_changed",
-                         serializer="json", delivery_mode=2)
-    wait_for(lambda: len(sms_lines()) > 0, message="the fan-out to start sending")
+    a_committee_goes_live(MEMBERS)
+    wait_for(lambda: len(sms_sink()) > 0, message="the fan-out to start sending")
     with service_client("identity") as client:
         client.notify.send_otp({"to": "+84900000001", "text": "Sổ tay: mã 654321"})
-    lines = wait_for(lambda: len(sms_lines()) >= MEMBERS + 1 and sms_lines(), timeout=120,
+    lines = wait_for(lambda: len(sms_sink()) >= MEMBERS + 1 and sms_sink(), timeout=120,
                      message="every invitation")
     position = next(i for i, line in enumerate(lines) if line["to"] == "+84900000001")
     assert position < MEMBERS        # the code went out before the fan-out was done
@@ -64,7 +43,7 @@ def test_a_redelivered_event_makes_no_second_message(prepare, containers, settin
         for _ in range(2):        # the broker redelivers, or an operator replays it
             producer.publish(event, exchange=events_exchange("members"), routing_key="members.transfer_issued",
                              serializer="json", delivery_mode=2)
-    wait_for(lambda: [line for line in sms_lines() if line["to"] == "+84912000008"], message="the message")
+    wait_for(lambda: [line for line in sms_sink() if line["to"] == "+84912000008"], message="the message")
     queue = "evt-members-transfer_issued--notify.on_transfer_issued"
     wait_for(lambda: queue_idle(config.amqp_uri(), queue), message="both deliveries handled")
-    assert len([line for line in sms_lines() if line["to"] == "+84912000008"]) == 1
+    assert len([line for line in sms_sink() if line["to"] == "+84912000008"]) == 1

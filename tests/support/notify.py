@@ -1,0 +1,38 @@
+"""notify's side of a test: its SMS sink, and a committee of many members going live."""
+import json
+
+from nameko.amqp.publish import get_producer
+from sqlalchemy import insert
+
+from shared import config
+from shared.db import standalone_unit
+from shared.events import envelope
+from shared.topology import events_exchange
+
+
+def sms_sink():
+    """What the embedded default's SMS sink holds (`$DATA_DIR/outbox/sms.jsonl`), one dict a message."""
+    path = config.data_dir() / "outbox" / "sms.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def a_committee_goes_live(count):
+    """`count` members, none activated, in notify's own projection under committee /1/2/; then the committee
+    goes live (members' event), which invites each of them by SMS."""
+    from services.notify.models import Base, Recipient
+
+    unit, database = standalone_unit(Base.metadata, "notify")
+    with unit.transaction() as session:
+        session.execute(insert(Recipient), [
+            {"member_id": n, "full_name": f"Đảng viên {n}", "organization_path": f"/1/2/{3 + n % 100}/",
+             "phone": f"+8491{n:07d}", "language": "vi", "activated": False, "in_party": True}
+            for n in range(1, count + 1)])
+    unit.close()
+    database.engine.dispose()
+    with get_producer(config.amqp_uri()) as producer:
+        producer.publish(envelope("members.org_rollout_changed", {"organization_id": 2, "organization_path": "/1/2/",
+                                                                  "state": "live"}),
+                         exchange=events_exchange("members"), routing_key="members.org_rollout_changed",
+                         serializer="json", delivery_mode=2)
