@@ -62,6 +62,7 @@ class MemberSnapshot(Schema):
     organization_path = fields.String(required=True)
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True, load_default=None)
+    activated = fields.Boolean(load_default=False)   # has signed in to Sổ tay (uptake, from identity's event)
 
 
 class PositionChanged(Schema):

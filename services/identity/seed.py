@@ -8,18 +8,16 @@ import sys
 from sqlalchemy import func, select
 
 from shared import seeding
+from shared.demo import ACTIVATED_DEMO_ACCOUNTS, DEMO_PASSWORD
 from services.identity import domain
 from services.identity.models import Account, Base
-
-DEMO_PASSWORD = "sotay-demo-2026"
-ACTIVE_DEMO_ACCOUNTS = ("001000000000", "001000000001", "001000000002")
 
 
 def seed(uow):
     session = uow.session
     if session.scalar(select(func.count()).select_from(Account)):
         return False
-    for citizen_id in ACTIVE_DEMO_ACCOUNTS:
+    for citizen_id in ACTIVATED_DEMO_ACCOUNTS:
         domain.set_password(session, citizen_id, DEMO_PASSWORD)
     return True
 

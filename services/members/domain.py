@@ -106,7 +106,8 @@ def member_snapshot(member):
     return {"member_id": member.id, "citizen_id": member.citizen_id, "full_name": member.full_name,
             "date_of_birth": _iso(member.date_of_birth), "status": member.status,
             "organization_id": member.organization_id,
-            "organization_path": member.organization_path, "phone": member.phone, "email": member.email}
+            "organization_path": member.organization_path, "phone": member.phone, "email": member.email,
+            "activated": bool(member.activated)}
 
 
 def _iso(value):

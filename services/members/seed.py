@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from shared import seeding
+from shared.demo import ACTIVATED_DEMO_ACCOUNTS
 from services.members import domain
 from services.members.models import Base, Organization
 
@@ -79,7 +80,7 @@ def seed(uow):
             "citizen_id": citizen_id, "full_name": name, "gender": gender, "date_of_birth": born,
             "status": status, "organization_id": demo_branch.id, "phone": phone,
             "party_card_number": f"93{citizen_id[-8:]}", "admission_date": date(born.year + 25, 5, 19),
-            "official_date": date(born.year + 26, 5, 19)})
+            "official_date": date(born.year + 26, 5, 19), "activated": citizen_id in ACTIVATED_DEMO_ACCOUNTS})
         if role == "system_administrator":
             domain.assign_position(uow, member, centre, role)
         elif role:

@@ -45,8 +45,8 @@ def project_member(session, snapshot):
     recipient.in_party = snapshot["status"] in IN_PARTY
     if recipient.language is None:
         recipient.language = "vi"
-    if recipient.activated is None:
-        recipient.activated = False
+    # members' record says whether they signed in (identity's event says it too; either is enough)
+    recipient.activated = bool(recipient.activated) or bool(snapshot.get("activated"))
     if recipient.in_party and not recipient.activated and _under_live_committee(session, recipient.organization_path):
         session.flush()
         notify_member(session, invitation_key(recipient.member_id), recipient.member_id, "invitation")

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
+from shared.demo import DEMO_PASSWORD
 from shared.devrun import Suite
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
 
-DEMO_PASSWORD = "sotay-demo-2026"
 GOOD_PASSWORD = "Hoa sen nở giữa đầm 2026"
 
 
