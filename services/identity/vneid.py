@@ -124,16 +124,14 @@ class VneidClient:
         raise VneidError("unsupported_token_auth")
 
     def _session(self, method=None):
+        credential = self.client_key if method == "private_key_jwt" else self.client_secret
+        session = OAuth2Session(self.client_id, credential, scope=self.scopes, redirect_uri=self.redirect_uri,
+                                code_challenge_method="S256", token_endpoint_auth_method=method)
         if method == "private_key_jwt":
-            session = OAuth2Session(self.client_id, self.client_key, scope=self.scopes,
-                                    redirect_uri=self.redirect_uri, code_challenge_method="S256",
-                                    token_endpoint_auth_method=method)
             session.register_client_auth_method(PrivateKeyJWT(
                 self.metadata()["token_endpoint"], headers={"kid": self.client_key.kid},
                 alg={"EC": "ES256", "OKP": "EdDSA"}.get(self.client_key.key_type, "RS256")))
-            return session
-        return OAuth2Session(self.client_id, self.client_secret, scope=self.scopes, redirect_uri=self.redirect_uri,
-                             code_challenge_method="S256", token_endpoint_auth_method=method)
+        return session
 
     def start(self):
         state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -152,6 +150,7 @@ class VneidClient:
             raise VneidError("wrong_issuer")
 
     def finish(self, code, code_verifier, expected_nonce, iss=None):
+        """The identity behind an authorization response's `code` (`iss`: the response's issuer, if it sent one)."""
         self.check_response_issuer(iss)
         metadata = self.metadata()
         try:
