@@ -1,8 +1,9 @@
 """A local development OpenID Provider standing in for VNeID (never for production).
 
-It speaks real OpenID Connect — discovery, JWKS, authorize (a sign-in page),
-token (authorization code with PKCE S256, client secret, exact redirect URI,
-single-use codes) — so the whole sign-in can be tried and tested offline:
+It speaks real OpenID Connect — discovery, JWKS, authorize (a sign-in page, its
+response naming the issuer as RFC 9207 says), token (authorization code with
+PKCE S256, client secret, exact redirect URI, single-use codes) — so the whole
+sign-in can be tried and tested offline:
 
     python -m tools.vneid_idp --port 8100 --client sotay-dev:secret:http://127.0.0.1:8000/api/v1/auth/vneid/callback
 """
@@ -83,6 +84,7 @@ class Provider:
             "id_token_signing_alg_values_supported": ["RS256"], "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "scopes_supported": ["openid", "profile"], "claims_supported": ["sub", "name", "citizen_id"],
+            "authorization_response_iss_parameter_supported": True,
         })
 
     def jwks(self, request):
@@ -97,7 +99,7 @@ class Provider:
                             status=400, content_type="text/html; charset=utf-8")
         problems = [name for name in ("state", "nonce", "code_challenge") if not params.get(name)]
         if params.get("response_type") != "code" or params.get("code_challenge_method") != "S256" or problems:
-            query = urlencode({"error": "invalid_request", "state": params.get("state", "")})
+            query = urlencode({"error": "invalid_request", "state": params.get("state", ""), "iss": self.issuer})
             return Response(status=302, headers={"Location": f"{params['redirect_uri']}?{query}"})
         keep = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
                 "code_challenge_method")
@@ -110,7 +112,7 @@ class Provider:
         with self.lock:
             self.codes[code] = {**{k: params.get(k) for k in keep}, "citizen_id": citizen_id,
                                 "name": params.get("full_name", ""), "expires": time.time() + CODE_TTL}
-        query = urlencode({"code": code, "state": params["state"]})
+        query = urlencode({"code": code, "state": params["state"], "iss": self.issuer})   # RFC 9207
         return Response(status=302, headers={"Location": f"{params['redirect_uri']}?{query}"})
 
     def _client_credentials(self, request):

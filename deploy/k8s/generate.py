@@ -32,7 +32,8 @@ IMPORTS = {"claim": "sotay-imports", "path": "/var/sotay/imports", "services": (
 # identity too: sign-in waves (Argon2) are its CPU peaks
 AUTOSCALED = {"gateway": (2, 10), "members": (2, 6), "identity": (2, 6)}
 OPTIONAL = {
-    "identity": ("VNEID_ISSUER", "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "VNEID_REDIRECT_URI"),
+    "identity": ("VNEID_ISSUER", "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "VNEID_REDIRECT_URI", "VNEID_SCOPES",
+                 "VNEID_CITIZEN_ID_CLAIM"),
     "notify": ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "SMTP_STARTTLS",
                "SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN"),
 }

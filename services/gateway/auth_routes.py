@@ -398,6 +398,7 @@ class AuthRoutes:
           parameters:
             - {name: code, in: query, required: true, schema: {type: string}}
             - {name: state, in: query, required: true, schema: {type: string}}
+            - {name: iss, in: query, required: false, description: the issuer of the response (RFC 9207), schema: {type: string}}
           responses:
             200: {description: signed in (the first VNeID sign-in activates the account), content: {application/json: {schema: TokenPair}}}
             401: {description: "vneid_failed (state, nonce, signature, audience, expiry…)", content: {application/json: {schema: Error}}}
@@ -410,7 +411,8 @@ class AuthRoutes:
         code, state = request.args.get("code"), request.args.get("state")
         if not code or not state:
             raise ValidationError(details={key: ["required"] for key in ("code", "state") if not request.args.get(key)})
-        tokens = self.rpc.identity.vneid_complete(state, code, request.cookies.get(VNEID_COOKIE, ""))
+        tokens = self.rpc.identity.vneid_complete(state, code, request.cookies.get(VNEID_COOKIE, ""),
+                                                  iss=request.args.get("iss"))
         response = json_response(tokens)
         response.delete_cookie(VNEID_COOKIE, path="/api/v1/auth/vneid")
         return response

@@ -29,12 +29,14 @@ class Vneid(DependencyProvider):
     """The VNeID OpenID Connect client (configured by VNEID_*; None when VNeID is not configured)."""
 
     def setup(self):
-        from services.identity.vneid import VneidClient
+        from services.identity.vneid import DEFAULT_SCOPES, VneidClient, load_client_key
 
-        issuer = config.get("VNEID_ISSUER")
+        issuer, key_file = config.get("VNEID_ISSUER"), config.get("VNEID_CLIENT_KEY_FILE")
         self.client = VneidClient(
             issuer, config.get("VNEID_CLIENT_ID"), config.get("VNEID_CLIENT_SECRET"),
             config.get("VNEID_REDIRECT_URI"), citizen_id_claim=config.get("VNEID_CITIZEN_ID_CLAIM", "citizen_id"),
+            scopes=config.get("VNEID_SCOPES") or DEFAULT_SCOPES,
+            client_key=load_client_key(key_file) if key_file else None,
         ) if issuer else None
 
     def get_dependency(self, worker_ctx):
@@ -324,10 +326,12 @@ class IdentityService(Operations):
             return {"url": vneid_signin.begin(session, self.vneid, browser_secret)}
 
     @rpc
-    def vneid_complete(self, state, code, browser_secret):
+    def vneid_complete(self, state, code, browser_secret, iss=None):
+        """Tokens for VNeID's callback; `iss` is the authorization response's issuer (RFC 9207) when it sent one."""
         self.caller.require_service("gateway")
         with self.db.transaction(commit_on=SotayError):
-            return vneid_signin.complete(self.db, self.vneid, self.keys, state, code, browser_secret, self._client())
+            return vneid_signin.complete(self.db, self.vneid, self.keys, state, code, browser_secret, self._client(),
+                                         iss=iss)
 
     def _project(self, session, snapshot, imported=False):
         self._tell(phones.project_member(session, snapshot, imported))

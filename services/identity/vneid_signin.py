@@ -36,7 +36,7 @@ def begin(session, client, browser_secret):
 
 
 
-def complete(uow, client, keystore, state, code, browser_secret, client_info=None):
+def complete(uow, client, keystore, state, code, browser_secret, client_info=None, iss=None):
     """Tokens for a valid callback. Errors are answers: commit on them (the state is spent)."""
     session = uow.session
     row = session.get(OidcState, state or "")
@@ -46,7 +46,7 @@ def complete(uow, client, keystore, state, code, browser_secret, client_info=Non
         raise VneidFailed(details={"reason": "invalid_state"})
     row.used_at = utcnow()
     try:
-        identity = client.finish(code, row.code_verifier, row.nonce)
+        identity = client.finish(code, row.code_verifier, row.nonce, iss=iss)
     except VneidError as exc:
         audit(session, "login_vneid", exc.reason, client=client_info)
         raise VneidFailed(details={"reason": exc.reason}) from None

@@ -78,3 +78,14 @@ def test_a_refused_consent_is_an_error_not_a_crash(running):
     assert response.status_code == 401 and error_code(response) == "vneid_failed"
     missing = requests.get(f"{running.base}/auth/vneid/callback", timeout=10)
     assert missing.status_code == 400 and error_code(missing) == "validation_error"
+
+
+@pytest.mark.parametrize("issuer, reason", [("https%3A%2F%2Fimpostor.example", "wrong_issuer"), (None, "missing_issuer")])
+def test_a_callback_naming_another_issuer_or_none_is_refused(running, issuer, reason):
+    # RFC 9207: the provider names itself in its response (and says so in discovery), which defeats mix-ups
+    browser, callback = browser_signs_in(running, "001000000002")
+    base, query = callback.split("?", 1)
+    kept = [part for part in query.split("&") if not part.startswith("iss=")]
+    forged = f"{base}?{'&'.join(kept + ([f'iss={issuer}'] if issuer else []))}"
+    response = browser.get(forged, timeout=10)
+    assert response.status_code == 401 and response.json()["error"]["details"]["reason"] == reason

@@ -7,6 +7,7 @@ from shared.context import AUTH_TOKEN_KEY
 from shared.db import standalone_unit
 from shared.errors import InvalidCredentials, ServiceUnavailable, from_remote
 from shared.rpc import service_client
+from shared.service_tokens import ensure_key_pair
 from services.identity import domain as identity_domain
 from services.identity.models import Base as IdentityBase, DirectoryEntry
 from services.members import seed
@@ -17,6 +18,9 @@ from tests.support.waiting import wait_for
 @pytest.fixture
 def suite(prepare, containers):
     """Both services prepared; members seeded (its events wait in its outbox)."""
+    # the test calls as the gateway: its public key must exist before a service first reads the keys directory,
+    # which it reads again only every RELOAD_EVERY seconds (else `unknown_service`, depending on timing)
+    ensure_key_pair("gateway")
     identity_cls = prepare("identity")
     members_cls = prepare("members")
     uow, database = standalone_unit(MembersBase.metadata, "members")

@@ -37,7 +37,8 @@ def throwaway_suite(prefix, env=None, keep_data=False):
     When it cannot start, the end of its log is printed."""
     vhost, uri = rabbit.create_vhost(prefix.replace("-", "_"))
     data_dir = tempfile.mkdtemp(prefix=f"{prefix}-")
-    ports = {variable: str(free_port()) for variable in PORT_VARIABLES}
+    # a port the caller chose (e.g. the gateway's, registered with an OpenID provider first) is kept
+    ports = {variable: (env or {}).get(variable) or str(free_port()) for variable in PORT_VARIABLES}
     env = {"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1", **NO_ADDRESS_LIMITS, **ports,
            **(env or {})}
     log = open(os.path.join(data_dir, "suite.log"), "w")

@@ -5,7 +5,7 @@ import time
 
 import pytest
 from joserfc import jwt
-from joserfc.jwk import OctKey, RSAKey
+from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 
 from services.identity.vneid import VneidClient, VneidError
 
@@ -35,7 +35,8 @@ def claims(**overrides):
 
 
 def sign(key, payload, header=None):
-    return jwt.encode(header or {"alg": "RS256", "kid": "k1"}, payload, key)
+    header = header or {"alg": "RS256", "kid": "k1"}
+    return jwt.encode(header, payload, key, algorithms=[header["alg"]])
 
 
 def test_a_valid_token_names_the_citizen(client, key):
@@ -102,3 +103,89 @@ def test_an_issuer_with_a_trailing_slash_is_compared_exactly(key):
     with pytest.raises(VneidError) as refused:
         client.validate_id_token(sign(key, claims()), NONCE)          # the same issuer without the slash
     assert refused.value.reason == "wrong_issuer"
+
+
+def refusal(call):
+    with pytest.raises(VneidError) as refused:
+        call()
+    return refused.value.reason
+
+
+@pytest.mark.parametrize("make_key, alg", [
+    (lambda: RSAKey.generate_key(2048, parameters={"kid": "k2"}), "PS256"),
+    (lambda: ECKey.generate_key("P-256", parameters={"kid": "k2"}), "ES256"),
+    (lambda: OKPKey.generate_key("Ed25519", parameters={"kid": "k2"}), "EdDSA"),
+])
+def test_the_algorithms_discovery_announces_within_the_allow_list_are_accepted(client, make_key, alg):
+    key = make_key()
+    client._metadata["id_token_signing_alg_values_supported"] = ["RS256", alg]
+    client._jwks = {"keys": [key.as_dict(private=False)]}
+    assert client.validate_id_token(sign(key, claims(), {"alg": alg, "kid": "k2"}), NONCE).citizen_id
+    client._metadata["id_token_signing_alg_values_supported"] = ["RS256"]        # not announced: not accepted
+    assert refusal(lambda: client.validate_id_token(sign(key, claims(), {"alg": alg, "kid": "k2"}), NONCE)) \
+        == "disallowed_algorithm"
+
+
+def test_a_provider_offering_only_symmetric_or_no_signatures_is_refused(client, key):
+    client._metadata["id_token_signing_alg_values_supported"] = ["HS256", "none"]
+    assert refusal(lambda: client.validate_id_token(sign(key, claims()), NONCE)) == "unsupported_algorithm"
+
+
+@pytest.mark.parametrize("offered, key_held, secret, method", [
+    (None, False, "secret", "client_secret_basic"),               # absent: basic, as Discovery says
+    (["client_secret_post"], False, "secret", "client_secret_post"),
+    (["client_secret_basic", "client_secret_post", "private_key_jwt"], True, None, "private_key_jwt"),
+    (["client_secret_basic", "private_key_jwt"], False, "secret", "client_secret_basic"),
+    (["private_key_jwt"], False, "secret", None),
+    (["tls_client_auth"], True, "secret", None),
+])
+def test_the_token_endpoint_authentication_is_chosen_from_discovery(client, offered, key_held, secret, method):
+    client._metadata["token_endpoint_auth_methods_supported"] = offered
+    client.client_secret = secret
+    client.client_key = ECKey.generate_key("P-256") if key_held else None
+    if method:
+        assert client.token_auth_method() == method
+    else:
+        assert refusal(client.token_auth_method) == "unsupported_token_auth"
+
+
+def test_the_authorization_responses_issuer_is_checked_when_sent_or_announced(client):
+    client.check_response_issuer(ISSUER)
+    client.check_response_issuer(None)                                 # not announced, not sent
+    assert refusal(lambda: client.check_response_issuer("https://evil.example")) == "wrong_issuer"
+    client._metadata["authorization_response_iss_parameter_supported"] = True
+    assert refusal(lambda: client.check_response_issuer(None)) == "missing_issuer"
+
+
+class FakeResponse:
+    def __init__(self, body):
+        self.body = body
+
+    def raise_for_status(self):
+        pass
+
+    def json(self):
+        return self.body
+
+
+@pytest.mark.parametrize("userinfo, outcome", [
+    ({"sub": "vneid-abc", "citizen_id": "001000000002"}, "001000000002"),
+    ({"sub": "vneid-someone-else", "citizen_id": "001000000003"}, "userinfo_subject_mismatch"),
+    ({"citizen_id": "001000000003"}, "userinfo_subject_mismatch"),
+    ({"sub": "vneid-abc"}, "missing_citizen_id"),
+])
+def test_the_citizen_id_comes_from_userinfo_for_the_same_subject_only(client, key, monkeypatch, userinfo, outcome):
+    from services.identity import vneid
+
+    client._metadata.update(token_endpoint="https://vneid.example/token", userinfo_endpoint="https://vneid.example/me")
+    id_token = sign(key, claims(citizen_id=None))
+    monkeypatch.setattr(vneid.OAuth2Session, "fetch_token",
+                        lambda self, *a, **k: {"id_token": id_token, "access_token": "at"})
+    seen = []
+    monkeypatch.setattr(vneid.requests, "get",
+                        lambda url, **k: seen.append((url, k["headers"])) or FakeResponse(userinfo))
+    if outcome.isdigit():
+        assert client.finish("code", "verifier", NONCE).citizen_id == outcome
+        assert seen == [("https://vneid.example/me", {"Authorization": "Bearer at", "Accept": "application/json"})]
+    else:
+        assert refusal(lambda: client.finish("code", "verifier", NONCE)) == outcome
