@@ -90,10 +90,14 @@ def ready_and_consumers(started, queue):
         return declared.message_count, declared.consumer_count
 
 
+def queues_path(started):
+    vhost = urllib.parse.unquote(urllib.parse.urlsplit(started.amqp_uri).path[1:])
+    return f"/queues/{urllib.parse.quote(vhost, safe='')}"
+
+
 def queue_counts(started, queue):
     """Messages ready and unacknowledged, from the management API (eventually)."""
-    vhost = urllib.parse.unquote(urllib.parse.urlsplit(started.amqp_uri).path[1:])
-    info = rabbit._call("GET", f"/queues/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(queue, safe='')}")
+    info = rabbit._call("GET", f"{queues_path(started)}/{urllib.parse.quote(queue, safe='')}")
     return info.get("messages_ready", 0), info.get("messages_unacknowledged", 0)
 
 
@@ -117,6 +121,22 @@ def stop_within_deadline(started, service):
     process.send_signal(signal.SIGTERM)
     wait_for(lambda: process.poll() is not None, timeout=STOP_DEADLINE + 2, interval=0.1,
              message=f"{service} stopped within its deadline")
+
+
+def test_a_lost_reply_queue_is_declared_again_and_the_gateway_lives_on(started):
+    token = login(started.base, "001000000002").json()["access_token"]
+    with members_hung(started), ThreadPoolExecutor(1) as pool:
+        pending_me = pool.submit(get_me, started, token)
+        wait_for(lambda: queue_counts(started, "rpc-members")[1] >= 1, timeout=15,
+                 message="the gateway waiting on members")
+        for queue in rabbit._call("GET", queues_path(started)):
+            if queue["name"].startswith("rpc.reply-gateway-"):   # as when it expired or the broker lost it
+                rabbit._call("DELETE", f"{queues_path(started)}/{urllib.parse.quote(queue['name'], safe='')}")
+        wait_for(pending_me.done, timeout=RPC_TIMEOUT / 2, message="the call whose reply was lost answered")
+        assert pending_me.result().status_code == 503
+    wait_for(lambda: get_me(started, token).status_code == 200, timeout=30, interval=0.2,
+             message="the same gateway answering once members is back")
+    assert started.suite.processes["gateway"].poll() is None
 
 
 def test_every_service_stops_in_time_while_waiting_on_a_service_that_never_answers(started):
