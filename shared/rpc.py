@@ -2,19 +2,148 @@
 
 Every call carries the calling service's own token for the service it calls
 (shared/service_tokens.py), in place of whatever token an earlier hop sent.
+A service with nobody serving its requests costs its callers nothing: they are told 503 at once
+(`Availability`), and a caller's own reply queue never kills it (`ReplyListener`).
 """
+import logging
+import time
 from contextlib import contextmanager
 
 import eventlet
+from amqp.exceptions import NotFound
+from kombu import Connection
+from nameko import config as nameko_config
+from nameko.amqp.publish import get_connection
+from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.exceptions import RemoteError
-from nameko.rpc import Client, ClusterRpc
+from nameko.extensions import SharedExtension
+from nameko.rpc import RPC_QUEUE_TEMPLATE, Client, ClusterRpc
+from nameko.rpc import ReplyListener as NamekoReplyListener
 
 from shared import config
 from shared.context import SERVICE_TOKEN_KEY
 from shared.errors import ServiceUnavailable, from_remote
 from shared.service_tokens import ServiceSigner
 
+log = logging.getLogger(__name__)
+
 DEFAULT_TIMEOUT = 10.0
+RETRY_AFTER_SECONDS = 5        # what a client is told to wait when a service is unavailable
+CHECK_INTERVAL = 0.5           # seconds between two looks at a called service's consumers (RPC_CHECK_INTERVAL)
+RECOVERY_INTERVAL = 0.1        # the same while a service is down: callers see it back within a tenth of a second
+WATCH_FOR = 60.0               # a service not called for this long is no longer looked at
+
+
+def unavailable(service, reason):
+    """503 with Retry-After: the caller may try again shortly (nothing was done, or nothing is known)."""
+    details = {"reason": reason, **({"service": service} if service else {})}
+    return ServiceUnavailable(details=details, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _broker_options():
+    return {"ssl": nameko_config.get(AMQP_SSL_CONFIG_KEY), "login_method": nameko_config.get(LOGIN_METHOD_CONFIG_KEY)}
+
+
+class ReplyListener(NamekoReplyListener):
+    """nameko's reply listener, made safe for a caller started under load (issue 9 item 10).
+
+    Its queue is declared in setup, which precedes every extension's start: no entrypoint serves, so no
+    request goes out, before replies have somewhere to go. A queue found missing on a reconnection (it
+    expired, or the broker lost it) is re-declared by the consumer; the calls whose replies it held fail
+    now with 503 instead of killing the container, as nameko would (ReplyQueueExpiredWithPendingReplies).
+    """
+
+    def setup(self):
+        super().setup()
+        with get_connection(self.amqp_uri, **_broker_options()) as connection:
+            self.queue.bind(connection).declare()
+
+    def check_for_lost_replies(self):
+        if not self.pending:
+            return
+        try:
+            with get_connection(self.amqp_uri, **_broker_options()) as connection:
+                self.queue.bind(connection).queue_declare(passive=True)
+        except NotFound:
+            log.warning("reply queue lost with %d calls waiting: they fail, the queue is declared again",
+                        len(self.pending))
+            self.fail(list(self.pending), unavailable(None, "reply_lost"))
+
+    def fail(self, correlation_ids, error):
+        for correlation_id in correlation_ids:
+            reply = self.pending.pop(correlation_id, None)
+            if reply is not None and not reply.ready():
+                reply.send_exception(error)
+
+
+class Availability(SharedExtension):
+    """Which called services have nobody consuming their requests (issue 9 item 3).
+
+    A thread of its own looks at the consumers of each recently called service's request queue every
+    CHECK_INTERVAL on one connection, so a call costs a set lookup, not a broker round trip. A service
+    found without consumers fails its calls in flight and every new one with 503 and Retry-After at once,
+    and is looked at every RECOVERY_INTERVAL until a consumer is back.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.called = {}       # service → when it was last called (monotonic)
+        self.down = set()
+        self.in_flight = {}    # service → correlation ids of calls waiting for its reply
+        self.reply_listener = None
+
+    def setup(self):
+        self.interval = float(config.get("RPC_CHECK_INTERVAL", CHECK_INTERVAL))
+
+    def start(self):
+        self.container.spawn_managed_thread(self._watch, identifier="rpc_availability")
+
+    def check(self, service):
+        """Before a call: 503 when nobody serves `service`."""
+        self.called[service] = time.monotonic()
+        if service in self.down:
+            raise unavailable(service, "no_consumer")
+
+    @contextmanager
+    def calling(self, service, correlation_id):
+        waiting = self.in_flight.setdefault(service, set())
+        waiting.add(correlation_id)
+        try:
+            yield
+        finally:
+            waiting.discard(correlation_id)
+
+    def _watch(self):
+        while True:
+            try:
+                with Connection(config.amqp_uri(), **_broker_options()) as connection:
+                    channel = connection.channel()
+                    while True:
+                        channel = self._look(connection, channel)
+                        eventlet.sleep(min(self.interval, RECOVERY_INTERVAL) if self.down else self.interval)
+            except Exception:   # the broker went away: keep the last answer, look again once it is back
+                log.warning("cannot see which services are served; trying again", exc_info=True)
+                eventlet.sleep(self.interval)
+
+    def _look(self, connection, channel):
+        now = time.monotonic()
+        for service, called in list(self.called.items()):
+            if now - called > WATCH_FOR:
+                self.called.pop(service, None)
+                self.down.discard(service)
+                continue
+            try:
+                consumers = channel.queue_declare(queue=RPC_QUEUE_TEMPLATE.format(service), passive=True).consumer_count
+            except NotFound:   # never started: the broker closed the channel
+                consumers, channel = 0, connection.channel()
+            if consumers:
+                self.down.discard(service)
+            elif service not in self.down:
+                self.down.add(service)
+                log.warning("%s has no consumer: its callers are answered 503", service)
+                if self.reply_listener is not None:
+                    self.reply_listener.fail(list(self.in_flight.get(service, ())), unavailable(service, "no_consumer"))
+        return channel
 
 
 def signed_for(client, service, signer):
@@ -26,48 +155,51 @@ def signed_for(client, service, signer):
 class TimedClient:
     """Wraps nameko's client: `client.members.get_me(...)` with a deadline, our errors and our token."""
 
-    def __init__(self, client, reply_listener, timeout, signer, service=None):
+    def __init__(self, client, rpc, service=None):
         self._client = client
-        self._reply_listener = reply_listener
-        self._timeout = timeout
-        self._signer = signer
+        self._rpc = rpc
         self._service = service
 
     def __getattr__(self, name):
         if self._service is None:
-            return TimedClient(signed_for(self._client, name, self._signer), self._reply_listener, self._timeout,
-                               self._signer, name)
-        return _TimedMethod(getattr(self._client, name), self._reply_listener, self._timeout)
+            return TimedClient(signed_for(self._client, name, self._rpc.signer), self._rpc, name)
+        return _TimedMethod(getattr(self._client, name), self._rpc)
 
 
 class _TimedMethod:
-    def __init__(self, method, reply_listener, timeout):
+    def __init__(self, method, rpc):
         self._method = method
-        self._reply_listener = reply_listener
-        self._timeout = timeout
+        self._rpc = rpc
 
     def __call__(self, *args, **kwargs):
-        call = self._method.call_async(*args, **kwargs)
+        service = self._method.service_name
+        availability = self._rpc.availability
+        availability.check(service)
         try:
-            with eventlet.Timeout(self._timeout):
+            call = self._method.call_async(*args, **kwargs)
+        except Exception as exc:
+            if type(exc).__name__ == "UnknownService":   # no request queue at all: never started
+                raise unavailable(service, "unknown_service") from None
+            raise
+        try:
+            with availability.calling(service, call.correlation_id), eventlet.Timeout(self._rpc.timeout):
                 return call.result()
         except eventlet.Timeout:
             # forget the pending reply so a late answer is dropped, not leaked
-            self._reply_listener.pending.pop(call.correlation_id, None)
-            raise ServiceUnavailable(details={"service": self._method.service_name, "reason": "timeout"})
+            self._rpc.reply_listener.pending.pop(call.correlation_id, None)
+            raise unavailable(service, "timeout") from None
         except RemoteError as exc:
             ours = from_remote(exc)
             if ours is not None:
                 raise ours from None
             raise
-        except Exception as exc:
-            if type(exc).__name__ == "UnknownService":
-                raise ServiceUnavailable(details={"service": self._method.service_name}) from None
-            raise
 
 
 class Rpc(ClusterRpc):
     """Cluster RPC with a timeout (config RPC_TIMEOUT, seconds) and request expiry."""
+
+    reply_listener = ReplyListener()
+    availability = Availability()
 
     def __init__(self, timeout=None, **options):
         self.timeout = timeout
@@ -82,10 +214,10 @@ class Rpc(ClusterRpc):
         # the reply listener declares it when it starts and on every reconnection
         self.publisher.declare = []
         self.signer = ServiceSigner.for_service(self.container.service_name)
+        self.availability.reply_listener = self.reply_listener
 
     def get_dependency(self, worker_ctx):
-        client = super().get_dependency(worker_ctx)
-        return TimedClient(client, self.reply_listener, self.timeout, self.signer)
+        return TimedClient(super().get_dependency(worker_ctx), self)
 
 
 class NestedRpc(Rpc):

@@ -53,8 +53,11 @@ def main(argv=None):
     serving = eventlet.spawn(runner.wait)
     while not _stop_requested and not serving.dead:
         eventlet.sleep(0.1)
-    if serving.dead:
-        serving.wait()   # a container that died raises here
+    if serving.dead:   # the container died: exit non-zero so a supervisor restarts it, never linger
+        try:
+            serving.wait()
+        except Exception:
+            logging.getLogger("sotay").exception("%s died", name)
         return 1
     try:
         with eventlet.Timeout(STOP_DEADLINE):

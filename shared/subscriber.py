@@ -55,6 +55,11 @@ class EventSubscriber(Consumer):
         super().handle_message(body, message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
+        if not message.channel.connection:
+            # stopping: the broker took the delivery back when the channel closed and hands it to the next
+            # consumer; a retry copy now would make two
+            log.info("%s finished after its channel closed; the broker redelivers the event", self.handler_name)
+            return
         if exc_info is None:
             metrics.EVENTS_HANDLED.labels(self.handler_name, "ok").inc()
             self.consumer.ack_message(message)

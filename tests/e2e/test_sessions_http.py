@@ -135,6 +135,10 @@ def test_a_restarted_service_never_accepts_a_token_that_ended_before_it_started(
         wait_for(members_answers, timeout=60, interval=0.1, message="the restarted members to answer")
     finally:
         running.suite.wait_healthy()
+        # the gateway sees members back within a fraction of a second (shared/rpc.py Availability)
+        member = login(running.base, "001000000002").json()["access_token"]
+        wait_for(lambda: requests.get(f"{running.base}/me", headers=bearer(member), timeout=15).status_code == 200,
+                 timeout=10, message="the gateway to reach the restarted members")
     assert 200 not in seen, seen
 
 
