@@ -70,11 +70,14 @@ def test_terminated_backends_cost_a_retry_or_a_503_never_a_500(on_postgresql):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         terminated += terminate_backends(admin, databases)
-        time.sleep(0.3)    # the load, not a synchronisation: backends die while requests run
+        time.sleep(0.5)    # the fault's pace, not a synchronisation: backends die while requests run
     stop.set()
     for client in clients:
         client.join(timeout=30)
 
     assert terminated > 10
-    assert statuses.count(200) > 20
     assert set(statuses) <= {200, 503}, {status: statuses.count(status) for status in set(statuses)}
+    assert 200 in statuses
+    # and it heals by itself: fresh connections once the backends stop dying
+    wait_for(lambda: login(started.base, "001000000002").status_code == 200, timeout=20,
+             message="sign-in once backends are left alone")
