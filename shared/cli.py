@@ -9,12 +9,17 @@
   dlq list               dead-letter queues and how many deliveries each holds
   dlq show <queue>       the parked deliveries (type, id, attempts, error) without removing them
   dlq replay <queue>     move parked deliveries back to their handler's queue
+  dlq discard <queue> <message id> --reason <why>
+                         delete one parked delivery that must never be applied; the reason is logged
   asyncapi               the event catalogue as an AsyncAPI document (JSON)
 """
 import json
+import logging
 import sys
 
 from shared import config
+
+log = logging.getLogger(__name__)
 
 
 def _service_cls(name):
@@ -92,9 +97,13 @@ def _management():
         return json.load(response)
 
 
-def dlq(action, queue=None):
+def dlq(action, queue=None, *rest):
     from kombu import Connection
 
+    from shared.subscriber import RETRY_HEADERS
+
+    if action == "discard":
+        return _discard(queue, *rest)
     if action == "list":
         for q in _management():
             if q["name"].endswith(".dlq") or q["name"] == "sotay.unrouted":
@@ -117,7 +126,8 @@ def dlq(action, queue=None):
                                   "attempts": headers.get("x-sotay-attempt"),
                                   "error": headers.get("x-sotay-error")}, ensure_ascii=False))
                 continue
-            headers.pop("x-sotay-attempt", None)
+            for header in RETRY_HEADERS:    # a replay gets the whole ladder and retry window again
+                headers.pop(header, None)
             producer = conn.Producer(channel=conn.channel())
             producer.publish(message.body, exchange="", routing_key=target, headers=headers,
                              content_type=message.content_type, content_encoding=message.content_encoding,
@@ -130,6 +140,31 @@ def dlq(action, queue=None):
         print(f"{moved} deliveries moved from {queue} to {target}")
 
 
+def _discard(queue, message_id=None, *rest):
+    from kombu import Connection
+
+    reason = " ".join(rest[1:]).strip() if rest[:1] == ("--reason",) else ""
+    if not queue or not queue.endswith(".dlq") or not message_id or not reason:
+        raise SystemExit("usage: python -m shared.cli dlq discard <queue>.dlq <message id> --reason <why>")
+    found = None
+    with Connection(config.amqp_uri()) as conn:
+        channel = conn.channel()
+        while found is None:
+            message = channel.basic_get(queue, no_ack=False)
+            if message is None:
+                break
+            if message.properties.get("message_id") == message_id:
+                found = message
+        if found is not None:
+            channel.basic_ack(found.delivery_tag)
+        channel.close()  # the others, unacked, go back to the queue
+    if found is None:
+        raise SystemExit(f"no parked delivery {message_id} on {queue}")
+    log.warning("parked delivery discarded from %s: id %s, type %s; reason: %s", queue, message_id,
+                found.properties.get("type"), reason)
+    print(f"discarded {message_id} from {queue}")
+
+
 def asyncapi():
     from shared.asyncapi import document
     print(json.dumps(document(), indent=2, ensure_ascii=False))
@@ -138,6 +173,7 @@ def asyncapi():
 def main(argv=None):
     argv = argv if argv is not None else sys.argv[1:]
     config.keep_files_private()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     commands = {"prepare": prepare, "service-keys": service_keys, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
     if not argv or argv[0] not in commands:
         print(__doc__)

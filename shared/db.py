@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import config
@@ -51,6 +52,12 @@ def make_engine(url, **kwargs):
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def lost_connection(exc):
+    """The database went away under the work (a backend terminated, the server restarting or
+    unreachable): the work did not fail on its own merits."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
 def utcnow():
     return datetime.now(timezone.utc)
 
@@ -78,6 +85,7 @@ class UnitOfWork:
         self._context_data = context_data
         self._session = None
         self.published = 0
+        self.committed = False   # a commit was attempted: repeating the work might do it twice
 
     @property
     def session(self) -> Session:
@@ -102,8 +110,10 @@ class UnitOfWork:
             session = self.session
             try:
                 yield session
+                self.committed = True
                 session.commit()
             except commit_on:
+                self.committed = True
                 session.commit()
                 self._after_commit()
                 raise
@@ -162,6 +172,7 @@ class UnitOfWork:
         return True
 
     def close(self):
+        self.committed = False
         if self._session is not None:
             self._session.close()
             self._session = None

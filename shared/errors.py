@@ -107,6 +107,20 @@ class ServiceUnavailable(SotayError):
     message = "Dịch vụ tạm thời gián đoạn, vui lòng thử lại sau ít phút. / The service is temporarily unavailable; please try again in a few minutes."
 
 
+def is_outage(exc):
+    """Whether `exc` says something else is unreachable for now (another service, the broker, the
+    database), not that the work itself is wrong: the same work is worth trying again later."""
+    from amqp.exceptions import ConnectionError as AmqpConnectionError
+    from kombu.exceptions import OperationalError as BrokerError
+    from nameko.exceptions import RpcTimeout, UnknownService
+    from sqlalchemy.exc import DBAPIError, OperationalError as DatabaseError
+
+    if isinstance(exc, (ServiceUnavailable, RpcTimeout, UnknownService, BrokerError, AmqpConnectionError,
+                        DatabaseError, ConnectionError, TimeoutError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def from_remote(remote_error):
     """Rebuild a SotayError from a nameko RemoteError; None when it is not one of ours."""
     cls = REGISTRY.get(getattr(remote_error, "exc_type", None))

@@ -228,6 +228,8 @@ class ApiHandler(HttpRequestHandler):
         if isinstance(exc, HTTPException):
             return _http_exception_response(exc)
         logs.log_worker_failure(log, f"{self.method} {self.url}", (type(exc), exc, exc.__traceback__))
+        if errors.is_outage(exc):     # the broker or the database went away: try again, not a bug
+            return error_response(errors.ServiceUnavailable())
         return error_response(errors.SotayError())
 
 

@@ -4,8 +4,12 @@ For a subscription (source service, event type) → (service, handler method):
   <source>.events  topic exchange, alternate exchange `sotay.unrouted` (nothing dropped silently)
   evt-<source>-<event_type>--<service>.<method>           the handler's durable queue
   …backoff.1 … backoff.N  hold a failed delivery for a back-off delay, then dead-letter it
-                       back to the handler's queue (and only that queue)
-  …dlq                 parked deliveries that failed every retry (inspect, replay)
+                       back to the handler's queue (and only that queue): the short ladder, for any failure
+  …backoff.outage      holds a delivery that failed because something else is down (another service, the
+                       broker, the database) for EVENT_OUTAGE_RETRY_DELAY, again and again until
+                       EVENT_RETRY_FOR has passed since its first failure: an outage heals by itself
+  …dlq                 parked deliveries that can never succeed: malformed, or failing the short ladder
+                       for another reason, or an outage longer than EVENT_RETRY_FOR (inspect, replay, discard)
   <service>.redelivery  direct exchange, the consuming service's own: a failed delivery moves to
                        a back-off queue or the dlq through it, and comes back through it. Not the
                        default exchange, whose write permission would let a service put a forged
@@ -24,6 +28,8 @@ from shared import config
 
 UNROUTED = "sotay.unrouted"
 DEFAULT_RETRY_DELAYS = (1.0, 5.0, 30.0)
+DEFAULT_OUTAGE_RETRY_DELAY = 300.0      # 5 min between tries while a dependency is down
+DEFAULT_RETRY_FOR = 24 * 3600.0         # a day of outage before a delivery waits for an operator
 
 
 def retry_delays():
@@ -33,6 +39,14 @@ def retry_delays():
     if isinstance(raw, (list, tuple)):
         return tuple(float(value) for value in raw)
     return tuple(float(value) for value in str(raw).split(","))
+
+
+def outage_retry_delay():
+    return float(config.get("EVENT_OUTAGE_RETRY_DELAY") or DEFAULT_OUTAGE_RETRY_DELAY)
+
+
+def retry_for():
+    return float(config.get("EVENT_RETRY_FOR") or DEFAULT_RETRY_FOR)
 
 
 def events_exchange(service):
@@ -69,6 +83,10 @@ class Subscription:
         return f"{self.queue_name}.backoff.{attempt}"
 
     @property
+    def outage_queue_name(self):
+        return f"{self.queue_name}.backoff.outage"
+
+    @property
     def dlq_name(self):
         return f"{self.queue_name}.dlq"
 
@@ -93,8 +111,9 @@ class Subscription:
 
     def entities(self):
         entities = [events_exchange(self.source), self.redelivery, self.main_queue()]
-        for attempt, delay in enumerate(retry_delays(), start=1):
-            entities.append(self._own(self.retry_queue_name(attempt), **{
+        waits = [(self.retry_queue_name(attempt), delay) for attempt, delay in enumerate(retry_delays(), start=1)]
+        for name, delay in waits + [(self.outage_queue_name, outage_retry_delay())]:
+            entities.append(self._own(name, **{
                 "x-message-ttl": int(delay * 1000),
                 "x-dead-letter-exchange": self.redelivery.name,
                 "x-dead-letter-routing-key": self.queue_name,

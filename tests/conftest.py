@@ -44,6 +44,7 @@ def settings(amqp_uri, tmp_path):
         "DATA_DIR": str(tmp_path / "var"),
         "WEB_SERVER_ADDRESS": "127.0.0.1:0",  # each container its own ephemeral port
         "EVENT_RETRY_DELAYS": FAST_RETRIES,
+        "EVENT_OUTAGE_RETRY_DELAY": 0.5,
         "OUTBOX_POLL_INTERVAL": 0.1,
         "RPC_TIMEOUT": 5,
         "ENDED_SESSIONS_RETRY_INTERVAL": 0.1,

@@ -3,12 +3,12 @@ import logging
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from shared import config, metrics
 from shared.auth import Caller
 from shared.context import CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY
 from shared.db import Database
+from shared.entrypoints import rpc
 from shared.errors import InvalidToken, ServiceUnavailable, SotayError
 from shared.metrics import Telemetry
 from shared.operations import Operations

@@ -3,11 +3,11 @@ import logging
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from shared import uploads
 from shared.auth import Caller
 from shared.db import Database, aware
+from shared.entrypoints import rpc
 from shared.errors import Forbidden, NotFound, ValidationError
 from shared.metrics import Telemetry
 from shared.operations import Operations

@@ -8,11 +8,11 @@ from datetime import timedelta
 import eventlet
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from shared import config, metrics
 from shared.auth import Caller
 from shared.db import Database, utcnow
+from shared.entrypoints import rpc
 from shared.metrics import Telemetry
 from shared.operations import Operations
 from shared.projection import reread_members

@@ -33,6 +33,15 @@ def test_compose_and_broker_definitions_parse_and_events_exchanges_catch_unrouta
     yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
 
 
+def test_parked_deliveries_and_long_outages_raise_alerts():
+    rules = [rule for group in yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"]
+             for rule in group["rules"]]
+    exprs = {rule["alert"]: rule["expr"] for rule in rules}
+    assert "sotay_event_dead_lettered_total" in exprs["EventsDeadLettered"]
+    assert 'outcome="waiting_for_dependency"' in exprs["EventsWaitingForDependency"]
+    assert ".dlq" in exprs["DeadLetterQueueNotEmpty"]
+
+
 def test_every_service_gets_all_public_service_keys_and_only_its_own_private_key():
     for doc in yaml.safe_load_all((DEPLOY / "k8s" / "sotay.yaml").read_text()):
         if doc["kind"] == "Deployment":

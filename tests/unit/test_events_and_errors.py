@@ -57,3 +57,17 @@ def test_every_error_a_service_raises_is_registered_to_cross_rpc():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "") == "SotayError" for b in node.bases):
                 raise AssertionError(f"{path}: {node.name} must live in shared/errors.py to cross RPC")
+
+
+def test_an_unreachable_dependency_is_an_outage_a_bug_or_bad_input_is_not():
+    from kombu.exceptions import OperationalError as BrokerError
+    from nameko.exceptions import UnknownService
+    from sqlalchemy.exc import OperationalError as DatabaseError
+
+    from shared.errors import ServiceUnavailable, ValidationError, is_outage
+
+    for outage in (ServiceUnavailable(), UnknownService("members"), BrokerError("connection reset"),
+                   DatabaseError("SELECT 1", {}, Exception("terminating connection")), ConnectionRefusedError()):
+        assert is_outage(outage), outage
+    for failure in (ValidationError(), KeyError("member_id"), RuntimeError("a bug")):
+        assert not is_outage(failure), failure
