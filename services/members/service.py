@@ -7,7 +7,7 @@ from nameko.rpc import rpc
 
 from shared import uploads
 from shared.auth import Caller
-from shared.db import Database, aware
+from shared.db import Database
 from shared.errors import Forbidden, NotFound, ValidationError
 from shared.metrics import Telemetry
 from shared.operations import Operations
@@ -22,56 +22,67 @@ log = logging.getLogger(__name__)
 
 
 class Imports(DependencyProvider):
-    """Runs imports in the background, beside the service. Their progress is kept in memory
-    while they run: the job's row commits with the import itself, all or nothing."""
+    """Runs imports in the background, beside the service, each under an owner lease in members'
+    database (importing.py): progress is read from there, so every replica answers the same, and
+    a job whose process died is marked failed by whichever replica sweeps first."""
 
     def setup(self):
-        self.running = {}
+        self.owner = importing.new_owner()
+        self.lease = importing.lease_seconds()
+        self.running = {}          # job id → the green thread running it
+        self.stopping = False
+
+    def start(self):
+        self.container.spawn_managed_thread(self._sweep, identifier="import lease sweeper")
+
+    def stop(self):
+        # the jobs notice at their next row or chunk and mark themselves failed (importing.Interrupted);
+        # a job still in a long statement when the stop deadline kills us is left to its lease
+        self.stopping = True
+        for thread in list(self.running.values()):
+            with eventlet.Timeout(STOP_GRACE, False):
+                thread.wait()
 
     def get_dependency(self, worker_ctx):
         return self
 
     def launch(self, database, job_id, content, filename, dry_run, context, reference):
-        self.container.spawn_managed_thread(
+        self.running[job_id] = self.container.spawn_managed_thread(
             lambda: self._run(database, job_id, content, filename, dry_run, context, reference),
             identifier=f"import {job_id}")
 
+    def _checkpoint(self):
+        if self.stopping:
+            raise importing.Interrupted()
+        eventlet.sleep(0)   # every row and chunk: others answer meanwhile
+
     def _run(self, database, job_id, content, filename, dry_run, context, reference):
-        unit = database.unit_of_work("members.import", context)
-
-        def report(current):
-            self.running[job_id] = importing.job_json(current)
-
-        def stage(batch):
-            # a short transaction per batch: while rows are checked the service's writers go on
-            # (SQLite has one writer), and members changes only when the import is applied
-            staging = database.unit_of_work("members.import", context)
-            try:
-                with staging.transaction() as session:
-                    importing.stage_rows(session, batch)
-            finally:
-                staging.close()
-
         try:
-            job = unit.session.get(ImportJob, job_id)
-            checked = importing.check(unit.session, job, content, filename, report=report, stage=stage,
-                                      checkpoint=lambda: eventlet.sleep(0))   # every row: others answer meanwhile
-            with unit.transaction() as session:
-                importing.finish(session, job, checked, dry_run, report=report)
-                if not dry_run and job.accepted:
-                    unit.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
-                                                              "updated_since": aware(job.started_at).isoformat()})
-        except Exception as exc:
-            log.error("import %s failed with %s", job_id, type(exc).__name__)
-            unit.session.rollback()
-            with unit.transaction() as session:
-                importing.forget_staged(session, job_id)
-                job = session.get(ImportJob, job_id)
-                job.status, job.failure = "failed", type(exc).__name__
+            job = importing.execute(database, job_id, content, filename, dry_run, context, self.owner, self.lease,
+                                    checkpoint=self._checkpoint)
+            if job is not None and job.status == "failed":
+                log.error("import %s failed: %s", job_id, (job.failure or "")[:80])
         finally:
             self.running.pop(job_id, None)
-            unit.close()
             uploads.discard(reference)
+
+    def _sweep(self):
+        """Every half lease: mark failed the jobs whose process died (their lease lapsed)."""
+        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        while not self.stopping:
+            unit = database.unit_of_work("members.import_sweep")
+            try:
+                with unit.transaction() as session:
+                    for job_id in importing.expire_lapsed(session):
+                        log.warning("import %s lost its process: marked failed", job_id)
+            except Exception as exc:   # the database away for a moment: the next sweep tries again
+                log.warning("import lease sweep failed with %s", type(exc).__name__)
+            finally:
+                unit.close()
+            eventlet.sleep(max(self.lease / 2, 0.2))
+
+
+STOP_GRACE = 3.0   # seconds of shared.serve's 5 s stop deadline given to running imports to mark themselves failed
 
 
 class MembersService(Operations):
@@ -88,7 +99,7 @@ class MembersService(Operations):
     @rpc
     def get_me(self):
         principal = self.caller.require()
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return domain.get_me(session, principal.member_id)
 
     @rpc
@@ -252,7 +263,8 @@ class MembersService(Operations):
             with self.db.transaction() as session:
                 actor = self._importer(session)
                 content = uploads.read(reference)
-                job = importing.new_job(content, bool(dry_run), started_by=actor.member.id)
+                job = importing.new_job(content, bool(dry_run), started_by=actor.member.id,
+                                        owner=self.imports.owner, lease=self.imports.lease)
                 session.add(job)
         except BaseException:
             uploads.discard(reference)
@@ -263,10 +275,8 @@ class MembersService(Operations):
 
     @rpc
     def import_status(self, job_id):
-        with self.db.transaction() as session:
+        with self.db.reading() as session:   # never behind an import's apply (issue 9, item 7)
             self._importer(session)
-            if job_id in self.imports.running:
-                return self.imports.running[job_id]
             job = session.get(ImportJob, str(job_id))
             if job is None:
                 raise NotFound()
