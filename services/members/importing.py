@@ -47,9 +47,9 @@ ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-STAGE_BATCH = 5000
+STAGE_BATCH = 1000   # rows per staging transaction: each is one short blocking call
 REPORT_EVERY = 1000   # rows between progress writes (and lease renewals) while checking
-APPLY_CHUNK = 2000    # staged rows per statement of the apply transaction, with a pause between
+APPLY_CHUNK = 500     # staged rows per statement of the apply transaction, with a pause between
 ACTIVE = ("running", "applying")
 INTERRUPTED = ("Việc nhập bị gián đoạn vì dịch vụ members đã dừng giữa chừng; chưa có thay đổi nào được áp dụng. "
                "Hãy nhập lại tệp. / The import was interrupted because the members service stopped mid-way; "

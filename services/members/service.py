@@ -1,5 +1,6 @@
 """members: the party member database and organisation tree (thin nameko entrypoints)."""
 import logging
+import time
 
 import eventlet
 from nameko.extensions import DependencyProvider
@@ -31,6 +32,7 @@ class Imports(DependencyProvider):
         self.lease = importing.lease_seconds()
         self.running = {}          # job id → the green thread running it
         self.stopping = False
+        self.yielded = time.monotonic()
 
     def start(self):
         self.container.spawn_managed_thread(self._sweep, identifier="import lease sweeper")
@@ -52,9 +54,14 @@ class Imports(DependencyProvider):
             identifier=f"import {job_id}")
 
     def _checkpoint(self):
+        """Before every row and between the apply's chunks: stop if the service stops, and let others
+        answer at least every YIELD_EVERY seconds (every row would starve the import under load)."""
         if self.stopping:
             raise importing.Interrupted()
-        eventlet.sleep(0)   # every row and chunk: others answer meanwhile
+        now = time.monotonic()
+        if now - self.yielded >= YIELD_EVERY:
+            eventlet.sleep(0)
+            self.yielded = time.monotonic()
 
     def _run(self, database, job_id, content, filename, dry_run, context, reference):
         try:
@@ -82,6 +89,7 @@ class Imports(DependencyProvider):
             eventlet.sleep(max(self.lease / 2, 0.2))
 
 
+YIELD_EVERY = 0.005   # seconds an import may hold the process before others get a turn
 STOP_GRACE = 3.0   # seconds of shared.serve's 5 s stop deadline given to running imports to mark themselves failed
 
 
