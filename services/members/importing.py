@@ -47,7 +47,7 @@ ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-STAGE_BATCH = 1000   # rows per staging transaction: each is one short blocking call
+STAGE_BATCH = 500    # rows per staging transaction: each is one short blocking call
 REPORT_EVERY = 1000   # rows between progress writes (and lease renewals) while checking
 APPLY_CHUNK = 500     # staged rows per statement of the apply transaction, with a pause between
 ACTIVE = ("running", "applying")
@@ -413,7 +413,7 @@ def apply(session, job_id, tallies=None, pause=None):
     for index in rebuilt:
         index.create(bind=connection)
     if tallies is None:
-        counts.rebuild(session)
+        counts.rebuild(session, pause)
     else:
         counts.replace_with(session, tallies)
     session.execute(text("ANALYZE members"))   # the planner should know the table's new shape
