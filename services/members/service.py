@@ -119,7 +119,7 @@ class MembersService(Operations):
     @rpc
     def get_member(self, member_id):
         principal = self.caller.require()
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return domain.get_member(session, principal.member_id, member_id)
 
     @rpc
@@ -148,24 +148,24 @@ class MembersService(Operations):
     @rpc
     def get_organization(self, organization_id):
         principal = self.caller.require()
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return domain.get_organization(session, principal.member_id, organization_id)
 
     @rpc
     def list_children(self, organization_id):
         principal = self.caller.require()
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return domain.list_children(session, principal.member_id, organization_id)
 
     @rpc
     def list_members(self, organization_id, params=None):
         query = load(MemberQuery(), params or {})
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return search.member_page(session, self._actor(session), organization_id, **query)
 
     @rpc
     def organization_stats(self, organization_id):
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             actor = self._actor(session)
             org = session.get(domain.Organization, organization_id)
             if org is None or not actor.manages(org.path):
@@ -257,7 +257,7 @@ class MembersService(Operations):
     @rpc
     def may_import(self):
         """Asked by the gateway before it reads an upload: a refusal costs the caller nothing to send."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             self._importer(session)
         return {"allowed": True}
 
@@ -301,7 +301,7 @@ class MembersService(Operations):
     def member_snapshots(self, after_id=0, limit=1000, updated_since=None):
         """Bulk read for other services rebuilding their projection of members."""
         self.caller.require_service("identity", "notify")
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return domain.snapshots_after(session, int(after_id), min(int(limit), 5000), updated_since)
 
     @subscribe("identity", "identity.account_activated")
