@@ -301,10 +301,11 @@ def check(session, job, content, filename="", report=None, checkpoint=None, stag
     return checked
 
 
-def finish(session, job, checked, dry_run=False, report=None, pause=None):
+def finish(session, job, checked, dry_run=False, report=None, pause=None, offload=None):
     """After `check`: drop rows whose party card belongs to someone else, apply (unless dry-run),
     audit, and mark the job completed. Writes: part of the caller's transaction.
-    `pause()` is called between the apply's chunks (yield to readers)."""
+    `pause()` is called between the apply's chunks (yield to readers); `offload(fn, *args)` runs the
+    driver's blocking calls (e.g. in a thread pool)."""
     accepted, rejected, errors, warnings = checked.accepted, checked.rejected, checked.errors, checked.warnings
     checker, first_import = checked.checker, checked.first_import
     job.processed_rows, job.total_rows = accepted + rejected, accepted + rejected
@@ -326,7 +327,7 @@ def finish(session, job, checked, dry_run=False, report=None, pause=None):
         if report:
             report(job)
         # into an empty database the counts are the checker's tallies; otherwise recount
-        apply(session, job.id, checker.tallies if first_import and not taken else None, pause)
+        apply(session, job.id, checker.tallies if first_import and not taken else None, pause, offload)
     forget_staged(session, job.id)
     # one audit entry for the whole file: who, which file (its digest), what it did
     session.add(AuditEntry(actor_member_id=job.started_by, action="import.dry_run" if dry_run else "import.apply",
@@ -344,9 +345,9 @@ STAGED = ("job_id", "row_number", "citizen_id", "full_name", "search_name", "dat
           "status")
 
 
-def stage_rows(session, batch):
+def stage_rows(session, batch, offload=None):
     """Straight to the driver: COPY on PostgreSQL, a prepared executemany on SQLite (the ORM's
-    per-row work would cost more than the checks)."""
+    per-row work would cost more than the checks), run through `offload(fn, *args)` when given."""
     connection = session.connection()
     rows = [tuple(row[column] for column in STAGED) for row in batch]
     if connection.dialect.name == "postgresql":
@@ -356,9 +357,14 @@ def stage_rows(session, batch):
                 copy.write_row(row)
         return
     placeholders = ", ".join("?" for _ in STAGED)
-    connection.connection.driver_connection.executemany(
+    (offload or _inline)(
+        connection.connection.driver_connection.executemany,
         f"INSERT INTO import_rows ({', '.join(STAGED)}) VALUES ({placeholders})",
         [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows])
+
+
+def _inline(function, *args):
+    return function(*args)
 
 
 def forget_staged(session, job_id):
@@ -388,7 +394,7 @@ ON CONFLICT (citizen_id) DO UPDATE SET
 """
 
 
-def apply(session, job_id, tallies=None, pause=None):
+def apply(session, job_id, tallies=None, pause=None, offload=None):
     """Staged rows → members, a chunk of rows per statement, then the counts. Part of the caller's
     transaction: readers see members as they were until it commits."""
     dialect = session.bind.dialect.name
@@ -407,7 +413,14 @@ def apply(session, job_id, tallies=None, pause=None):
     first, last = session.execute(select(func.min(ImportRow.row_number), func.max(ImportRow.row_number))
                                   .where(ImportRow.job_id == job_id)).one()
     for start in range(first or 0, (last or -1) + 1, APPLY_CHUNK):
-        session.execute(text(sql), {"job": job_id, "now": now, "first": start, "last": start + APPLY_CHUNK - 1})
+        params = {"job": job_id, "now": now, "first": start, "last": start + APPLY_CHUNK - 1}
+        if offload and dialect == "sqlite":
+            # the driver's own call, off the event loop: SQLite releases the GIL while it writes,
+            # so the process serves readers meanwhile (same connection, same transaction)
+            raw = connection.connection.driver_connection
+            offload(raw.execute, sql, {**params, "now": now.strftime("%Y-%m-%d %H:%M:%S.%f")})
+        else:
+            session.execute(text(sql), params)
         if pause:
             pause()
     for index in rebuilt:
@@ -474,30 +487,32 @@ def give_up(session, job_id, owner, reason):
 
 
 def expire_lapsed(session, now=None):
-    """Mark failed every job whose lease lapsed (its process died); returns their ids. Each job is taken by a
+    """Mark failed every job whose lease lapsed (its process died); returns {job id: its upload reference}. Each job is taken by a
     conditional UPDATE on the lapsed lease, so of several replicas sweeping at once exactly one marks it; a job
     being applied has its row locked by the apply transaction and is skipped (PostgreSQL) or waited for (SQLite)."""
     now = now or utcnow()
     lapsed = (ImportJob.status.in_(ACTIVE),
               (ImportJob.lease_expires_at.is_(None)) | (ImportJob.lease_expires_at < now))
-    candidates = session.scalars(select(ImportJob.id).where(*lapsed).with_for_update(skip_locked=True)).all()
-    marked = []
-    for job_id in candidates:
+    candidates = session.execute(select(ImportJob.id, ImportJob.upload).where(*lapsed)
+                                 .with_for_update(skip_locked=True)).all()
+    marked = {}
+    for job_id, upload in candidates:
         if session.execute(update(ImportJob).where(ImportJob.id == job_id, *lapsed)
                            .values(status="failed", failure=INTERRUPTED, finished_at=now, lease_owner=None,
                                    lease_expires_at=None)
                            .execution_options(synchronize_session=False)).rowcount == 1:
             forget_staged(session, job_id)
-            marked.append(job_id)
+            marked[job_id] = upload
     return marked
 
 
 def execute(database, job_id, content, filename="", dry_run=False, context=None, owner=None, lease=None,
-            checkpoint=None, watch=None):
+            checkpoint=None, watch=None, offload=None):
     """Run a job already recorded as running under `owner`'s lease, in short transactions of `database`
     (a shared.db.Database): check and stage, record progress, then apply in one transaction.
     `checkpoint()` is called before each row and between the apply's chunks: it yields to other work,
-    and raises `Interrupted` when the process stops; `watch(job)` sees each progress report.
+    and raises `Interrupted` when the process stops; `watch(job)` sees each progress report;
+    `offload(fn, *args)` runs the driver's long calls (the service: eventlet's thread pool).
     Returns the job; a failure is recorded on it."""
     lease = lease or lease_seconds()
     unit = database.unit_of_work("members.import", context)
@@ -527,13 +542,14 @@ def execute(database, job_id, content, filename="", dry_run=False, context=None,
     try:
         job = unit.session.get(ImportJob, job_id)
         checked = check(unit.session, job, content, filename, report=report,
-                        stage=lambda batch: short(lambda session: stage_rows(session, batch)), checkpoint=tick)
+                        stage=lambda batch: short(lambda session: stage_rows(session, batch, offload)),
+                        checkpoint=tick)
         if not dry_run:
             job.status = "applying"
             report(job)
         with unit.transaction() as session:
             hold(session, job, owner, lease)   # locks the job's row until the apply commits
-            finish(session, job, checked, dry_run, pause=checkpoint)
+            finish(session, job, checked, dry_run, pause=checkpoint, offload=offload)
             if not dry_run and job.accepted:
                 unit.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
                                                           "updated_since": aware(job.started_at).isoformat()})

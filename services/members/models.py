@@ -166,6 +166,7 @@ class ImportJob(Base):
     # the process running the job renews this lease; once it lapses, any members process marks the job failed
     lease_owner = Column(String(64))
     lease_expires_at = Column(DateTime(timezone=True))
+    upload = Column(String(64))     # the file in IMPORT_DIR while the job runs: whoever ends the job deletes it
     __table_args__ = (Index("ix_import_jobs_status_lease", "status", "lease_expires_at"),)
 
 

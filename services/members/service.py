@@ -3,6 +3,7 @@ import logging
 import time
 
 import eventlet
+from eventlet import tpool
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
@@ -66,7 +67,7 @@ class Imports(DependencyProvider):
     def _run(self, database, job_id, content, filename, dry_run, context, reference):
         try:
             job = importing.execute(database, job_id, content, filename, dry_run, context, self.owner, self.lease,
-                                    checkpoint=self._checkpoint)
+                                    checkpoint=self._checkpoint, offload=tpool.execute)
             if job is not None and job.status == "failed":
                 log.error("import %s failed: %s", job_id, (job.failure or "")[:80])
         finally:
@@ -80,8 +81,11 @@ class Imports(DependencyProvider):
             unit = database.unit_of_work("members.import_sweep")
             try:
                 with unit.transaction() as session:
-                    for job_id in importing.expire_lapsed(session):
-                        log.warning("import %s lost its process: marked failed", job_id)
+                    lapsed = importing.expire_lapsed(session)
+                for job_id, upload in lapsed.items():
+                    log.warning("import %s lost its process: marked failed", job_id)
+                    if upload:
+                        uploads.discard(upload)   # personal data must not linger
             except Exception as exc:   # the database away for a moment: the next sweep tries again
                 log.warning("import lease sweep failed with %s", type(exc).__name__)
             finally:
@@ -273,6 +277,7 @@ class MembersService(Operations):
                 content = uploads.read(reference)
                 job = importing.new_job(content, bool(dry_run), started_by=actor.member.id,
                                         owner=self.imports.owner, lease=self.imports.lease)
+                job.upload = reference
                 session.add(job)
         except BaseException:
             uploads.discard(reference)

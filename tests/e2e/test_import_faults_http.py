@@ -96,6 +96,7 @@ def test_an_import_whose_members_process_was_killed_says_failed_with_the_reason(
         done = wait_for(lambda: (lambda j: j if j and j["status"] != "running" else None)(job(running, admin, job_id)),
                         timeout=30, interval=0.2, message="the dead import to be marked failed")
         assert_failed_with_a_reason(done)
+        assert os.listdir(os.path.join(running.data_dir, "imports")) == []   # its upload deleted, not left for an hour
 
 
 def test_sigterm_during_an_import_marks_it_failed_within_the_stop_deadline(running):

@@ -212,9 +212,9 @@ def test_a_lapsed_lease_is_marked_failed_once_among_replicas_and_a_held_one_is_l
         importing.stage_rows(session, [{**row, "job_id": dead.id} for row in _checked_rows()])
     # two replicas sweep, one after the other: the first marks it, the second finds nothing to do
     with uow.transaction() as session:
-        assert importing.expire_lapsed(session) == [dead.id]
+        assert list(importing.expire_lapsed(session)) == [dead.id]
     with uow.transaction() as session:
-        assert importing.expire_lapsed(session) == []
+        assert importing.expire_lapsed(session) == {}
     stored = {job.id: job for job in uow.session.scalars(select(ImportJob).execution_options(populate_existing=True))}
     assert stored[dead.id].status == "failed" and "interrupted" in stored[dead.id].failure
     assert stored[alive.id].status == "running"

@@ -18,6 +18,7 @@ def upgrade():
     with op.batch_alter_table('import_jobs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lease_owner', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('upload', sa.String(length=64), nullable=True))
         batch_op.create_index('ix_import_jobs_status_lease', ['status', 'lease_expires_at'], unique=False)
     # a job left `running` before leases existed has no lease: the first sweep marks it failed
 
@@ -25,5 +26,6 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('import_jobs', schema=None) as batch_op:
         batch_op.drop_index('ix_import_jobs_status_lease')
+        batch_op.drop_column('upload')
         batch_op.drop_column('lease_expires_at')
         batch_op.drop_column('lease_owner')
