@@ -90,7 +90,9 @@ class Imports(DependencyProvider):
                 log.warning("import lease sweep failed with %s", type(exc).__name__)
             finally:
                 unit.close()
-            eventlet.sleep(max(self.lease / 2, 0.2))
+            next_sweep = time.monotonic() + max(self.lease / 2, 0.2)
+            while not self.stopping and time.monotonic() < next_sweep:
+                eventlet.sleep(0.2)   # a stopping service does not wait half a lease for its sweeper
 
 
 YIELD_EVERY = 0.005   # seconds an import may hold the process before others get a turn
