@@ -44,7 +44,10 @@ class Imports(DependencyProvider):
         self.stopping = True
         for thread in list(self.running.values()):
             with eventlet.Timeout(STOP_GRACE, False):
-                thread.wait()
+                try:
+                    thread.wait()
+                except Exception:   # already recorded on the job by importing.execute
+                    pass
 
     def get_dependency(self, worker_ctx):
         return self
