@@ -123,6 +123,17 @@ class UnitOfWork:
                 raise
         self._after_commit()
 
+    @contextmanager
+    def reading(self):
+        """A read-only transaction, rolled back at the end. It never waits for the writer lock: SQLite's
+        WAL lets readers in beside the one writer (they see the last commit), so a long write such as an
+        import's apply does not hold reads up. Anything written here is discarded."""
+        session = self.session
+        try:
+            yield session
+        finally:
+            session.rollback()
+
     def _after_commit(self):
         if self.published:
             self.published = 0

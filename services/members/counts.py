@@ -50,7 +50,7 @@ def move(session, old_path, old_values, new_path, new_values):
         adjust(session, new_path, new_values, +1)
 
 
-def rebuild(session):
+def rebuild(session, pause=None):
     """Recount everything from the members table (after an import, or to repair).
 
     Members are grouped by the committee just above their branch, so the database
@@ -68,6 +68,8 @@ def rebuild(session):
             query = query.where(Member.status.in_(IN_PARTY))
         for organization_id, value, count in session.execute(query):
             total[(organization_id, dimension, _as_value(dimension, value))] += count
+        if pause:
+            pause()   # an import's apply: one query at a time, others answer in between
     return replace_with(session, total, paths)
 
 

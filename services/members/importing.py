@@ -6,21 +6,32 @@ transaction: a crash leaves members as they were, and re-running a file gives
 the same result (an existing citizen ID updates that member). Other services
 hear one `members.members_imported` event and re-read what changed in bulk.
 
+A running job holds an owner lease in members' database (`IMPORT_LEASE_SECONDS`),
+renewed with its progress in short transactions: any members process reads the
+same progress, and a job whose process died is marked failed by whichever members
+process sweeps first (a conditional UPDATE on the lapsed lease, safe with replicas).
+The apply transaction goes in chunks with pauses, so the process keeps answering;
+readers see the state before the import until it commits (all or nothing).
+
     python -m services.members.importing FILE [--dry-run]     (progress bar)
 """
 import csv
 import hashlib
 import io
+import os
 import re
+import socket
 import sys
+import time
 import unicodedata
 import uuid
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text, update
 
-from shared.db import utcnow
+from shared import config
+from shared.db import aware, utcnow
 from shared.events import is_citizen_id
 from shared.tree import ancestor_ids
 from services.members import counts
@@ -36,7 +47,15 @@ ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-STAGE_BATCH = 5000
+STAGE_BATCH = 500    # rows per staging transaction: each is one short blocking call
+REPORT_EVERY = 1000   # rows between progress writes (and lease renewals) while checking
+APPLY_CHUNK = 500     # staged rows per statement of the apply transaction, with a pause between
+ACTIVE = ("running", "applying")
+INTERRUPTED = ("Việc nhập bị gián đoạn vì dịch vụ members đã dừng giữa chừng; chưa có thay đổi nào được áp dụng. "
+               "Hãy nhập lại tệp. / The import was interrupted because the members service stopped mid-way; "
+               "nothing was applied. Import the file again.")
+FAILED = ("Việc nhập không thành công ({cause}); chưa có thay đổi nào được áp dụng. Hãy kiểm tra tệp rồi nhập lại. "
+          "/ The import failed ({cause}); nothing was applied. Check the file and import it again.")
 MAX_LISTED = 1000   # errors and warnings kept on the job (counts are always exact)
 
 MESSAGES = {
@@ -259,7 +278,7 @@ def check(session, job, content, filename="", report=None, checkpoint=None, stag
     for number, raw in read_rows(content, filename):
         if checkpoint:
             checkpoint()   # every row, rejected ones too: a file of bad rows must not hold the service
-        if report and number % STAGE_BATCH == 0:
+        if report and number % REPORT_EVERY == 0:
             job.processed_rows, job.accepted, job.rejected = number - 1, checked.accepted, checked.rejected
             report(job)
         row, row_errors, row_warnings = checked.checker.check(number, raw)
@@ -282,9 +301,11 @@ def check(session, job, content, filename="", report=None, checkpoint=None, stag
     return checked
 
 
-def finish(session, job, checked, dry_run=False, report=None):
+def finish(session, job, checked, dry_run=False, report=None, pause=None, offload=None):
     """After `check`: drop rows whose party card belongs to someone else, apply (unless dry-run),
-    audit, and mark the job completed. Writes: part of the caller's transaction."""
+    audit, and mark the job completed. Writes: part of the caller's transaction.
+    `pause()` is called between the apply's chunks (yield to readers); `offload(fn, *args)` runs the
+    driver's blocking calls (e.g. in a thread pool)."""
     accepted, rejected, errors, warnings = checked.accepted, checked.rejected, checked.errors, checked.warnings
     checker, first_import = checked.checker, checked.first_import
     job.processed_rows, job.total_rows = accepted + rejected, accepted + rejected
@@ -306,7 +327,7 @@ def finish(session, job, checked, dry_run=False, report=None):
         if report:
             report(job)
         # into an empty database the counts are the checker's tallies; otherwise recount
-        apply(session, job.id, checker.tallies if first_import and not taken else None)
+        apply(session, job.id, checker.tallies if first_import and not taken else None, pause, offload)
     forget_staged(session, job.id)
     # one audit entry for the whole file: who, which file (its digest), what it did
     session.add(AuditEntry(actor_member_id=job.started_by, action="import.dry_run" if dry_run else "import.apply",
@@ -315,6 +336,7 @@ def finish(session, job, checked, dry_run=False, report=None):
                                   "rejected": job.rejected}))
     job.status = "completed"
     job.finished_at = utcnow()
+    job.lease_owner = job.lease_expires_at = None
     return job
 
 
@@ -323,9 +345,9 @@ STAGED = ("job_id", "row_number", "citizen_id", "full_name", "search_name", "dat
           "status")
 
 
-def stage_rows(session, batch):
+def stage_rows(session, batch, offload=None):
     """Straight to the driver: COPY on PostgreSQL, a prepared executemany on SQLite (the ORM's
-    per-row work would cost more than the checks)."""
+    per-row work would cost more than the checks), run through `offload(fn, *args)` when given."""
     connection = session.connection()
     rows = [tuple(row[column] for column in STAGED) for row in batch]
     if connection.dialect.name == "postgresql":
@@ -335,9 +357,14 @@ def stage_rows(session, batch):
                 copy.write_row(row)
         return
     placeholders = ", ".join("?" for _ in STAGED)
-    connection.connection.driver_connection.executemany(
+    (offload or _inline)(
+        connection.connection.driver_connection.executemany,
         f"INSERT INTO import_rows ({', '.join(STAGED)}) VALUES ({placeholders})",
         [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows])
+
+
+def _inline(function, *args):
+    return function(*args)
 
 
 def forget_staged(session, job_id):
@@ -357,7 +384,7 @@ INSERT INTO members (citizen_id, full_name, search_name, date_of_birth, gender, 
                      created_at, updated_at)
 SELECT citizen_id, full_name, search_name, date_of_birth, gender, phone, email, party_card_number,
        admission_date, official_date, organization_id, organization_path, status, {false}, :now, :now
-FROM import_rows WHERE job_id = :job {where_true}
+FROM import_rows WHERE job_id = :job AND row_number BETWEEN :first AND :last {where_true}
 ON CONFLICT (citizen_id) DO UPDATE SET
   full_name = excluded.full_name, search_name = excluded.search_name, date_of_birth = excluded.date_of_birth,
   gender = excluded.gender, phone = excluded.phone, email = excluded.email,
@@ -367,8 +394,9 @@ ON CONFLICT (citizen_id) DO UPDATE SET
 """
 
 
-def apply(session, job_id, tallies=None):
-    """Staged rows → members in one statement, then the counts. Part of the caller's transaction."""
+def apply(session, job_id, tallies=None, pause=None, offload=None):
+    """Staged rows → members, a chunk of rows per statement, then the counts. Part of the caller's
+    transaction: readers see members as they were until it commits."""
     dialect = session.bind.dialect.name
     if dialect == "sqlite":
         # a national file touches every page of six indexes: keep them in memory, not in the WAL's churn
@@ -382,11 +410,23 @@ def apply(session, job_id, tallies=None):
     rebuilt = list(Member.__table__.indexes) if tallies is not None else []
     for index in rebuilt:
         index.drop(bind=connection)
-    session.execute(text(sql), {"job": job_id, "now": now})
+    first, last = session.execute(select(func.min(ImportRow.row_number), func.max(ImportRow.row_number))
+                                  .where(ImportRow.job_id == job_id)).one()
+    for start in range(first or 0, (last or -1) + 1, APPLY_CHUNK):
+        params = {"job": job_id, "now": now, "first": start, "last": start + APPLY_CHUNK - 1}
+        if offload and dialect == "sqlite":
+            # the driver's own call, off the event loop: SQLite releases the GIL while it writes,
+            # so the process serves readers meanwhile (same connection, same transaction)
+            raw = connection.connection.driver_connection
+            offload(raw.execute, sql, {**params, "now": now.strftime("%Y-%m-%d %H:%M:%S.%f")})
+        else:
+            session.execute(text(sql), params)
+        if pause:
+            pause()
     for index in rebuilt:
         index.create(bind=connection)
     if tallies is None:
-        counts.rebuild(session)
+        counts.rebuild(session, pause)
     else:
         counts.replace_with(session, tallies)
     session.execute(text("ANALYZE members"))   # the planner should know the table's new shape
@@ -396,10 +436,137 @@ def file_digest(content):
     return hashlib.sha256(content).hexdigest()
 
 
-def new_job(content, dry_run, started_by=None):
+def new_job(content, dry_run, started_by=None, owner=None, lease=None):
+    """A running job; with `owner`, holding the lease for `lease` seconds (see `hold`)."""
     return ImportJob(id=str(uuid.uuid4()), status="running", dry_run=dry_run, file_sha256=file_digest(content),
                      started_by=started_by, total_rows=0, processed_rows=0, accepted=0, rejected=0,
-                     warnings=[], errors=[])
+                     warnings=[], errors=[], lease_owner=owner,
+                     lease_expires_at=utcnow() + timedelta(seconds=lease or lease_seconds()) if owner else None)
+
+
+# --- the owner lease -------------------------------------------------------------------------------------------
+
+class LeaseLost(Exception):
+    """Another members process found this job's lease lapsed and marked it failed: stop, write nothing."""
+
+
+class Interrupted(Exception):
+    """The process is stopping: the job is marked failed now rather than left to its lease."""
+
+
+def lease_seconds():
+    return float(config.get("IMPORT_LEASE_SECONDS", 60))
+
+
+def new_owner():
+    """Who holds a lease: this host and process, unique per start."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def hold(session, job, owner, lease):
+    """Record the job's progress and renew its lease, only while `owner` still holds it. Raises LeaseLost."""
+    held = session.execute(
+        update(ImportJob).where(ImportJob.id == job.id, ImportJob.lease_owner == owner,
+                                ImportJob.status.in_(ACTIVE))
+        .values(status=job.status, processed_rows=job.processed_rows, total_rows=job.total_rows,
+                accepted=job.accepted, rejected=job.rejected,
+                lease_expires_at=utcnow() + timedelta(seconds=lease))
+        .execution_options(synchronize_session=False)).rowcount
+    if held != 1:
+        raise LeaseLost(job.id)
+
+
+def give_up(session, job_id, owner, reason):
+    """The owner marks its own job failed (an error, or the process stopping) and drops what it staged."""
+    failed = session.execute(
+        update(ImportJob).where(ImportJob.id == job_id, ImportJob.lease_owner == owner, ImportJob.status.in_(ACTIVE))
+        .values(status="failed", failure=reason, finished_at=utcnow(), lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)).rowcount
+    forget_staged(session, job_id)
+    return failed == 1
+
+
+def expire_lapsed(session, now=None):
+    """Mark failed every job whose lease lapsed (its process died); returns {job id: its upload reference}. Each job is taken by a
+    conditional UPDATE on the lapsed lease, so of several replicas sweeping at once exactly one marks it; a job
+    being applied has its row locked by the apply transaction and is skipped (PostgreSQL) or waited for (SQLite)."""
+    now = now or utcnow()
+    lapsed = (ImportJob.status.in_(ACTIVE),
+              (ImportJob.lease_expires_at.is_(None)) | (ImportJob.lease_expires_at < now))
+    candidates = session.execute(select(ImportJob.id, ImportJob.upload).where(*lapsed)
+                                 .with_for_update(skip_locked=True)).all()
+    marked = {}
+    for job_id, upload in candidates:
+        if session.execute(update(ImportJob).where(ImportJob.id == job_id, *lapsed)
+                           .values(status="failed", failure=INTERRUPTED, finished_at=now, lease_owner=None,
+                                   lease_expires_at=None)
+                           .execution_options(synchronize_session=False)).rowcount == 1:
+            forget_staged(session, job_id)
+            marked[job_id] = upload
+    return marked
+
+
+def execute(database, job_id, content, filename="", dry_run=False, context=None, owner=None, lease=None,
+            checkpoint=None, watch=None, offload=None):
+    """Run a job already recorded as running under `owner`'s lease, in short transactions of `database`
+    (a shared.db.Database): check and stage, record progress, then apply in one transaction.
+    `checkpoint()` is called before each row and between the apply's chunks: it yields to other work,
+    and raises `Interrupted` when the process stops; `watch(job)` sees each progress report;
+    `offload(fn, *args)` runs the driver's long calls (the service: eventlet's thread pool).
+    Returns the job; a failure is recorded on it."""
+    lease = lease or lease_seconds()
+    unit = database.unit_of_work("members.import", context)
+    renewed = [time.monotonic()]
+
+    def short(work):
+        other = database.unit_of_work("members.import", context)
+        try:
+            with other.transaction() as session:
+                return work(session)
+        finally:
+            other.close()
+
+    def report(current):
+        short(lambda session: hold(session, current, owner, lease))
+        renewed[0] = time.monotonic()
+        if watch:
+            watch(current)
+
+    def tick():
+        if checkpoint:
+            checkpoint()
+        if time.monotonic() - renewed[0] > lease / 3:   # a slow file still renews its lease in time
+            report(job)
+
+    job = None
+    try:
+        job = unit.session.get(ImportJob, job_id)
+        checked = check(unit.session, job, content, filename, report=report,
+                        stage=lambda batch: short(lambda session: stage_rows(session, batch, offload)),
+                        checkpoint=tick)
+        if not dry_run:
+            job.status = "applying"
+            report(job)
+        with unit.transaction() as session:
+            hold(session, job, owner, lease)   # locks the job's row until the apply commits
+            finish(session, job, checked, dry_run, pause=checkpoint, offload=offload)
+            if not dry_run and job.accepted:
+                unit.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
+                                                          "updated_since": aware(job.started_at).isoformat()})
+        return job
+    except LeaseLost:
+        unit.session.rollback()
+        return unit.session.get(ImportJob, job_id, populate_existing=True)
+    except BaseException as exc:   # an error, the process stopping (Interrupted, GreenletExit), Ctrl-C
+        unit.session.rollback()
+        reason = FAILED.format(cause=type(exc).__name__) if isinstance(exc, Exception) and \
+            not isinstance(exc, Interrupted) else INTERRUPTED
+        short(lambda session: give_up(session, job_id, owner, reason))
+        if not isinstance(exc, Exception):
+            raise
+        return unit.session.get(ImportJob, job_id, populate_existing=True)
+    finally:
+        unit.close()
 
 
 def job_json(job):
@@ -414,7 +581,6 @@ def main(argv=None):
     """The command line: an import with a progress bar."""
     import argparse
 
-    from shared import config
     from shared.db import standalone_unit
     from services.members.models import Base
 
@@ -426,7 +592,8 @@ def main(argv=None):
     with open(args.file, "rb") as handle:
         content = handle.read()
     uow, database = standalone_unit(Base.metadata, "members", "members.import")
-    job = new_job(content, args.dry_run)
+    owner, lease = new_owner(), lease_seconds()
+    job = new_job(content, args.dry_run, owner=owner, lease=lease)
     started = datetime.now(timezone.utc)
 
     def report(current):
@@ -441,14 +608,16 @@ def main(argv=None):
     try:
         with uow.transaction() as session:
             session.add(job)
-            run(session, job, content, args.file, args.dry_run, report=report)
-            if not args.dry_run and job.accepted:
-                uow.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
-                                                         "updated_since": started.isoformat()})
+        job = execute(database, job.id, content, args.file, args.dry_run, owner=owner, lease=lease, watch=report)
+        if job.status == "completed":
+            report(job)
     finally:
         uow.close()
         database.engine.dispose()
     sys.stderr.write("\n")
+    if job.status != "completed":
+        print(f"Thất bại / failed: {job.failure}")
+        return 1
     print(f"{'Kiểm tra' if args.dry_run else 'Nhập'} xong / done: {job.accepted:,} nhận / accepted, "
           f"{job.rejected:,} loại / rejected")
     for error in job.errors[:20]:

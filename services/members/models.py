@@ -150,7 +150,7 @@ class Transfer(Base):
 class ImportJob(Base):
     __tablename__ = "import_jobs"
     id = Column(String(36), primary_key=True)
-    status = Column(String(16), nullable=False)     # running | completed | failed
+    status = Column(String(16), nullable=False)     # running | applying | completed | failed
     dry_run = Column(Boolean, nullable=False, default=False)
     file_sha256 = Column(String(64), nullable=False)
     total_rows = Column(Integer, nullable=False, default=0)
@@ -163,6 +163,11 @@ class ImportJob(Base):
     started_by = Column(Integer)
     started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     finished_at = Column(DateTime(timezone=True))
+    # the process running the job renews this lease; once it lapses, any members process marks the job failed
+    lease_owner = Column(String(64))
+    lease_expires_at = Column(DateTime(timezone=True))
+    upload = Column(String(64))     # the file in IMPORT_DIR while the job runs: whoever ends the job deletes it
+    __table_args__ = (Index("ix_import_jobs_status_lease", "status", "lease_expires_at"),)
 
 
 class ImportRow(Base):

@@ -1,12 +1,14 @@
 """members: the party member database and organisation tree (thin nameko entrypoints)."""
 import logging
+import time
 
 import eventlet
+from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
 from shared import uploads
 from shared.auth import Caller
-from shared.db import Database, aware
+from shared.db import Database
 from shared.entrypoints import rpc
 from shared.errors import Forbidden, NotFound, ValidationError
 from shared.metrics import Telemetry
@@ -22,56 +24,82 @@ log = logging.getLogger(__name__)
 
 
 class Imports(DependencyProvider):
-    """Runs imports in the background, beside the service. Their progress is kept in memory
-    while they run: the job's row commits with the import itself, all or nothing."""
+    """Runs imports in the background, beside the service, each under an owner lease in members'
+    database (importing.py): progress is read from there, so every replica answers the same, and
+    a job whose process died is marked failed by whichever replica sweeps first."""
 
     def setup(self):
-        self.running = {}
+        self.owner = importing.new_owner()
+        self.lease = importing.lease_seconds()
+        self.running = {}          # job id → the green thread running it
+        self.stopping = False
+        self.yielded = time.monotonic()
+
+    def start(self):
+        self.container.spawn_managed_thread(self._sweep, identifier="import lease sweeper")
+
+    def stop(self):
+        # the jobs notice at their next row or chunk and mark themselves failed (importing.Interrupted);
+        # a job still in a long statement when the stop deadline kills us is left to its lease
+        self.stopping = True
+        for thread in list(self.running.values()):
+            with eventlet.Timeout(STOP_GRACE, False):
+                try:
+                    thread.wait()
+                except Exception:   # already recorded on the job by importing.execute
+                    pass
 
     def get_dependency(self, worker_ctx):
         return self
 
     def launch(self, database, job_id, content, filename, dry_run, context, reference):
-        self.container.spawn_managed_thread(
+        self.running[job_id] = self.container.spawn_managed_thread(
             lambda: self._run(database, job_id, content, filename, dry_run, context, reference),
             identifier=f"import {job_id}")
 
+    def _checkpoint(self):
+        """Before every row and between the apply's chunks: stop if the service stops, and let others
+        answer at least every YIELD_EVERY seconds (every row would starve the import under load)."""
+        if self.stopping:
+            raise importing.Interrupted()
+        now = time.monotonic()
+        if now - self.yielded >= YIELD_EVERY:
+            eventlet.sleep(0)
+            self.yielded = time.monotonic()
+
     def _run(self, database, job_id, content, filename, dry_run, context, reference):
-        unit = database.unit_of_work("members.import", context)
-
-        def report(current):
-            self.running[job_id] = importing.job_json(current)
-
-        def stage(batch):
-            # a short transaction per batch: while rows are checked the service's writers go on
-            # (SQLite has one writer), and members changes only when the import is applied
-            staging = database.unit_of_work("members.import", context)
-            try:
-                with staging.transaction() as session:
-                    importing.stage_rows(session, batch)
-            finally:
-                staging.close()
-
         try:
-            job = unit.session.get(ImportJob, job_id)
-            checked = importing.check(unit.session, job, content, filename, report=report, stage=stage,
-                                      checkpoint=lambda: eventlet.sleep(0))   # every row: others answer meanwhile
-            with unit.transaction() as session:
-                importing.finish(session, job, checked, dry_run, report=report)
-                if not dry_run and job.accepted:
-                    unit.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
-                                                              "updated_since": aware(job.started_at).isoformat()})
-        except Exception as exc:
-            log.error("import %s failed with %s", job_id, type(exc).__name__)
-            unit.session.rollback()
-            with unit.transaction() as session:
-                importing.forget_staged(session, job_id)
-                job = session.get(ImportJob, job_id)
-                job.status, job.failure = "failed", type(exc).__name__
+            job = importing.execute(database, job_id, content, filename, dry_run, context, self.owner, self.lease,
+                                    checkpoint=self._checkpoint, offload=tpool.execute)
+            if job is not None and job.status == "failed":
+                log.error("import %s failed: %s", job_id, (job.failure or "")[:80])
         finally:
             self.running.pop(job_id, None)
-            unit.close()
             uploads.discard(reference)
+
+    def _sweep(self):
+        """Every half lease: mark failed the jobs whose process died (their lease lapsed)."""
+        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        while not self.stopping:
+            unit = database.unit_of_work("members.import_sweep")
+            try:
+                with unit.transaction() as session:
+                    lapsed = importing.expire_lapsed(session)
+                for job_id, upload in lapsed.items():
+                    log.warning("import %s lost its process: marked failed", job_id)
+                    if upload:
+                        uploads.discard(upload)   # personal data must not linger
+            except Exception as exc:   # the database away for a moment: the next sweep tries again
+                log.warning("import lease sweep failed with %s", type(exc).__name__)
+            finally:
+                unit.close()
+            next_sweep = time.monotonic() + max(self.lease / 2, 0.2)
+            while not self.stopping and time.monotonic() < next_sweep:
+                eventlet.sleep(0.2)   # a stopping service does not wait half a lease for its sweeper
+
+
+YIELD_EVERY = 0.005   # seconds an import may hold the process before others get a turn
+STOP_GRACE = 3.0   # seconds of shared.serve's 5 s stop deadline given to running imports to mark themselves failed
 
 
 class MembersService(Operations):
@@ -88,7 +116,7 @@ class MembersService(Operations):
     @rpc
     def get_me(self):
         principal = self.caller.require()
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return domain.get_me(session, principal.member_id)
 
     @rpc
@@ -100,7 +128,7 @@ class MembersService(Operations):
     @rpc
     def get_member(self, member_id):
         principal = self.caller.require()
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return domain.get_member(session, principal.member_id, member_id)
 
     @rpc
@@ -129,24 +157,24 @@ class MembersService(Operations):
     @rpc
     def get_organization(self, organization_id):
         principal = self.caller.require()
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return domain.get_organization(session, principal.member_id, organization_id)
 
     @rpc
     def list_children(self, organization_id):
         principal = self.caller.require()
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return domain.list_children(session, principal.member_id, organization_id)
 
     @rpc
     def list_members(self, organization_id, params=None):
         query = load(MemberQuery(), params or {})
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return search.member_page(session, self._actor(session), organization_id, **query)
 
     @rpc
     def organization_stats(self, organization_id):
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             actor = self._actor(session)
             org = session.get(domain.Organization, organization_id)
             if org is None or not actor.manages(org.path):
@@ -238,7 +266,7 @@ class MembersService(Operations):
     @rpc
     def may_import(self):
         """Asked by the gateway before it reads an upload: a refusal costs the caller nothing to send."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             self._importer(session)
         return {"allowed": True}
 
@@ -252,7 +280,9 @@ class MembersService(Operations):
             with self.db.transaction() as session:
                 actor = self._importer(session)
                 content = uploads.read(reference)
-                job = importing.new_job(content, bool(dry_run), started_by=actor.member.id)
+                job = importing.new_job(content, bool(dry_run), started_by=actor.member.id,
+                                        owner=self.imports.owner, lease=self.imports.lease)
+                job.upload = reference
                 session.add(job)
         except BaseException:
             uploads.discard(reference)
@@ -263,10 +293,8 @@ class MembersService(Operations):
 
     @rpc
     def import_status(self, job_id):
-        with self.db.transaction() as session:
+        with self.db.reading() as session:   # never behind an import's apply (issue 9, item 7)
             self._importer(session)
-            if job_id in self.imports.running:
-                return self.imports.running[job_id]
             job = session.get(ImportJob, str(job_id))
             if job is None:
                 raise NotFound()
@@ -283,7 +311,7 @@ class MembersService(Operations):
     def member_snapshots(self, after_id=0, limit=1000, updated_since=None):
         """Bulk read for other services rebuilding their projection of members."""
         self.caller.require_service("identity", "notify")
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return domain.snapshots_after(session, int(after_id), min(int(limit), 5000), updated_since)
 
     @subscribe("identity", "identity.account_activated")

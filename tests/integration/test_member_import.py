@@ -195,3 +195,54 @@ def test_the_command_line_shows_progress_and_a_summary(uow, settings, tmp_path, 
     out = capsys.readouterr()
     assert "3 nhận / accepted, 1 loại / rejected" in out.out
     assert "100.0%" in out.err and "rows" in out.err
+
+
+def test_a_lapsed_lease_is_marked_failed_once_among_replicas_and_a_held_one_is_left(uow):
+    from datetime import timedelta
+
+    from shared.db import utcnow
+    from services.members.models import ImportJob, ImportRow
+
+    dead = importing.new_job(csv_bytes(*GOOD), False, owner="host:1:dead", lease=60)
+    alive = importing.new_job(csv_bytes(*GOOD), False, owner="host:2:alive", lease=60)
+    with uow.transaction() as session:
+        session.add_all([dead, alive])
+        session.flush()
+        dead.lease_expires_at = utcnow() - timedelta(seconds=1)   # its process died a while ago
+        importing.stage_rows(session, [{**row, "job_id": dead.id} for row in _checked_rows()])
+    # two replicas sweep, one after the other: the first marks it, the second finds nothing to do
+    with uow.transaction() as session:
+        assert list(importing.expire_lapsed(session)) == [dead.id]
+    with uow.transaction() as session:
+        assert importing.expire_lapsed(session) == {}
+    stored = {job.id: job for job in uow.session.scalars(select(ImportJob).execution_options(populate_existing=True))}
+    assert stored[dead.id].status == "failed" and "interrupted" in stored[dead.id].failure
+    assert stored[alive.id].status == "running"
+    assert uow.session.scalar(select(func.count()).select_from(ImportRow)) == 0   # nothing of it left staged
+    # the owner that comes back finds its lease gone and writes nothing more
+    with pytest.raises(importing.LeaseLost):
+        with uow.transaction() as session:
+            importing.hold(session, stored[dead.id], "host:1:dead", 60)
+
+
+def _checked_rows():
+    organizations = {"G001-B1": (1, "/1/")}
+    checker = importing.Checker(organizations)
+    return [checker.check(2, {"citizen_id": "001085000901", "full_name": "Vũ Văn Bền",
+                              "organization_code": "G001-B1", "status": "official"})[0]]
+
+
+def test_the_command_line_says_why_an_import_failed(uow, settings, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", settings["DATA_DIR"])
+
+    def power_cut(*args):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(importing, "apply", power_cut)
+    path = tmp_path / "export.csv"
+    path.write_bytes(csv_bytes(*GOOD))
+    assert importing.main([str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "Thất bại / failed" in out and "nothing was applied" in out
+    from services.members.models import ImportJob
+    assert [job.status for job in uow.session.scalars(select(ImportJob)).all()] == ["failed"]
