@@ -3,7 +3,8 @@
 Every call carries the calling service's own token for the service it calls
 (shared/service_tokens.py), in place of whatever token an earlier hop sent.
 A service with nobody serving its requests costs its callers nothing: they are told 503 at once
-(`Availability`), and a caller's own reply queue never kills it (`ReplyListener`).
+(`Availability`), as is one that stopped answering (`Breaker`), and a caller's own reply queue never kills it
+(`ReplyListener`).
 """
 import logging
 import time
@@ -76,6 +77,42 @@ class ReplyListener(NamekoReplyListener):
                 reply.send_exception(error)
 
 
+class Breaker:
+    """Per called service: after BREAKER_TIMEOUTS calls in a row ended by the deadline, the service is presumed
+    hung (it has a consumer that does not answer) and its calls fail at once for `open_for` seconds; then one call
+    goes through as a probe — an answer closes the breaker, another timeout opens it again."""
+
+    def __init__(self, timeouts=3, open_for=RETRY_AFTER_SECONDS, clock=time.monotonic):
+        self.limit, self.open_for, self.clock = timeouts, open_for, clock
+        self.timeouts = {}     # service → timeouts in a row
+        self.open_until = {}   # service → when a probe may go through
+        self.probing = set()
+
+    def allow(self, service):
+        """Whether a call to `service` may go out now."""
+        until = self.open_until.get(service)
+        if until is None:
+            return True
+        if self.clock() < until or service in self.probing:
+            return False
+        self.probing.add(service)
+        return True
+
+    def answered(self, service):
+        self.timeouts.pop(service, None)
+        self.open_until.pop(service, None)
+        self.probing.discard(service)
+
+    def timed_out(self, service):
+        self.timeouts[service] = self.timeouts.get(service, 0) + 1
+        if self.timeouts[service] >= self.limit or service in self.probing:
+            if service not in self.open_until or service in self.probing:
+                log.warning("%s did not answer %d calls in a row: its callers are answered 503 for %.0f s",
+                            service, self.timeouts[service], self.open_for)
+            self.open_until[service] = self.clock() + self.open_for
+            self.probing.discard(service)
+
+
 class Availability(SharedExtension):
     """Which called services have nobody consuming their requests (issue 9 item 3).
 
@@ -91,6 +128,7 @@ class Availability(SharedExtension):
         self.down = set()
         self.in_flight = {}    # service → correlation ids of calls waiting for its reply
         self.reply_listener = None
+        self.breaker = Breaker()
 
     def setup(self):
         self.interval = float(config.get("RPC_CHECK_INTERVAL", CHECK_INTERVAL))
@@ -103,6 +141,8 @@ class Availability(SharedExtension):
         self.called[service] = time.monotonic()
         if service in self.down:
             raise unavailable(service, "no_consumer")
+        if not self.breaker.allow(service):
+            raise unavailable(service, "not_answering")
 
     @contextmanager
     def calling(self, service, correlation_id):
@@ -183,12 +223,16 @@ class _TimedMethod:
             raise
         try:
             with availability.calling(service, call.correlation_id), eventlet.Timeout(self._rpc.timeout):
-                return call.result()
+                result = call.result()
+            availability.breaker.answered(service)
+            return result
         except eventlet.Timeout:
             # forget the pending reply so a late answer is dropped, not leaked
             self._rpc.reply_listener.pending.pop(call.correlation_id, None)
+            availability.breaker.timed_out(service)
             raise unavailable(service, "timeout") from None
         except RemoteError as exc:
+            availability.breaker.answered(service)   # it answered, if with an error
             ours = from_remote(exc)
             if ours is not None:
                 raise ours from None
