@@ -149,6 +149,8 @@ class Availability(SharedExtension):
         waiting = self.in_flight.setdefault(service, set())
         waiting.add(correlation_id)
         try:
+            if service in self.down:   # found down while this request was being sent: failing the calls missed it
+                raise unavailable(service, "no_consumer")
             yield
         finally:
             waiting.discard(correlation_id)
@@ -231,6 +233,9 @@ class _TimedMethod:
             self._rpc.reply_listener.pending.pop(call.correlation_id, None)
             availability.breaker.timed_out(service)
             raise unavailable(service, "timeout") from None
+        except ServiceUnavailable:
+            self._rpc.reply_listener.pending.pop(call.correlation_id, None)
+            raise
         except RemoteError as exc:
             availability.breaker.answered(service)   # it answered, if with an error
             ours = from_remote(exc)
