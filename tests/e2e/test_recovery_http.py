@@ -15,6 +15,11 @@ pytestmark = pytest.mark.e2e
 ADMIN, SECRETARY = "001000000000", "001000000001"
 
 
+def notices(running, phone):
+    """The security notices ("not me" codes) sent to `phone`."""
+    return [m for m in running.sms(phone) if "not me" in m["text"].lower()]
+
+
 @pytest.fixture(scope="module")
 def staff(running):
     return staff_of(running)
@@ -45,7 +50,7 @@ def test_an_officer_editing_a_members_phone_does_not_redirect_reset_codes(runnin
     edited = patch(running, f"/members/{member['id']}", {"phone": taken}, staff["secretary"])
     assert edited.status_code == 200, edited.text
     # the member is told on the phone and e-mail that were trusted before, with a "not me" code
-    told = wait_for(lambda: [m for m in running.sms(member["phone"]) if "not me" in m["text"].lower()],
+    told = wait_for(lambda: notices(running, member["phone"]),
                     message="the notice of a phone change")
     assert freeze_code(told[-1])
     assert wait_for(lambda: emails(running, member["email"]), message="the e-mail notice")
@@ -66,7 +71,7 @@ def test_a_stolen_access_token_cannot_make_its_phone_the_reset_channel(running, 
     stolen = member["tokens"]["access_token"]
     taken = other_phone()
     assert patch(running, "/me", {"phone": taken}, stolen).status_code == 200
-    wait_for(lambda: [m for m in running.sms(member["phone"]) if "not me" in m["text"].lower()],
+    wait_for(lambda: notices(running, member["phone"]),
              message="the notice of a phone change")
     reset = post(running, "/auth/password/forgot", {"citizen_id": member["citizen_id"]})
     assert reset.status_code == 202
@@ -74,13 +79,12 @@ def test_a_stolen_access_token_cannot_make_its_phone_the_reset_channel(running, 
     assert running.sms(taken) == []
 
 
-
 def test_a_member_confirms_a_new_phone_with_its_code_and_the_current_password(running, staff):
     member = new_member(running, staff)
     token = member["tokens"]["access_token"]
     new_phone = other_phone()
     assert patch(running, "/me", {"phone": new_phone}, token).status_code == 200
-    wait_for(lambda: [m for m in running.sms(member["phone"]) if "not me" in m["text"].lower()],
+    wait_for(lambda: notices(running, member["phone"]),
              message="the notice of the phone change in the record")
     started = post(running, "/me/phone-verification", {}, token)       # the phone now in the member record
     assert started.status_code == 202, started.text
@@ -94,7 +98,7 @@ def test_a_member_confirms_a_new_phone_with_its_code_and_the_current_password(ru
     assert confirmed.status_code == 200, confirmed.text
     assert post(running, path, {"otp": code, "current_password": GOOD_PASSWORD}, token).status_code == 400
     # the phone trusted before is told, and reset codes now go to the confirmed phone
-    wait_for(lambda: len([m for m in running.sms(member["phone"]) if "not me" in m["text"].lower()]) == 2,
+    wait_for(lambda: len(notices(running, member["phone"])) == 2,
              message="the notice of a verified phone change")
     before = len(running.sms(new_phone))
     reset = post(running, "/auth/password/forgot", {"citizen_id": member["citizen_id"]})
@@ -106,7 +110,7 @@ def test_not_me_freezes_the_account_until_an_officer_releases_it(running, staff)
     member = new_member(running, staff)
     second = login(running.base, member["citizen_id"], GOOD_PASSWORD).json()
     patch(running, "/me", {"phone": other_phone()}, member["tokens"]["access_token"])
-    notice = wait_for(lambda: [m for m in running.sms(member["phone"]) if "not me" in m["text"].lower()],
+    notice = wait_for(lambda: notices(running, member["phone"]),
                       message="the notice of a phone change")[-1]
 
     assert post(running, "/auth/freeze", {"code": "AAAAA-AAAAA"}).status_code == 400
@@ -149,7 +153,7 @@ def test_officers_recover_through_a_system_administrator(running, staff):
                 {"otp": last_code(running, new_phone), "new_password": "Một con ngựa đau cả tàu bỏ cỏ"})
     assert done.status_code == 200, done.text
     # the reset is told to the phone and e-mail trusted before it
-    wait_for(lambda: [m for m in running.sms(officer["phone"]) if "not me" in m["text"].lower()],
+    wait_for(lambda: notices(running, officer["phone"]),
              message="the notice of a reset")
     assert post(running, f"/auth/recovery-requests/{request_id}/deny", token=staff["admin"]).status_code == 400
 

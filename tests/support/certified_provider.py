@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from tests.support.waiting import free_port, wait_for
+from tests.support.waiting import free_port, stop_process, wait_for
 
 PROJECT = Path(__file__).resolve().parent / "certified_op"
 CACHE = Path(os.environ.get("SOTAY_NODE_CACHE", Path.home() / ".cache" / "sotay-tests"))
@@ -78,12 +78,7 @@ def certified_provider(client, log_dir, client_auth_methods=None):
         wait_for(up, timeout=30, interval=0.1, message="oidc-provider's discovery document")
         yield issuer
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 

@@ -19,3 +19,15 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def stop_process(process, grace=5):
+    """SIGTERM, then SIGKILL if it has not exited within `grace` seconds."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

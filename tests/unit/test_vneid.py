@@ -22,7 +22,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from services.identity.vneid import VneidClient, VneidError
-from tests.support.waiting import free_port, wait_for
+from tests.support.waiting import free_port, stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID, SECRET = "sotay", "s3cret"
@@ -66,12 +66,7 @@ def idp(tmp_path_factory):
         wait_for(up, timeout=10, interval=0.05, message="the development provider's discovery document")
         yield Idp(issuer, key)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 
