@@ -8,6 +8,12 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402  (before anything imports socket or threading)
 
+import os  # noqa: E402
+
+# psycopg waits for PostgreSQL in C (poll) unless it sees gevent's patching; under eventlet that would
+# stop every green thread of the service for the length of each query: wait through the green select
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+
 import importlib  # noqa: E402
 import logging.config  # noqa: E402
 import signal  # noqa: E402

@@ -50,11 +50,13 @@ def move(session, old_path, old_values, new_path, new_values):
         adjust(session, new_path, new_values, +1)
 
 
-def rebuild(session, pause=None):
+def rebuild(session, pause=None, rows=None):
     """Recount everything from the members table (after an import, or to repair).
 
     Members are grouped by the committee just above their branch, so the database
-    returns a few rows per committee rather than per branch."""
+    returns a few rows per committee rather than per branch. `rows(query)` runs each grouping
+    (an import's apply runs them off the event loop)."""
+    rows = rows or (lambda query: session.execute(query).all())
     counted = case((Organization.level.in_(("branch", "party_group")), Organization.parent_id),
                    else_=Organization.id)
     columns = {"status": Member.status, "gender": func.coalesce(Member.gender, "unknown"),
@@ -66,7 +68,7 @@ def rebuild(session, pause=None):
                  .join(Organization, Organization.id == Member.organization_id).group_by(counted, column))
         if dimension != "status":
             query = query.where(Member.status.in_(IN_PARTY))
-        for organization_id, value, count in session.execute(query):
+        for organization_id, value, count in rows(query):
             total[(organization_id, dimension, _as_value(dimension, value))] += count
         if pause:
             pause()   # an import's apply: one query at a time, others answer in between

@@ -29,6 +29,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.schema import CreateIndex
 
 from shared import config
 from shared.db import aware, utcnow
@@ -257,9 +258,10 @@ class Checked:
         self.errors, self.warnings = [], []
 
 
-def run(session, job, content, filename="", dry_run=False, report=None, checkpoint=None):
+def run(session, job, content, filename="", dry_run=False, report=None, checkpoint=None, offload=None):
     """Check, stage and (unless dry-run) apply a file in `session`'s transaction. Returns the job."""
-    return finish(session, job, check(session, job, content, filename, report, checkpoint), dry_run, report)
+    return finish(session, job, check(session, job, content, filename, report, checkpoint), dry_run, report,
+                  offload=offload)
 
 
 def check(session, job, content, filename="", report=None, checkpoint=None, stage=None):
@@ -309,7 +311,8 @@ def finish(session, job, checked, dry_run=False, report=None, pause=None, offloa
     accepted, rejected, errors, warnings = checked.accepted, checked.rejected, checked.errors, checked.warnings
     checker, first_import = checked.checker, checked.first_import
     job.processed_rows, job.total_rows = accepted + rejected, accepted + rejected
-    taken = _cards_of_other_members(session, job.id)
+    driver = Driver(session, offload)
+    taken = _cards_of_other_members(driver, job.id)
     for number, card_field in taken:
         rejected += 1
         accepted -= 1
@@ -328,7 +331,7 @@ def finish(session, job, checked, dry_run=False, report=None, pause=None, offloa
             report(job)
         # into an empty database the counts are the checker's tallies; otherwise recount
         apply(session, job.id, checker.tallies if first_import and not taken else None, pause, offload)
-    forget_staged(session, job.id)
+    driver.run("DELETE FROM import_rows WHERE job_id = :job", {"job": job.id})
     # one audit entry for the whole file: who, which file (its digest), what it did
     session.add(AuditEntry(actor_member_id=job.started_by, action="import.dry_run" if dry_run else "import.apply",
                            subject_type="import", before=None,
@@ -367,14 +370,55 @@ def _inline(function, *args):
     return function(*args)
 
 
+class Driver:
+    """The apply's long statements. On SQLite with `offload` (the service: eventlet's thread pool) they
+    run on the driver's own connection, in the same transaction, off the event loop: the driver releases
+    the GIL while SQLite works, so the process answers readers meanwhile. Otherwise through the session."""
+
+    def __init__(self, session, offload=None):
+        self.session = session
+        connection = session.connection()
+        self.dialect = connection.dialect
+        self.offload = offload if connection.dialect.name == "sqlite" else None
+        self.raw = connection.connection.driver_connection if self.offload else None
+
+    def rows(self, statement, params=None):
+        """The rows of `statement`: SQL text, or a Core statement with no user data in it."""
+        if self.offload is None:
+            return self.session.execute(text(statement) if isinstance(statement, str) else statement,
+                                        params or {}).all()
+        if not isinstance(statement, str):
+            statement = str(statement.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True}))
+        return self.offload(_fetch, self.raw, statement, params or {})
+
+    def run(self, statement, params=None):
+        if self.offload is None:
+            self.session.execute(text(statement) if isinstance(statement, str) else statement, params or {})
+        else:
+            self.rows(statement, params)
+
+    def commit(self):
+        """Flush, then commit off the event loop: the commit writes the apply's pages to the WAL and may
+        checkpoint it, the longest single stall of an import. The session's own commit then finds
+        nothing left to do."""
+        if self.offload is None:
+            return
+        self.session.flush()
+        self.offload(self.raw.commit)
+
+
+def _fetch(raw, sql, params):
+    return raw.execute(sql, params).fetchall()
+
+
 def forget_staged(session, job_id):
     session.execute(delete(ImportRow).where(ImportRow.job_id == job_id))
 
 
-def _cards_of_other_members(session, job_id):
-    rows = session.execute(text(
+def _cards_of_other_members(driver, job_id):
+    rows = driver.rows(
         "SELECT r.row_number FROM import_rows r JOIN members m ON m.party_card_number = r.party_card_number "
-        "WHERE r.job_id = :job AND m.citizen_id <> r.citizen_id"), {"job": job_id}).all()
+        "WHERE r.job_id = :job AND m.citizen_id <> r.citizen_id", {"job": job_id})
     return [(row[0], "party_card_number") for row in rows]
 
 
@@ -406,6 +450,7 @@ def apply(session, job_id, tallies=None, pause=None, offload=None):
                            where_true="AND true" if dialect == "sqlite" else "")
     now = utcnow() if dialect == "postgresql" else utcnow().replace(tzinfo=None)  # SQLite keeps naive UTC
     connection = session.connection()
+    driver = Driver(session, offload)
     # into an empty table, building the search indexes once afterwards beats updating them row by row
     rebuilt = list(Member.__table__.indexes) if tallies is not None else []
     for index in rebuilt:
@@ -414,22 +459,20 @@ def apply(session, job_id, tallies=None, pause=None, offload=None):
                                   .where(ImportRow.job_id == job_id)).one()
     for start in range(first or 0, (last or -1) + 1, APPLY_CHUNK):
         params = {"job": job_id, "now": now, "first": start, "last": start + APPLY_CHUNK - 1}
-        if offload and dialect == "sqlite":
-            # the driver's own call, off the event loop: SQLite releases the GIL while it writes,
-            # so the process serves readers meanwhile (same connection, same transaction)
-            raw = connection.connection.driver_connection
-            offload(raw.execute, sql, {**params, "now": now.strftime("%Y-%m-%d %H:%M:%S.%f")})
-        else:
-            session.execute(text(sql), params)
+        if driver.offload:   # the driver's own parameters: SQLite keeps naive UTC text
+            params["now"] = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+        driver.run(sql, params)
         if pause:
             pause()
     for index in rebuilt:
-        index.create(bind=connection)
+        driver.run(CreateIndex(index))
+        if pause:
+            pause()
     if tallies is None:
-        counts.rebuild(session, pause)
+        counts.rebuild(session, pause, rows=driver.rows)
     else:
         counts.replace_with(session, tallies)
-    session.execute(text("ANALYZE members"))   # the planner should know the table's new shape
+    driver.run("ANALYZE members")   # the planner should know the table's new shape
 
 
 def file_digest(content):
@@ -553,6 +596,7 @@ def execute(database, job_id, content, filename="", dry_run=False, context=None,
             if not dry_run and job.accepted:
                 unit.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
                                                           "updated_since": aware(job.started_at).isoformat()})
+            Driver(session, offload).commit()
         return job
     except LeaseLost:
         unit.session.rollback()

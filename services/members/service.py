@@ -312,7 +312,8 @@ class MembersService(Operations):
         """Bulk read for other services rebuilding their projection of members."""
         self.caller.require_service("identity", "notify")
         with self.db.reading() as session:
-            return domain.snapshots_after(session, int(after_id), min(int(limit), 5000), updated_since)
+            return domain.snapshots_after(session, int(after_id), min(int(limit), 5000), updated_since,
+                                          pause=eventlet.sleep)
 
     @subscribe("identity", "identity.account_activated")
     def on_account_activated(self, envelope):

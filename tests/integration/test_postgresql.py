@@ -60,3 +60,44 @@ def test_the_audit_trail_refuses_updates_and_deletes_on_postgresql(databases):
     assert_audit_is_append_only(uow)
     uow.close()
     database.engine.dispose()
+
+
+GREEN_QUERY = """
+import time
+import shared.serve   # what every service process runs first: eventlet's patching and psycopg's wait
+import eventlet
+from sqlalchemy import create_engine, text
+
+engine = create_engine({url!r})
+with engine.connect() as conn:
+    conn.execute(text("SELECT 1"))
+ticks = []
+
+def ticker():
+    while True:
+        ticks.append(time.monotonic())
+        eventlet.sleep(0.01)
+
+eventlet.spawn(ticker)
+eventlet.sleep(0.05)
+with engine.connect() as conn:
+    before = len(ticks)
+    conn.execute(text("SELECT pg_sleep(0.5)"))
+print(len(ticks) - before)
+"""
+
+
+def test_a_query_does_not_stop_the_services_other_green_threads():
+    """A service on PostgreSQL answers others while one of its queries runs: psycopg waits through
+    eventlet's green select, not in C (which would stop the whole process for the query's length)."""
+    import subprocess
+    import sys
+
+    try:
+        create_engine(SERVER).connect().close()
+    except OperationalError as exc:
+        pytest.skip(f"no PostgreSQL at {SERVER}: {exc}")
+    done = subprocess.run([sys.executable, "-c", GREEN_QUERY.format(url=SERVER)], capture_output=True, text=True,
+                          timeout=60, env={k: v for k, v in os.environ.items() if k != "PSYCOPG_WAIT_FUNC"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) >= 20   # ~50 ticks of 10 ms in half a second; 0 when blocked
