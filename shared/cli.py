@@ -30,7 +30,7 @@ def _service_cls(name):
 def prepare(name):
     from kombu import Connection
 
-    from shared import migrations, service_tokens, topology
+    from shared import migrations, registry, service_tokens, topology
 
     config.load(name)
     config.tighten(config.data_dir())
@@ -38,7 +38,7 @@ def prepare(name):
         service_tokens.ensure_key_pair(name)    # in production: only checks that it was provisioned
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from None
-    has_database = (config.REPO_ROOT / "services" / name / "migrations").is_dir()
+    has_database = registry.service(name).database
     if has_database:
         migrations.upgrade(name)
     with Connection(config.amqp_uri()) as conn:
