@@ -2,6 +2,9 @@
 
   prepare <service>      run its migrations and declare its queues (before it first runs); outside
                          production, create its development service key pair when missing
+  revision <service> <message>
+                         a new migration of its database: what its models add to it at the latest revision
+                         (SQLite under DATA_DIR unless <SERVICE>_DATABASE_URL names another); review it
   service-keys <dir> [--private-dir <dir/{service}>] <service>…
                          create missing key pairs of services (or of an operator's tool): every
                          <service>.pub goes to all hosts, <service>.key to that service's only
@@ -45,6 +48,16 @@ def prepare(name):
         entities = topology.declare_service(conn, _service_cls(name))
     queues = sum(1 for e in entities if hasattr(e, "queue_arguments"))
     print(f"{name}: {'database at the latest migration, ' if has_database else ''}{queues} queues declared")
+
+
+def revision(name=None, *message):
+    from shared import migrations
+
+    if not name or not message:
+        raise SystemExit('usage: python -m shared.cli revision <service> "<what changes>"')
+    config.load(name)
+    script = migrations.revision(name, " ".join(message))
+    print(f"wrote {script.path}: review it before committing")
 
 
 def service_keys(directory=None, *services):
@@ -174,7 +187,7 @@ def main(argv=None):
     argv = argv if argv is not None else sys.argv[1:]
     config.keep_files_private()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    commands = {"prepare": prepare, "service-keys": service_keys, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
+    commands = {"prepare": prepare, "revision": revision, "service-keys": service_keys, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2

@@ -6,13 +6,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from shared import migrations
+from shared import migrations, registry
 from shared.db import standalone_unit
 from shared.outbox import Relay
 from services.identity.models import Base as IdentityBase
 from services.members import seed
 from services.members.models import Base as MembersBase
 from tests.support.audit import assert_audit_is_append_only
+from tests.support.schema import differences
 
 SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -25,13 +26,13 @@ def databases(settings, monkeypatch):
         admin.connect().close()
     except OperationalError as exc:  # no server here: say so rather than pass silently
         pytest.skip(f"no PostgreSQL at {SERVER}: {exc}")
-    names = {service: f"sotay_test_{service}_{secrets.token_hex(4)}" for service in ("identity", "members")}
+    names = {s.name: f"sotay_test_{s.name}_{secrets.token_hex(4)}" for s in registry.with_database()}
     with admin.connect() as conn:
         for name in names.values():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     base = SERVER.rsplit("/", 1)[0]
     for service, name in names.items():
-        monkeypatch.setenv(f"{service.upper()}_DATABASE_URL", f"{base}/{name}")
+        monkeypatch.setenv(registry.service(service).database_url_variable, f"{base}/{name}")
     yield names
     with admin.connect() as conn:
         for name in names.values():
@@ -60,3 +61,11 @@ def test_the_audit_trail_refuses_updates_and_deletes_on_postgresql(databases):
     assert_audit_is_append_only(uow)
     uow.close()
     database.engine.dispose()
+
+
+def test_every_service_database_at_the_latest_revision_is_what_its_models_say_on_postgresql(databases):
+    from shared import config
+
+    for service in databases:
+        migrations.upgrade(service)
+        assert differences(service, config.database_url(service)) == [], service
