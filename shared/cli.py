@@ -2,6 +2,9 @@
 
   prepare <service>      run its migrations and declare its queues (before it first runs); outside
                          production, create its development service key pair when missing
+  new-service <name> [<what it owns>]
+                         a new service from shared/skeleton/: its package, first migration, contract stub,
+                         tests, registry entry; then the deploy files (make new-service S=<name>)
   revision <service> <message>
                          a new migration of its database: what its models add to it at the latest revision
                          (SQLite under DATA_DIR unless <SERVICE>_DATABASE_URL names another); review it
@@ -48,6 +51,21 @@ def prepare(name):
         entities = topology.declare_service(conn, _service_cls(name))
     queues = sum(1 for e in entities if hasattr(e, "queue_arguments"))
     print(f"{name}: {'database at the latest migration, ' if has_database else ''}{queues} queues declared")
+
+
+def new_service(name=None, *summary):
+    import subprocess
+
+    from shared import scaffold
+
+    if not name:
+        raise SystemExit('usage: python -m shared.cli new-service <name> ["what it owns"]')
+    for path in scaffold.create(name, " ".join(summary) or None):
+        print(f"wrote {path}")
+    # in a process of its own: it imports every service, the new one too
+    subprocess.run([sys.executable, "-m", "deploy.generate"], cwd=config.REPO_ROOT, check=True)
+    print(f"\n{name} is registered: `make run` starts it, `make test` tests it, deploy/ deploys it. "
+          f"Next: services/{name}/README.md, then its tables, contract and RPCs.")
 
 
 def revision(name=None, *message):
@@ -187,7 +205,7 @@ def main(argv=None):
     argv = argv if argv is not None else sys.argv[1:]
     config.keep_files_private()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    commands = {"prepare": prepare, "revision": revision, "service-keys": service_keys, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
+    commands = {"prepare": prepare, "new-service": new_service, "revision": revision, "service-keys": service_keys, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2

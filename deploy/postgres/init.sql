@@ -7,6 +7,8 @@
 \getenv identity_password IDENTITY_DB_PASSWORD
 \getenv members_password MEMBERS_DB_PASSWORD
 \getenv notify_password NOTIFY_DB_PASSWORD
+\getenv meetings_password MEETINGS_DB_PASSWORD
+\getenv content_password CONTENT_DB_PASSWORD
 
 CREATE ROLE identity LOGIN PASSWORD :'identity_password';
 CREATE DATABASE identity OWNER identity;
@@ -17,7 +19,15 @@ CREATE DATABASE members OWNER members;
 CREATE ROLE notify LOGIN PASSWORD :'notify_password';
 CREATE DATABASE notify OWNER notify;
 
+CREATE ROLE meetings LOGIN PASSWORD :'meetings_password';
+CREATE DATABASE meetings OWNER meetings;
+
+CREATE ROLE content LOGIN PASSWORD :'content_password';
+CREATE DATABASE content OWNER content;
+
 -- CONNECT is granted to PUBLIC by default; only each database's owner may connect
 REVOKE ALL ON DATABASE identity FROM PUBLIC;
 REVOKE ALL ON DATABASE members FROM PUBLIC;
 REVOKE ALL ON DATABASE notify FROM PUBLIC;
+REVOKE ALL ON DATABASE meetings FROM PUBLIC;
+REVOKE ALL ON DATABASE content FROM PUBLIC;

@@ -47,3 +47,12 @@ def test_make_run_starts_every_registered_service_on_its_port():
     assert suite.services == registry.names()
     assert suite.port("members") == 9102
     assert suite.port("identity") == registry.service("identity").port
+
+
+def test_each_service_config_serves_its_registered_ports_and_database():
+    for service in registry.services():
+        text = (config.REPO_ROOT / "services" / service.name / "config.yaml").read_text()
+        assert f"${{{service.port_variable}:{service.port}}}" in text, service.name
+        if service.metrics_port:
+            assert f"${{{service.metrics_port_variable}:{service.metrics_port}}}" in text, service.name
+        assert (f"DATABASE_URL: ${{{service.database_url_variable}:}}" in text) == service.database, service.name
