@@ -1,6 +1,6 @@
 """Operator commands: `python -m shared.cli <command> …`.
 
-  prepare <service>      run its migrations and declare its queues (before it first runs); outside
+  prepare <service>…     run its migrations and declare its queues (before it first runs); outside
                          production, create its development service key pair when missing
   new-service <name> [<what it owns>]
                          a new service from shared/skeleton/: its package, first migration, contract stub,
@@ -33,7 +33,17 @@ def _service_cls(name):
     return service_class(name)
 
 
-def prepare(name):
+def prepare(*names):
+    if not names:
+        raise SystemExit("usage: python -m shared.cli prepare <service>…")
+    from nameko import config as settings
+
+    for name in names:
+        with settings.patch({}, clear=True):     # each service with its own config.yaml alone
+            _prepare(name)
+
+
+def _prepare(name):
     from kombu import Connection
 
     from shared import migrations, registry, service_tokens, topology
