@@ -4,11 +4,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 S      ?= members
 
-.PHONY: run run-service test unit lint-imports bench import clean help
+.PHONY: run run-service new-service deploy-files test unit lint-imports bench import clean help
 
 help:
-	@echo "make run                 start identity, members, notify and the gateway (demo data on first run)"
+	@echo "make run                 start every service of services/registry.yaml (demo data on first run)"
 	@echo "make run-service S=name  prepare and start one service alone"
+	@echo "make new-service S=name  a new, empty, registered, tested and deployable service [OWNS='what it owns']"
+	@echo "make deploy-files        rewrite deploy/ files from services/registry.yaml (python -m deploy.generate)"
 	@echo "make test                the whole suite (unit, integration, end-to-end, import boundaries)"
 	@echo "make bench               benchmarks (bench/README.md); BENCH_MEMBERS=… scales the national run"
 	@echo "make import FILE=…       import a Party member export (CSV/XLSX) with a progress bar"
@@ -29,6 +31,13 @@ run: $(VENV)/.runtime
 run-service: $(VENV)/.runtime
 	@$(PY) -m shared.cli prepare $(S)
 	@$(PY) -m shared.serve $(S)
+
+new-service: $(VENV)/.runtime
+	@test "$(origin S)" = "command line" || { echo "usage: make new-service S=<name> [OWNS='what it owns']"; exit 2; }
+	@$(PY) -m shared.cli new-service $(S) "$(OWNS)"
+
+deploy-files: $(VENV)/.runtime
+	@$(PY) -m deploy.generate
 
 lint-imports: $(VENV)/.dev
 	@$(VENV)/bin/lint-imports --no-cache

@@ -1,7 +1,13 @@
 """Operator commands: `python -m shared.cli <command> …`.
 
-  prepare <service>      run its migrations and declare its queues (before it first runs); outside
+  prepare <service>…     run its migrations and declare its queues (before it first runs); outside
                          production, create its development service key pair when missing
+  new-service <name> [<what it owns>]
+                         a new service from shared/skeleton/: its package, first migration, contract stub,
+                         tests, registry entry; then the deploy files (make new-service S=<name>)
+  revision <service> <message>
+                         a new migration of its database: what its models add to it at the latest revision
+                         (SQLite under DATA_DIR unless <SERVICE>_DATABASE_URL names another); review it
   service-keys <dir> [--private-dir <dir/{service}>] <service>…
                          create missing key pairs of services (or of an operator's tool): every
                          <service>.pub goes to all hosts, <service>.key to that service's only
@@ -27,10 +33,20 @@ def _service_cls(name):
     return service_class(name)
 
 
-def prepare(name):
+def prepare(*names):
+    if not names:
+        raise SystemExit("usage: python -m shared.cli prepare <service>…")
+    from nameko import config as settings
+
+    for name in names:
+        with settings.patch({}, clear=True):     # each service with its own config.yaml alone
+            _prepare(name)
+
+
+def _prepare(name):
     from kombu import Connection
 
-    from shared import migrations, service_tokens, topology
+    from shared import migrations, registry, service_tokens, topology
 
     config.load(name)
     config.tighten(config.data_dir())
@@ -38,13 +54,38 @@ def prepare(name):
         service_tokens.ensure_key_pair(name)    # in production: only checks that it was provisioned
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from None
-    has_database = (config.REPO_ROOT / "services" / name / "migrations").is_dir()
+    has_database = registry.service(name).database
     if has_database:
         migrations.upgrade(name)
     with Connection(config.amqp_uri()) as conn:
         entities = topology.declare_service(conn, _service_cls(name))
     queues = sum(1 for e in entities if hasattr(e, "queue_arguments"))
     print(f"{name}: {'database at the latest migration, ' if has_database else ''}{queues} queues declared")
+
+
+def new_service(name=None, *summary):
+    import subprocess
+
+    from shared import scaffold
+
+    if not name:
+        raise SystemExit('usage: python -m shared.cli new-service <name> ["what it owns"]')
+    for path in scaffold.create(name, " ".join(summary) or None):
+        print(f"wrote {path}")
+    # in a process of its own: it imports every service, the new one too
+    subprocess.run([sys.executable, "-m", "deploy.generate"], cwd=config.REPO_ROOT, check=True)
+    print(f"\n{name} is registered: `make run` starts it, `make test` tests it, deploy/ deploys it. "
+          f"Next: services/{name}/README.md, then its tables, contract and RPCs.")
+
+
+def revision(name=None, *message):
+    from shared import migrations
+
+    if not name or not message:
+        raise SystemExit('usage: python -m shared.cli revision <service> "<what changes>"')
+    config.load(name)
+    script = migrations.revision(name, " ".join(message))
+    print(f"wrote {script.path}: review it before committing")
 
 
 def service_keys(directory=None, *services):
@@ -174,7 +215,7 @@ def main(argv=None):
     argv = argv if argv is not None else sys.argv[1:]
     config.keep_files_private()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    commands = {"prepare": prepare, "service-keys": service_keys, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
+    commands = {"prepare": prepare, "new-service": new_service, "revision": revision, "service-keys": service_keys, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2

@@ -1,8 +1,8 @@
 """`make run`: the whole suite on this machine (embedded default).
 
-Prepares every service (migrations, queues), seeds demo data into an empty
-DATA_DIR, starts identity, members, notify and the gateway as separate
-processes, waits until each answers /health, and prints how to sign in.
+Prepares every service of services/registry.yaml (migrations, queues), seeds
+demo data into an empty DATA_DIR, starts each as a separate process in the
+registry's order, waits until each answers /health, and prints how to sign in.
 Ctrl-C stops them all. The end-to-end tests drive the same `Suite`.
 """
 import os
@@ -14,12 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from shared import config
-
-SERVICES = ("identity", "members", "notify", "gateway")
-PORT_VARIABLES = {"identity": ("IDENTITY_HTTP_PORT", 8001), "members": ("MEMBERS_HTTP_PORT", 8002),
-                  "notify": ("NOTIFY_HTTP_PORT", 8005), "gateway": ("GATEWAY_PORT", 8000)}
-SEEDED = ("members", "identity")
+from shared import config, registry
 
 
 def broker_answers(uri, timeout=3):
@@ -44,11 +39,11 @@ def redact(uri):
 class Suite:
     """The services as child processes sharing one environment."""
 
-    def __init__(self, env=None, services=SERVICES, output=None):
+    def __init__(self, env=None, services=None, output=None):
         self.env = {**os.environ, **(env or {})}
         self.env.setdefault("PYTHONWARNINGS", "ignore")
         self.env.setdefault("LOG_LEVEL", "WARNING")   # a calm terminal; LOG_LEVEL=INFO make run for more
-        self.services = services
+        self.services = services or registry.names()
         self.output = output          # None: inherit the terminal
         self.processes = {}
         self.dev_idp = not self.env.get("VNEID_ISSUER")
@@ -66,8 +61,8 @@ class Suite:
         })
 
     def port(self, service):
-        variable, default = PORT_VARIABLES[service]
-        return int(self.env.get(variable, default))
+        entry = registry.service(service)
+        return int(self.env.get(entry.port_variable, entry.port))
 
     def _python(self, *args, check=True):
         return subprocess.run([sys.executable, *args], env=self.env, check=check,
@@ -75,12 +70,11 @@ class Suite:
                               cwd=config.REPO_ROOT, umask=config.PRIVATE_UMASK)
 
     def prepare(self):
-        for service in self.services:
-            self._python("-m", "shared.cli", "prepare", service)
+        self._python("-m", "shared.cli", "prepare", *self.services)   # one process: the imports once
 
     def seed(self):
-        for service in SEEDED:
-            if service in self.services:
+        for service in self.services:
+            if registry.service(service).seeded:
                 self._python("-m", f"services.{service}.seed")
 
     def _spawn(self, service):

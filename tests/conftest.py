@@ -12,10 +12,11 @@ import pytest  # noqa: E402
 from nameko import config as nameko_config  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 
+from shared import registry  # noqa: E402
 from tests.support import rabbit  # noqa: E402
 
-for variable in ("IDENTITY_DATABASE_URL", "MEMBERS_DATABASE_URL", "NOTIFY_DATABASE_URL", "DATA_DIR",
-                 "IDENTITY_KEYS_DIR", "SOTAY_ENV"):
+for variable in ("DATA_DIR", "IDENTITY_KEYS_DIR", "SOTAY_ENV",
+                 *(service.database_url_variable for service in registry.with_database())):
     os.environ.pop(variable, None)
 
 FAST_RETRIES = "0.2,0.4"

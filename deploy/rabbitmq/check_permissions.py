@@ -2,8 +2,10 @@
 
 From the repository root, with the project's environment:  python deploy/rabbitmq/check_permissions.py
 
-What each service does on the broker is read from the service classes (nameko extensions,
-@subscribe handlers, the outbox) and turned into the permission RabbitMQ checks for it:
+definitions.json is written by `python -m deploy.generate` (definitions.py) for every service of
+services/registry.yaml; this checks it entity by entity. What each service does on the broker is read
+from the service classes (nameko extensions, @subscribe handlers, the outbox) and turned into the
+permission RabbitMQ checks for it:
   declare exchange X                → configure X
   … with an alternate exchange AE   → and read X, configure and write AE
   declare queue Q bound to X        → configure Q and X (kombu declares X too), write Q, read X
@@ -12,9 +14,7 @@ What each service does on the broker is read from the service classes (nameko ex
 No service may write to amq.default (the default exchange reaches every queue by its name).
 A service that keeps the ended sessions (shared/revocation.py) also declares a queue of its own
 process, bound to identity.events.
-Run it after adding a subscription, an RPC client or a service, and widen the regexes if it fails.
 """
-import inspect
 import json
 import re
 import sys
@@ -32,23 +32,17 @@ from kombu import Queue  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.rpc import ReplyListener, RpcConsumer, get_rpc_exchange  # noqa: E402
 
-from shared import config, revocation, topology  # noqa: E402
-from shared.auth import Caller  # noqa: E402
+from deploy.rabbitmq.definitions import keeps_ended_sessions  # noqa: E402
+from shared import config, registry, revocation, topology  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.serve import service_class  # noqa: E402
 
-SERVICES = ("identity", "members", "notify", "gateway")
+SERVICES = registry.names()
 DEFINITIONS = Path(__file__).with_name("definitions.json")
 
 
 def default(name):
     return name or "amq.default"
-
-
-def keeps_ended_sessions(service_cls):
-    """Whether the service keeps its own copy of the ended sessions (shared/revocation.py)."""
-    return any(isinstance(value, Caller) and value.ended_sessions_factory is None
-               for _, value in inspect.getmembers(service_cls))
 
 
 def needs(name):

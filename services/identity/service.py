@@ -4,7 +4,7 @@ import logging
 import eventlet
 from nameko.extensions import DependencyProvider
 
-from shared import config, metrics
+from shared import config, metrics, registry
 from shared.auth import Caller
 from shared.context import CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY
 from shared.db import Database
@@ -314,7 +314,7 @@ class IdentityService(Operations):
     def ended_sessions(self):
         """Sessions ended while their access tokens may still be alive: what every other service
         restores when it starts and after a reconnection (shared/revocation.py)."""
-        self.caller.require_service("members", "notify", "gateway")
+        self.caller.require_service(*registry.names())    # every service keeps them
         with self.db.transaction() as session:
             return domain.ended_sessions(session)
 

@@ -4,6 +4,8 @@ import stat
 
 import pytest
 
+from shared import registry
+
 pytestmark = pytest.mark.e2e
 
 HARNESS_FILES = {"suite.log"}   # written by the test harness, not by the suite
@@ -17,6 +19,6 @@ def test_databases_and_keys_are_private_to_the_suites_user(running):
             seen.add(os.path.relpath(path, running.data_dir))
             if mode & 0o077:
                 exposed.append(f"{os.path.relpath(path, running.data_dir)} {oct(mode)}")
-    assert {"identity.db", "members.db", "notify.db"} <= seen
+    assert {service.sqlite_file for service in registry.with_database()} <= seen
     assert any(name.startswith("identity-keys/") for name in seen)
     assert exposed == []

@@ -10,12 +10,12 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from shared import registry
 from tests.e2e.conftest import bearer, login
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
 
 SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-SERVICES = ("identity", "members", "notify")
 
 
 @pytest.fixture
@@ -25,12 +25,12 @@ def on_postgresql():
         admin.connect().close()
     except OperationalError as exc:
         pytest.skip(f"no PostgreSQL at {SERVER}: {exc}")
-    names = {service: f"sotay_test_{service}_{secrets.token_hex(4)}" for service in SERVICES}
+    names = {service: f"sotay_test_{service.name}_{secrets.token_hex(4)}" for service in registry.with_database()}
     with admin.connect() as conn:
         for name in names.values():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     base = SERVER.rsplit("/", 1)[0]
-    env = {f"{service.upper()}_DATABASE_URL": f"{base}/{name}" for service, name in names.items()}
+    env = {service.database_url_variable: f"{base}/{name}" for service, name in names.items()}
     try:
         with throwaway_suite("sotay-pg", env=env) as started:
             wait_for(lambda: login(started.base, "001000000002").status_code == 200, timeout=60, interval=0.2,

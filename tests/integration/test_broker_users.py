@@ -17,13 +17,12 @@ import pytest
 from kombu import Connection
 from sqlalchemy import func, select
 
-from shared import config
+from shared import config, registry
 from shared.events import envelope
 from tests.support import rabbit
 from tests.support.waiting import free_port, wait_for
 
 DEFINITIONS = config.REPO_ROOT / "deploy" / "rabbitmq" / "definitions.json"
-SERVICES = ("identity", "members", "notify", "gateway")
 
 
 @pytest.fixture
@@ -34,7 +33,7 @@ def broker_users(vhost):
     suffix = secrets.token_hex(4)
     created, uris = [], {}
     try:
-        for service in SERVICES:
+        for service in registry.names():
             user = f"{service}-{suffix}"
             uris[service] = rabbit.create_user(user, secrets.token_hex(12), name, permissions[service])
             created.append(user)

@@ -24,12 +24,11 @@ def test_make_run_starts_the_suite_and_ctrl_c_stops_every_process(tmp_path):
     import urllib.request
 
     from tests.support import rabbit
+    from tests.support.suite import PORT_VARIABLES
     from tests.support.waiting import wait_for
 
     name, uri = rabbit.create_vhost("sotay_makerun")
-    ports = {variable: str(free_port()) for variable in
-             ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT", "GATEWAY_METRICS_PORT",
-              "VNEID_DEV_PORT")}
+    ports = {variable: str(free_port()) for variable in PORT_VARIABLES}
     env = {**os.environ, "AMQP_URI": uri, "DATA_DIR": str(tmp_path), "PYTHONWARNINGS": "ignore", **ports}
     out = open(tmp_path / "out.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "shared.devrun"], env=env, cwd=config.REPO_ROOT,

@@ -6,13 +6,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from shared import migrations
+from shared import migrations, registry
 from shared.db import standalone_unit
 from shared.outbox import Relay
 from services.identity.models import Base as IdentityBase
 from services.members import seed
 from services.members.models import Base as MembersBase
 from tests.support.audit import assert_audit_is_append_only
+from tests.support.schema import differences
 
 SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -25,13 +26,13 @@ def databases(settings, monkeypatch):
         admin.connect().close()
     except OperationalError as exc:  # no server here: say so rather than pass silently
         pytest.skip(f"no PostgreSQL at {SERVER}: {exc}")
-    names = {service: f"sotay_test_{service}_{secrets.token_hex(4)}" for service in ("identity", "members")}
+    names = {s.name: f"sotay_test_{s.name}_{secrets.token_hex(4)}" for s in registry.with_database()}
     with admin.connect() as conn:
         for name in names.values():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     base = SERVER.rsplit("/", 1)[0]
     for service, name in names.items():
-        monkeypatch.setenv(f"{service.upper()}_DATABASE_URL", f"{base}/{name}")
+        monkeypatch.setenv(registry.service(service).database_url_variable, f"{base}/{name}")
     yield names
     with admin.connect() as conn:
         for name in names.values():
@@ -101,3 +102,11 @@ def test_a_query_does_not_stop_the_services_other_green_threads():
                           timeout=60, env={k: v for k, v in os.environ.items() if k != "PSYCOPG_WAIT_FUNC"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.split()[-1]) >= 20   # ~50 ticks of 10 ms in half a second; 0 when blocked
+
+
+def test_every_service_database_at_the_latest_revision_is_what_its_models_say_on_postgresql(databases):
+    from shared import config
+
+    for service in databases:
+        migrations.upgrade(service)
+        assert differences(service, config.database_url(service)) == [], service

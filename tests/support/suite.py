@@ -7,12 +7,12 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from shared import registry
 from shared.devrun import Suite
 from tests.support import rabbit
 from tests.support.waiting import free_port
 
-PORT_VARIABLES = ("IDENTITY_HTTP_PORT", "MEMBERS_HTTP_PORT", "NOTIFY_HTTP_PORT", "GATEWAY_PORT",
-                  "GATEWAY_METRICS_PORT", "VNEID_DEV_PORT")
+PORT_VARIABLES = (*registry.port_variables(), "VNEID_DEV_PORT")
 # every request of a test or benchmark comes from 127.0.0.1: the per-address limits are tested on their own
 NO_ADDRESS_LIMITS = {"AUTH_ATTEMPTS_PER_MINUTE": "100000000", "CODE_REQUESTS_PER_ADDRESS_PER_HOUR": "100000000"}
 

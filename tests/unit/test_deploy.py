@@ -1,17 +1,45 @@
-"""deploy/ cannot be run here (no Docker engine): at least it parses and agrees with the code."""
+"""deploy/ cannot be run here (no Docker engine): at least it parses and agrees with the code and the registry."""
 import json
-import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
 
+from shared import registry
+
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
-def test_the_kubernetes_manifest_is_what_its_generator_writes():
-    generator = runpy.run_path(str(DEPLOY / "k8s" / "generate.py"))
-    on_disk = list(yaml.safe_load_all((DEPLOY / "k8s" / "sotay.yaml").read_text()))
-    assert on_disk == generator["documents"]()
+def run(*args):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=DEPLOY.parent, timeout=120)
+
+
+def test_the_generated_deploy_files_are_what_the_registry_gives():
+    done = run("-m", "deploy.generate", "--check")
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+
+
+def test_every_registered_service_is_deployed_everywhere():
+    names = set(registry.names())
+    manifests = list(yaml.safe_load_all((DEPLOY / "k8s" / "sotay.yaml").read_text()))
+    assert {doc["metadata"]["name"] for doc in manifests if doc["kind"] == "Deployment"} == names
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    assert names | {f"{name}-prepare" for name in names} <= set(compose)
+    users = {user["name"] for user in json.loads((DEPLOY / "rabbitmq" / "definitions.json").read_text())["users"]}
+    assert users == names | {"operator"}
+    scraped = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())["scrape_configs"][0]
+    assert {target.split(":")[0] for target in scraped["static_configs"][0]["targets"]} == names
+    init = (DEPLOY / "postgres" / "init.sql").read_text()
+    assert all(f"CREATE DATABASE {s.name} OWNER {s.name};" in init for s in registry.with_database())
+
+
+def test_services_that_may_not_import_each_other_are_all_the_registered_ones():
+    import tomllib
+
+    pyproject = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())
+    independent = pyproject["tool"]["importlinter"]["contracts"][0]["modules"]
+    assert set(independent) == {f"services.{name}" for name in registry.names()}
 
 
 def test_every_deployment_prepares_its_service_before_serving_it():
@@ -26,7 +54,7 @@ def test_every_deployment_prepares_its_service_before_serving_it():
 
 def test_compose_and_broker_definitions_parse_and_events_exchanges_catch_unroutable():
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    assert {"identity", "members", "notify", "gateway", "rabbitmq", "postgres"} <= set(compose["services"])
+    assert {"rabbitmq", "postgres"} <= set(compose["services"])
     definitions = json.loads((DEPLOY / "rabbitmq" / "definitions.json").read_text())
     events = [e for e in definitions["exchanges"] if e["name"].endswith(".events")]
     assert events and all(e["arguments"] == {"alternate-exchange": "sotay.unrouted"} for e in events)
@@ -53,7 +81,7 @@ def test_every_service_gets_all_public_service_keys_and_only_its_own_private_key
             env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
             assert env["SERVICE_KEY_FILE"].endswith(f"/{name}.key")
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
-    for name in ("identity", "members", "notify", "gateway"):
+    for name in registry.names():
         for container in (name, f"{name}-prepare"):
             private = {v.split(":")[0] for v in compose[container]["volumes"] if v.split(":")[0].endswith("-service-key")}
             assert private == {f"{name}-service-key"}
@@ -61,9 +89,5 @@ def test_every_service_gets_all_public_service_keys_and_only_its_own_private_key
 
 
 def test_broker_permissions_are_what_the_code_needs_and_no_more():
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, str(DEPLOY / "rabbitmq" / "check_permissions.py")], capture_output=True,
-                          text=True, cwd=DEPLOY.parent, timeout=120)
+    done = run(str(DEPLOY / "rabbitmq" / "check_permissions.py"))
     assert done.returncode == 0, done.stdout

@@ -7,6 +7,8 @@ Create Date: 2026-11-25 04:50:29.139098
 from alembic import op
 import sqlalchemy as sa
 
+from shared.migrations import create_messaging_tables, drop_messaging_tables
+
 
 revision = '0001'
 down_revision = None
@@ -46,31 +48,7 @@ def upgrade():
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organizations_parent_id'), ['parent_id'], unique=False)
 
-    op.create_table('outbox',
-    sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('type', sa.String(length=120), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('correlation_id', sa.String(length=64), nullable=True),
-    sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('seq'),
-    sa.UniqueConstraint('id')
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_state_seq', ['state', 'seq'], unique=False)
-
-    op.create_table('processed_events',
-    sa.Column('handler', sa.String(length=160), nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('handler', 'event_id')
-    )
+    create_messaging_tables()
     op.create_table('members',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('citizen_id', sa.String(length=12), nullable=False),
@@ -122,11 +100,7 @@ def downgrade():
         batch_op.drop_index('ix_members_org_name')
 
     op.drop_table('members')
-    op.drop_table('processed_events')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_state_seq')
-
-    op.drop_table('outbox')
+    drop_messaging_tables()
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organizations_parent_id'))
 

@@ -7,6 +7,8 @@ Create Date: 2026-11-25 06:48:25.948787
 from alembic import op
 import sqlalchemy as sa
 
+from shared.migrations import create_messaging_tables, drop_messaging_tables
+
 
 revision = '0001'
 down_revision = None
@@ -71,37 +73,13 @@ def upgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_member', ['member_id', 'id'], unique=False)
 
-    op.create_table('outbox',
-    sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('type', sa.String(length=120), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('correlation_id', sa.String(length=64), nullable=True),
-    sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('seq'),
-    sa.UniqueConstraint('id')
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_state_seq', ['state', 'seq'], unique=False)
-
+    create_messaging_tables()
     op.create_table('preferences',
     sa.Column('member_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('category', sa.String(length=32), nullable=False),
     sa.Column('channel', sa.String(length=8), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('member_id', 'category', 'channel')
-    )
-    op.create_table('processed_events',
-    sa.Column('handler', sa.String(length=160), nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('handler', 'event_id')
     )
     op.create_table('recipients',
     sa.Column('member_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -124,12 +102,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_recipients_organization_path'))
 
     op.drop_table('recipients')
-    op.drop_table('processed_events')
     op.drop_table('preferences')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_state_seq')
-
-    op.drop_table('outbox')
+    drop_messaging_tables()
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_member')
 

@@ -1,0 +1,1 @@
+"""content: the contract (its events, request and response schemas, errors and vocabulary; data only)."""

@@ -1,0 +1,1 @@
+"""meetings: the contract (its events, request and response schemas, errors and vocabulary; data only)."""

@@ -1,0 +1,6 @@
+"""meetings on a real broker and database."""
+from tests.support.services import assert_ready_once_identity_answers
+
+
+def test_meetings_is_ready_once_identity_answers_and_serves_its_metrics(prepare, containers):
+    assert_ready_once_identity_answers("meetings", prepare, containers)
