@@ -2,7 +2,8 @@
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from shared.events import CATALOGUE, Envelope, producer_of
+from shared.contracts import catalogue
+from shared.events import Envelope, producer_of
 
 
 def document():
@@ -10,7 +11,7 @@ def document():
     APISpec(title="events", version="1", openapi_version="3.0.3", plugins=[plugin])
     converter = plugin.converter
     channels = {}
-    for event_type, (schema, description) in sorted(CATALOGUE.items()):
+    for event_type, (schema, description) in sorted(catalogue().items()):
         envelope = converter.schema2jsonschema(Envelope)
         envelope["properties"]["payload"] = converter.schema2jsonschema(schema)
         channels[f"{producer_of(event_type)}.events/{event_type}"] = {

@@ -21,18 +21,17 @@ from datetime import datetime
 from kombu import Connection
 
 from shared import metrics
+from shared.contracts.identity import SESSIONS_ENDED as EVENT_TYPE
 from shared.errors import InvalidToken, ServiceUnavailable
-from shared.events import check_envelope, validate_payload
+from shared.events import check_envelope, producer_of, validate_payload
 from shared.topology import Subscription
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "identity.sessions_ended"
-
 
 def process_queue(service):
     """This process's queue of session ends; a fresh name per connection (the last one went with it)."""
-    return Subscription("identity", EVENT_TYPE, service, f"live-{uuid.uuid4().hex[:12]}").process_queue()
+    return Subscription(producer_of(EVENT_TYPE), EVENT_TYPE, service, f"live-{uuid.uuid4().hex[:12]}").process_queue()
 
 
 def _timestamp(value):

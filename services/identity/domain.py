@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 
 from shared.auth import audience, issuer
+from shared.contracts.common import left_party
+from shared.contracts.identity import AccountFrozen, InvalidCredentials, WeakPassword
 from shared.db import aware, get_or_add, utcnow
-from shared.errors import (AccountFrozen, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
-                           WeakPassword)
-from shared.events import left_party
+from shared.errors import InvalidToken, NotFound, ServiceUnavailable
 from services.identity import passwords, policy, throttle
 from services.identity.models import (Account, AuditEvent, DirectoryEntry, EndedSession, PositionEntry,
                                       RefreshToken, Rollout)

@@ -5,11 +5,13 @@ from datetime import date
 
 from sqlalchemy import and_, or_, select
 
+from shared.contracts.common import LEFT_PARTY
+from shared.contracts.members import ADMIN_ROLE
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, ValidationError
 from shared.tree import in_subtree, subtree_bounds
 from services.members import counts
-from services.members.domain import (ADMIN_ROLE, CARD_TAKEN, FROM_ABOVE, clashes, decided_member, member_json,
+from services.members.domain import (CARD_TAKEN, FROM_ABOVE, clashes, decided_member, member_json,
                                      member_snapshot, normalize_name, refusal, search_key)
 from services.members.models import AuditEntry, ChangeRequest, Member, MemberRecord, Organization, Transfer
 
@@ -17,7 +19,6 @@ CONTACT_FIELDS = ("phone", "email")
 CORE_FIELDS = ("full_name", "date_of_birth", "gender", "party_card_number")
 OFFICER_FIELDS = CORE_FIELDS + CONTACT_FIELDS + ("status", "admission_date", "official_date", "left_on",
                                                  "leaving_reason")
-LEAVING = ("transferred_out", "removed", "expelled", "resigned", "deceased")
 DECIDING_ROLES = {"secretary", "deputy_secretary", ADMIN_ROLE}
 
 
@@ -54,7 +55,7 @@ def apply_changes(uow, actor_id, member, changes, action="member.update", note=N
         member.full_name = normalize_name(member.full_name)
         member.search_name = search_key(member.full_name)
     status = member.status
-    if status in LEAVING and member.left_on is None:
+    if status in LEFT_PARTY and member.left_on is None:
         raise ValidationError(details={"left_on": ["Cần ngày ra khỏi Đảng. / The leaving date is required."]})
     if member.official_date and member.admission_date and member.official_date < member.admission_date:
         raise ValidationError(details={"official_date": ["Trước ngày vào Đảng. / Before the admission date."]})

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import case, delete, extract, func, insert, select, update
 
-from shared.events import IN_PARTY
+from shared.contracts.common import IN_PARTY
 from shared.tree import ancestor_ids, subtree_bounds
 from services.members.models import Member, Organization, SubtreeCount
 

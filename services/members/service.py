@@ -8,6 +8,8 @@ from nameko.extensions import DependencyProvider
 
 from shared import uploads
 from shared.auth import Caller
+from shared.contracts.members import (MemberCreate, MemberQuery, MemberUpdate, MeUpdate, OrganizationCreate,
+                                      OrganizationUpdate, PositionChange, RecordCreate, TransferRequest)
 from shared.db import Database
 from shared.entrypoints import rpc
 from shared.errors import Forbidden, NotFound, ValidationError
@@ -17,8 +19,6 @@ from shared.subscriber import subscribe
 from shared.validation import load
 from services.members import administration, changes, counts, domain, importing, registration, search
 from services.members.models import Base, ImportJob, Member
-from services.members.schemas import (MemberCreate, MemberQuery, MemberUpdate, MeUpdate, OrganizationCreate,
-                                      OrganizationUpdate, PositionChange, RecordCreate, TransferRequest)
 
 log = logging.getLogger(__name__)
 

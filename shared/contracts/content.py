@@ -1,0 +1,3 @@
+"""content's contract: documents and study material, their events, bodies and errors (none published yet)."""
+
+EVENTS = {}
