@@ -42,9 +42,8 @@ def _iso(value):
 
 
 def apply_changes(uow, actor_id, member, changes, action="member.update", note=None):
-    """Apply validated `changes`, keeping search key, counts, audit and event in step."""
-    if not changes:
-        return member
+    """Apply validated `changes`, keeping search key, counts, audit and event in step; `changes` that are
+    what is on record already are no change: nothing is checked, audited or published."""
     # checked before anything changes: a clash found at flush would be a 500 and half a write
     if clashes(uow.session, party_card_number=changes.get("party_card_number"), other_than=member.id):
         raise Conflict(details={"party_card_number": [CARD_TAKEN]})
@@ -54,6 +53,9 @@ def apply_changes(uow, actor_id, member, changes, action="member.update", note=N
     if "full_name" in changes:
         member.full_name = normalize_name(member.full_name)
         member.search_name = search_key(member.full_name)
+    after = _personal(member)
+    if after == before:
+        return member
     status = member.status
     if status in LEFT_PARTY and member.left_on is None:
         raise ValidationError(details={"left_on": ["Cần ngày ra khỏi Đảng. / The leaving date is required."]})
@@ -63,9 +65,19 @@ def apply_changes(uow, actor_id, member, changes, action="member.update", note=N
         raise ValidationError(details={"official_date": ["Cần ngày chính thức. / The official date is required."]})
     uow.session.flush()
     counts.move(uow.session, old_path, old_values, member.organization_path, counts.values_of(member))
-    _audit(uow, actor_id, action, member, before, _personal(member), note)
+    _audit(uow, actor_id, action, member, before, after, note)
     uow.publish("members.member_updated", member_snapshot(member))
     return member
+
+
+def record_activation(session, member):
+    """The member signed in for the first time (identity's event): uptake counts it. No personal data
+    changed (no audit row) and identity's event has told every consumer (nothing to publish)."""
+    if member.activated:
+        return
+    old_values = counts.values_of(member)
+    member.activated = True
+    counts.move(session, member.organization_path, old_values, member.organization_path, counts.values_of(member))
 
 
 def update_member(uow, actor, member_id, changes):

@@ -318,7 +318,7 @@ class MembersService(Operations):
     def on_account_activated(self, envelope):
         def count_uptake(session, payload):
             member = session.get(Member, payload["member_id"])
-            if member is not None and not member.activated:
-                changes.apply_changes(self.db, None, member, {"activated": True}, action="member.activated")
+            if member is not None:
+                changes.record_activation(session, member)
 
         self.db.once(envelope, count_uptake)

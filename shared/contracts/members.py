@@ -104,7 +104,8 @@ class MemberSnapshot(Schema):
     organization_path = fields.String(required=True)
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True, load_default=None)
-    activated = fields.Boolean(load_default=False)   # has signed in to Sổ tay (uptake, from identity's event)
+    # has signed in to Sổ tay, as of this event: identity.account_activated tells the activation itself
+    activated = fields.Boolean(load_default=False)
 
 
 class PositionChanged(Schema):
