@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 
 from shared.contracts.common import LEFT_PARTY
-from shared.contracts.members import ADMIN_ROLE
+from shared.contracts.members import ADMIN_ROLE, DEPUTY_SECRETARY, SECRETARY
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, ValidationError
 from shared.tree import in_subtree, subtree_bounds
@@ -19,7 +19,7 @@ CONTACT_FIELDS = ("phone", "email")
 CORE_FIELDS = ("full_name", "date_of_birth", "gender", "party_card_number")
 OFFICER_FIELDS = CORE_FIELDS + CONTACT_FIELDS + ("status", "admission_date", "official_date", "left_on",
                                                  "leaving_reason")
-DECIDING_ROLES = {"secretary", "deputy_secretary", ADMIN_ROLE}
+DECIDING_ROLES = {SECRETARY, DEPUTY_SECRETARY, ADMIN_ROLE}
 
 
 def _audit(uow, actor_id, action, member, before, after, note=None):

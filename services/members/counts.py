@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import case, delete, extract, func, insert, select, update
 
 from shared.contracts.common import IN_PARTY
+from shared.contracts.members import LEVELS
 from shared.tree import ancestor_ids, subtree_bounds
 from services.members.models import Member, Organization, SubtreeCount
 
@@ -55,7 +56,7 @@ def rebuild(session, pause=None):
 
     Members are grouped by the committee just above their branch, so the database
     returns a few rows per committee rather than per branch."""
-    counted = case((Organization.level.in_(("branch", "party_group")), Organization.parent_id),
+    counted = case((Organization.level.in_(LEVELS[COUNTED_LEVELS:]), Organization.parent_id),
                    else_=Organization.id)
     columns = {"status": Member.status, "gender": func.coalesce(Member.gender, "unknown"),
                "birth_year": extract("year", Member.date_of_birth), "activated": Member.activated}

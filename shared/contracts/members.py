@@ -6,8 +6,9 @@ from shared.validation import StoredInteger, Strict, no_control_characters
 
 # the organisation tree, top down: each level's children are of the next level
 LEVELS = ("central", "provincial", "grassroots", "branch", "party_group")
-OFFICER_ROLES = ("secretary", "deputy_secretary", "committee_member")   # act on their organisation's subtree
-ADMIN_ROLE = "system_administrator"                                      # acts on everything
+SECRETARY, DEPUTY_SECRETARY, COMMITTEE_MEMBER = "secretary", "deputy_secretary", "committee_member"
+OFFICER_ROLES = (SECRETARY, DEPUTY_SECRETARY, COMMITTEE_MEMBER)   # act on their organisation's subtree
+ADMIN_ROLE = "system_administrator"                               # acts on everything
 ROLES = OFFICER_ROLES + (ADMIN_ROLE,)
 ROLLOUT_STATES = ("disabled", "pilot", "live")
 SIGN_IN_OPEN = ROLLOUT_STATES[1:]   # members under a committee in these states may activate and sign in
