@@ -2,7 +2,7 @@
 
 An access token lives 15 minutes; a session can end sooner (logout, a revoked session, refresh-token
 reuse, a password change or reset, leaving the party). Identity records each end and publishes
-`identity.sessions_ended {member_id, session_ids, until}`; every service process keeps {session id →
+`identity.sessions_ended {session_ids, until}`; every service process keeps {session id →
 until} in memory, so the check on every call is one dict lookup.
 
 The set is fed by a queue of this process's own (exclusive, auto-delete, bound to `identity.events`):

@@ -133,8 +133,7 @@ def end_sessions(uow, account_id, family_ids):
         Account, Account.citizen_id == DirectoryEntry.citizen_id).where(Account.id == account_id))
     for family_id in family_ids:
         session.merge(EndedSession(session_id=family_id, member_id=member_id, ended_at=now, until=until))
-    uow.publish("identity.sessions_ended", {"member_id": member_id, "session_ids": sorted(family_ids),
-                                            "until": until.isoformat()})
+    uow.publish("identity.sessions_ended", {"session_ids": sorted(family_ids), "until": until.isoformat()})
 
 
 def revoke_family(uow, family_id):

@@ -127,8 +127,7 @@ class PasswordChanged(Schema):
 class SessionsEnded(Schema):
     """Sign-in sessions that ended (logout, revoked, refresh-token reuse, password change or reset, left the
     party): every service refuses access tokens carrying one of these `sid`s until `until`, when the last
-    of them expires."""
-    member_id = fields.Integer(allow_none=True, required=True)
+    of them expires. Whose sessions they were is nobody else's business: no member id."""
     session_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
                               validate=validate.Length(min=1))
     until = fields.DateTime(required=True)
