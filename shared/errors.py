@@ -1,4 +1,5 @@
-"""One error hierarchy for every service, mapped to the JSON errors of API.md.
+"""One error hierarchy for every service, mapped to the JSON errors of API.md: the platform's errors here,
+each service's own in its contract (`shared/contracts/<service>.py`), subclasses of these.
 
 Errors cross RPC as nameko RemoteError(exc_type=<class name>, value=<json>);
 the gateway turns them back into these types by name (see `from_remote`).
@@ -64,13 +65,6 @@ class Unauthenticated(SotayError):
     message = "Vui lòng đăng nhập. / Please sign in."
 
 
-class InvalidCredentials(SotayError):
-    status = 401
-    code = "invalid_credentials"
-    message = ("Số định danh hoặc mật khẩu không đúng. / "
-               "The citizen ID or password is incorrect.")
-
-
 class InvalidToken(SotayError):
     status = 401
     code = "invalid_token"
@@ -123,7 +117,7 @@ def is_outage(exc):
 
 def from_remote(remote_error):
     """Rebuild a SotayError from a nameko RemoteError; None when it is not one of ours."""
-    cls = REGISTRY.get(getattr(remote_error, "exc_type", None))
+    cls = error_types().get(getattr(remote_error, "exc_type", None))
     if cls is None:
         return None
     try:
@@ -133,64 +127,15 @@ def from_remote(remote_error):
     return cls(message=data.get("message"), details=data.get("details"), headers=data.get("headers"))
 
 
-class InvalidCode(SotayError):
-    status = 400
-    code = "invalid_code"
-    message = "Mã xác nhận không đúng hoặc đã dùng. / The code is wrong or already used."
-
-
-class CodeExpired(SotayError):
-    status = 400
-    code = "code_expired"
-    message = "Mã xác nhận đã hết hạn, hãy yêu cầu mã mới. / The code has expired; ask for a new one."
-
-
-class WeakPassword(SotayError):
-    status = 400
-    code = "weak_password"
-    message = "Mật khẩu mới chưa đạt yêu cầu. / The new password is not acceptable."
-
-
-class NotRolledOut(SotayError):
-    status = 403
-    code = "not_rolled_out"
-    message = ("Đảng bộ của đồng chí chưa triển khai Sổ tay, vui lòng chờ thông báo. / "
-               "Your party committee has not started using Sổ tay yet; please wait for its announcement.")
-
-
-class PendingApproval(SotayError):
-    status = 409
-    code = "pending_approval"
-    message = ("Yêu cầu đang chờ chi bộ xác nhận số điện thoại. / "
-               "The request is waiting for your branch to confirm the phone number.")
-
-
-class AccountFrozen(SotayError):
-    status = 403
-    code = "account_frozen"
-    message = ("Tài khoản đang tạm khoá vì có báo cáo thay đổi không phải do đồng chí thực hiện; hãy liên hệ bí thư "
-               "chi bộ (hoặc quản trị hệ thống) để được mở lại. / This account is frozen after a \"not me\" report; "
-               "ask your branch secretary (or a system administrator) to release it.")
-
-
-class NotAMember(SotayError):
-    status = 403
-    code = "not_a_member"
-    message = ("Số định danh này không có trong cơ sở dữ liệu đảng viên. / "
-               "This citizen ID is not in the party member database.")
-
-
-class VneidFailed(SotayError):
-    status = 401
-    code = "vneid_failed"
-    message = "Đăng nhập VNeID không thành công, vui lòng thử lại. / VNeID sign-in failed; please try again."
-
-
 def _all_subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from _all_subclasses(sub)
 
 
-REGISTRY = {cls.__name__: cls for cls in _all_subclasses(SotayError)}
-REGISTRY[SotayError.__name__] = SotayError
+def error_types():
+    """Every error type by class name: the platform's here and each service's in its contract."""
+    from shared.contracts import modules   # here, not above: the contracts import this module
+
+    modules()
+    return {cls.__name__: cls for cls in (SotayError, *_all_subclasses(SotayError))}

@@ -2,7 +2,7 @@
 
 An access token lives 15 minutes; a session can end sooner (logout, a revoked session, refresh-token
 reuse, a password change or reset, leaving the party). Identity records each end and publishes
-`identity.sessions_ended {member_id, session_ids, until}`; every service process keeps {session id →
+`identity.sessions_ended {session_ids, until}`; every service process keeps {session id →
 until} in memory, so the check on every call is one dict lookup.
 
 The set is fed by a queue of this process's own (exclusive, auto-delete, bound to `identity.events`):
@@ -21,18 +21,17 @@ from datetime import datetime
 from kombu import Connection
 
 from shared import metrics
+from shared.contracts.identity import SESSIONS_ENDED as EVENT_TYPE
 from shared.errors import InvalidToken, ServiceUnavailable
-from shared.events import check_envelope, validate_payload
+from shared.events import check_envelope, producer_of, validate_payload
 from shared.topology import Subscription
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "identity.sessions_ended"
-
 
 def process_queue(service):
     """This process's queue of session ends; a fresh name per connection (the last one went with it)."""
-    return Subscription("identity", EVENT_TYPE, service, f"live-{uuid.uuid4().hex[:12]}").process_queue()
+    return Subscription(producer_of(EVENT_TYPE), EVENT_TYPE, service, f"live-{uuid.uuid4().hex[:12]}").process_queue()
 
 
 def _timestamp(value):

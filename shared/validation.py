@@ -5,8 +5,9 @@ A body is refused when it nests deeper than MAX_DEPTH, holds a string that canno
 encoded (a lone surrogate such as "\\ud800", or NUL), or an integer outside what a database column
 holds (64 bits). Integer fields use `StoredInteger`, so `1e30` or "2**63" is a 400, never an overflow.
 """
-from marshmallow import ValidationError as SchemaError
-from marshmallow import fields
+import unicodedata
+
+from marshmallow import RAISE, Schema, ValidationError as SchemaError, fields
 
 from shared.errors import ValidationError
 
@@ -46,6 +47,18 @@ def refuse_unstorable(data):
             if not INT64_MIN <= value <= INT64_MAX:
                 raise ValidationError(details={where: [TOO_LARGE]})
     return data
+
+
+class Strict(Schema):
+    """A request body: a field it does not name is refused, not ignored."""
+    class Meta:
+        unknown = RAISE
+
+
+def no_control_characters(value):
+    """Text a person typed: a NUL or other control character is refused (PostgreSQL cannot even compare a NUL)."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise SchemaError("Có ký tự điều khiển. / Contains a control character.")
 
 
 class StoredInteger(fields.Integer):

@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 
 from shared import config
 from shared.context import CLIENT_ADDRESS_KEY
-from shared.contract import FreezeRequest, PhoneVerificationConfirm, PhoneVerificationRequest
-from shared.errors import ValidationError, VneidFailed
+from shared.contracts.identity import FreezeRequest, PhoneVerificationConfirm, PhoneVerificationRequest, VneidFailed
+from shared.errors import ValidationError
 from shared.http import api, json_response, read_json
 from shared.validation import check, load
 from services.gateway.schemas import CodeRequest, CodeVerification, LoginRequest, PasswordChange, RefreshRequest

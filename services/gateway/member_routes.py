@@ -6,8 +6,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import parse_form_data
 
 from shared import uploads
-from shared.contract import (MemberCreate, MemberUpdate, MeUpdate, OrganizationCreate, OrganizationUpdate,
-                             PositionChange, RecordCreate, TransferRequest)
+from shared.contracts.members import (MemberCreate, MemberUpdate, MeUpdate, OrganizationCreate, OrganizationUpdate,
+                                      PositionChange, RecordCreate, TransferRequest)
 from shared.errors import PayloadTooLarge, ValidationError
 from shared.http import api, read_json
 from shared.validation import check, load

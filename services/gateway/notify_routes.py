@@ -4,8 +4,8 @@ A mixin of GatewayService (it brings `rpc` and `caller`).
 """
 import re
 
+from shared.contracts.notify import DeviceRegistration, PreferencesUpdate
 from shared.errors import NotFound
-from shared.contract import DeviceRegistration, PreferencesUpdate
 from shared.http import api, read_json
 from shared.validation import check
 

@@ -10,7 +10,7 @@ from apispec.yaml_utils import load_operations_from_docstring
 
 from marshmallow import Schema
 
-from shared import contract
+from shared.contracts import identity, members, notify
 from shared.http import ApiHandler
 from services.gateway import schemas
 
@@ -23,17 +23,20 @@ def build(service_cls, version="1.0.0"):
                    plugins=[MarshmallowPlugin()],
                    info={"description": "Sổ tay đảng viên điện tử / The electronic party-member handbook."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for module in (schemas, contract):
+    handlers = [(entrypoint.url, method.__doc__ or "")
+                for _, method in inspect.getmembers(service_cls, inspect.isfunction)
+                for entrypoint in getattr(method, "nameko_entrypoints", ())
+                if isinstance(entrypoint, ApiHandler) and entrypoint.url.startswith("/api/")]
+    # the schemas the routes name (the contracts also hold RPC bodies and events, not this document's)
+    named = set(re.findall(r"\w+", " ".join(doc for _, doc in handlers)))
+    for module in (schemas, identity, members, notify):
         for name, schema in inspect.getmembers(module, inspect.isclass):
             ours = issubclass(schema, Schema) and schema.__module__ == module.__name__
             # nested schemas get registered by the schema that nests them
-            if ours and name != "Strict" and name not in spec.components.schemas:
+            if ours and name in named and name not in spec.components.schemas:
                 spec.components.schema(name, schema=schema)
-    for _, method in inspect.getmembers(service_cls, inspect.isfunction):
-        for entrypoint in getattr(method, "nameko_entrypoints", ()):
-            if not isinstance(entrypoint, ApiHandler) or not entrypoint.url.startswith("/api/"):
-                continue
-            operations = load_operations_from_docstring(method.__doc__ or "")
-            if operations:
-                spec.path(path=_CONVERTER.sub(r"{\1}", entrypoint.url), operations=operations)
+    for url, doc in handlers:
+        operations = load_operations_from_docstring(doc)
+        if operations:
+            spec.path(path=_CONVERTER.sub(r"{\1}", url), operations=operations)
     return spec.to_dict()

@@ -1,7 +1,7 @@
 """The HTTP contract's bodies (API.md); also the source of /api/v1/openapi.json."""
 from marshmallow import RAISE, Schema, fields, validate
 
-from shared.events import CITIZEN_ID
+from shared.contracts.common import CITIZEN_ID
 from shared.validation import StoredInteger
 
 

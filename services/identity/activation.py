@@ -17,7 +17,6 @@ gets a *blind* challenge: the same answer, the same follow-ups, nothing sent
 import hashlib
 import hmac
 import os
-import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -25,10 +24,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
+from shared.contracts.common import left_party
+from shared.contracts.identity import CodeExpired, InvalidCode, PendingApproval, WeakPassword
+from shared.contracts.members import SIGN_IN_OPEN
 from shared.db import aware, utcnow
-from shared.errors import (CodeExpired, InvalidCode, NotFound, PendingApproval, TooManyAttempts, ValidationError,
-                           WeakPassword)
-from shared.events import left_party
+from shared.errors import NotFound, TooManyAttempts
 from shared.tree import ancestor_paths
 from services.identity import passwords, policy
 from services.identity.keys import keys_dir
@@ -41,7 +41,6 @@ RESEND_GAP = timedelta(seconds=60)
 SENDS_PER_HOUR = 5
 REQUESTS_PER_ADDRESS = 20   # an hour: a family or a branch meeting behind one mobile IP stays well under it
 ACTIVATION, PASSWORD_RESET = "activation", "password_reset"
-E164_VN = re.compile(r"^\+84\d{9,10}$")
 KEPT = timedelta(days=7)   # then every request is forgotten, decided or not (alike for blind ones)
 
 
@@ -50,16 +49,6 @@ class Sms:
     to: str
     text: str
 
-
-
-def normalize_phone(raw):
-    """`09…`, `+84 9…`, `84 9…` with or without spaces → E.164, or None if not a Vietnamese mobile."""
-    digits = re.sub(r"[\s.\-()]", "", raw or "")
-    if digits.startswith("0"):
-        digits = "+84" + digits[1:]
-    elif digits.startswith("84"):
-        digits = "+" + digits
-    return digits if E164_VN.match(digits) else None
 
 
 def mask(phone):
@@ -105,7 +94,7 @@ def code_text(purpose, code):
 
 def rolled_out(session, path):
     return session.scalar(select(func.count()).select_from(Rollout).where(
-        Rollout.organization_path.in_(ancestor_paths(path)), Rollout.state.in_(("pilot", "live")))) > 0
+        Rollout.organization_path.in_(ancestor_paths(path)), Rollout.state.in_(SIGN_IN_OPEN))) > 0
 
 
 def channel(entry, account):
@@ -201,12 +190,6 @@ def request_code(session, purpose, citizen_id, phone_given=None, client_address=
     Codes go only to the member's trusted channel; a phone given that is not it waits for
     an officer's (or an administrator's) confirmation. Everything else is a blind challenge.
     """
-    if phone_given is not None:
-        normalized = normalize_phone(phone_given)
-        if normalized is None:
-            raise ValidationError(details={"phone": ["Số điện thoại di động Việt Nam, ví dụ 0912345678. / "
-                                                     "A Vietnamese mobile number, e.g. 0912345678."]})
-        phone_given = normalized
     prune(session)
     check_request_limits(session, citizen_id, purpose, client_address)
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == citizen_id))

@@ -15,9 +15,9 @@ import sys
 from sqlalchemy import select
 
 from shared import config
+from shared.contracts.common import is_citizen_id
 from shared.db import standalone_unit
 from shared.errors import SotayError
-from shared.events import is_citizen_id
 from shared.rpc import call_once
 from services.identity import activation, domain
 from services.identity.models import Account, Base, DirectoryEntry

@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 
 from shared.auth import audience, issuer
+from shared.contracts.common import left_party
+from shared.contracts.identity import AccountFrozen, InvalidCredentials, WeakPassword
 from shared.db import aware, get_or_add, utcnow
-from shared.errors import (AccountFrozen, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
-                           WeakPassword)
-from shared.events import left_party
+from shared.errors import InvalidToken, NotFound, ServiceUnavailable
 from services.identity import passwords, policy, throttle
 from services.identity.models import (Account, AuditEvent, DirectoryEntry, EndedSession, PositionEntry,
                                       RefreshToken, Rollout)
@@ -133,8 +133,7 @@ def end_sessions(uow, account_id, family_ids):
         Account, Account.citizen_id == DirectoryEntry.citizen_id).where(Account.id == account_id))
     for family_id in family_ids:
         session.merge(EndedSession(session_id=family_id, member_id=member_id, ended_at=now, until=until))
-    uow.publish("identity.sessions_ended", {"member_id": member_id, "session_ids": sorted(family_ids),
-                                            "until": until.isoformat()})
+    uow.publish("identity.sessions_ended", {"session_ids": sorted(family_ids), "until": until.isoformat()})
 
 
 def revoke_family(uow, family_id):

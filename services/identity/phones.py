@@ -19,8 +19,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from shared.contracts.identity import InvalidCredentials
 from shared.db import get_or_add, utcnow
-from shared.errors import InvalidCredentials, NotFound, ValidationError
+from shared.errors import NotFound, ValidationError
 from services.identity import activation, passwords, throttle
 from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode
 
@@ -125,7 +126,7 @@ def start_verification(session, principal, phone_given, client_address=None):
     entry = session.get(DirectoryEntry, principal.member_id)
     if entry is None:
         raise NotFound()
-    phone = activation.normalize_phone(phone_given) if phone_given else entry.phone
+    phone = phone_given or entry.phone
     if phone is None:
         raise ValidationError(details={"phone": ["Chưa có số điện thoại: hãy nhập số cần xác minh, ví dụ 0912345678. / "
                                                  "No phone on record: give the one to confirm, e.g. 0912345678."]})

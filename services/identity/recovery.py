@@ -9,14 +9,14 @@
 """
 from sqlalchemy import select, update
 
+from shared.contracts.identity import InvalidCode
+from shared.contracts.members import ADMIN_ROLE, OFFICER_ROLES
 from shared.db import aware, utcnow
-from shared.errors import Forbidden, InvalidCode, NotFound, ValidationError
+from shared.errors import Forbidden, NotFound, ValidationError
 from services.identity import activation, phones
 from services.identity.domain import revoke_all
 from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, PositionEntry
 
-OFFICER_ROLES = {"secretary", "deputy_secretary", "committee_member"}
-ADMIN_ROLE = "system_administrator"
 OFFICERS, ADMINISTRATORS = "officers", "administrators"   # the two queues
 
 

@@ -7,6 +7,8 @@ from nameko.extensions import DependencyProvider
 from shared import config, metrics, registry
 from shared.auth import Caller
 from shared.context import CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY
+from shared.contracts.identity import (CodeRequest, CodeVerification, FreezeRequest, LoginRequest, PasswordChange,
+                                       PhoneVerificationConfirm, PhoneVerificationRequest, RefreshRequest)
 from shared.db import Database
 from shared.entrypoints import rpc
 from shared.errors import InvalidToken, ServiceUnavailable, SotayError
@@ -19,8 +21,6 @@ from shared.validation import load
 from services.identity import activation, domain, phones, recovery, vneid_signin
 from services.identity.keys import KeyStore, keys_dir
 from services.identity.models import Base
-from services.identity.schemas import (CodeRequest, CodeVerification, FreezeRequest, LoginRequest, PasswordChange,
-                                       PhoneVerificationConfirm, PhoneVerificationRequest, RefreshRequest)
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +167,7 @@ class IdentityService(Operations):
             account, entry, challenge, previous = activation.verify(session, challenge_id, purpose, request["otp"],
                                                                     request["new_password"])
             if purpose == activation.ACTIVATION:
-                self.db.publish("identity.account_activated", {"member_id": entry.member_id,
-                                                               "citizen_id": entry.citizen_id, "method": "sms"})
+                self.db.publish("identity.account_activated", {"member_id": entry.member_id, "method": "sms"})
             else:
                 domain.revoke_all(self.db, account.id)
                 self.db.publish("identity.password_changed", {"member_id": entry.member_id})

@@ -23,7 +23,7 @@ from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 
-from shared.events import is_citizen_id
+from shared.contracts.common import is_citizen_id
 
 # asymmetric only: never "none", never HS* (a public key must not become a shared secret)
 ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from shared.contracts.common import left_party
+from shared.contracts.identity import AccountFrozen, NotAMember, NotRolledOut, VneidFailed
 from shared.db import aware, utcnow
-from shared.errors import AccountFrozen, NotAMember, NotRolledOut, VneidFailed
-from shared.events import left_party
 from services.identity import activation
 from services.identity.domain import audit, issue_tokens
 from services.identity.models import Account, DirectoryEntry, OidcState, VneidLink
@@ -72,8 +72,7 @@ def complete(uow, client, keystore, state, code, browser_secret, client_info=Non
         account.activated_at = utcnow()
         account.activation_method = "vneid"
         session.flush()
-        uow.publish("identity.account_activated", {"member_id": entry.member_id, "citizen_id": entry.citizen_id,
-                                                   "method": "vneid"})
+        uow.publish("identity.account_activated", {"member_id": entry.member_id, "method": "vneid"})
         audit(session, "activation", "completed_vneid", citizen_id=entry.citizen_id, member_id=entry.member_id,
               client=client_info)
     if link is None:

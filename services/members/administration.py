@@ -6,13 +6,14 @@ subtree counts with them.
 """
 from sqlalchemy import func, select, update
 
+from shared.contracts.members import ADMIN_ROLE, LEVELS
 from shared.errors import Forbidden, NotFound, ValidationError
 from shared.tree import subtree_bounds
 from services.members import counts
 from services.members.domain import create_organization, organization_json, set_rollout
 from services.members.models import Member, Organization, Position, Registration, Transfer
 
-CHILD_LEVEL = {"central": "provincial", "provincial": "grassroots", "grassroots": "branch", "branch": "party_group"}
+CHILD_LEVEL = dict(zip(LEVELS, LEVELS[1:]))
 
 
 def _managed(session, actor, organization_id):
@@ -117,7 +118,7 @@ def grant_first_administrator(uow, citizen_id):
     """The first system administrator of an installation (identity's operator command): granted only
     while nobody holds the position; later ones are appointed by an administrator. Audited."""
     from services.members.changes import _audit
-    from services.members.domain import ADMIN_ROLE, assign_position, member_json
+    from services.members.domain import assign_position, member_json
 
     session = uow.session
     if session.scalar(select(Position.id).where(Position.role == ADMIN_ROLE).limit(1)) is not None:

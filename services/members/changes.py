@@ -5,11 +5,13 @@ from datetime import date
 
 from sqlalchemy import and_, or_, select
 
+from shared.contracts.common import LEFT_PARTY
+from shared.contracts.members import ADMIN_ROLE, DEPUTY_SECRETARY, SECRETARY
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, ValidationError
 from shared.tree import in_subtree, subtree_bounds
 from services.members import counts
-from services.members.domain import (ADMIN_ROLE, CARD_TAKEN, FROM_ABOVE, clashes, decided_member, member_json,
+from services.members.domain import (CARD_TAKEN, FROM_ABOVE, clashes, decided_member, member_json,
                                      member_snapshot, normalize_name, refusal, search_key)
 from services.members.models import AuditEntry, ChangeRequest, Member, MemberRecord, Organization, Transfer
 
@@ -17,8 +19,7 @@ CONTACT_FIELDS = ("phone", "email")
 CORE_FIELDS = ("full_name", "date_of_birth", "gender", "party_card_number")
 OFFICER_FIELDS = CORE_FIELDS + CONTACT_FIELDS + ("status", "admission_date", "official_date", "left_on",
                                                  "leaving_reason")
-LEAVING = ("transferred_out", "removed", "expelled", "resigned", "deceased")
-DECIDING_ROLES = {"secretary", "deputy_secretary", ADMIN_ROLE}
+DECIDING_ROLES = {SECRETARY, DEPUTY_SECRETARY, ADMIN_ROLE}
 
 
 def _audit(uow, actor_id, action, member, before, after, note=None):
@@ -41,9 +42,8 @@ def _iso(value):
 
 
 def apply_changes(uow, actor_id, member, changes, action="member.update", note=None):
-    """Apply validated `changes`, keeping search key, counts, audit and event in step."""
-    if not changes:
-        return member
+    """Apply validated `changes`, keeping search key, counts, audit and event in step; `changes` that are
+    what is on record already are no change: nothing is checked, audited or published."""
     # checked before anything changes: a clash found at flush would be a 500 and half a write
     if clashes(uow.session, party_card_number=changes.get("party_card_number"), other_than=member.id):
         raise Conflict(details={"party_card_number": [CARD_TAKEN]})
@@ -53,8 +53,11 @@ def apply_changes(uow, actor_id, member, changes, action="member.update", note=N
     if "full_name" in changes:
         member.full_name = normalize_name(member.full_name)
         member.search_name = search_key(member.full_name)
+    after = _personal(member)
+    if after == before:
+        return member
     status = member.status
-    if status in LEAVING and member.left_on is None:
+    if status in LEFT_PARTY and member.left_on is None:
         raise ValidationError(details={"left_on": ["Cần ngày ra khỏi Đảng. / The leaving date is required."]})
     if member.official_date and member.admission_date and member.official_date < member.admission_date:
         raise ValidationError(details={"official_date": ["Trước ngày vào Đảng. / Before the admission date."]})
@@ -62,9 +65,19 @@ def apply_changes(uow, actor_id, member, changes, action="member.update", note=N
         raise ValidationError(details={"official_date": ["Cần ngày chính thức. / The official date is required."]})
     uow.session.flush()
     counts.move(uow.session, old_path, old_values, member.organization_path, counts.values_of(member))
-    _audit(uow, actor_id, action, member, before, _personal(member), note)
+    _audit(uow, actor_id, action, member, before, after, note)
     uow.publish("members.member_updated", member_snapshot(member))
     return member
+
+
+def record_activation(session, member):
+    """The member signed in for the first time (identity's event): uptake counts it. No personal data
+    changed (no audit row) and identity's event has told every consumer (nothing to publish)."""
+    if member.activated:
+        return
+    old_values = counts.values_of(member)
+    member.activated = True
+    counts.move(session, member.organization_path, old_values, member.organization_path, counts.values_of(member))
 
 
 def update_member(uow, actor, member_id, changes):

@@ -11,7 +11,8 @@ from datetime import date
 
 from sqlalchemy import case, delete, extract, func, insert, select, update
 
-from shared.events import IN_PARTY
+from shared.contracts.common import IN_PARTY
+from shared.contracts.members import LEVELS
 from shared.tree import ancestor_ids, subtree_bounds
 from services.members.models import Member, Organization, SubtreeCount
 
@@ -57,7 +58,7 @@ def rebuild(session, pause=None, rows=None):
     returns a few rows per committee rather than per branch. `rows(query)` runs each grouping
     (an import's apply runs them off the event loop)."""
     rows = rows or (lambda query: session.execute(query).all())
-    counted = case((Organization.level.in_(("branch", "party_group")), Organization.parent_id),
+    counted = case((Organization.level.in_(LEVELS[COUNTED_LEVELS:]), Organization.parent_id),
                    else_=Organization.id)
     columns = {"status": Member.status, "gender": func.coalesce(Member.gender, "unknown"),
                "birth_year": extract("year", Member.date_of_birth), "activated": Member.activated}

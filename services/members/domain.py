@@ -9,13 +9,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from shared.contracts.members import ADMIN_ROLE, OFFICER_ROLES
 from shared.errors import Forbidden, NotFound, ValidationError
 from shared.tree import in_subtree
 from services.members import counts
 from services.members.models import AuditEntry, Member, Organization, Position
 
-OFFICER_ROLES = {"secretary", "deputy_secretary", "committee_member"}
-ADMIN_ROLE = "system_administrator"
 
 
 def _folding_table():
@@ -102,7 +101,7 @@ def member_json(member):
 
 
 def member_snapshot(member):
-    """The event payload other services project (see shared.events.MemberSnapshot)."""
+    """The event payload other services project (see shared.contracts.members.MemberSnapshot)."""
     return {"member_id": member.id, "citizen_id": member.citizen_id, "full_name": member.full_name,
             "date_of_birth": _iso(member.date_of_birth), "status": member.status,
             "organization_id": member.organization_id,

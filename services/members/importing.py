@@ -32,8 +32,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.schema import CreateIndex
 
 from shared import config
+from shared.contracts.common import CITIZEN_ID, NOT_A_MOBILE, is_citizen_id, normalize_phone
 from shared.db import aware, utcnow
-from shared.events import is_citizen_id
 from shared.tree import ancestor_ids
 from services.members import counts
 from services.members.domain import CARD_TAKEN, search_key
@@ -46,7 +46,6 @@ STATUSES = {"probationary": "probationary", "dự bị": "probationary", "offici
             "chính thức": "official"}
 ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 STAGE_BATCH = 500    # rows per staging transaction: each is one short blocking call
 REPORT_EVERY = 1000   # rows between progress writes (and lease renewals) while checking
@@ -60,10 +59,10 @@ FAILED = ("Việc nhập không thành công ({cause}); chưa có thay đổi n�
 MAX_LISTED = 1000   # errors and warnings kept on the job (counts are always exact)
 
 MESSAGES = {
-    "citizen_id": "Số định danh phải gồm đúng 12 chữ số 0-9. / The citizen ID must be exactly 12 digits 0-9.",
+    "citizen_id": CITIZEN_ID.error,
     "full_name": "Thiếu họ tên. / The name is missing.",
     "date": "Ngày không hợp lệ (YYYY-MM-DD hoặc DD/MM/YYYY). / Invalid date (YYYY-MM-DD or DD/MM/YYYY).",
-    "phone": "Số điện thoại không hợp lệ. / Invalid phone number.",
+    "phone": NOT_A_MOBILE,
     "organization_code": "Không có tổ chức đảng với mã này. / No party organisation has this code.",
     "status": "Trạng thái phải là dự bị / chính thức. / Status must be probationary or official.",
     "official_date": "Ngày chính thức trước ngày vào Đảng. / The official date is before the admission date.",
@@ -104,20 +103,13 @@ def parse_date(value, field):
 
 
 def parse_phone(value):
-    digits = PHONE_SEPARATORS.sub("", value or "")
-    if not digits:
+    """An empty cell is no phone; anything else must be a mobile number."""
+    if not (value or "").strip():
         return None
-    if digits.startswith("+84"):
-        digits = digits[3:]
-    elif digits.startswith("84") and len(digits) >= 11:
-        digits = digits[2:]
-    elif digits.startswith("0"):
-        digits = digits[1:]
-    else:
+    phone = normalize_phone(value)
+    if phone is None:
         raise RowError("phone", MESSAGES["phone"])
-    if not digits.isdigit() or len(digits) not in (9, 10) or digits[0] not in "35789":
-        raise RowError("phone", MESSAGES["phone"])
-    return "+84" + digits
+    return phone
 
 
 def _age_on(born, day):

@@ -6,9 +6,6 @@ from sqlalchemy.orm import DeclarativeBase, relationship
 from shared.db import utcnow
 from shared.messaging_tables import outbox_table, processed_event_table
 
-LEVELS = ("central", "provincial", "grassroots", "branch", "party_group")
-ROLES = ("secretary", "deputy_secretary", "committee_member", "system_administrator")
-
 
 SEARCH_KEY = String(255).with_variant(String(255, collation="C"), "postgresql")
 

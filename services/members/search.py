@@ -1,14 +1,12 @@
 """Finding members within a subtree: by name (diacritics and case ignored), citizen ID or
 party card number, a page at a time (keyset cursors, so page 1000 costs what page 1 does)."""
-import base64
-import json
 import re
 import sys
 
 from sqlalchemy import and_, or_, select
 
+from shared.contracts.common import decode_cursor, encode_cursor, is_citizen_id
 from shared.errors import NotFound, ValidationError
-from shared.events import is_citizen_id
 from shared.tree import subtree_bounds
 from services.members.counts import IN_PARTY
 from services.members.domain import member_json, search_key, visible_organization
@@ -16,30 +14,7 @@ from services.members.models import Member
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-
-
-def encode_cursor(values):
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
-
-
 PARTY_CARD = re.compile(r"[0-9A-Za-z-]{4,32}")
-MAX_ID = 2 ** 63 - 1
-
-
-def decode_cursor(cursor):
-    """(search name, member id), exactly as encode_cursor wrote them: anything else is a 400."""
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError:
-        values = None
-    if not (isinstance(values, list) and len(values) == 2 and isinstance(values[0], str)
-            and _storable(values[0]) and type(values[1]) is int and 0 <= values[1] <= MAX_ID):
-        raise ValidationError(details={"cursor": ["Không hợp lệ. / Not a cursor this API gave."]})
-    return values
-
-
-def _storable(text):
-    return not any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
 
 
 def _next_prefix(prefix):
@@ -83,12 +58,12 @@ def find(session, organization, q=None, status=None, cursor=None, limit=PAGE_SIZ
     # one order for every page: by name, then id
     query = query.order_by(Member.search_name, Member.id)
     if cursor:
-        name, last_id = decode_cursor(cursor)
+        name, last_id = decode_cursor(cursor, str, int)
         query = query.where(or_(Member.search_name > name, and_(Member.search_name == name, Member.id > last_id)))
     rows = session.scalars(query.limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor([rows[-1].search_name, rows[-1].id]) if more else None
+    next_cursor = encode_cursor(rows[-1].search_name, rows[-1].id) if more else None
     return rows, next_cursor
 
 

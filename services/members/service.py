@@ -8,6 +8,8 @@ from nameko.extensions import DependencyProvider
 
 from shared import uploads
 from shared.auth import Caller
+from shared.contracts.members import (MemberCreate, MemberQuery, MemberUpdate, MeUpdate, OrganizationCreate,
+                                      OrganizationUpdate, PositionChange, RecordCreate, TransferRequest)
 from shared.db import Database
 from shared.entrypoints import rpc
 from shared.errors import Forbidden, NotFound, ValidationError
@@ -17,8 +19,6 @@ from shared.subscriber import subscribe
 from shared.validation import load
 from services.members import administration, changes, counts, domain, importing, registration, search
 from services.members.models import Base, ImportJob, Member
-from services.members.schemas import (MemberCreate, MemberQuery, MemberUpdate, MeUpdate, OrganizationCreate,
-                                      OrganizationUpdate, PositionChange, RecordCreate, TransferRequest)
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +319,7 @@ class MembersService(Operations):
     def on_account_activated(self, envelope):
         def count_uptake(session, payload):
             member = session.get(Member, payload["member_id"])
-            if member is not None and not member.activated:
-                changes.apply_changes(self.db, None, member, {"activated": True}, action="member.activated")
+            if member is not None:
+                changes.record_activation(session, member)
 
         self.db.once(envelope, count_uptake)

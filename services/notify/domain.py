@@ -9,15 +9,15 @@ leased: if its sender dies, another takes it after the lease and hands it to the
 channel again with the same idempotency key. One-time codes are kept sealed and
 erased once sent, failed or expired (`expired`).
 """
-import base64
 import json
 from datetime import timedelta
 
 from sqlalchemy import func, select, text, update
 
+from shared.contracts.common import IN_PARTY, decode_cursor, encode_cursor
+from shared.contracts.notify import CATEGORIES, CHANNELS
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
-from shared.events import IN_PARTY
 from shared.tree import ancestor_paths, subtree_bounds
 from services.notify import sealing, templates
 from services.notify.models import Delivery, Device, LiveCommittee, Notification, Preference, Recipient
@@ -259,17 +259,14 @@ def inbox(session, member_id, unread=None, cursor=None, limit=50):
     if unread:
         query = query.where(Notification.read_at.is_(None))
     if cursor:
-        try:
-            before = int(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))))
-        except (ValueError, TypeError):
-            raise ValidationError(details={"cursor": ["Không hợp lệ. / Not a cursor this API gave."]}) from None
+        before = decode_cursor(cursor, int)[0]
         query = query.where(Notification.id < before)
     rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     unread_count = session.scalar(select(func.count()).select_from(Notification).where(
         Notification.member_id == member_id, Notification.read_at.is_(None)))
-    next_cursor = base64.urlsafe_b64encode(json.dumps(rows[-1].id).encode()).decode().rstrip("=") if more else None
+    next_cursor = encode_cursor(rows[-1].id) if more else None
     return {"items": [{"id": n.id, "category": n.category, "title": n.title, "body": n.body,
                        "created_at": aware(n.created_at).isoformat(), "read": n.read_at is not None} for n in rows],
             "next_cursor": next_cursor, "unread": unread_count}
@@ -283,10 +280,6 @@ def mark_read(session, member_id, notification_id=None):
     if notification_id is not None and not changed and session.get(Notification, notification_id) is None:
         raise NotFound()
     return {"marked": changed}
-
-
-CATEGORIES = ("announcements", "records", "meetings", "study", "security")
-CHANNELS = ("sms", "email", "push")
 
 
 def preferences(session, member_id):

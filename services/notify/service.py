@@ -11,6 +11,7 @@ from nameko.extensions import DependencyProvider
 
 from shared import config, metrics
 from shared.auth import Caller
+from shared.contracts.notify import DeviceRegistration, InboxQuery, PreferencesUpdate, SecurityNotice, SmsRequest
 from shared.db import Database, utcnow
 from shared.entrypoints import rpc
 from shared.metrics import Telemetry
@@ -22,7 +23,6 @@ from shared.validation import load
 from services.notify import channels, domain
 from services.notify.channels import DeliveryError
 from services.notify.models import Base
-from services.notify.schemas import DeviceRegistration, InboxQuery, PreferencesUpdate, SecurityNotice, SmsRequest
 
 log = logging.getLogger(__name__)
 

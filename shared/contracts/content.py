@@ -1,1 +1,3 @@
-"""content: the contract (its events, request and response schemas, errors and vocabulary; data only)."""
+"""content's contract: documents and study material, their events, bodies and errors (none published yet)."""
+
+EVENTS = {}

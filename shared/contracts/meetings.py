@@ -1,1 +1,3 @@
-"""meetings: the contract (its events, request and response schemas, errors and vocabulary; data only)."""
+"""meetings' contract: branch meetings, their events, bodies and errors (none published yet)."""
+
+EVENTS = {}

@@ -27,7 +27,7 @@ def refused(ended, session_id):
 def publish_end(amqp_uri, session_id):
     until = (datetime.now(timezone.utc) + timedelta(minutes=15)).isoformat()
     with Connection(amqp_uri) as conn:
-        conn.Producer().publish(envelope(EVENT_TYPE, {"member_id": 7, "session_ids": [session_id], "until": until}),
+        conn.Producer().publish(envelope(EVENT_TYPE, {"session_ids": [session_id], "until": until}),
                                 exchange=events_exchange("identity"), routing_key=EVENT_TYPE, serializer="json",
                                 declare=[events_exchange("identity")])
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 import pytest
 
 from shared import migrations
+from shared.contracts.identity import CodeExpired, InvalidCode
 from shared.db import standalone_unit, utcnow
-from shared.errors import CodeExpired, InvalidCode
 from services.identity import activation, domain, phones
 from services.identity.models import Base, Challenge
 from tests.support.audit import assert_audit_is_append_only

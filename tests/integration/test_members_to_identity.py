@@ -4,8 +4,9 @@ from nameko.exceptions import RemoteError
 from sqlalchemy import select
 
 from shared.context import AUTH_TOKEN_KEY
+from shared.contracts.identity import InvalidCredentials
 from shared.db import standalone_unit
-from shared.errors import InvalidCredentials, ServiceUnavailable, from_remote
+from shared.errors import ServiceUnavailable, from_remote
 from shared.rpc import service_client
 from shared.service_tokens import ensure_key_pair
 from services.identity import domain as identity_domain

@@ -1,58 +1,31 @@
 """A certified OpenID provider (the Node `oidc-provider` package, pinned in certified_op/) started by a test,
 and a browser that signs in at it by following redirects and submitting its forms.
 
-`npm ci` installs the package once into a cache directory keyed by the lockfile; a test is skipped only when
-npm cannot reach its registry.
+The package is installed once (tests/support/node_packages.py); a test is skipped only when npm cannot reach its
+registry.
 """
-import hashlib
 import json
 import os
 import shutil
 import subprocess
-import tempfile
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
-import pytest
 import requests
 
+from tests.support.node_packages import install
 from tests.support.waiting import free_port, stop_process, wait_for
 
 PROJECT = Path(__file__).resolve().parent / "certified_op"
-CACHE = Path(os.environ.get("SOTAY_NODE_CACHE", Path.home() / ".cache" / "sotay-tests"))
-
-
-def install():
-    """The directory holding node_modules/oidc-provider for this lockfile (installed on first use)."""
-    lock = (PROJECT / "package-lock.json").read_bytes()
-    home = CACHE / f"oidc-provider-{hashlib.sha256(lock).hexdigest()[:16]}"
-    if (home / "node_modules" / "oidc-provider" / "package.json").exists():
-        return home
-    CACHE.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="oidc-provider-", dir=CACHE))
-    for name in ("package.json", "package-lock.json"):
-        shutil.copy(PROJECT / name, work / name)
-    installed = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=work,
-                               capture_output=True, text=True, timeout=600)
-    if installed.returncode != 0:
-        shutil.rmtree(work, ignore_errors=True)
-        if subprocess.run(["npm", "ping"], capture_output=True, timeout=60).returncode != 0:
-            pytest.skip("npm cannot reach its registry to install oidc-provider:\n" + installed.stderr[-2000:])
-        raise RuntimeError("npm ci failed:\n" + installed.stderr[-5000:])
-    try:
-        work.rename(home)           # atomic: a parallel run that won the race keeps its copy
-    except OSError:
-        shutil.rmtree(work, ignore_errors=True)
-    return home
 
 
 @contextmanager
 def certified_provider(client, log_dir, client_auth_methods=None):
     """The provider at http://127.0.0.1:<free port> with one registered `client` (oidc-provider client metadata),
     announcing only `client_auth_methods` when given; yields its issuer."""
-    home = install()
+    home = install(PROJECT, "oidc-provider")
     server = home / "server.mjs"
     if not server.exists() or server.read_bytes() != (PROJECT / "server.mjs").read_bytes():
         temporary = home / f"server.{os.getpid()}.tmp"

@@ -49,6 +49,13 @@ def test_errors_cross_rpc_and_come_back_as_the_same_type():
     assert errors.from_remote(RemoteError("KeyError", "x")) is None
 
 
+def test_a_services_own_error_comes_back_as_its_type_too():
+    from shared.contracts.identity import InvalidCredentials
+
+    rebuilt = errors.from_remote(RemoteError("InvalidCredentials", str(InvalidCredentials())))
+    assert isinstance(rebuilt, InvalidCredentials) and rebuilt.status == 401
+
+
 def test_every_error_a_service_raises_is_registered_to_cross_rpc():
     import ast
     import pathlib
@@ -56,7 +63,8 @@ def test_every_error_a_service_raises_is_registered_to_cross_rpc():
     for path in pathlib.Path(errors.__file__).parents[1].glob("services/*/*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "") == "SotayError" for b in node.bases):
-                raise AssertionError(f"{path}: {node.name} must live in shared/errors.py to cross RPC")
+                raise AssertionError(f"{path}: {node.name} must live in its service's contract "
+                                     f"(shared/contracts/) to cross RPC")
 
 
 def test_an_unreachable_dependency_is_an_outage_a_bug_or_bad_input_is_not():

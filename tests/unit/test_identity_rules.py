@@ -55,14 +55,6 @@ def test_codes_are_six_digits_and_bound_to_their_challenge(tmp_path, monkeypatch
     assert "123456" not in activation.code_hash("a", "123456")
 
 
-@pytest.mark.parametrize("raw, e164", [
-    ("0912345678", "+84912345678"), ("+84 912 345 678", "+84912345678"), ("84912345678", "+84912345678"),
-    ("091-234-5678", "+84912345678"), ("12345", None), ("", None), ("+1 202 555 0100", None),
-])
-def test_phone_numbers_normalise_to_e164(raw, e164):
-    assert activation.normalize_phone(raw) == e164
-
-
 def test_a_masked_phone_shows_only_its_ends():
     assert activation.mask("+84912345678") == "+849******78"
 

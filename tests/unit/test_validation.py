@@ -3,7 +3,7 @@ import pytest
 from marshmallow import Schema
 from werkzeug.test import EnvironBuilder
 
-from shared.contract import TransferRequest
+from shared.contracts.members import TransferRequest
 from shared.errors import BadRequest, ValidationError
 from shared.http import LimitedRequest, read_json
 from shared.validation import MAX_DEPTH, StoredInteger, check, load, refuse_unstorable
