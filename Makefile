@@ -4,12 +4,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 S      ?= members
 
-.PHONY: run run-service test unit lint-imports bench import clean help
+.PHONY: run run-service test test-unit lint-imports bench import clean help
 
 help:
 	@echo "make run                 start identity, members, notify and the gateway (demo data on first run)"
 	@echo "make run-service S=name  prepare and start one service alone"
 	@echo "make test                the whole suite (unit, integration, end-to-end, import boundaries)"
+	@echo "make test-unit           the unit tier alone, in seconds; needs no broker (none is reachable to it)"
 	@echo "make bench               benchmarks (bench/README.md); BENCH_MEMBERS=… scales the national run"
 	@echo "make import FILE=…       import a Party member export (CSV/XLSX) with a progress bar"
 
@@ -39,8 +40,9 @@ test: $(VENV)/.dev
 	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-unit: $(VENV)/.dev
-	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+# pointed at a port nothing listens on: a unit test that reaches for a broker fails even when one runs
+test-unit: $(VENV)/.dev
+	@AMQP_URI=amqp://guest:guest@127.0.0.1:1/ RABBIT_API_URI=http://127.0.0.1:1/api $(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	@$(PY) -m bench.run
