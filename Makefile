@@ -4,13 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 S      ?= members
 
-.PHONY: run run-service test test-unit lint-imports bench import clean help
+.PHONY: run run-service test test-unit lint lint-imports bench import clean help
 
 help:
 	@echo "make run                 start identity, members, notify and the gateway (demo data on first run)"
 	@echo "make run-service S=name  prepare and start one service alone"
 	@echo "make test                the whole suite (unit, integration, end-to-end, import boundaries)"
 	@echo "make test-unit           the unit tier alone, in seconds; needs no broker (none is reachable to it)"
+	@echo "make lint                ruff: the linter's rules and the formatter's style (pyproject.toml)"
 	@echo "make bench               benchmarks (bench/README.md); BENCH_MEMBERS=… scales the national run"
 	@echo "make import FILE=…       import a Party member export (CSV/XLSX) with a progress bar"
 
@@ -31,10 +32,14 @@ run-service: $(VENV)/.runtime
 	@$(PY) -m shared.cli prepare $(S)
 	@$(PY) -m shared.serve $(S)
 
+lint: $(VENV)/.dev
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
 lint-imports: $(VENV)/.dev
 	@$(VENV)/bin/lint-imports --no-cache
 
-test: $(VENV)/.dev
+test: lint
 	@$(PY) -m tests.support.broker
 	@$(PY) -m pyflakes services shared tests bench tools deploy
 	@$(VENV)/bin/lint-imports --no-cache
