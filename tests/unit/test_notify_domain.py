@@ -121,11 +121,17 @@ def test_who_arrives_under_a_live_committee_is_invited_on_arrival(notify_world):
     assert invitations(notify_world, notify_world.recipient(path="/1/2/3/8/", activated=False)) == []
 
 
+def two_inboxes(world, items):
+    """A member with `items` notifications, and another member with one."""
+    member, other = world.recipient(), world.recipient()
+    for n in range(items):
+        tell(world, member, event_id=f"event-{n}")
+    tell(world, other, event_id="event-0")
+    return member, other
+
+
 def test_the_inbox_pages_newest_first_and_counts_what_is_unread(notify_world):
-    member, other = notify_world.recipient(), notify_world.recipient()
-    for n in range(5):
-        tell(notify_world, member, event_id=f"event-{n}")
-    tell(notify_world, other, event_id="event-0")
+    member, _ = two_inboxes(notify_world, 5)
     session = notify_world.session
     first = domain.inbox(session, member, limit=2)
     second = domain.inbox(session, member, cursor=first["next_cursor"], limit=2)
@@ -139,10 +145,7 @@ def test_the_inbox_pages_newest_first_and_counts_what_is_unread(notify_world):
 
 
 def test_reading_marks_ones_own_items_only(notify_world):
-    member, other = notify_world.recipient(), notify_world.recipient()
-    for n in range(3):
-        tell(notify_world, member, event_id=f"event-{n}")
-    tell(notify_world, other, event_id="event-0")
+    member, other = two_inboxes(notify_world, 3)
     session = notify_world.session
     newest = domain.inbox(session, member)["items"][0]["id"]
     theirs = domain.inbox(session, other)["items"][0]["id"]
