@@ -120,9 +120,9 @@ class Factory:
             member["token"] = member["tokens"]["access_token"]
         return member
 
-    def officer(self, organization, role="secretary", member_of=None):
+    def officer(self, organization, role="secretary", member_of=None, **fields):
         """An activated member of `member_of` (else of `organization`) holding `role` in `organization`."""
-        officer = self.member(member_of or organization, activated=True)
+        officer = self.member(member_of or organization, activated=True, **fields)
         self.appoint(officer, organization, role)
         return officer
 
