@@ -11,10 +11,9 @@ import sqlite3
 
 import requests
 
-from tests.e2e.conftest import activate, bearer, login, post
+from tests.e2e.conftest import ADMINISTRATOR, activate, bearer, login, post
 from tests.support.waiting import wait_for
 
-ADMINISTRATOR = "001000000000"
 _numbers = itertools.count(1)  # citizen IDs 0017…, phones +84970…, codes E2E-…: ranges no seed and no test uses
 
 
