@@ -3,6 +3,10 @@ one fails at once, saying where it belongs."""
 
 import pytest
 
+from services.members.models import Base as MembersBase
+from services.notify.models import Base as NotifyBase
+from tests.support.worlds import MembersWorld, NotifyWorld, unit_of_work
+
 
 @pytest.fixture
 def vhost():
@@ -10,8 +14,6 @@ def vhost():
 
 
 def _world(world_class, metadata, path):
-    from tests.support.worlds import unit_of_work
-
     uow = unit_of_work(metadata, path)
     yield world_class(uow)
     uow.close()
@@ -21,16 +23,10 @@ def _world(world_class, metadata, path):
 @pytest.fixture
 def members_world(tmp_path):
     """members' tables in a fresh SQLite file, empty: each test makes the organisations and members it needs."""
-    from services.members.models import Base
-    from tests.support.worlds import MembersWorld
-
-    yield from _world(MembersWorld, Base.metadata, tmp_path / "members.db")
+    yield from _world(MembersWorld, MembersBase.metadata, tmp_path / "members.db")
 
 
 @pytest.fixture
 def notify_world(database_settings, tmp_path):
     """notify's tables in a fresh SQLite file, empty (codes are sealed under a key in the test's data directory)."""
-    from services.notify.models import Base
-    from tests.support.worlds import NotifyWorld
-
-    yield from _world(NotifyWorld, Base.metadata, tmp_path / "notify.db")
+    yield from _world(NotifyWorld, NotifyBase.metadata, tmp_path / "notify.db")
