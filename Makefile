@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 S      ?= members
 
-.PHONY: run run-service new-service deploy-files test unit lint-imports bench import clean help
+.PHONY: run run-service new-service deploy-files test test-unit lint lint-imports bench import clean help
 
 help:
 	@echo "make run                 start every service of services/registry.yaml (demo data on first run)"
@@ -12,6 +12,8 @@ help:
 	@echo "make new-service S=name  a new, empty, registered, tested and deployable service [OWNS='what it owns']"
 	@echo "make deploy-files        rewrite deploy/ files from services/registry.yaml (python -m deploy.generate)"
 	@echo "make test                the whole suite (unit, integration, end-to-end, import boundaries)"
+	@echo "make test-unit           the unit tier alone, in seconds; needs no broker (none is reachable to it)"
+	@echo "make lint                ruff: the linter's rules and the formatter's style (pyproject.toml)"
 	@echo "make bench               benchmarks (bench/README.md); BENCH_MEMBERS=… scales the national run"
 	@echo "make import FILE=…       import a Party member export (CSV/XLSX) with a progress bar"
 
@@ -39,17 +41,22 @@ new-service: $(VENV)/.runtime
 deploy-files: $(VENV)/.runtime
 	@$(PY) -m deploy.generate
 
+lint: $(VENV)/.dev
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
 lint-imports: $(VENV)/.dev
 	@$(VENV)/bin/lint-imports --no-cache
 
-test: $(VENV)/.dev
+test: lint
 	@$(PY) -m tests.support.broker
 	@$(PY) -m pyflakes services shared tests bench tools deploy
 	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-unit: $(VENV)/.dev
-	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+# pointed at a port nothing listens on: a unit test that reaches for a broker fails even when one runs
+test-unit: $(VENV)/.dev
+	@AMQP_URI=amqp://guest:guest@127.0.0.1:1/ RABBIT_API_URI=http://127.0.0.1:1/api $(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	@$(PY) -m bench.run

@@ -37,11 +37,15 @@ def amqp_uri(vhost):
     return vhost
 
 
+# a broker call from a test that was given no broker fails at once (nothing listens on port 1)
+NO_BROKER = "amqp://guest:guest@127.0.0.1:1/"
+
+
 @pytest.fixture
-def settings(amqp_uri, tmp_path):
-    """nameko's global config for in-process containers of this test."""
+def database_settings(tmp_path):
+    """nameko's global config for a test with databases of its own (under tmp_path) and no broker."""
     values = {
-        "AMQP_URI": amqp_uri,
+        "AMQP_URI": NO_BROKER,
         "DATA_DIR": str(tmp_path / "var"),
         "WEB_SERVER_ADDRESS": "127.0.0.1:0",  # each container its own ephemeral port
         "EVENT_RETRY_DELAYS": FAST_RETRIES,
@@ -54,6 +58,13 @@ def settings(amqp_uri, tmp_path):
     }
     with nameko_config.patch(values, clear=True):
         yield values
+
+
+@pytest.fixture
+def settings(database_settings, amqp_uri):
+    """nameko's global config for in-process containers of this test, on its own vhost."""
+    with nameko_config.patch({"AMQP_URI": amqp_uri}):
+        yield {**database_settings, "AMQP_URI": amqp_uri}
 
 
 @pytest.fixture

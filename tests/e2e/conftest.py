@@ -13,6 +13,8 @@ from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
 
 GOOD_PASSWORD = "Hoa sen nở giữa đầm 2026"
+# the installation's system administrator (the demo seed makes them here): factories create everything else
+ADMINISTRATOR = "001000000000"
 
 
 @dataclass
@@ -51,9 +53,9 @@ def bearer(token):
 def running():
     # KEEP_E2E_DATA=1 keeps the suite's data directory and log afterwards
     with throwaway_suite("sotay-e2e", keep_data=bool(os.environ.get("KEEP_E2E_DATA"))) as started:
-        # the demo members reach identity by event; sign-in works once they have
-        wait_for(lambda: login(started.base, "001000000002").status_code == 200, timeout=30,
-                 interval=0.2, message="identity's projection of the demo members")
+        # the seeded members reach identity by event; sign-in works once they have
+        wait_for(lambda: login(started.base, ADMINISTRATOR).status_code == 200, timeout=30,
+                 interval=0.2, message="identity's projection of the administrator")
         yield Running(started.base, started.data_dir, started.amqp_uri, started.suite, started.metrics_url)
 
 

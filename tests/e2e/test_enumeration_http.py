@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import last_code, login, post
-from tests.e2e.people import get, new_member, other_phone, staff_of
+from tests.e2e.people import new_member, other_phone, staff_of
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -87,21 +87,12 @@ def test_forgotten_password_answers_a_member_and_a_stranger_alike(running, staff
 
 
 def test_a_member_without_a_phone_is_not_told_so(running, staff):
-    n = next(_unknown)
-    created = post(running, "/members", {"citizen_id": f"0018900{n:05d}", "full_name": "Không Điện Thoại",
-                                         "status": "official", "organization_id": staff["branch"]}, staff["admin"])
-    assert created.status_code == 201
-    from tests.e2e.people import known_to_identity
-    wait_for(lambda: known_to_identity(running, f"0018900{n:05d}"), message="identity's projection")
-    same_form(running, {"citizen_id": f"0018900{n:05d}"}, {"citizen_id": unknown_id()}, "/auth/activation")
+    member = staff["factory"].member({"id": staff["branch"]}, phone=False)
+    same_form(running, {"citizen_id": member["citizen_id"]}, {"citizen_id": unknown_id()}, "/auth/activation")
 
 
 def test_a_member_whose_committee_is_not_rolled_out_gets_the_neutral_answer_and_an_sms(running, staff):
-    centre = get(running, "/organizations/1/children", staff["admin"]).json()["items"]
-    ha_noi = next(o for o in centre if o["name"].endswith("Hà Nội"))
-    assert ha_noi["rollout"] == "disabled"
-    grassroots = get(running, f"/organizations/{ha_noi['id']}/children", staff["admin"]).json()["items"][0]
-    branch = get(running, f"/organizations/{grassroots['id']}/children", staff["admin"]).json()["items"][0]
+    branch = staff["factory"].branch(rollout="disabled")
     member = new_member(running, staff, organization_id=branch["id"], activated=False)
     answer, _ = same_form(running, {"citizen_id": member["citizen_id"]}, {"citizen_id": unknown_id()},
                           "/auth/activation")

@@ -3,7 +3,8 @@ shared cache, nothing sniffed or framed, /metrics off the clients' port, and onl
 import pytest
 import requests
 
-from tests.e2e.conftest import bearer, error_code, login
+from tests.e2e.conftest import GOOD_PASSWORD, bearer, error_code, login
+from tests.e2e.people import Factory
 from tests.e2e.test_vneid_http import browser_signs_in
 
 pytestmark = pytest.mark.e2e
@@ -12,12 +13,18 @@ SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer
             "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
 
 
+@pytest.fixture(scope="module")
+def member(running):
+    factory = Factory(running)
+    return factory.member(factory.branch(), activated=True)
+
+
 def assert_secure(response):
     assert {name: response.headers.get(name) for name in SECURITY} == SECURITY, response.request.url
 
 
-def test_answers_that_carry_a_token_are_never_stored(running):
-    signed_in = login(running.base, "001000000002")
+def test_answers_that_carry_a_token_are_never_stored(running, member):
+    signed_in = login(running.base, member["citizen_id"], GOOD_PASSWORD)
     assert signed_in.status_code == 200 and signed_in.headers["Cache-Control"] == "no-store"
     refreshed = requests.post(f"{running.base}/auth/refresh", timeout=10,
                               json={"refresh_token": signed_in.json()["refresh_token"]})
@@ -26,19 +33,19 @@ def test_answers_that_carry_a_token_are_never_stored(running):
     assert_secure(refreshed)
 
 
-def test_the_vneid_round_trip_is_never_stored(running):
+def test_the_vneid_round_trip_is_never_stored(running, member):
     browser = requests.Session()
     start = browser.get(f"{running.base}/auth/vneid/login", allow_redirects=False, timeout=10)
     assert start.headers["Cache-Control"] == "no-store"   # it sets the flow's cookie
-    browser, callback = browser_signs_in(running, "001000000002")
+    browser, callback = browser_signs_in(running, member["citizen_id"])
     signed_in = browser.get(callback, timeout=10)
     assert signed_in.status_code == 200 and "access_token" in signed_in.json()
     assert signed_in.headers["Cache-Control"] == "no-store"
     assert_secure(signed_in)
 
 
-def test_answers_to_a_signed_in_member_stay_out_of_shared_caches(running):
-    token = login(running.base, "001000000002").json()["access_token"]
+def test_answers_to_a_signed_in_member_stay_out_of_shared_caches(running, member):
+    token = member["token"]
     for path in ("/me", "/me/notifications", "/me/sessions"):
         answer = requests.get(f"{running.base}{path}", headers=bearer(token), timeout=10)
         assert answer.status_code == 200 and answer.headers["Cache-Control"] == "private, no-cache", path
@@ -79,8 +86,8 @@ def test_a_cross_site_form_cannot_post_sign_in_attempts(running, content_type, b
     assert_secure(answer)
 
 
-def test_every_json_endpoint_refuses_a_body_that_is_not_json(running):
-    token = login(running.base, "001000000002").json()["access_token"]
+def test_every_json_endpoint_refuses_a_body_that_is_not_json(running, member):
+    token = member["token"]
     form = {**bearer(token), "Content-Type": "application/x-www-form-urlencoded"}
     for method, path in (("PATCH", "/me"), ("PUT", "/me/notification-preferences"), ("POST", "/me/devices"),
                          ("POST", "/auth/password"), ("POST", "/auth/activation")):

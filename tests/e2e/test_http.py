@@ -5,46 +5,59 @@ import json
 import pytest
 import requests
 
-from tests.e2e.conftest import bearer, error_code, login
+from tests.e2e.conftest import GOOD_PASSWORD, bearer, error_code, login
+from tests.e2e.people import Factory, administrator
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def tokens(gateway):
-    return login(gateway, "001000000002").json()
+def world(running):
+    """A grassroots committee of its own with two branches, and an activated member of the first."""
+    factory = Factory(running)
+    branch = factory.branch()
+    sibling = factory.organization(branch["parent_id"])
+    return {"branch": branch, "sibling": sibling, "member": factory.member(branch, activated=True)}
 
 
-def test_a_member_signs_in_and_reads_their_own_record(gateway, tokens):
+def signed_in(gateway, member):
+    return login(gateway, member["citizen_id"], GOOD_PASSWORD).json()
+
+
+@pytest.fixture(scope="module")
+def tokens(gateway, world):
+    return signed_in(gateway, world["member"])
+
+
+def test_a_member_signs_in_and_reads_their_own_record(gateway, world, tokens):
     assert tokens["token_type"] == "Bearer" and 0 < tokens["expires_in"] <= 900
     me = requests.get(f"{gateway}/me", headers=bearer(tokens["access_token"]), timeout=10)
     assert me.status_code == 200
-    assert me.json()["full_name"] == "Lê Văn Hùng"
-    assert me.json()["citizen_id"] == "001000000002"
+    assert me.json()["full_name"] == world["member"]["full_name"]
+    assert me.json()["citizen_id"] == world["member"]["citizen_id"]
 
 
-def test_a_member_sees_their_branch_but_not_a_sibling_branch(gateway, tokens):
-    me = requests.get(f"{gateway}/me", headers=bearer(tokens["access_token"]), timeout=10).json()
-    branch = requests.get(f"{gateway}/organizations/{me['organization_id']}",
+def test_a_member_sees_their_branch_but_not_a_sibling_branch(gateway, world, tokens):
+    branch = requests.get(f"{gateway}/organizations/{world['branch']['id']}",
                           headers=bearer(tokens["access_token"]), timeout=10)
     assert branch.status_code == 200 and branch.json()["level"] == "branch"
-    sibling = requests.get(f"{gateway}/organizations/{me['organization_id'] + 1}",
+    sibling = requests.get(f"{gateway}/organizations/{world['sibling']['id']}",
                            headers=bearer(tokens["access_token"]), timeout=10)
     assert sibling.status_code == 404
 
 
-def test_the_administrator_lists_the_34_provinces_and_the_central_agencies(gateway):
-    admin = login(gateway, "001000000000").json()
-    children = requests.get(f"{gateway}/organizations/1/children", headers=bearer(admin["access_token"]),
+def test_the_administrator_lists_the_34_provinces_and_the_central_agencies(gateway, running):
+    children = requests.get(f"{gateway}/organizations/1/children", headers=bearer(administrator(running)),
                             timeout=10).json()
-    assert len(children["items"]) == 35 and children["next_cursor"] is None
-    pilots = {o["name"] for o in children["items"] if o["rollout"] == "pilot"}
+    seeded = [o for o in children["items"] if not o["code"].startswith("E2E-")]   # not the factories' own
+    assert len(seeded) == 35 and children["next_cursor"] is None
+    pilots = {o["name"] for o in seeded if o["rollout"] == "pilot"}
     assert pilots == {"Đảng bộ tỉnh Đồng Tháp", "Đảng bộ tỉnh Lạng Sơn", "Đảng bộ tỉnh Thái Nguyên",
                       "Đảng bộ các cơ quan Đảng Trung ương"}
 
 
-def test_refresh_rotates_and_reuse_revokes_the_family(gateway):
-    first = login(gateway, "001000000001").json()
+def test_refresh_rotates_and_reuse_revokes_the_family(gateway, world):
+    first = signed_in(gateway, world["member"])
     second = requests.post(f"{gateway}/auth/refresh", json={"refresh_token": first["refresh_token"]}, timeout=10)
     assert second.status_code == 200
     replay = requests.post(f"{gateway}/auth/refresh", json={"refresh_token": first["refresh_token"]}, timeout=10)
@@ -97,8 +110,8 @@ def test_missing_or_forged_tokens_get_401(gateway, tokens, make_header):
     assert error_code(response) in {"unauthenticated", "invalid_token"}
 
 
-def test_logout_revokes_the_session(gateway):
-    session = login(gateway, "001000000001").json()
+def test_logout_revokes_the_session(gateway, world):
+    session = signed_in(gateway, world["member"])
     out = requests.post(f"{gateway}/auth/logout", headers=bearer(session["access_token"]), timeout=10)
     assert out.status_code == 200
     again = requests.post(f"{gateway}/auth/refresh", json={"refresh_token": session["refresh_token"]}, timeout=10)

@@ -13,6 +13,7 @@ import requests
 
 from shared import config
 from tests.e2e.conftest import bearer, login
+from tests.e2e.people import Factory
 from tests.support.waiting import free_port, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -21,14 +22,20 @@ HEADER = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_numb
           "organization_code,status\n")
 
 
-def export(rows):
-    """A valid export of `rows` members: long enough to be caught in the middle of its checks."""
-    return (HEADER + "".join(f"001088{i:06d},Đỗ Văn Tâm,1988-08-08,Nam,,,,2012-01-01,2013-01-01,G001-B1,chính thức\n"
-                             for i in range(rows))).encode()
+@pytest.fixture(scope="module")
+def branch(running):
+    return Factory(running).branch()
 
 
-def start_import(running, token, rows, dry_run=True):
-    started = requests.post(f"{running.base}/imports?dry_run={'true' if dry_run else 'false'}", data=export(rows),
+def export(rows, branch):
+    """A valid export of `rows` members of `branch`: long enough to be caught in the middle of its checks."""
+    row = f"Đỗ Văn Tâm,1988-08-08,Nam,,,,2012-01-01,2013-01-01,{branch['code']},chính thức\n"
+    return (HEADER + "".join(f"001088{i:06d},{row}" for i in range(rows))).encode()
+
+
+def start_import(running, token, rows, branch, dry_run=True):
+    started = requests.post(f"{running.base}/imports?dry_run={'true' if dry_run else 'false'}",
+                            data=export(rows, branch),
                             headers={**bearer(token), "Content-Type": "text/csv"}, timeout=60)
     assert started.status_code == 202, started.text
     return started.json()["id"]
@@ -82,10 +89,10 @@ def assert_failed_with_a_reason(current):
     assert "gián đoạn" in current["failure"] and "interrupted" in current["failure"], current["failure"]
 
 
-def test_an_import_whose_members_process_was_killed_says_failed_with_the_reason(running):
+def test_an_import_whose_members_process_was_killed_says_failed_with_the_reason(running, branch):
     admin = login(running.base, "001000000000").json()["access_token"]
     with members_with(running, IMPORT_LEASE_SECONDS=2):
-        job_id = start_import(running, admin, 150_000)
+        job_id = start_import(running, admin, 150_000, branch)
         wait_for(lambda: under_way(running, admin, job_id), timeout=30, message="the import under way")
         members = running.suite.processes["members"]
         members.kill()                                        # kill -9: nothing of members runs on
@@ -99,9 +106,9 @@ def test_an_import_whose_members_process_was_killed_says_failed_with_the_reason(
         assert os.listdir(os.path.join(running.data_dir, "imports")) == []   # its upload deleted, not left for an hour
 
 
-def test_sigterm_during_an_import_marks_it_failed_within_the_stop_deadline(running):
+def test_sigterm_during_an_import_marks_it_failed_within_the_stop_deadline(running, branch):
     admin = login(running.base, "001000000000").json()["access_token"]
-    job_id = start_import(running, admin, 150_000)
+    job_id = start_import(running, admin, 150_000, branch)
     wait_for(lambda: under_way(running, admin, job_id), timeout=30, message="the import under way")
     members = running.suite.processes["members"]
     asked = time.monotonic()
@@ -140,12 +147,12 @@ class Replica:
         self.log.close()
 
 
-def test_while_an_import_runs_every_replica_shows_its_progress_rising_and_me_answers(running):
+def test_while_an_import_runs_every_replica_shows_its_progress_rising_and_me_answers(running, branch):
     admin = login(running.base, "001000000000").json()["access_token"]
     replica = Replica(running)
     try:
         wait_for(replica.healthy, timeout=30, message="a second members replica")
-        job_id = start_import(running, admin, 150_000)
+        job_id = start_import(running, admin, 150_000, branch)
         seen = []
 
         def finished_checking():

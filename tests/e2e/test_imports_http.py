@@ -12,14 +12,22 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcClient
 
 from shared.context import AUTH_TOKEN_KEY
-
 from tests.e2e.conftest import bearer, login
+from tests.e2e.people import Factory
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
 HEADER = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
           "organization_code,status\n")
+
+
+@pytest.fixture(scope="module")
+def world(running):
+    """A branch of its own and an activated member of it."""
+    factory = Factory(running)
+    branch = factory.branch()
+    return {"branch": branch, "member": factory.member(branch, activated=True)}
 
 
 def send_headers_only(running, path, headers, length, prefix=b""):
@@ -58,8 +66,8 @@ def left_in_import_dir(running):
     return os.listdir(directory) if os.path.isdir(directory) else []
 
 
-def test_a_members_large_upload_is_refused_before_its_body_is_read(running):
-    member = login(running.base, "001000000002").json()["access_token"]
+def test_a_members_large_upload_is_refused_before_its_body_is_read(running, world):
+    member = world["member"]["token"]
     status, answer = send_headers_only(running, "/imports", {**bearer(member), "Content-Type": "text/csv"},
                                        length=32 * 1024 * 1024, prefix=HEADER.encode())
     assert (status, answer["error"]["code"]) == (403, "forbidden")
@@ -74,9 +82,10 @@ def test_an_upload_over_the_limit_is_refused_without_being_read(running):
     assert left_in_import_dir(running) == []
 
 
-def test_a_multipart_upload_travels_by_reference_and_is_deleted_once_imported(running):
+def test_a_multipart_upload_travels_by_reference_and_is_deleted_once_imported(running, world):
     admin = login(running.base, "001000000000").json()["access_token"]
-    csv = HEADER + "001088000601,Đỗ Văn Tâm,1988-08-08,Nam,,,,2012-01-01,2013-01-01,G001-B1,chính thức\n"
+    code = world["branch"]["code"]
+    csv = HEADER + f"001088000601,Đỗ Văn Tâm,1988-08-08,Nam,,,,2012-01-01,2013-01-01,{code},chính thức\n"
     started = requests.post(f"{running.base}/imports?dry_run=true", headers=bearer(admin), timeout=20,
                             files={"file": ("export.csv", csv.encode(), "text/csv")})
     assert started.status_code == 202, started.text
@@ -85,10 +94,10 @@ def test_a_multipart_upload_travels_by_reference_and_is_deleted_once_imported(ru
     wait_for(lambda: left_in_import_dir(running) == [], timeout=10, message="members to delete the upload")
 
 
-def test_a_file_of_rejected_rows_does_not_hold_members(running):
+def test_a_file_of_rejected_rows_does_not_hold_members(running, world):
     admin = login(running.base, "001000000000").json()["access_token"]
     rows = 250_000
-    csv = HEADER + "x,Sai,,,,,,,,G001-B1,chính thức\n" * rows
+    csv = HEADER + f"x,Sai,,,,,,,,{world['branch']['code']},chính thức\n" * rows
     started = requests.post(f"{running.base}/imports?dry_run=true", data=csv.encode(), timeout=60,
                             headers={**bearer(admin), "Content-Type": "text/csv"})
     assert started.status_code == 202, started.text

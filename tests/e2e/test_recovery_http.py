@@ -1,18 +1,15 @@
 """Account recovery under attack (issue 8, items 1–3 and 9): which phone a code may go to, who may
 confirm a new one, the "not me" freeze, and recovery of officers through a system administrator."""
-import os
 import re
-import sqlite3
 
 import pytest
 
 from tests.e2e.conftest import GOOD_PASSWORD, error_code, last_code, login, post
-from tests.e2e.people import emails, freeze_code, get, masked, new_member, other_phone, patch, staff_of
+from tests.e2e.people import (ADMINISTRATOR, emails, freeze_code, get, holds_position_in_identity, masked,
+                              new_member, other_phone, patch, staff_of)
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-
-ADMIN, SECRETARY = "001000000000", "001000000001"
 
 
 def notices(running, phone):
@@ -27,7 +24,7 @@ def staff(running):
 
 def test_the_branch_secretary_cannot_approve_a_new_phone_on_the_administrators_reset(running, staff):
     taken = other_phone()
-    requested = post(running, "/auth/password/forgot", {"citizen_id": ADMIN, "phone": taken})
+    requested = post(running, "/auth/password/forgot", {"citizen_id": ADMINISTRATOR, "phone": taken})
     assert requested.status_code == 202 and requested.json()["status"] == "pending_approval"
     request_id = requested.json()["activation_id"]
 
@@ -137,7 +134,8 @@ def test_officers_recover_through_a_system_administrator(running, staff):
     appointed = post(running, f"/members/{officer['id']}/positions",
                      {"organization_id": staff["branch"], "role": "deputy_secretary"}, staff["admin"])
     assert appointed.status_code == 200, appointed.text
-    wait_for(lambda: _holds_position(running, officer["citizen_id"]), message="identity's projection of the position")
+    wait_for(lambda: holds_position_in_identity(running, officer["id"], staff["branch"], "deputy_secretary"),
+             message="identity's projection of the position")
     new_phone = other_phone()
     requested = post(running, "/auth/password/forgot", {"citizen_id": officer["citizen_id"], "phone": new_phone})
     request_id = requested.json()["activation_id"]
@@ -158,14 +156,8 @@ def test_officers_recover_through_a_system_administrator(running, staff):
     assert post(running, f"/auth/recovery-requests/{request_id}/deny", token=staff["admin"]).status_code == 400
 
 
-def _holds_position(running, citizen_id):
-    with sqlite3.connect(os.path.join(running.data_dir, "identity.db")) as db:
-        return db.execute("SELECT 1 FROM positions p JOIN member_directory d ON d.member_id = p.member_id "
-                          "WHERE d.citizen_id = ?", (citizen_id,)).fetchone()
-
-
 def test_a_secretary_cannot_approve_her_own_phone_request(running, staff):
-    requested = post(running, "/auth/password/forgot", {"citizen_id": SECRETARY, "phone": other_phone()})
+    requested = post(running, "/auth/password/forgot", {"citizen_id": staff["secretary_citizen_id"], "phone": other_phone()})
     request_id = requested.json()["activation_id"]
     assert request_id not in [i["id"] for i in get(running, "/auth/phone-requests", staff["secretary"]).json()["items"]]
     assert post(running, f"/auth/phone-requests/{request_id}/approve", token=staff["secretary"]).status_code == 404
@@ -179,14 +171,8 @@ def test_after_a_transfer_the_old_secretary_cannot_decide_and_the_new_one_can(ru
     assert request_id in [i["id"] for i in get(running, "/auth/phone-requests", staff["secretary"]).json()["items"]]
 
     # another province's branch, with a secretary of its own
-    children = get(running, "/organizations/1/children", staff["admin"]).json()["items"]
-    lang_son = next(o for o in children if "Lạng Sơn" in o["name"])
-    grassroots = get(running, f"/organizations/{lang_son['id']}/children", staff["admin"]).json()["items"][0]
-    target = get(running, f"/organizations/{grassroots['id']}/children", staff["admin"]).json()["items"][0]
-    head = new_member(running, staff, organization_id=target["id"])
-    assert post(running, f"/members/{head['id']}/positions", {"organization_id": target["id"], "role": "secretary"},
-                staff["admin"]).status_code == 200
-    wait_for(lambda: _holds_position(running, head["citizen_id"]), message="the new secretary's position")
+    target = staff["factory"].branch()
+    head = staff["factory"].officer(target)
 
     transfer = post(running, f"/members/{member['id']}/transfers", {"to_organization_id": target["id"]},
                     staff["secretary"])

@@ -1,15 +1,14 @@
 """Sessions that end (issue 8, items 4 and 5): once a session ends — logout, a revoked session, a re-used
 refresh token, a password change, leaving the party — every service refuses its access token within
 seconds, a restarted service included; a member who left the party cannot sign in again."""
-import itertools
 import time
 
 import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcClient
 
-from tests.e2e.conftest import GOOD_PASSWORD, activate, bearer, error_code, login, post
-from tests.e2e.people import known_to_identity
+from tests.e2e.conftest import GOOD_PASSWORD, bearer, error_code, login, post
+from tests.e2e.people import Factory
 from tests.e2e.test_members_http import ORG_MATRIX
 from tests.support.calls import RPC_CALLS, rpc_status
 from tests.support.waiting import wait_for
@@ -19,7 +18,6 @@ pytestmark = pytest.mark.e2e
 # one protected call of each service, over HTTP through the gateway and directly over RPC
 HTTP_CALLS = {"members": "/me", "notify": "/me/notifications", "identity": "/me/sessions"}
 ENDED_WITHIN = 5.0   # seconds: the worst case measured is well under one (README, "Security model")
-_numbers = itertools.count(1)
 
 
 def answers(running, token):
@@ -51,29 +49,23 @@ def accepted_everywhere(running, token):
     assert set(seen.values()) == {200}, seen
 
 
-def new_member(running, admin_token, organization_id):
-    """A member of the demo branch (phone on record), activated: their tokens."""
-    number = next(_numbers)
-    citizen_id, phone = f"0880{number:08d}", f"+8498877{number:04d}"
-    created = requests.post(f"{running.base}/members", headers=bearer(admin_token), timeout=15, json={
-        "citizen_id": citizen_id, "full_name": f"Đỗ Văn Phiên {number}", "status": "official",
-        "organization_id": organization_id, "phone": phone})
-    assert created.status_code == 201, created.text
-
-    wait_for(lambda: known_to_identity(running, citizen_id), message="identity to know the new member")
-    return created.json(), citizen_id, activate(running, citizen_id, phone)
-
-
 @pytest.fixture(scope="module")
-def demo(running):
-    admin = login(running.base, "001000000000").json()["access_token"]
-    member = login(running.base, "001000000002").json()["access_token"]
-    me = requests.get(f"{running.base}/me", headers=bearer(member), timeout=15).json()
-    return {"admin": admin, "branch": me["organization_id"]}
+def world(running):
+    """A branch of its own, and an activated member of it who signs in again and again."""
+    factory = Factory(running)
+    branch = factory.branch()
+    return {"factory": factory, "branch": branch, "member": factory.member(branch, activated=True)}
 
 
-def test_logout_is_refused_by_every_service_within_seconds(running):
-    tokens = login(running.base, "001000000002").json()
+def signed_in(running, member):
+    """A new session of `member`: their tokens."""
+    answer = login(running.base, member["citizen_id"], GOOD_PASSWORD)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_logout_is_refused_by_every_service_within_seconds(running, world):
+    tokens = signed_in(running, world["member"])
     accepted_everywhere(running, tokens["access_token"])
     assert post(running, "/auth/logout", token=tokens["access_token"]).status_code == 200
     took = refused_within_seconds(running, tokens["access_token"])
@@ -82,9 +74,9 @@ def test_logout_is_refused_by_every_service_within_seconds(running):
         == "invalid_token"
 
 
-def test_a_revoked_session_is_refused_by_every_service(running):
-    mine = login(running.base, "001000000002").json()["access_token"]
-    other = login(running.base, "001000000002").json()["access_token"]
+def test_a_revoked_session_is_refused_by_every_service(running, world):
+    mine = signed_in(running, world["member"])["access_token"]
+    other = signed_in(running, world["member"])["access_token"]
     accepted_everywhere(running, other)
     sessions_of_other = requests.get(f"{running.base}/me/sessions", headers=bearer(other), timeout=15).json()["items"]
     other_id = next(s["id"] for s in sessions_of_other if s["current"])
@@ -93,8 +85,8 @@ def test_a_revoked_session_is_refused_by_every_service(running):
     accepted_everywhere(running, mine)
 
 
-def test_a_reused_refresh_token_ends_the_session_everywhere(running):
-    first = login(running.base, "001000000002").json()
+def test_a_reused_refresh_token_ends_the_session_everywhere(running, world):
+    first = signed_in(running, world["member"])
     rotated = post(running, "/auth/refresh", {"refresh_token": first["refresh_token"]}).json()
     accepted_everywhere(running, rotated["access_token"])
     # the spent refresh token again: someone else holds a copy, the whole session ends
@@ -103,9 +95,9 @@ def test_a_reused_refresh_token_ends_the_session_everywhere(running):
     refused_within_seconds(running, first["access_token"])
 
 
-def test_a_password_change_ends_the_other_sessions_everywhere(running, demo):
-    _, citizen_id, first = new_member(running, demo["admin"], demo["branch"])
-    second = login(running.base, citizen_id, GOOD_PASSWORD).json()
+def test_a_password_change_ends_the_other_sessions_everywhere(running, world):
+    member = world["factory"].member(world["branch"], activated=True)
+    first, second = member["tokens"], signed_in(running, member)
     accepted_everywhere(running, first["access_token"])
     changed = post(running, "/auth/password", {"current_password": GOOD_PASSWORD,
                                                "new_password": "Thuyền về bến cũ 2026"}, token=second["access_token"])
@@ -114,8 +106,8 @@ def test_a_password_change_ends_the_other_sessions_everywhere(running, demo):
     accepted_everywhere(running, second["access_token"])   # the session that changed it goes on
 
 
-def test_a_restarted_service_never_accepts_a_token_that_ended_before_it_started(running):
-    tokens = login(running.base, "001000000002").json()
+def test_a_restarted_service_never_accepts_a_token_that_ended_before_it_started(running, world):
+    tokens = signed_in(running, world["member"])
     assert post(running, "/auth/logout", token=tokens["access_token"]).status_code == 200
     refused_within_seconds(running, tokens["access_token"])
     running.suite.stop_service("members")
@@ -136,38 +128,39 @@ def test_a_restarted_service_never_accepts_a_token_that_ended_before_it_started(
     finally:
         running.suite.wait_healthy()
         # the gateway sees members back within a fraction of a second (shared/rpc.py Availability)
-        member = login(running.base, "001000000002").json()["access_token"]
+        member = signed_in(running, world["member"])["access_token"]
         wait_for(lambda: requests.get(f"{running.base}/me", headers=bearer(member), timeout=15).status_code == 200,
                  timeout=10, message="the gateway to reach the restarted members")
     assert 200 not in seen, seen
 
 
 @pytest.fixture(scope="module")
-def left(running, demo):
+def left(running, world):
     """A member who signed in, then was expelled: their tokens from before, and how long until refused."""
-    member, citizen_id, tokens = new_member(running, demo["admin"], demo["branch"])
-    refreshed = post(running, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).json()
-    branch_list = f"{running.base}/organizations/{demo['branch']}/members"
+    member = world["factory"].member(world["branch"], activated=True)
+    refreshed = post(running, "/auth/refresh", {"refresh_token": member["tokens"]["refresh_token"]}).json()
+    branch_list = f"{running.base}/organizations/{world['branch']['id']}/members"
     assert requests.get(branch_list, headers=bearer(refreshed["access_token"]), timeout=15).status_code == 200
     accepted_everywhere(running, refreshed["access_token"])
-    expelled = requests.patch(f"{running.base}/members/{member['id']}", headers=bearer(demo["admin"]), timeout=15,
+    expelled = requests.patch(f"{running.base}/members/{member['id']}", headers=bearer(world["factory"].admin),
+                              timeout=15,
                               json={"status": "expelled", "left_on": "2026-11-20",
                                     "leaving_reason": "Khai trừ ra khỏi Đảng"})
     assert expelled.status_code == 200, expelled.text
     took = refused_within_seconds(running, refreshed["access_token"])
-    return {"citizen_id": citizen_id, "tokens": refreshed, "member": member, "took": took}
+    return {"citizen_id": member["citizen_id"], "tokens": refreshed, "member": member, "took": took}
 
 
-def test_leaving_the_party_ends_every_session_and_refuses_sign_in(running, demo, left):
+def test_leaving_the_party_ends_every_session_and_refuses_sign_in(running, world, left):
     print(f"expelled → 401 from every service after {left['took']:.3f}s")
     token = left["tokens"]["access_token"]
-    assert requests.get(f"{running.base}/organizations/{demo['branch']}/members", headers=bearer(token),
+    assert requests.get(f"{running.base}/organizations/{world['branch']['id']}/members", headers=bearer(token),
                         timeout=15).status_code == 401
     refresh = post(running, "/auth/refresh", {"refresh_token": left["tokens"]["refresh_token"]})
     assert refresh.status_code == 401
     # signing in again: the same answer as a wrong password, so a stranger typing this ID learns nothing
     again = login(running.base, left["citizen_id"], GOOD_PASSWORD)
-    wrong = login(running.base, "001000000002", "not the password")
+    wrong = login(running.base, world["member"]["citizen_id"], "not the password")
     assert (again.status_code, again.json()) == (wrong.status_code, wrong.json()) == (401, again.json())
     assert error_code(again) == "invalid_credentials"
     # nor can they start again with a code: the answer of an unknown citizen ID, and no SMS
@@ -179,10 +172,10 @@ def test_leaving_the_party_ends_every_session_and_refuses_sign_in(running, demo,
 
 
 @pytest.mark.parametrize("endpoint", sorted(ORG_MATRIX), ids=lambda e: " ".join(e))
-def test_a_member_who_left_the_party_is_refused_every_organisation_endpoint(running, demo, left, endpoint):
+def test_a_member_who_left_the_party_is_refused_every_organisation_endpoint(running, world, left, endpoint):
     method, path = endpoint
     body = {"PATCH": {"name": "Tên mới"}, "PUT": {"state": "pilot"}}.get(method)
-    response = requests.request(method, f"{running.base}{path.format(id=demo['branch'])}",
+    response = requests.request(method, f"{running.base}{path.format(id=world['branch']['id'])}",
                                 headers=bearer(left["tokens"]["access_token"]), json=body, timeout=15)
     assert response.status_code == 401
 

@@ -14,7 +14,8 @@ from kombu import Connection
 from shared.events import envelope
 from shared.serve import STOP_DEADLINE
 from shared.topology import Subscription, events_exchange
-from tests.e2e.conftest import bearer, login
+from tests.e2e.conftest import ADMINISTRATOR, GOOD_PASSWORD, Running, bearer, login
+from tests.e2e.people import Factory
 from tests.support import rabbit
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
@@ -26,17 +27,28 @@ QUICKLY = 5        # answers, and an answer "well before the deadline" is unmist
 @pytest.fixture(scope="module")
 def started():
     with throwaway_suite("sotay-unavailable", env={"RPC_TIMEOUT": str(RPC_TIMEOUT)}) as started:
-        wait_for(lambda: login(started.base, "001000000002").status_code == 200, timeout=30, interval=0.2,
-                 message="identity's projection of the demo members")
+        wait_for(lambda: login(started.base, ADMINISTRATOR).status_code == 200, timeout=30, interval=0.2,
+                 message="identity's projection of the administrator")
         yield started
+
+
+@pytest.fixture(scope="module")
+def member(started):
+    """A member who signed in once, and signs in again in these tests."""
+    factory = Factory(Running(started.base, started.data_dir, started.amqp_uri, started.suite))
+    return factory.member(factory.branch(), activated=True)
+
+
+def token_of(started, member):
+    return login(started.base, member["citizen_id"], GOOD_PASSWORD).json()["access_token"]
 
 
 def get_me(started, token):
     return requests.get(f"{started.base}/me", headers=bearer(token), timeout=2 * RPC_TIMEOUT)
 
 
-def test_a_stopped_service_answers_503_at_once_and_heals_by_itself(started):
-    token = login(started.base, "001000000002").json()["access_token"]
+def test_a_stopped_service_answers_503_at_once_and_heals_by_itself(started, member):
+    token = token_of(started, member)
     assert get_me(started, token).status_code == 200
     started.suite.stop_service("members")
     try:
@@ -55,7 +67,7 @@ def test_a_stopped_service_answers_503_at_once_and_heals_by_itself(started):
              message="GET /me answered again once members is back")
 
 
-def test_a_gateway_started_under_load_comes_up(started):
+def test_a_gateway_started_under_load_comes_up(started, member):
     started.suite.stop_service("gateway")
     stop = threading.Event()
     answered = []
@@ -64,7 +76,7 @@ def test_a_gateway_started_under_load_comes_up(started):
         while not stop.is_set():
             try:
                 response = requests.post(f"{started.base}/auth/login", timeout=2 * RPC_TIMEOUT,
-                                         json={"citizen_id": "001000000002", "password": "sotay-demo-2026"})
+                                         json={"citizen_id": member["citizen_id"], "password": GOOD_PASSWORD})
                 answered.append(response.status_code)
             except requests.RequestException:
                 pass   # not listening yet (or, before the fix, never answering)
@@ -81,7 +93,7 @@ def test_a_gateway_started_under_load_comes_up(started):
         for thread in clients:
             thread.join()
     assert started.suite.processes["gateway"].poll() is None
-    assert login(started.base, "001000000002").status_code == 200
+    assert login(started.base, member["citizen_id"], GOOD_PASSWORD).status_code == 200
 
 
 def ready_and_consumers(started, queue):
@@ -124,8 +136,8 @@ def stop_within_deadline(started, service):
              message=f"{service} stopped within its deadline")
 
 
-def test_a_lost_reply_queue_is_declared_again_and_the_gateway_lives_on(started):
-    token = login(started.base, "001000000002").json()["access_token"]
+def test_a_lost_reply_queue_is_declared_again_and_the_gateway_lives_on(started, member):
+    token = token_of(started, member)
     with members_hung(started), ThreadPoolExecutor(1) as pool:
         pending_me = pool.submit(get_me, started, token)
         wait_for(lambda: queue_counts(started, "rpc-members")[1] >= 1, timeout=15,
@@ -140,10 +152,10 @@ def test_a_lost_reply_queue_is_declared_again_and_the_gateway_lives_on(started):
     assert started.suite.processes["gateway"].poll() is None
 
 
-def test_every_service_stops_in_time_while_waiting_on_a_service_that_never_answers(started):
+def test_every_service_stops_in_time_while_waiting_on_a_service_that_never_answers(started, member):
     subscribers = {service: Subscription("members", "members.members_imported", service, "on_members_imported").queue_name
                    for service in ("identity", "notify")}
-    token = login(started.base, "001000000002").json()["access_token"]
+    token = token_of(started, member)
     with members_hung(started), ThreadPoolExecutor(1) as pool:
         with Connection(started.amqp_uri) as connection:
             connection.Producer().publish(

@@ -5,8 +5,20 @@ import pytest
 import requests
 
 from tests.e2e.conftest import bearer, error_code
+from tests.e2e.people import Factory
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def world(running):
+    factory = Factory(running)
+    return {"factory": factory, "branch": factory.branch()}
+
+
+def citizen(world, **fields):
+    """The citizen ID of a new member of the world's branch (in a province in pilot), never signed in."""
+    return world["factory"].member(world["branch"], **fields)["citizen_id"]
 
 
 def browser_signs_in(running, citizen_id, browser=None):
@@ -34,28 +46,29 @@ def test_the_authorize_request_uses_pkce_state_nonce_and_the_exact_redirect(runn
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_the_first_vneid_sign_in_activates_the_account(running):
-    browser, callback = browser_signs_in(running, "079000000004")
+def test_the_first_vneid_sign_in_activates_the_account(running, world):
+    citizen_id = citizen(world)
+    browser, callback = browser_signs_in(running, citizen_id)
     signed_in = browser.get(callback, timeout=10)
     assert signed_in.status_code == 200, signed_in.text
     me = requests.get(f"{running.base}/me", headers=bearer(signed_in.json()["access_token"]), timeout=10)
-    assert me.json()["citizen_id"] == "079000000004"
-    again_browser, again = browser_signs_in(running, "079000000004")
+    assert me.json()["citizen_id"] == citizen_id
+    again_browser, again = browser_signs_in(running, citizen_id)
     assert again_browser.get(again, timeout=10).status_code == 200      # the link is reused
 
 
-def test_a_callback_is_accepted_once_and_only_from_the_browser_that_started(running):
-    browser, callback = browser_signs_in(running, "079000000006")
+def test_a_callback_is_accepted_once_and_only_from_the_browser_that_started(running, world):
+    browser, callback = browser_signs_in(running, citizen(world))
     other_browser = requests.get(callback, timeout=10)                     # no cookie: another browser
     assert other_browser.status_code == 401 and other_browser.json()["error"]["details"]["reason"] == "invalid_state"
-    browser2, callback2 = browser_signs_in(running, "001000000002")
+    browser2, callback2 = browser_signs_in(running, citizen(world, activated=True))
     assert browser2.get(callback2, timeout=10).status_code == 200
     replayed = browser2.get(callback2, timeout=10)
     assert replayed.status_code == 401 and error_code(replayed) == "vneid_failed"
 
 
-def test_a_wrong_state_is_refused(running):
-    browser, callback = browser_signs_in(running, "001000000002")
+def test_a_wrong_state_is_refused(running, world):
+    browser, callback = browser_signs_in(running, citizen(world))
     forged = callback.replace("state=", "state=x")
     response = browser.get(forged, timeout=10)
     assert response.status_code == 401 and response.json()["error"]["details"]["reason"] == "invalid_state"
@@ -67,8 +80,9 @@ def test_only_citizens_in_the_member_database_get_an_account(running):
     assert response.status_code == 403 and error_code(response) == "not_a_member"
 
 
-def test_a_member_of_a_committee_not_rolled_out_cannot_activate_with_vneid(running):
-    browser, callback = browser_signs_in(running, "079000000005")
+def test_a_member_of_a_committee_not_rolled_out_cannot_activate_with_vneid(running, world):
+    elsewhere = world["factory"].branch(rollout="disabled")
+    browser, callback = browser_signs_in(running, world["factory"].member(elsewhere)["citizen_id"])
     response = browser.get(callback, timeout=10)
     assert response.status_code == 403 and error_code(response) == "not_rolled_out"
 
@@ -81,9 +95,9 @@ def test_a_refused_consent_is_an_error_not_a_crash(running):
 
 
 @pytest.mark.parametrize("issuer, reason", [("https%3A%2F%2Fimpostor.example", "wrong_issuer"), (None, "missing_issuer")])
-def test_a_callback_naming_another_issuer_or_none_is_refused(running, issuer, reason):
+def test_a_callback_naming_another_issuer_or_none_is_refused(running, world, issuer, reason):
     # RFC 9207: the provider names itself in its response (and says so in discovery), which defeats mix-ups
-    browser, callback = browser_signs_in(running, "001000000002")
+    browser, callback = browser_signs_in(running, citizen(world))
     base, query = callback.split("?", 1)
     kept = [part for part in query.split("&") if not part.startswith("iss=")]
     forged = f"{base}?{'&'.join(kept + ([f'iss={issuer}'] if issuer else []))}"

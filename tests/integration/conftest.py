@@ -5,7 +5,7 @@ from shared.db import standalone_unit
 
 
 @pytest.fixture
-def members_uow(settings):
+def members_uow(database_settings):
     """members' own database at its latest migration, with the demo tree and members."""
     from services.members import seed
     from services.members.models import Base
@@ -20,7 +20,7 @@ def members_uow(settings):
 
 
 @pytest.fixture
-def notify_db(settings):
+def notify_db(database_settings):
     """notify's own database at its latest migration: (unit of work, Database)."""
     from services.notify.models import Base
 

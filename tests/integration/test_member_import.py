@@ -215,8 +215,8 @@ def test_a_first_import_counts_as_it_checks_and_agrees_with_a_recount(uow, offlo
     assert {index.name for index in Member.__table__.indexes} <= built
 
 
-def test_the_command_line_shows_progress_and_a_summary(uow, settings, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("DATA_DIR", settings["DATA_DIR"])     # the CLI reads members' own config file
+def test_the_command_line_shows_progress_and_a_summary(uow, database_settings, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", database_settings["DATA_DIR"])     # the CLI reads members' own config file
     path = tmp_path / "export.csv"
     path.write_bytes(csv_bytes(*GOOD, "bad,,,,,,,,,,"))
     assert importing.main([str(path), "--dry-run"]) == 0
@@ -260,8 +260,8 @@ def _checked_rows():
                               "organization_code": "G001-B1", "status": "official"})[0]]
 
 
-def test_the_command_line_says_why_an_import_failed(uow, settings, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("DATA_DIR", settings["DATA_DIR"])
+def test_the_command_line_says_why_an_import_failed(uow, database_settings, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", database_settings["DATA_DIR"])
 
     def power_cut(*args):
         raise RuntimeError("power cut")

@@ -86,7 +86,7 @@ def test_a_code_left_in_sending_by_a_crash_is_erased_when_it_expires(notify_db):
     assert unit.session.get(Delivery, delivery_id).text == ""
 
 
-def test_the_development_sms_sink_is_private(settings):
+def test_the_development_sms_sink_is_private(database_settings):
     FileSink("sms").send("+84900000005", None, CODE)
     sink = config.data_dir() / "outbox" / "sms.jsonl"
     assert oct(sink.stat().st_mode & 0o777) == "0o600"

@@ -12,7 +12,7 @@ from tests.support.audit import assert_audit_is_append_only
 
 
 @pytest.fixture
-def uow(settings):
+def uow(database_settings):
     migrations.upgrade("identity")
     unit, database = standalone_unit(Base.metadata, "identity")
     with unit.transaction() as session:

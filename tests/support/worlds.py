@@ -1,0 +1,136 @@
+"""Small worlds for domain tests: a service's own tables in a fresh SQLite file (no broker, no migrations, no
+demo data), and factories that fill them through the service's own domain functions, so each test states
+the organisations, members and recipients it needs."""
+
+import itertools
+from datetime import date
+
+from sqlalchemy import select
+
+from shared.db import Database, UnitOfWork, make_engine
+from services.members import domain as members_domain
+from services.members.models import AuditEntry
+from services.notify import domain as notify_domain
+
+
+def unit_of_work(metadata, path):
+    """A unit of work over a new SQLite database at `path` holding `metadata`'s tables."""
+    database = Database(metadata)
+    database.use_engine(make_engine(f"sqlite:///{path}"))
+    metadata.create_all(database.engine)
+    return UnitOfWork(database, "test", {"correlation_id": "test-correlation"})
+
+
+def published(uow, event_type):
+    """Payloads of `event_type` in the outbox, oldest first (what other services will hear)."""
+    outbox = uow.provider.outbox
+    rows = uow.session.execute(
+        select(outbox.c.payload).where(outbox.c.type == event_type).order_by(outbox.c.seq)
+    ).scalars()
+    return list(rows)
+
+
+class World:
+    """One service's database and its unit of work; numbers that keep what factories make unique."""
+
+    def __init__(self, uow):
+        self.uow = uow
+        self._numbers = itertools.count(1)
+
+    @property
+    def session(self):
+        return self.uow.session
+
+
+class MembersWorld(World):
+    """members' tables and a few factories: organisations, members, positions."""
+
+    domain = members_domain
+
+    def organization(self, level, parent=None, rollout="disabled"):
+        n = next(self._numbers)
+        with self.uow.transaction() as session:
+            return self.domain.create_organization(
+                session, f"T{n:04d}", f"Tổ chức thử {n}", level, parent, rollout=rollout
+            )
+
+    def chain(self):
+        """centre → province → grassroots → branch: the four levels a branch sits under."""
+        centre = self.organization("central")
+        province = self.organization("provincial", centre)
+        grassroots = self.organization("grassroots", province)
+        return centre, province, grassroots, self.organization("branch", grassroots)
+
+    def member(self, organization, *positions, status="official", **fields):
+        """A member of `organization` holding `positions` ((role, organisation) pairs)."""
+        n = next(self._numbers)
+        data = {
+            "citizen_id": f"0019900{n:05d}",
+            "full_name": f"Đảng viên Thử {n}",
+            "gender": "female",
+            "date_of_birth": date(1980, 1, 1 + n % 28),
+            "status": status,
+            "organization_id": organization.id,
+            "phone": f"+84950{n:06d}",
+            "party_card_number": f"99{n:08d}",
+            "admission_date": date(2005, 5, 19),
+            "official_date": date(2006, 5, 19) if status != "probationary" else None,
+            **fields,
+        }
+        with self.uow.transaction():
+            member = self.domain.add_member(self.uow, data)
+            for role, where in positions:
+                self.domain.assign_position(self.uow, member, where, role)
+        self.session.refresh(member)
+        return member
+
+    def actor(self, member):
+        return self.domain.load_actor(self.session, member.id)
+
+    def reload(self, row):
+        """`row` as the database holds it now (after a rollback, or a bulk UPDATE)."""
+        self.session.expire_all()
+        return self.session.get(type(row), row.id)
+
+    def audit(self, member):
+        return self.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.subject_type == "member", AuditEntry.subject_id == member.id)
+            .order_by(AuditEntry.id)
+        ).all()
+
+
+class NotifyWorld(World):
+    """notify's tables: its projection of members (recipients), committees gone live, devices."""
+
+    domain = notify_domain
+
+    def recipient(self, path="/1/2/3/4/", status="official", activated=True, language=None, **fields):
+        """A member as members' events describe them (phone and e-mail unless told otherwise); returns its id."""
+        n = next(self._numbers)
+        snapshot = {
+            "member_id": n,
+            "citizen_id": f"0019900{n:05d}",
+            "full_name": f"Đảng viên Thử {n}",
+            "status": status,
+            "organization_id": 4,
+            "organization_path": path,
+            "phone": f"+84950{n:06d}",
+            "email": f"member{n}@example.vn",
+            "activated": activated,
+            **fields,
+        }
+        with self.uow.transaction() as session:
+            self.domain.project_member(session, snapshot)
+            if language:
+                self.domain.set_preferences(session, n, [], language=language)
+        return n
+
+    def go_live(self, path):
+        organization_id = int(path.rstrip("/").rsplit("/", 1)[1])
+        with self.uow.transaction() as session:
+            self.domain.set_rollout(session, organization_id, path, "live")
+
+    def device(self, member_id, platform="android", token=None):
+        with self.uow.transaction() as session:
+            return self.domain.register_device(session, member_id, platform, token or f"token-{next(self._numbers)}")

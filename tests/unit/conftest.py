@@ -1,0 +1,32 @@
+"""The unit tier runs without a broker (`make test-unit` with RabbitMQ stopped): a test here that asks for
+one fails at once, saying where it belongs."""
+
+import pytest
+
+from services.members.models import Base as MembersBase
+from services.notify.models import Base as NotifyBase
+from tests.support.worlds import MembersWorld, NotifyWorld, unit_of_work
+
+
+@pytest.fixture
+def vhost():
+    pytest.fail("A unit test needs no broker: use `database_settings`, or move the test to tests/integration.")
+
+
+def _world(world_class, metadata, path):
+    uow = unit_of_work(metadata, path)
+    yield world_class(uow)
+    uow.close()
+    uow.provider.engine.dispose()
+
+
+@pytest.fixture
+def members_world(tmp_path):
+    """members' tables in a fresh SQLite file, empty: each test makes the organisations and members it needs."""
+    yield from _world(MembersWorld, MembersBase.metadata, tmp_path / "members.db")
+
+
+@pytest.fixture
+def notify_world(database_settings, tmp_path):
+    """notify's tables in a fresh SQLite file, empty (codes are sealed under a key in the test's data directory)."""
+    yield from _world(NotifyWorld, NotifyBase.metadata, tmp_path / "notify.db")

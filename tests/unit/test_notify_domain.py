@@ -1,0 +1,229 @@
+"""notify's domain (services/notify/domain.py): who hears what on which channel, a member's preferences, the
+inbox and its pages, a committee going live, and the order and lease in which deliveries are sent."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from shared.db import utcnow
+from shared.errors import NotFound, ValidationError
+from services.notify import domain
+from services.notify.models import Delivery, Notification
+
+
+def deliveries(world, member_id):
+    return sorted(d.channel for d in world.session.scalars(select(Delivery).where(Delivery.member_id == member_id)))
+
+
+def tell(world, member_id, kind="transfer_issued", event_id="event-1", **values):
+    with world.uow.transaction() as session:
+        return domain.notify_member(session, event_id, member_id, kind, **values)
+
+
+def prefer(world, member_id, *items, language=None):
+    with world.uow.transaction() as session:
+        return domain.set_preferences(
+            session, member_id, [{"category": c, "channel": ch, "enabled": on} for c, ch, on in items], language
+        )
+
+
+def test_a_member_hears_on_every_channel_they_can_be_reached_on(notify_world):
+    member = notify_world.recipient()
+    phone, tablet = notify_world.device(member), notify_world.device(member, platform="web")
+    assert tell(notify_world, member)
+    assert deliveries(notify_world, member) == sorted(["sms", "email", f"push:{phone['id']}", f"push:{tablet['id']}"])
+    assert [item["title"] for item in domain.inbox(notify_world.session, member)["items"]] == [
+        "Giấy chuyển sinh hoạt đảng"
+    ]
+
+
+def test_a_channel_switched_off_is_not_used_but_the_inbox_still_has_it(notify_world):
+    member = notify_world.recipient()
+    prefer(notify_world, member, ("records", "sms", False))
+    tell(notify_world, member)
+    assert deliveries(notify_world, member) == ["email"]
+    assert domain.inbox(notify_world.session, member)["unread"] == 1
+
+
+def test_security_messages_come_whatever_the_preferences_and_cannot_be_switched_off(notify_world):
+    member = notify_world.recipient()
+    prefer(notify_world, member, ("announcements", "sms", False), ("announcements", "email", False))
+    with pytest.raises(ValidationError):
+        prefer(notify_world, member, ("security", "sms", False))
+    tell(notify_world, member, kind="account_activated")
+    assert deliveries(notify_world, member) == ["email", "sms"]
+    stored = domain.preferences(notify_world.session, member)["items"]
+    assert {(i["category"], i["channel"]): (i["enabled"], i["mandatory"]) for i in stored if i["channel"] == "sms"} == {
+        ("announcements", "sms"): (False, False),
+        ("records", "sms"): (True, False),
+        ("meetings", "sms"): (True, False),
+        ("study", "sms"): (True, False),
+        ("security", "sms"): (True, True),
+    }
+
+
+def test_the_same_event_reaches_a_member_once(notify_world):
+    member = notify_world.recipient()
+    assert tell(notify_world, member) and tell(notify_world, member) is None
+    assert len(deliveries(notify_world, member)) == 2
+    assert domain.inbox(notify_world.session, member)["unread"] == 1
+
+
+def test_nobody_notify_does_not_know_of_is_told_anything(notify_world):
+    assert tell(notify_world, 404) is None
+    assert notify_world.session.scalars(select(Notification)).all() == []
+
+
+def test_a_member_who_chose_english_reads_english(notify_world):
+    member = notify_world.recipient(language="en")
+    tell(notify_world, member, kind="change_request_rejected", reason="illegible")
+    item = domain.inbox(notify_world.session, member)["items"][0]
+    assert (item["title"], item["body"]) == (
+        "Change not approved",
+        "Your branch did not approve the change to your record: illegible",
+    )
+    assert domain.preferences(notify_world.session, member)["language"] == "en"
+
+
+def invitations(world, member_id):
+    return world.session.scalars(
+        select(Notification).where(Notification.member_id == member_id, Notification.category == "announcements")
+    ).all()
+
+
+def test_going_live_invites_those_below_who_have_not_signed_in_once_each(notify_world):
+    w = notify_world
+    waiting, english = w.recipient(activated=False), w.recipient(activated=False, language="en")
+    quiet = w.recipient(activated=False)
+    prefer(w, quiet, ("announcements", "sms", False))
+    phoneless = w.recipient(activated=False, phone=None)
+    signed_in, left = w.recipient(), w.recipient(activated=False, status="resigned")
+    elsewhere = w.recipient(path="/1/9/3/4/", activated=False)
+    with w.uow.transaction() as session:
+        assert domain.invite_subtree(session, "/1/2/") == (4, 2)  # inbox items, text messages
+        assert domain.invite_subtree(session, "/1/2/") == (0, 0)  # the rollout event again
+    for member in (waiting, english, quiet, phoneless):
+        assert len(invitations(w, member)) == 1
+    for member in (signed_in, left, elsewhere):
+        assert invitations(w, member) == []
+    assert deliveries(w, quiet) == [] and deliveries(w, phoneless) == []
+    assert invitations(w, english)[0].title == "Sổ tay is here"
+
+
+def test_who_arrives_under_a_live_committee_is_invited_on_arrival(notify_world):
+    notify_world.go_live("/1/2/")
+    newcomer = notify_world.recipient(path="/1/2/3/7/", activated=False)
+    outside = notify_world.recipient(path="/1/5/", activated=False)
+    assert len(invitations(notify_world, newcomer)) == 1 and invitations(notify_world, outside) == []
+    with notify_world.uow.transaction() as session:  # the committee steps back from live: nobody new is invited
+        domain.set_rollout(session, 2, "/1/2/", "pilot")
+    assert invitations(notify_world, notify_world.recipient(path="/1/2/3/8/", activated=False)) == []
+
+
+def two_inboxes(world, items):
+    """A member with `items` notifications, and another member with one."""
+    member, other = world.recipient(), world.recipient()
+    for n in range(items):
+        tell(world, member, event_id=f"event-{n}")
+    tell(world, other, event_id="event-0")
+    return member, other
+
+
+def test_the_inbox_pages_newest_first_and_counts_what_is_unread(notify_world):
+    member, _ = two_inboxes(notify_world, 5)
+    session = notify_world.session
+    first = domain.inbox(session, member, limit=2)
+    second = domain.inbox(session, member, cursor=first["next_cursor"], limit=2)
+    last = domain.inbox(session, member, cursor=second["next_cursor"], limit=2)
+    pages = [[item["id"] for item in page["items"]] for page in (first, second, last)]
+    ids = [i for page in pages for i in page]
+    assert [len(page) for page in pages] == [2, 2, 1] and ids == sorted(ids, reverse=True)
+    assert last["next_cursor"] is None and first["unread"] == 5
+    with pytest.raises(ValidationError):
+        domain.inbox(session, member, cursor="not-a-cursor")
+
+
+def test_reading_marks_ones_own_items_only(notify_world):
+    member, other = two_inboxes(notify_world, 3)
+    session = notify_world.session
+    newest = domain.inbox(session, member)["items"][0]["id"]
+    theirs = domain.inbox(session, other)["items"][0]["id"]
+    with notify_world.uow.transaction() as session:
+        assert domain.mark_read(session, member, newest) == {"marked": 1}
+        assert domain.mark_read(session, member, theirs) == {"marked": 0}
+    unread = domain.inbox(session, member, unread=True)
+    assert newest not in [item["id"] for item in unread["items"]] and unread["unread"] == 2
+    assert domain.inbox(session, other)["unread"] == 1
+    with pytest.raises(NotFound):
+        with notify_world.uow.transaction() as session:
+            domain.mark_read(session, member, 10_000)
+    with notify_world.uow.transaction() as session:
+        assert domain.mark_read(session, member) == {"marked": 2}
+
+
+def test_a_device_is_registered_once_however_often_the_app_says_so(notify_world):
+    member = notify_world.recipient()
+    first = notify_world.device(member, token="fcm-1")
+    assert notify_world.device(member, token="fcm-1") == first
+    assert notify_world.device(member, token="fcm-2") != first
+
+
+def due(world):
+    """What a sender claims now (a sender's session is fresh: it holds no rows loaded before)."""
+    world.session.expunge_all()
+    with world.uow.transaction() as session:
+        return domain.due_deliveries(session)
+
+
+def store_code(world, request_id, lease=domain.LEASE):
+    """A code as identity hands it over: stored sealed, its first send under way for `lease`."""
+    with world.uow.transaction() as session:
+        expires = utcnow() + timedelta(minutes=5)
+        return domain.code_delivery(session, request_id, "+84950000999", f"mã {request_id}", expires, lease).id
+
+
+def test_a_code_waiting_for_a_retry_goes_before_everything_else(notify_world):
+    member = notify_world.recipient()
+    tell(notify_world, member)
+    code_id = store_code(notify_world, "100001")
+    with notify_world.uow.transaction() as session:  # its first send failed; the back-off has passed
+        domain.record_outcomes(session, [(code_id, "sms gateway: timeout")])
+        session.get(Delivery, code_id).next_attempt_at = utcnow()
+    batch = due(notify_world)
+    assert [(claimed[0], claimed[4]) for claimed in batch][:1] == [(code_id, "mã 100001")]  # unsealed to be sent
+    assert [claimed[1] for claimed in batch[1:]] == ["sms", "email"]
+    assert due(notify_world) == []  # all under a live lease now
+
+
+def test_a_code_whose_sender_died_is_taken_over_once_its_lease_lapses(notify_world):
+    dead = store_code(notify_world, "100002", lease=timedelta(seconds=-1))
+    store_code(notify_world, "100003")  # its sender is still at it
+    assert [claimed[0] for claimed in due(notify_world)] == [dead]
+
+
+def test_a_failure_is_retried_later_then_given_up_and_a_code_erased(notify_world):
+    code_id = store_code(notify_world, "654321")  # the first attempt is made as the code is stored
+    for attempt in range(1, domain.MAX_ATTEMPTS + 1):
+        with notify_world.uow.transaction() as session:
+            failed = domain.record_outcomes(session, [(code_id, "sms gateway: 503")])
+            row = session.get(Delivery, code_id)
+            status = row.status
+        if attempt < domain.MAX_ATTEMPTS:
+            assert (status, failed, due(notify_world)) == ("pending", [], [])  # backed off
+            with notify_world.uow.transaction() as session:
+                session.get(Delivery, code_id).next_attempt_at = utcnow()  # the back-off has passed
+            assert [(claimed[0], claimed[5]) for claimed in due(notify_world)] == [(code_id, attempt + 1)]
+    assert [f.id for f in failed] == [code_id]
+    assert (failed[0].status, failed[0].text, failed[0].last_error) == ("failed", "", "sms gateway: 503")
+    assert due(notify_world) == []
+
+
+def test_a_stopping_sender_hands_back_what_it_did_not_send_without_counting_it(notify_world):
+    member = notify_world.recipient(email=None)
+    tell(notify_world, member)
+    [(delivery_id, *_)] = due(notify_world)
+    with notify_world.uow.transaction() as session:
+        domain.release(session, [delivery_id])
+    [(again, *_, attempts)] = due(notify_world)
+    assert (again, attempts) == (delivery_id, 1)
