@@ -101,12 +101,20 @@ def main(argv=None):
 
 
 def _healthy(port):
+    """Broker and database reachable: no identity runs here, so ended sessions are never restored (no
+    member calls notify in this run; codes come with identity's service token)."""
+    import json
+    import urllib.error
     import urllib.request
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-            return response.status == 200
-    except Exception:
+            body = response.read()
+    except urllib.error.HTTPError as refused:
+        body = refused.read()
+    except OSError:
         return False
+    checks = json.loads(body).get("checks", {})
+    return bool(checks.get("broker") and checks.get("database"))
 
 
 if __name__ == "__main__":
