@@ -20,8 +20,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from shared.db import get_or_add, utcnow
-from shared.errors import InvalidCredentials, NotFound, ValidationError
+from shared.errors import InvalidCredentials, NotFound, SotayError, ValidationError
 from services.identity import activation, passwords, throttle
+from services.identity.trail import audit
 from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode
 
 FREEZE_CODE_TTL = timedelta(days=30)
@@ -120,8 +121,10 @@ def project_member(session, snapshot, imported=False):
                   previous_email=previous_email or "")
 
 
-def start_verification(session, principal, phone_given, client_address=None):
-    """A code to the phone the member names (or the one now in their record). Returns (answer, Sms)."""
+def start_verification(uow, principal, phone_given, client=None):
+    """A code to the phone the member names (or the one now in their record), audited. Returns (answer, Sms)."""
+    session = uow.session
+    client_address = (client or {}).get("address")
     entry = session.get(DirectoryEntry, principal.member_id)
     if entry is None:
         raise NotFound()
@@ -135,13 +138,28 @@ def start_verification(session, principal, phone_given, client_address=None):
                           phone_on_record=0, attempts=0, status="pending_approval", client_address=client_address)
     session.add(challenge)
     sms = activation.send_code(session, challenge)
+    audit(session, "phone_verification", "code_sent", citizen_id=principal.citizen_id,
+          member_id=principal.member_id, client=client)
     return {"id": challenge.id, "status": challenge.status, "channel": "sms",
             "destination": activation.mask(phone)}, sms
 
 
-def confirm_verification(session, principal, challenge_id, otp, current_password):
+def confirm_verification(uow, principal, challenge_id, otp, current_password, client=None):
     """The code and the current password: the phone becomes the member's channel. Returns the Notice
-    to the phone trusted before (or None). A wrong password or code counts: commit on errors."""
+    to the phone trusted before (or None). Audited; a wrong password or code counts: commit on errors."""
+    session = uow.session
+    try:
+        notice = _confirm(session, principal, challenge_id, otp, current_password)
+    except SotayError as exc:
+        audit(session, "phone_verification", exc.code, citizen_id=principal.citizen_id,
+              member_id=principal.member_id, client=client)
+        raise
+    audit(session, "phone_verification", "verified", citizen_id=principal.citizen_id,
+          member_id=principal.member_id, client=client)
+    return notice
+
+
+def _confirm(session, principal, challenge_id, otp, current_password):
     challenge = session.get(Challenge, challenge_id)
     if challenge is None or challenge.purpose != PHONE_CHECK or challenge.member_id != principal.member_id:
         raise NotFound()

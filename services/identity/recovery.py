@@ -13,6 +13,7 @@ from shared.db import aware, utcnow
 from shared.errors import Forbidden, InvalidCode, NotFound, ValidationError
 from services.identity import activation, phones
 from services.identity.domain import revoke_all
+from services.identity.trail import audit
 from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, PositionEntry
 
 OFFICER_ROLES = {"secretary", "deputy_secretary", "committee_member"}
@@ -88,8 +89,9 @@ def _own_phones(session, member_id):
     return {entry.phone, entry.imported_phone, account.verified_phone if account else None} - {None}
 
 
-def decide(session, decider_id, challenge_id, approve, queue=OFFICERS):
-    """Confirm (a code goes to the phone) or refuse (the phone is told). Returns the SMS to send."""
+def decide(uow, decider_id, challenge_id, approve, queue=OFFICERS, client=None):
+    """Confirm (a code goes to the phone) or refuse (the phone is told), audited. Returns the SMS to send."""
+    session = uow.session
     _authority(session, decider_id, queue)
     challenge = session.get(Challenge, challenge_id)
     entry = session.get(DirectoryEntry, challenge.member_id) if challenge is not None and not challenge.decoy else None
@@ -104,6 +106,8 @@ def decide(session, decider_id, challenge_id, approve, queue=OFFICERS):
                                                  "else's account."]})
     challenge.decided_by = decider_id
     challenge.decided_at = utcnow()
+    audit(session, f"phone_confirmation_{queue}", "approved" if approve else "denied", member_id=decider_id,
+          client=client, detail={"challenge_id": challenge_id})
     if approve:
         return activation.send_code(session, challenge)
     challenge.status = "denied"
@@ -112,12 +116,13 @@ def decide(session, decider_id, challenge_id, approve, queue=OFFICERS):
                                            "your account; please contact your branch secretary.")
 
 
-def freeze(uow, code):
-    """"Not me": end every session, refuse sign-in and resets, keep the channel the notice went to.
-    Returns the frozen account's member id."""
+def freeze(uow, code, client=None):
+    """"Not me": end every session, refuse sign-in and resets, keep the channel the notice went to; audited,
+    a wrong code too (commit on errors)."""
     session = uow.session
     row = session.get(FreezeCode, phones.freeze_code_hash(code))
     if row is None or aware(row.expires_at) <= utcnow():
+        audit(session, "freeze", "invalid_code", client=client)
         raise InvalidCode()
     row.used_at = row.used_at or utcnow()
     account = session.scalar(select(Account).where(Account.citizen_id == row.citizen_id))
@@ -133,7 +138,7 @@ def freeze(uow, code):
     session.execute(update(Challenge).where(
         Challenge.citizen_id == row.citizen_id, Challenge.status.in_(("pending_approval", "code_sent")))
         .values(status="denied"))
-    return row.member_id
+    audit(session, "freeze", "frozen", member_id=row.member_id, client=client)
 
 
 def frozen_accounts(session, decider_id):
@@ -147,11 +152,13 @@ def frozen_accounts(session, decider_id):
     return {"items": items, "next_cursor": None}
 
 
-def release(session, decider_id, member_id):
+def release(uow, decider_id, member_id, client=None):
+    session = uow.session
     entry = session.get(DirectoryEntry, member_id)
     account = session.scalar(select(Account).where(Account.citizen_id == entry.citizen_id)) if entry else None
     if account is None or account.frozen_at is None or not may_decide(session, decider_id, entry):
         raise NotFound()
     account.frozen_at = None
-    return entry
+    audit(session, "freeze", "released", citizen_id=entry.citizen_id, member_id=entry.member_id, client=client,
+          detail={"released_by": decider_id})
 

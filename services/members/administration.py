@@ -7,9 +7,10 @@ subtree counts with them.
 from sqlalchemy import func, select, update
 
 from shared.errors import Forbidden, NotFound, ValidationError
+from shared.events import ROLLOUT_STATES
 from shared.tree import subtree_bounds
 from services.members import counts
-from services.members.domain import create_organization, organization_json, set_rollout
+from services.members.domain import create_organization, organization_json, set_rollout, visible_organization
 from services.members.models import Member, Organization, Position, Registration, Transfer
 
 CHILD_LEVEL = {"central": "provincial", "provincial": "grassroots", "grassroots": "branch", "branch": "party_group"}
@@ -29,6 +30,16 @@ def add_child(uow, actor, parent_id, code, name):
     if uow.session.scalar(select(Organization.id).where(Organization.code == code)):
         raise ValidationError(details={"code": ["Mã đã dùng. / The code is taken."]})
     return organization_json(create_organization(uow.session, code, name, CHILD_LEVEL[parent.level], parent))
+
+
+def change(uow, actor, organization_id, changes):
+    """PATCH /organizations/{id}: a new name, a new parent, or both."""
+    result = None
+    if "name" in changes:
+        result = rename(uow, actor, organization_id, changes["name"])
+    if "parent_id" in changes:
+        result = move(uow, actor, organization_id, changes["parent_id"])
+    return result or organization_json(visible_organization(uow.session, actor, organization_id))
 
 
 def rename(uow, actor, organization_id, name):
@@ -106,6 +117,8 @@ def _republish_members(uow, path):
 def change_rollout(uow, actor, organization_id, state):
     if not actor.is_admin:
         raise Forbidden()
+    if state not in ROLLOUT_STATES:
+        raise ValidationError(details={"state": [" | ".join(ROLLOUT_STATES)]})
     org = uow.session.get(Organization, organization_id)
     if org is None:
         raise NotFound()
@@ -117,7 +130,7 @@ def grant_first_administrator(uow, citizen_id):
     """The first system administrator of an installation (identity's operator command): granted only
     while nobody holds the position; later ones are appointed by an administrator. Audited."""
     from services.members.changes import _audit
-    from services.members.domain import ADMIN_ROLE, assign_position, member_json
+    from services.members.domain import ADMIN_ROLE, member_json, record_position
 
     session = uow.session
     if session.scalar(select(Position.id).where(Position.role == ADMIN_ROLE).limit(1)) is not None:
@@ -127,7 +140,7 @@ def grant_first_administrator(uow, citizen_id):
     if member is None or member.status not in counts.IN_PARTY:
         raise NotFound(message="Không có đảng viên với số định danh này. / No party member has this citizen ID.")
     centre = session.scalar(select(Organization).where(Organization.parent_id.is_(None)))
-    assign_position(uow, member, centre, ADMIN_ROLE)
+    record_position(uow, member, centre, ADMIN_ROLE)
     _audit(uow, None, "position.first_administrator", member, None,
            {"organization_id": centre.id, "role": ADMIN_ROLE}, note="operator command")
     session.refresh(member)

@@ -224,8 +224,9 @@ def _position_giver(actor, organization, role):
         raise Forbidden(message=FROM_ABOVE)
 
 
-def assign_position(uow, actor, member_id, organization_id, role):
-    from services.members.domain import assign_position as add
+def appoint(uow, actor, member_id, organization_id, role):
+    """An officer (or an administrator) gives a member a position: checked, audited, published."""
+    from services.members.domain import record_position
 
     session = uow.session
     member = decided_member(session, actor, member_id)
@@ -233,7 +234,7 @@ def assign_position(uow, actor, member_id, organization_id, role):
     _position_giver(actor, organization, role)
     if any(p.organization_id == organization.id and p.role == role for p in member.positions):
         raise ValidationError(details={"role": ["Đã giữ chức vụ này. / Already holds this position."]})
-    add(uow, member, organization, role)
+    record_position(uow, member, organization, role)
     _audit(uow, actor.member.id, "position.assign", member, None, {"organization_id": organization.id, "role": role})
     session.refresh(member)
     return member_json(member)

@@ -156,6 +156,14 @@ def visible_organization(session, actor, organization_id):
     return org
 
 
+def organization_stats(session, actor, organization_id):
+    """A committee's figures, for those who manage its subtree."""
+    org = session.get(Organization, organization_id)
+    if org is None or not actor.manages(org.path):
+        raise NotFound()
+    return counts.stats(session, org)
+
+
 def get_organization(session, actor_id, organization_id):
     return organization_json(visible_organization(session, load_actor(session, actor_id), organization_id))
 
@@ -213,7 +221,8 @@ def add_member(uow, data, actor_id=None):
     return member
 
 
-def assign_position(uow, member, organization, role):
+def record_position(uow, member, organization, role):
+    """Write a position and tell other services (no checks: the caller decided, see changes.appoint)."""
     position = Position(member_id=member.id, organization_id=organization.id, role=role)
     uow.session.add(position)
     uow.session.flush()

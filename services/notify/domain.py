@@ -11,6 +11,7 @@ erased once sent, failed or expired (`expired`).
 """
 import base64
 import json
+import logging
 from datetime import timedelta
 
 from sqlalchemy import func, select, text, update
@@ -21,6 +22,8 @@ from shared.events import IN_PARTY
 from shared.tree import ancestor_paths, subtree_bounds
 from services.notify import sealing, templates
 from services.notify.models import Delivery, Device, LiveCommittee, Notification, Preference, Recipient
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=60)          # a sender that has not finished a row by then is presumed dead
@@ -66,11 +69,41 @@ def set_rollout(session, organization_id, path, state):
             session.delete(live)
 
 
+def rollout_changed(session, envelope):
+    """members.org_rollout_changed: a committee going live invites everyone below it who has not activated."""
+    payload = envelope["payload"]
+    set_rollout(session, payload["organization_id"], payload["organization_path"], payload["state"])
+    if payload["state"] == "live":
+        items, messages = invite_subtree(session, payload["organization_path"])
+        log.info("rollout: %d inbox items, %d invitations queued", items, messages)
+
+
+def member_changed(session, envelope):
+    project_member(session, envelope["payload"])
+
+
 def mark_activated(session, member_id):
     recipient = session.get(Recipient, member_id)
     if recipient is not None:
         recipient.activated = True
     return recipient
+
+
+def account_activated(session, envelope):
+    """identity.account_activated: the recipient counts as signed in (no more invitations), and is told."""
+    member_id = envelope["payload"]["member_id"]
+    if mark_activated(session, member_id) is not None:
+        notify_member(session, envelope["id"], member_id, "account_activated")
+
+
+def tell_member(session, envelope):
+    """The member an event of members is about hears of it: one inbox item and messages (templates.py), the
+    template named by the event (a decided change request: by its decision)."""
+    payload = envelope["payload"]
+    kind, values = envelope["type"].split(".", 1)[1], {}
+    if kind == "change_request_decided":
+        kind, values = f"change_request_{payload['decision']}", {"reason": payload.get("reason") or ""}
+    notify_member(session, envelope["id"], payload["member_id"], kind, **values)
 
 
 def _enabled(session, member_id, category, channel):
@@ -161,13 +194,13 @@ def code_delivery(session, request_id, to, text_, expires_at, lease=LEASE):
     return delivery
 
 
-def security_notice(session, request_id, phone, email, subject, text_, expires_at):
+def security_notice(uow, request_id, phone, email, subject, text_, expires_at):
     """A security notice ("not me" code): ahead of everything but codes, on SMS and e-mail whatever the
     preferences (security messages cannot be switched off); the sender takes it at once. Sealed like a code:
     its text is a key to freeze the account."""
     for channel, destination in (("sms", phone), ("email", email)):
         if destination:
-            session.add(Delivery(event_id=f"notice:{request_id}"[:36], member_id=None, channel=channel, priority=0,
+            uow.session.add(Delivery(event_id=f"notice:{request_id}"[:36], member_id=None, channel=channel, priority=0,
                                  destination=destination, subject=subject, text=sealing.seal(text_), sealed=True,
                                  expires_at=expires_at, status="pending"))
 
@@ -275,7 +308,8 @@ def inbox(session, member_id, unread=None, cursor=None, limit=50):
             "next_cursor": next_cursor, "unread": unread_count}
 
 
-def mark_read(session, member_id, notification_id=None):
+def mark_read(uow, member_id, notification_id=None):
+    session = uow.session
     query = update(Notification).where(Notification.member_id == member_id, Notification.read_at.is_(None))
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
@@ -297,7 +331,8 @@ def preferences(session, member_id):
                        "mandatory": c in templates.MANDATORY} for c in CATEGORIES for ch in CHANNELS]}
 
 
-def set_preferences(session, member_id, items, language=None):
+def set_preferences(uow, member_id, items, language=None):
+    session = uow.session
     if language:
         recipient = session.get(Recipient, member_id)
         if recipient is not None:
@@ -312,7 +347,8 @@ def set_preferences(session, member_id, items, language=None):
     return preferences(session, member_id)
 
 
-def register_device(session, member_id, platform, token):
+def register_device(uow, member_id, platform, token):
+    session = uow.session
     existing = session.scalar(select(Device).where(Device.member_id == member_id, Device.token == token))
     if existing is None:
         existing = Device(member_id=member_id, platform=platform, token=token)

@@ -17,7 +17,7 @@ def uow(settings):
     unit, database = standalone_unit(Base.metadata, "identity")
     with unit.transaction() as session:
         phones.project_member(session, snapshot(9))
-        domain.project_rollout(session, {"organization_id": 2, "organization_path": "/1/2/", "state": "pilot"})
+        domain.project_rollout(session, {"payload": {"organization_id": 2, "organization_path": "/1/2/", "state": "pilot"}})
     yield unit
     unit.close()
     database.engine.dispose()

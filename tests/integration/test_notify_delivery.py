@@ -178,8 +178,8 @@ def test_push_reaches_browsers_by_web_push_and_phones_by_fcm(notify_db, push_ser
     with unit.transaction() as session:
         domain.project_member(session, {"member_id": 5, "full_name": "Đỗ Thị Năm", "organization_path": "/1/2/3/",
                                         "phone": None, "status": "official"})
-        domain.register_device(session, 5, "web", jsonlib.dumps(subscription))
-        domain.register_device(session, 5, "android", "fcm-registration-token-5")
+        domain.register_device(unit, 5, "web", jsonlib.dumps(subscription))
+        domain.register_device(unit, 5, "android", "fcm-registration-token-5")
     with unit.transaction() as session:
         domain.notify_member(session, "event-push", 5, "transfer_issued")
     channels = {"push": Push(vapid_key, "mailto:ops@example.vn", f"{base}/fcm", "t0k3n")}
