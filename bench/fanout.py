@@ -52,8 +52,9 @@ def main(argv=None):
         topology.declare_service(conn, service_class("notify"))
     unit, database = standalone_unit(Base.metadata, "notify")
     path = "/1/2/"
-    rows = [{"member_id": n, "full_name": f"Đảng viên {n}", "organization_path": f"/1/2/{3 + n % 3000}/",
-             "phone": f"+8491{n:07d}", "language": "vi", "activated": False, "in_party": True}
+    rows = [{"member_id": n, "full_name": f"Đảng viên {n}", "organization_id": 3 + n % 3000,
+             "organization_path": f"/1/2/{3 + n % 3000}/", "status": "official", "phone": f"+8491{n:07d}",
+             "language": "vi", "activated": False, "in_party": True}
             for n in range(1, args.members + 1)]
     with unit.transaction() as session:
         for start in range(0, len(rows), 20_000):

@@ -32,6 +32,9 @@ class CitizenId(validate.Regexp):
 
 CITIZEN_ID = CitizenId()
 ROLLOUT_STATES = ("disabled", "pilot", "live")
+ORGANIZATION_LEVELS = ("central", "provincial", "grassroots", "branch", "party_group")   # by depth in the tree
+OFFICER_ROLES = frozenset(("secretary", "deputy_secretary", "committee_member"))   # act on their subtree
+ADMIN_ROLE = "system_administrator"
 MEMBER_STATUSES = ("probationary", "official", "transferred_out", "removed", "expelled",
                    "resigned", "deceased")
 IN_PARTY = MEMBER_STATUSES[:2]   # every other status means the member left the party: no sessions, no sign-in
@@ -97,6 +100,12 @@ class OrgRolloutChanged(Schema):
     state = fields.String(required=True, validate=validate.OneOf(ROLLOUT_STATES))
 
 
+class MemberErased(Schema):
+    """A member's personal data was erased on request (members keeps a pseudonymous tombstone): every
+    projection drops what it holds of them and takes no later snapshot of them."""
+    member_id = fields.Integer(required=True)
+
+
 class MembersImported(Schema):
     """Too many members changed to send one event each: re-read those updated since `updated_since`
     with members' bulk read (`member_snapshots`)."""
@@ -144,6 +153,7 @@ CATALOGUE = {
     "members.position_changed": (PositionChanged, "A position was assigned or removed."),
     "members.org_rollout_changed": (OrgRolloutChanged, "A committee's rollout state changed."),
     "members.members_imported": (MembersImported, "An import changed many members; re-read them in bulk."),
+    "members.member_erased": (MemberErased, "A member's personal data was erased; drop it from projections."),
     "identity.account_activated": (AccountActivated, "A member activated their account."),
     "identity.password_changed": (PasswordChanged, "A member's password changed."),
     "identity.sessions_ended": (SessionsEnded, "Sign-in sessions ended: their access tokens are refused."),

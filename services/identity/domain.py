@@ -7,14 +7,13 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 
 from shared.auth import audience, issuer
-from shared.db import aware, get_or_add, utcnow
+from shared.db import aware, utcnow
 from shared.errors import (AccountFrozen, InvalidCredentials, InvalidToken, NotFound, ServiceUnavailable,
                            SotayError, WeakPassword)
 from shared.events import left_party
 from services.identity import activation, passwords, phones, policy, throttle
 from services.identity.trail import audit
-from services.identity.models import (Account, DirectoryEntry, EndedSession, PositionEntry,
-                                      RefreshToken, Rollout)
+from services.identity.models import Account, DirectoryEntry, EndedSession, RefreshToken
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
@@ -286,22 +285,6 @@ def end_sessions_of_leaver(uow, member_id):
     if account is not None and revoke_all(uow, account.id):
         audit(session, "sessions", "ended_left_party", citizen_id=entry.citizen_id, member_id=entry.member_id,
               detail={"status": entry.status})
-
-
-def project_position(session, envelope):
-    payload = envelope["payload"]
-    key = {"member_id": payload["member_id"], "organization_id": payload["organization_id"], "role": payload["role"]}
-    if payload["action"] == "removed":
-        session.execute(delete(PositionEntry).filter_by(**key))
-    elif session.get(PositionEntry, key) is None:
-        session.add(PositionEntry(**key, organization_path=payload["organization_path"]))
-
-
-def project_rollout(session, envelope):
-    payload = envelope["payload"]
-    row = get_or_add(session, Rollout, organization_id=payload["organization_id"])
-    row.organization_path = payload["organization_path"]
-    row.state = payload["state"]
 
 
 def set_password(session, citizen_id, password):

@@ -15,15 +15,15 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from shared.db import get_or_add, utcnow
+from shared.db import utcnow
 from shared.errors import InvalidCredentials, NotFound, SotayError, ValidationError
 from services.identity import activation, passwords, throttle
 from services.identity.trail import audit
-from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode
+from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, directory
 
 FREEZE_CODE_TTL = timedelta(days=30)
 FREEZE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: read aloud and typed from an SMS
@@ -79,29 +79,20 @@ def notice(session, entry, account, what, previous_phone=None, previous_email=No
 
 
 def project_member(session, snapshot, imported=False):
-    """Upsert identity's directory entry from a member snapshot; returns a Notice when the
-    member's phone changed (told to the phone trusted before), else None.
+    """Project a member snapshot (shared/directory.py); returns a Notice when the member's phone changed
+    (told to the phone trusted before), else None.
 
     The phone present when identity first learns of a member is the imported one; later
     changes are trusted only when they come through an import's bulk re-read (`imported`).
     """
-    entry = session.get(DirectoryEntry, snapshot["member_id"])
-    first = entry is None
-    if first:
-        entry = get_or_add(session, DirectoryEntry, member_id=snapshot["member_id"])
-    previous_phone, previous_email = entry.phone, entry.email
-    new_phone = snapshot.get("phone")
-    entry.citizen_id = snapshot["citizen_id"]
-    entry.full_name = snapshot["full_name"]
-    entry.date_of_birth = date.fromisoformat(snapshot["date_of_birth"]) if snapshot.get("date_of_birth") else None
-    entry.phone = new_phone
-    entry.email = snapshot.get("email")
-    entry.status = snapshot["status"]
-    entry.organization_id = snapshot["organization_id"]
-    entry.organization_path = snapshot["organization_path"]
-    if first:
+    change = directory.project_member(session, snapshot)
+    if change is None:
+        return None
+    entry, new_phone = change.row, change.row.phone
+    if change.before is None:
         entry.imported_phone = new_phone
         return None
+    previous_phone, previous_email = change.before["phone"], change.before["email"]
     if imported:
         # an import restating the imported phone changes nothing (a phone verified since stays)
         if new_phone == entry.imported_phone:

@@ -14,53 +14,40 @@ from shared.errors import Forbidden, InvalidCode, NotFound, ValidationError
 from services.identity import activation, phones
 from services.identity.domain import revoke_all
 from services.identity.trail import audit
-from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, PositionEntry
+from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, directory
 
-OFFICER_ROLES = {"secretary", "deputy_secretary", "committee_member"}
-ADMIN_ROLE = "system_administrator"
 OFFICERS, ADMINISTRATORS = "officers", "administrators"   # the two queues
 
 
-def _roles(session, member_id):
-    return session.scalars(select(PositionEntry).where(PositionEntry.member_id == member_id)).all()
-
-
-def _position_holders(session, member_ids):
-    if not member_ids:
-        return set()
-    return set(session.scalars(select(PositionEntry.member_id).where(PositionEntry.member_id.in_(member_ids))))
-
-
 class Authority:
-    """What one officer or administrator may decide (their positions, read once for a whole list)."""
+    """What one officer or administrator may decide (their scope, read once for a whole list)."""
 
     def __init__(self, session, decider_id):
-        positions = _roles(session, decider_id)
-        self.decider_id = decider_id
-        self.administrator = any(p.role == ADMIN_ROLE for p in positions)
-        self.paths = [p.organization_path for p in positions if p.role in OFFICER_ROLES]
+        self.scope = directory.scope(session, decider_id)
 
     def covers(self, entry, holds_position):
         """About the member `entry`, now: never oneself; position holders only for administrators."""
-        if entry is None or entry.member_id == self.decider_id:
+        if entry is None or entry.member_id == self.scope.member_id:
             return False
-        if self.administrator:
-            return True
-        return not holds_position and any(entry.organization_path.startswith(path) for path in self.paths)
+        return self.scope.administrator or (not holds_position and self.scope.manages(entry.organization_path))
+
+
+def _holds_position(session, member_id):
+    return bool(directory.holds_position(session, [member_id]))
 
 
 def queue_of(session, member_id):
     """Where a request about this member is decided: position holders go to administrators."""
-    return ADMINISTRATORS if _roles(session, member_id) else OFFICERS
+    return ADMINISTRATORS if _holds_position(session, member_id) else OFFICERS
 
 
 def may_decide(session, decider_id, entry):
-    return entry is not None and Authority(session, decider_id).covers(entry, bool(_roles(session, entry.member_id)))
+    return entry is not None and Authority(session, decider_id).covers(entry, _holds_position(session, entry.member_id))
 
 
 def _authority(session, decider_id, queue):
     authority = Authority(session, decider_id)
-    if queue == ADMINISTRATORS and not authority.administrator:
+    if queue == ADMINISTRATORS and not authority.scope.administrator:
         raise Forbidden()
     return authority
 
@@ -73,7 +60,7 @@ def pending_requests(session, decider_id, queue=OFFICERS):
         .where(Challenge.status == "pending_approval", Challenge.decoy == 0,
                Challenge.purpose.in_((activation.ACTIVATION, activation.PASSWORD_RESET)))
         .order_by(Challenge.created_at)).all()
-    holders = _position_holders(session, {d.member_id for _, d in rows})
+    holders = directory.holds_position(session, {d.member_id for _, d in rows})
     items = [{"id": c.id, "purpose": c.purpose, "member_id": c.member_id, "full_name": d.full_name,
               "phone": c.phone, "requested_at": aware(c.created_at).isoformat()}
              for c, d in rows if (d.member_id in holders) == (queue == ADMINISTRATORS)
@@ -146,7 +133,7 @@ def frozen_accounts(session, decider_id):
         select(Account, DirectoryEntry).join(DirectoryEntry, DirectoryEntry.citizen_id == Account.citizen_id)
         .where(Account.frozen_at.is_not(None)).order_by(Account.frozen_at)).all()
     authority = Authority(session, decider_id)
-    holders = _position_holders(session, {d.member_id for _, d in rows})
+    holders = directory.holds_position(session, {d.member_id for _, d in rows})
     items = [{"member_id": d.member_id, "full_name": d.full_name, "frozen_at": aware(a.frozen_at).isoformat()}
              for a, d in rows if authority.covers(d, d.member_id in holders)]
     return {"items": items, "next_cursor": None}

@@ -15,7 +15,7 @@ from shared.rpc import Rpc
 from shared.subscriber import subscribe
 from services.identity import activation, domain, phones, recovery, vneid_signin
 from services.identity.keys import KeyStore, keys_dir
-from services.identity.models import Base
+from services.identity.models import Base, directory
 from services.identity.trail import client_of
 from services.identity.schemas import (CodeRequest, CodeVerification, FreezeRequest, LoginRequest, PasswordChange,
                                        PhoneVerificationConfirm, PhoneVerificationRequest, RefreshRequest)
@@ -266,11 +266,15 @@ class IdentityService(Service):
 
     @subscribe("members", "members.position_changed")
     def on_position_changed(self, envelope):
-        self.db.once(envelope, domain.project_position)
+        self.db.once(envelope, directory.position_changed)
 
     @subscribe("members", "members.org_rollout_changed")
     def on_rollout_changed(self, envelope):
-        self.db.once(envelope, domain.project_rollout)
+        self.db.once(envelope, directory.rollout_changed)
+
+    @subscribe("members", "members.member_erased")
+    def on_member_erased(self, envelope):
+        self.db.once(envelope, directory.member_erased)
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):

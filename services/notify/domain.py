@@ -2,7 +2,7 @@
 
 Each (event, member, channel) is one row of `deliveries` (unique): a redelivered
 event finds it and sends nothing twice. A large fan-out (a committee going live)
-is two INSERT … SELECT statements over notify's own projection of members, not
+is two INSERT … SELECT statements over notify's own projection of members (its directory), not
 one call per member. Sending is pending → sending → sent, retried with back-off,
 then failed (visible, and published as notify.delivery_failed). A row being sent is
 leased: if its sender dies, another takes it after the lease and hands it to the
@@ -18,10 +18,9 @@ from sqlalchemy import func, select, text, update
 
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
-from shared.events import IN_PARTY
-from shared.tree import ancestor_paths, subtree_bounds
+from shared.tree import subtree_bounds
 from services.notify import sealing, templates
-from services.notify.models import Delivery, Device, LiveCommittee, Notification, Preference, Recipient
+from services.notify.models import Delivery, Device, Notification, Preference, Recipient, directory
 
 log = logging.getLogger(__name__)
 
@@ -39,60 +38,33 @@ def invitation_key(member_id):
 
 
 def project_member(session, snapshot):
-    """Upsert the recipient; one who arrives under a live committee without an account is invited."""
-    recipient = get_or_add(session, Recipient, member_id=snapshot["member_id"])
-    recipient.full_name = snapshot["full_name"]
-    recipient.organization_path = snapshot["organization_path"]
-    recipient.phone = snapshot.get("phone")
-    recipient.email = snapshot.get("email")
-    recipient.in_party = snapshot["status"] in IN_PARTY
-    if recipient.language is None:
-        recipient.language = "vi"
-    # members' record says whether they signed in (identity's event says it too; either is enough)
-    recipient.activated = bool(recipient.activated) or bool(snapshot.get("activated"))
-    if recipient.in_party and not recipient.activated and _under_live_committee(session, recipient.organization_path):
+    """Project the member (shared/directory.py); one who arrives under a live committee without an account is
+    invited."""
+    change = directory.project_member(session, snapshot)
+    recipient = change.row if change is not None else None
+    if recipient is not None and recipient.in_party and not recipient.activated \
+            and directory.rolled_out(session, recipient.organization_path, ("live",)):
         session.flush()
         notify_member(session, invitation_key(recipient.member_id), recipient.member_id, "invitation")
-
-
-def _under_live_committee(session, path):
-    return session.scalar(select(func.count()).select_from(LiveCommittee).where(
-        LiveCommittee.organization_path.in_(ancestor_paths(path)))) > 0
-
-
-def set_rollout(session, organization_id, path, state):
-    if state == "live":
-        get_or_add(session, LiveCommittee, organization_id=organization_id).organization_path = path
-    else:
-        live = session.get(LiveCommittee, organization_id)
-        if live is not None:
-            session.delete(live)
-
-
-def rollout_changed(session, envelope):
-    """members.org_rollout_changed: a committee going live invites everyone below it who has not activated."""
-    payload = envelope["payload"]
-    set_rollout(session, payload["organization_id"], payload["organization_path"], payload["state"])
-    if payload["state"] == "live":
-        items, messages = invite_subtree(session, payload["organization_path"])
-        log.info("rollout: %d inbox items, %d invitations queued", items, messages)
 
 
 def member_changed(session, envelope):
     project_member(session, envelope["payload"])
 
 
-def mark_activated(session, member_id):
-    recipient = session.get(Recipient, member_id)
-    if recipient is not None:
-        recipient.activated = True
-    return recipient
+def rollout_changed(session, envelope):
+    """members.org_rollout_changed: a committee going live invites everyone below it who has not activated."""
+    directory.rollout_changed(session, envelope)
+    payload = envelope["payload"]
+    if payload["state"] == "live":
+        items, messages = invite_subtree(session, payload["organization_path"])
+        log.info("rollout: %d inbox items, %d invitations queued", items, messages)
 
 
 def account_activated(session, envelope):
     """identity.account_activated: the recipient counts as signed in (no more invitations), and is told."""
     member_id = envelope["payload"]["member_id"]
-    if mark_activated(session, member_id) is not None:
+    if directory.mark_activated(session, member_id) is not None:
         notify_member(session, envelope["id"], member_id, "account_activated")
 
 
@@ -147,7 +119,7 @@ FAN_OUT_SQL = {
         SELECT member_id, 'invitation:' || member_id, 'announcements',
                CASE WHEN language = 'en' THEN :title_en ELSE :title_vi END,
                CASE WHEN language = 'en' THEN :body_en ELSE :body_vi END, :now
-        FROM recipients
+        FROM directory_members
         WHERE organization_path >= :low AND organization_path < :high AND NOT activated AND in_party
         {on_conflict}""",
     "deliveries": """
@@ -155,7 +127,7 @@ FAN_OUT_SQL = {
                                          created_at)
         SELECT 'invitation:' || r.member_id, r.member_id, 'sms', 2, r.phone,
                CASE WHEN r.language = 'en' THEN :sms_en ELSE :sms_vi END, 'pending', 0, :now
-        FROM recipients r
+        FROM directory_members r
         LEFT JOIN preferences p ON p.member_id = r.member_id AND p.category = 'announcements' AND p.channel = 'sms'
         WHERE r.organization_path >= :low AND r.organization_path < :high AND NOT r.activated AND r.in_party
           AND r.phone IS NOT NULL AND (p.enabled IS NULL OR p.enabled)

@@ -4,6 +4,7 @@ from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, MetaData, Str
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import utcnow
+from shared.directory import Directory
 from shared.messaging_tables import outbox_table, processed_event_table
 
 
@@ -13,19 +14,10 @@ class Base(DeclarativeBase):
 
 outbox = outbox_table(Base.metadata)
 processed_events = processed_event_table(Base.metadata)
-
-
-class Recipient(Base):
-    """notify's projection of members (members' and identity's events): who to reach, and how."""
-    __tablename__ = "recipients"
-    member_id = Column(Integer, primary_key=True, autoincrement=False)
-    full_name = Column(String(255), nullable=False)
-    organization_path = Column(String(255), nullable=False, index=True)
-    phone = Column(String(16))
-    email = Column(String(255))
-    language = Column(String(2), nullable=False, default="vi")
-    activated = Column(Boolean, nullable=False, default=False)
-    in_party = Column(Boolean, nullable=False, default=True)
+# notify's projection of members (members' and identity's events): who to reach, and how; which committees are live
+directory = Directory(Base, keep=("full_name", "phone", "email"),
+                      language=Column(String(2), nullable=False, default="vi"))
+Recipient = directory.Membership
 
 
 class Notification(Base):
@@ -82,11 +74,3 @@ class Device(Base):
     token = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     __table_args__ = (UniqueConstraint("member_id", "token"),)
-
-
-class LiveCommittee(Base):
-    """Committees that are `live` (members.org_rollout_changed): members arriving below them later
-    are invited too."""
-    __tablename__ = "live_committees"
-    organization_id = Column(Integer, primary_key=True, autoincrement=False)
-    organization_path = Column(String(255), nullable=False, index=True)

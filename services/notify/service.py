@@ -17,7 +17,7 @@ from shared.rpc import Rpc
 from shared.subscriber import subscribe
 from services.notify import channels, domain
 from services.notify.channels import DeliveryError
-from services.notify.models import Base
+from services.notify.models import Base, directory
 from services.notify.schemas import DeviceRegistration, InboxQuery, PreferencesUpdate, SecurityNotice, SmsRequest
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,10 @@ class NotifyService(Service):
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
         reread_members(self.db, self.cluster.members, envelope, domain.project_member)
+
+    @subscribe("members", "members.member_erased")
+    def on_member_erased(self, envelope):
+        self.db.once(envelope, directory.member_erased)
 
     @subscribe("identity", "identity.account_activated")
     def on_account_activated(self, envelope):

@@ -35,7 +35,7 @@ def freeze_code(message):
 
 def known_to_identity(running, citizen_id):
     with sqlite3.connect(os.path.join(running.data_dir, "identity.db")) as db:
-        return db.execute("SELECT 1 FROM member_directory WHERE citizen_id = ?", (citizen_id,)).fetchone()
+        return db.execute("SELECT 1 FROM directory_members WHERE citizen_id = ?", (citizen_id,)).fetchone()
 
 
 def staff_of(running):

@@ -160,7 +160,7 @@ def test_officers_recover_through_a_system_administrator(running, staff):
 
 def _holds_position(running, citizen_id):
     with sqlite3.connect(os.path.join(running.data_dir, "identity.db")) as db:
-        return db.execute("SELECT 1 FROM positions p JOIN member_directory d ON d.member_id = p.member_id "
+        return db.execute("SELECT 1 FROM directory_positions p JOIN directory_members d ON d.member_id = p.member_id "
                           "WHERE d.citizen_id = ?", (citizen_id,)).fetchone()
 
 
