@@ -120,6 +120,16 @@ class PositionChange(Schema):
         ("secretary", "deputy_secretary", "committee_member", "system_administrator")))
 
 
+class ErasureRequest(Schema):
+    """Why a member's personal data is erased (their request under the personal data law, its reference): kept in
+    every service's audit trail with who asked and when, so it must name no one's personal data."""
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=validate.Length(min=10, max=2000),
+                           metadata={"example": "Đơn đề nghị xoá dữ liệu số 12/2026 / Erasure request no. 12/2026"})
+
+
 class PreferenceItem(Schema):
     class Meta:
         unknown = RAISE

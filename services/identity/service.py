@@ -9,11 +9,11 @@ from shared import config, metrics
 from shared.auth import Caller
 from shared.db import Database
 from shared.errors import InvalidToken, ServiceUnavailable, SotayError
-from shared.kit import ANYONE, MEMBER, Service, command, query, services
+from shared.kit import ANYONE, MEMBER, Service, command, member_through, query, services
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.identity import activation, domain, phones, recovery, vneid_signin
+from services.identity import activation, domain, phones, privacy, recovery, vneid_signin
 from services.identity.keys import KeyStore, keys_dir
 from services.identity.models import Base, directory
 from services.identity.trail import client_of
@@ -248,6 +248,15 @@ class IdentityService(Service):
         """Tokens for VNeID's callback; `iss` is the authorization response's issuer (RFC 9207) when it sent one."""
         return vneid_signin.complete(unit, self.vneid, self.keys, state, code, browser_secret, client_of(unit),
                                      iss=iss)
+
+    @query(caller=member_through("gateway"))
+    def export_member(self, session, principal, member_id):
+        return privacy.export(session, principal, member_id)
+
+    @command(caller=member_through("members"))
+    def erase_member(self, unit, principal, member_id, reason):
+        """Ordered by members, which decided it (an administrator asked, with a reason): see privacy.py."""
+        return privacy.erase(unit, principal, int(member_id), str(reason), client_of(unit))
 
     def _project(self, session, snapshot, imported=False):
         self._tell(phones.project_member(session, snapshot, imported))

@@ -110,7 +110,8 @@ def _republish_members(uow, path):
 
     low, high = subtree_bounds(path)
     for member in uow.session.scalars(select(Member).where(Member.organization_path >= low,
-                                                           Member.organization_path < high)):
+                                                           Member.organization_path < high,
+                                                           Member.erased_at.is_(None))):
         uow.publish("members.member_updated", member_snapshot(member))
 
 

@@ -29,7 +29,8 @@ def _audit(uow, actor_id, action, member, before, after, note=None):
                                client_address=context.get("client_address")))
 
 
-def _personal(member):
+def personal_record(member):
+    """Everything of a member's record that is personal data (audited before and after each change)."""
     data = member_json(member)
     data.pop("positions")
     data.update(email=member.email, left_on=_iso(member.left_on), leaving_reason=member.leaving_reason)
@@ -47,7 +48,7 @@ def apply_changes(uow, actor_id, member, changes, action="member.update", note=N
     # checked before anything changes: a clash found at flush would be a 500 and half a write
     if clashes(uow.session, party_card_number=changes.get("party_card_number"), other_than=member.id):
         raise Conflict(details={"party_card_number": [CARD_TAKEN]})
-    before, old_path, old_values = _personal(member), member.organization_path, counts.values_of(member)
+    before, old_path, old_values = personal_record(member), member.organization_path, counts.values_of(member)
     for field, value in changes.items():
         setattr(member, field, value)
     if "full_name" in changes:
@@ -62,7 +63,7 @@ def apply_changes(uow, actor_id, member, changes, action="member.update", note=N
         raise ValidationError(details={"official_date": ["Cần ngày chính thức. / The official date is required."]})
     uow.session.flush()
     counts.move(uow.session, old_path, old_values, member.organization_path, counts.values_of(member))
-    _audit(uow, actor_id, action, member, before, _personal(member), note)
+    _audit(uow, actor_id, action, member, before, personal_record(member), note)
     uow.publish("members.member_updated", member_snapshot(member))
     return member
 

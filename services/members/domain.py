@@ -129,8 +129,9 @@ def decided_member(session, actor, member_id):
     """The member `actor` is about to decide about: 404 outside what they may see, 403 when it is
     not theirs to decide (themselves, an administrator, a fellow officer)."""
     member = session.get(Member, member_id)
-    if member is None or not (member.id == actor.member.id or actor.manages(member.organization_path)):
-        raise NotFound()
+    if member is None or member.erased_at is not None or not (
+            member.id == actor.member.id or actor.manages(member.organization_path)):
+        raise NotFound()   # a tombstone is nobody's to change
     if not actor.decides_about(member):
         raise refusal(actor, member)
     return member
@@ -244,7 +245,7 @@ def set_rollout(uow, organization, state):
 def snapshots_after(session, after_id, limit, updated_since=None):
     """Bulk read for rebuilding a projection: members by id, keyset-paginated (optionally only
     those changed since a time, after an import)."""
-    query = select(Member).where(Member.id > after_id)
+    query = select(Member).where(Member.id > after_id, Member.erased_at.is_(None))
     if updated_since:
         query = query.where(Member.updated_at >= datetime.fromisoformat(updated_since))
     rows = session.scalars(query.order_by(Member.id).limit(limit)).all()

@@ -8,12 +8,14 @@ from nameko.extensions import DependencyProvider
 
 from shared import uploads
 from shared.db import Database
-from shared.kit import MEMBER, Service, command, query, services
+from shared.kit import MEMBER, Service, command, member_through, query, services
+from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.members import administration, changes, domain, importing, registration, search
+from services.members import administration, changes, domain, importing, privacy, registration, search
 from services.members.models import Base, Member
-from services.members.schemas import (MemberCreate, MemberQuery, MemberUpdate, MeUpdate, OrganizationCreate,
-                                      OrganizationUpdate, PositionChange, RecordCreate, TransferRequest)
+from services.members.schemas import (ErasureRequest, MemberCreate, MemberQuery, MemberUpdate, MeUpdate,
+                                      OrganizationCreate, OrganizationUpdate, PositionChange, RecordCreate,
+                                      TransferRequest)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,7 @@ class Imports(DependencyProvider):
                 eventlet.sleep(0.2)   # a stopping service does not wait half a lease for its sweeper
 
 
+KEEP_PERSONAL_DATA = ("identity", "notify")   # the other services that erase a member when members does
 YIELD_EVERY = 0.005   # seconds an import may hold the process before others get a turn
 STOP_GRACE = 3.0   # seconds of shared.serve's 5 s stop deadline given to running imports to mark themselves failed
 
@@ -107,6 +110,7 @@ class MembersService(Service):
 
     db = Database(Base.metadata)
     imports = Imports()
+    cluster = Rpc(timeout=20)
 
     @query(caller=MEMBER)
     def get_me(self, session, principal):
@@ -234,6 +238,20 @@ class MembersService(Service):
     def member_snapshots(self, session, principal, after_id=0, limit=1000, updated_since=None):
         """Bulk read for other services rebuilding their projection of members."""
         return domain.snapshots_after(session, int(after_id), min(int(limit), 5000), updated_since)
+
+    @query(caller=member_through("gateway"))
+    def export_member(self, session, principal, member_id):
+        return privacy.export(session, _actor(session, principal), member_id)
+
+    @command(caller=member_through("gateway"), body=ErasureRequest)
+    def erase_member(self, unit, principal, member_id, data):
+        """An administrator's erasure of a member's personal data, in every service that keeps some (privacy.py)."""
+        return privacy.erase(unit, _actor(unit.session, principal), member_id, data["reason"], self._erase_elsewhere)
+
+    def _erase_elsewhere(self, member_id, reason):
+        # inside members' transaction: if one cannot erase, members keeps the record and the request can be repeated
+        return {service: getattr(self.cluster, service).erase_member(member_id, reason)
+                for service in KEEP_PERSONAL_DATA}
 
     @subscribe("identity", "identity.account_activated")
     def on_account_activated(self, envelope):

@@ -239,14 +239,15 @@ def record_outcomes(session, outcomes):
     now = utcnow()
     sent_ids = [delivery_id for delivery_id, error in outcomes if error is None]
     if sent_ids:
-        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids))
+        # a row erased with its member while it was being sent stays erased
+        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids), Delivery.status != "erased")
                         .values(status="sent", sent_at=now, lease_until=None))
         session.execute(update(Delivery).where(Delivery.id.in_(sent_ids), Delivery.sealed.is_(True))
                         .values(text=""))
     for delivery_id, error in outcomes:
-        if error is None:
+        row = session.get(Delivery, delivery_id) if error is not None else None
+        if row is None or row.status == "erased":
             continue
-        row = session.get(Delivery, delivery_id)
         row.last_error = error[:500]
         if row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
@@ -275,9 +276,12 @@ def inbox(session, member_id, unread=None, cursor=None, limit=50):
     unread_count = session.scalar(select(func.count()).select_from(Notification).where(
         Notification.member_id == member_id, Notification.read_at.is_(None)))
     next_cursor = base64.urlsafe_b64encode(json.dumps(rows[-1].id).encode()).decode().rstrip("=") if more else None
-    return {"items": [{"id": n.id, "category": n.category, "title": n.title, "body": n.body,
-                       "created_at": aware(n.created_at).isoformat(), "read": n.read_at is not None} for n in rows],
-            "next_cursor": next_cursor, "unread": unread_count}
+    return {"items": [notification_json(n) for n in rows], "next_cursor": next_cursor, "unread": unread_count}
+
+
+def notification_json(n):
+    return {"id": n.id, "category": n.category, "title": n.title, "body": n.body,
+            "created_at": aware(n.created_at).isoformat(), "read": n.read_at is not None}
 
 
 def mark_read(uow, member_id, notification_id=None):

@@ -45,7 +45,8 @@ class Delivery(Base):
     destination = Column(String(255), nullable=False)
     subject = Column(String(255))
     text = Column(Text, nullable=False)
-    status = Column(String(8), nullable=False, default="pending")   # pending | sending | sent | failed | expired
+    # pending | sending | sent | failed | expired | erased (its member's data erased: never sent)
+    status = Column(String(8), nullable=False, default="pending")
     sealed = Column(Boolean, nullable=False, default=False, server_default=false())   # a one-time code: `text` encrypted (sealing.py)
     expires_at = Column(DateTime(timezone=True))               # a code: never sent after this
     lease_until = Column(DateTime(timezone=True))              # `sending`: taken again after this
@@ -74,3 +75,14 @@ class Device(Base):
     token = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     __table_args__ = (UniqueConstraint("member_id", "token"),)
+
+
+class Erasure(Base):
+    """A member's data erased on members' order: who asked, when and why (never what was erased)."""
+    __tablename__ = "erasures"
+    id = Column(Integer, primary_key=True)
+    member_id = Column(Integer, nullable=False)
+    requested_by = Column(Integer, nullable=False)
+    reason = Column(Text, nullable=False)
+    correlation_id = Column(String(64))
+    erased_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -11,11 +11,11 @@ from nameko.extensions import DependencyProvider
 
 from shared import config, metrics
 from shared.db import Database, utcnow
-from shared.kit import MEMBER, Service, command, query, services
+from shared.kit import MEMBER, Service, command, member_through, query, services
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.notify import channels, domain
+from services.notify import channels, domain, privacy
 from services.notify.channels import DeliveryError
 from services.notify.models import Base, directory
 from services.notify.schemas import DeviceRegistration, InboxQuery, PreferencesUpdate, SecurityNotice, SmsRequest
@@ -156,7 +156,8 @@ class NotifyService(Service):
 
     @command(caller=MEMBER)
     def mark_read(self, unit, principal, notification_id=None):
-        return domain.mark_read(unit, principal.member_id, int(notification_id) if notification_id is not None else None)
+        return domain.mark_read(unit, principal.member_id,
+                                int(notification_id) if notification_id is not None else None)
 
     @query(caller=MEMBER)
     def get_preferences(self, session, principal):
@@ -169,6 +170,15 @@ class NotifyService(Service):
     @command(caller=MEMBER, body=DeviceRegistration)
     def register_device(self, unit, principal, data):
         return domain.register_device(unit, principal.member_id, data["platform"], data["token"])
+
+    @query(caller=member_through("gateway"))
+    def export_member(self, session, principal, member_id):
+        return privacy.export(session, principal, member_id)
+
+    @command(caller=member_through("members"))
+    def erase_member(self, unit, principal, member_id, reason):
+        """Ordered by members, which decided it (an administrator asked, with a reason): see privacy.py."""
+        return privacy.erase(unit, principal, int(member_id), str(reason))
 
     def _handle(self, envelope, effect):
         self.db.once(envelope, effect)

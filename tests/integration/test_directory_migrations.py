@@ -61,6 +61,7 @@ def test_notify_keeps_its_recipients_and_live_committees(settings):
           "INSERT INTO live_committees (organization_id, organization_path) VALUES (2, '/1/2/')")
     migrations.upgrade("notify")
     assert rows("notify", "SELECT member_id, organization_id, status, language, phone FROM directory_members "
-                          "ORDER BY member_id") == [(5, 4, "official", "en", "+84912000005"), (6, 4, "removed", "vi", None)]
+                          "ORDER BY member_id") == [(5, 4, "official", "en", "+84912000005"),
+                                                    (6, 4, "removed", "vi", None)]
     assert rows("notify", "SELECT id, path, level, rollout FROM directory_organizations ORDER BY id") == \
         [(2, "/1/2/", "provincial", "live"), (4, "/1/2/3/4/", "branch", "disabled")]
