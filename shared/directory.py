@@ -201,7 +201,7 @@ class Directory:
         return Scope(member_id=member_id, administrator=any(role == ADMIN_ROLE for role, _ in positions),
                      paths=tuple(path for role, path in positions if role in OFFICER_ROLES))
 
-    def holds_position(self, session, member_ids):
+    def position_holders(self, session, member_ids):
         """Which of these members hold any position (administrators' and officers' accounts are guarded more)."""
         if not member_ids:
             return set()

@@ -56,10 +56,6 @@ class CallerRule:
         service = caller.require_service(*self.services) if self.services else None
         return caller.require() if self.member else service
 
-    def __str__(self):
-        who = [*(["a signed-in member"] if self.member else []), *(f"service {name}" for name in self.services)]
-        return " through ".join(who) or "anyone"
-
 
 MEMBER = CallerRule(member=True)
 ANYONE = CallerRule()
@@ -77,9 +73,8 @@ def member_through(*names):
 class KitRpc(RetriedRpc):
     """The RPC entrypoint of `@query`/`@command`: it carries its caller rule for the tests to read."""
 
-    def __init__(self, caller_rule, kind, **kwargs):
+    def __init__(self, caller_rule, **kwargs):
         self.caller_rule = caller_rule
-        self.kind = kind
         super().__init__(**kwargs)
 
 
@@ -100,7 +95,7 @@ def _unit(db, commit_on):
     yield db
 
 
-def _entrypoint(kind, caller, schema, opens, commit_on=()):
+def _entrypoint(caller, schema, opens, commit_on=()):
     if not isinstance(caller, CallerRule):
         raise TypeError(f"caller= takes MEMBER, ANYONE, services(…) or member_through(…), not {caller!r}")
 
@@ -122,19 +117,19 @@ def _entrypoint(kind, caller, schema, opens, commit_on=()):
 
         del entrypoint.__wrapped__          # nameko checks a call against the wire signature, not the method's
         entrypoint.__signature__ = wire
-        return KitRpc.decorator(caller_rule=caller, kind=kind)(entrypoint)
+        return KitRpc.decorator(caller_rule=caller)(entrypoint)
     return decorate
 
 
 def query(caller, params=None):
     """A read-only RPC: `method(self, session, principal, …)` in a reading session."""
-    return _entrypoint("query", caller, params, _reading)
+    return _entrypoint(caller, params, _reading)
 
 
 def command(caller, body=None, commit_on=(), in_steps=False):
     """An RPC that changes something: `method(self, unit, principal, …)` inside one transaction
     (or, `in_steps`, with the unit alone: the method opens its transactions)."""
-    return _entrypoint("command", caller, body, _unit if in_steps else _transaction, commit_on)
+    return _entrypoint(caller, body, _unit if in_steps else _transaction, commit_on)
 
 
 class Service(Operations):

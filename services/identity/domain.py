@@ -1,4 +1,4 @@
-"""Identity's domain: sign-in, tokens and sessions, the projections. Plain Python, no nameko."""
+"""Identity's domain: sign-in, codes, tokens and sessions. Plain Python, no nameko."""
 import hashlib
 import secrets
 import uuid

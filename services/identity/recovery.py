@@ -33,7 +33,7 @@ class Authority:
 
 
 def _holds_position(session, member_id):
-    return bool(directory.holds_position(session, [member_id]))
+    return bool(directory.position_holders(session, [member_id]))
 
 
 def queue_of(session, member_id):
@@ -60,7 +60,7 @@ def pending_requests(session, decider_id, queue=OFFICERS):
         .where(Challenge.status == "pending_approval", Challenge.decoy == 0,
                Challenge.purpose.in_((activation.ACTIVATION, activation.PASSWORD_RESET)))
         .order_by(Challenge.created_at)).all()
-    holders = directory.holds_position(session, {d.member_id for _, d in rows})
+    holders = directory.position_holders(session, {d.member_id for _, d in rows})
     items = [{"id": c.id, "purpose": c.purpose, "member_id": c.member_id, "full_name": d.full_name,
               "phone": c.phone, "requested_at": aware(c.created_at).isoformat()}
              for c, d in rows if (d.member_id in holders) == (queue == ADMINISTRATORS)
@@ -133,7 +133,7 @@ def frozen_accounts(session, decider_id):
         select(Account, DirectoryEntry).join(DirectoryEntry, DirectoryEntry.citizen_id == Account.citizen_id)
         .where(Account.frozen_at.is_not(None)).order_by(Account.frozen_at)).all()
     authority = Authority(session, decider_id)
-    holders = directory.holds_position(session, {d.member_id for _, d in rows})
+    holders = directory.position_holders(session, {d.member_id for _, d in rows})
     items = [{"member_id": d.member_id, "full_name": d.full_name, "frozen_at": aware(a.frozen_at).isoformat()}
              for a, d in rows if authority.covers(d, d.member_id in holders)]
     return {"items": items, "next_cursor": None}
