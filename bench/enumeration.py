@@ -66,7 +66,7 @@ def create_members(base, data_dir, admin, branch, prefix, count):
 
     def projected():
         with sqlite3.connect(os.path.join(data_dir, "identity.db")) as db:
-            return db.execute("SELECT count(*) FROM member_directory WHERE citizen_id LIKE ?",
+            return db.execute("SELECT count(*) FROM directory_members WHERE citizen_id LIKE ?",
                               (f"{prefix}%",)).fetchone()[0] == count
     wait_for(projected, timeout=60, interval=0.2, message="identity's projection of the bench members")
     return people

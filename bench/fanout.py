@@ -52,8 +52,9 @@ def main(argv=None):
         topology.declare_service(conn, service_class("notify"))
     unit, database = standalone_unit(Base.metadata, "notify")
     path = "/1/2/"
-    rows = [{"member_id": n, "full_name": f"Đảng viên {n}", "organization_path": f"/1/2/{3 + n % 3000}/",
-             "phone": f"+8491{n:07d}", "language": "vi", "activated": False, "in_party": True}
+    rows = [{"member_id": n, "full_name": f"Đảng viên {n}", "organization_id": 3 + n % 3000,
+             "organization_path": f"/1/2/{3 + n % 3000}/", "status": "official", "phone": f"+8491{n:07d}",
+             "language": "vi", "activated": False, "in_party": True}
             for n in range(1, args.members + 1)]
     with unit.transaction() as session:
         for start in range(0, len(rows), 20_000):
@@ -101,12 +102,20 @@ def main(argv=None):
 
 
 def _healthy(port):
+    """Broker and database reachable: no identity runs here, so ended sessions are never restored (no
+    member calls notify in this run; codes come with identity's service token)."""
+    import json
+    import urllib.error
     import urllib.request
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-            return response.status == 200
-    except Exception:
+            body = response.read()
+    except urllib.error.HTTPError as refused:
+        body = refused.read()
+    except OSError:
         return False
+    checks = json.loads(body).get("checks", {})
+    return bool(checks.get("broker") and checks.get("database"))
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ class UnitOfWork:
         self._session = None
         self.published = 0
         self.committed = False   # a commit was attempted: repeating the work might do it twice
+        self._on_commit = []
 
     @property
     def session(self) -> Session:
@@ -120,6 +121,7 @@ class UnitOfWork:
             except BaseException:
                 session.rollback()
                 self.published = 0
+                self._on_commit.clear()
                 raise
         self._after_commit()
 
@@ -138,6 +140,14 @@ class UnitOfWork:
         if self.published:
             self.published = 0
             self._database.on_published()
+        callbacks, self._on_commit = self._on_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback):
+        """Call `callback()` once the transaction under way has committed (never if it rolls back): for what
+        must not happen before the change is durable, such as handing a code to the channel."""
+        self._on_commit.append(callback)
 
     def publish(self, event_type, payload, version=1):
         """Record an event in the outbox; it is relayed after the commit."""
@@ -156,11 +166,11 @@ class UnitOfWork:
         self.published += 1
 
     def once(self, envelope, effect):
-        """Apply `effect(session, payload)` unless this handler already did, in one transaction
+        """Apply `effect(session, envelope)` unless this handler already did, in one transaction
         with the record that it did: a redelivered event changes nothing."""
         with self.transaction() as session:
             if self.claim(envelope):
-                effect(session, envelope["payload"])
+                effect(session, envelope)
 
     def processed(self, envelope):
         """Whether this handler already recorded `envelope` (for handlers that commit in steps)."""
@@ -184,6 +194,7 @@ class UnitOfWork:
 
     def close(self):
         self.committed = False
+        self._on_commit.clear()
         if self._session is not None:
             self._session.close()
             self._session = None

@@ -1,4 +1,5 @@
-"""`@rpc` for services with a database: a lost database connection costs a retry, never a 500.
+"""The RPC entrypoint under the kit's `@query`/`@command` (shared/kit.py): a lost database connection costs a
+retry, never a 500.
 
 When a worker fails because its database connection was lost (`db.lost_connection`) and nothing it
 did was committed — a read, or a transaction that rolled back entirely — it runs once more, on a
@@ -60,5 +61,3 @@ class RetriedRpc(Rpc):
         # not from this worker: with the pool full it would wait for itself
         self.container.spawn_managed_thread(spawn, identifier=f"{self.method_name}.run_again")
 
-
-rpc = RetriedRpc.decorator

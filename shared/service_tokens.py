@@ -4,7 +4,7 @@ Each service holds an Ed25519 key (`<service>.key`) and every deployment a direc
 services' public keys (`<service>.pub`, SERVICE_KEYS_DIR, default $DATA_DIR/service-keys).
 A caller signs a short-lived token for each callee (`aud`), cached and renewed before it
 expires; the callee checks it against the public keys it trusts and against the services
-the RPC names (`self.caller.require_service("identity")`).
+the RPC names (`caller=services("identity")`, shared/kit.py).
 """
 import logging
 import os

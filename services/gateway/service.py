@@ -3,7 +3,7 @@
 Thin on purpose: validate the request with a schema, verify the token at the
 edge, call the owning service over RPC (with a deadline), return its answer.
 The owning service re-verifies the token and decides what the caller may do.
-The routes live by concept in auth_routes.py, member_routes.py and notify_routes.py.
+The routes live by concept in auth_routes.py, member_routes.py, notify_routes.py and privacy_routes.py.
 """
 from shared.auth import Caller
 from shared.http import api
@@ -14,9 +14,10 @@ from services.gateway import openapi
 from services.gateway.auth_routes import AuthRoutes, ClientThrottle
 from services.gateway.member_routes import MemberRoutes
 from services.gateway.notify_routes import NotifyRoutes
+from services.gateway.privacy_routes import PrivacyRoutes
 
 
-class GatewayService(AuthRoutes, MemberRoutes, NotifyRoutes, PublicOperations):
+class GatewayService(AuthRoutes, MemberRoutes, NotifyRoutes, PrivacyRoutes, PublicOperations):
     name = "gateway"
 
     rpc = Rpc()

@@ -22,17 +22,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from shared.contracts.common import left_party
 from shared.contracts.identity import CodeExpired, InvalidCode, PendingApproval, WeakPassword
 from shared.contracts.members import SIGN_IN_OPEN
 from shared.db import aware, utcnow
 from shared.errors import NotFound, TooManyAttempts
-from shared.tree import ancestor_paths
 from services.identity import passwords, policy
 from services.identity.keys import keys_dir
-from services.identity.models import Account, Challenge, DirectoryEntry, Rollout
+from services.identity.models import Account, Challenge, DirectoryEntry, directory
 from services.identity.throttle import too_many_attempts
 
 CODE_TTL = timedelta(minutes=5)
@@ -93,8 +92,7 @@ def code_text(purpose, code):
 
 
 def rolled_out(session, path):
-    return session.scalar(select(func.count()).select_from(Rollout).where(
-        Rollout.organization_path.in_(ancestor_paths(path)), Rollout.state.in_(SIGN_IN_OPEN))) > 0
+    return directory.rolled_out(session, path, SIGN_IN_OPEN)
 
 
 def channel(entry, account):

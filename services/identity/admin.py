@@ -19,8 +19,9 @@ from shared.contracts.common import is_citizen_id
 from shared.db import standalone_unit
 from shared.errors import SotayError
 from shared.rpc import call_once
-from services.identity import activation, domain
+from services.identity import activation
 from services.identity.models import Account, Base, DirectoryEntry
+from services.identity.trail import audit
 
 
 def _operator():
@@ -34,11 +35,11 @@ def create(citizen_id):
             member = call_once("identity", "members", "grant_first_administrator", citizen_id)
         except SotayError as exc:
             with unit.transaction() as session:
-                domain.audit(session, "first_administrator", exc.code, citizen_id=citizen_id, detail=_operator())
+                audit(session, "first_administrator", exc.code, citizen_id=citizen_id, detail=_operator())
             print(f"refused: {exc.message}", file=sys.stderr)
             return 1
         with unit.transaction() as session:
-            domain.audit(session, "first_administrator", "granted", citizen_id=citizen_id, member_id=member["id"],
+            audit(session, "first_administrator", "granted", citizen_id=citizen_id, member_id=member["id"],
                          detail=_operator())
             entry = session.get(DirectoryEntry, member["id"])
             account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))

@@ -1,4 +1,4 @@
-"""Identity's domain: sign-in, tokens and sessions, the projections. Plain Python, no nameko."""
+"""Identity's domain: sign-in, codes, tokens and sessions. Plain Python, no nameko."""
 import hashlib
 import secrets
 import uuid
@@ -9,22 +9,15 @@ from sqlalchemy import delete, func, select, update
 from shared.auth import audience, issuer
 from shared.contracts.common import left_party
 from shared.contracts.identity import AccountFrozen, InvalidCredentials, WeakPassword
-from shared.db import aware, get_or_add, utcnow
-from shared.errors import InvalidToken, NotFound, ServiceUnavailable
-from services.identity import passwords, policy, throttle
-from services.identity.models import (Account, AuditEvent, DirectoryEntry, EndedSession, PositionEntry,
-                                      RefreshToken, Rollout)
+from shared.db import aware, utcnow
+from shared.errors import InvalidToken, NotFound, ServiceUnavailable, SotayError
+from services.identity import activation, passwords, phones, policy, throttle
+from services.identity.trail import audit
+from services.identity.models import Account, DirectoryEntry, EndedSession, RefreshToken
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
 
-
-
-def audit(session, action, outcome, *, citizen_id=None, member_id=None, client=None, detail=None):
-    client = client or {}
-    session.add(AuditEvent(action=action, outcome=outcome, citizen_id=citizen_id, member_id=member_id,
-                           client_address=client.get("address"), correlation_id=client.get("correlation_id"),
-                           detail=detail))
 
 
 def _hash_token(token):
@@ -57,16 +50,21 @@ def password_matches(session, citizen_id, password):
     return passwords.verify(hash_, password)
 
 
-def login(uow, keystore, citizen_id, password, client=None, matches=None):
-    """Tokens for a right password (`matches`: the result of `password_matches`, if already known).
-    A refused attempt is recorded (audit, throttle, and `identity.login_locked` when it starts a
-    lock) before the error is raised: commit on errors."""
+def login(uow, keystore, citizen_id, password, client=None):
+    """Tokens for a right password, in two steps: the slow hash first, outside any write transaction (SQLite's
+    writers take turns: a hash must not hold them up), then one transaction in which a refused attempt is
+    recorded too (audit, throttle, and `identity.login_locked` when it starts a lock) before the error."""
+    with uow.reading() as session:
+        matches = password_matches(session, citizen_id, password)
+    with uow.transaction(commit_on=SotayError):
+        return _login(uow, keystore, citizen_id, password, client, matches)
+
+
+def _login(uow, keystore, citizen_id, password, client, matches):
     session = uow.session
     throttle.check(session, citizen_id)
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == citizen_id))
     account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
-    if matches is None:
-        matches = password_matches(session, citizen_id, password)
     # a member who left the party, and a never-activated account, are answered (and counted) exactly as a
     # wrong password: nobody learns who is a member
     left = matches and entry is not None and left_party(entry.status)
@@ -90,6 +88,32 @@ def login(uow, keystore, citizen_id, password, client=None, matches=None):
         account.password_hash = passwords.hash_password(password)
     audit(session, "login", "success", citizen_id=citizen_id, member_id=entry.member_id, client=client)
     return issue_tokens(session, keystore, account, entry, client=client)
+
+
+def start_code(uow, purpose, citizen_id, phone, client=None):
+    """A first sign-in or a reset asked for: (the answer, the SMS to hand over once this commits or None).
+    Every request is audited with what it reached, which only the trail knows (activation.py)."""
+    session = uow.session
+    answer, sms = activation.request_code(session, purpose, citizen_id, phone, (client or {}).get("address"))
+    audit(session, purpose, activation.audit_outcome(answer, session), citizen_id=citizen_id, client=client)
+    return answer, sms
+
+
+def complete_code(uow, keystore, purpose, challenge_id, otp, new_password, client=None):
+    """The code and a new password: the account is activated (or its password reset, every session ended),
+    audited, and signed in. Returns (tokens, the security notice a reset sends or None). A wrong code counts:
+    commit on errors."""
+    session = uow.session
+    account, entry, challenge, previous = activation.verify(session, challenge_id, purpose, otp, new_password)
+    notice = None
+    if purpose == activation.ACTIVATION:
+        uow.publish("identity.account_activated", {"member_id": entry.member_id, "method": "sms"})
+    else:
+        revoke_all(uow, account.id)
+        uow.publish("identity.password_changed", {"member_id": entry.member_id})
+        notice = phones.notice(session, entry, account, "password_reset", previous_phone=previous or "")
+    audit(session, purpose, "completed", citizen_id=entry.citizen_id, member_id=entry.member_id, client=client)
+    return issue_tokens(session, keystore, account, entry, client=client), notice
 
 
 def refresh(uow, keystore, token, client=None):
@@ -259,20 +283,6 @@ def end_sessions_of_leaver(uow, member_id):
     if account is not None and revoke_all(uow, account.id):
         audit(session, "sessions", "ended_left_party", citizen_id=entry.citizen_id, member_id=entry.member_id,
               detail={"status": entry.status})
-
-
-def project_position(session, payload):
-    key = {"member_id": payload["member_id"], "organization_id": payload["organization_id"], "role": payload["role"]}
-    if payload["action"] == "removed":
-        session.execute(delete(PositionEntry).filter_by(**key))
-    elif session.get(PositionEntry, key) is None:
-        session.add(PositionEntry(**key, organization_path=payload["organization_path"]))
-
-
-def project_rollout(session, payload):
-    row = get_or_add(session, Rollout, organization_id=payload["organization_id"])
-    row.organization_path = payload["organization_path"]
-    row.state = payload["state"]
 
 
 def set_password(session, citizen_id, password):

@@ -1,8 +1,9 @@
 """Identity's own tables: accounts, its projection of members, refresh tokens, audit trail."""
-from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Integer, MetaData, String
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import utcnow
+from shared.directory import Directory
 from shared.messaging_tables import outbox_table, processed_event_table
 
 
@@ -12,6 +13,12 @@ class Base(DeclarativeBase):
 
 outbox = outbox_table(Base.metadata)
 processed_events = processed_event_table(Base.metadata)
+# identity's projection of members: who is a member (by citizen ID), their phones, who may decide for whom
+directory = Directory(Base, keep=("citizen_id", "full_name", "date_of_birth", "phone", "email"),
+                      # the phone as imported from the party member database: trusted (phones.py); `phone` is
+                      # members' record, not trusted by itself
+                      imported_phone=Column(String(16)))
+DirectoryEntry = directory.Membership
 
 
 class Account(Base):
@@ -24,22 +31,6 @@ class Account(Base):
     verified_phone = Column(String(16))          # the phone a code reached: where reset codes go
     frozen_at = Column(DateTime(timezone=True))  # "not me": no sign-in, no reset until an officer releases it
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
-
-
-class DirectoryEntry(Base):
-    """Identity's projection of members (fed by members.member_* events; never members' tables)."""
-    __tablename__ = "member_directory"
-    member_id = Column(Integer, primary_key=True, autoincrement=False)
-    citizen_id = Column(String(12), nullable=False, unique=True)
-    full_name = Column(String(255), nullable=False)
-    date_of_birth = Column(Date)
-    phone = Column(String(16))                   # the phone in members' record: not trusted by itself
-    imported_phone = Column(String(16))          # the phone as imported from the party member database: trusted
-    email = Column(String(255))
-    status = Column(String(20), nullable=False)
-    organization_id = Column(Integer, nullable=False)
-    organization_path = Column(String(255), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
 
@@ -70,23 +61,6 @@ class AuditEvent(Base):
     client_address = Column(String(64))
     correlation_id = Column(String(64))
     detail = Column(JSON)
-
-
-class PositionEntry(Base):
-    """Identity's projection of officers' positions (members.position_changed): who may approve a phone."""
-    __tablename__ = "positions"
-    member_id = Column(Integer, primary_key=True, autoincrement=False)
-    organization_id = Column(Integer, primary_key=True, autoincrement=False)
-    role = Column(String(32), primary_key=True)
-    organization_path = Column(String(255), nullable=False)
-
-
-class Rollout(Base):
-    """Identity's projection of rollout (members.org_rollout_changed): who may activate yet."""
-    __tablename__ = "rollouts"
-    organization_id = Column(Integer, primary_key=True, autoincrement=False)
-    organization_path = Column(String(255), nullable=False, index=True)
-    state = Column(String(16), nullable=False)
 
 
 class Challenge(Base):

@@ -15,15 +15,16 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from shared.contracts.identity import InvalidCredentials
-from shared.db import get_or_add, utcnow
-from shared.errors import NotFound, ValidationError
+from shared.db import utcnow
+from shared.errors import NotFound, SotayError, ValidationError
 from services.identity import activation, passwords, throttle
-from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode
+from services.identity.trail import audit
+from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, directory
 
 FREEZE_CODE_TTL = timedelta(days=30)
 FREEZE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: read aloud and typed from an SMS
@@ -79,29 +80,20 @@ def notice(session, entry, account, what, previous_phone=None, previous_email=No
 
 
 def project_member(session, snapshot, imported=False):
-    """Upsert identity's directory entry from a member snapshot; returns a Notice when the
-    member's phone changed (told to the phone trusted before), else None.
+    """Project a member snapshot (shared/directory.py); returns a Notice when the member's phone changed
+    (told to the phone trusted before), else None.
 
     The phone present when identity first learns of a member is the imported one; later
     changes are trusted only when they come through an import's bulk re-read (`imported`).
     """
-    entry = session.get(DirectoryEntry, snapshot["member_id"])
-    first = entry is None
-    if first:
-        entry = get_or_add(session, DirectoryEntry, member_id=snapshot["member_id"])
-    previous_phone, previous_email = entry.phone, entry.email
-    new_phone = snapshot.get("phone")
-    entry.citizen_id = snapshot["citizen_id"]
-    entry.full_name = snapshot["full_name"]
-    entry.date_of_birth = date.fromisoformat(snapshot["date_of_birth"]) if snapshot.get("date_of_birth") else None
-    entry.phone = new_phone
-    entry.email = snapshot.get("email")
-    entry.status = snapshot["status"]
-    entry.organization_id = snapshot["organization_id"]
-    entry.organization_path = snapshot["organization_path"]
-    if first:
+    change = directory.project_member(session, snapshot)
+    if change is None:
+        return None
+    entry, new_phone = change.row, change.row.phone
+    if change.before is None:
         entry.imported_phone = new_phone
         return None
+    previous_phone, previous_email = change.before["phone"], change.before["email"]
     if imported:
         # an import restating the imported phone changes nothing (a phone verified since stays)
         if new_phone == entry.imported_phone:
@@ -121,8 +113,10 @@ def project_member(session, snapshot, imported=False):
                   previous_email=previous_email or "")
 
 
-def start_verification(session, principal, phone_given, client_address=None):
-    """A code to the phone the member names (or the one now in their record). Returns (answer, Sms)."""
+def start_verification(uow, principal, phone_given, client=None):
+    """A code to the phone the member names (or the one now in their record), audited. Returns (answer, Sms)."""
+    session = uow.session
+    client_address = (client or {}).get("address")
     entry = session.get(DirectoryEntry, principal.member_id)
     if entry is None:
         raise NotFound()
@@ -136,13 +130,28 @@ def start_verification(session, principal, phone_given, client_address=None):
                           phone_on_record=0, attempts=0, status="pending_approval", client_address=client_address)
     session.add(challenge)
     sms = activation.send_code(session, challenge)
+    audit(session, "phone_verification", "code_sent", citizen_id=principal.citizen_id,
+          member_id=principal.member_id, client=client)
     return {"id": challenge.id, "status": challenge.status, "channel": "sms",
             "destination": activation.mask(phone)}, sms
 
 
-def confirm_verification(session, principal, challenge_id, otp, current_password):
+def confirm_verification(uow, principal, challenge_id, otp, current_password, client=None):
     """The code and the current password: the phone becomes the member's channel. Returns the Notice
-    to the phone trusted before (or None). A wrong password or code counts: commit on errors."""
+    to the phone trusted before (or None). Audited; a wrong password or code counts: commit on errors."""
+    session = uow.session
+    try:
+        notice = _confirm(session, principal, challenge_id, otp, current_password)
+    except SotayError as exc:
+        audit(session, "phone_verification", exc.code, citizen_id=principal.citizen_id,
+              member_id=principal.member_id, client=client)
+        raise
+    audit(session, "phone_verification", "verified", citizen_id=principal.citizen_id,
+          member_id=principal.member_id, client=client)
+    return notice
+
+
+def _confirm(session, principal, challenge_id, otp, current_password):
     challenge = session.get(Challenge, challenge_id)
     if challenge is None or challenge.purpose != PHONE_CHECK or challenge.member_id != principal.member_id:
         raise NotFound()

@@ -10,56 +10,45 @@
 from sqlalchemy import select, update
 
 from shared.contracts.identity import InvalidCode
-from shared.contracts.members import ADMIN_ROLE, OFFICER_ROLES
 from shared.db import aware, utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
 from services.identity import activation, phones
 from services.identity.domain import revoke_all
-from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, PositionEntry
+from services.identity.trail import audit
+from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, directory
 
 OFFICERS, ADMINISTRATORS = "officers", "administrators"   # the two queues
 
 
-def _roles(session, member_id):
-    return session.scalars(select(PositionEntry).where(PositionEntry.member_id == member_id)).all()
-
-
-def _position_holders(session, member_ids):
-    if not member_ids:
-        return set()
-    return set(session.scalars(select(PositionEntry.member_id).where(PositionEntry.member_id.in_(member_ids))))
-
-
 class Authority:
-    """What one officer or administrator may decide (their positions, read once for a whole list)."""
+    """What one officer or administrator may decide (their scope, read once for a whole list)."""
 
     def __init__(self, session, decider_id):
-        positions = _roles(session, decider_id)
-        self.decider_id = decider_id
-        self.administrator = any(p.role == ADMIN_ROLE for p in positions)
-        self.paths = [p.organization_path for p in positions if p.role in OFFICER_ROLES]
+        self.scope = directory.scope(session, decider_id)
 
     def covers(self, entry, holds_position):
         """About the member `entry`, now: never oneself; position holders only for administrators."""
-        if entry is None or entry.member_id == self.decider_id:
+        if entry is None or entry.member_id == self.scope.member_id:
             return False
-        if self.administrator:
-            return True
-        return not holds_position and any(entry.organization_path.startswith(path) for path in self.paths)
+        return self.scope.administrator or (not holds_position and self.scope.manages(entry.organization_path))
+
+
+def _holds_position(session, member_id):
+    return bool(directory.position_holders(session, [member_id]))
 
 
 def queue_of(session, member_id):
     """Where a request about this member is decided: position holders go to administrators."""
-    return ADMINISTRATORS if _roles(session, member_id) else OFFICERS
+    return ADMINISTRATORS if _holds_position(session, member_id) else OFFICERS
 
 
 def may_decide(session, decider_id, entry):
-    return entry is not None and Authority(session, decider_id).covers(entry, bool(_roles(session, entry.member_id)))
+    return entry is not None and Authority(session, decider_id).covers(entry, _holds_position(session, entry.member_id))
 
 
 def _authority(session, decider_id, queue):
     authority = Authority(session, decider_id)
-    if queue == ADMINISTRATORS and not authority.administrator:
+    if queue == ADMINISTRATORS and not authority.scope.administrator:
         raise Forbidden()
     return authority
 
@@ -72,7 +61,7 @@ def pending_requests(session, decider_id, queue=OFFICERS):
         .where(Challenge.status == "pending_approval", Challenge.decoy == 0,
                Challenge.purpose.in_((activation.ACTIVATION, activation.PASSWORD_RESET)))
         .order_by(Challenge.created_at)).all()
-    holders = _position_holders(session, {d.member_id for _, d in rows})
+    holders = directory.position_holders(session, {d.member_id for _, d in rows})
     items = [{"id": c.id, "purpose": c.purpose, "member_id": c.member_id, "full_name": d.full_name,
               "phone": c.phone, "requested_at": aware(c.created_at).isoformat()}
              for c, d in rows if (d.member_id in holders) == (queue == ADMINISTRATORS)
@@ -88,8 +77,9 @@ def _own_phones(session, member_id):
     return {entry.phone, entry.imported_phone, account.verified_phone if account else None} - {None}
 
 
-def decide(session, decider_id, challenge_id, approve, queue=OFFICERS):
-    """Confirm (a code goes to the phone) or refuse (the phone is told). Returns the SMS to send."""
+def decide(uow, decider_id, challenge_id, approve, queue=OFFICERS, client=None):
+    """Confirm (a code goes to the phone) or refuse (the phone is told), audited. Returns the SMS to send."""
+    session = uow.session
     _authority(session, decider_id, queue)
     challenge = session.get(Challenge, challenge_id)
     entry = session.get(DirectoryEntry, challenge.member_id) if challenge is not None and not challenge.decoy else None
@@ -104,6 +94,8 @@ def decide(session, decider_id, challenge_id, approve, queue=OFFICERS):
                                                  "else's account."]})
     challenge.decided_by = decider_id
     challenge.decided_at = utcnow()
+    audit(session, f"phone_confirmation_{queue}", "approved" if approve else "denied", member_id=decider_id,
+          client=client, detail={"challenge_id": challenge_id})
     if approve:
         return activation.send_code(session, challenge)
     challenge.status = "denied"
@@ -112,12 +104,13 @@ def decide(session, decider_id, challenge_id, approve, queue=OFFICERS):
                                            "your account; please contact your branch secretary.")
 
 
-def freeze(uow, code):
-    """"Not me": end every session, refuse sign-in and resets, keep the channel the notice went to.
-    Returns the frozen account's member id."""
+def freeze(uow, code, client=None):
+    """"Not me": end every session, refuse sign-in and resets, keep the channel the notice went to; audited,
+    a wrong code too (commit on errors)."""
     session = uow.session
     row = session.get(FreezeCode, phones.freeze_code_hash(code))
     if row is None or aware(row.expires_at) <= utcnow():
+        audit(session, "freeze", "invalid_code", client=client)
         raise InvalidCode()
     row.used_at = row.used_at or utcnow()
     account = session.scalar(select(Account).where(Account.citizen_id == row.citizen_id))
@@ -133,7 +126,7 @@ def freeze(uow, code):
     session.execute(update(Challenge).where(
         Challenge.citizen_id == row.citizen_id, Challenge.status.in_(("pending_approval", "code_sent")))
         .values(status="denied"))
-    return row.member_id
+    audit(session, "freeze", "frozen", member_id=row.member_id, client=client)
 
 
 def frozen_accounts(session, decider_id):
@@ -141,17 +134,19 @@ def frozen_accounts(session, decider_id):
         select(Account, DirectoryEntry).join(DirectoryEntry, DirectoryEntry.citizen_id == Account.citizen_id)
         .where(Account.frozen_at.is_not(None)).order_by(Account.frozen_at)).all()
     authority = Authority(session, decider_id)
-    holders = _position_holders(session, {d.member_id for _, d in rows})
+    holders = directory.position_holders(session, {d.member_id for _, d in rows})
     items = [{"member_id": d.member_id, "full_name": d.full_name, "frozen_at": aware(a.frozen_at).isoformat()}
              for a, d in rows if authority.covers(d, d.member_id in holders)]
     return {"items": items, "next_cursor": None}
 
 
-def release(session, decider_id, member_id):
+def release(uow, decider_id, member_id, client=None):
+    session = uow.session
     entry = session.get(DirectoryEntry, member_id)
     account = session.scalar(select(Account).where(Account.citizen_id == entry.citizen_id)) if entry else None
     if account is None or account.frozen_at is None or not may_decide(session, decider_id, entry):
         raise NotFound()
     account.frozen_at = None
-    return entry
+    audit(session, "freeze", "released", citizen_id=entry.citizen_id, member_id=entry.member_id, client=client,
+          detail={"released_by": decider_id})
 

@@ -1,26 +1,24 @@
 """identity: accounts, credentials, one-time codes, sessions (thin nameko entrypoints)."""
 import logging
+from contextlib import contextmanager
 
 import eventlet
 from nameko.extensions import DependencyProvider
 
 from shared import config, metrics, registry
 from shared.auth import Caller
-from shared.context import CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY
 from shared.contracts.identity import (CodeRequest, CodeVerification, FreezeRequest, LoginRequest, PasswordChange,
                                        PhoneVerificationConfirm, PhoneVerificationRequest, RefreshRequest)
 from shared.db import Database
-from shared.entrypoints import rpc
 from shared.errors import InvalidToken, ServiceUnavailable, SotayError
-from shared.metrics import Telemetry
-from shared.operations import Operations
+from shared.kit import ANYONE, MEMBER, Service, command, member_through, query, services
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from shared.validation import load
-from services.identity import activation, domain, phones, recovery, vneid_signin
+from services.identity import activation, domain, phones, privacy, recovery, vneid_signin
 from services.identity.keys import KeyStore, keys_dir
-from services.identity.models import Base
+from services.identity.models import Base, directory
+from services.identity.trail import client_of
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +59,17 @@ class Keys(DependencyProvider):
         return self.store
 
 
+@contextmanager
+def counted_login():
+    """Every sign-in attempt counted by its outcome (sotay_login_attempts_total)."""
+    try:
+        yield
+    except SotayError as exc:
+        metrics.LOGIN_ATTEMPTS.labels(exc.code).inc()
+        raise
+    metrics.LOGIN_ATTEMPTS.labels("success").inc()
+
+
 def _local_jwks():
     return KeyStore.open(keys_dir(), create=False).jwks()
 
@@ -78,7 +87,7 @@ class _EndedSessionsTable:
                 raise InvalidToken(details={"reason": "session_ended"})
 
 
-class IdentityService(Operations):
+class IdentityService(Service):
     name = "identity"
 
     db = Database(Base.metadata)
@@ -86,12 +95,6 @@ class IdentityService(Operations):
     vneid = Vneid()
     caller = Caller(local_jwks=_local_jwks, ended_sessions=_EndedSessionsTable)
     cluster = Rpc(timeout=10)
-    telemetry = Telemetry()
-
-    def _client(self):
-        context = self.db.context
-        return {"address": context.get(CLIENT_ADDRESS_KEY), "correlation_id": context.get(CORRELATION_ID_KEY),
-                "user_agent": context.get(USER_AGENT_KEY)}
 
     def _send(self, sms):
         # inside the transaction: if the SMS cannot be handed over, nothing is stored and the member may retry
@@ -104,55 +107,11 @@ class IdentityService(Operations):
             self.cluster.notify.send_security_notice({"phone": notice.phone, "email": notice.email,
                                                       "subject": notice.subject, "text": notice.text})
 
-    @rpc
-    def jwks(self):
-        return self.keys.jwks()
-
-    @rpc
-    def login(self, credentials):
-        self.caller.require_service("gateway")
-        request = load(LoginRequest(), credentials)
-        try:
-            # the slow hash first, outside the transaction (SQLite's writers take turns)
-            matches = domain.password_matches(self.db.session, request["citizen_id"], request["password"])
-            self.db.session.rollback()
-            # a refused attempt is an answer: its audit entry and throttle count commit
-            with self.db.transaction(commit_on=SotayError):
-                tokens = domain.login(self.db, self.keys, request["citizen_id"], request["password"], self._client(),
-                                      matches=matches)
-        except SotayError as exc:
-            metrics.LOGIN_ATTEMPTS.labels(exc.code).inc()
-            raise
-        metrics.LOGIN_ATTEMPTS.labels("success").inc()
-        return tokens
-
-    @rpc
-    def refresh(self, body):
-        self.caller.require_service("gateway")
-        request = load(RefreshRequest(), body)
-        # a detected re-use revokes the family even though the call is refused
-        with self.db.transaction(commit_on=SotayError):
-            return domain.refresh(self.db, self.keys, request["refresh_token"], self._client())
-
-    @rpc
-    def logout(self):
-        principal = self.caller.require()
-        with self.db.transaction():
-            domain.logout(self.db, principal, self._client())
-        return {"status": "signed_out"}
-
-    def _request_code(self, purpose, body):
-        request = load(CodeRequest(), body)
-        with self.db.transaction() as session:
-            answer, sms = activation.request_code(session, purpose, request["citizen_id"], request["phone"],
-                                                  self._client()["address"])
-            domain.audit(session, purpose, activation.audit_outcome(answer, session), citizen_id=request["citizen_id"],
-                         client=self._client())
-        # handed to notify after the answer, so a member's request takes as long as a stranger's
-        # (for whom nothing is sent); a code lost on the way is asked for again after 60 s
+    def _send_after_answer(self, unit, sms):
+        # handed to notify once the request is stored, beside the answer, so a member's request takes as long as
+        # a stranger's (for whom nothing is sent); a code lost on the way is asked for again after 60 s
         if sms is not None:
-            eventlet.spawn_n(self._send_quietly, self.cluster.notify, sms)
-        return answer
+            unit.after_commit(lambda: eventlet.spawn_n(self._send_quietly, self.cluster.notify, sms))
 
     @staticmethod
     def _send_quietly(notify, sms):
@@ -161,196 +120,170 @@ class IdentityService(Operations):
         except Exception as exc:
             log.error("a code could not be handed to notify: %s", type(exc).__name__)
 
-    def _verify_code(self, purpose, challenge_id, body):
-        request = load(CodeVerification(), body)
-        with self.db.transaction(commit_on=SotayError) as session:   # a wrong code counts
-            account, entry, challenge, previous = activation.verify(session, challenge_id, purpose, request["otp"],
-                                                                    request["new_password"])
-            if purpose == activation.ACTIVATION:
-                self.db.publish("identity.account_activated", {"member_id": entry.member_id, "method": "sms"})
-            else:
-                domain.revoke_all(self.db, account.id)
-                self.db.publish("identity.password_changed", {"member_id": entry.member_id})
-                self._tell(phones.notice(session, entry, account, "password_reset", previous_phone=previous or ""))
-            domain.audit(session, purpose, "completed", citizen_id=entry.citizen_id, member_id=entry.member_id,
-                         client=self._client())
-            return domain.issue_tokens(session, self.keys, account, entry, client=self._client())
+    @query(caller=ANYONE)
+    def jwks(self, session, principal):
+        return self.keys.jwks()
 
-    @rpc
-    def start_activation(self, body):
-        self.caller.require_service("gateway")
-        return self._request_code(activation.ACTIVATION, body)
+    @command(caller=services("gateway"), body=LoginRequest, in_steps=True)
+    def login(self, unit, principal, data):
+        with counted_login():
+            return domain.login(unit, self.keys, data["citizen_id"], data["password"], client_of(unit))
 
-    @rpc
-    def verify_activation(self, challenge_id, body):
-        self.caller.require_service("gateway")
-        return self._verify_code(activation.ACTIVATION, challenge_id, body)
+    @command(caller=services("gateway"), body=RefreshRequest, commit_on=SotayError)
+    def refresh(self, unit, principal, data):
+        # a detected re-use revokes the family even though the call is refused
+        return domain.refresh(unit, self.keys, data["refresh_token"], client_of(unit))
 
-    @rpc
-    def start_password_reset(self, body):
-        self.caller.require_service("gateway")
-        return self._request_code(activation.PASSWORD_RESET, body)
+    @command(caller=MEMBER)
+    def logout(self, unit, principal):
+        domain.logout(unit, principal, client_of(unit))
+        return {"status": "signed_out"}
 
-    @rpc
-    def verify_password_reset(self, challenge_id, body):
-        self.caller.require_service("gateway")
-        return self._verify_code(activation.PASSWORD_RESET, challenge_id, body)
+    @command(caller=services("gateway"), body=CodeRequest)
+    def start_activation(self, unit, principal, data):
+        return self._start_code(unit, activation.ACTIVATION, data)
 
-    @rpc
-    def challenge_status(self, challenge_id):
-        self.caller.require_service("gateway")
-        with self.db.transaction() as session:
-            return activation.challenge_status(session, challenge_id)
+    @command(caller=services("gateway"), body=CodeVerification, commit_on=SotayError)
+    def verify_activation(self, unit, principal, challenge_id, data):
+        return self._complete_code(unit, activation.ACTIVATION, challenge_id, data)
 
-    @rpc
-    def pending_phone_requests(self):
-        principal = self.caller.require()
-        with self.db.transaction() as session:
-            return recovery.pending_requests(session, principal.member_id, recovery.OFFICERS)
+    @command(caller=services("gateway"), body=CodeRequest)
+    def start_password_reset(self, unit, principal, data):
+        return self._start_code(unit, activation.PASSWORD_RESET, data)
 
-    @rpc
-    def decide_phone_request(self, challenge_id, approve):
-        return self._decide(self.caller.require(), challenge_id, approve, recovery.OFFICERS)
+    @command(caller=services("gateway"), body=CodeVerification, commit_on=SotayError)
+    def verify_password_reset(self, unit, principal, challenge_id, data):
+        return self._complete_code(unit, activation.PASSWORD_RESET, challenge_id, data)
 
-    @rpc
-    def recovery_requests(self):
-        """Recovery of accounts holding a position: system administrators only."""
-        principal = self.caller.require()
-        with self.db.transaction() as session:
-            return recovery.pending_requests(session, principal.member_id, recovery.ADMINISTRATORS)
-
-    @rpc
-    def decide_recovery_request(self, challenge_id, approve):
-        return self._decide(self.caller.require(), challenge_id, approve, recovery.ADMINISTRATORS)
-
-    def _decide(self, principal, challenge_id, approve, queue):
-        with self.db.transaction() as session:
-            sms = recovery.decide(session, principal.member_id, str(challenge_id), bool(approve), queue)
-            domain.audit(session, f"phone_confirmation_{queue}", "approved" if approve else "denied",
-                         member_id=principal.member_id, client=self._client(), detail={"challenge_id": challenge_id})
-            self._send(sms)
-        return {"status": "code_sent" if approve else "denied"}
-
-    @rpc
-    def freeze(self, body):
-        self.caller.require_service("gateway")
-        request = load(FreezeRequest(), body)
-        with self.db.transaction(commit_on=SotayError) as session:
-            try:
-                member_id = recovery.freeze(self.db, request["code"])
-            except SotayError:
-                domain.audit(session, "freeze", "invalid_code", client=self._client())
-                raise
-            domain.audit(session, "freeze", "frozen", member_id=member_id, client=self._client())
-        return {"status": "frozen"}
-
-    @rpc
-    def frozen_accounts(self):
-        principal = self.caller.require()
-        with self.db.transaction() as session:
-            return recovery.frozen_accounts(session, principal.member_id)
-
-    @rpc
-    def release_account(self, member_id):
-        principal = self.caller.require()
-        with self.db.transaction() as session:
-            entry = recovery.release(session, principal.member_id, int(member_id))
-            domain.audit(session, "freeze", "released", citizen_id=entry.citizen_id, member_id=entry.member_id,
-                         client=self._client(), detail={"released_by": principal.member_id})
-        return {"status": "released"}
-
-    @rpc
-    def start_phone_verification(self, body):
-        principal = self.caller.require()
-        request = load(PhoneVerificationRequest(), body or {})
-        with self.db.transaction() as session:
-            answer, sms = phones.start_verification(session, principal, request["phone"], self._client()["address"])
-            domain.audit(session, "phone_verification", "code_sent", citizen_id=principal.citizen_id,
-                         member_id=principal.member_id, client=self._client())
-            self._send(sms)
+    def _start_code(self, unit, purpose, data):
+        answer, sms = domain.start_code(unit, purpose, data["citizen_id"], data["phone"], client_of(unit))
+        self._send_after_answer(unit, sms)
         return answer
 
-    @rpc
-    def confirm_phone_verification(self, challenge_id, body):
-        principal = self.caller.require()
-        request = load(PhoneVerificationConfirm(), body)
-        with self.db.transaction(commit_on=SotayError) as session:   # wrong passwords and codes count
-            try:
-                notice = phones.confirm_verification(session, principal, str(challenge_id), request["otp"],
-                                                     request["current_password"])
-            except SotayError as exc:
-                domain.audit(session, "phone_verification", exc.code, citizen_id=principal.citizen_id,
-                             member_id=principal.member_id, client=self._client())
-                raise
-            domain.audit(session, "phone_verification", "verified", citizen_id=principal.citizen_id,
-                         member_id=principal.member_id, client=self._client())
-            self._tell(notice)
+    def _complete_code(self, unit, purpose, challenge_id, data):
+        tokens, notice = domain.complete_code(unit, self.keys, purpose, challenge_id, data["otp"],
+                                              data["new_password"], client_of(unit))
+        self._tell(notice)
+        return tokens
+
+    @query(caller=services("gateway"))
+    def challenge_status(self, session, principal, challenge_id):
+        return activation.challenge_status(session, challenge_id)
+
+    @query(caller=MEMBER)
+    def pending_phone_requests(self, session, principal):
+        return recovery.pending_requests(session, principal.member_id, recovery.OFFICERS)
+
+    @command(caller=MEMBER)
+    def decide_phone_request(self, unit, principal, challenge_id, approve):
+        return self._decide(unit, principal, challenge_id, approve, recovery.OFFICERS)
+
+    @query(caller=MEMBER)
+    def recovery_requests(self, session, principal):
+        """Recovery of accounts holding a position: system administrators only."""
+        return recovery.pending_requests(session, principal.member_id, recovery.ADMINISTRATORS)
+
+    @command(caller=MEMBER)
+    def decide_recovery_request(self, unit, principal, challenge_id, approve):
+        return self._decide(unit, principal, challenge_id, approve, recovery.ADMINISTRATORS)
+
+    def _decide(self, unit, principal, challenge_id, approve, queue):
+        self._send(recovery.decide(unit, principal.member_id, str(challenge_id), bool(approve), queue,
+                                   client_of(unit)))
+        return {"status": "code_sent" if approve else "denied"}
+
+    @command(caller=services("gateway"), body=FreezeRequest, commit_on=SotayError)
+    def freeze(self, unit, principal, data):
+        recovery.freeze(unit, data["code"], client_of(unit))
+        return {"status": "frozen"}
+
+    @query(caller=MEMBER)
+    def frozen_accounts(self, session, principal):
+        return recovery.frozen_accounts(session, principal.member_id)
+
+    @command(caller=MEMBER)
+    def release_account(self, unit, principal, member_id):
+        recovery.release(unit, principal.member_id, int(member_id), client_of(unit))
+        return {"status": "released"}
+
+    @command(caller=MEMBER, body=PhoneVerificationRequest)
+    def start_phone_verification(self, unit, principal, data=None):
+        answer, sms = phones.start_verification(unit, principal, data["phone"], client_of(unit))
+        self._send(sms)
+        return answer
+
+    @command(caller=MEMBER, body=PhoneVerificationConfirm, commit_on=SotayError)   # wrong passwords and codes count
+    def confirm_phone_verification(self, unit, principal, challenge_id, data):
+        self._tell(phones.confirm_verification(unit, principal, str(challenge_id), data["otp"],
+                                               data["current_password"], client_of(unit)))
         return {"status": "verified"}
 
-    @rpc
-    def change_password(self, body):
-        principal = self.caller.require()
-        request = load(PasswordChange(), body)
-        with self.db.transaction(commit_on=SotayError):
-            domain.change_password(self.db, principal, request["current_password"], request["new_password"],
-                                   self._client())
+    @command(caller=MEMBER, body=PasswordChange, commit_on=SotayError)
+    def change_password(self, unit, principal, data):
+        domain.change_password(unit, principal, data["current_password"], data["new_password"], client_of(unit))
         return {"status": "password_changed"}
 
-    @rpc
-    def list_sessions(self):
-        principal = self.caller.require()
-        with self.db.transaction() as session:
-            return domain.list_sessions(session, principal)
+    @query(caller=MEMBER)
+    def list_sessions(self, session, principal):
+        return domain.list_sessions(session, principal)
 
-    @rpc
-    def revoke_session(self, session_id):
-        principal = self.caller.require()
-        with self.db.transaction():
-            domain.revoke_session(self.db, principal, str(session_id), self._client())
+    @command(caller=MEMBER)
+    def revoke_session(self, unit, principal, session_id):
+        domain.revoke_session(unit, principal, str(session_id), client_of(unit))
         return {"status": "revoked"}
 
-    @rpc
-    def ended_sessions(self):
+    @query(caller=services(*registry.names()))   # every service keeps them
+    def ended_sessions(self, session, principal):
         """Sessions ended while their access tokens may still be alive: what every other service
         restores when it starts and after a reconnection (shared/revocation.py)."""
-        self.caller.require_service(*registry.names())    # every service keeps them
-        with self.db.transaction() as session:
-            return domain.ended_sessions(session)
+        return domain.ended_sessions(session)
 
-    @rpc
-    def vneid_begin(self, browser_secret):
+    @command(caller=services("gateway"))
+    def vneid_begin(self, unit, principal, browser_secret):
         """The VNeID authorize URL for a browser that holds `browser_secret` (in a cookie)."""
-        self.caller.require_service("gateway")
-        with self.db.transaction() as session:
-            return {"url": vneid_signin.begin(session, self.vneid, browser_secret)}
+        return {"url": vneid_signin.begin(unit, self.vneid, browser_secret)}
 
-    @rpc
-    def vneid_complete(self, state, code, browser_secret, iss=None):
+    @command(caller=services("gateway"), commit_on=SotayError)
+    def vneid_complete(self, unit, principal, state, code, browser_secret, iss=None):
         """Tokens for VNeID's callback; `iss` is the authorization response's issuer (RFC 9207) when it sent one."""
-        self.caller.require_service("gateway")
-        with self.db.transaction(commit_on=SotayError):
-            return vneid_signin.complete(self.db, self.vneid, self.keys, state, code, browser_secret, self._client(),
-                                         iss=iss)
+        return vneid_signin.complete(unit, self.vneid, self.keys, state, code, browser_secret, client_of(unit),
+                                     iss=iss)
+
+    @query(caller=member_through("gateway"))
+    def export_member(self, session, principal, member_id):
+        return privacy.export(session, principal, member_id)
+
+    @command(caller=member_through("members"))
+    def erase_member(self, unit, principal, member_id, reason):
+        """Ordered by members, which decided it (an administrator asked, with a reason): see privacy.py."""
+        return privacy.erase(unit, principal, int(member_id), str(reason), client_of(unit))
 
     def _project(self, session, snapshot, imported=False):
         self._tell(phones.project_member(session, snapshot, imported))
         domain.end_sessions_of_leaver(self.db, snapshot["member_id"])
 
+    def _member_changed(self, session, envelope):
+        self._project(session, envelope["payload"])
+
     @subscribe("members", "members.member_created")
     def on_member_created(self, envelope):
-        self.db.once(envelope, self._project)
+        self.db.once(envelope, self._member_changed)
 
     @subscribe("members", "members.member_updated")
     def on_member_updated(self, envelope):
-        self.db.once(envelope, self._project)
+        self.db.once(envelope, self._member_changed)
 
     @subscribe("members", "members.position_changed")
     def on_position_changed(self, envelope):
-        self.db.once(envelope, domain.project_position)
+        self.db.once(envelope, directory.position_changed)
 
     @subscribe("members", "members.org_rollout_changed")
     def on_rollout_changed(self, envelope):
-        self.db.once(envelope, domain.project_rollout)
+        self.db.once(envelope, directory.rollout_changed)
+
+    @subscribe("members", "members.member_erased")
+    def on_member_erased(self, envelope):
+        self.db.once(envelope, directory.member_erased)
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):

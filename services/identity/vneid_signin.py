@@ -16,7 +16,8 @@ from shared.contracts.common import left_party
 from shared.contracts.identity import AccountFrozen, NotAMember, NotRolledOut, VneidFailed
 from shared.db import aware, utcnow
 from services.identity import activation
-from services.identity.domain import audit, issue_tokens
+from services.identity.domain import issue_tokens
+from services.identity.trail import audit
 from services.identity.models import Account, DirectoryEntry, OidcState, VneidLink
 from services.identity.vneid import VneidError
 
@@ -27,9 +28,9 @@ def _browser_hash(secret):
     return hashlib.sha256((secret or "").encode()).hexdigest()
 
 
-def begin(session, client, browser_secret):
+def begin(uow, client, browser_secret):
     authorization = client.start()
-    session.add(OidcState(state=authorization.state, nonce=authorization.nonce,
+    uow.session.add(OidcState(state=authorization.state, nonce=authorization.nonce,
                           code_verifier=authorization.code_verifier, browser_hash=_browser_hash(browser_secret),
                           expires_at=utcnow() + STATE_TTL))
     return authorization.url

@@ -6,11 +6,11 @@ subtree counts with them.
 """
 from sqlalchemy import func, select, update
 
-from shared.contracts.members import ADMIN_ROLE, LEVELS
+from shared.contracts.members import ADMIN_ROLE, LEVELS, ROLLOUT_STATES
 from shared.errors import Forbidden, NotFound, ValidationError
 from shared.tree import subtree_bounds
 from services.members import counts
-from services.members.domain import create_organization, organization_json, set_rollout
+from services.members.domain import create_organization, organization_json, set_rollout, visible_organization
 from services.members.models import Member, Organization, Position, Registration, Transfer
 
 CHILD_LEVEL = dict(zip(LEVELS, LEVELS[1:]))
@@ -30,6 +30,16 @@ def add_child(uow, actor, parent_id, code, name):
     if uow.session.scalar(select(Organization.id).where(Organization.code == code)):
         raise ValidationError(details={"code": ["Mã đã dùng. / The code is taken."]})
     return organization_json(create_organization(uow.session, code, name, CHILD_LEVEL[parent.level], parent))
+
+
+def change(uow, actor, organization_id, changes):
+    """PATCH /organizations/{id}: a new name, a new parent, or both."""
+    result = None
+    if "name" in changes:
+        result = rename(uow, actor, organization_id, changes["name"])
+    if "parent_id" in changes:
+        result = move(uow, actor, organization_id, changes["parent_id"])
+    return result or organization_json(visible_organization(uow.session, actor, organization_id))
 
 
 def rename(uow, actor, organization_id, name):
@@ -100,13 +110,16 @@ def _republish_members(uow, path):
 
     low, high = subtree_bounds(path)
     for member in uow.session.scalars(select(Member).where(Member.organization_path >= low,
-                                                           Member.organization_path < high)):
+                                                           Member.organization_path < high,
+                                                           Member.erased_at.is_(None))):
         uow.publish("members.member_updated", member_snapshot(member))
 
 
 def change_rollout(uow, actor, organization_id, state):
     if not actor.is_admin:
         raise Forbidden()
+    if state not in ROLLOUT_STATES:
+        raise ValidationError(details={"state": [" | ".join(ROLLOUT_STATES)]})
     org = uow.session.get(Organization, organization_id)
     if org is None:
         raise NotFound()
@@ -118,7 +131,7 @@ def grant_first_administrator(uow, citizen_id):
     """The first system administrator of an installation (identity's operator command): granted only
     while nobody holds the position; later ones are appointed by an administrator. Audited."""
     from services.members.changes import _audit
-    from services.members.domain import assign_position, member_json
+    from services.members.domain import member_json, record_position
 
     session = uow.session
     if session.scalar(select(Position.id).where(Position.role == ADMIN_ROLE).limit(1)) is not None:
@@ -128,7 +141,7 @@ def grant_first_administrator(uow, citizen_id):
     if member is None or member.status not in counts.IN_PARTY:
         raise NotFound(message="Không có đảng viên với số định danh này. / No party member has this citizen ID.")
     centre = session.scalar(select(Organization).where(Organization.parent_id.is_(None)))
-    assign_position(uow, member, centre, ADMIN_ROLE)
+    record_position(uow, member, centre, ADMIN_ROLE)
     _audit(uow, None, "position.first_administrator", member, None,
            {"organization_id": centre.id, "role": ADMIN_ROLE}, note="operator command")
     session.refresh(member)

@@ -30,7 +30,8 @@ def _audit(uow, actor_id, action, member, before, after, note=None):
                                client_address=context.get("client_address")))
 
 
-def _personal(member):
+def personal_record(member):
+    """Everything of a member's record that is personal data (audited before and after each change)."""
     data = member_json(member)
     data.pop("positions")
     data.update(email=member.email, left_on=_iso(member.left_on), leaving_reason=member.leaving_reason)
@@ -47,13 +48,13 @@ def apply_changes(uow, actor_id, member, changes, action="member.update", note=N
     # checked before anything changes: a clash found at flush would be a 500 and half a write
     if clashes(uow.session, party_card_number=changes.get("party_card_number"), other_than=member.id):
         raise Conflict(details={"party_card_number": [CARD_TAKEN]})
-    before, old_path, old_values = _personal(member), member.organization_path, counts.values_of(member)
+    before, old_path, old_values = personal_record(member), member.organization_path, counts.values_of(member)
     for field, value in changes.items():
         setattr(member, field, value)
     if "full_name" in changes:
         member.full_name = normalize_name(member.full_name)
         member.search_name = search_key(member.full_name)
-    after = _personal(member)
+    after = personal_record(member)
     if after == before:
         return member
     status = member.status
@@ -237,8 +238,9 @@ def _position_giver(actor, organization, role):
         raise Forbidden(message=FROM_ABOVE)
 
 
-def assign_position(uow, actor, member_id, organization_id, role):
-    from services.members.domain import assign_position as add
+def appoint(uow, actor, member_id, organization_id, role):
+    """An officer (or an administrator) gives a member a position: checked, audited, published."""
+    from services.members.domain import record_position
 
     session = uow.session
     member = decided_member(session, actor, member_id)
@@ -246,7 +248,7 @@ def assign_position(uow, actor, member_id, organization_id, role):
     _position_giver(actor, organization, role)
     if any(p.organization_id == organization.id and p.role == role for p in member.positions):
         raise ValidationError(details={"role": ["Đã giữ chức vụ này. / Already holds this position."]})
-    add(uow, member, organization, role)
+    record_position(uow, member, organization, role)
     _audit(uow, actor.member.id, "position.assign", member, None, {"organization_id": organization.id, "role": role})
     session.refresh(member)
     return member_json(member)

@@ -128,8 +128,9 @@ def decided_member(session, actor, member_id):
     """The member `actor` is about to decide about: 404 outside what they may see, 403 when it is
     not theirs to decide (themselves, an administrator, a fellow officer)."""
     member = session.get(Member, member_id)
-    if member is None or not (member.id == actor.member.id or actor.manages(member.organization_path)):
-        raise NotFound()
+    if member is None or member.erased_at is not None or not (
+            member.id == actor.member.id or actor.manages(member.organization_path)):
+        raise NotFound()   # a tombstone is nobody's to change
     if not actor.decides_about(member):
         raise refusal(actor, member)
     return member
@@ -153,6 +154,14 @@ def visible_organization(session, actor, organization_id):
     if org is None or not actor.may_see_organization(org):
         raise NotFound()
     return org
+
+
+def organization_stats(session, actor, organization_id):
+    """A committee's figures, for those who manage its subtree."""
+    org = session.get(Organization, organization_id)
+    if org is None or not actor.manages(org.path):
+        raise NotFound()
+    return counts.stats(session, org)
 
 
 def get_organization(session, actor_id, organization_id):
@@ -212,7 +221,8 @@ def add_member(uow, data, actor_id=None):
     return member
 
 
-def assign_position(uow, member, organization, role):
+def record_position(uow, member, organization, role):
+    """Write a position and tell other services (no checks: the caller decided, see changes.appoint)."""
     position = Position(member_id=member.id, organization_id=organization.id, role=role)
     uow.session.add(position)
     uow.session.flush()
@@ -239,7 +249,7 @@ def snapshots_after(session, after_id, limit, updated_since=None, pause=None):
     """Bulk read for rebuilding a projection: members by id, keyset-paginated (optionally only
     those changed since a time, after an import). Plain columns, not ORM objects (a page is thousands
     of rows, read while others wait), with `pause()` between slices of the page."""
-    query = select(*SNAPSHOT_COLUMNS).where(Member.id > after_id)
+    query = select(*SNAPSHOT_COLUMNS).where(Member.id > after_id, Member.erased_at.is_(None))
     if updated_since:
         query = query.where(Member.updated_at >= datetime.fromisoformat(updated_since))
     page = []

@@ -31,12 +31,13 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.schema import CreateIndex
 
-from shared import config
+from shared import config, uploads
 from shared.contracts.common import CITIZEN_ID, NOT_A_MOBILE, is_citizen_id, normalize_phone
 from shared.db import aware, utcnow
+from shared.errors import Forbidden, NotFound
 from shared.tree import ancestor_ids
 from services.members import counts
-from services.members.domain import CARD_TAKEN, search_key
+from services.members.domain import CARD_TAKEN, load_actor, search_key
 from services.members.models import AuditEntry, ImportJob, ImportRow, Member, Organization
 
 COLUMNS = ("citizen_id", "full_name", "date_of_birth", "gender", "phone", "email", "party_card_number",
@@ -603,6 +604,38 @@ def execute(database, job_id, content, filename="", dry_run=False, context=None,
         return unit.session.get(ImportJob, job_id, populate_existing=True)
     finally:
         unit.close()
+
+
+def check_importer(actor):
+    """System administrators import (decided before the gateway reads a byte of the file); everyone else is refused."""
+    if not actor.is_admin:
+        raise Forbidden()
+
+
+def start(uow, member_id, reference, dry_run, owner, lease):
+    """A job for the upload `reference` names (shared/uploads.py), held by `owner`: (job, the file's content).
+    The upload is deleted at once when the start is refused; otherwise once the job ends."""
+    uploads.path_of(reference)
+    uploads.sweep()
+    try:
+        actor = load_actor(uow.session, member_id)
+        check_importer(actor)
+        content = uploads.read(reference)
+        job = new_job(content, dry_run, started_by=actor.member.id, owner=owner, lease=lease)
+        job.upload = reference
+        uow.session.add(job)
+    except BaseException:
+        uploads.discard(reference)
+        raise
+    return job, content
+
+
+def status(session, actor, job_id):
+    check_importer(actor)
+    job = session.get(ImportJob, str(job_id))
+    if job is None:
+        raise NotFound()
+    return job_json(job)
 
 
 def job_json(job):

@@ -51,6 +51,7 @@ class Member(Base):
     left_on = Column(Date)                          # the leaving states: transferred out, removed, expelled…
     leaving_reason = Column(Text)
     activated = Column(Boolean, nullable=False, default=False)   # from identity.account_activated (uptake)
+    erased_at = Column(DateTime(timezone=True))     # personal data erased on request: a pseudonymous tombstone
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     positions = relationship("Position", lazy="selectin", back_populates="member")

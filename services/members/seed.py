@@ -82,9 +82,9 @@ def seed(uow):
             "party_card_number": f"93{citizen_id[-8:]}", "admission_date": date(born.year + 25, 5, 19),
             "official_date": date(born.year + 26, 5, 19), "activated": citizen_id in ACTIVATED_DEMO_ACCOUNTS})
         if role == "system_administrator":
-            domain.assign_position(uow, member, centre, role)
+            domain.record_position(uow, member, centre, role)
         elif role:
-            domain.assign_position(uow, member, demo_branch, role)
+            domain.record_position(uow, member, demo_branch, role)
 
     for index, name in enumerate(OTHER_NAMES):
         branch = branches[1 + index % (len(branches) - 1)]
@@ -94,7 +94,7 @@ def seed(uow):
             "organization_id": branch.id, "phone": f"+8498{index:07d}", "party_card_number": None,
             "admission_date": date(2000 + index, 2, 3), "official_date": None if index % 3 == 0 else date(2001 + index, 2, 3)})
         if index == 0:   # a committee member of the demo grassroots committee, above the demo branch
-            domain.assign_position(uow, member, session.get(Organization, demo_branch.parent_id), "committee_member")
+            domain.record_position(uow, member, session.get(Organization, demo_branch.parent_id), "committee_member")
     return True
 
 

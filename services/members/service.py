@@ -7,18 +7,15 @@ from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
 from shared import uploads
-from shared.auth import Caller
-from shared.contracts.members import (MemberCreate, MemberQuery, MemberUpdate, MeUpdate, OrganizationCreate,
-                                      OrganizationUpdate, PositionChange, RecordCreate, TransferRequest)
+from shared.contracts.members import (ErasureRequest, MemberCreate, MemberQuery, MemberUpdate, MeUpdate,
+                                      OrganizationCreate, OrganizationUpdate, PositionChange, RecordCreate,
+                                      TransferRequest)
 from shared.db import Database
-from shared.entrypoints import rpc
-from shared.errors import Forbidden, NotFound, ValidationError
-from shared.metrics import Telemetry
-from shared.operations import Operations
+from shared.kit import MEMBER, Service, command, member_through, query, services
+from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from shared.validation import load
-from services.members import administration, changes, counts, domain, importing, registration, search
-from services.members.models import Base, ImportJob, Member
+from services.members import administration, changes, domain, importing, privacy, registration, search
+from services.members.models import Base, Member
 
 log = logging.getLogger(__name__)
 
@@ -98,227 +95,169 @@ class Imports(DependencyProvider):
                 eventlet.sleep(0.2)   # a stopping service does not wait half a lease for its sweeper
 
 
+KEEP_PERSONAL_DATA = ("identity", "notify")   # the other services that erase a member when members does
 YIELD_EVERY = 0.005   # seconds an import may hold the process before others get a turn
 STOP_GRACE = 3.0   # seconds of shared.serve's 5 s stop deadline given to running imports to mark themselves failed
 
 
-class MembersService(Operations):
+def _actor(session, principal):
+    """The verified caller as members knows them: their record and positions (what the domain decides on)."""
+    return domain.load_actor(session, principal.member_id)
+
+
+class MembersService(Service):
     name = "members"
 
     db = Database(Base.metadata)
-    caller = Caller()
     imports = Imports()
-    telemetry = Telemetry()
+    cluster = Rpc(timeout=20)
 
-    def _actor(self, session):
-        return domain.load_actor(session, self.caller.require().member_id)
+    @query(caller=MEMBER)
+    def get_me(self, session, principal):
+        return domain.get_me(session, principal.member_id)
 
-    @rpc
-    def get_me(self):
-        principal = self.caller.require()
-        with self.db.reading() as session:
-            return domain.get_me(session, principal.member_id)
+    @command(caller=MEMBER, body=MeUpdate)
+    def update_me(self, unit, principal, data):
+        return changes.update_me(unit, _actor(unit.session, principal), data)
 
-    @rpc
-    def update_me(self, body):
-        data = load(MeUpdate(), body)
-        with self.db.transaction() as session:
-            return changes.update_me(self.db, self._actor(session), data)
+    @query(caller=MEMBER)
+    def get_member(self, session, principal, member_id):
+        return domain.get_member(session, principal.member_id, member_id)
 
-    @rpc
-    def get_member(self, member_id):
-        principal = self.caller.require()
-        with self.db.reading() as session:
-            return domain.get_member(session, principal.member_id, member_id)
-
-    @rpc
-    def create_member(self, data):
+    @command(caller=MEMBER, body=MemberCreate)
+    def create_member(self, unit, principal, data):
         """The member, or a registration pending review (see registration.py)."""
-        data = load(MemberCreate(), data)
-        with self.db.transaction() as session:
-            return registration.register(self.db, self._actor(session), data)
+        return registration.register(unit, _actor(unit.session, principal), data)
 
-    @rpc
-    def pending_registrations(self):
-        with self.db.transaction() as session:
-            return registration.pending_reviews(session, self._actor(session))
+    @query(caller=MEMBER)
+    def pending_registrations(self, session, principal):
+        return registration.pending_reviews(session, _actor(session, principal))
 
-    @rpc
-    def close_registration(self, registration_id, reason=None):
-        with self.db.transaction() as session:
-            return registration.close(self.db, self._actor(session), int(registration_id), reason)
+    @command(caller=MEMBER)
+    def close_registration(self, unit, principal, registration_id, reason=None):
+        return registration.close(unit, _actor(unit.session, principal), int(registration_id), reason)
 
-    @rpc
-    def update_member(self, member_id, body):
-        data = load(MemberUpdate(), body)
-        with self.db.transaction() as session:
-            return domain.member_json(changes.update_member(self.db, self._actor(session), member_id, data))
+    @command(caller=MEMBER, body=MemberUpdate)
+    def update_member(self, unit, principal, member_id, data):
+        return domain.member_json(changes.update_member(unit, _actor(unit.session, principal), member_id, data))
 
-    @rpc
-    def get_organization(self, organization_id):
-        principal = self.caller.require()
-        with self.db.reading() as session:
-            return domain.get_organization(session, principal.member_id, organization_id)
+    @query(caller=MEMBER)
+    def get_organization(self, session, principal, organization_id):
+        return domain.get_organization(session, principal.member_id, organization_id)
 
-    @rpc
-    def list_children(self, organization_id):
-        principal = self.caller.require()
-        with self.db.reading() as session:
-            return domain.list_children(session, principal.member_id, organization_id)
+    @query(caller=MEMBER)
+    def list_children(self, session, principal, organization_id):
+        return domain.list_children(session, principal.member_id, organization_id)
 
-    @rpc
-    def list_members(self, organization_id, params=None):
-        query = load(MemberQuery(), params or {})
-        with self.db.reading() as session:
-            return search.member_page(session, self._actor(session), organization_id, **query)
+    @query(caller=MEMBER, params=MemberQuery)
+    def list_members(self, session, principal, organization_id, data=None):
+        return search.member_page(session, _actor(session, principal), organization_id, **data)
 
-    @rpc
-    def organization_stats(self, organization_id):
-        with self.db.reading() as session:
-            actor = self._actor(session)
-            org = session.get(domain.Organization, organization_id)
-            if org is None or not actor.manages(org.path):
-                raise NotFound()
-            return counts.stats(session, org)
+    @query(caller=MEMBER)
+    def organization_stats(self, session, principal, organization_id):
+        return domain.organization_stats(session, _actor(session, principal), organization_id)
 
-    @rpc
-    def create_organization(self, parent_id, body):
-        data = load(OrganizationCreate(), body)
-        with self.db.transaction() as session:
-            return administration.add_child(self.db, self._actor(session), parent_id, data["code"], data["name"])
+    @command(caller=MEMBER, body=OrganizationCreate)
+    def create_organization(self, unit, principal, parent_id, data):
+        return administration.add_child(unit, _actor(unit.session, principal), parent_id, data["code"], data["name"])
 
-    @rpc
-    def update_organization(self, organization_id, body):
-        data = load(OrganizationUpdate(), body)
-        with self.db.transaction() as session:
-            actor = self._actor(session)
-            result = None
-            if "name" in data:
-                result = administration.rename(self.db, actor, organization_id, data["name"])
-            if "parent_id" in data:
-                result = administration.move(self.db, actor, organization_id, data["parent_id"])
-            return result or domain.get_organization(session, actor.member.id, organization_id)
+    @command(caller=MEMBER, body=OrganizationUpdate)
+    def update_organization(self, unit, principal, organization_id, data):
+        return administration.change(unit, _actor(unit.session, principal), organization_id, data)
 
-    @rpc
-    def merge_organization(self, organization_id, into_id):
-        with self.db.transaction() as session:
-            return administration.merge(self.db, self._actor(session), organization_id, int(into_id))
+    @command(caller=MEMBER)
+    def merge_organization(self, unit, principal, organization_id, into_id):
+        return administration.merge(unit, _actor(unit.session, principal), organization_id, int(into_id))
 
-    @rpc
-    def set_rollout(self, organization_id, state):
-        if state not in ("disabled", "pilot", "live"):
-            raise ValidationError(details={"state": ["disabled | pilot | live"]})
-        with self.db.transaction() as session:
-            return administration.change_rollout(self.db, self._actor(session), organization_id, state)
+    @command(caller=MEMBER)
+    def set_rollout(self, unit, principal, organization_id, state):
+        return administration.change_rollout(unit, _actor(unit.session, principal), organization_id, state)
 
-    @rpc
-    def change_requests(self):
-        with self.db.transaction() as session:
-            return changes.pending_change_requests(session, self._actor(session))
+    @query(caller=MEMBER)
+    def change_requests(self, session, principal):
+        return changes.pending_change_requests(session, _actor(session, principal))
 
-    @rpc
-    def decide_change_request(self, request_id, approve, reason=None):
-        with self.db.transaction() as session:
-            return changes.decide_change_request(self.db, self._actor(session), int(request_id), bool(approve), reason)
+    @command(caller=MEMBER)
+    def decide_change_request(self, unit, principal, request_id, approve, reason=None):
+        return changes.decide_change_request(unit, _actor(unit.session, principal), int(request_id), bool(approve),
+                                             reason)
 
-    @rpc
-    def issue_transfer(self, member_id, body):
-        data = load(TransferRequest(), body)
-        with self.db.transaction() as session:
-            return changes.issue_transfer(self.db, self._actor(session), member_id, data["to_organization_id"],
-                                          data["kind"], data["note"])
+    @command(caller=MEMBER, body=TransferRequest)
+    def issue_transfer(self, unit, principal, member_id, data):
+        return changes.issue_transfer(unit, _actor(unit.session, principal), member_id, data["to_organization_id"],
+                                      data["kind"], data["note"])
 
-    @rpc
-    def incoming_transfers(self):
-        with self.db.transaction() as session:
-            return changes.incoming_transfers(session, self._actor(session))
+    @query(caller=MEMBER)
+    def incoming_transfers(self, session, principal):
+        return changes.incoming_transfers(session, _actor(session, principal))
 
-    @rpc
-    def accept_transfer(self, transfer_id):
-        with self.db.transaction() as session:
-            return changes.accept_transfer(self.db, self._actor(session), int(transfer_id))
+    @command(caller=MEMBER)
+    def accept_transfer(self, unit, principal, transfer_id):
+        return changes.accept_transfer(unit, _actor(unit.session, principal), int(transfer_id))
 
-    @rpc
-    def change_position(self, member_id, body, assign=True):
-        data = load(PositionChange(), body)
-        change = changes.assign_position if assign else changes.remove_position
-        with self.db.transaction() as session:
-            return change(self.db, self._actor(session), member_id, data["organization_id"], data["role"])
+    @command(caller=MEMBER, body=PositionChange)
+    def change_position(self, unit, principal, member_id, data, assign=True):
+        change = changes.appoint if assign else changes.remove_position
+        return change(unit, _actor(unit.session, principal), member_id, data["organization_id"], data["role"])
 
-    @rpc
-    def add_record(self, member_id, body):
-        data = load(RecordCreate(), body)
-        with self.db.transaction() as session:
-            return changes.add_record(self.db, self._actor(session), member_id, data)
+    @command(caller=MEMBER, body=RecordCreate)
+    def add_record(self, unit, principal, member_id, data):
+        return changes.add_record(unit, _actor(unit.session, principal), member_id, data)
 
-    @rpc
-    def list_records(self, member_id):
-        with self.db.transaction() as session:
-            return changes.list_records(session, self._actor(session), member_id)
+    @query(caller=MEMBER)
+    def list_records(self, session, principal, member_id):
+        return changes.list_records(session, _actor(session, principal), member_id)
 
-    def _importer(self, session):
-        """System administrators import; everyone else is refused."""
-        actor = self._actor(session)
-        if not actor.is_admin:
-            raise Forbidden()
-        return actor
-
-    @rpc
-    def may_import(self):
+    @query(caller=MEMBER)
+    def may_import(self, session, principal):
         """Asked by the gateway before it reads an upload: a refusal costs the caller nothing to send."""
-        with self.db.reading() as session:
-            self._importer(session)
+        importing.check_importer(_actor(session, principal))
         return {"allowed": True}
 
-    @rpc
-    def start_import(self, reference, filename, dry_run=False):
-        """`reference` names a file the gateway wrote into the import directory (shared/uploads.py);
-        it is deleted once the import ends, or at once when refused."""
-        uploads.path_of(reference)
-        uploads.sweep()
-        try:
-            with self.db.transaction() as session:
-                actor = self._importer(session)
-                content = uploads.read(reference)
-                job = importing.new_job(content, bool(dry_run), started_by=actor.member.id,
-                                        owner=self.imports.owner, lease=self.imports.lease)
-                job.upload = reference
-                session.add(job)
-        except BaseException:
-            uploads.discard(reference)
-            raise
-        self.imports.launch(self.db.provider, job.id, content, str(filename or "")[:255], bool(dry_run),
-                            self.db.context, reference)
+    @command(caller=MEMBER)
+    def start_import(self, unit, principal, reference, filename, dry_run=False):
+        """`reference` names a file the gateway wrote into the import directory (shared/uploads.py); the job
+        runs once this commits, beside the service."""
+        job, content = importing.start(unit, principal.member_id, reference, bool(dry_run), self.imports.owner,
+                                       self.imports.lease)
+        unit.after_commit(lambda: self.imports.launch(unit.provider, job.id, content, str(filename or "")[:255],
+                                                      bool(dry_run), unit.context, reference))
         return {"id": job.id, "status": "running"}
 
-    @rpc
-    def import_status(self, job_id):
-        with self.db.reading() as session:   # never behind an import's apply (issue 9, item 7)
-            self._importer(session)
-            job = session.get(ImportJob, str(job_id))
-            if job is None:
-                raise NotFound()
-            return importing.job_json(job)
+    @query(caller=MEMBER)
+    def import_status(self, session, principal, job_id):
+        # a reading session: never behind an import's apply (issue 9, item 7)
+        return importing.status(session, _actor(session, principal), job_id)
 
-    @rpc
-    def grant_first_administrator(self, citizen_id):
+    @command(caller=services("identity"))
+    def grant_first_administrator(self, unit, principal, citizen_id):
         """The operator command `python -m services.identity.admin create`: only while there is no administrator."""
-        self.caller.require_service("identity")
-        with self.db.transaction():
-            return administration.grant_first_administrator(self.db, str(citizen_id))
+        return administration.grant_first_administrator(unit, str(citizen_id))
 
-    @rpc
-    def member_snapshots(self, after_id=0, limit=1000, updated_since=None):
+    @query(caller=services("identity", "notify"))
+    def member_snapshots(self, session, principal, after_id=0, limit=1000, updated_since=None):
         """Bulk read for other services rebuilding their projection of members."""
-        self.caller.require_service("identity", "notify")
-        with self.db.reading() as session:
-            return domain.snapshots_after(session, int(after_id), min(int(limit), 5000), updated_since,
-                                          pause=eventlet.sleep)
+        return domain.snapshots_after(session, int(after_id), min(int(limit), 5000), updated_since,
+                                      pause=eventlet.sleep)
+
+    @query(caller=member_through("gateway"))
+    def export_member(self, session, principal, member_id):
+        return privacy.export(session, _actor(session, principal), member_id)
+
+    @command(caller=member_through("gateway"), body=ErasureRequest)
+    def erase_member(self, unit, principal, member_id, data):
+        """An administrator's erasure of a member's personal data, in every service that keeps some (privacy.py)."""
+        return privacy.erase(unit, _actor(unit.session, principal), member_id, data["reason"], self._erase_elsewhere)
+
+    def _erase_elsewhere(self, member_id, reason):
+        # inside members' transaction: if one cannot erase, members keeps the record and the request can be repeated
+        return {service: getattr(self.cluster, service).erase_member(member_id, reason)
+                for service in KEEP_PERSONAL_DATA}
 
     @subscribe("identity", "identity.account_activated")
     def on_account_activated(self, envelope):
-        def count_uptake(session, payload):
-            member = session.get(Member, payload["member_id"])
+        def count_uptake(session, envelope):
+            member = session.get(Member, envelope["payload"]["member_id"])
             if member is not None:
                 changes.record_activation(session, member)
 

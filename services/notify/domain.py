@@ -2,7 +2,7 @@
 
 Each (event, member, channel) is one row of `deliveries` (unique): a redelivered
 event finds it and sends nothing twice. A large fan-out (a committee going live)
-is two INSERT … SELECT statements over notify's own projection of members, not
+is two INSERT … SELECT statements over notify's own projection of members (its directory), not
 one call per member. Sending is pending → sending → sent, retried with back-off,
 then failed (visible, and published as notify.delivery_failed). A row being sent is
 leased: if its sender dies, another takes it after the lease and hands it to the
@@ -10,17 +10,20 @@ channel again with the same idempotency key. One-time codes are kept sealed and
 erased once sent, failed or expired (`expired`).
 """
 import json
+import logging
 from datetime import timedelta
 
 from sqlalchemy import func, select, text, update
 
-from shared.contracts.common import IN_PARTY, decode_cursor, encode_cursor
+from shared.contracts.common import decode_cursor, encode_cursor
 from shared.contracts.notify import CATEGORIES, CHANNELS
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
-from shared.tree import ancestor_paths, subtree_bounds
+from shared.tree import subtree_bounds
 from services.notify import sealing, templates
-from services.notify.models import Delivery, Device, LiveCommittee, Notification, Preference, Recipient
+from services.notify.models import Delivery, Device, Notification, Preference, Recipient, directory
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=60)          # a sender that has not finished a row by then is presumed dead
@@ -36,41 +39,44 @@ def invitation_key(member_id):
 
 
 def project_member(session, snapshot):
-    """Upsert the recipient; one who arrives under a live committee without an account is invited."""
-    recipient = get_or_add(session, Recipient, member_id=snapshot["member_id"])
-    recipient.full_name = snapshot["full_name"]
-    recipient.organization_path = snapshot["organization_path"]
-    recipient.phone = snapshot.get("phone")
-    recipient.email = snapshot.get("email")
-    recipient.in_party = snapshot["status"] in IN_PARTY
-    if recipient.language is None:
-        recipient.language = "vi"
-    # members' record says whether they signed in (identity's event says it too; either is enough)
-    recipient.activated = bool(recipient.activated) or bool(snapshot.get("activated"))
-    if recipient.in_party and not recipient.activated and _under_live_committee(session, recipient.organization_path):
+    """Project the member (shared/directory.py); one who arrives under a live committee without an account is
+    invited."""
+    change = directory.project_member(session, snapshot)
+    recipient = change.row if change is not None else None
+    if recipient is not None and recipient.in_party and not recipient.activated \
+            and directory.rolled_out(session, recipient.organization_path, ("live",)):
         session.flush()
         notify_member(session, invitation_key(recipient.member_id), recipient.member_id, "invitation")
 
 
-def _under_live_committee(session, path):
-    return session.scalar(select(func.count()).select_from(LiveCommittee).where(
-        LiveCommittee.organization_path.in_(ancestor_paths(path)))) > 0
+def member_changed(session, envelope):
+    project_member(session, envelope["payload"])
 
 
-def set_rollout(session, organization_id, path, state):
-    if state == "live":
-        get_or_add(session, LiveCommittee, organization_id=organization_id).organization_path = path
-    else:
-        live = session.get(LiveCommittee, organization_id)
-        if live is not None:
-            session.delete(live)
+def rollout_changed(session, envelope):
+    """members.org_rollout_changed: a committee going live invites everyone below it who has not activated."""
+    directory.rollout_changed(session, envelope)
+    payload = envelope["payload"]
+    if payload["state"] == "live":
+        items, messages = invite_subtree(session, payload["organization_path"])
+        log.info("rollout: %d inbox items, %d invitations queued", items, messages)
 
 
-def mark_activated(session, member_id):
-    recipient = session.get(Recipient, member_id)
-    if recipient is not None:
-        recipient.activated = True
-    return recipient
+def account_activated(session, envelope):
+    """identity.account_activated: the recipient counts as signed in (no more invitations), and is told."""
+    member_id = envelope["payload"]["member_id"]
+    if directory.mark_activated(session, member_id) is not None:
+        notify_member(session, envelope["id"], member_id, "account_activated")
+
+
+def tell_member(session, envelope):
+    """The member an event of members is about hears of it: one inbox item and messages (templates.py), the
+    template named by the event (a decided change request: by its decision)."""
+    payload = envelope["payload"]
+    kind, values = envelope["type"].split(".", 1)[1], {}
+    if kind == "change_request_decided":
+        kind, values = f"change_request_{payload['decision']}", {"reason": payload.get("reason") or ""}
+    notify_member(session, envelope["id"], payload["member_id"], kind, **values)
 
 
 def _enabled(session, member_id, category, channel):
@@ -114,7 +120,7 @@ FAN_OUT_SQL = {
         SELECT member_id, 'invitation:' || member_id, 'announcements',
                CASE WHEN language = 'en' THEN :title_en ELSE :title_vi END,
                CASE WHEN language = 'en' THEN :body_en ELSE :body_vi END, :now
-        FROM recipients
+        FROM directory_members
         WHERE organization_path >= :low AND organization_path < :high AND NOT activated AND in_party
         {on_conflict}""",
     "deliveries": """
@@ -122,7 +128,7 @@ FAN_OUT_SQL = {
                                          created_at)
         SELECT 'invitation:' || r.member_id, r.member_id, 'sms', 2, r.phone,
                CASE WHEN r.language = 'en' THEN :sms_en ELSE :sms_vi END, 'pending', 0, :now
-        FROM recipients r
+        FROM directory_members r
         LEFT JOIN preferences p ON p.member_id = r.member_id AND p.category = 'announcements' AND p.channel = 'sms'
         WHERE r.organization_path >= :low AND r.organization_path < :high AND NOT r.activated AND r.in_party
           AND r.phone IS NOT NULL AND (p.enabled IS NULL OR p.enabled)
@@ -161,13 +167,13 @@ def code_delivery(session, request_id, to, text_, expires_at, lease=LEASE):
     return delivery
 
 
-def security_notice(session, request_id, phone, email, subject, text_, expires_at):
+def security_notice(uow, request_id, phone, email, subject, text_, expires_at):
     """A security notice ("not me" code): ahead of everything but codes, on SMS and e-mail whatever the
     preferences (security messages cannot be switched off); the sender takes it at once. Sealed like a code:
     its text is a key to freeze the account."""
     for channel, destination in (("sms", phone), ("email", email)):
         if destination:
-            session.add(Delivery(event_id=f"notice:{request_id}"[:36], member_id=None, channel=channel, priority=0,
+            uow.session.add(Delivery(event_id=f"notice:{request_id}"[:36], member_id=None, channel=channel, priority=0,
                                  destination=destination, subject=subject, text=sealing.seal(text_), sealed=True,
                                  expires_at=expires_at, status="pending"))
 
@@ -234,14 +240,15 @@ def record_outcomes(session, outcomes):
     now = utcnow()
     sent_ids = [delivery_id for delivery_id, error in outcomes if error is None]
     if sent_ids:
-        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids))
+        # a row erased with its member while it was being sent stays erased
+        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids), Delivery.status != "erased")
                         .values(status="sent", sent_at=now, lease_until=None))
         session.execute(update(Delivery).where(Delivery.id.in_(sent_ids), Delivery.sealed.is_(True))
                         .values(text=""))
     for delivery_id, error in outcomes:
-        if error is None:
+        row = session.get(Delivery, delivery_id) if error is not None else None
+        if row is None or row.status == "erased":
             continue
-        row = session.get(Delivery, delivery_id)
         row.last_error = error[:500]
         if row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
@@ -267,12 +274,16 @@ def inbox(session, member_id, unread=None, cursor=None, limit=50):
     unread_count = session.scalar(select(func.count()).select_from(Notification).where(
         Notification.member_id == member_id, Notification.read_at.is_(None)))
     next_cursor = encode_cursor(rows[-1].id) if more else None
-    return {"items": [{"id": n.id, "category": n.category, "title": n.title, "body": n.body,
-                       "created_at": aware(n.created_at).isoformat(), "read": n.read_at is not None} for n in rows],
-            "next_cursor": next_cursor, "unread": unread_count}
+    return {"items": [notification_json(n) for n in rows], "next_cursor": next_cursor, "unread": unread_count}
 
 
-def mark_read(session, member_id, notification_id=None):
+def notification_json(n):
+    return {"id": n.id, "category": n.category, "title": n.title, "body": n.body,
+            "created_at": aware(n.created_at).isoformat(), "read": n.read_at is not None}
+
+
+def mark_read(uow, member_id, notification_id=None):
+    session = uow.session
     query = update(Notification).where(Notification.member_id == member_id, Notification.read_at.is_(None))
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
@@ -290,7 +301,8 @@ def preferences(session, member_id):
                        "mandatory": c in templates.MANDATORY} for c in CATEGORIES for ch in CHANNELS]}
 
 
-def set_preferences(session, member_id, items, language=None):
+def set_preferences(uow, member_id, items, language=None):
+    session = uow.session
     if language:
         recipient = session.get(Recipient, member_id)
         if recipient is not None:
@@ -305,7 +317,8 @@ def set_preferences(session, member_id, items, language=None):
     return preferences(session, member_id)
 
 
-def register_device(session, member_id, platform, token):
+def register_device(uow, member_id, platform, token):
+    session = uow.session
     existing = session.scalar(select(Device).where(Device.member_id == member_id, Device.token == token))
     if existing is None:
         existing = Device(member_id=member_id, platform=platform, token=token)

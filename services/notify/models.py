@@ -4,6 +4,7 @@ from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, MetaData, Str
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import utcnow
+from shared.directory import Directory
 from shared.messaging_tables import outbox_table, processed_event_table
 
 
@@ -13,19 +14,10 @@ class Base(DeclarativeBase):
 
 outbox = outbox_table(Base.metadata)
 processed_events = processed_event_table(Base.metadata)
-
-
-class Recipient(Base):
-    """notify's projection of members (members' and identity's events): who to reach, and how."""
-    __tablename__ = "recipients"
-    member_id = Column(Integer, primary_key=True, autoincrement=False)
-    full_name = Column(String(255), nullable=False)
-    organization_path = Column(String(255), nullable=False, index=True)
-    phone = Column(String(16))
-    email = Column(String(255))
-    language = Column(String(2), nullable=False, default="vi")
-    activated = Column(Boolean, nullable=False, default=False)
-    in_party = Column(Boolean, nullable=False, default=True)
+# notify's projection of members (members' and identity's events): who to reach, and how; which committees are live
+directory = Directory(Base, keep=("full_name", "phone", "email"),
+                      language=Column(String(2), nullable=False, default="vi"))
+Recipient = directory.Membership
 
 
 class Notification(Base):
@@ -53,7 +45,8 @@ class Delivery(Base):
     destination = Column(String(255), nullable=False)
     subject = Column(String(255))
     text = Column(Text, nullable=False)
-    status = Column(String(8), nullable=False, default="pending")   # pending | sending | sent | failed | expired
+    # pending | sending | sent | failed | expired | erased (its member's data erased: never sent)
+    status = Column(String(8), nullable=False, default="pending")
     sealed = Column(Boolean, nullable=False, default=False, server_default=false())   # a one-time code: `text` encrypted (sealing.py)
     expires_at = Column(DateTime(timezone=True))               # a code: never sent after this
     lease_until = Column(DateTime(timezone=True))              # `sending`: taken again after this
@@ -84,9 +77,12 @@ class Device(Base):
     __table_args__ = (UniqueConstraint("member_id", "token"),)
 
 
-class LiveCommittee(Base):
-    """Committees that are `live` (members.org_rollout_changed): members arriving below them later
-    are invited too."""
-    __tablename__ = "live_committees"
-    organization_id = Column(Integer, primary_key=True, autoincrement=False)
-    organization_path = Column(String(255), nullable=False, index=True)
+class Erasure(Base):
+    """A member's data erased on members' order: who asked, when and why (never what was erased)."""
+    __tablename__ = "erasures"
+    id = Column(Integer, primary_key=True)
+    member_id = Column(Integer, nullable=False)
+    requested_by = Column(Integer, nullable=False)
+    reason = Column(Text, nullable=False)
+    correlation_id = Column(String(64))
+    erased_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

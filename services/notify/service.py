@@ -10,19 +10,15 @@ import eventlet
 from nameko.extensions import DependencyProvider
 
 from shared import config, metrics
-from shared.auth import Caller
 from shared.contracts.notify import DeviceRegistration, InboxQuery, PreferencesUpdate, SecurityNotice, SmsRequest
 from shared.db import Database, utcnow
-from shared.entrypoints import rpc
-from shared.metrics import Telemetry
-from shared.operations import Operations
+from shared.kit import MEMBER, Service, command, member_through, query, services
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from shared.validation import load
-from services.notify import channels, domain
+from services.notify import channels, domain, privacy
 from services.notify.channels import DeliveryError
-from services.notify.models import Base
+from services.notify.models import Base, directory
 
 log = logging.getLogger(__name__)
 
@@ -120,76 +116,69 @@ def send_batch(database, channel_map, limit=500, lease=domain.LEASE, stopping=la
         unit.close()
 
 
-class NotifyService(Operations):
+def send_code(unit, sender, message):
+    """A one-time code, in steps: stored under the caller's lease, handed to the channel at once (never queued
+    behind a bulk send) outside any transaction, its outcome recorded; the sender retries it if need be."""
+    expires_at = message["expires_at"] or utcnow() + domain.CODE_VALIDITY
+    with unit.transaction() as session:
+        delivery_id = domain.code_delivery(session, uuid.uuid4().hex, message["to"], message["text"], expires_at,
+                                           sender.lease).id
+    error = _send(sender.channels, delivery_id, "sms", message["to"], None, message["text"])
+    with unit.transaction() as session:
+        domain.record_outcomes(session, [(delivery_id, error)])
+    if error:
+        sender.wake.set()
+    return {"status": "sent" if error is None else "queued"}
+
+
+class NotifyService(Service):
     name = "notify"
 
     db = Database(Base.metadata)
-    caller = Caller()
     sender = Sender()
     cluster = Rpc(timeout=30)
-    telemetry = Telemetry()
 
-    @rpc
-    def send_otp(self, message):
-        """A one-time code: sent at once, never queued behind a bulk send; retried by the sender if need be."""
-        self.caller.require_service("identity")
-        message = load(SmsRequest(), message)
-        expires_at = message["expires_at"] or utcnow() + domain.CODE_VALIDITY
-        with self.db.transaction() as session:
-            delivery = domain.code_delivery(session, uuid.uuid4().hex, message["to"], message["text"], expires_at,
-                                            self.sender.lease)
-            delivery_id = delivery.id
-        error = _send(self.sender.channels, delivery_id, "sms", message["to"], None, message["text"])
-        with self.db.transaction() as session:
-            domain.record_outcomes(session, [(delivery_id, error)])
-        if error:
-            self.sender.wake.set()
-        return {"status": "sent" if error is None else "queued"}
+    @command(caller=services("identity"), body=SmsRequest, in_steps=True)
+    def send_otp(self, unit, principal, data):
+        return send_code(unit, self.sender, data)
 
-    @rpc
-    def send_security_notice(self, message):
+    @command(caller=services("identity"), body=SecurityNotice)
+    def send_security_notice(self, unit, principal, data):
         """A phone change or a reset told to the phone and e-mail trusted before it (identity)."""
-        self.caller.require_service("identity")
-        notice = load(SecurityNotice(), message)
-        with self.db.transaction() as session:
-            domain.security_notice(session, uuid.uuid4().hex, notice["phone"], notice["email"], notice["subject"],
-                                   notice["text"], utcnow() + domain.NOTICE_VALIDITY)
-        self.sender.wake.set()
+        domain.security_notice(unit, uuid.uuid4().hex, data["phone"], data["email"], data["subject"], data["text"],
+                               utcnow() + domain.NOTICE_VALIDITY)
+        unit.after_commit(self.sender.wake.set)
         return {"status": "queued"}
 
-    @rpc
-    def list_inbox(self, params=None):
-        principal = self.caller.require()
-        query = load(InboxQuery(), params or {})
-        with self.db.transaction() as session:
-            return domain.inbox(session, principal.member_id, **query)
+    @query(caller=MEMBER, params=InboxQuery)
+    def list_inbox(self, session, principal, data=None):
+        return domain.inbox(session, principal.member_id, **data)
 
-    @rpc
-    def mark_read(self, notification_id=None):
-        principal = self.caller.require()
-        with self.db.transaction() as session:
-            return domain.mark_read(session, principal.member_id,
-                                    int(notification_id) if notification_id is not None else None)
+    @command(caller=MEMBER)
+    def mark_read(self, unit, principal, notification_id=None):
+        return domain.mark_read(unit, principal.member_id,
+                                int(notification_id) if notification_id is not None else None)
 
-    @rpc
-    def get_preferences(self):
-        principal = self.caller.require()
-        with self.db.transaction() as session:
-            return domain.preferences(session, principal.member_id)
+    @query(caller=MEMBER)
+    def get_preferences(self, session, principal):
+        return domain.preferences(session, principal.member_id)
 
-    @rpc
-    def set_preferences(self, body):
-        principal = self.caller.require()
-        data = load(PreferencesUpdate(), body)
-        with self.db.transaction() as session:
-            return domain.set_preferences(session, principal.member_id, data["items"], data["language"])
+    @command(caller=MEMBER, body=PreferencesUpdate)
+    def set_preferences(self, unit, principal, data):
+        return domain.set_preferences(unit, principal.member_id, data["items"], data["language"])
 
-    @rpc
-    def register_device(self, body):
-        principal = self.caller.require()
-        data = load(DeviceRegistration(), body)
-        with self.db.transaction() as session:
-            return domain.register_device(session, principal.member_id, data["platform"], data["token"])
+    @command(caller=MEMBER, body=DeviceRegistration)
+    def register_device(self, unit, principal, data):
+        return domain.register_device(unit, principal.member_id, data["platform"], data["token"])
+
+    @query(caller=member_through("gateway"))
+    def export_member(self, session, principal, member_id):
+        return privacy.export(session, principal, member_id)
+
+    @command(caller=member_through("members"))
+    def erase_member(self, unit, principal, member_id, reason):
+        """Ordered by members, which decided it (an administrator asked, with a reason): see privacy.py."""
+        return privacy.erase(unit, principal, int(member_id), str(reason))
 
     def _handle(self, envelope, effect):
         self.db.once(envelope, effect)
@@ -197,45 +186,36 @@ class NotifyService(Operations):
 
     @subscribe("members", "members.member_created")
     def on_member_created(self, envelope):
-        self._handle(envelope, domain.project_member)
+        self._handle(envelope, domain.member_changed)
 
     @subscribe("members", "members.member_updated")
     def on_member_updated(self, envelope):
-        self._handle(envelope, domain.project_member)
+        self._handle(envelope, domain.member_changed)
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
         reread_members(self.db, self.cluster.members, envelope, domain.project_member)
 
+    @subscribe("members", "members.member_erased")
+    def on_member_erased(self, envelope):
+        self.db.once(envelope, directory.member_erased)
+
     @subscribe("identity", "identity.account_activated")
     def on_account_activated(self, envelope):
-        def effect(session, payload):
-            if domain.mark_activated(session, payload["member_id"]) is not None:
-                domain.notify_member(session, envelope["id"], payload["member_id"], "account_activated")
-        self._handle(envelope, effect)
+        self._handle(envelope, domain.account_activated)
 
     @subscribe("members", "members.change_request_decided")
     def on_change_request_decided(self, envelope):
-        def effect(session, payload):
-            kind = f"change_request_{payload['decision']}"
-            domain.notify_member(session, envelope["id"], payload["member_id"], kind, reason=payload.get("reason") or "")
-        self._handle(envelope, effect)
+        self._handle(envelope, domain.tell_member)
 
     @subscribe("members", "members.transfer_issued")
     def on_transfer_issued(self, envelope):
-        self._handle(envelope, lambda session, payload: domain.notify_member(
-            session, envelope["id"], payload["member_id"], "transfer_issued"))
+        self._handle(envelope, domain.tell_member)
 
     @subscribe("members", "members.member_transferred")
     def on_member_transferred(self, envelope):
-        self._handle(envelope, lambda session, payload: domain.notify_member(
-            session, envelope["id"], payload["member_id"], "member_transferred"))
+        self._handle(envelope, domain.tell_member)
 
     @subscribe("members", "members.org_rollout_changed")
     def on_rollout_changed(self, envelope):
-        def effect(session, payload):
-            domain.set_rollout(session, payload["organization_id"], payload["organization_path"], payload["state"])
-            if payload["state"] == "live":
-                items, messages = domain.invite_subtree(session, payload["organization_path"])
-                log.info("rollout: %d inbox items, %d invitations queued", items, messages)
-        self._handle(envelope, effect)
+        self._handle(envelope, domain.rollout_changed)

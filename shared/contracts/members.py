@@ -87,6 +87,13 @@ class MemberQuery(Strict):
     limit = StoredInteger(load_default=50, validate=validate.Range(min=1, max=200))
 
 
+class ErasureRequest(Strict):
+    """Why a member's personal data is erased (their request under the personal data law, its reference): kept in
+    every service's audit trail with who asked and when, so it must name no one's personal data."""
+    reason = fields.String(required=True, validate=validate.Length(min=10, max=2000),
+                           metadata={"example": "Đơn đề nghị xoá dữ liệu số 12/2026 / Erasure request no. 12/2026"})
+
+
 class PositionChange(Strict):
     organization_id = StoredInteger(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
@@ -141,6 +148,12 @@ class OrgRolloutChanged(Schema):
     state = fields.String(required=True, validate=validate.OneOf(ROLLOUT_STATES))
 
 
+class MemberErased(Schema):
+    """A member's personal data was erased on request (members keeps a pseudonymous tombstone): every
+    projection drops what it holds of them and takes no later snapshot of them."""
+    member_id = fields.Integer(required=True)
+
+
 class MembersImported(Schema):
     """Too many members changed to send one event each: re-read those updated since `updated_since`
     with members' bulk read (`member_snapshots`)."""
@@ -160,4 +173,5 @@ EVENTS = {
     "members.position_changed": Event(PositionChanged, "A position was assigned or removed."),
     "members.org_rollout_changed": Event(OrgRolloutChanged, "A committee's rollout state changed."),
     "members.members_imported": Event(MembersImported, "An import changed many members; re-read them in bulk."),
+    "members.member_erased": Event(MemberErased, "A member's personal data was erased; drop it from projections."),
 }

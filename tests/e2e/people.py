@@ -41,13 +41,13 @@ def _identity(running, query, *args):
 
 
 def known_to_identity(running, citizen_id):
-    return _identity(running, "SELECT 1 FROM member_directory WHERE citizen_id = ?", citizen_id)
+    return _identity(running, "SELECT 1 FROM directory_members WHERE citizen_id = ?", citizen_id)
 
 
 def holds_position_in_identity(running, member_id, organization_id, role):
     return _identity(
         running,
-        "SELECT 1 FROM positions WHERE member_id = ? AND organization_id = ? AND role = ?",
+        "SELECT 1 FROM directory_positions WHERE member_id = ? AND organization_id = ? AND role = ?",
         member_id,
         organization_id,
         role,
@@ -86,7 +86,7 @@ class Factory:
         wait_for(
             lambda: _identity(
                 self.running,
-                "SELECT 1 FROM rollouts WHERE organization_id = ? AND state = ?",
+                "SELECT 1 FROM directory_organizations WHERE id = ? AND rollout = ?",
                 organization["id"],
                 state,
             ),

@@ -75,8 +75,8 @@ def test_an_smtp_failure_is_retried_then_recorded_as_failed(notify_db):
 def test_the_same_event_never_makes_a_second_message(notify_db):
     unit, _ = notify_db
     with unit.transaction() as session:
-        domain.project_member(session, {"member_id": 7, "full_name": "Lê Thị Lan", "organization_path": "/1/2/3/",
-                                        "phone": "+84912000007", "status": "official"})
+        domain.project_member(session, {"member_id": 7, "full_name": "Lê Thị Lan", "organization_id": 3,
+                                        "organization_path": "/1/2/3/", "phone": "+84912000007", "status": "official"})
     for _ in range(2):
         with unit.transaction() as session:
             domain.notify_member(session, "event-42", 7, "transfer_issued")
@@ -136,14 +136,15 @@ def test_sms_through_an_http_gateway_is_retried_until_it_is_accepted(notify_db, 
 
 def test_an_invitation_is_sent_once_whether_the_member_or_the_rollout_comes_first(notify_db):
     unit, _ = notify_db
-    first = {"member_id": 1, "full_name": "Lê Văn Một", "organization_path": "/1/2/3/", "phone": "+84912000001",
-             "status": "official"}
+    first = {"member_id": 1, "full_name": "Lê Văn Một", "organization_id": 3, "organization_path": "/1/2/3/",
+             "phone": "+84912000001", "status": "official"}
     later = {**first, "member_id": 2, "full_name": "Lê Văn Hai", "phone": "+84912000002"}
     with unit.transaction() as session:
         domain.project_member(session, first)
+    live = {"type": "members.org_rollout_changed",
+            "payload": {"organization_id": 2, "organization_path": "/1/2/", "state": "live"}}
     with unit.transaction() as session:                     # the committee goes live: member 1 is invited
-        domain.set_rollout(session, 2, "/1/2/", "live")
-        domain.invite_subtree(session, "/1/2/")
+        domain.rollout_changed(session, live)
     with unit.transaction() as session:                     # member 2 arrives afterwards: invited on arrival
         domain.project_member(session, later)
     with unit.transaction() as session:                     # the rollout event delivered again: nothing new
@@ -176,10 +177,11 @@ def test_push_reaches_browsers_by_web_push_and_phones_by_fcm(notify_db, push_ser
                     "keys": {"p256dh": base64.urlsafe_b64encode(browser_key).decode().rstrip("="),
                              "auth": base64.urlsafe_b64encode(oslib.urandom(16)).decode().rstrip("=")}}
     with unit.transaction() as session:
-        domain.project_member(session, {"member_id": 5, "full_name": "Đỗ Thị Năm", "organization_path": "/1/2/3/",
+        domain.project_member(session, {"member_id": 5, "full_name": "Đỗ Thị Năm", "organization_id": 3,
+                                        "organization_path": "/1/2/3/",
                                         "phone": None, "status": "official"})
-        domain.register_device(session, 5, "web", jsonlib.dumps(subscription))
-        domain.register_device(session, 5, "android", "fcm-registration-token-5")
+        domain.register_device(unit, 5, "web", jsonlib.dumps(subscription))
+        domain.register_device(unit, 5, "android", "fcm-registration-token-5")
     with unit.transaction() as session:
         domain.notify_member(session, "event-push", 5, "transfer_issued")
     channels = {"push": Push(vapid_key, "mailto:ops@example.vn", f"{base}/fcm", "t0k3n")}

@@ -32,8 +32,8 @@ def test_a_redelivered_event_makes_no_second_message(prepare, containers, settin
     notify_cls = prepare("notify")
     unit, database = standalone_unit(Base.metadata, "notify")
     with unit.transaction() as session:
-        session.add(Recipient(member_id=8, full_name="Lê Văn Tám", organization_path="/1/2/3/", phone="+84912000008",
-                              language="vi", activated=False, in_party=True))
+        session.add(Recipient(member_id=8, full_name="Lê Văn Tám", organization_id=3, organization_path="/1/2/3/",
+                              status="official", phone="+84912000008", language="vi", activated=False, in_party=True))
     unit.close()
     database.engine.dispose()
     containers(notify_cls)

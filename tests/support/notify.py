@@ -26,8 +26,9 @@ def a_committee_goes_live(count):
     unit, database = standalone_unit(Base.metadata, "notify")
     with unit.transaction() as session:
         session.execute(insert(Recipient), [
-            {"member_id": n, "full_name": f"Đảng viên {n}", "organization_path": f"/1/2/{3 + n % 100}/",
-             "phone": f"+8491{n:07d}", "language": "vi", "activated": False, "in_party": True}
+            {"member_id": n, "full_name": f"Đảng viên {n}", "organization_id": 3 + n % 100,
+             "organization_path": f"/1/2/{3 + n % 100}/", "status": "official", "phone": f"+8491{n:07d}",
+             "language": "vi", "activated": False, "in_party": True}
             for n in range(1, count + 1)])
     unit.close()
     database.engine.dispose()

@@ -6,8 +6,8 @@ import pytest
 from shared import migrations
 from shared.contracts.identity import CodeExpired, InvalidCode
 from shared.db import standalone_unit, utcnow
-from services.identity import activation, domain, phones
-from services.identity.models import Base, Challenge
+from services.identity import activation, phones
+from services.identity.models import Base, Challenge, directory
 from tests.support.audit import assert_audit_is_append_only
 
 
@@ -17,7 +17,8 @@ def uow(database_settings):
     unit, database = standalone_unit(Base.metadata, "identity")
     with unit.transaction() as session:
         phones.project_member(session, snapshot(9))
-        domain.project_rollout(session, {"organization_id": 2, "organization_path": "/1/2/", "state": "pilot"})
+        directory.rollout_changed(session, {"payload": {"organization_id": 2, "organization_path": "/1/2/",
+                                                        "state": "pilot"}})
     yield unit
     unit.close()
     database.engine.dispose()
