@@ -26,7 +26,7 @@ def test_a_new_service_gets_its_package_migration_contract_tests_registry_entry_
         assert "{{" not in text, path
         if path.endswith(".py"):
             compile(text, path, "exec")
-    assert "class AgendaService(Operations):" in (root / "services/agenda/service.py").read_text()
+    assert "class AgendaService(Service):" in (root / "services/agenda/service.py").read_text()
     assert "Will own agendas." in (root / "services/agenda/README.md").read_text()
     entry = registry.parse((root / "services/registry.yaml").read_text())[-1]
     taken = {port for s in registry.services() for port in (s.port, s.metrics_port) if port}
