@@ -69,10 +69,12 @@ class LimitedRequest(Request):
 
 
 def _http_exception_response(exc: HTTPException):
-    """werkzeug's own answers (no route, wrong method, body too large) in our JSON format."""
+    """werkzeug's own answers (no route, wrong method, body too large) in our JSON format; a 405 names the
+    methods the path has (RFC 9110)."""
     error = {404: errors.NotFound, 405: errors.MethodNotAllowed, 413: errors.PayloadTooLarge}.get(
         exc.code, errors.BadRequest)
-    return error_response(error())
+    allowed = getattr(exc, "valid_methods", None)
+    return error_response(error(headers={"Allow": ", ".join(sorted(allowed))} if allowed else None))
 
 
 class JsonWsgiApp(WsgiApp):
