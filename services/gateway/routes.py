@@ -18,7 +18,7 @@ DECIDED = (Forbidden, NotFound, ValidationError)   # not the caller's to decide,
 def decisions(path, call, summary, answer, verbs=("approve", "deny"), args=(), **options):
     """A yes and a no on one request: two routes, `…/approve` and `…/deny` (or reject)."""
     key = parameters(path)[-1][0]
-    return [Route("POST", f"{path}/{verb}", summary, call, (key, *args), consts=(verb == verbs[0],),
+    return [Route("POST", f"{path}/{verb}", summary, call, (key, verb == verbs[0], *args),
                   answers={200: answer}, name=f"{verb}_{call.split('.')[1].removeprefix('decide_')}", **options)
             for verb in verbs]
 
@@ -157,10 +157,10 @@ MEMBERS = [
     Route("POST", "/transfers/<int:transfer_id>/accept", "Tiếp nhận đảng viên chuyển đến / Accept a transfer",
           "members.accept_transfer", ("transfer_id",), answers={200: m.Transfer}, errors=(Forbidden, Conflict)),
     Route("POST", "/members/<int:member_id>/positions", "Bổ nhiệm chức vụ / Appoint to a position",
-          "members.change_position", ("member_id", BODY), consts=(True,), body=PositionChange,
+          "members.change_position", ("member_id", BODY, True), body=PositionChange,
           answers={200: m.Member}, errors=(Forbidden, Conflict), name="appoint"),
     Route("DELETE", "/members/<int:member_id>/positions", "Thôi chức vụ / End a position", "members.change_position",
-          ("member_id", BODY), consts=(False,), body=PositionChange, answers={200: m.Member}, errors=(Forbidden,),
+          ("member_id", BODY, False), body=PositionChange, answers={200: m.Member}, errors=(Forbidden,),
           name="end_position"),
     Route("GET", "/members/<int:member_id>/records", "Hồ sơ điện tử / The digital file (work, rewards, discipline)",
           "members.list_records", ("member_id",), answers={200: m.RecordPage}),
@@ -178,8 +178,7 @@ MEMBERS = [
 NOTIFICATIONS = [
     Route("GET", "/me/notifications", "Hộp thư của tôi / My inbox (newest first)", "notify.list_inbox", (QUERY,),
           query=n.InboxQuery, answers={200: n.Inbox}),
-    Route("POST", "/me/notifications/all/read", "Đánh dấu tất cả đã đọc / Mark every one read", "notify.mark_read",
-          consts=(None,), answers={200: n.Marked}, name="mark_all_read"),
+    Route("POST", "/me/notifications/all/read", "Đánh dấu tất cả đã đọc / Mark every one read", "notify.mark_read", (None,), answers={200: n.Marked}, name="mark_all_read"),
     Route("POST", "/me/notifications/<int:notification_id>/read", "Đánh dấu đã đọc / Mark one read",
           "notify.mark_read", ("notification_id",), answers={200: n.Marked}),
     Route("GET", "/me/notification-preferences", "Tuỳ chọn nhận tin / Which categories reach me on which channel",

@@ -26,8 +26,7 @@ class Route:
     path: str                # under /api/v1, in werkzeug's syntax: "/members/<int:member_id>"
     summary: str             # "Việt / English"
     call: object             # "service.method", or a handler(service, route, request, **path): more than an RPC
-    args: tuple = ()         # the RPC's arguments in order: a path value's name, BODY, QUERY, "body.x", "query.x"
-    consts: tuple = ()       # constant arguments after them
+    args: tuple = ()         # the RPC's arguments: a path value's name, BODY, QUERY, "body.x", "query.x", a constant
     body: object = None      # the JSON body's schema, or {media type: OpenAPI schema} for other media
     query: type = None
     answers: dict = field(default_factory=lambda: {200: None})   # status → schema (None: no JSON body)
@@ -49,6 +48,8 @@ class Route:
 
     def arguments(self, request, path):
         def value(source):
+            if not isinstance(source, str):
+                return source
             if source in (BODY, QUERY):
                 return check(schema_of(self.body if source == BODY else self.query), self.sent(request, source))
             if source.startswith(("body.", "query.")):
@@ -56,7 +57,7 @@ class Route:
                 return load(schema_of(self.body if where == BODY else self.query), self.sent(request, where))[name]
             return path[source]
 
-        return [value(source) for source in self.args] + list(self.consts)
+        return [value(source) for source in self.args]
 
     def sent(self, request, where):
         if where == QUERY:
