@@ -4,6 +4,8 @@ import unicodedata
 
 from marshmallow import RAISE, Schema, ValidationError as SchemaError, fields, validate
 
+from shared.contracts.common import JsonBoolean
+from shared.contracts.identity import TYPED_PHONE
 from shared.events import CITIZEN_ID, MEMBER_STATUSES
 from shared.validation import StoredInteger
 
@@ -127,7 +129,7 @@ class PreferenceItem(Schema):
     category = fields.String(required=True, validate=validate.OneOf(
         ("announcements", "records", "meetings", "study", "security")))
     channel = fields.String(required=True, validate=validate.OneOf(("sms", "email", "push")))
-    enabled = fields.Boolean(required=True)
+    enabled = JsonBoolean(required=True)
 
 
 class PreferencesUpdate(Schema):
@@ -159,8 +161,7 @@ class PhoneVerificationRequest(Schema):
     class Meta:
         unknown = RAISE
 
-    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
-                          metadata={"example": "0912345678"})
+    phone = fields.String(load_default=None, allow_none=True, validate=TYPED_PHONE, metadata={"example": "0912345678"})
 
 
 class PhoneVerificationConfirm(Schema):

@@ -1,7 +1,7 @@
 """The routes that are more than an RPC: the import upload stream and VNeID's browser redirects."""
 import secrets
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import parse_form_data
 from werkzeug.wrappers import Response
@@ -15,7 +15,7 @@ from services.gateway.routing import dump
 TOO_LARGE = "Tệp quá 32 MiB: hãy dùng `make import`. / Over 32 MiB: use `make import`."
 CHUNK = 64 * 1024
 VNEID_COOKIE = "sotay_vneid"
-UPLOAD = {"text/csv": {"type": "string"},
+UPLOAD = {"text/csv": {"type": "string", "minLength": 1},
           "multipart/form-data": {"type": "object", "required": ["file"],
                                   "properties": {"file": {"type": "string", "format": "binary",
                                                           "description": "CSV or XLSX"}}}}
@@ -85,8 +85,8 @@ def _discard(created):
 
 
 class VneidAnswer(Schema):
-    code = fields.String(required=True)
-    state = fields.String(required=True)
+    code = fields.String(required=True, validate=validate.Length(min=1))
+    state = fields.String(required=True, validate=validate.Length(min=1))
     iss = fields.String(metadata={"description": "the issuer of the response (RFC 9207)"})
     error = fields.String(metadata={"description": "the provider's refusal (the member cancelled)"})
 

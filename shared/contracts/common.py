@@ -2,6 +2,15 @@
 from marshmallow import Schema, fields
 
 
+class JsonBoolean(fields.Boolean):
+    """`true` or `false` as JSON has them: 0, 1, "yes" are no booleans in a body (marshmallow takes them)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class JsonDate(fields.Date):
     """A date as the owning service sent it (ISO 8601 text): checked on load, passed on unchanged by a dump."""
 
@@ -9,8 +18,8 @@ class JsonDate(fields.Date):
         return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
 
 
-class JsonDateTime(fields.DateTime):
-    """A moment as the owning service sent it (ISO 8601 text with its offset)."""
+class JsonDateTime(fields.AwareDateTime):
+    """A moment as the owning service sent it (ISO 8601 text with its offset: RFC 3339 has no other)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)

@@ -5,6 +5,9 @@ from shared.contracts.common import JsonDateTime, page
 from shared.events import CITIZEN_ID
 
 OTP = validate.Regexp(r"^\d{6}$", error="6 chữ số. / 6 digits.")
+# a Vietnamese mobile as people type it (0912 345 678, +84 912…, 84912…): identity normalises it to E.164
+TYPED_PHONE = validate.Regexp(r"^(\+84|84|0)([ .()-]?[0-9]){9,10}$",
+                              error="Số di động Việt Nam, ví dụ 0912345678. / A Vietnamese mobile, e.g. 0912345678.")
 CHALLENGE_STATUSES = ("code_sent", "pending_approval", "denied", "completed", "failed", "superseded")
 OUTCOMES = ("signed_out", "password_changed", "revoked", "code_sent", "denied", "frozen", "released", "verified")
 
@@ -21,7 +24,7 @@ class RefreshRequest(Schema):
 class CodeRequest(Schema):
     """Activation or reset: the citizen ID, and a phone when none is on record (or it changed)."""
     citizen_id = fields.String(required=True, validate=CITIZEN_ID, metadata={"example": "001000000003"})
-    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
+    phone = fields.String(load_default=None, allow_none=True, validate=TYPED_PHONE,
                           metadata={"description": "only when no phone is on record, or it changed: "
                                                    "an officer of the branch confirms it first",
                                     "example": "0912345678"})
