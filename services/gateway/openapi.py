@@ -91,7 +91,8 @@ def build(version="1.0.0"):
     for tag, table in ROUTES.items():
         spec.tag({"name": tag, "description": TAGS[tag]})
         for route in table:
-            paths.setdefault(PREFIX + PARAMETER.sub(r"{\2}", route.path), {})[route.method.lower()] = operation(tag, route)
+            path = PREFIX + PARAMETER.sub(r"{\2}", route.path)
+            paths.setdefault(path, {})[route.method.lower()] = operation(tag, route)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -167,8 +167,8 @@ MEMBERS = [
     Route("POST", "/members/<int:member_id>/records", "Thêm vào hồ sơ điện tử / Add to the digital file",
           "members.add_record", ("member_id", BODY), body=RecordCreate, answers={201: m.Record}, errors=(Forbidden,)),
     Route("POST", "/imports", "Nhập dữ liệu đảng viên / Import the Party member database export",
-          handlers.start_import, ("query.dry_run",), query=m.ImportOptions, body=handlers.UPLOAD, answers={202: m.ImportStarted},
-          errors=(Forbidden, PayloadTooLarge),
+          handlers.start_import, ("query.dry_run",), query=m.ImportOptions, body=handlers.UPLOAD,
+          answers={202: m.ImportStarted}, errors=(Forbidden, PayloadTooLarge),
           description="CSV or XLSX up to 32 MiB (the command line `make import` takes any size), run in the "
                       "background. System administrators only, decided before the body is read."),
     Route("GET", "/imports/<job_id>", "Tiến độ nhập dữ liệu / Where an import stands", "members.import_status",
@@ -178,7 +178,8 @@ MEMBERS = [
 NOTIFICATIONS = [
     Route("GET", "/me/notifications", "Hộp thư của tôi / My inbox (newest first)", "notify.list_inbox", (QUERY,),
           query=n.InboxQuery, answers={200: n.Inbox}),
-    Route("POST", "/me/notifications/all/read", "Đánh dấu tất cả đã đọc / Mark every one read", "notify.mark_read", (None,), answers={200: n.Marked}, name="mark_all_read"),
+    Route("POST", "/me/notifications/all/read", "Đánh dấu tất cả đã đọc / Mark every one read", "notify.mark_read",
+          (None,), answers={200: n.Marked}, name="mark_all_read"),
     Route("POST", "/me/notifications/<int:notification_id>/read", "Đánh dấu đã đọc / Mark one read",
           "notify.mark_read", ("notification_id",), answers={200: n.Marked}),
     Route("GET", "/me/notification-preferences", "Tuỳ chọn nhận tin / Which categories reach me on which channel",
