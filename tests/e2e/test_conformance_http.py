@@ -33,11 +33,10 @@ RULES = {
     "approve_change_request": DECIDED, "reject_change_request": DECIDED, "close_registration": DECIDED,
     "approve_phone_request": DECIDED, "deny_phone_request": DECIDED,
     "approve_recovery_request": DECIDED, "deny_recovery_request": DECIDED,
-    "create_member": REFERENCE, "issue_transfer": REFERENCE, "appoint": REFERENCE, "end_position": REFERENCE,
-    "merge_organization": REFERENCE + "; only organisations of one level merge",
-    "create_organization": "an organisation's code is used once; a party group has no children",
+    "create_member": REFERENCE, "issue_transfer": REFERENCE,
+    "create_organization": "an organisation's code is used once",
     "update_organization": "an organisation moves only under one of the level above it, never under itself",
-    "update_member": "a leaving status needs its date and reason; dates keep their order",
+    "start_phone_verification": "without `phone` it is the phone on the member's record, and there may be none",
     "set_preferences": "codes and security messages cannot be switched off",
 }
 # operationId → {check: why it does not apply}

@@ -43,7 +43,8 @@ def environment():
 @pytest.fixture
 def gateway(tmp_path, environment):
     settings = {"WEB_SERVER_ADDRESS": "127.0.0.1:0", "OPERATIONS_ADDRESS": "127.0.0.1:0", "SOTAY_ENV": environment,
-                "DATA_DIR": str(tmp_path), "AUTH_ATTEMPTS_PER_MINUTE": 1000}
+                "DATA_DIR": str(tmp_path), "AUTH_ATTEMPTS_PER_MINUTE": 1000,
+                "AMQP_URI": "amqp://guest:guest@127.0.0.1:9/"}   # nobody listens there: no broker is needed
     with nameko_config.patch(settings, clear=True):
         container = ServiceContainer(GatewayService)
         rpc, caller = without_broker(container, "rpc", "caller")
