@@ -14,7 +14,7 @@ from functools import partial
 from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp, parse_address
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
@@ -69,10 +69,12 @@ class LimitedRequest(Request):
 
 
 def _http_exception_response(exc: HTTPException):
-    """werkzeug's own answers (no route, wrong method, body too large) in our JSON format."""
+    """werkzeug's own answers (no route, wrong method, body too large) in our JSON format; a 405 names the
+    methods the path has (RFC 9110)."""
     error = {404: errors.NotFound, 405: errors.MethodNotAllowed, 413: errors.PayloadTooLarge}.get(
         exc.code, errors.BadRequest)
-    return error_response(error())
+    allowed = getattr(exc, "valid_methods", None)
+    return error_response(error(headers={"Allow": ", ".join(sorted(allowed))} if allowed else None))
 
 
 class JsonWsgiApp(WsgiApp):
@@ -83,13 +85,30 @@ class JsonWsgiApp(WsgiApp):
             provider, values = adapter.match()
             request.path_values = values
             response = provider.handle_request(request)
+        except MethodNotAllowed as exc:
+            response = _http_exception_response(exc if _some_method_matches(adapter, exc.valid_methods) else NotFound())
         except HTTPException as exc:
             response = _http_exception_response(exc)
         return secure(response)(environ, start_response)
 
 
+def _some_method_matches(adapter, methods):
+    """werkzeug answers 405 too when a path part fails its converter (an id past 64 bits) after it saw a rule of
+    another method on the path: then no method matches and it is a 404."""
+    for method in methods:
+        try:
+            adapter.match(method=method)
+            return True
+        except HTTPException:
+            continue
+    return False
+
+
 class StoredInteger(IntegerConverter):
-    """`<int:…>` path parts that fit a database integer; anything larger matches no route (404)."""
+    """`<int:…>` path parts that fit a database integer, in ASCII digits (`\\d` takes "٣" for 3); anything else
+    matches no route (404)."""
+
+    regex = r"[0-9]{1,19}"
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**63 - 1)

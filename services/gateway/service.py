@@ -1,23 +1,34 @@
 """gateway: the HTTP API under /api/v1 for web and mobile clients.
 
-Thin on purpose: validate the request with a schema, verify the token at the
-edge, call the owning service over RPC (with a deadline), return its answer.
-The owning service re-verifies the token and decides what the caller may do.
-The routes live by concept in auth_routes.py, member_routes.py, notify_routes.py and privacy_routes.py.
+Thin on purpose: each route of the table (routes.py) checks the request's form, verifies the token at the edge,
+calls the owning service over RPC (with a deadline) and dumps its answer through the documented schema. The
+owning service re-verifies the token and decides what the caller may do.
 """
+from nameko.extensions import DependencyProvider
+
+from shared import config
 from shared.auth import Caller
+from shared.context import CLIENT_ADDRESS_KEY
 from shared.http import api
 from shared.metrics import Telemetry
 from shared.operations import PublicOperations
 from shared.rpc import Rpc
 from services.gateway import openapi
-from services.gateway.auth_routes import AuthRoutes, ClientThrottle
-from services.gateway.member_routes import MemberRoutes
-from services.gateway.notify_routes import NotifyRoutes
-from services.gateway.privacy_routes import PrivacyRoutes
+from services.gateway.routes import ROUTES
+from services.gateway.throttle import AddressThrottle
 
 
-class GatewayService(AuthRoutes, MemberRoutes, NotifyRoutes, PrivacyRoutes, PublicOperations):
+class ClientThrottle(DependencyProvider):
+    """`self.throttle()` counts one sign-in attempt for the caller's address (429 past the limit)."""
+
+    def setup(self):
+        self.limiter = AddressThrottle(limit=int(config.get("AUTH_ATTEMPTS_PER_MINUTE", 60)))
+
+    def get_dependency(self, worker_ctx):
+        return lambda: self.limiter.hit(worker_ctx.context_data.get(CLIENT_ADDRESS_KEY) or "unknown")
+
+
+class GatewayService(PublicOperations):
     name = "gateway"
 
     rpc = Rpc()
@@ -27,4 +38,23 @@ class GatewayService(AuthRoutes, MemberRoutes, NotifyRoutes, PrivacyRoutes, Publ
 
     @api("GET", "/api/v1/openapi.json")
     def openapi(self, request):
-        return openapi.build(type(self))
+        return openapi.build()
+
+
+def entrypoint(route):
+    """The nameko entrypoint that serves `route`."""
+    def serve(self, request, **path):
+        if not route.public:
+            self.caller.require()
+        if route.throttle:
+            self.throttle()
+        if callable(route.call):
+            return route.respond(route.call(self, route, request, **path))
+        return route.respond(route.call_rpc(self.rpc, request, path))
+
+    serve.__name__ = serve.__qualname__ = route.operation_id
+    return api(route.method, openapi.PREFIX + route.path, accepts=route.media)(serve)
+
+
+for _route in (route for table in ROUTES.values() for route in table):
+    setattr(GatewayService, _route.operation_id, entrypoint(_route))

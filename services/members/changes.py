@@ -7,7 +7,7 @@ from sqlalchemy import and_, or_, select
 
 from shared.contracts.common import LEFT_PARTY
 from shared.contracts.members import ADMIN_ROLE, DEPUTY_SECRETARY, SECRETARY
-from shared.db import utcnow
+from shared.db import aware, utcnow
 from shared.errors import Conflict, Forbidden, NotFound, ValidationError
 from shared.tree import in_subtree, subtree_bounds
 from services.members import counts
@@ -105,7 +105,7 @@ def update_me(uow, actor, changes):
 
 def change_request_json(request):
     return {"id": request.id, "member_id": request.member_id, "changes": request.changes, "status": request.status,
-            "reason": request.reason, "requested_at": request.requested_at.isoformat()}
+            "reason": request.reason, "requested_at": aware(request.requested_at).isoformat()}
 
 
 def _decider_paths(actor):

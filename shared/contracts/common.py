@@ -7,7 +7,7 @@ import json
 import re
 from typing import NamedTuple
 
-from marshmallow import ValidationError as SchemaError, fields, validate
+from marshmallow import Schema, ValidationError as SchemaError, fields, validate
 
 from shared.errors import ValidationError
 from shared.validation import INT64_MAX, unstorable_text
@@ -72,7 +72,8 @@ class Phone(fields.String):
     default_error_messages = {"phone": NOT_A_MOBILE}
 
     def __init__(self, **kwargs):
-        metadata = {"example": "0912345678",
+        # the document's pattern: what a person may type (the rule above then wants a mobile prefix)
+        metadata = {"example": "0912345678", "pattern": r"^(\+84|84|0)([ .()-]?[0-9]){9,10}$",
                     "description": "Số di động Việt Nam / A Vietnamese mobile number: 0912345678, +84 912 345 678, "
                                    "84912345678; kept as +84912345678", **kwargs.pop("metadata", {})}
         super().__init__(validate=validate.Length(max=32), metadata=metadata, **kwargs)
@@ -109,3 +110,46 @@ def _is_kind(value, kind):
     if kind is int:
         return type(value) is int and 0 <= value <= INT64_MAX
     return type(value) is kind and not unstorable_text(value)
+
+
+# JSON as it is on the wire, and the shapes every answer shares
+
+class JsonBoolean(fields.Boolean):
+    """`true` or `false` as JSON has them: 0, 1, "yes" are no booleans in a body (marshmallow takes them)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class JsonDate(fields.Date):
+    """A date as the owning service sent it (ISO 8601 text): checked on load, passed on unchanged by a dump."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
+class JsonDateTime(fields.AwareDateTime):
+    """A moment as the owning service sent it (ISO 8601 text with its offset: RFC 3339 has no other)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
+def page(item, name):
+    """`{items, next_cursor}` of `item` (a schema class or instance): every list the API answers."""
+    return Schema.from_dict({"items": fields.List(fields.Nested(item), required=True),
+                             "next_cursor": fields.String(required=True, allow_none=True)}, name=name)
+
+
+class ErrorBody(Schema):
+    code = fields.String(required=True, metadata={"example": "validation_error"})
+    message = fields.String(required=True, metadata={"description": "Việt / English"})
+    details = fields.Dict(required=True)
+
+
+class Error(Schema):
+    """Every error answer (API.md)."""
+    error = fields.Nested(ErrorBody, required=True)
+

@@ -1,7 +1,7 @@
 """identity's contract: sign-in request bodies, the errors sign-in answers with, and identity's events."""
 from marshmallow import Schema, fields, validate
 
-from shared.contracts.common import CITIZEN_ID, Event, Phone
+from shared.contracts.common import CITIZEN_ID, Event, JsonDateTime, Phone, page
 from shared.errors import SotayError
 from shared.validation import Strict
 
@@ -144,3 +144,75 @@ EVENTS = {
     SESSIONS_ENDED: Event(SessionsEnded, "Sign-in sessions ended: their access tokens are refused."),
     "identity.login_locked": Event(LoginLocked, "Sign-in to an account was locked after failures."),
 }
+
+
+# What the gateway answers (responses are dumped through these: the served document is what is sent)
+
+CHALLENGE_STATUSES = ("code_sent", "pending_approval", "denied", "completed", "failed", "superseded")
+
+
+OUTCOMES = ("signed_out", "password_changed", "revoked", "code_sent", "denied", "frozen", "released", "verified")
+
+
+class TokenPair(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, validate=validate.Equal("Bearer"))
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class CodeAnswer(Schema):
+    """The same keys in the same order whoever asked, member or not."""
+    activation_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(CHALLENGE_STATUSES))
+    channel = fields.String(required=True, validate=validate.Equal("sms"))
+    destination = fields.String(required=True, metadata={"example": "+849******78"})
+
+
+class PhoneVerificationAnswer(Schema):
+    id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(CHALLENGE_STATUSES))
+    channel = fields.String(required=True, validate=validate.Equal("sms"))
+    destination = fields.String(required=True, metadata={"example": "+849******78"})
+
+
+class Outcome(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+
+
+class Session(Schema):
+    id = fields.UUID(required=True)
+    started_at = JsonDateTime(required=True)
+    last_used_at = JsonDateTime(required=True)
+    client_address = fields.String(required=True, allow_none=True)
+    user_agent = fields.String(required=True, allow_none=True)
+    current = fields.Boolean(required=True)
+
+
+class PhoneRequest(Schema):
+    id = fields.UUID(required=True)
+    purpose = fields.String(required=True, validate=validate.OneOf(("activation", "password_reset")))
+    member_id = fields.Integer(required=True)
+    full_name = fields.String(required=True)
+    phone = fields.String(required=True)
+    requested_at = JsonDateTime(required=True)
+
+
+class FrozenAccount(Schema):
+    member_id = fields.Integer(required=True)
+    full_name = fields.String(required=True)
+    frozen_at = JsonDateTime(required=True)
+
+
+class Jwks(Schema):
+    keys = fields.List(fields.Dict(), required=True)
+
+
+SessionPage = page(Session, "SessionPage")
+
+
+PhoneRequestPage = page(PhoneRequest, "PhoneRequestPage")
+
+
+FrozenAccountPage = page(FrozenAccount, "FrozenAccountPage")
+

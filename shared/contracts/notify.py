@@ -2,7 +2,7 @@
 and the event of a message that could not be delivered."""
 from marshmallow import Schema, fields, validate
 
-from shared.contracts.common import Event, Phone
+from shared.contracts.common import Event, JsonBoolean, JsonDateTime, Phone
 from shared.validation import StoredInteger, Strict
 
 CATEGORIES = ("announcements", "records", "meetings", "study", "security")
@@ -14,7 +14,7 @@ PLATFORMS = ("web", "android", "ios")
 class PreferenceItem(Strict):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    enabled = fields.Boolean(required=True)
+    enabled = JsonBoolean(required=True)
 
 
 class PreferencesUpdate(Strict):
@@ -58,3 +58,42 @@ class DeliveryFailed(Schema):
 EVENTS = {
     "notify.delivery_failed": Event(DeliveryFailed, "A message could not be delivered."),
 }
+
+
+# What the gateway answers (responses are dumped through these: the served document is what is sent)
+
+class Notification(Schema):
+    id = fields.Integer(required=True)
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    created_at = JsonDateTime(required=True)
+    read = fields.Boolean(required=True)
+
+
+class Inbox(Schema):
+    items = fields.List(fields.Nested(Notification), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+    unread = fields.Integer(required=True, metadata={"description": "unread in the whole inbox"})
+
+
+class Marked(Schema):
+    marked = fields.Integer(required=True, metadata={"description": "how many became read"})
+
+
+class Preference(Schema):
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    enabled = fields.Boolean(required=True)
+    mandatory = fields.Boolean(required=True, metadata={"description": "codes and security: always sent"})
+
+
+class Preferences(Schema):
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    items = fields.List(fields.Nested(Preference), required=True)
+
+
+class Device(Schema):
+    id = fields.Integer(required=True)
+    platform = fields.String(required=True, validate=validate.OneOf(("web", "android", "ios")))
+

@@ -1,0 +1,204 @@
+"""The gateway's routes: each is an RPC of the service that owns the data, its schemas and the errors it answers.
+The owning service decides what the caller may do; the gateway checks the request's form and the token."""
+from shared.contracts import identity as i, members as m, notify as n
+from shared.contracts.identity import (AccountFrozen, CodeExpired, FreezeRequest, InvalidCode, InvalidCredentials,
+                                       NotAMember, NotRolledOut, PendingApproval, PhoneVerificationConfirm,
+                                       PhoneVerificationRequest, VneidFailed, WeakPassword)
+from shared.contracts.members import (MemberCreate, MemberQuery, MemberUpdate, MeUpdate, OrganizationCreate,
+                                      OrganizationUpdate, PositionChange, RecordCreate, TransferRequest)
+from shared.contracts.notify import DeviceRegistration, PreferencesUpdate
+from shared.errors import (Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, TooManyAttempts,
+                           ValidationError)
+from services.gateway import handlers
+from services.gateway.routing import BODY, QUERY, Route, parameters
+
+CODE_ERRORS = (InvalidCode, CodeExpired, WeakPassword, PendingApproval, NotFound)
+DECIDED = (Forbidden, NotFound, ValidationError)   # not the caller's to decide, or decided already
+
+
+def decisions(path, call, summary, answer, verbs=("approve", "deny"), args=(), **options):
+    """A yes and a no on one request: two routes, `…/approve` and `…/deny` (or reject)."""
+    key = parameters(path)[-1][0]
+    return [Route("POST", f"{path}/{verb}", summary, call, (key, verb == verbs[0], *args),
+                  answers={200: answer}, name=f"{verb}_{call.split('.')[1].removeprefix('decide_')}", **options)
+            for verb in verbs]
+
+
+SIGN_IN = [
+    Route("POST", "/auth/login", "Đăng nhập bằng số định danh và mật khẩu / Sign in with citizen ID and password",
+          "identity.login", (BODY,), body=i.LoginRequest, answers={200: i.TokenPair}, public=True, throttle=True,
+          errors=(InvalidCredentials, AccountFrozen, NotRolledOut),
+          description="`invalid_credentials` is the same answer whether the account does not exist, was never "
+                      "activated (first sign-in starts at /auth/activation) or the password is wrong."),
+    Route("POST", "/auth/refresh", "Đổi refresh token lấy cặp token mới / Rotate a refresh token", "identity.refresh",
+          (BODY,), body=i.RefreshRequest, answers={200: i.TokenPair}, public=True, errors=(InvalidToken,),
+          description="The old refresh token is spent; re-using a spent one revokes its whole family."),
+    Route("POST", "/auth/logout", "Đăng xuất (thu hồi phiên) / Sign out (revokes this session)", "identity.logout",
+          answers={200: i.Outcome}),
+    Route("POST", "/auth/activation", "Kích hoạt tài khoản lần đầu: gửi mã qua SMS / First sign-in: a code by SMS",
+          "identity.start_activation", (BODY,), body=i.CodeRequest, answers={202: i.CodeAnswer}, public=True,
+          throttle=True,
+          description="The code goes to the member's trusted phone (imported from the party member database, or one "
+                      "a code reached). Another phone waits for an officer of the member's organisation (a system "
+                      "administrator for position holders): `pending_approval`. Whoever asks, member or not, gets "
+                      "an answer of the same form; nothing is sent for an unknown citizen ID."),
+    Route("GET", "/auth/activation/<activation_id>", "Trạng thái yêu cầu kích hoạt / Where an activation stands",
+          "identity.challenge_status", ("activation_id",), answers={200: i.CodeAnswer}, public=True),
+    Route("POST", "/auth/activation/<activation_id>/verify", "Nhập mã và đặt mật khẩu / Enter the code, choose a "
+          "password", "identity.verify_activation", ("activation_id", BODY), body=i.CodeVerification,
+          answers={200: i.TokenPair}, public=True, throttle=True, errors=CODE_ERRORS),
+    Route("POST", "/auth/password/forgot", "Quên mật khẩu: gửi mã tới số điện thoại đã xác minh / Forgotten password: "
+          "a code to the trusted phone", "identity.start_password_reset", (BODY,), body=i.CodeRequest,
+          answers={202: i.CodeAnswer}, public=True, throttle=True,
+          description="Like activation. The phone and e-mail trusted before are told, with a \"not me\" code."),
+    Route("POST", "/auth/password/forgot/<activation_id>/verify", "Nhập mã và đặt mật khẩu mới / Enter the code, "
+          "choose a new password (ends every session)", "identity.verify_password_reset", ("activation_id", BODY),
+          body=i.CodeVerification, answers={200: i.TokenPair}, public=True, throttle=True, errors=CODE_ERRORS),
+    Route("POST", "/auth/password", "Đổi mật khẩu (đăng xuất các phiên khác) / Change the password (signs out the "
+          "other sessions)", "identity.change_password", (BODY,), body=i.PasswordChange, answers={200: i.Outcome},
+          throttle=True, errors=(InvalidCredentials, WeakPassword)),
+    Route("GET", "/me/sessions", "Các phiên đăng nhập của tôi / My signed-in sessions", "identity.list_sessions",
+          answers={200: i.SessionPage}),
+    Route("DELETE", "/me/sessions/<session_id>", "Đăng xuất một phiên / Sign one session out",
+          "identity.revoke_session", ("session_id",), answers={200: i.Outcome}, errors=(NotFound,)),
+    Route("GET", "/auth/phone-requests", "Số điện thoại chờ chi bộ xác nhận / Phones waiting for an officer",
+          "identity.pending_phone_requests", answers={200: i.PhoneRequestPage},
+          description="Members without any position in the officer's organisation or below, never the officer's "
+                      "own (position holders recover through /auth/recovery-requests)."),
+    *decisions("/auth/phone-requests/<request_id>", "identity.decide_phone_request", "Xác nhận hoặc từ chối số điện "
+               "thoại / Confirm the phone (the code goes to it) or refuse it", i.Outcome, errors=DECIDED),
+    Route("GET", "/auth/recovery-requests", "Khôi phục tài khoản có chức vụ / Recovery of position holders' accounts",
+          "identity.recovery_requests", answers={200: i.PhoneRequestPage}, errors=(Forbidden,),
+          description="A system administrator confirms a new phone for an account holding a position, never an "
+                      "officer, never the requester."),
+    *decisions("/auth/recovery-requests/<request_id>", "identity.decide_recovery_request", "Quản trị hệ thống xác "
+               "nhận hoặc từ chối / A system administrator confirms or refuses the phone", i.Outcome, errors=DECIDED),
+    Route("POST", "/auth/freeze", "\"Không phải tôi\": khoá tài khoản / \"Not me\": freeze the account",
+          "identity.freeze", (BODY,), body=FreezeRequest, answers={200: i.Outcome}, public=True, throttle=True,
+          errors=(InvalidCode,),
+          description="The code of a security notice. Every session ends; sign-in and resets are refused until an "
+                      "officer (position holders: a system administrator) releases the account."),
+    Route("GET", "/auth/frozen-accounts", "Tài khoản đang tạm khoá / Frozen accounts waiting for review",
+          "identity.frozen_accounts", answers={200: i.FrozenAccountPage}),
+    Route("POST", "/auth/frozen-accounts/<int:member_id>/release", "Mở lại tài khoản đã khoá / Release a frozen "
+          "account", "identity.release_account", ("member_id",), answers={200: i.Outcome}),
+    Route("POST", "/me/phone-verification", "Xác minh số điện thoại mới / Confirm a new phone: a code goes to it",
+          "identity.start_phone_verification", (BODY,), body=PhoneVerificationRequest, optional_body=True,
+          answers={202: i.PhoneVerificationAnswer}, throttle=True,
+          description="Without `phone`, the phone in the member record. Codes go to it once its code and the "
+                      "current password are entered."),
+    Route("POST", "/me/phone-verification/<verification_id>/verify", "Nhập mã và mật khẩu hiện tại / Enter the code "
+          "and the current password", "identity.confirm_phone_verification", ("verification_id", BODY),
+          body=PhoneVerificationConfirm, answers={200: i.Outcome}, throttle=True,
+          errors=(InvalidCode, CodeExpired, InvalidCredentials, NotFound)),
+    Route("GET", "/auth/vneid/login", "Đăng nhập bằng VNeID / Sign in with VNeID (redirects to VNeID)",
+          handlers.vneid_login, answers={302: None}, public=True, throttle=True,
+          description="OpenID Connect with PKCE, state and nonce; a short-lived HttpOnly cookie binds the flow to "
+                      "the browser, the callback must come from the same browser."),
+    Route("GET", "/auth/vneid/callback", "VNeID trả về: kiểm tra và đăng nhập / Back from VNeID: signs in",
+          handlers.vneid_callback, query=handlers.VneidAnswer, answers={200: i.TokenPair}, public=True, throttle=True,
+          errors=(VneidFailed, NotAMember, NotRolledOut)),
+    Route("GET", "/.well-known/jwks.json", "Khoá công khai kiểm chữ ký token / Keys that verify access tokens",
+          "identity.jwks", answers={200: i.Jwks}, public=True),
+]
+
+MEMBERS = [
+    Route("GET", "/me", "Hồ sơ của tôi / My member record", "members.get_me", answers={200: m.Member}),
+    Route("GET", "/me/export", "Tải về toàn bộ dữ liệu của tôi / Download everything every service keeps about me",
+          handlers.export_member, answers={200: None}, name="export_me",
+          description="One JSON file (`Content-Disposition: attachment`): `{member_id, exported_at, services: "
+                      "{members, identity, notify}}`."),
+    Route("POST", "/members/<int:member_id>/erasure", "Xoá dữ liệu cá nhân của một đảng viên / Erase a member's "
+          "personal data in every service", "members.erase_member", ("member_id", BODY), body=m.ErasureRequest,
+          answers={200: m.Erasure}, errors=(Forbidden, NotFound),
+          description="System administrators, with a reason, never for themselves. members keeps a pseudonymous "
+                      "tombstone (figures and history stay consistent); every service records who asked, when and "
+                      "why. The answer says how many of what went, never what."),
+    Route("PATCH", "/me", "Cập nhật thông tin của tôi / Change my data: contact at once, core data by request",
+          "members.update_me", (BODY,), body=MeUpdate, answers={200: m.MeUpdated}, errors=(Conflict,)),
+    Route("GET", "/organizations/<int:organization_id>", "Một tổ chức đảng / One party organisation",
+          "members.get_organization", ("organization_id",), answers={200: m.Organization}),
+    Route("GET", "/organizations/<int:organization_id>/children", "Các tổ chức trực thuộc / The organisations "
+          "directly below", "members.list_children", ("organization_id",), answers={200: m.OrganizationPage}),
+    Route("GET", "/organizations/<int:organization_id>/members", "Đảng viên của tổ chức / Members of an "
+          "organisation's subtree", "members.list_members", ("organization_id", QUERY), query=MemberQuery,
+          answers={200: m.MemberPage},
+          description="Officers get the records of their subtree; `q` is a name (diacritics and case ignored), a "
+                      "citizen ID or a party card number. A member gets `{id, full_name, positions}` of their own "
+                      "branch's current members, and `q` is a name."),
+    Route("GET", "/organizations/<int:organization_id>/stats", "Số liệu của cấp uỷ / A committee's figures",
+          "members.organization_stats", ("organization_id",), answers={200: m.Stats}),
+    Route("POST", "/organizations/<int:organization_id>/children", "Lập tổ chức trực thuộc / Create an organisation "
+          "below", "members.create_organization", ("organization_id", BODY), body=OrganizationCreate,
+          answers={201: m.Organization}, errors=(Forbidden, Conflict)),
+    Route("PATCH", "/organizations/<int:organization_id>", "Đổi tên hoặc chuyển tổ chức / Rename or move an "
+          "organisation", "members.update_organization", ("organization_id", BODY), body=OrganizationUpdate,
+          answers={200: m.Organization}, errors=(Forbidden,)),
+    Route("POST", "/organizations/<int:organization_id>/merge", "Hợp nhất tổ chức / Dissolve an organisation into "
+          "another of its level", "members.merge_organization", ("organization_id", "body.into"),
+          body=m.MergeRequest, answers={200: m.Organization}, errors=(Forbidden,)),
+    Route("PUT", "/organizations/<int:organization_id>/rollout", "Triển khai Sổ tay cho cấp uỷ / Switch a committee "
+          "to disabled, pilot or live", "members.set_rollout", ("organization_id", "body.state"),
+          body=m.RolloutChange, answers={200: m.Organization}, errors=(Forbidden,)),
+    Route("POST", "/members", "Thêm đảng viên / Add a member", "members.create_member", (BODY,), body=MemberCreate,
+          answers={201: m.Member, 202: m.RegistrationPending}, errors=(Forbidden, Conflict, TooManyAttempts),
+          status=lambda answer: 202 if answer.get("status") == "pending_review" else 201,
+          description="A citizen ID or card number held in the officer's subtree is a 409; one held outside it "
+                      "waits for a system administrator (202 `pending_review`), a few a day per officer."),
+    Route("GET", "/member-registrations", "Hồ sơ chờ xem xét / Registrations waiting for review",
+          "members.pending_registrations", answers={200: m.RegistrationPage}, errors=(Forbidden,)),
+    Route("POST", "/member-registrations/<int:registration_id>/close", "Đóng hồ sơ chờ xem xét / Close a "
+          "registration", "members.close_registration", ("registration_id", "body.reason"), body=m.Decision,
+          optional_body=True, answers={200: m.RegistrationClosed}, errors=DECIDED),
+    Route("GET", "/members/<int:member_id>", "Hồ sơ đảng viên / A member's record", "members.get_member",
+          ("member_id",), answers={200: m.Member}),
+    Route("PATCH", "/members/<int:member_id>", "Sửa hồ sơ đảng viên / Change a member's record",
+          "members.update_member", ("member_id", BODY), body=MemberUpdate, answers={200: m.Member},
+          errors=(Forbidden, Conflict), description="Leaving states need their date and reason."),
+    Route("GET", "/change-requests", "Yêu cầu sửa hồ sơ chờ duyệt / Change requests waiting for this secretary",
+          "members.change_requests", answers={200: m.ChangeRequestPage}),
+    *decisions("/change-requests/<int:request_id>", "members.decide_change_request", "Duyệt hoặc từ chối yêu cầu sửa "
+               "hồ sơ / Approve or reject a change request", m.ChangeRequest, verbs=("approve", "reject"),
+               args=("body.reason",), body=m.Decision, optional_body=True, errors=(*DECIDED, Conflict)),
+    Route("POST", "/members/<int:member_id>/transfers", "Chuyển sinh hoạt đảng / Transfer a member to another "
+          "organisation", "members.issue_transfer", ("member_id", BODY), body=TransferRequest,
+          answers={201: m.Transfer}, errors=(Forbidden, Conflict)),
+    Route("GET", "/transfers/incoming", "Giấy chuyển đến chờ tiếp nhận / Transfers waiting to be accepted",
+          "members.incoming_transfers", answers={200: m.TransferPage}),
+    Route("POST", "/transfers/<int:transfer_id>/accept", "Tiếp nhận đảng viên chuyển đến / Accept a transfer",
+          "members.accept_transfer", ("transfer_id",), answers={200: m.Transfer}, errors=(Forbidden, Conflict)),
+    Route("POST", "/members/<int:member_id>/positions", "Bổ nhiệm chức vụ / Appoint to a position",
+          "members.change_position", ("member_id", BODY, True), body=PositionChange,
+          answers={200: m.Member}, errors=(Forbidden, Conflict), name="appoint"),
+    Route("DELETE", "/members/<int:member_id>/positions", "Thôi chức vụ / End a position", "members.change_position",
+          ("member_id", BODY, False), body=PositionChange, answers={200: m.Member}, errors=(Forbidden,),
+          name="end_position"),
+    Route("GET", "/members/<int:member_id>/records", "Hồ sơ điện tử / The digital file (work, rewards, discipline)",
+          "members.list_records", ("member_id",), answers={200: m.RecordPage}),
+    Route("POST", "/members/<int:member_id>/records", "Thêm vào hồ sơ điện tử / Add to the digital file",
+          "members.add_record", ("member_id", BODY), body=RecordCreate, answers={201: m.Record}, errors=(Forbidden,)),
+    Route("POST", "/imports", "Nhập dữ liệu đảng viên / Import the Party member database export",
+          handlers.start_import, ("query.dry_run",), query=m.ImportOptions, body=handlers.UPLOAD,
+          answers={202: m.ImportStarted}, errors=(Forbidden, PayloadTooLarge),
+          description="CSV or XLSX up to 32 MiB (the command line `make import` takes any size), run in the "
+                      "background. System administrators only, decided before the body is read."),
+    Route("GET", "/imports/<job_id>", "Tiến độ nhập dữ liệu / Where an import stands", "members.import_status",
+          ("job_id",), answers={200: m.ImportJob}, errors=(Forbidden,)),
+]
+
+NOTIFICATIONS = [
+    Route("GET", "/me/notifications", "Hộp thư của tôi / My inbox (newest first)", "notify.list_inbox", (QUERY,),
+          query=n.InboxQuery, answers={200: n.Inbox}),
+    Route("POST", "/me/notifications/all/read", "Đánh dấu tất cả đã đọc / Mark every one read", "notify.mark_read",
+          (None,), answers={200: n.Marked}, name="mark_all_read"),
+    Route("POST", "/me/notifications/<int:notification_id>/read", "Đánh dấu đã đọc / Mark one read",
+          "notify.mark_read", ("notification_id",), answers={200: n.Marked}),
+    Route("GET", "/me/notification-preferences", "Tuỳ chọn nhận tin / Which categories reach me on which channel",
+          "notify.get_preferences", answers={200: n.Preferences}),
+    Route("PUT", "/me/notification-preferences", "Đổi tuỳ chọn nhận tin / Change them (codes and security messages "
+          "always reach me)", "notify.set_preferences", (BODY,), body=PreferencesUpdate, answers={200: n.Preferences}),
+    Route("POST", "/me/devices", "Đăng ký thiết bị nhận thông báo / Register a device for push notifications",
+          "notify.register_device", (BODY,), body=DeviceRegistration, answers={201: n.Device}),
+]
+
+ROUTES = {"identity": SIGN_IN, "members": MEMBERS, "notify": NOTIFICATIONS}   # by the service that owns them

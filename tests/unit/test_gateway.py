@@ -1,0 +1,172 @@
+"""The gateway alone, with nameko's own test tools and no broker: the services it calls are mocks, so what is
+tested is the gateway's part — RPC errors become their HTTP answers, answers leave through their schema, a
+method a path lacks is a 405 naming the ones it has, a path id no record can have is a 404."""
+from types import SimpleNamespace
+
+import pytest
+import requests
+from nameko import config as nameko_config
+from nameko.containers import ServiceContainer
+from nameko.exceptions import RpcTimeout
+from nameko.extensions import iter_extensions
+from nameko.testing.services import replace_dependencies, worker_factory
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from shared.auth import Principal
+from shared.errors import Forbidden, NotFound, TooManyAttempts, Unauthenticated, ValidationError
+from shared.http import JsonWebServer
+from shared.rpc import unavailable
+from services.gateway.service import GatewayService
+
+RECORD = {"id": 7, "full_name": "Lê Văn Hùng", "positions": [{"role": "secretary", "organization_id": 3}],
+          "citizen_id": "001000000002", "date_of_birth": "1990-05-01", "gender": "male", "status": "official",
+          "organization_id": 3, "phone": None, "party_card_number": None, "admission_date": None,
+          "official_date": None}
+
+
+def without_broker(container, *names):
+    """nameko's replace_dependencies, and the replaced dependencies' own extensions gone with them (the RPC reply
+    queue, the session-ends feed): nothing is left that needs RabbitMQ."""
+    replaced = [dependency for dependency in container.dependencies if dependency.attr_name in names]
+    orphans = {extension for dependency in replaced for extension in iter_extensions(dependency)}
+    mocks = replace_dependencies(container, *names)
+    container.subextensions.difference_update(orphans)
+    return mocks
+
+
+@pytest.fixture
+def environment():
+    return "test"
+
+
+@pytest.fixture
+def gateway(tmp_path, environment):
+    settings = {"WEB_SERVER_ADDRESS": "127.0.0.1:0", "OPERATIONS_ADDRESS": "127.0.0.1:0", "SOTAY_ENV": environment,
+                "DATA_DIR": str(tmp_path), "AUTH_ATTEMPTS_PER_MINUTE": 1000,
+                "AMQP_URI": "amqp://guest:guest@127.0.0.1:9/"}   # nobody listens there: no broker is needed
+    with nameko_config.patch(settings, clear=True):
+        container = ServiceContainer(GatewayService)
+        rpc, caller = without_broker(container, "rpc", "caller")
+        caller.require.return_value = Principal(member_id=7, citizen_id="001000000002", session_id="s")
+        container.start()
+        server = next(extension for extension in container.subextensions if type(extension) is JsonWebServer)
+        try:
+            yield SimpleNamespace(base=f"http://127.0.0.1:{server._sock.getsockname()[1]}/api/v1", rpc=rpc,
+                                  caller=caller)
+        finally:
+            container.stop()
+
+
+def get(gateway, path, **options):
+    return requests.get(gateway.base + path, timeout=5, **options)
+
+
+@pytest.mark.parametrize("raised, status", [(NotFound(), 404), (Forbidden(), 403), (ValidationError(), 400),
+                                            (RuntimeError("a bug"), 500)])
+def test_an_error_of_the_owning_service_is_its_json_answer(gateway, raised, status):
+    gateway.rpc.members.get_member.side_effect = raised
+    answer = get(gateway, "/members/7")
+    assert answer.status_code == status
+    assert answer.json()["error"]["code"] == getattr(raised, "code", "internal_error")
+
+
+@pytest.mark.parametrize("raised", [TooManyAttempts(headers={"Retry-After": "30"}),
+                                    unavailable("members", "no_consumer")])
+def test_a_refusal_to_come_back_later_says_when(gateway, raised):
+    gateway.rpc.members.get_member.side_effect = raised
+    answer = get(gateway, "/members/7")
+    assert answer.status_code == raised.status and int(answer.headers["Retry-After"]) > 0
+
+
+def test_a_service_that_does_not_answer_in_time_is_a_503_not_a_500(gateway):
+    gateway.rpc.members.get_member.side_effect = RpcTimeout()
+    assert get(gateway, "/members/7").status_code == 503
+
+
+def test_without_a_valid_token_no_service_is_called(gateway):
+    gateway.caller.require.side_effect = Unauthenticated()
+    assert get(gateway, "/members/7").status_code == 401
+    assert not gateway.rpc.members.get_member.called
+
+
+def test_a_body_the_schema_refuses_never_reaches_the_service(gateway):
+    answer = requests.post(f"{gateway.base}/auth/login", json={"citizen_id": "1"}, timeout=5)
+    assert answer.status_code == 400 and set(answer.json()["error"]["details"]) == {"citizen_id", "password"}
+    assert not gateway.rpc.identity.login.called
+
+
+def test_the_answer_leaves_through_its_schema(gateway):
+    gateway.rpc.members.get_member.return_value = RECORD
+    answer = get(gateway, "/members/7")
+    assert answer.status_code == 200 and answer.json() == RECORD
+    gateway.rpc.members.get_member.assert_called_once_with(7)
+
+
+@pytest.mark.parametrize("drift", [{"email": "hung@example.vn"}, {"id": "seven"}, {"status": "retired"}])
+def test_outside_production_an_answer_its_schema_does_not_describe_is_a_failure(gateway, drift):
+    gateway.rpc.members.get_member.return_value = {**RECORD, **drift}
+    assert get(gateway, "/members/7").status_code == 500
+
+
+@pytest.mark.parametrize("environment", ["production"])
+def test_in_production_an_undocumented_field_never_leaves(gateway):
+    gateway.rpc.members.get_member.return_value = {**RECORD, "email": "hung@example.vn"}
+    answer = get(gateway, "/members/7")
+    assert answer.status_code == 200 and "email" not in answer.json()
+
+
+@pytest.mark.parametrize("method, path, allowed", [("GET", "/auth/login", "POST"),
+                                                   ("DELETE", "/me", "GET, HEAD, PATCH"),
+                                                   ("OPTIONS", "/members/7/positions", "DELETE, POST")])
+def test_a_method_the_path_lacks_is_a_405_naming_the_ones_it_has(gateway, method, path, allowed):
+    answer = requests.request(method, gateway.base + path, timeout=5)
+    assert answer.status_code == 405 and answer.json()["error"]["code"] == "method_not_allowed"
+    assert answer.headers["Allow"] == allowed
+
+
+@pytest.mark.parametrize("member_id", [str(2**63), "-1", "1e3", "٣"])
+def test_a_path_id_no_record_can_have_is_a_404_without_asking_anyone(gateway, member_id):
+    answer = get(gateway, f"/members/{member_id}")
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+    assert not gateway.rpc.members.get_member.called
+
+
+def test_the_largest_id_a_column_holds_is_asked_for(gateway):
+    gateway.rpc.members.get_member.side_effect = NotFound()
+    assert get(gateway, f"/members/{2**63 - 1}").status_code == 404
+    gateway.rpc.members.get_member.assert_called_once_with(2**63 - 1)
+
+
+def test_path_body_and_query_become_the_rpc_arguments(gateway):
+    organization = {"id": 5, "code": "CB1", "name": "Chi bộ 1", "level": "party_group", "parent_id": 4,
+                    "rollout": "live"}
+    gateway.rpc.members.merge_organization.return_value = organization
+    merged = requests.post(f"{gateway.base}/organizations/5/merge", json={"into": 9}, timeout=5)
+    assert merged.status_code == 200 and merged.json() == organization
+    gateway.rpc.members.merge_organization.assert_called_once_with(5, 9)
+
+    gateway.rpc.members.list_members.return_value = {"items": [], "next_cursor": None}
+    assert get(gateway, "/organizations/5/members?q=hung&limit=5&other=x").status_code == 200
+    gateway.rpc.members.list_members.assert_called_once_with(5, {"q": "hung", "limit": "5"})
+
+    gateway.rpc.notify.mark_read.return_value = {"marked": 3}
+    assert requests.post(f"{gateway.base}/me/notifications/all/read", timeout=5).json() == {"marked": 3}
+    gateway.rpc.notify.mark_read.assert_called_once_with(None)
+
+
+def test_a_decision_without_a_body_has_no_reason(gateway):
+    gateway.rpc.members.decide_change_request.side_effect = NotFound()
+    assert requests.post(f"{gateway.base}/change-requests/3/reject", timeout=5).status_code == 404
+    gateway.rpc.members.decide_change_request.assert_called_once_with(3, False, None)
+
+
+def test_a_worker_answers_with_the_status_its_route_declares():
+    service = worker_factory(GatewayService)
+    service.rpc.members.create_member.return_value = {"status": "pending_review", "registration_id": 4,
+                                                      "message": "Chờ xem xét. / Waiting for review."}
+    body = {"citizen_id": "001000000009", "full_name": "Phan Văn Tư", "status": "official", "organization_id": 3}
+    request = Request(EnvironBuilder(method="POST", path="/api/v1/members", json=body).get_environ())
+    with nameko_config.patch({"SOTAY_ENV": "test"}):
+        status, answer = service.create_member(request)
+    assert status == 202 and answer["registration_id"] == 4
