@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 
 from shared.db import Database, UnitOfWork, make_engine
+from shared.events import envelope
 from services.members import domain as members_domain
 from services.members.models import AuditEntry
 from services.notify import domain as notify_domain
@@ -80,7 +81,7 @@ class MembersWorld(World):
         with self.uow.transaction():
             member = self.domain.add_member(self.uow, data)
             for role, where in positions:
-                self.domain.assign_position(self.uow, member, where, role)
+                self.domain.record_position(self.uow, member, where, role)
         self.session.refresh(member)
         return member
 
@@ -101,7 +102,7 @@ class MembersWorld(World):
 
 
 class NotifyWorld(World):
-    """notify's tables: its projection of members (recipients), committees gone live, devices."""
+    """notify's tables: its projection of members (its directory: recipients, committees' rollout), devices."""
 
     domain = notify_domain
 
@@ -113,24 +114,34 @@ class NotifyWorld(World):
             "citizen_id": f"0019900{n:05d}",
             "full_name": f"Đảng viên Thử {n}",
             "status": status,
-            "organization_id": 4,
+            # the organisation is the path's last: the directory takes one id at another path for a move
+            "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
             "organization_path": path,
             "phone": f"+84950{n:06d}",
             "email": f"member{n}@example.vn",
             "activated": activated,
             **fields,
         }
-        with self.uow.transaction() as session:
-            self.domain.project_member(session, snapshot)
+        with self.uow.transaction():
+            self.domain.project_member(self.uow.session, snapshot)
             if language:
-                self.domain.set_preferences(session, n, [], language=language)
+                self.domain.set_preferences(self.uow, n, [], language=language)
         return n
 
-    def go_live(self, path):
+    def rollout(self, path, state):
+        """members.org_rollout_changed for the committee at `path`, as notify's handler takes it (going live
+        invites those below who have not signed in)."""
         organization_id = int(path.rstrip("/").rsplit("/", 1)[1])
+        event = envelope(
+            "members.org_rollout_changed",
+            {"organization_id": organization_id, "organization_path": path, "state": state},
+        )
         with self.uow.transaction() as session:
-            self.domain.set_rollout(session, organization_id, path, "live")
+            self.domain.rollout_changed(session, event)
+
+    def go_live(self, path):
+        self.rollout(path, "live")
 
     def device(self, member_id, platform="android", token=None):
-        with self.uow.transaction() as session:
-            return self.domain.register_device(session, member_id, platform, token or f"token-{next(self._numbers)}")
+        with self.uow.transaction():
+            return self.domain.register_device(self.uow, member_id, platform, token or f"token-{next(self._numbers)}")

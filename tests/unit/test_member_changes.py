@@ -253,26 +253,26 @@ def test_the_digital_file_is_written_by_officers_and_read_by_its_member(branch):
 
 def test_a_branchs_positions_are_given_from_the_committee_above(branch):
     with pytest.raises(Forbidden) as own_branch:
-        run(branch, changes.assign_position, "secretary", branch.member.id, branch.home.id, "committee_member")
+        run(branch, changes.appoint, "secretary", branch.member.id, branch.home.id, "committee_member")
     assert own_branch.value.message == FROM_ABOVE
-    given = run(branch, changes.assign_position, "committee", branch.member.id, branch.home.id, "committee_member")
+    given = run(branch, changes.appoint, "committee", branch.member.id, branch.home.id, "committee_member")
     assert {"role": "committee_member", "organization_id": branch.home.id} in given["positions"]
     assert published(branch.uow, "members.position_changed")[-1]["action"] == "assigned"
     with pytest.raises(ValidationError):
-        run(branch, changes.assign_position, "committee", branch.member.id, branch.home.id, "committee_member")
+        run(branch, changes.appoint, "committee", branch.member.id, branch.home.id, "committee_member")
     assert branch.world.actor(branch.world.reload(branch.member)).manages(branch.home.path)
 
 
 def test_a_party_groups_positions_are_given_by_its_branch(branch):
     group = branch.world.organization("party_group", branch.home)
-    given = run(branch, changes.assign_position, "secretary", branch.member.id, group.id, "secretary")
+    given = run(branch, changes.appoint, "secretary", branch.member.id, group.id, "secretary")
     assert {"role": "secretary", "organization_id": group.id} in given["positions"]
 
 
 def test_only_an_administrator_makes_an_administrator(branch):
     with pytest.raises(NotFound):
-        run(branch, changes.assign_position, "committee", branch.member.id, branch.centre.id, "system_administrator")
-    run(branch, changes.assign_position, "admin", branch.member.id, branch.centre.id, "system_administrator")
+        run(branch, changes.appoint, "committee", branch.member.id, branch.centre.id, "system_administrator")
+    run(branch, changes.appoint, "admin", branch.member.id, branch.centre.id, "system_administrator")
     assert branch.world.actor(branch.world.reload(branch.member)).is_admin
 
 

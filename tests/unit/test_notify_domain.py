@@ -22,9 +22,9 @@ def tell(world, member_id, kind="transfer_issued", event_id="event-1", **values)
 
 
 def prefer(world, member_id, *items, language=None):
-    with world.uow.transaction() as session:
+    with world.uow.transaction():
         return domain.set_preferences(
-            session, member_id, [{"category": c, "channel": ch, "enabled": on} for c, ch, on in items], language
+            world.uow, member_id, [{"category": c, "channel": ch, "enabled": on} for c, ch, on in items], language
         )
 
 
@@ -99,7 +99,7 @@ def test_going_live_invites_those_below_who_have_not_signed_in_once_each(notify_
     prefer(w, quiet, ("announcements", "sms", False))
     phoneless = w.recipient(activated=False, phone=None)
     signed_in, left = w.recipient(), w.recipient(activated=False, status="resigned")
-    elsewhere = w.recipient(path="/1/9/3/4/", activated=False)
+    elsewhere = w.recipient(path="/1/9/10/11/", activated=False)  # another province's branch
     with w.uow.transaction() as session:
         assert domain.invite_subtree(session, "/1/2/") == (4, 2)  # inbox items, text messages
         assert domain.invite_subtree(session, "/1/2/") == (0, 0)  # the rollout event again
@@ -116,8 +116,7 @@ def test_who_arrives_under_a_live_committee_is_invited_on_arrival(notify_world):
     newcomer = notify_world.recipient(path="/1/2/3/7/", activated=False)
     outside = notify_world.recipient(path="/1/5/", activated=False)
     assert len(invitations(notify_world, newcomer)) == 1 and invitations(notify_world, outside) == []
-    with notify_world.uow.transaction() as session:  # the committee steps back from live: nobody new is invited
-        domain.set_rollout(session, 2, "/1/2/", "pilot")
+    notify_world.rollout("/1/2/", "pilot")  # the committee steps back from live: nobody new is invited
     assert invitations(notify_world, notify_world.recipient(path="/1/2/3/8/", activated=False)) == []
 
 
@@ -149,17 +148,17 @@ def test_reading_marks_ones_own_items_only(notify_world):
     session = notify_world.session
     newest = domain.inbox(session, member)["items"][0]["id"]
     theirs = domain.inbox(session, other)["items"][0]["id"]
-    with notify_world.uow.transaction() as session:
-        assert domain.mark_read(session, member, newest) == {"marked": 1}
-        assert domain.mark_read(session, member, theirs) == {"marked": 0}
+    with notify_world.uow.transaction():
+        assert domain.mark_read(notify_world.uow, member, newest) == {"marked": 1}
+        assert domain.mark_read(notify_world.uow, member, theirs) == {"marked": 0}
     unread = domain.inbox(session, member, unread=True)
     assert newest not in [item["id"] for item in unread["items"]] and unread["unread"] == 2
     assert domain.inbox(session, other)["unread"] == 1
     with pytest.raises(NotFound):
-        with notify_world.uow.transaction() as session:
-            domain.mark_read(session, member, 10_000)
-    with notify_world.uow.transaction() as session:
-        assert domain.mark_read(session, member) == {"marked": 2}
+        with notify_world.uow.transaction():
+            domain.mark_read(notify_world.uow, member, 10_000)
+    with notify_world.uow.transaction():
+        assert domain.mark_read(notify_world.uow, member) == {"marked": 2}
 
 
 def test_a_device_is_registered_once_however_often_the_app_says_so(notify_world):
