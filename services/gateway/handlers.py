@@ -19,7 +19,7 @@ CHUNK = 64 * 1024
 VNEID_COOKIE = "sotay_vneid"
 UPLOAD = {"text/csv": {"type": "string", "minLength": 1},
           "multipart/form-data": {"type": "object", "required": ["file"],
-                                  "properties": {"file": {"type": "string", "format": "binary",
+                                  "properties": {"file": {"type": "string", "format": "binary", "minLength": 1,
                                                           "description": "CSV or XLSX"}}}}
 
 

@@ -52,7 +52,10 @@ CITIZEN_ID = CitizenId()
 # A Vietnamese mobile number, the only kind a code can go to: since 2018 ten digits, 0 then 3/5/7/8/9, stored
 # in E.164 (+84 and nine digits). Written as a person types it: 0912345678, +84 912 345 678, 84912345678, 0912.345.678
 E164_MOBILE = re.compile(r"\+84[35789][0-9]{8}")
-_SEPARATORS = re.compile(r"[\s.\-()]")
+_SEPARATORS = re.compile(r"[ .()-]")
+_S = "[ .()-]*"
+# the same rule as a pattern, for the document: what normalize_phone takes, and nothing else
+TYPED_MOBILE = f"^{_S}(\\+{_S}8{_S}4|8{_S}4|0){_S}[35789]({_S}[0-9]){{8}}{_S}$"
 NOT_A_MOBILE = "Số điện thoại di động Việt Nam, ví dụ 0912345678. / A Vietnamese mobile number, e.g. 0912345678."
 
 
@@ -73,13 +76,16 @@ class Phone(fields.String):
 
     def __init__(self, **kwargs):
         # the document's pattern: what a person may type (the rule above then wants a mobile prefix)
-        metadata = {"example": "0912345678", "pattern": r"^(\+84|84|0)([ .()-]?[0-9]){9,10}$",
+        metadata = {"example": "0912345678", "pattern": TYPED_MOBILE,
                     "description": "Số di động Việt Nam / A Vietnamese mobile number: 0912345678, +84 912 345 678, "
                                    "84912345678; kept as +84912345678", **kwargs.pop("metadata", {})}
         super().__init__(validate=validate.Length(max=32), metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        phone = normalize_phone(super()._deserialize(value, attr, data, **kwargs))
+        typed = super()._deserialize(value, attr, data, **kwargs)
+        if len(typed) > 32:   # the documented maxLength is of what was typed (validators see the E.164 form)
+            raise self.make_error("phone")
+        phone = normalize_phone(typed)
         if phone is None:
             raise self.make_error("phone")
         return phone

@@ -66,8 +66,7 @@ def journeys(running):
     assert post(running, f"/change-requests/{request['id']}/approve", None, staff["secretary"]).status_code == 200
 
     branch = get(running, f"/organizations/{staff['branch']}", staff["admin"]).json()
-    siblings = get(running, f"/organizations/{branch['parent_id']}/children", staff["admin"]).json()["items"]
-    sibling = next(o for o in siblings if o["id"] != branch["id"])
+    sibling = staff["factory"].organization(branch["parent_id"])   # a branch beside it, to transfer into
     issued = post(running, f"/members/{member['id']}/transfers", {"to_organization_id": sibling["id"]},
                   staff["secretary"])
     assert issued.status_code == 201, issued.text
@@ -93,6 +92,10 @@ def journeys(running):
                                             "new_password": "Sông Hồng chảy mãi 2026"}, token).status_code == 200
     for _ in range(5):
         login(running.base, member["citizen_id"], "not the password")
+
+    leaving = new_member(running, staff, activated=False)   # asks for their data to be erased
+    assert post(running, f"/members/{leaving['id']}/erasure", {"reason": "Đơn đề nghị số 1/2026 / Request no. 1"},
+                staff["admin"]).status_code == 200
 
 
 def test_every_event_an_outside_consumer_receives_matches_the_asyncapi_document(running, outside_consumer):

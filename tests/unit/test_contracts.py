@@ -125,3 +125,29 @@ def test_a_contract_is_data_only():
                 continue
             for name in imported:
                 assert any(name == ok or name.startswith(f"{ok}.") for ok in ALLOWED_IMPORTS), f"{path.name}: {name}"
+
+
+def test_the_documented_phone_pattern_takes_exactly_what_the_rule_takes():
+    """Clients (and schemathesis) read the pattern; the services apply normalize_phone: one rule, two forms."""
+    import random
+    import re
+
+    from shared.contracts.common import TYPED_MOBILE, normalize_phone
+
+    pattern, draw = re.compile(TYPED_MOBILE), random.Random(7)
+    typed = ["0912345678", "+84 912 345 678", "84912345678", "0912.345.678", "(091) 234-5678", "+84000000000",
+             "091234567", "09123456789", "+8 4 9 1 2 3 4 5 6 7 8", "84-0912345678", "0912345678\n"]
+    typed += ["".join(draw.choice("0123456789+ .()-84") for _ in range(draw.randint(0, 18))) for _ in range(20_000)]
+    for phone in typed:
+        assert bool(pattern.fullmatch(phone)) == (normalize_phone(phone) is not None), repr(phone)
+
+
+def test_a_phone_typed_longer_than_documented_is_refused_even_when_its_digits_are_a_mobile():
+    from marshmallow import Schema, ValidationError
+
+    from shared.contracts.common import Phone
+
+    body = Schema.from_dict({"phone": Phone()})()
+    assert body.load({"phone": "0912 345 678"}) == {"phone": "+84912345678"}
+    with pytest.raises(ValidationError):
+        body.load({"phone": "0" + " " * 40 + "912345678"})
