@@ -3,6 +3,7 @@
 Each service's events are in its contract (`shared/contracts/<service>.py`); `catalogue()` is all of
 them, and `python -m shared.cli asyncapi` renders it as an AsyncAPI document for other systems.
 """
+
 import uuid
 from datetime import datetime, timezone
 

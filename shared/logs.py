@@ -5,6 +5,7 @@ has its own), set by `Telemetry` when a worker starts; `ContextFilter` copies
 it onto every record. Log messages never carry secrets or personal data:
 log ids and outcomes, not citizen IDs, names, phones or tokens.
 """
+
 import contextvars
 import json
 import logging
@@ -42,7 +43,9 @@ class JsonFormatter(logging.Formatter):
     def format(self, record):
         entry = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname, "service": self.service, "logger": record.name,
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
             "message": record.getMessage(),
         }
         if getattr(record, "correlation_id", None):
@@ -54,9 +57,12 @@ class JsonFormatter(logging.Formatter):
 
 def logging_config(service, level="INFO"):
     return {
-        "version": 1, "disable_existing_loggers": False,
-        "filters": {"context": {"()": "shared.logs.ContextFilter"},
-                    "worker_errors": {"()": "shared.logs.DropWorkerErrors"}},
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "context": {"()": "shared.logs.ContextFilter"},
+            "worker_errors": {"()": "shared.logs.DropWorkerErrors"},
+        },
         "formatters": {"json": {"()": "shared.logs.JsonFormatter", "service": service}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
         "loggers": {"nameko.containers": {"filters": ["worker_errors"]}},

@@ -1,4 +1,5 @@
 """The set of ended sessions every service keeps (shared/revocation.py)."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -20,8 +21,9 @@ def test_nothing_is_accepted_until_restored_and_ends_heard_meanwhile_are_kept():
     ended.end(["heard-before-restore"], clock.now + 60)
     with pytest.raises(ServiceUnavailable):
         ended.check("any")
-    ended.restore([{"session_id": "from-identity",
-                    "until": datetime.fromtimestamp(clock.now + 60, timezone.utc).isoformat()}])
+    ended.restore(
+        [{"session_id": "from-identity", "until": datetime.fromtimestamp(clock.now + 60, timezone.utc).isoformat()}]
+    )
     for session_id in ("heard-before-restore", "from-identity"):
         with pytest.raises(InvalidToken):
             ended.check(session_id)
