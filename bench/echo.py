@@ -6,7 +6,7 @@ own process, as the suite's gateway and members are.
 
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402
+eventlet.monkey_patch()
 
 import json  # noqa: E402
 import os  # noqa: E402

@@ -53,8 +53,8 @@ def main(argv=None):
     from nameko import config as nameko_config
 
     nameko_config.update({"AMQP_URI": uri, "DATA_DIR": data_dir})
-    from services.notify.models import Base, Delivery, Notification, Recipient
     from shared.serve import service_class
+    from services.notify.models import Base, Delivery, Notification, Recipient
 
     migrations.upgrade("notify")
     with Connection(uri) as conn:

@@ -10,8 +10,8 @@ repeated calls with varying inputs.
 
 import argparse
 import os
-import shutil
 import random
+import shutil
 import statistics
 import tempfile
 import time

@@ -62,7 +62,7 @@ def environment(service):
         env.update({f"{prefix}_METRICS_HOST": "0.0.0.0", service.metrics_port_variable: str(service.metrics_port)})
     if service.imports:  # uploads pass between the gateway and members here, never over the broker
         env["IMPORT_DIR"] = "/app/imports"
-    env.update({variable: None for variable in service.optional_secrets})
+    env.update(dict.fromkeys(service.optional_secrets))
     return env
 
 
@@ -190,7 +190,7 @@ def document():
         "imports",
         "prometheus-data",
     ]
-    return {"name": "sotay", "services": compose, "volumes": {volume: None for volume in volumes}}
+    return {"name": "sotay", "services": compose, "volumes": dict.fromkeys(volumes)}
 
 
 def env_example():

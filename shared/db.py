@@ -13,7 +13,7 @@ rollback when it raises: a failed operation leaves nothing half-written.
 import threading
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event, select
@@ -58,12 +58,12 @@ def lost_connection(exc):
 
 
 def utcnow():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def aware(value):
     """A stored time as UTC-aware (SQLite hands back naive UTC)."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def get_or_add(session, model, **key):

@@ -21,9 +21,9 @@ from datetime import date
 
 from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, String, delete, func, select, update
 
-from shared.db import utcnow
 from shared.contracts.common import IN_PARTY
 from shared.contracts.members import ADMIN_ROLE, LEVELS, OFFICER_ROLES
+from shared.db import utcnow
 from shared.tree import ancestor_ids, ancestor_paths, in_subtree, subtree_bounds
 
 PERSONAL = {  # what a snapshot may bring, for a service that keeps it

@@ -13,7 +13,6 @@ meanwhile), the process restores the set from identity (`identity.ended_sessions
 """
 
 import logging
-import socket
 import threading
 import time
 import uuid
@@ -123,7 +122,7 @@ class SessionEndsFeed:
                         self._restore()
                     try:
                         conn.drain_events(timeout=0.5)
-                    except socket.timeout:
+                    except TimeoutError:
                         self.ended.prune()
                     conn.heartbeat_check()  # a busy queue must still send ours (it only receives)
                     metrics.ENDED_SESSIONS.labels(self.service).set(len(self.ended))

@@ -19,8 +19,7 @@ from nameko.amqp.publish import get_connection
 from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.exceptions import RemoteError
 from nameko.extensions import SharedExtension
-from nameko.rpc import RPC_QUEUE_TEMPLATE, Client, ClusterRpc
-from nameko.rpc import ReplyListener as NamekoReplyListener
+from nameko.rpc import RPC_QUEUE_TEMPLATE, Client, ClusterRpc, ReplyListener as NamekoReplyListener
 
 from shared import config
 from shared.context import SERVICE_TOKEN_KEY

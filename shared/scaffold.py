@@ -9,7 +9,7 @@ database) and its place among the services that never import each other (pyproje
 
 import re
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared import config, registry
 
@@ -44,7 +44,7 @@ def planned_files(name, summary, port):
         "port": str(port),
         "summary": summary,
         "Summary": summary[:1].upper() + summary[1:],
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
     }
     return {
         fill(str(template.relative_to(SKELETON)), values).removesuffix(".tmpl"): fill(

@@ -7,7 +7,7 @@ for the eventlet hub to wake, which an idle service may not do for up to a minut
 
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402  (before anything imports socket or threading)
+eventlet.monkey_patch()  # before anything imports socket or threading
 
 import os  # noqa: E402
 

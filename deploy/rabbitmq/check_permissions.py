@@ -24,7 +24,7 @@ from pathlib import Path
 
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402  (importing the services imports nameko, which expects it)
+eventlet.monkey_patch()  # importing the services imports nameko, which expects it
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -33,10 +33,10 @@ from kombu import Queue  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.rpc import ReplyListener, RpcConsumer, get_rpc_exchange  # noqa: E402
 
-from deploy.rabbitmq.definitions import keeps_ended_sessions  # noqa: E402
 from shared import config, registry, revocation, topology  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.serve import service_class  # noqa: E402
+from deploy.rabbitmq.definitions import keeps_ended_sessions  # noqa: E402
 
 SERVICES = registry.names()
 DEFINITIONS = Path(__file__).with_name("definitions.json")

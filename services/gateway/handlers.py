@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from shared import config, uploads
 from shared.contracts.identity import TokenPair, VneidFailed
-from shared.errors import PayloadTooLarge, ValidationError
 from shared.db import utcnow
+from shared.errors import PayloadTooLarge, ValidationError
 from shared.http import NO_STORE, json_response
 from services.gateway.routing import dump
 

@@ -13,8 +13,8 @@ from shared.contracts.identity import AccountFrozen, InvalidCredentials, WeakPas
 from shared.db import aware, utcnow
 from shared.errors import InvalidToken, NotFound, ServiceUnavailable, SotayError
 from services.identity import activation, passwords, phones, policy, throttle
-from services.identity.trail import audit
 from services.identity.models import Account, DirectoryEntry, EndedSession, RefreshToken
+from services.identity.trail import audit
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)

@@ -8,6 +8,7 @@ so tokens signed by the previous key keep verifying until they expire
 import base64
 import os
 import time
+from datetime import UTC
 from pathlib import Path
 
 import jwt
@@ -102,7 +103,7 @@ retire  remove an old key, once its successor has signed for longer than an acce
 
 def main(argv=None):
     import sys
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from services.identity.domain import ACCESS_TOKEN_TTL
 
@@ -120,8 +121,8 @@ def main(argv=None):
         if kid not in store._keys or kid == store.signing_kid:
             raise SystemExit("name an old key (not the signing one): see `list`")
         successor = min(k for k in store._keys if k > kid)
-        since = datetime.strptime(successor[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-        if datetime.now(timezone.utc) - since < ACCESS_TOKEN_TTL + timedelta(minutes=1):
+        since = datetime.strptime(successor[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        if datetime.now(UTC) - since < ACCESS_TOKEN_TTL + timedelta(minutes=1):
             raise SystemExit("tokens signed by this key may still be alive: retire it later")
         (directory / f"{kid}.pem").unlink()
         print("retired", kid)

@@ -24,8 +24,8 @@ from shared.contracts.identity import InvalidCredentials
 from shared.db import utcnow
 from shared.errors import NotFound, SotayError, ValidationError
 from services.identity import activation, passwords, throttle
-from services.identity.trail import audit
 from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, directory
+from services.identity.trail import audit
 
 FREEZE_CODE_TTL = timedelta(days=30)
 FREEZE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from an SMS

@@ -15,8 +15,8 @@ from shared.db import aware, utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
 from services.identity import activation, phones
 from services.identity.domain import revoke_all
-from services.identity.trail import audit
 from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, directory
+from services.identity.trail import audit
 
 OFFICERS, ADMINISTRATORS = "officers", "administrators"  # the two queues
 

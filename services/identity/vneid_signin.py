@@ -18,8 +18,8 @@ from shared.contracts.identity import AccountFrozen, NotAMember, NotRolledOut, V
 from shared.db import aware, utcnow
 from services.identity import activation
 from services.identity.domain import issue_tokens
-from services.identity.trail import audit
 from services.identity.models import Account, DirectoryEntry, OidcState, VneidLink
+from services.identity.trail import audit
 from services.identity.vneid import VneidError
 
 STATE_TTL = timedelta(minutes=10)

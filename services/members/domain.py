@@ -19,7 +19,7 @@ from services.members.models import AuditEntry, Member, Organization, Position
 
 def _folding_table():
     """Each accented Latin letter → its base letter, combining marks → nothing (built once)."""
-    table = {code: None for code in range(0x0300, 0x0370)}
+    table = dict.fromkeys(range(0x0300, 0x0370))
     for code in range(0x00C0, 0x1F00):
         letter = chr(code)
         base = "".join(c for c in unicodedata.normalize("NFD", letter) if unicodedata.category(c) != "Mn")

@@ -27,7 +27,7 @@ import time
 import unicodedata
 import uuid
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.schema import CreateIndex
@@ -784,13 +784,13 @@ def main(argv=None):
     uow, database = standalone_unit(Base.metadata, "members", "members.import")
     owner, lease = new_owner(), lease_seconds()
     job = new_job(content, args.dry_run, owner=owner, lease=lease)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
 
     def report(current):
         total = current.total_rows or 1
         done = min(current.processed_rows / total, 1.0)
         bar = "█" * int(done * 30) + "·" * (30 - int(done * 30))
-        rate = current.processed_rows / max((datetime.now(timezone.utc) - started).total_seconds(), 0.001)
+        rate = current.processed_rows / max((datetime.now(UTC) - started).total_seconds(), 0.001)
         sys.stderr.write(
             f"\r{bar} {done:6.1%}  {current.processed_rows:,} dòng/rows  {rate:,.0f}/s  {current.status:9}"
         )

@@ -19,7 +19,6 @@ from sqlalchemy.orm import DeclarativeBase, relationship
 from shared.db import utcnow
 from shared.messaging_tables import outbox_table, processed_event_table
 
-
 SEARCH_KEY = String(255).with_variant(String(255, collation="C"), "postgresql")
 
 

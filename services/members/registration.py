@@ -7,7 +7,7 @@ of those a day (Vietnam's day); after that every registration of theirs waits fo
 the limit does not tell either.
 """
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -91,9 +91,7 @@ def _within_daily_reviews(session, actor, now):
     sent = session.scalar(
         select(func.count())
         .select_from(Registration)
-        .where(
-            Registration.requested_by == actor.member.id, Registration.requested_at >= midnight.astimezone(timezone.utc)
-        )
+        .where(Registration.requested_by == actor.member.id, Registration.requested_at >= midnight.astimezone(UTC))
     )
     if sent >= REVIEWS_PER_DAY:
         retry = int((midnight + timedelta(days=1) - now).total_seconds()) + 1

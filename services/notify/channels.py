@@ -14,7 +14,7 @@ HTTP SMS gateway (SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN), push through Web Push
 import json
 import os
 import smtplib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import requests
@@ -53,7 +53,7 @@ class FileSink:
         keys = self._keys_in(path)
         if key is not None and key in keys:
             return
-        record = {"to": destination, "text": text, "sent_at": datetime.now(timezone.utc).isoformat()}
+        record = {"to": destination, "text": text, "sent_at": datetime.now(UTC).isoformat()}
         if subject:
             record["subject"] = subject
         if key is not None:

@@ -7,7 +7,6 @@ import uuid
 from datetime import timedelta
 
 import eventlet
-
 from nameko.extensions import DependencyProvider
 
 from shared import config, metrics

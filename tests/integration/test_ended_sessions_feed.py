@@ -1,7 +1,7 @@
 """Each process's copy of the ended sessions, on a real broker: fed by its own queue, restored from
 identity when it starts and again after the broker connection was lost (ends may have been missed)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import eventlet
 from kombu import Connection
@@ -25,7 +25,7 @@ def refused(ended, session_id):
 
 
 def publish_end(amqp_uri, session_id):
-    until = (datetime.now(timezone.utc) + timedelta(minutes=15)).isoformat()
+    until = (datetime.now(UTC) + timedelta(minutes=15)).isoformat()
     with Connection(amqp_uri) as conn:
         conn.Producer().publish(
             envelope(EVENT_TYPE, {"session_ids": [session_id], "until": until}),
@@ -38,7 +38,7 @@ def publish_end(amqp_uri, session_id):
 
 def test_every_replica_hears_every_end_and_restores_again_after_a_broker_loss(amqp_uri):
     restores = []
-    until = (datetime.now(timezone.utc) + timedelta(minutes=15)).isoformat()
+    until = (datetime.now(UTC) + timedelta(minutes=15)).isoformat()
 
     def restore():
         restores.append(len(restores) + 1)

@@ -226,8 +226,9 @@ def test_an_import_through_the_driver_matches_one_through_the_session(uow, offlo
 
 @pytest.mark.parametrize("offload", [None, on_the_driver], ids=["session", "driver"])
 def test_a_first_import_counts_as_it_checks_and_agrees_with_a_recount(uow, offload):
-    from services.members.models import Position, SubtreeCount
     from sqlalchemy import delete
+
+    from services.members.models import Position, SubtreeCount
 
     session = uow.session
     with uow.transaction():

@@ -5,7 +5,7 @@ event it handles; its handler can be told to fail.
 """
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from kombu import Connection
@@ -173,7 +173,7 @@ def test_an_event_nobody_subscribes_to_is_caught_not_dropped(settings):
                 type="identity.password_changed",
                 version=1,
                 payload={"member_id": 1},
-                occurred_at=datetime.now(timezone.utc),
+                occurred_at=datetime.now(UTC),
                 state="pending",
                 attempts=0,
             )
@@ -192,7 +192,7 @@ def test_sent_outbox_rows_are_forgotten_after_a_while_pending_ones_never(setting
     own = MetaData()
     outbox = outbox_table(own)
     own.create_all(engine)
-    old = datetime.now(timezone.utc) - timedelta(days=30)
+    old = datetime.now(UTC) - timedelta(days=30)
     with engine.begin() as conn:
         for state in ("sent", "pending"):
             conn.execute(
@@ -205,7 +205,7 @@ def test_sent_outbox_rows_are_forgotten_after_a_while_pending_ones_never(setting
                     state=state,
                     attempts=0,
                     sent_at=old if state == "sent" else None,
-                    next_attempt_at=datetime.now(timezone.utc) + timedelta(days=1),
+                    next_attempt_at=datetime.now(UTC) + timedelta(days=1),
                 )
             )
     relay = Relay(engine, outbox, "identity", config.amqp_uri())

@@ -2,8 +2,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.members import domain
 from shared import tree
+from services.members import domain
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@ client needs of each (a summary, an operationId, whether it is open, every statu
 
 from openapi_spec_validator import validate
 
-from shared.contracts.members import MemberQuery
 from shared.contracts.common import MEMBER_STATUSES
+from shared.contracts.members import MemberQuery
 from shared.http import ApiHandler
 from services.gateway import openapi
 from services.gateway.routing import PARAMETER

@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-25 04:52:01.704491
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from shared.migrations import create_messaging_tables, drop_messaging_tables
-
 
 revision = "0001"
 down_revision = None

@@ -5,9 +5,8 @@ Revises: 0003_recovery
 Create Date: 2026-11-25 15:10:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0004_ended_sessions"
 down_revision = "0003_recovery"

@@ -7,9 +7,8 @@ Revision ID: 0005_directory
 Revises: 0004_ended_sessions
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0005_directory"
 down_revision = "0004_ended_sessions"

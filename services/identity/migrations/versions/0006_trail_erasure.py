@@ -7,7 +7,6 @@ Revises: 0005_directory
 
 from alembic import op
 
-
 revision = "0006_trail_erasure"
 down_revision = "0005_directory"
 branch_labels = None

@@ -5,9 +5,8 @@ Revises: 0003
 Create Date: 2026-11-25 16:10:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0004_import_leases"
 down_revision = "0003"

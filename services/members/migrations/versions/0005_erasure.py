@@ -4,9 +4,8 @@ Revision ID: 0005_erasure
 Revises: 0004_import_leases
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0005_erasure"
 down_revision = "0004_import_leases"

@@ -4,11 +4,10 @@ Revision ID: 0003
 Revises: 0002
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0003"
 down_revision = "0002"
@@ -24,9 +23,7 @@ def upgrade():
         "deliveries", sa.column("status", sa.String), sa.column("lease_until", sa.DateTime(timezone=True))
     )
     op.execute(
-        deliveries.update()
-        .where(deliveries.c.status == "sending")
-        .values(lease_until=datetime(2000, 1, 1, tzinfo=timezone.utc))
+        deliveries.update().where(deliveries.c.status == "sending").values(lease_until=datetime(2000, 1, 1, tzinfo=UTC))
     )
 
 
