@@ -111,7 +111,7 @@ def main():
         active = create_members(base, data_dir, admin, branch, "001772", SAMPLES)  # activated below
         for citizen_id, phone in active:
             answer = get_json(f"{base}/auth/activation", {"citizen_id": citizen_id})
-            code = wait_for(lambda: sms_code(data_dir, phone), message="an activation code")
+            code = wait_for(lambda phone=phone: sms_code(data_dir, phone), message="an activation code")
             get_json(
                 f"{base}/auth/activation/{answer['activation_id']}/verify", {"otp": code, "new_password": PASSWORD}
             )

@@ -158,8 +158,8 @@ def _answers(url):
 
 def report(baseline, me, logins, raw_verify):
     print(
-        f"\nmake bench — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}, "
-        f"{os.cpu_count()} cores"
+        f"\nmake bench — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}, {os.cpu_count()} cores"
     )
     print(f"{'path':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for name, result in (

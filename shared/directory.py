@@ -200,7 +200,7 @@ class Directory:
         """An organisation on both paths sits elsewhere now (a move, a merge): the shallowest such one carried its
         whole subtree along, so every path below it is rewritten at once (as members did)."""
         old_ids = ancestor_ids(old)
-        for new_prefix, organization_id in zip(ancestor_paths(new), ancestor_ids(new)):
+        for new_prefix, organization_id in zip(ancestor_paths(new), ancestor_ids(new), strict=False):
             if organization_id not in old_ids:
                 continue
             old_prefix = ancestor_paths(old)[old_ids.index(organization_id)]

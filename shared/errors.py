@@ -71,7 +71,10 @@ class Unauthenticated(SotayError):
 class InvalidToken(SotayError):
     status = 401
     code = "invalid_token"
-    message = "Phiên đăng nhập không hợp lệ hoặc đã hết hạn, vui lòng đăng nhập lại. / Your session is invalid or expired; please sign in again."
+    message = (
+        "Phiên đăng nhập không hợp lệ hoặc đã hết hạn, vui lòng đăng nhập lại. / "
+        "Your session is invalid or expired; please sign in again."
+    )
 
 
 class Forbidden(SotayError):
@@ -101,7 +104,10 @@ class TooManyAttempts(SotayError):
 class ServiceUnavailable(SotayError):
     status = 503
     code = "service_unavailable"
-    message = "Dịch vụ tạm thời gián đoạn, vui lòng thử lại sau ít phút. / The service is temporarily unavailable; please try again in a few minutes."
+    message = (
+        "Dịch vụ tạm thời gián đoạn, vui lòng thử lại sau ít phút. / "
+        "The service is temporarily unavailable; please try again in a few minutes."
+    )
 
 
 def is_outage(exc):

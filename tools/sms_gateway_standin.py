@@ -32,7 +32,7 @@ def make_app(log_path, token=None, fail_first=0):
                 "path": request.path,
                 "bytes": len(request.get_data()),
                 "content_encoding": request.headers.get("Content-Encoding"),
-                "vapid": authorization.startswith("vapid ") or authorization.startswith("WebPush "),
+                "vapid": authorization.startswith(("vapid ", "WebPush ")),
             }
             with lock, open(log_path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")

@@ -141,8 +141,10 @@ def start_verification(uow, principal, phone_given, client=None):
         raise ValidationError(
             details={
                 "phone": [
-                    "Chưa có số điện thoại: hãy nhập số cần xác minh, ví dụ 0912345678. / "
-                    "No phone on record: give the one to confirm, e.g. 0912345678."
+                    (
+                        "Chưa có số điện thoại: hãy nhập số cần xác minh, ví dụ 0912345678. / "
+                        "No phone on record: give the one to confirm, e.g. 0912345678."
+                    )
                 ]
             }
         )

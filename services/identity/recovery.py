@@ -110,9 +110,10 @@ def decide(uow, decider_id, challenge_id, approve, queue=OFFICERS, client=None):
         raise ValidationError(
             details={
                 "phone": [
-                    "Không thể xác nhận số điện thoại của chính mình cho tài khoản "
-                    "người khác. / You cannot confirm your own phone for someone "
-                    "else's account."
+                    (
+                        "Không thể xác nhận số điện thoại của chính mình cho tài khoản người khác. / "
+                        "You cannot confirm your own phone for someone else's account."
+                    )
                 ]
             }
         )

@@ -14,7 +14,7 @@ from services.members import counts
 from services.members.domain import create_organization, organization_json, set_rollout, visible_organization
 from services.members.models import Member, Organization, Position, Registration, Transfer
 
-CHILD_LEVEL = dict(zip(LEVELS, LEVELS[1:]))
+CHILD_LEVEL = dict(zip(LEVELS, LEVELS[1:], strict=False))
 
 
 def _managed(session, actor, organization_id):

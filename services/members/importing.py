@@ -89,7 +89,9 @@ MESSAGES = {
 }
 WARNINGS = {
     "long_probation": "Dự bị quá 12 tháng. / Probationary for over a year.",
-    "citizen_id_birth": "Số định danh không khớp năm sinh hoặc giới tính. / The citizen ID disagrees with the birth year or gender.",
+    "citizen_id_birth": (
+        "Số định danh không khớp năm sinh hoặc giới tính. / The citizen ID disagrees with the birth year or gender."
+    ),
     "likely_duplicate": "Có thể trùng người với số định danh {other}. / Likely the same person as citizen ID {other}.",
     "gender": "Giới tính không rõ, đã bỏ qua. / Unknown gender, left empty.",
     "email": "Thư điện tử không hợp lệ, đã bỏ qua. / Invalid e-mail, left empty.",
@@ -146,7 +148,7 @@ class Checker:
 
     def __init__(self, organizations, today=None):
         self.organizations = organizations  # code → (id, path)
-        self.today = today or date.today()
+        self.today = today or counts.vietnam_today()
         self.seen_citizens = {}
         self.seen_cards = {}
         self.seen_people = {}
@@ -244,8 +246,7 @@ def read_rows(content, filename=""):
     text_stream = io.StringIO(content.decode("utf-8-sig"))
     reader = csv.DictReader(text_stream)
     reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames or []]
-    for number, row in enumerate(reader, start=2):
-        yield number, row
+    yield from enumerate(reader, start=2)
 
 
 def _read_xlsx(content):
@@ -256,7 +257,7 @@ def _read_xlsx(content):
     header = [str(h or "").strip().lower() for h in next(rows, [])]
     for number, values in enumerate(rows, start=2):
         cells = {}
-        for name, value in zip(header, values):
+        for name, value in zip(header, values, strict=False):
             if isinstance(value, datetime):
                 value = value.date().isoformat()
             elif isinstance(value, date):
@@ -608,9 +609,11 @@ def give_up(session, job_id, owner, reason):
 
 
 def expire_lapsed(session, now=None):
-    """Mark failed every job whose lease lapsed (its process died); returns {job id: its upload reference}. Each job is taken by a
-    conditional UPDATE on the lapsed lease, so of several replicas sweeping at once exactly one marks it; a job
-    being applied has its row locked by the apply transaction and is skipped (PostgreSQL) or waited for (SQLite)."""
+    """Mark failed every job whose lease lapsed (its process died); returns {job id: its upload reference}.
+
+    Each job is taken by a conditional UPDATE on the lapsed lease, so of several replicas sweeping at once exactly
+    one marks it; a job being applied has its row locked by the apply transaction and is skipped (PostgreSQL) or
+    waited for (SQLite)."""
     now = now or utcnow()
     lapsed = (ImportJob.status.in_(ACTIVE), (ImportJob.lease_expires_at.is_(None)) | (ImportJob.lease_expires_at < now))
     candidates = session.execute(

@@ -28,10 +28,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=60)  # a sender that has not finished a row by then is presumed dead
-CODE_VALIDITY = timedelta(minutes=5)
-NOTICE_VALIDITY = timedelta(
-    days=1
-)  # a security notice not delivered by then is erased, not sent late   # when the sender does not say (identity's codes live 5 minutes)
+CODE_VALIDITY = timedelta(minutes=5)  # when the sender does not say (identity's codes live 5 minutes)
+NOTICE_VALIDITY = timedelta(days=1)  # a security notice not delivered by then is erased, not sent late
 CODE_EVENT_PREFIX = "otp:"
 
 
@@ -405,7 +403,10 @@ def set_preferences(uow, member_id, items, language=None):
             raise ValidationError(
                 details={
                     "category": [
-                        "Mã xác nhận và tin bảo mật không tắt được. / Codes and security messages cannot be switched off."
+                        (
+                            "Mã xác nhận và tin bảo mật không tắt được. / "
+                            "Codes and security messages cannot be switched off."
+                        )
                     ]
                 }
             )

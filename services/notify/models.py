@@ -50,9 +50,8 @@ class Delivery(Base):
     text = Column(Text, nullable=False)
     # pending | sending | sent | failed | expired | erased (its member's data erased: never sent)
     status = Column(String(8), nullable=False, default="pending")
-    sealed = Column(
-        Boolean, nullable=False, default=False, server_default=false()
-    )  # a one-time code: `text` encrypted (sealing.py)
+    # a one-time code: `text` encrypted (sealing.py)
+    sealed = Column(Boolean, nullable=False, default=False, server_default=false())
     expires_at = Column(DateTime(timezone=True))  # a code: never sent after this
     lease_until = Column(DateTime(timezone=True))  # `sending`: taken again after this
     attempts = Column(Integer, nullable=False, default=0)

@@ -30,13 +30,17 @@ TEMPLATES = {
     "invitation": {
         "vi": (
             "Mời sử dụng Sổ tay",
-            "Sổ tay đảng viên điện tử đã triển khai tại đảng bộ của đồng chí. "
-            "Kích hoạt tài khoản bằng số định danh cá nhân trên ứng dụng Sổ tay.",
+            (
+                "Sổ tay đảng viên điện tử đã triển khai tại đảng bộ của đồng chí. "
+                "Kích hoạt tài khoản bằng số định danh cá nhân trên ứng dụng Sổ tay."
+            ),
         ),
         "en": (
             "Sổ tay is here",
-            "The electronic party-member handbook is live in your committee: "
-            "activate your account with your citizen ID in the Sổ tay app.",
+            (
+                "The electronic party-member handbook is live in your committee: "
+                "activate your account with your citizen ID in the Sổ tay app."
+            ),
         ),
     },
 }

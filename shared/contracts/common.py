@@ -110,7 +110,7 @@ def decode_cursor(cursor, *kinds):
     if not (
         isinstance(values, list)
         and len(values) == len(kinds)
-        and all(_is_kind(value, kind) for value, kind in zip(values, kinds))
+        and all(_is_kind(value, kind) for value, kind in zip(values, kinds, strict=True))
     ):
         raise ValidationError(details={"cursor": [NOT_A_CURSOR]})
     return values

@@ -236,7 +236,7 @@ def test_a_transfer_is_issued_by_the_sender_and_accepted_by_the_receiver(running
     # the member is told at each step, by SMS to the phone on record
     phone = world["people"]["mate"]["phone"]
     for words in ("Đã lập giấy chuyển", "Tổ chức đảng mới đã tiếp nhận"):
-        wait_for(lambda: [m for m in running.sms(phone) if words in m["text"]], message=words)
+        wait_for(lambda words=words: [m for m in running.sms(phone) if words in m["text"]], message=words)
         assert len([m for m in running.sms(phone) if words in m["text"]]) == 1
     assert call(running, "GET", f"/members/{mate}", secretary).status_code == 404  # no longer theirs
 

@@ -199,7 +199,7 @@ def test_every_service_stops_in_time_while_waiting_on_a_service_that_never_answe
             )
         for queue in subscribers.values():
             wait_for(
-                lambda: queue_counts(started, queue) == (0, 1),
+                lambda queue=queue: queue_counts(started, queue) == (0, 1),
                 timeout=15,
                 message=f"{queue}: its handler waiting on members",
             )
@@ -223,6 +223,8 @@ def test_every_service_stops_in_time_while_waiting_on_a_service_that_never_answe
     started.suite.wait_healthy()
     for queue in subscribers.values():
         wait_for(
-            lambda: queue_counts(started, queue) == (0, 0), timeout=30, message=f"{queue} handled once members is back"
+            lambda queue=queue: queue_counts(started, queue) == (0, 0),
+            timeout=30,
+            message=f"{queue} handled once members is back",
         )
     assert get_me(started, token).status_code == 200

@@ -88,7 +88,9 @@ def suite(broker_users, tmp_path):
                 )
             )
             port = env[f"{service.upper()}_HTTP_PORT"]
-            wait_for(lambda: _healthy(port), timeout=30, message=f"{service} healthy under its own broker user")
+            wait_for(
+                lambda port=port: _healthy(port), timeout=30, message=f"{service} healthy under its own broker user"
+            )
         yield Path(base["DATA_DIR"])
     finally:
         for process in processes:

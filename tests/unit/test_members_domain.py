@@ -1,9 +1,10 @@
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
 
 from shared import tree
-from services.members import domain
+from services.members import counts, domain, importing
 
 
 @pytest.mark.parametrize(
@@ -112,3 +113,20 @@ def test_a_search_term_has_no_control_characters(q, valid):
     from shared.contracts.members import MemberQuery
 
     assert (MemberQuery().validate({"q": q}) == {}) is valid
+
+
+@pytest.mark.parametrize(
+    "now, today",
+    [
+        (datetime(2025, 12, 31, 16, 59, tzinfo=UTC), date(2025, 12, 31)),
+        (datetime(2025, 12, 31, 17, 0, tzinfo=UTC), date(2026, 1, 1)),  # midnight in Hà Nội (UTC+7)
+    ],
+)
+def test_today_is_the_vietnamese_day_whatever_the_servers_zone(now, today):
+    assert counts.vietnam_today(now) == today
+
+
+def test_an_import_checks_rows_against_the_vietnamese_day(monkeypatch):
+    monkeypatch.setattr(counts, "vietnam_today", lambda: date(2026, 1, 1))
+    assert importing.Checker({}).today == date(2026, 1, 1)
+    assert importing.Checker({}, today=date(2025, 6, 1)).today == date(2025, 6, 1)
