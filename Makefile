@@ -50,7 +50,6 @@ lint-imports: $(VENV)/.dev
 
 test: lint
 	@$(PY) -m tests.support.broker
-	@$(PY) -m pyflakes services shared tests bench tools deploy
 	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest $(PYTEST_ARGS)
 

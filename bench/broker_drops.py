@@ -7,6 +7,7 @@ seconds after the last drop. With BENCH_IMPORT=N, an import of N new members com
 drops, so identity and notify are re-reading them from members while the connections drop. Prints median,
 p95 and max of each phase, and five-second windows after the drops.
 """
+
 import os
 import statistics
 import threading
@@ -41,17 +42,31 @@ def run_import(base, rows):
 
     admin = get_json(f"{base}/auth/login", {"citizen_id": "001000000000", "password": DEMO["password"]})
     token = admin["access_token"]
-    header = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,"
-              "official_date,organization_code,status\n")
-    body = header + "".join(f"00108{8 + n // 500_000}{100_000 + n:06d},Đỗ Văn Tâm,1988-08-08,Nam,,,,2012-01-01,"
-                            f"2013-01-01,G001-B1,chính thức\n" for n in range(rows))
-    request = urllib.request.Request(f"{base}/imports", data=body.encode(), method="POST",
-                                     headers={"Content-Type": "text/csv", "Authorization": f"Bearer {token}"})
+    header = (
+        "citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,"
+        "official_date,organization_code,status\n"
+    )
+    body = header + "".join(
+        f"00108{8 + n // 500_000}{100_000 + n:06d},Đỗ Văn Tâm,1988-08-08,Nam,,,,2012-01-01,"
+        f"2013-01-01,G001-B1,chính thức\n"
+        for n in range(rows)
+    )
+    request = urllib.request.Request(
+        f"{base}/imports",
+        data=body.encode(),
+        method="POST",
+        headers={"Content-Type": "text/csv", "Authorization": f"Bearer {token}"},
+    )
     with urllib.request.urlopen(request, timeout=120) as response:
         import json
+
         job_id = json.load(response)["id"]
-    job = wait_for(lambda: (lambda j: j if j["status"] != "running" else None)(
-        get_json(f"{base}/imports/{job_id}", token=token)), timeout=600, interval=1, message="the import")
+    job = wait_for(
+        lambda: (lambda j: j if j["status"] != "running" else None)(get_json(f"{base}/imports/{job_id}", token=token)),
+        timeout=600,
+        interval=1,
+        message="the import",
+    )
     print(f"import: {job['status']}, {job.get('accepted')} accepted, {job.get('rejected')} rejected")
 
 
@@ -59,8 +74,10 @@ def summary(name, samples):
     times = sorted(took for _, _, took in samples)
     statuses = {status: sum(1 for _, s, _ in samples if s == status) for status in {s for _, s, _ in samples}}
     p95 = times[int(len(times) * 0.95) - 1] if times else 0
-    print(f"{name:>16}: {len(times)} sign-ins, median {statistics.median(times) * 1000:.0f} ms, "
-          f"p95 {p95 * 1000:.0f} ms, max {max(times) * 1000:.0f} ms, statuses {statuses}")
+    print(
+        f"{name:>16}: {len(times)} sign-ins, median {statistics.median(times) * 1000:.0f} ms, "
+        f"p95 {p95 * 1000:.0f} ms, max {max(times) * 1000:.0f} ms, statuses {statuses}"
+    )
 
 
 def main():
@@ -76,7 +93,7 @@ def main():
         client.start()
         for _ in range(DROPS):
             rabbit.close_connections(started.amqp_uri)
-            time.sleep(DROP_SPAN / DROPS)   # the fault's pace, not a synchronisation
+            time.sleep(DROP_SPAN / DROPS)  # the fault's pace, not a synchronisation
         client.join()
         after_start = time.monotonic()
         after = []
@@ -88,8 +105,10 @@ def main():
     for first in range(0, int(AFTER), 5):
         window = [took for at, _, took in after if first <= at - after_start < first + 5]
         if window:
-            print(f"  {first:>3}–{first + 5:<3} s after: median {statistics.median(window) * 1000:.0f} ms, "
-                  f"max {max(window) * 1000:.0f} ms ({len(window)})")
+            print(
+                f"  {first:>3}–{first + 5:<3} s after: median {statistics.median(window) * 1000:.0f} ms, "
+                f"max {max(window) * 1000:.0f} ms ({len(window)})"
+            )
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 `python -m bench.echo rpc|http` runs one side; the bench starts each in its
 own process, as the suite's gateway and members are.
 """
+
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402
+eventlet.monkey_patch()
 
 import json  # noqa: E402
 import os  # noqa: E402
@@ -41,8 +42,13 @@ def _interrupt(signum, frame):
 
 
 def main(role):
-    config.setup({"AMQP_URI": os.environ["AMQP_URI"], "max_workers": 100,
-                  "WEB_SERVER_ADDRESS": f"127.0.0.1:{os.environ.get('ECHO_PORT', '8090')}"})
+    config.setup(
+        {
+            "AMQP_URI": os.environ["AMQP_URI"],
+            "max_workers": 100,
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{os.environ.get('ECHO_PORT', '8090')}",
+        }
+    )
     runner = ServiceRunner()
     runner.add_service(EchoService if role == "rpc" else EchoGateway)
     signal.signal(signal.SIGTERM, _interrupt)

@@ -5,6 +5,7 @@ notify runs as its own process (as `make run` starts it) on a throw-away vhost; 
 projection of members is filled directly; the rollout event is published the way
 members publishes it; codes are requested over RPC every 100 ms during the fan-out.
 """
+
 import argparse
 import os
 import shutil
@@ -39,46 +40,71 @@ def main(argv=None):
     args = parser.parse_args(argv)
     vhost, uri = rabbit.create_vhost("sotay_fanout")
     data_dir = tempfile.mkdtemp(prefix="sotay-fanout-")
-    env = {**os.environ, "AMQP_URI": uri, "DATA_DIR": data_dir, "NOTIFY_HTTP_PORT": str(free_port()),
-           "LOG_LEVEL": "WARNING", "PYTHONWARNINGS": "ignore", "SENDER_POLL_INTERVAL": "0.2"}
+    env = {
+        **os.environ,
+        "AMQP_URI": uri,
+        "DATA_DIR": data_dir,
+        "NOTIFY_HTTP_PORT": str(free_port()),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONWARNINGS": "ignore",
+        "SENDER_POLL_INTERVAL": "0.2",
+    }
     os.environ.update({"AMQP_URI": uri, "DATA_DIR": data_dir})
     from nameko import config as nameko_config
+
     nameko_config.update({"AMQP_URI": uri, "DATA_DIR": data_dir})
-    from services.notify.models import Base, Delivery, Notification, Recipient
     from shared.serve import service_class
+    from services.notify.models import Base, Delivery, Notification, Recipient
 
     migrations.upgrade("notify")
     with Connection(uri) as conn:
         topology.declare_service(conn, service_class("notify"))
     unit, database = standalone_unit(Base.metadata, "notify")
     path = "/1/2/"
-    rows = [{"member_id": n, "full_name": f"Đảng viên {n}", "organization_id": 3 + n % 3000,
-             "organization_path": f"/1/2/{3 + n % 3000}/", "status": "official", "phone": f"+8491{n:07d}",
-             "language": "vi", "activated": False, "in_party": True}
-            for n in range(1, args.members + 1)]
+    rows = [
+        {
+            "member_id": n,
+            "full_name": f"Đảng viên {n}",
+            "organization_id": 3 + n % 3000,
+            "organization_path": f"/1/2/{3 + n % 3000}/",
+            "status": "official",
+            "phone": f"+8491{n:07d}",
+            "language": "vi",
+            "activated": False,
+            "in_party": True,
+        }
+        for n in range(1, args.members + 1)
+    ]
     with unit.transaction() as session:
         for start in range(0, len(rows), 20_000):
-            session.execute(insert(Recipient), rows[start:start + 20_000])
-    process = subprocess.Popen([sys.executable, "-m", "shared.serve", "notify"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            session.execute(insert(Recipient), rows[start : start + 20_000])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.serve", "notify"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     latencies = []
     try:
         wait_for(lambda: _healthy(env["NOTIFY_HTTP_PORT"]), timeout=30, message="notify")
         started = time.perf_counter()
         with get_producer(uri) as producer:
-            producer.publish(envelope("members.org_rollout_changed",
-                                      {"organization_id": 2, "organization_path": path, "state": "live"}),
-                             exchange=topology.events_exchange("members"), routing_key="members.org_rollout_changed",
-                             serializer="json", delivery_mode=2)
+            producer.publish(
+                envelope(
+                    "members.org_rollout_changed", {"organization_id": 2, "organization_path": path, "state": "live"}
+                ),
+                exchange=topology.events_exchange("members"),
+                routing_key="members.org_rollout_changed",
+                serializer="json",
+                delivery_mode=2,
+            )
 
         def all_sent():
             with unit.transaction() as session:
-                sent = session.scalar(select(func.count()).select_from(Delivery).where(
-                    Delivery.status == "sent", Delivery.priority == 2))
+                sent = session.scalar(
+                    select(func.count()).select_from(Delivery).where(Delivery.status == "sent", Delivery.priority == 2)
+                )
                 items = session.scalar(select(func.count()).select_from(Notification))
             return sent >= args.members and items >= args.members
 
-        with service_client("identity", uri=uri) as client:   # codes are sent for identity
+        with service_client("identity", uri=uri) as client:  # codes are sent for identity
             while not all_sent():
                 if time.perf_counter() - started > 300:
                     raise SystemExit("fan-out did not finish within 300 s")
@@ -97,8 +123,10 @@ def main(argv=None):
     p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 2 else latencies[0]
     print(f"\nfan-out — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores")
     print(f"{args.members:,} inbox items and SMS written in {elapsed:.1f} s (target: within 60 s)")
-    print(f"one-time codes during it: {len(latencies)} sent, p50 {statistics.median(latencies) * 1000:.0f} ms, "
-          f"p99 {p99 * 1000:.0f} ms (target p99 < 2 s)")
+    print(
+        f"one-time codes during it: {len(latencies)} sent, p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p99 {p99 * 1000:.0f} ms (target p99 < 2 s)"
+    )
 
 
 def _healthy(port):
@@ -107,6 +135,7 @@ def _healthy(port):
     import json
     import urllib.error
     import urllib.request
+
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
             body = response.read()

@@ -6,6 +6,7 @@ through the gateway, with `CLIENTS` client threads each alternating `GET /me` (t
 a 20,000-row import (`BENCH_IMPORT_ROWS`) checks, stages and applies. Prints p50 and p99 of each in both phases,
 and how long the import took. Target: p99 < 200 ms during the import.
 """
+
 import json
 import os
 import statistics
@@ -26,8 +27,10 @@ ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", 20_000))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 4))
 BASELINE_SECONDS = float(os.environ.get("BENCH_BASELINE_SECONDS", 5))
 PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-HEADER = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
-          "organization_code,status\n")
+HEADER = (
+    "citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
+    "organization_code,status\n"
+)
 
 
 def request(url, token, body=None, content_type="application/json"):
@@ -51,8 +54,13 @@ def login(base, citizen_id):
 
 
 def export(rows):
-    return (HEADER + "".join(f"001087{i:06d},Đỗ Văn Tâm,1987-07-07,Nam,,,,2012-01-01,2013-01-01,G001-B1,chính thức\n"
-                             for i in range(rows))).encode()
+    return (
+        HEADER
+        + "".join(
+            f"001087{i:06d},Đỗ Văn Tâm,1987-07-07,Nam,,,,2012-01-01,2013-01-01,G001-B1,chính thức\n"
+            for i in range(rows)
+        )
+    ).encode()
 
 
 def sample(base, member, admin, job_id, until):
@@ -94,8 +102,11 @@ def run(backend):
             admin = login(base, "001000000000")
             # a finished job to read in the baseline
             _, _, small = request(f"{base}/imports?dry_run=true", admin, export(1), "text/csv")
-            wait_for(lambda: request(f"{base}/imports/{small['id']}", admin)[2]["status"] == "completed",
-                     timeout=30, message="the small import")
+            wait_for(
+                lambda: request(f"{base}/imports/{small['id']}", admin)[2]["status"] == "completed",
+                timeout=30,
+                message="the small import",
+            )
             stop = time.monotonic() + BASELINE_SECONDS
             quiet = sample(base, member, admin, small["id"], lambda: time.monotonic() > stop)
 
@@ -129,8 +140,10 @@ def main():
         quiet, during, took = run(backend)
         for phase, samples, duration in (("no import", quiet, ""), ("during the import", during, f"{took:.1f} s")):
             me, imports = samples["me"], samples["import"]
-            print(f"| {backend} | {phase} | {p(me, 50):.1f} · {p(me, 99):.1f} ms ({len(me)}) | "
-                  f"{p(imports, 50):.1f} · {p(imports, 99):.1f} ms ({len(imports)}) | {duration} |")
+            print(
+                f"| {backend} | {phase} | {p(me, 50):.1f} · {p(me, 99):.1f} ms ({len(me)}) | "
+                f"{p(imports, 50):.1f} · {p(imports, 99):.1f} ms ({len(imports)}) | {duration} |"
+            )
 
 
 if __name__ == "__main__":

@@ -7,10 +7,11 @@ imported through the same code as `POST /imports` and the CLI (check, stage, app
 counts). Timings of the reads are taken in-process on the domain functions, p95 over
 repeated calls with varying inputs.
 """
+
 import argparse
 import os
-import shutil
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -27,8 +28,18 @@ from services.members import counts, importing, search  # noqa: E402
 from services.members.models import Base, Organization  # noqa: E402
 
 PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-QUERIES = ["nguyen van", "tran thi h", "le van hung", "pham thi lan", "hoang minh", "vu ngoc anh", "do van",
-           "bui thi thu", "dang quang", "ngo thanh"]
+QUERIES = [
+    "nguyen van",
+    "tran thi h",
+    "le van hung",
+    "pham thi lan",
+    "hoang minh",
+    "vu ngoc anh",
+    "do van",
+    "bui thi thu",
+    "dang quang",
+    "ngo thanh",
+]
 
 
 def p95(samples):
@@ -88,10 +99,17 @@ def run_backend(backend, members, csv_path, workdir, branch_codes_cache):
                 session.add(job)
                 importing.run(session, job, content, csv_path)
             seconds = time.perf_counter() - started
-            result = {"backend": backend, "members": job.accepted, "rejected": job.rejected,
-                      "import_s": seconds, "import_rate": job.accepted / seconds}
-            print(f"  {backend}: imported {job.accepted:,} in {seconds:.0f} s → {result['import_rate']:,.0f} rows/s",
-                  flush=True)
+            result = {
+                "backend": backend,
+                "members": job.accepted,
+                "rejected": job.rejected,
+                "import_s": seconds,
+                "import_rate": job.accepted / seconds,
+            }
+            print(
+                f"  {backend}: imported {job.accepted:,} in {seconds:.0f} s → {result['import_rate']:,.0f} rows/s",
+                flush=True,
+            )
             result.update(measure_reads(uow.session))
             uow.close()
             database.engine.dispose()
@@ -103,21 +121,30 @@ def run_backend(backend, members, csv_path, workdir, branch_codes_cache):
 def measure_reads(session, repeats=200):
     rng = random.Random(7)
     provinces = session.scalars(select(Organization).where(Organization.level == "provincial")).all()
-    branches = session.scalars(select(Organization).where(Organization.level == "branch")
-                               .order_by(Organization.id).limit(5000)).all()
+    branches = session.scalars(
+        select(Organization).where(Organization.level == "branch").order_by(Organization.id).limit(5000)
+    ).all()
     search_calls = [(session, rng.choice(provinces), rng.choice(QUERIES)) for _ in range(repeats)]
     return {
         "search_province_p95_ms": timed(lambda s, org, q: search.find(s, org, q=q), search_calls),
-        "stats_province_p95_ms": timed(lambda s, org: counts.stats(s, org),
-                                       [(session, rng.choice(provinces)) for _ in range(repeats)]),
+        "stats_province_p95_ms": timed(
+            lambda s, org: counts.stats(s, org), [(session, rng.choice(provinces)) for _ in range(repeats)]
+        ),
         "stats_country_p95_ms": timed(lambda s: counts.stats(s, s.get(Organization, 1)), [(session,)] * repeats),
-        "branch_list_p95_ms": timed(lambda s, org: search.find(s, org, branch_only=True),
-                                    [(session, rng.choice(branches)) for _ in range(repeats)]),
+        "branch_list_p95_ms": timed(
+            lambda s, org: search.find(s, org, branch_only=True),
+            [(session, rng.choice(branches)) for _ in range(repeats)],
+        ),
     }
 
 
-TARGETS = {"import_rate": ("≥", 25_000), "search_province_p95_ms": ("<", 50), "stats_province_p95_ms": ("<", 100),
-           "stats_country_p95_ms": ("<", 100), "branch_list_p95_ms": ("<", 20)}
+TARGETS = {
+    "import_rate": ("≥", 25_000),
+    "search_province_p95_ms": ("<", 50),
+    "stats_province_p95_ms": ("<", 100),
+    "stats_country_p95_ms": ("<", 100),
+    "branch_list_p95_ms": ("<", 20),
+}
 
 
 def report(results):
@@ -140,7 +167,7 @@ def main(argv=None):
         print(f"{backend}: {args.members:,} members", flush=True)
         results.append(run_backend(backend, args.members, csv_path, workdir, cache))
     report(results)
-    shutil.rmtree(workdir, ignore_errors=True)   # gigabytes: never leave them behind
+    shutil.rmtree(workdir, ignore_errors=True)  # gigabytes: never leave them behind
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Both run in this one invocation, on this machine, under the same load tool
 (wrk, 50 connections), so the ratio between them is what to read.
 """
+
 import json
 import os
 import re
@@ -56,9 +57,13 @@ def parse_wrk(output):
     percentiles = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)}
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
-    return {"rps": rps, "p50_ms": percentiles["50"], "p99_ms": percentiles["99"],
-            "non_2xx": int(errors.group(1)) if errors else 0,
-            "socket_errors": socket_errors.group(1) if socket_errors else None}
+    return {
+        "rps": rps,
+        "p50_ms": percentiles["50"],
+        "p99_ms": percentiles["99"],
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else None,
+    }
 
 
 LOGIN_SCRIPT = """
@@ -108,9 +113,14 @@ def main():
     with throwaway_suite("sotay-bench") as started, open(os.path.join(started.data_dir, "echo.log"), "w") as log:
         try:
             for role in ("rpc", "http"):
-                echo.append(subprocess.Popen([sys.executable, "-m", "bench.echo", role], stdout=log, stderr=log,
-                                             env={**os.environ, **started.env, "ECHO_PORT": echo_port,
-                                                  "PYTHONWARNINGS": "ignore"}))
+                echo.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "bench.echo", role],
+                        stdout=log,
+                        stderr=log,
+                        env={**os.environ, **started.env, "ECHO_PORT": echo_port, "PYTHONWARNINGS": "ignore"},
+                    )
+                )
             base = started.base
             echo_url = f"http://127.0.0.1:{echo_port}/echo"
 
@@ -147,16 +157,24 @@ def _answers(url):
 
 
 def report(baseline, me, logins, raw_verify):
-    print(f"\nmake bench — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}, "
-          f"{os.cpu_count()} cores")
+    print(
+        f"\nmake bench — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}, {os.cpu_count()} cores"
+    )
     print(f"{'path':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for name, result in (("bare nameko HTTP→RPC echo hop (baseline)", baseline),
-                         ("GET /api/v1/me through the gateway", me)):
+    for name, result in (
+        ("bare nameko HTTP→RPC echo hop (baseline)", baseline),
+        ("GET /api/v1/me through the gateway", me),
+    ):
         print(f"{name:44} {result['rps']:9.0f} {result['p50_ms']:8.1f} {result['p99_ms']:8.1f} {result['non_2xx']:8d}")
-    print(f"ratio /me ÷ baseline: throughput {me['rps'] / baseline['rps']:.2f}×, "
-          f"p99 {me['p99_ms'] / baseline['p99_ms']:.2f}× (target ≥ 1.0× throughput, p99 < 100 ms)")
-    print(f"\nsign-ins through the gateway (16 connections): {logins['rps']:.1f}/s, p50 {logins['p50_ms']:.0f} ms, "
-          f"p99 {logins['p99_ms']:.0f} ms, non-2xx {logins['non_2xx']}")
+    print(
+        f"ratio /me ÷ baseline: throughput {me['rps'] / baseline['rps']:.2f}×, "
+        f"p99 {me['p99_ms'] / baseline['p99_ms']:.2f}× (target ≥ 1.0× throughput, p99 < 100 ms)"
+    )
+    print(
+        f"\nsign-ins through the gateway (16 connections): {logins['rps']:.1f}/s, p50 {logins['p50_ms']:.0f} ms, "
+        f"p99 {logins['p99_ms']:.0f} ms, non-2xx {logins['non_2xx']}"
+    )
     print(f"raw argon2id verifies ({os.cpu_count()} threads, same parameters): {raw_verify:.1f}/s")
     print(f"ratio sign-ins ÷ raw verifies: {logins['rps'] / raw_verify:.2f}× (target ≥ 0.9×)")
 

@@ -1,5 +1,6 @@
 """compose.yaml and .env.example from services/registry.yaml: the suite on one host (RabbitMQ, PostgreSQL,
 a prepare and a service container for each service, Prometheus). Written by `python -m deploy.generate`."""
+
 from shared import registry
 
 HEADER = """\
@@ -23,8 +24,13 @@ APP = {
 }
 PUBLIC_KEYS = "service-keys:/app/keys/public:ro"
 # identity creates its first signing key in this volume (the files must be readable by uid 10001)
-SIGNING_KEYS = {"service": "identity", "volume": "identity-keys", "variable": "IDENTITY_KEYS_DIR",
-                "mount": "/app/var", "path": "/app/var/identity-keys"}
+SIGNING_KEYS = {
+    "service": "identity",
+    "volume": "identity-keys",
+    "variable": "IDENTITY_KEYS_DIR",
+    "mount": "/app/var",
+    "path": "/app/var/identity-keys",
+}
 IMPORTS = "imports:/app/imports"
 
 
@@ -34,22 +40,29 @@ def required(variable):
 
 def environment(service):
     name, prefix = service.name, service.prefix
-    env = {"HTTP_HOST": "0.0.0.0", "SOTAY_ENV": "production", "QUEUE_TYPE": "quorum", "DATA_DIR": "/tmp/sotay",
-           "LOG_LEVEL": "${LOG_LEVEL:-INFO}", "SERVICE_KEYS_DIR": "/app/keys/public",
-           "SERVICE_KEY_FILE": f"/app/keys/{name}/{name}.key",
-           "AMQP_URI": f"amqp://{name}:{required(f'{prefix}_AMQP_PASSWORD')}@rabbitmq:5672/sotay"}
+    env = {
+        "HTTP_HOST": "0.0.0.0",
+        "SOTAY_ENV": "production",
+        "QUEUE_TYPE": "quorum",
+        "DATA_DIR": "/tmp/sotay",
+        "LOG_LEVEL": "${LOG_LEVEL:-INFO}",
+        "SERVICE_KEYS_DIR": "/app/keys/public",
+        "SERVICE_KEY_FILE": f"/app/keys/{name}/{name}.key",
+        "AMQP_URI": f"amqp://{name}:{required(f'{prefix}_AMQP_PASSWORD')}@rabbitmq:5672/sotay",
+    }
     if service.database:
-        env[service.database_url_variable] = (f"postgresql+psycopg://{name}:{required(f'{prefix}_DB_PASSWORD')}"
-                                              f"@postgres:5432/{name}")
+        env[service.database_url_variable] = (
+            f"postgresql+psycopg://{name}:{required(f'{prefix}_DB_PASSWORD')}@postgres:5432/{name}"
+        )
     if name == SIGNING_KEYS["service"]:
         env[SIGNING_KEYS["variable"]] = SIGNING_KEYS["path"]
     env.update({variable: required(variable) for variable in service.required_secrets})
     env.update({variable: f"${{{variable}:-{value}}}" for variable, value in service.environment.items()})
-    if service.metrics_port:   # reachable by Prometheus on the compose network, never published
+    if service.metrics_port:  # reachable by Prometheus on the compose network, never published
         env.update({f"{prefix}_METRICS_HOST": "0.0.0.0", service.metrics_port_variable: str(service.metrics_port)})
-    if service.imports:        # uploads pass between the gateway and members here, never over the broker
+    if service.imports:  # uploads pass between the gateway and members here, never over the broker
         env["IMPORT_DIR"] = "/app/imports"
-    env.update({variable: None for variable in service.optional_secrets})
+    env.update(dict.fromkeys(service.optional_secrets))
     return env
 
 
@@ -62,14 +75,26 @@ def containers(service):
         volumes.insert(0, f"{SIGNING_KEYS['volume']}:{SIGNING_KEYS['mount']}")
     if service.imports:
         volumes.append(IMPORTS)
-    prepare = {**APP, "restart": "no", "command": ["shared.cli", "prepare", name],
-               "environment": environment(service), "volumes": keys,
-               "depends_on": {"rabbitmq": {"condition": "service_healthy"},
-                              "postgres": {"condition": "service_healthy"},
-                              "service-keys": {"condition": "service_completed_successfully"}}}
-    serve = {**APP, "command": ["shared.serve", name], "environment": environment(service), "volumes": volumes,
-             "depends_on": {f"{name}-prepare": {"condition": "service_completed_successfully"}}}
-    if service.public:   # this host only: a TLS-terminating proxy goes in front (session cookies are Secure)
+    prepare = {
+        **APP,
+        "restart": "no",
+        "command": ["shared.cli", "prepare", name],
+        "environment": environment(service),
+        "volumes": keys,
+        "depends_on": {
+            "rabbitmq": {"condition": "service_healthy"},
+            "postgres": {"condition": "service_healthy"},
+            "service-keys": {"condition": "service_completed_successfully"},
+        },
+    }
+    serve = {
+        **APP,
+        "command": ["shared.serve", name],
+        "environment": environment(service),
+        "volumes": volumes,
+        "depends_on": {f"{name}-prepare": {"condition": "service_completed_successfully"}},
+    }
+    if service.public:  # this host only: a TLS-terminating proxy goes in front (session cookies are Secure)
         serve["ports"] = [f"127.0.0.1:{service.port}:{service.port}"]
     return {f"{name}-prepare": prepare, name: serve}
 
@@ -81,55 +106,101 @@ def document():
     compose = {
         # the services' key pairs for service tokens, made once: an existing key is never replaced (a rotation
         # is deleting both files of a service, running this again, then restarting that service)
-        "service-keys": {**APP, "restart": "no",
-                         "command": ["shared.cli", "service-keys", "/app/keys/public", "--private-dir",
-                                     "/app/keys/{service}", *names],
-                         "volumes": ["service-keys:/app/keys/public",
-                                     *(f"{name}-service-key:/app/keys/{name}" for name in names)]},
+        "service-keys": {
+            **APP,
+            "restart": "no",
+            "command": [
+                "shared.cli",
+                "service-keys",
+                "/app/keys/public",
+                "--private-dir",
+                "/app/keys/{service}",
+                *names,
+            ],
+            "volumes": ["service-keys:/app/keys/public", *(f"{name}-service-key:/app/keys/{name}" for name in names)],
+        },
         # fills the password hashes into the broker's definitions on every `up` (see rabbitmq/README.md)
         "rabbitmq-definitions": {
-            "image": "python:3.11-slim", "restart": "no",
+            "image": "python:3.11-slim",
+            "restart": "no",
             "command": ["python", "/src/render_definitions.py", "/src/definitions.json", "/out/definitions.json"],
-            "environment": {variable: required(variable) for variable in
-                            [f"{service.prefix}_AMQP_PASSWORD" for service in services] + ["OPERATOR_AMQP_PASSWORD"]},
-            "volumes": ["./rabbitmq:/src:ro", "rabbitmq-definitions:/out"]},
+            "environment": {
+                variable: required(variable)
+                for variable in [f"{service.prefix}_AMQP_PASSWORD" for service in services] + ["OPERATOR_AMQP_PASSWORD"]
+            },
+            "volumes": ["./rabbitmq:/src:ro", "rabbitmq-definitions:/out"],
+        },
         "rabbitmq": {
             "image": "rabbitmq:3.13-management",
-            "hostname": "rabbitmq",      # the node name (rabbit@rabbitmq) names its data directory: keep it stable
+            "hostname": "rabbitmq",  # the node name (rabbit@rabbitmq) names its data directory: keep it stable
             "restart": "unless-stopped",
             "depends_on": {"rabbitmq-definitions": {"condition": "service_completed_successfully"}},
-            "volumes": ["./rabbitmq/rabbitmq.conf:/etc/rabbitmq/rabbitmq.conf:ro",
-                        "./rabbitmq/enabled_plugins:/etc/rabbitmq/enabled_plugins:ro",
-                        "rabbitmq-definitions:/etc/rabbitmq/definitions:ro", "rabbitmq-data:/var/lib/rabbitmq"],
-            "ports": ["127.0.0.1:15672:15672"],    # the management UI for the operator user, this host only
+            "volumes": [
+                "./rabbitmq/rabbitmq.conf:/etc/rabbitmq/rabbitmq.conf:ro",
+                "./rabbitmq/enabled_plugins:/etc/rabbitmq/enabled_plugins:ro",
+                "rabbitmq-definitions:/etc/rabbitmq/definitions:ro",
+                "rabbitmq-data:/var/lib/rabbitmq",
+            ],
+            "ports": ["127.0.0.1:15672:15672"],  # the management UI for the operator user, this host only
             # ping answers before the listeners are up; this waits for the AMQP port
-            "healthcheck": {"test": ["CMD", "rabbitmq-diagnostics", "-q", "check_port_connectivity"],
-                            "interval": "10s", "timeout": "10s", "retries": 12, "start_period": "20s"}},
+            "healthcheck": {
+                "test": ["CMD", "rabbitmq-diagnostics", "-q", "check_port_connectivity"],
+                "interval": "10s",
+                "timeout": "10s",
+                "retries": 12,
+                "start_period": "20s",
+            },
+        },
         "postgres": {
-            "image": "postgres:16", "restart": "unless-stopped",
-            "environment": {variable: required(variable) for variable in
-                            ["POSTGRES_PASSWORD"] + [f"{service.prefix}_DB_PASSWORD" for service in databases]},
-            "volumes": ["./postgres/init.sql:/docker-entrypoint-initdb.d/init.sql:ro", "pgdata:/var/lib/postgresql/data"],
+            "image": "postgres:16",
+            "restart": "unless-stopped",
+            "environment": {
+                variable: required(variable)
+                for variable in ["POSTGRES_PASSWORD"] + [f"{service.prefix}_DB_PASSWORD" for service in databases]
+            },
+            "volumes": [
+                "./postgres/init.sql:/docker-entrypoint-initdb.d/init.sql:ro",
+                "pgdata:/var/lib/postgresql/data",
+            ],
             # over TCP: during the first start the init scripts run on a socket-only server, which a socket
             # check would already call ready before the roles exist
-            "healthcheck": {"test": ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"],
-                            "interval": "5s", "timeout": "5s", "retries": 20}},
+            "healthcheck": {
+                "test": ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"],
+                "interval": "5s",
+                "timeout": "5s",
+                "retries": 20,
+            },
+        },
     }
     for service in services:
         compose.update(containers(service))
-    compose["prometheus"] = {"image": "prom/prometheus:v2.53.2", "restart": "unless-stopped",
-                             "volumes": ["./prometheus:/etc/prometheus:ro", "prometheus-data:/prometheus"],
-                             "ports": ["127.0.0.1:9090:9090"]}
-    volumes = ["service-keys", *(f"{name}-service-key" for name in names), "pgdata", "rabbitmq-data",
-               "rabbitmq-definitions", SIGNING_KEYS["volume"], "imports", "prometheus-data"]
-    return {"name": "sotay", "services": compose, "volumes": {volume: None for volume in volumes}}
+    compose["prometheus"] = {
+        "image": "prom/prometheus:v2.53.2",
+        "restart": "unless-stopped",
+        "volumes": ["./prometheus:/etc/prometheus:ro", "prometheus-data:/prometheus"],
+        "ports": ["127.0.0.1:9090:9090"],
+    }
+    volumes = [
+        "service-keys",
+        *(f"{name}-service-key" for name in names),
+        "pgdata",
+        "rabbitmq-data",
+        "rabbitmq-definitions",
+        SIGNING_KEYS["volume"],
+        "imports",
+        "prometheus-data",
+    ]
+    return {"name": "sotay", "services": compose, "volumes": dict.fromkeys(volumes)}
 
 
 def env_example():
     services = registry.services()
-    lines = ["# Copy outside the repository (e.g. /etc/sotay/sotay.env, mode 600) and replace every value;",
-             "# pass it with --env-file. URL-safe passwords only (they are put into URLs unescaped):",
-             "#   openssl rand -hex 24", "POSTGRES_PASSWORD=change-me"]
+    lines = [
+        "# Copy outside the repository (e.g. /etc/sotay/sotay.env, mode 600) and replace every value;",
+        "# pass it with --env-file. URL-safe passwords only (they are put into URLs unescaped):",
+        "#   openssl rand -hex 24",
+        "POSTGRES_PASSWORD=change-me",
+    ]
     lines += [f"{service.prefix}_DB_PASSWORD=change-me" for service in registry.with_database()]
     lines += [""] + [f"{service.prefix}_AMQP_PASSWORD=change-me" for service in services]
     lines += ["OPERATOR_AMQP_PASSWORD=change-me"]

@@ -5,6 +5,7 @@ bindings as shared/topology.py declares them), its message the envelope with tha
 Schemas are JSON Schema (draft 7, what AsyncAPI schemas extend): a field that may be null has
 `type: [<type>, "null"]`, never OpenAPI's `nullable`.
 """
+
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
@@ -52,14 +53,26 @@ def channel(event_type):
     return {
         "address": event_type,
         "title": event_type,
-        "description": (f"Routing key `{event_type}` on the topic exchange `{exchange.name}` (durable; what no "
-                        f"queue takes goes to its alternate exchange `{UNROUTED}`). Subscribe with a durable "
-                        f"queue of your own bound to it (the suite's own are named "
-                        f"`evt-{producer_of(event_type)}-{event_type.split('.', 1)[1]}--<service>.<handler>`)."),
+        "description": (
+            f"Routing key `{event_type}` on the topic exchange `{exchange.name}` (durable; what no "
+            f"queue takes goes to its alternate exchange `{UNROUTED}`). Subscribe with a durable "
+            f"queue of your own bound to it (the suite's own are named "
+            f"`evt-{producer_of(event_type)}-{event_type.split('.', 1)[1]}--<service>.<handler>`)."
+        ),
         "messages": {_channel_id(event_type): {"$ref": f"#/components/messages/{_channel_id(event_type)}"}},
-        "bindings": {"amqp": {"is": "routingKey", "exchange": {
-            "name": exchange.name, "type": exchange.type, "durable": exchange.durable,
-            "autoDelete": exchange.auto_delete, "vhost": "/"}, "bindingVersion": AMQP_BINDINGS}},
+        "bindings": {
+            "amqp": {
+                "is": "routingKey",
+                "exchange": {
+                    "name": exchange.name,
+                    "type": exchange.type,
+                    "durable": exchange.durable,
+                    "autoDelete": exchange.auto_delete,
+                    "vhost": "/",
+                },
+                "bindingVersion": AMQP_BINDINGS,
+            }
+        },
     }
 
 
@@ -74,20 +87,32 @@ def document():
             "summary": event.summary,
             "messages": [{"$ref": f"#/channels/{_channel_id(event_type)}/messages/{_channel_id(event_type)}"}],
             "bindings": {"amqp": {"deliveryMode": PERSISTENT, "bindingVersion": AMQP_BINDINGS}},
-        } for event_type, event in events}
+        }
+        for event_type, event in events
+    }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Sổ tay events", "version": "1.0.0",
-                 "description": "Facts published by Sổ tay services, each in the envelope `{id, type, version, "
-                                "occurred_at, producer, correlation_id, payload}`. Bind a durable queue to "
-                                "`<service>.events` with the event type as routing key; handle each envelope id "
-                                "at most once (delivery is at least once, from each service's outbox). The AMQP "
-                                "message id is the envelope id, its type the event type."},
+        "info": {
+            "title": "Sổ tay events",
+            "version": "1.0.0",
+            "description": "Facts published by Sổ tay services, each in the envelope `{id, type, version, "
+            "occurred_at, producer, correlation_id, payload}`. Bind a durable queue to "
+            "`<service>.events` with the event type as routing key; handle each envelope id "
+            "at most once (delivery is at least once, from each service's outbox). The AMQP "
+            "message id is the envelope id, its type the event type.",
+        },
         "defaultContentType": "application/json",
-        "servers": {"broker": {"host": "localhost:5672", "protocol": "amqp", "protocolVersion": "0-9-1",
-                               "description": "The suite's RabbitMQ (AMQP_URI)."}},
+        "servers": {
+            "broker": {
+                "host": "localhost:5672",
+                "protocol": "amqp",
+                "protocolVersion": "0-9-1",
+                "description": "The suite's RabbitMQ (AMQP_URI).",
+            }
+        },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": {_channel_id(event_type): message(converter, event_type, event)
-                                    for event_type, event in events}},
+        "components": {
+            "messages": {_channel_id(event_type): message(converter, event_type, event) for event_type, event in events}
+        },
     }

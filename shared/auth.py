@@ -8,6 +8,7 @@ session has ended (shared/revocation.py) on every call, cached or not. A call ma
 for a service rather than a member is checked with `require_service`
 (shared/service_tokens.py).
 """
+
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from shared.context import AUTH_TOKEN_KEY, SERVICE_TOKEN_KEY
 from shared.errors import InvalidToken, Unauthenticated
 from shared.service_tokens import TrustedServices, require_service
 
-ALGORITHMS = ["EdDSA"]          # the allow-list: anything else (none, HS256 with a public key…) fails
-ACCESS_TOKEN_TYPE = "at+jwt"    # RFC 9068
+ALGORITHMS = ["EdDSA"]  # the allow-list: anything else (none, HS256 with a public key…) fails
+ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068
 
 
 def issuer():
@@ -47,7 +48,7 @@ class TokenVerifier:
 
     def __init__(self, fetch_jwks, refresh_after=300.0, min_refetch_interval=10.0):
         self._fetch_jwks = fetch_jwks
-        self._verified = OrderedDict()   # token → claims, for tokens already verified and not expired
+        self._verified = OrderedDict()  # token → claims, for tokens already verified and not expired
         self._keys = {}
         self._fetched_at = 0.0
         self._refresh_after = refresh_after
@@ -95,7 +96,11 @@ class TokenVerifier:
         key = self._key_for(header.get("kid"), fetch_jwks)
         try:
             claims = jwt.decode(
-                token, key, algorithms=ALGORITHMS, audience=audience(), issuer=issuer(),
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=audience(),
+                issuer=issuer(),
                 options={"require": ["exp", "iat", "iss", "aud", "sub", "sid"]},
             )
         except jwt.ExpiredSignatureError:
@@ -176,9 +181,12 @@ class Caller(DependencyProvider):
             return
         self.ended = EndedSessions()
         self.feed = SessionEndsFeed(
-            self.container.service_name, config.amqp_uri(), self.ended,
+            self.container.service_name,
+            config.amqp_uri(),
+            self.ended,
             restore=self._ended_sessions_of_identity,
-            retry_interval=float(config.get("ENDED_SESSIONS_RETRY_INTERVAL", 1.0)))
+            retry_interval=float(config.get("ENDED_SESSIONS_RETRY_INTERVAL", 1.0)),
+        )
 
     def start(self):
         if self.feed is not None:
@@ -204,5 +212,10 @@ class Caller(DependencyProvider):
         # when the keys must be (re)fetched, it is over this worker's own RPC client
         fetch = None if self.local_jwks else (lambda: self._rpc(worker_ctx).identity.jwks())
         service_token = worker_ctx.context_data.get(SERVICE_TOKEN_KEY)
-        return CallerView(self.verifier, worker_ctx.context_data.get(AUTH_TOKEN_KEY), fetch, self.ended,
-                          lambda allowed: require_service(self.services, service_token, allowed))
+        return CallerView(
+            self.verifier,
+            worker_ctx.context_data.get(AUTH_TOKEN_KEY),
+            fetch,
+            self.ended,
+            lambda allowed: require_service(self.services, service_token, allowed),
+        )

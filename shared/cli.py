@@ -1,24 +1,25 @@
 """Operator commands: `python -m shared.cli <command> …`.
 
-  prepare <service>…     run its migrations and declare its queues (before it first runs); outside
-                         production, create its development service key pair when missing
-  new-service <name> [<what it owns>]
-                         a new service from shared/skeleton/: its package, first migration, contract stub,
-                         tests, registry entry; then the deploy files (make new-service S=<name>)
-  revision <service> <message>
-                         a new migration of its database: what its models add to it at the latest revision
-                         (SQLite under DATA_DIR unless <SERVICE>_DATABASE_URL names another); review it
-  service-keys <dir> [--private-dir <dir/{service}>] <service>…
-                         create missing key pairs of services (or of an operator's tool): every
-                         <service>.pub goes to all hosts, <service>.key to that service's only
-  outbox <service>       outbox rows by state, the oldest pending, the last errors
-  dlq list               dead-letter queues and how many deliveries each holds
-  dlq show <queue>       the parked deliveries (type, id, attempts, error) without removing them
-  dlq replay <queue>     move parked deliveries back to their handler's queue
-  dlq discard <queue> <message id> --reason <why>
-                         delete one parked delivery that must never be applied; the reason is logged
-  asyncapi               the event catalogue as an AsyncAPI document (JSON)
+prepare <service>…     run its migrations and declare its queues (before it first runs); outside
+                       production, create its development service key pair when missing
+new-service <name> [<what it owns>]
+                       a new service from shared/skeleton/: its package, first migration, contract stub,
+                       tests, registry entry; then the deploy files (make new-service S=<name>)
+revision <service> <message>
+                       a new migration of its database: what its models add to it at the latest revision
+                       (SQLite under DATA_DIR unless <SERVICE>_DATABASE_URL names another); review it
+service-keys <dir> [--private-dir <dir/{service}>] <service>…
+                       create missing key pairs of services (or of an operator's tool): every
+                       <service>.pub goes to all hosts, <service>.key to that service's only
+outbox <service>       outbox rows by state, the oldest pending, the last errors
+dlq list               dead-letter queues and how many deliveries each holds
+dlq show <queue>       the parked deliveries (type, id, attempts, error) without removing them
+dlq replay <queue>     move parked deliveries back to their handler's queue
+dlq discard <queue> <message id> --reason <why>
+                       delete one parked delivery that must never be applied; the reason is logged
+asyncapi               the event catalogue as an AsyncAPI document (JSON)
 """
+
 import json
 import logging
 import sys
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 def _service_cls(name):
     from shared.serve import service_class
+
     return service_class(name)
 
 
@@ -39,7 +41,7 @@ def prepare(*names):
     from nameko import config as settings
 
     for name in names:
-        with settings.patch({}, clear=True):     # each service with its own config.yaml alone
+        with settings.patch({}, clear=True):  # each service with its own config.yaml alone
             _prepare(name)
 
 
@@ -51,7 +53,7 @@ def _prepare(name):
     config.load(name)
     config.tighten(config.data_dir())
     try:
-        service_tokens.ensure_key_pair(name)    # in production: only checks that it was provisioned
+        service_tokens.ensure_key_pair(name)  # in production: only checks that it was provisioned
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from None
     has_database = registry.service(name).database
@@ -74,8 +76,10 @@ def new_service(name=None, *summary):
         print(f"wrote {path}")
     # in a process of its own: it imports every service, the new one too
     subprocess.run([sys.executable, "-m", "deploy.generate"], cwd=config.REPO_ROOT, check=True)
-    print(f"\n{name} is registered: `make run` starts it, `make test` tests it, deploy/ deploys it. "
-          f"Next: services/{name}/README.md, then its tables, contract and RPCs.")
+    print(
+        f"\n{name} is registered: `make run` starts it, `make test` tests it, deploy/ deploys it. "
+        f"Next: services/{name}/README.md, then its tables, contract and RPCs."
+    )
 
 
 def revision(name=None, *message):
@@ -92,11 +96,12 @@ def service_keys(directory=None, *services):
     from shared.service_tokens import create_key_pair
 
     private = None
-    if services[:1] == ("--private-dir",) and len(services) > 1:   # a template: /keys/{service}
+    if services[:1] == ("--private-dir",) and len(services) > 1:  # a template: /keys/{service}
         private, services = services[1], services[2:]
     if not directory or not services:
-        raise SystemExit("usage: python -m shared.cli service-keys <directory> [--private-dir <dir/{service}>] "
-                         "<service>…")
+        raise SystemExit(
+            "usage: python -m shared.cli service-keys <directory> [--private-dir <dir/{service}>] <service>…"
+        )
     for service in services:
         private_directory = private.format(service=service) if private else directory
         create_key_pair(directory, service, private_directory)
@@ -114,13 +119,27 @@ def outbox(name):
     engine = make_engine(config.database_url(name))
     with engine.connect() as conn:
         counts = dict(conn.execute(select(table.c.state, func.count()).group_by(table.c.state)).all())
-        oldest = conn.execute(select(table.c.occurred_at).where(table.c.state == "pending")
-                              .order_by(table.c.seq).limit(1)).scalar()
-        failing = conn.execute(select(table.c.type, table.c.id, table.c.attempts, table.c.last_error)
-                               .where(table.c.state == "pending", table.c.attempts > 0)
-                               .order_by(table.c.seq).limit(10)).all()
-    print(json.dumps({"service": name, "by_state": counts, "oldest_pending": str(oldest) if oldest else None,
-                      "failing": [dict(row._mapping) for row in failing]}, indent=2, default=str))
+        oldest = conn.execute(
+            select(table.c.occurred_at).where(table.c.state == "pending").order_by(table.c.seq).limit(1)
+        ).scalar()
+        failing = conn.execute(
+            select(table.c.type, table.c.id, table.c.attempts, table.c.last_error)
+            .where(table.c.state == "pending", table.c.attempts > 0)
+            .order_by(table.c.seq)
+            .limit(10)
+        ).all()
+    print(
+        json.dumps(
+            {
+                "service": name,
+                "by_state": counts,
+                "oldest_pending": str(oldest) if oldest else None,
+                "failing": [dict(row._mapping) for row in failing],
+            },
+            indent=2,
+            default=str,
+        )
+    )
 
 
 def _management():
@@ -162,18 +181,32 @@ def dlq(action, queue=None, *rest):
                 break
             headers = dict(message.headers or {})
             if action == "show":  # left unacked: back on the queue when the channel closes
-                print(json.dumps({"type": message.properties.get("type"),
-                                  "message_id": message.properties.get("message_id"),
-                                  "attempts": headers.get("x-sotay-attempt"),
-                                  "error": headers.get("x-sotay-error")}, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {
+                            "type": message.properties.get("type"),
+                            "message_id": message.properties.get("message_id"),
+                            "attempts": headers.get("x-sotay-attempt"),
+                            "error": headers.get("x-sotay-error"),
+                        },
+                        ensure_ascii=False,
+                    )
+                )
                 continue
-            for header in RETRY_HEADERS:    # a replay gets the whole ladder and retry window again
+            for header in RETRY_HEADERS:  # a replay gets the whole ladder and retry window again
                 headers.pop(header, None)
             producer = conn.Producer(channel=conn.channel())
-            producer.publish(message.body, exchange="", routing_key=target, headers=headers,
-                             content_type=message.content_type, content_encoding=message.content_encoding,
-                             delivery_mode=2, message_id=message.properties.get("message_id"),
-                             type=message.properties.get("type"))
+            producer.publish(
+                message.body,
+                exchange="",
+                routing_key=target,
+                headers=headers,
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+                delivery_mode=2,
+                message_id=message.properties.get("message_id"),
+                type=message.properties.get("type"),
+            )
             channel.basic_ack(message.delivery_tag)
             moved += 1
         channel.close()  # unacked (shown) deliveries go back to the queue
@@ -201,13 +234,19 @@ def _discard(queue, message_id=None, *rest):
         channel.close()  # the others, unacked, go back to the queue
     if found is None:
         raise SystemExit(f"no parked delivery {message_id} on {queue}")
-    log.warning("parked delivery discarded from %s: id %s, type %s; reason: %s", queue, message_id,
-                found.properties.get("type"), reason)
+    log.warning(
+        "parked delivery discarded from %s: id %s, type %s; reason: %s",
+        queue,
+        message_id,
+        found.properties.get("type"),
+        reason,
+    )
     print(f"discarded {message_id} from {queue}")
 
 
 def asyncapi():
     from shared.asyncapi import document
+
     print(json.dumps(document(), indent=2, ensure_ascii=False))
 
 
@@ -215,7 +254,15 @@ def main(argv=None):
     argv = argv if argv is not None else sys.argv[1:]
     config.keep_files_private()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    commands = {"prepare": prepare, "new-service": new_service, "revision": revision, "service-keys": service_keys, "outbox": outbox, "dlq": dlq, "asyncapi": asyncapi}
+    commands = {
+        "prepare": prepare,
+        "new-service": new_service,
+        "revision": revision,
+        "service-keys": service_keys,
+        "outbox": outbox,
+        "dlq": dlq,
+        "asyncapi": asyncapi,
+    }
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2

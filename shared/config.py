@@ -3,6 +3,7 @@
 A service's `config.yaml` is read by `nameko run --config …`; scripts (prepare,
 seed) read the same file through `load()`, so both see the same values.
 """
+
 import os
 from pathlib import Path
 

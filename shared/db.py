@@ -9,10 +9,11 @@
 The commit happens when the block exits (before nameko replies or acks), a
 rollback when it raises: a failed operation leaves nothing half-written.
 """
+
 import threading
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event, select
@@ -33,9 +34,7 @@ def make_engine(url, **kwargs):
         # (the pool's overflow) pays the PRAGMAs below every time
         kwargs.setdefault("pool_size", 40)
         kwargs.setdefault("max_overflow", 20)
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -59,12 +58,12 @@ def lost_connection(exc):
 
 
 def utcnow():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def aware(value):
     """A stored time as UTC-aware (SQLite hands back naive UTC)."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def get_or_add(session, model, **key):
@@ -85,7 +84,7 @@ class UnitOfWork:
         self._context_data = context_data
         self._session = None
         self.published = 0
-        self.committed = False   # a commit was attempted: repeating the work might do it twice
+        self.committed = False  # a commit was attempted: repeating the work might do it twice
         self._on_commit = []
 
     @property
@@ -153,16 +152,18 @@ class UnitOfWork:
         """Record an event in the outbox; it is relayed after the commit."""
         validate_payload(event_type, payload)
         outbox = self._database.outbox
-        self.session.execute(outbox.insert().values(
-            id=str(uuid.uuid4()),
-            type=event_type,
-            version=version,
-            payload=payload,
-            occurred_at=utcnow(),
-            correlation_id=self._context_data.get(CORRELATION_ID_KEY),
-            state="pending",
-            attempts=0,
-        ))
+        self.session.execute(
+            outbox.insert().values(
+                id=str(uuid.uuid4()),
+                type=event_type,
+                version=version,
+                payload=payload,
+                occurred_at=utcnow(),
+                correlation_id=self._context_data.get(CORRELATION_ID_KEY),
+                state="pending",
+                attempts=0,
+            )
+        )
         self.published += 1
 
     def once(self, envelope, effect):
@@ -175,8 +176,14 @@ class UnitOfWork:
     def processed(self, envelope):
         """Whether this handler already recorded `envelope` (for handlers that commit in steps)."""
         table = self._database.processed_events
-        return self.session.execute(select(table.c.event_id).where(
-            table.c.handler == self._handler_name, table.c.event_id == envelope["id"])).first() is not None
+        return (
+            self.session.execute(
+                select(table.c.event_id).where(
+                    table.c.handler == self._handler_name, table.c.event_id == envelope["id"]
+                )
+            ).first()
+            is not None
+        )
 
     def claim(self, envelope):
         """Record that this handler processes `envelope`; False when it already did.
@@ -218,8 +225,10 @@ class Database(DependencyProvider):
 
         service = self.container.service_name
         self.use_engine(make_engine(config.database_url(service)))
-        self.relay = RelayRunner(Relay(self.engine, self.outbox, service, config.amqp_uri(), self.writer),
-                                 interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)))
+        self.relay = RelayRunner(
+            Relay(self.engine, self.outbox, service, config.amqp_uri(), self.writer),
+            interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)),
+        )
 
     def use_engine(self, engine):
         self.engine = engine
@@ -273,5 +282,12 @@ def standalone_unit(metadata, service, handler_name="script"):
     return UnitOfWork(database, handler_name, {}), database
 
 
-__all__ = ["Database", "UnitOfWork", "make_engine", "outbox_table", "processed_event_table",
-           "standalone_unit", "utcnow"]
+__all__ = [
+    "Database",
+    "UnitOfWork",
+    "make_engine",
+    "outbox_table",
+    "processed_event_table",
+    "standalone_unit",
+    "utcnow",
+]

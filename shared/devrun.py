@@ -5,6 +5,7 @@ demo data into an empty DATA_DIR, starts each as a separate process in the
 registry's order, waits until each answers /health, and prints how to sign in.
 Ctrl-C stops them all. The end-to-end tests drive the same `Suite`.
 """
+
 import os
 import signal
 import subprocess
@@ -42,9 +43,9 @@ class Suite:
     def __init__(self, env=None, services=None, output=None):
         self.env = {**os.environ, **(env or {})}
         self.env.setdefault("PYTHONWARNINGS", "ignore")
-        self.env.setdefault("LOG_LEVEL", "WARNING")   # a calm terminal; LOG_LEVEL=INFO make run for more
+        self.env.setdefault("LOG_LEVEL", "WARNING")  # a calm terminal; LOG_LEVEL=INFO make run for more
         self.services = services or registry.names()
-        self.output = output          # None: inherit the terminal
+        self.output = output  # None: inherit the terminal
         self.processes = {}
         self.dev_idp = not self.env.get("VNEID_ISSUER")
         if self.dev_idp:
@@ -53,24 +54,32 @@ class Suite:
     def _configure_dev_idp(self):
         """Without a real VNeID, a local development OpenID Provider stands in (tools/vneid_idp.py)."""
         port = self.env.setdefault("VNEID_DEV_PORT", "8100")
-        self.env.update({
-            "VNEID_ISSUER": f"http://127.0.0.1:{port}",
-            "VNEID_CLIENT_ID": "sotay-dev",
-            "VNEID_CLIENT_SECRET": self.env.get("VNEID_DEV_SECRET", "sotay-dev-secret"),
-            "VNEID_REDIRECT_URI": f"http://127.0.0.1:{self.port('gateway')}/api/v1/auth/vneid/callback",
-        })
+        self.env.update(
+            {
+                "VNEID_ISSUER": f"http://127.0.0.1:{port}",
+                "VNEID_CLIENT_ID": "sotay-dev",
+                "VNEID_CLIENT_SECRET": self.env.get("VNEID_DEV_SECRET", "sotay-dev-secret"),
+                "VNEID_REDIRECT_URI": f"http://127.0.0.1:{self.port('gateway')}/api/v1/auth/vneid/callback",
+            }
+        )
 
     def port(self, service):
         entry = registry.service(service)
         return int(self.env.get(entry.port_variable, entry.port))
 
     def _python(self, *args, check=True):
-        return subprocess.run([sys.executable, *args], env=self.env, check=check,
-                              stdout=self.output, stderr=subprocess.STDOUT if self.output else None,
-                              cwd=config.REPO_ROOT, umask=config.PRIVATE_UMASK)
+        return subprocess.run(
+            [sys.executable, *args],
+            env=self.env,
+            check=check,
+            stdout=self.output,
+            stderr=subprocess.STDOUT if self.output else None,
+            cwd=config.REPO_ROOT,
+            umask=config.PRIVATE_UMASK,
+        )
 
     def prepare(self):
-        self._python("-m", "shared.cli", "prepare", *self.services)   # one process: the imports once
+        self._python("-m", "shared.cli", "prepare", *self.services)  # one process: the imports once
 
     def seed(self):
         for service in self.services:
@@ -79,8 +88,13 @@ class Suite:
 
     def _spawn(self, service):
         self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", "shared.serve", service], env=self.env, cwd=config.REPO_ROOT,
-            umask=config.PRIVATE_UMASK, stdout=self.output, stderr=subprocess.STDOUT if self.output else None)
+            [sys.executable, "-m", "shared.serve", service],
+            env=self.env,
+            cwd=config.REPO_ROOT,
+            umask=config.PRIVATE_UMASK,
+            stdout=self.output,
+            stderr=subprocess.STDOUT if self.output else None,
+        )
 
     def stop_service(self, service, grace=15):
         """Stop one service (SIGTERM), e.g. to see what a restarted replica does."""
@@ -99,13 +113,29 @@ class Suite:
         if self.dev_idp:
             data_dir = self.env.get("DATA_DIR", "var")
             os.makedirs(data_dir, mode=0o700, exist_ok=True)
-            client = ":".join((self.env["VNEID_CLIENT_ID"], self.env["VNEID_CLIENT_SECRET"],
-                               self.env["VNEID_REDIRECT_URI"]))
+            client = ":".join(
+                (self.env["VNEID_CLIENT_ID"], self.env["VNEID_CLIENT_SECRET"], self.env["VNEID_REDIRECT_URI"])
+            )
             self.processes["vneid-dev"] = subprocess.Popen(
-                [sys.executable, "-m", "tools.vneid_idp", "--host", "127.0.0.1", "--port", self.env["VNEID_DEV_PORT"],
-                 "--client", client, "--keys-file", os.path.join(data_dir, "vneid-dev-key.pem")],
-                env=self.env, cwd=config.REPO_ROOT, stdout=self.output, umask=config.PRIVATE_UMASK,
-                stderr=subprocess.STDOUT if self.output else None)
+                [
+                    sys.executable,
+                    "-m",
+                    "tools.vneid_idp",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    self.env["VNEID_DEV_PORT"],
+                    "--client",
+                    client,
+                    "--keys-file",
+                    os.path.join(data_dir, "vneid-dev-key.pem"),
+                ],
+                env=self.env,
+                cwd=config.REPO_ROOT,
+                stdout=self.output,
+                umask=config.PRIVATE_UMASK,
+                stderr=subprocess.STDOUT if self.output else None,
+            )
         for service in self.services:
             self._spawn(service)
 
@@ -173,9 +203,11 @@ def main():
     signal.signal(signal.SIGTERM, _interrupt)
     uri = os.environ.get("AMQP_URI", config.DEFAULT_AMQP_URI)
     if not broker_answers(uri):
-        print(f"RabbitMQ không trả lời tại {redact(uri)} — hãy khởi động: `rabbitmq-server -detached` "
-              f"/ no broker answers at {redact(uri)}: start one with `rabbitmq-server -detached`.",
-              file=sys.stderr)
+        print(
+            f"RabbitMQ không trả lời tại {redact(uri)} — hãy khởi động: `rabbitmq-server -detached` "
+            f"/ no broker answers at {redact(uri)}: start one with `rabbitmq-server -detached`.",
+            file=sys.stderr,
+        )
         return 1
     suite = Suite()
     try:
@@ -190,8 +222,11 @@ def main():
     except KeyboardInterrupt:
         suite.stop()
         return 130
-    idp = (f"development stand-in at {suite.env['VNEID_ISSUER']}: type any demo citizen ID"
-           if suite.dev_idp else suite.env["VNEID_ISSUER"])
+    idp = (
+        f"development stand-in at {suite.env['VNEID_ISSUER']}: type any demo citizen ID"
+        if suite.dev_idp
+        else suite.env["VNEID_ISSUER"]
+    )
     sms = os.path.join(os.path.abspath(suite.env.get("DATA_DIR", "var")), "outbox", "sms.jsonl")
     print(BANNER.format(port=suite.port("gateway"), password="sotay-demo-2026", idp=idp, sms=sms), flush=True)
     try:

@@ -15,18 +15,18 @@ here once, so a service subscribes with a line each:
 What a principal may act on is `directory.scope(session, member_id).manages(path)`; what a committee has rolled out
 is `directory.rolled_out(session, path, states)`.
 """
+
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Index, Integer, String, delete, func, select,
-                        update)
+from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, String, delete, func, select, update
 
-from shared.db import utcnow
 from shared.contracts.common import IN_PARTY
 from shared.contracts.members import ADMIN_ROLE, LEVELS, OFFICER_ROLES
+from shared.db import utcnow
 from shared.tree import ancestor_ids, ancestor_paths, in_subtree, subtree_bounds
 
-PERSONAL = {   # what a snapshot may bring, for a service that keeps it
+PERSONAL = {  # what a snapshot may bring, for a service that keeps it
     "citizen_id": lambda: Column(String(12), nullable=False, unique=True),
     "full_name": lambda: Column(String(255), nullable=False),
     "date_of_birth": lambda: Column(Date),
@@ -46,6 +46,7 @@ class Scope:
     """What a member may act on by their positions: a system administrator everything, an officer (secretary,
     deputy, committee member) the subtrees of their positions' organisations. Someone who left the party holds no
     authority, whatever positions are still on record."""
+
     member_id: int
     administrator: bool
     paths: tuple
@@ -57,6 +58,7 @@ class Scope:
 @dataclass
 class Change:
     """A projected snapshot: the membership row as it is now, and its columns as they were (None: a new member)."""
+
     row: object
     before: dict | None
 
@@ -67,41 +69,57 @@ class Directory:
         if unknown:
             raise ValueError(f"a member snapshot carries no {sorted(unknown)}")
         self.keep = tuple(keep)
-        self.Organization = type("DirectoryOrganization", (base,), {
-            "__tablename__": "directory_organizations",
-            "__doc__": "Organisations as members' events name them; `rollout` is the organisation's own state.",
-            "id": Column(Integer, primary_key=True, autoincrement=False),
-            "path": Column(String(255), nullable=False, index=True),
-            "level": Column(String(16)),
-            "rollout": Column(String(16), nullable=False, default="disabled"),
-        })
-        self.Membership = type("DirectoryMember", (base,), {
-            "__tablename__": "directory_members",
-            "__doc__": "A member: where they are and whether they are in the party (plus what the service keeps).",
-            "member_id": Column(Integer, primary_key=True, autoincrement=False),
-            "organization_id": Column(Integer, nullable=False),
-            "organization_path": Column(String(255), nullable=False),
-            "status": Column(String(20), nullable=False),
-            "in_party": Column(Boolean, nullable=False, default=True),
-            "activated": Column(Boolean, nullable=False, default=False),   # has signed in: never goes back
-            "__table_args__": (Index("ix_directory_members_path", "organization_path"),),
-            **{field: PERSONAL[field]() for field in self.keep},
-            **columns,
-        })
-        self.Position = type("DirectoryPosition", (base,), {
-            "__tablename__": "directory_positions",
-            "__doc__": "Who holds which position where (members.position_changed).",
-            "member_id": Column(Integer, primary_key=True, autoincrement=False),
-            "organization_id": Column(Integer, primary_key=True, autoincrement=False),
-            "role": Column(String(32), primary_key=True),
-            "organization_path": Column(String(255), nullable=False, index=True),
-        })
-        self.Erased = type("DirectoryErased", (base,), {
-            "__tablename__": "directory_erased",
-            "__doc__": "Members erased on request: a snapshot of them still on its way is not taken in again.",
-            "member_id": Column(Integer, primary_key=True, autoincrement=False),
-            "erased_at": Column(DateTime(timezone=True), nullable=False, default=utcnow),
-        })
+        self.Organization = type(
+            "DirectoryOrganization",
+            (base,),
+            {
+                "__tablename__": "directory_organizations",
+                "__doc__": "Organisations as members' events name them; `rollout` is the organisation's own state.",
+                "id": Column(Integer, primary_key=True, autoincrement=False),
+                "path": Column(String(255), nullable=False, index=True),
+                "level": Column(String(16)),
+                "rollout": Column(String(16), nullable=False, default="disabled"),
+            },
+        )
+        self.Membership = type(
+            "DirectoryMember",
+            (base,),
+            {
+                "__tablename__": "directory_members",
+                "__doc__": "A member: where they are and whether they are in the party (plus what the service keeps).",
+                "member_id": Column(Integer, primary_key=True, autoincrement=False),
+                "organization_id": Column(Integer, nullable=False),
+                "organization_path": Column(String(255), nullable=False),
+                "status": Column(String(20), nullable=False),
+                "in_party": Column(Boolean, nullable=False, default=True),
+                "activated": Column(Boolean, nullable=False, default=False),  # has signed in: never goes back
+                "__table_args__": (Index("ix_directory_members_path", "organization_path"),),
+                **{field: PERSONAL[field]() for field in self.keep},
+                **columns,
+            },
+        )
+        self.Position = type(
+            "DirectoryPosition",
+            (base,),
+            {
+                "__tablename__": "directory_positions",
+                "__doc__": "Who holds which position where (members.position_changed).",
+                "member_id": Column(Integer, primary_key=True, autoincrement=False),
+                "organization_id": Column(Integer, primary_key=True, autoincrement=False),
+                "role": Column(String(32), primary_key=True),
+                "organization_path": Column(String(255), nullable=False, index=True),
+            },
+        )
+        self.Erased = type(
+            "DirectoryErased",
+            (base,),
+            {
+                "__tablename__": "directory_erased",
+                "__doc__": "Members erased on request: a snapshot of them still on its way is not taken in again.",
+                "member_id": Column(Integer, primary_key=True, autoincrement=False),
+                "erased_at": Column(DateTime(timezone=True), nullable=False, default=utcnow),
+            },
+        )
 
     # --- the effects of members' events (for db.once) -----------------------------------------------------
 
@@ -112,8 +130,11 @@ class Directory:
     def position_changed(self, session, envelope):
         payload = envelope["payload"]
         self._organization(session, payload["organization_id"], payload["organization_path"])
-        key = {"member_id": payload["member_id"], "organization_id": payload["organization_id"],
-               "role": payload["role"]}
+        key = {
+            "member_id": payload["member_id"],
+            "organization_id": payload["organization_id"],
+            "role": payload["role"],
+        }
         if payload["action"] == "removed":
             session.execute(delete(self.Position).filter_by(**key))
         elif session.get(self.Position, key) is None:
@@ -121,8 +142,7 @@ class Directory:
 
     def rollout_changed(self, session, envelope):
         payload = envelope["payload"]
-        self._organization(session, payload["organization_id"], payload["organization_path"]).rollout = \
-            payload["state"]
+        self._organization(session, payload["organization_id"], payload["organization_path"]).rollout = payload["state"]
 
     def member_erased(self, session, envelope):
         self.erase(session, envelope["payload"]["member_id"])
@@ -180,16 +200,22 @@ class Directory:
         """An organisation on both paths sits elsewhere now (a move, a merge): the shallowest such one carried its
         whole subtree along, so every path below it is rewritten at once (as members did)."""
         old_ids = ancestor_ids(old)
-        for new_prefix, organization_id in zip(ancestor_paths(new), ancestor_ids(new)):
+        for new_prefix, organization_id in zip(ancestor_paths(new), ancestor_ids(new), strict=False):
             if organization_id not in old_ids:
                 continue
             old_prefix = ancestor_paths(old)[old_ids.index(organization_id)]
             if old_prefix != new_prefix:
                 low, high = subtree_bounds(old_prefix)
-                for column in (self.Organization.path, self.Position.organization_path,
-                               self.Membership.organization_path):
-                    session.execute(update(column.class_).where(column >= low, column < high)
-                                    .values({column: new_prefix + func.substr(column, len(old_prefix) + 1)}))
+                for column in (
+                    self.Organization.path,
+                    self.Position.organization_path,
+                    self.Membership.organization_path,
+                ):
+                    session.execute(
+                        update(column.class_)
+                        .where(column >= low, column < high)
+                        .values({column: new_prefix + func.substr(column, len(old_prefix) + 1)})
+                    )
                 session.expire_all()
                 return
 
@@ -197,10 +223,18 @@ class Directory:
 
     def scope(self, session, member_id):
         in_party = session.scalar(select(self.Membership.in_party).where(self.Membership.member_id == member_id))
-        positions = session.execute(select(self.Position.role, self.Position.organization_path)
-                                    .where(self.Position.member_id == member_id)).all() if in_party else []
-        return Scope(member_id=member_id, administrator=any(role == ADMIN_ROLE for role, _ in positions),
-                     paths=tuple(path for role, path in positions if role in OFFICER_ROLES))
+        positions = (
+            session.execute(
+                select(self.Position.role, self.Position.organization_path).where(self.Position.member_id == member_id)
+            ).all()
+            if in_party
+            else []
+        )
+        return Scope(
+            member_id=member_id,
+            administrator=any(role == ADMIN_ROLE for role, _ in positions),
+            paths=tuple(path for role, path in positions if role in OFFICER_ROLES),
+        )
 
     def position_holders(self, session, member_ids):
         """Which of these members hold any position (administrators' and officers' accounts are guarded more)."""
@@ -210,5 +244,11 @@ class Directory:
 
     def rolled_out(self, session, path, states):
         """Whether the organisation at `path` or one above it is in one of these rollout `states`."""
-        return session.scalar(select(func.count()).select_from(self.Organization).where(
-            self.Organization.path.in_(ancestor_paths(path)), self.Organization.rollout.in_(states))) > 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(self.Organization)
+                .where(self.Organization.path.in_(ancestor_paths(path)), self.Organization.rollout.in_(states))
+            )
+            > 0
+        )

@@ -6,6 +6,7 @@ did was committed — a read, or a transaction that rolled back entirely — it 
 fresh connection (the pool pre-pings what it hands out), before the caller gets an answer. Otherwise,
 or when the second run loses its connection too, the caller gets `ServiceUnavailable` (503).
 """
+
 import logging
 import sys
 
@@ -31,19 +32,21 @@ def _unavailable():
 
 
 class RetriedRpc(Rpc):
-
     def setup(self):
         super().setup()
-        self._retried = set()     # requests (their messages) already run a second time
+        self._retried = set()  # requests (their messages) already run a second time
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None and lost_connection(exc_info[1]):
             if id(message) not in self._retried and _safe_to_repeat(worker_ctx):
-                log.warning("%s.%s lost its database connection; running it again on a fresh one",
-                            self.container.service_name, self.method_name)
+                log.warning(
+                    "%s.%s lost its database connection; running it again on a fresh one",
+                    self.container.service_name,
+                    self.method_name,
+                )
                 self._retried.add(id(message))
                 self._run_again(message, worker_ctx)
-                return result, exc_info      # no answer yet: the second run gives it
+                return result, exc_info  # no answer yet: the second run gives it
             exc_info = _unavailable()
         self._retried.discard(id(message))
         return super().handle_result(message, worker_ctx, result, exc_info)
@@ -51,13 +54,16 @@ class RetriedRpc(Rpc):
     def _run_again(self, message, worker_ctx):
         def spawn():
             try:
-                self.container.spawn_worker(self, worker_ctx.args, worker_ctx.kwargs,
-                                            context_data=worker_ctx.context_data,
-                                            handle_result=lambda ctx, result, exc_info:
-                                            self.handle_result(message, ctx, result, exc_info))
+                self.container.spawn_worker(
+                    self,
+                    worker_ctx.args,
+                    worker_ctx.kwargs,
+                    context_data=worker_ctx.context_data,
+                    handle_result=lambda ctx, result, exc_info: self.handle_result(message, ctx, result, exc_info),
+                )
             except ContainerBeingKilled:
                 self._retried.discard(id(message))
                 self.rpc_consumer.consumer.requeue_message(message)
+
         # not from this worker: with the pool full it would wait for itself
         self.container.spawn_managed_thread(spawn, identifier=f"{self.method_name}.run_again")
-

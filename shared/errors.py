@@ -4,6 +4,7 @@ each service's own in its contract (`shared/contracts/<service>.py`), subclasses
 Errors cross RPC as nameko RemoteError(exc_type=<class name>, value=<json>);
 the gateway turns them back into these types by name (see `from_remote`).
 """
+
 import json
 
 
@@ -55,8 +56,10 @@ class PayloadTooLarge(SotayError):
 class UnsupportedMediaType(SotayError):
     status = 415
     code = "unsupported_media_type"
-    message = ("Dữ liệu phải là JSON (Content-Type: application/json). / "
-               "The body must be JSON (Content-Type: application/json).")
+    message = (
+        "Dữ liệu phải là JSON (Content-Type: application/json). / "
+        "The body must be JSON (Content-Type: application/json)."
+    )
 
 
 class Unauthenticated(SotayError):
@@ -68,7 +71,10 @@ class Unauthenticated(SotayError):
 class InvalidToken(SotayError):
     status = 401
     code = "invalid_token"
-    message = "Phiên đăng nhập không hợp lệ hoặc đã hết hạn, vui lòng đăng nhập lại. / Your session is invalid or expired; please sign in again."
+    message = (
+        "Phiên đăng nhập không hợp lệ hoặc đã hết hạn, vui lòng đăng nhập lại. / "
+        "Your session is invalid or expired; please sign in again."
+    )
 
 
 class Forbidden(SotayError):
@@ -98,7 +104,10 @@ class TooManyAttempts(SotayError):
 class ServiceUnavailable(SotayError):
     status = 503
     code = "service_unavailable"
-    message = "Dịch vụ tạm thời gián đoạn, vui lòng thử lại sau ít phút. / The service is temporarily unavailable; please try again in a few minutes."
+    message = (
+        "Dịch vụ tạm thời gián đoạn, vui lòng thử lại sau ít phút. / "
+        "The service is temporarily unavailable; please try again in a few minutes."
+    )
 
 
 def is_outage(exc):
@@ -109,8 +118,19 @@ def is_outage(exc):
     from nameko.exceptions import RpcTimeout, UnknownService
     from sqlalchemy.exc import DBAPIError, OperationalError as DatabaseError
 
-    if isinstance(exc, (ServiceUnavailable, RpcTimeout, UnknownService, BrokerError, AmqpConnectionError,
-                        DatabaseError, ConnectionError, TimeoutError)):
+    if isinstance(
+        exc,
+        (
+            ServiceUnavailable,
+            RpcTimeout,
+            UnknownService,
+            BrokerError,
+            AmqpConnectionError,
+            DatabaseError,
+            ConnectionError,
+            TimeoutError,
+        ),
+    ):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
@@ -135,7 +155,7 @@ def _all_subclasses(cls):
 
 def error_types():
     """Every error type by class name: the platform's here and each service's in its contract."""
-    from shared.contracts import modules   # here, not above: the contracts import this module
+    from shared.contracts import modules  # here, not above: the contracts import this module
 
     modules()
     return {cls.__name__: cls for cls in (SotayError, *_all_subclasses(SotayError))}

@@ -3,10 +3,11 @@
 Each service's events are in its contract (`shared/contracts/<service>.py`); `catalogue()` is all of
 them, and `python -m shared.cli asyncapi` renders it as an AsyncAPI document for other systems.
 """
-import uuid
-from datetime import datetime, timezone
 
-from marshmallow import Schema, fields, ValidationError as SchemaError
+import uuid
+from datetime import UTC, datetime
+
+from marshmallow import Schema, ValidationError as SchemaError, fields
 
 from shared.contracts import catalogue
 from shared.errors import SotayError
@@ -42,9 +43,9 @@ def validate_payload(event_type, payload):
 
 def envelope(event_type, payload, correlation_id=None, event_id=None, occurred_at=None, version=1):
     """A JSON-ready envelope (ids and times as strings)."""
-    occurred_at = occurred_at or datetime.now(timezone.utc)
+    occurred_at = occurred_at or datetime.now(UTC)
     if occurred_at.tzinfo is None:  # SQLite hands back naive UTC
-        occurred_at = occurred_at.replace(tzinfo=timezone.utc)
+        occurred_at = occurred_at.replace(tzinfo=UTC)
     return {
         "id": str(event_id or uuid.uuid4()),
         "type": event_type,

@@ -5,6 +5,7 @@ mapped to status codes, JSON 404/405 for unknown routes, request metrics, and
 the caller's token, address and a correlation id put into context data (so
 every RPC and event after this hop carries them).
 """
+
 import json
 import logging
 import re
@@ -19,8 +20,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
 from shared import config, errors, logs, metrics
-from shared.context import (AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY,
-                            new_correlation_id)
+from shared.context import AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY, new_correlation_id
 from shared.validation import UNSTORABLE, refuse_unstorable, unstorable_text
 
 log = logging.getLogger(__name__)
@@ -38,13 +38,17 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
 TOKEN_KEYS = frozenset(("access_token", "refresh_token"))
-NO_STORE = "no-store"              # an answer that carries a token or sets a cookie: never kept anywhere
-PRIVATE = "private, no-cache"      # anything else may be personal: no shared cache, revalidate before use
+NO_STORE = "no-store"  # an answer that carries a token or sets a cookie: never kept anywhere
+PRIVATE = "private, no-cache"  # anything else may be personal: no shared cache, revalidate before use
 
 
 def json_response(payload, status=200, headers=None):
-    response = Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
-                        headers=headers, content_type="application/json; charset=utf-8")
+    response = Response(
+        json.dumps(payload, ensure_ascii=False, default=str),
+        status=status,
+        headers=headers,
+        content_type="application/json; charset=utf-8",
+    )
     if isinstance(payload, dict) and not TOKEN_KEYS.isdisjoint(payload):
         response.headers["Cache-Control"] = NO_STORE
     return response
@@ -72,7 +76,8 @@ def _http_exception_response(exc: HTTPException):
     """werkzeug's own answers (no route, wrong method, body too large) in our JSON format; a 405 names the
     methods the path has (RFC 9110)."""
     error = {404: errors.NotFound, 405: errors.MethodNotAllowed, 413: errors.PayloadTooLarge}.get(
-        exc.code, errors.BadRequest)
+        exc.code, errors.BadRequest
+    )
     allowed = getattr(exc, "valid_methods", None)
     return error_response(error(headers={"Allow": ", ".join(sorted(allowed))} if allowed else None))
 
@@ -133,9 +138,16 @@ class JsonWebServer(WebServer):
         from eventlet import wsgi
         from nameko.web.server import HttpOnlyProtocol
 
-        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=HttpOnlyProtocol,
-                           debug=False, log=logging.getLogger("sotay.http.access"),
-                           log_output=False, keepalive=True)
+        return wsgi.Server(
+            sock,
+            sock.getsockname(),
+            wsgi_app,
+            protocol=HttpOnlyProtocol,
+            debug=False,
+            log=logging.getLogger("sotay.http.access"),
+            log_output=False,
+            keepalive=True,
+        )
 
 
 class OperationsWebServer(JsonWebServer):
@@ -196,9 +208,11 @@ class ApiHandler(HttpRequestHandler):
         if has_body and request.mimetype not in self.accepts:
             types = ", ".join(self.accepts)
             raise errors.UnsupportedMediaType(
-                message=None if self.accepts == ("application/json",) else
-                f"Hãy gửi dữ liệu dạng {types}. / Send the body as {types}.",
-                details={"content_type": list(self.accepts)})
+                message=None
+                if self.accepts == ("application/json",)
+                else f"Hãy gửi dữ liệu dạng {types}. / Send the body as {types}.",
+                details={"content_type": list(self.accepts)},
+            )
 
     def handle_request(self, request):
         started = time.perf_counter()
@@ -218,8 +232,9 @@ class ApiHandler(HttpRequestHandler):
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             done = Event()
-            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
-                                        handle_result=partial(self.handle_result, done))
+            self.container.spawn_worker(
+                self, args, kwargs, context_data=context_data, handle_result=partial(self.handle_result, done)
+            )
             result = done.wait()
             response = self.response_from_result(result)
         except Exception as exc:
@@ -247,7 +262,7 @@ class ApiHandler(HttpRequestHandler):
         if isinstance(exc, HTTPException):
             return _http_exception_response(exc)
         logs.log_worker_failure(log, f"{self.method} {self.url}", (type(exc), exc, exc.__traceback__))
-        if errors.is_outage(exc):     # the broker or the database went away: try again, not a bug
+        if errors.is_outage(exc):  # the broker or the database went away: try again, not a bug
             return error_response(errors.ServiceUnavailable())
         return error_response(errors.SotayError())
 
@@ -257,24 +272,26 @@ class OperationsHandler(ApiHandler):
 
 
 api = ApiHandler.decorator
-operations_api = OperationsHandler.decorator   # served on the operations port, not the clients'
+operations_api = OperationsHandler.decorator  # served on the operations port, not the clients'
 
 
 def read_json(request):
     """The request body as a JSON object, or a clear 400."""
-    raw = request.get_data()   # over the limit: werkzeug's 413, answered as payload_too_large
+    raw = request.get_data()  # over the limit: werkzeug's 413, answered as payload_too_large
     if not raw:
-        raise errors.ValidationError(message="Thiếu dữ liệu JSON. / A JSON body is required.",
-                                     details={"_body": ["required"]})
+        raise errors.ValidationError(
+            message="Thiếu dữ liệu JSON. / A JSON body is required.", details={"_body": ["required"]}
+        )
     try:
         body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: nested past Python's stack
-        raise errors.BadRequest(message="Dữ liệu không phải JSON hợp lệ. / The body is not valid JSON.",
-                                details={"_body": ["invalid_json"]}) from None
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's stack
+        raise errors.BadRequest(
+            message="Dữ liệu không phải JSON hợp lệ. / The body is not valid JSON.", details={"_body": ["invalid_json"]}
+        ) from None
     if not isinstance(body, dict):
         raise errors.ValidationError(details={"_body": ["must be a JSON object"]})
     return refuse_unstorable(body)
 
 
 def _no_constant(name):
-    raise ValueError(f"{name} is not JSON")   # NaN, Infinity: Python's extension, not the standard
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python's extension, not the standard

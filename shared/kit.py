@@ -34,6 +34,7 @@ that owns the data authorises (what this principal may do with this data), becau
 A method is a line or two that hands the domain its arguments: a command's domain function receives the unit of
 work (it may publish), a query's a session. The lost-connection retry of shared/entrypoints.py comes with both.
 """
+
 import functools
 import inspect
 from contextlib import contextmanager
@@ -49,6 +50,7 @@ from shared.validation import load
 @dataclass(frozen=True)
 class CallerRule:
     """Who may call an RPC: a signed-in member, named services, both, or anyone."""
+
     member: bool = False
     services: tuple = ()
 
@@ -115,9 +117,10 @@ def _entrypoint(caller, schema, opens, commit_on=()):
             with opens(self.db, commit_on) as handle:
                 return method(self, handle, principal, *bound.args[1:], **bound.kwargs)
 
-        del entrypoint.__wrapped__          # nameko checks a call against the wire signature, not the method's
+        del entrypoint.__wrapped__  # nameko checks a call against the wire signature, not the method's
         entrypoint.__signature__ = wire
         return KitRpc.decorator(caller_rule=caller)(entrypoint)
+
     return decorate
 
 

@@ -5,10 +5,11 @@ has its own), set by `Telemetry` when a worker starts; `ContextFilter` copies
 it onto every record. Log messages never carry secrets or personal data:
 log ids and outcomes, not citizen IDs, names, phones or tokens.
 """
+
 import contextvars
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 correlation_id = contextvars.ContextVar("correlation_id", default=None)
 
@@ -41,8 +42,10 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record):
         entry = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname, "service": self.service, "logger": record.name,
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
             "message": record.getMessage(),
         }
         if getattr(record, "correlation_id", None):
@@ -54,9 +57,12 @@ class JsonFormatter(logging.Formatter):
 
 def logging_config(service, level="INFO"):
     return {
-        "version": 1, "disable_existing_loggers": False,
-        "filters": {"context": {"()": "shared.logs.ContextFilter"},
-                    "worker_errors": {"()": "shared.logs.DropWorkerErrors"}},
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "context": {"()": "shared.logs.ContextFilter"},
+            "worker_errors": {"()": "shared.logs.DropWorkerErrors"},
+        },
         "formatters": {"json": {"()": "shared.logs.JsonFormatter", "service": service}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
         "loggers": {"nameko.containers": {"filters": ["worker_errors"]}},

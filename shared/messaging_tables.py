@@ -1,4 +1,5 @@
 """The outbox and processed-event tables every service adds to its own metadata."""
+
 from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table, Text
 
 
@@ -6,7 +7,8 @@ def outbox_table(metadata):
     # States: pending → sent; a row that failed to publish stays pending with
     # attempts/last_error set, so an operator sees what is stuck (shared.cli outbox).
     return Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         Column("seq", Integer, primary_key=True, autoincrement=True),
         Column("id", String(36), nullable=False, unique=True),
         Column("type", String(120), nullable=False),
@@ -25,7 +27,8 @@ def outbox_table(metadata):
 
 def processed_event_table(metadata):
     return Table(
-        "processed_events", metadata,
+        "processed_events",
+        metadata,
         Column("handler", String(160), primary_key=True),
         Column("event_id", String(36), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False),

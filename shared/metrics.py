@@ -3,6 +3,7 @@
 nameko-prometheus 1.6 reads `container.config`, which nameko 3 removed, so the
 suite measures its entrypoints with this small dependency instead.
 """
+
 import logging
 import time
 
@@ -19,31 +20,37 @@ log = logging.getLogger("sotay.worker")
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
-HTTP_REQUESTS = Counter("sotay_http_requests_total", "HTTP requests served",
-                        ["service", "method", "route", "status"])
-HTTP_LATENCY = Histogram("sotay_http_request_duration_seconds", "HTTP request duration",
-                         ["service", "method", "route"], buckets=LATENCY_BUCKETS)
+HTTP_REQUESTS = Counter("sotay_http_requests_total", "HTTP requests served", ["service", "method", "route", "status"])
+HTTP_LATENCY = Histogram(
+    "sotay_http_request_duration_seconds",
+    "HTTP request duration",
+    ["service", "method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
 RPC_CALLS = Counter("sotay_rpc_calls_total", "RPC requests handled", ["service", "method", "outcome"])
-RPC_LATENCY = Histogram("sotay_rpc_duration_seconds", "RPC handling duration",
-                        ["service", "method"], buckets=LATENCY_BUCKETS)
-EVENTS_HANDLED = Counter("sotay_events_handled_total", "Event deliveries by outcome",
-                         ["handler", "outcome"])
-EVENTS_DEAD_LETTERED = Counter("sotay_event_dead_lettered_total",
-                               "Event deliveries parked on a dead-letter queue", ["handler"])
-EVENTS_PUBLISHED = Counter("sotay_events_published_total", "Events relayed from the outbox",
-                           ["service", "type"])
+RPC_LATENCY = Histogram(
+    "sotay_rpc_duration_seconds", "RPC handling duration", ["service", "method"], buckets=LATENCY_BUCKETS
+)
+EVENTS_HANDLED = Counter("sotay_events_handled_total", "Event deliveries by outcome", ["handler", "outcome"])
+EVENTS_DEAD_LETTERED = Counter(
+    "sotay_event_dead_lettered_total", "Event deliveries parked on a dead-letter queue", ["handler"]
+)
+EVENTS_PUBLISHED = Counter("sotay_events_published_total", "Events relayed from the outbox", ["service", "type"])
 OUTBOX_PENDING = Gauge("sotay_outbox_pending", "Outbox rows not yet published", ["service"])
-OUTBOX_FAILURES = Counter("sotay_outbox_publish_failures_total", "Outbox publish attempts that failed",
-                          ["service"])
+OUTBOX_FAILURES = Counter("sotay_outbox_publish_failures_total", "Outbox publish attempts that failed", ["service"])
 DELIVERIES = Counter("sotay_deliveries_total", "Messages handed to a channel, by outcome", ["channel", "outcome"])
-ENDED_SESSIONS = Gauge("sotay_ended_sessions", "Ended sessions whose access tokens this process refuses",
-                       ["service"])
-ENDED_SESSIONS_RESTORES = Counter("sotay_ended_sessions_restores_total",
-                                  "Restores of the ended sessions from identity, by outcome", ["service", "outcome"])
+ENDED_SESSIONS = Gauge("sotay_ended_sessions", "Ended sessions whose access tokens this process refuses", ["service"])
+ENDED_SESSIONS_RESTORES = Counter(
+    "sotay_ended_sessions_restores_total",
+    "Restores of the ended sessions from identity, by outcome",
+    ["service", "outcome"],
+)
 LOGIN_ATTEMPTS = Counter("sotay_login_attempts_total", "Sign-in attempts by outcome", ["outcome"])
-SERVICE_CALLS_REFUSED = Counter("sotay_service_calls_refused_total",
-                                "RPCs refused for their caller's service token (missing, invalid, not allowed)",
-                                ["service", "reason"])
+SERVICE_CALLS_REFUSED = Counter(
+    "sotay_service_calls_refused_total",
+    "RPCs refused for their caller's service token (missing, invalid, not allowed)",
+    ["service", "reason"],
+)
 
 
 def exposition():
@@ -78,5 +85,3 @@ class Telemetry(DependencyProvider):
 
     def worker_teardown(self, worker_ctx):
         self._started.pop(worker_ctx, None)
-
-

@@ -3,6 +3,7 @@ environment and revision template in `shared/alembic_template/` (a service holds
 
     python -m shared.cli revision <service> "<message>"    # a new revision from the models' difference
 """
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
@@ -35,8 +36,13 @@ def upgrade(service, revision="head"):
 def revision(service, message):
     """A new revision of `service`: what its models add to its database at the latest revision."""
     upgrade(service)
-    return command.revision(alembic_config(service), message=message, autogenerate=True,
-                            version_path=str(versions(service)), rev_id=f"{_next_number(service):04d}")
+    return command.revision(
+        alembic_config(service),
+        message=message,
+        autogenerate=True,
+        version_path=str(versions(service)),
+        rev_id=f"{_next_number(service):04d}",
+    )
 
 
 def _next_number(service):
@@ -75,8 +81,9 @@ def run_env(context, target_metadata):
         return
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite"
+        )
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":
                 # several replicas starting at once: one migrates, the others wait for it

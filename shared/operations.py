@@ -1,4 +1,5 @@
 """`/health` and `/metrics` for every service (mixed into each service class)."""
+
 from kombu import Connection
 from sqlalchemy import text
 from werkzeug.wrappers import Response
@@ -34,8 +35,11 @@ class Operations:
             # not ready until ended sessions are restored: no token can be accepted before
             checks["ended_sessions"] = caller.sessions_ready
         healthy = all(checks.values())
-        return (200 if healthy else 503), {"status": "ok" if healthy else "unavailable",
-                                          "service": self.name, "checks": checks}
+        return (200 if healthy else 503), {
+            "status": "ok" if healthy else "unavailable",
+            "service": self.name,
+            "checks": checks,
+        }
 
     @api("GET", "/metrics")
     def metrics(self, request):

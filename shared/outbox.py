@@ -8,6 +8,7 @@ so later events never overtake an earlier one. A crash between publish and
 mark means a second publish of the same event id, which idempotent handlers
 absorb: at-least-once, never lost.
 """
+
 import contextlib
 import logging
 import threading
@@ -48,10 +49,13 @@ class Relay:
         now = utcnow()
         published = 0
         with self.writer(), self.engine.begin() as conn:
-            query = (select(outbox)
-                     .where(outbox.c.state == "pending")
-                     .where((outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at <= now))
-                     .order_by(outbox.c.seq).limit(self.batch_size))
+            query = (
+                select(outbox)
+                .where(outbox.c.state == "pending")
+                .where((outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at <= now))
+                .order_by(outbox.c.seq)
+                .limit(self.batch_size)
+            )
             if self.engine.dialect.name == "postgresql":
                 # several replicas of a service may relay; each row goes to one of them
                 query = query.with_for_update(skip_locked=True)
@@ -65,31 +69,48 @@ class Relay:
                     self._declare(producer)
                     for row in rows:
                         producer.publish(
-                            envelope(row["type"], row["payload"], row["correlation_id"], row["id"],
-                                     row["occurred_at"], row["version"]),
-                            exchange=self.exchange, routing_key=row["type"], serializer="json",
-                            delivery_mode=2, message_id=row["id"], type=row["type"],
+                            envelope(
+                                row["type"],
+                                row["payload"],
+                                row["correlation_id"],
+                                row["id"],
+                                row["occurred_at"],
+                                row["version"],
+                            ),
+                            exchange=self.exchange,
+                            routing_key=row["type"],
+                            serializer="json",
+                            delivery_mode=2,
+                            message_id=row["id"],
+                            type=row["type"],
                             headers={"nameko.correlation_id": row["correlation_id"] or ""},
-                            retry=True, retry_policy={"max_retries": 2},
+                            retry=True,
+                            retry_policy={"max_retries": 2},
                         )
                         sent_ids.append(row["id"])
                         metrics.EVENTS_PUBLISHED.labels(self.service, row["type"]).inc()
             except Exception as exc:  # broker down, connection lost…
                 failure = (rows[len(sent_ids)], exc)
             if sent_ids:
-                conn.execute(outbox.update().where(outbox.c.id.in_(sent_ids))
-                             .values(state="sent", sent_at=utcnow()))
+                conn.execute(outbox.update().where(outbox.c.id.in_(sent_ids)).values(state="sent", sent_at=utcnow()))
                 published = len(sent_ids)
             if failure:
                 row, exc = failure
                 attempts = row["attempts"] + 1
                 delay = min(MAX_BACKOFF, 0.5 * 2 ** min(attempts, 10))
-                conn.execute(outbox.update().where(outbox.c.id == row["id"]).values(
-                    attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:500],
-                    next_attempt_at=utcnow() + timedelta(seconds=delay)))
+                conn.execute(
+                    outbox.update()
+                    .where(outbox.c.id == row["id"])
+                    .values(
+                        attempts=attempts,
+                        last_error=f"{type(exc).__name__}: {exc}"[:500],
+                        next_attempt_at=utcnow() + timedelta(seconds=delay),
+                    )
+                )
                 metrics.OUTBOX_FAILURES.labels(self.service).inc()
-                log.warning("outbox: publishing %s failed (attempt %d), retrying in %.1fs",
-                            row["type"], attempts, delay)
+                log.warning(
+                    "outbox: publishing %s failed (attempt %d), retrying in %.1fs", row["type"], attempts, delay
+                )
         return published
 
     def prune(self, older_than=timedelta(days=7), batch=5000):
@@ -97,16 +118,22 @@ class Relay:
         outbox = self.outbox
         cutoff = utcnow() - older_than
         with self.writer(), self.engine.begin() as conn:
-            ids = conn.execute(select(outbox.c.seq).where(outbox.c.state == "sent", outbox.c.sent_at < cutoff)
-                               .limit(batch)).scalars().all()
+            ids = (
+                conn.execute(
+                    select(outbox.c.seq).where(outbox.c.state == "sent", outbox.c.sent_at < cutoff).limit(batch)
+                )
+                .scalars()
+                .all()
+            )
             if ids:
                 conn.execute(outbox.delete().where(outbox.c.seq.in_(ids)))
         return len(ids)
 
     def pending_count(self):
         with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(self.outbox)
-                                .where(self.outbox.c.state == "pending")).scalar_one()
+            return conn.execute(
+                select(func.count()).select_from(self.outbox).where(self.outbox.c.state == "pending")
+            ).scalar_one()
 
     def run(self, wake, stopped, interval=1.0):
         """Relay until `stopped` is set; `wake` is set after each commit with events."""
@@ -117,7 +144,7 @@ class Relay:
                     pass
                 metrics.OUTBOX_PENDING.labels(self.service).set(self.pending_count())
                 passes += 1
-                if passes % 600 == 0:   # now and then, not on every pass
+                if passes % 600 == 0:  # now and then, not on every pass
                     self.prune()
             except Exception:
                 log.exception("outbox relay pass failed; retrying")

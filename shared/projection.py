@@ -1,4 +1,5 @@
 """Keeping a projection of another service's data: the bulk re-read after a bulk change."""
+
 import eventlet
 
 # rows applied per commit: a re-read shares its process (and SQLite's single writer) with sign-ins and
@@ -20,10 +21,10 @@ def reread_members(unit, members_rpc, envelope, apply, page_size=2000):
             break
         for start in range(0, len(page), ROWS_PER_COMMIT):
             with unit.transaction() as session:
-                for snapshot in page[start:start + ROWS_PER_COMMIT]:
+                for snapshot in page[start : start + ROWS_PER_COMMIT]:
                     apply(session, snapshot)
                     eventlet.sleep(0)
-            eventlet.sleep(0)   # whoever waits for the writer goes next
+            eventlet.sleep(0)  # whoever waits for the writer goes next
         after = page[-1]["member_id"]
     with unit.transaction():
         unit.claim(envelope)

@@ -6,6 +6,7 @@
 
 `python -m shared.registry` prints the names, one a line (for shell scripts such as the Dockerfile).
 """
+
 import re
 import sys
 from dataclasses import dataclass, field
@@ -16,9 +17,20 @@ import yaml
 from shared import config
 
 PATH = config.REPO_ROOT / "services" / "registry.yaml"
-NAME = re.compile(r"[a-z][a-z0-9]{1,30}")     # a Python package, a database, a broker user, a DNS label
-KEYS = {"port", "port_variable", "public", "metrics_port", "database", "seeded", "replicas", "resources", "secrets",
-        "environment", "imports"}
+NAME = re.compile(r"[a-z][a-z0-9]{1,30}")  # a Python package, a database, a broker user, a DNS label
+KEYS = {
+    "port",
+    "port_variable",
+    "public",
+    "metrics_port",
+    "database",
+    "seeded",
+    "replicas",
+    "resources",
+    "secrets",
+    "environment",
+    "imports",
+}
 DEFAULT_RESOURCES = {"cpu": ("100m", "1"), "memory": ("192Mi", "512Mi")}
 
 
@@ -31,7 +43,7 @@ class Service:
     metrics_port: int | None = None
     database: bool = False
     seeded: bool = False
-    replicas: tuple = (2, 2)      # (min, max): autoscaled when they differ
+    replicas: tuple = (2, 2)  # (min, max): autoscaled when they differ
     resources: dict = field(default_factory=lambda: dict(DEFAULT_RESOURCES), hash=False)
     required_secrets: tuple = ()
     optional_secrets: tuple = ()
@@ -83,13 +95,21 @@ def _service(name, entry):
     replicas = tuple(replicas) if isinstance(replicas, list) else (replicas, replicas)
     secrets = entry.get("secrets") or {}
     resources = {kind: tuple(values) for kind, values in {**DEFAULT_RESOURCES, **entry.get("resources", {})}.items()}
-    return Service(name=name, port=entry["port"], port_variable=entry.get("port_variable", f"{name.upper()}_HTTP_PORT"),
-                   public=bool(entry.get("public")), metrics_port=entry.get("metrics_port"), database=bool(entry.get("database")),
-                   seeded=bool(entry.get("seeded")), replicas=replicas, resources=resources,
-                   required_secrets=tuple(secrets.get("required", ())),
-                   optional_secrets=tuple(secrets.get("optional", ())),
-                   environment={key: str(value) for key, value in (entry.get("environment") or {}).items()},
-                   imports=bool(entry.get("imports")))
+    return Service(
+        name=name,
+        port=entry["port"],
+        port_variable=entry.get("port_variable", f"{name.upper()}_HTTP_PORT"),
+        public=bool(entry.get("public")),
+        metrics_port=entry.get("metrics_port"),
+        database=bool(entry.get("database")),
+        seeded=bool(entry.get("seeded")),
+        replicas=replicas,
+        resources=resources,
+        required_secrets=tuple(secrets.get("required", ())),
+        optional_secrets=tuple(secrets.get("optional", ())),
+        environment={key: str(value) for key, value in (entry.get("environment") or {}).items()},
+        imports=bool(entry.get("imports")),
+    )
 
 
 def parse(text):

@@ -11,8 +11,8 @@ give it. Before it accepts any token, and again after every reconnection (ends m
 meanwhile), the process restores the set from identity (`identity.ended_sessions`); until then it answers
 503 rather than accept a token that may have been revoked.
 """
+
 import logging
-import socket
 import threading
 import time
 import uuid
@@ -53,7 +53,7 @@ class EndedSessions:
         until = _timestamp(until)
         for session_id in session_ids:
             self._until[session_id] = max(until, self._until.get(session_id, 0.0))
-        if self._clock() - self._pruned_at > self.PRUNE_EVERY:   # a busy feed is never idle long enough
+        if self._clock() - self._pruned_at > self.PRUNE_EVERY:  # a busy feed is never idle long enough
             self.prune()
 
     def restore(self, items):
@@ -102,7 +102,7 @@ class SessionEndsFeed:
         while not self.stopped.is_set():
             try:
                 self._consume()
-            except Exception as exc:   # broker lost: whatever ends come meanwhile are missed
+            except Exception as exc:  # broker lost: whatever ends come meanwhile are missed
                 log.warning("ended sessions feed disconnected (%s); reconnecting", type(exc).__name__)
             self.ended.unready()
             self.stopped.wait(self.retry_interval)
@@ -122,15 +122,15 @@ class SessionEndsFeed:
                         self._restore()
                     try:
                         conn.drain_events(timeout=0.5)
-                    except socket.timeout:
+                    except TimeoutError:
                         self.ended.prune()
-                    conn.heartbeat_check()   # a busy queue must still send ours (it only receives)
+                    conn.heartbeat_check()  # a busy queue must still send ours (it only receives)
                     metrics.ENDED_SESSIONS.labels(self.service).set(len(self.ended))
 
     def _restore(self):
         try:
             self.ended.restore(self.restore()["items"])
-        except Exception as exc:    # identity down: keep refusing tokens, try again shortly
+        except Exception as exc:  # identity down: keep refusing tokens, try again shortly
             metrics.ENDED_SESSIONS_RESTORES.labels(self.service, "failed").inc()
             log.warning("could not restore ended sessions from identity (%s); retrying", type(exc).__name__)
             return
@@ -141,7 +141,7 @@ class SessionEndsFeed:
             if check_envelope(body) or body["type"] != EVENT_TYPE:
                 raise ValueError("not an identity.sessions_ended envelope")
             validate_payload(EVENT_TYPE, body["payload"])
-        except Exception as exc:    # only identity may publish there (broker permissions): a bug, not an attack
+        except Exception as exc:  # only identity may publish there (broker permissions): a bug, not an attack
             log.error("ignored a malformed session end (%s)", type(exc).__name__)
             return
         self.ended.end(body["payload"]["session_ids"], body["payload"]["until"])

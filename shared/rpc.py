@@ -6,6 +6,7 @@ A service with nobody serving its requests costs its callers nothing: they are t
 (`Availability`), as is one that stopped answering (`Breaker`), and a caller's own reply queue never kills it
 (`ReplyListener`).
 """
+
 import logging
 import time
 from contextlib import contextmanager
@@ -18,8 +19,7 @@ from nameko.amqp.publish import get_connection
 from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.exceptions import RemoteError
 from nameko.extensions import SharedExtension
-from nameko.rpc import RPC_QUEUE_TEMPLATE, Client, ClusterRpc
-from nameko.rpc import ReplyListener as NamekoReplyListener
+from nameko.rpc import RPC_QUEUE_TEMPLATE, Client, ClusterRpc, ReplyListener as NamekoReplyListener
 
 from shared import config
 from shared.context import SERVICE_TOKEN_KEY
@@ -29,10 +29,10 @@ from shared.service_tokens import ServiceSigner
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
-RETRY_AFTER_SECONDS = 5        # what a client is told to wait when a service is unavailable
-CHECK_INTERVAL = 0.5           # seconds between two looks at a called service's consumers (RPC_CHECK_INTERVAL)
-RECOVERY_INTERVAL = 0.1        # the same while a service is down: callers see it back within a tenth of a second
-WATCH_FOR = 60.0               # a service not called for this long is no longer looked at
+RETRY_AFTER_SECONDS = 5  # what a client is told to wait when a service is unavailable
+CHECK_INTERVAL = 0.5  # seconds between two looks at a called service's consumers (RPC_CHECK_INTERVAL)
+RECOVERY_INTERVAL = 0.1  # the same while a service is down: callers see it back within a tenth of a second
+WATCH_FOR = 60.0  # a service not called for this long is no longer looked at
 
 
 def unavailable(service, reason):
@@ -66,8 +66,9 @@ class ReplyListener(NamekoReplyListener):
             with get_connection(self.amqp_uri, **_broker_options()) as connection:
                 self.queue.bind(connection).queue_declare(passive=True)
         except NotFound:
-            log.warning("reply queue lost with %d calls waiting: they fail, the queue is declared again",
-                        len(self.pending))
+            log.warning(
+                "reply queue lost with %d calls waiting: they fail, the queue is declared again", len(self.pending)
+            )
             self.fail(list(self.pending), unavailable(None, "reply_lost"))
 
     def fail(self, correlation_ids, error):
@@ -84,8 +85,8 @@ class Breaker:
 
     def __init__(self, timeouts=3, open_for=RETRY_AFTER_SECONDS, clock=time.monotonic):
         self.limit, self.open_for, self.clock = timeouts, open_for, clock
-        self.timeouts = {}     # service → timeouts in a row
-        self.open_until = {}   # service → when a probe may go through
+        self.timeouts = {}  # service → timeouts in a row
+        self.open_until = {}  # service → when a probe may go through
         self.probing = set()
 
     def allow(self, service):
@@ -107,8 +108,12 @@ class Breaker:
         self.timeouts[service] = self.timeouts.get(service, 0) + 1
         if self.timeouts[service] >= self.limit or service in self.probing:
             if service not in self.open_until or service in self.probing:
-                log.warning("%s did not answer %d calls in a row: its callers are answered 503 for %.0f s",
-                            service, self.timeouts[service], self.open_for)
+                log.warning(
+                    "%s did not answer %d calls in a row: its callers are answered 503 for %.0f s",
+                    service,
+                    self.timeouts[service],
+                    self.open_for,
+                )
             self.open_until[service] = self.clock() + self.open_for
             self.probing.discard(service)
 
@@ -124,9 +129,9 @@ class Availability(SharedExtension):
 
     def __init__(self):
         super().__init__()
-        self.called = {}       # service → when it was last called (monotonic)
+        self.called = {}  # service → when it was last called (monotonic)
         self.down = set()
-        self.in_flight = {}    # service → correlation ids of calls waiting for its reply
+        self.in_flight = {}  # service → correlation ids of calls waiting for its reply
         self.reply_listener = None
         self.breaker = Breaker()
 
@@ -149,7 +154,7 @@ class Availability(SharedExtension):
         waiting = self.in_flight.setdefault(service, set())
         waiting.add(correlation_id)
         try:
-            if service in self.down:   # found down while this request was being sent: failing the calls missed it
+            if service in self.down:  # found down while this request was being sent: failing the calls missed it
                 raise unavailable(service, "no_consumer")
             yield
         finally:
@@ -163,7 +168,7 @@ class Availability(SharedExtension):
                     while True:
                         channel = self._look(connection, channel)
                         eventlet.sleep(min(self.interval, RECOVERY_INTERVAL) if self.down else self.interval)
-            except Exception:   # the broker went away: keep the last answer, look again once it is back
+            except Exception:  # the broker went away: keep the last answer, look again once it is back
                 log.warning("cannot see which services are served; trying again", exc_info=True)
                 eventlet.sleep(self.interval)
 
@@ -176,7 +181,7 @@ class Availability(SharedExtension):
                 continue
             try:
                 consumers = channel.queue_declare(queue=RPC_QUEUE_TEMPLATE.format(service), passive=True).consumer_count
-            except NotFound:   # never started: the broker closed the channel
+            except NotFound:  # never started: the broker closed the channel
                 consumers, channel = 0, connection.channel()
             if consumers:
                 self.down.discard(service)
@@ -220,7 +225,7 @@ class _TimedMethod:
         try:
             call = self._method.call_async(*args, **kwargs)
         except Exception as exc:
-            if type(exc).__name__ == "UnknownService":   # no request queue at all: never started
+            if type(exc).__name__ == "UnknownService":  # no request queue at all: never started
                 raise unavailable(service, "unknown_service") from None
             raise
         try:
@@ -237,7 +242,7 @@ class _TimedMethod:
             self._rpc.reply_listener.pending.pop(call.correlation_id, None)
             raise
         except RemoteError as exc:
-            availability.breaker.answered(service)   # it answered, if with an error
+            availability.breaker.answered(service)  # it answered, if with an error
             ours = from_remote(exc)
             if ours is not None:
                 raise ours from None

@@ -6,9 +6,10 @@ the service's package (service, models, config, first migration, README), its co
 integration test. The service also gets its entry in services/registry.yaml (the next free port, a
 database) and its place among the services that never import each other (pyproject.toml).
 """
+
 import re
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared import config, registry
 
@@ -18,8 +19,11 @@ FIRST_PORT = 8001
 DEFAULT_SUMMARY = "a service of Sổ tay (say here what it owns)"
 # what the folder of a service announced before it exists may already hold: the generator replaces them
 ANNOUNCED = {"README.md", "__init__.py"}
-IMPORT_BOUNDARY = re.compile(r'(name = "Services never import each other"\ntype = "independence"\n)'
-                             r'modules = \[(.*?)\]', re.DOTALL)
+IMPORT_BOUNDARY = re.compile(
+    r'(name = "Services never import each other"\ntype = "independence"\n)'
+    r"modules = \[(.*?)\]",
+    re.DOTALL,
+)
 
 
 def fill(text, values):
@@ -33,12 +37,21 @@ def next_port(services):
 
 def planned_files(name, summary, port):
     """{path relative to the repository: text} of the new service's files."""
-    values = {"name": name, "Name": name.capitalize(), "NAME": name.upper(), "port": str(port),
-              "summary": summary, "Summary": summary[:1].upper() + summary[1:],
-              "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")}
-    return {fill(str(template.relative_to(SKELETON)), values).removesuffix(".tmpl"):
-            fill(template.read_text(encoding="utf-8"), values)
-            for template in sorted(SKELETON.rglob("*.tmpl"))}
+    values = {
+        "name": name,
+        "Name": name.capitalize(),
+        "NAME": name.upper(),
+        "port": str(port),
+        "summary": summary,
+        "Summary": summary[:1].upper() + summary[1:],
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    return {
+        fill(str(template.relative_to(SKELETON)), values).removesuffix(".tmpl"): fill(
+            template.read_text(encoding="utf-8"), values
+        )
+        for template in sorted(SKELETON.rglob("*.tmpl"))
+    }
 
 
 def registry_entry(name, port):
@@ -54,9 +67,10 @@ def with_import_boundary(pyproject, name):
     if f"services.{name}" in modules:
         return pyproject
     listed = "modules = [" + ", ".join(f'"{module}"' for module in modules + [f"services.{name}"]) + "]"
-    wrapped = textwrap.fill(listed, width=118, subsequent_indent=" " * len("modules = ["), break_long_words=False,
-                            break_on_hyphens=False)
-    return pyproject[:match.start()] + match.group(1) + wrapped + pyproject[match.end():]
+    wrapped = textwrap.fill(
+        listed, width=118, subsequent_indent=" " * len("modules = ["), break_long_words=False, break_on_hyphens=False
+    )
+    return pyproject[: match.start()] + match.group(1) + wrapped + pyproject[match.end() :]
 
 
 def create(name, summary=None, root=config.REPO_ROOT):
@@ -77,8 +91,9 @@ def create(name, summary=None, root=config.REPO_ROOT):
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    registry_path.write_text(registry_path.read_text(encoding="utf-8").rstrip("\n") + "\n" +
-                             registry_entry(name, port), encoding="utf-8")
+    registry_path.write_text(
+        registry_path.read_text(encoding="utf-8").rstrip("\n") + "\n" + registry_entry(name, port), encoding="utf-8"
+    )
     pyproject = root / "pyproject.toml"
     pyproject.write_text(with_import_boundary(pyproject.read_text(encoding="utf-8"), name), encoding="utf-8")
     return [*files, "services/registry.yaml", "pyproject.toml"]

@@ -1,4 +1,5 @@
 """Running a service's demo seed (embedded default only, never in production)."""
+
 from shared import config
 from shared.db import standalone_unit
 

@@ -4,9 +4,10 @@ Equivalent to `nameko run --config services/<s>/config.yaml services.<s>.service
 but SIGTERM (or Ctrl-C) stops the service within 5 s: nameko's own handler waits
 for the eventlet hub to wake, which an idle service may not do for up to a minute.
 """
+
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402  (before anything imports socket or threading)
+eventlet.monkey_patch()  # before anything imports socket or threading
 
 import os  # noqa: E402
 
@@ -32,7 +33,7 @@ def service_class(name):
     raise SystemExit(f"no service named {name!r} in services/{name}/service.py")
 
 
-STOP_DEADLINE = 5.0   # seconds: work in flight finishes or goes back to the broker, then the process ends
+STOP_DEADLINE = 5.0  # seconds: work in flight finishes or goes back to the broker, then the process ends
 
 _stop_requested = []
 
@@ -59,7 +60,7 @@ def main(argv=None):
     serving = eventlet.spawn(runner.wait)
     while not _stop_requested and not serving.dead:
         eventlet.sleep(0.1)
-    if serving.dead:   # the container died: exit non-zero so a supervisor restarts it, never linger
+    if serving.dead:  # the container died: exit non-zero so a supervisor restarts it, never linger
         try:
             serving.wait()
         except Exception:

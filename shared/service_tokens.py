@@ -6,6 +6,7 @@ A caller signs a short-lived token for each callee (`aud`), cached and renewed b
 expires; the callee checks it against the public keys it trusts and against the services
 the RPC names (`caller=services("identity")`, shared/kit.py).
 """
+
 import logging
 import os
 import time
@@ -20,19 +21,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from shared import config, metrics
 from shared.errors import Forbidden, InvalidToken, Unauthenticated
 
-TOKEN_TYPE = "sotay-service+jwt"   # never accepted as an access token, and the reverse
-LIFETIME = 60                      # seconds a token lives
-RENEW_BEFORE = 30                  # a cached token is replaced this long before it expires (covers RPC_TIMEOUT)
-MAX_LIFETIME = 120                 # a longer-lived token is refused, whoever signed it
-LEEWAY = 5                         # clock skew between hosts
-RELOAD_EVERY = 10.0                # seconds between looks at the keys directory for a changed key
+TOKEN_TYPE = "sotay-service+jwt"  # never accepted as an access token, and the reverse
+LIFETIME = 60  # seconds a token lives
+RENEW_BEFORE = 30  # a cached token is replaced this long before it expires (covers RPC_TIMEOUT)
+MAX_LIFETIME = 120  # a longer-lived token is refused, whoever signed it
+LEEWAY = 5  # clock skew between hosts
+RELOAD_EVERY = 10.0  # seconds between looks at the keys directory for a changed key
 
 log = logging.getLogger(__name__)
 
 
 def _invalid(details):
-    return InvalidToken(message="Dịch vụ gọi đến không được xác thực. / The calling service's token is not valid.",
-                        details=details)
+    return InvalidToken(
+        message="Dịch vụ gọi đến không được xác thực. / The calling service's token is not valid.", details=details
+    )
 
 
 def keys_dir():
@@ -62,9 +64,14 @@ def create_key_pair(directory, service, private_directory=None):
     private = private_directory / f"{service}.key"
     try:
         key = Ed25519PrivateKey.generate()
-        _write(private, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()), 0o600)
-    except FileExistsError:   # never replaced: a new key is a rotation, done on purpose
+        _write(
+            private,
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+            0o600,
+        )
+    except FileExistsError:  # never replaced: a new key is a rotation, done on purpose
         key = serialization.load_pem_private_key(private.read_bytes(), password=None)
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     public_path = directory / f"{service}.pub"
@@ -79,9 +86,11 @@ def ensure_key_pair(service):
     path = key_file(service)
     if not path.exists():
         if config.environment() == "production":
-            raise RuntimeError(f"{service}: no service key at {path} (SERVICE_KEY_FILE / SERVICE_KEYS_DIR). "
-                               f"Provision it: python -m shared.cli service-keys <directory> {service}; "
-                               f"deploy/README.md, 'Service keys'.")
+            raise RuntimeError(
+                f"{service}: no service key at {path} (SERVICE_KEY_FILE / SERVICE_KEYS_DIR). "
+                f"Provision it: python -m shared.cli service-keys <directory> {service}; "
+                f"deploy/README.md, 'Service keys'."
+            )
         return create_key_pair(keys_dir(), service)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
@@ -95,7 +104,7 @@ class ServiceSigner:
     def __init__(self, service, key):
         self.service = service
         self._key = key
-        self._tokens = {}           # audience → (token, expires at)
+        self._tokens = {}  # audience → (token, expires at)
 
     @classmethod
     def for_service(cls, service):
@@ -107,9 +116,19 @@ class ServiceSigner:
         if cached is not None and cached[1] - now > RENEW_BEFORE:
             return cached[0]
         issued = int(now)
-        token = jwt.encode({"iss": self.service, "sub": self.service, "aud": audience, "iat": issued,
-                            "exp": issued + LIFETIME, "jti": uuid.uuid4().hex},
-                           self._key, algorithm="EdDSA", headers={"typ": TOKEN_TYPE})
+        token = jwt.encode(
+            {
+                "iss": self.service,
+                "sub": self.service,
+                "aud": audience,
+                "iat": issued,
+                "exp": issued + LIFETIME,
+                "jti": uuid.uuid4().hex,
+            },
+            self._key,
+            algorithm="EdDSA",
+            headers={"typ": TOKEN_TYPE},
+        )
         self._tokens[audience] = (token, issued + LIFETIME)
         return token
 
@@ -124,15 +143,17 @@ class TrustedServices:
         self.directory = Path(directory) if directory else keys_dir()
         self._keys = {}
         self._loaded_at = float("-inf")
-        self._verified = OrderedDict()   # token → (issuer, expires at)
+        self._verified = OrderedDict()  # token → (issuer, expires at)
         if config.environment() == "production":
             self._load()
             if not self._keys:
-                raise RuntimeError(f"{audience}: no service public keys (<service>.pub) in {self.directory} "
-                                   f"(SERVICE_KEYS_DIR); deploy/README.md, 'Service keys'.")
+                raise RuntimeError(
+                    f"{audience}: no service public keys (<service>.pub) in {self.directory} "
+                    f"(SERVICE_KEYS_DIR); deploy/README.md, 'Service keys'."
+                )
 
     def _load(self):
-        keys = {}   # service → its public keys: `<service>.pub`, and during a rotation `<service>.<any>.pub`
+        keys = {}  # service → its public keys: `<service>.pub`, and during a rotation `<service>.<any>.pub`
         for path in sorted(self.directory.glob("*.pub")):
             try:
                 key = serialization.load_pem_public_key(path.read_bytes())
@@ -172,7 +193,7 @@ class TrustedServices:
         if not keys:
             raise _invalid({"reason": "unknown_service"})
         claims = self._decode(token, keys)
-        if claims is None:   # a bad signature: the issuer's key may just have been rotated
+        if claims is None:  # a bad signature: the issuer's key may just have been rotated
             claims = self._decode(token, self._keys_of(issuer, stale=True))
             if claims is None:
                 raise _invalid({"reason": "invalid_signature"})
@@ -184,8 +205,14 @@ class TrustedServices:
         """The claims; None when no key in `keys` made the signature."""
         for key in keys:
             try:
-                return jwt.decode(token, key, algorithms=["EdDSA"], audience=self.audience, leeway=LEEWAY,
-                                  options={"require": ["iss", "aud", "iat", "exp"]})
+                return jwt.decode(
+                    token,
+                    key,
+                    algorithms=["EdDSA"],
+                    audience=self.audience,
+                    leeway=LEEWAY,
+                    options={"require": ["iss", "aud", "iat", "exp"]},
+                )
             except jwt.InvalidSignatureError:
                 continue
             except jwt.ExpiredSignatureError:
@@ -199,8 +226,10 @@ def require_service(trusted, token, allowed):
     """The calling service if `token` is a valid service token from one of `allowed`; else 401/403."""
     try:
         if not token:
-            raise Unauthenticated(message="Thiếu chứng nhận của dịch vụ gọi. / The calling service did not "
-                                          "identify itself.", details={"reason": "service_token_required"})
+            raise Unauthenticated(
+                message="Thiếu chứng nhận của dịch vụ gọi. / The calling service did not identify itself.",
+                details={"reason": "service_token_required"},
+            )
         service = trusted.verify(token)
         if service not in allowed:
             raise Forbidden(details={"reason": "service_not_allowed", "service": service})

@@ -11,6 +11,7 @@ an operator to inspect, replay or discard (`python -m shared.cli dlq …`). The
 original is acked only after that republish is confirmed; if the republish
 fails it is requeued instead.
 """
+
 import logging
 import time
 
@@ -26,12 +27,11 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-sotay-attempt"
 ERROR_HEADER = "x-sotay-error"
-FIRST_FAILED_HEADER = "x-sotay-first-failed"    # epoch seconds of the delivery's first failure
-RETRY_HEADERS = (ATTEMPT_HEADER, FIRST_FAILED_HEADER)   # forgotten when an operator replays it
+FIRST_FAILED_HEADER = "x-sotay-first-failed"  # epoch seconds of the delivery's first failure
+RETRY_HEADERS = (ATTEMPT_HEADER, FIRST_FAILED_HEADER)  # forgotten when an operator replays it
 
 
 class EventSubscriber(Consumer):
-
     def __init__(self, source_service, event_type, **kwargs):
         self.source_service = source_service
         self.event_type = event_type
@@ -42,8 +42,9 @@ class EventSubscriber(Consumer):
         super().__init__(queue=None, requeue_on_error=False, **kwargs)
 
     def setup(self):
-        self.subscription = Subscription(self.source_service, self.event_type,
-                                         self.container.service_name, self.method_name)
+        self.subscription = Subscription(
+            self.source_service, self.event_type, self.container.service_name, self.method_name
+        )
         self.delays = retry_delays()
         self.retry_for = retry_for()
         self.queue = self.subscription.main_queue()
@@ -83,7 +84,7 @@ class EventSubscriber(Consumer):
             self._republish(message, self.subscription.retry_queue_name(attempt), attempt, error)
         elif is_outage(exc_info[1]) and failing_for < self.retry_for:
             metrics.EVENTS_HANDLED.labels(self.handler_name, "waiting_for_dependency").inc()
-            if attempt == len(self.delays) + 1:   # once per delivery, not every few minutes
+            if attempt == len(self.delays) + 1:  # once per delivery, not every few minutes
                 log.warning("%s waits for a dependency to come back: %s", self.handler_name, error)
             self._republish(message, self.subscription.outage_queue_name, attempt, error)
         else:
@@ -95,8 +96,7 @@ class EventSubscriber(Consumer):
     def _park(self, message, error, attempt):
         metrics.EVENTS_HANDLED.labels(self.handler_name, "dead_lettered").inc()
         metrics.EVENTS_DEAD_LETTERED.labels(self.handler_name).inc()
-        log.error("event parked on %s after %d attempt(s): %s",
-                  self.subscription.dlq_name, attempt, error)
+        log.error("event parked on %s after %d attempt(s): %s", self.subscription.dlq_name, attempt, error)
         self._republish(message, self.subscription.dlq_name, attempt, error)
 
     def _republish(self, message, queue_name, attempt, error):
@@ -107,10 +107,16 @@ class EventSubscriber(Consumer):
         try:
             with get_producer(self.amqp_uri, confirms=True) as producer:
                 producer.publish(
-                    message.body, exchange=self.subscription.redelivery.name, routing_key=queue_name, headers=headers,
-                    content_type=message.content_type, content_encoding=message.content_encoding,
-                    delivery_mode=2, message_id=message.properties.get("message_id"),
-                    type=message.properties.get("type"), retry=True,
+                    message.body,
+                    exchange=self.subscription.redelivery.name,
+                    routing_key=queue_name,
+                    headers=headers,
+                    content_type=message.content_type,
+                    content_encoding=message.content_encoding,
+                    delivery_mode=2,
+                    message_id=message.properties.get("message_id"),
+                    type=message.properties.get("type"),
+                    retry=True,
                 )
         except Exception:
             log.exception("could not move a failed delivery to %s; requeueing it", queue_name)
@@ -120,6 +126,3 @@ class EventSubscriber(Consumer):
 
 
 subscribe = EventSubscriber.decorator
-
-
-

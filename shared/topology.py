@@ -19,6 +19,7 @@ process and goes with it: every replica sees every event, nothing waits while it
 Subscriber queues are declared when a service is prepared (before it first
 runs), so events published while it is down wait for it.
 """
+
 import inspect
 from dataclasses import dataclass
 
@@ -28,8 +29,8 @@ from shared import config
 
 UNROUTED = "sotay.unrouted"
 DEFAULT_RETRY_DELAYS = (1.0, 5.0, 30.0)
-DEFAULT_OUTAGE_RETRY_DELAY = 300.0      # 5 min between tries while a dependency is down
-DEFAULT_RETRY_FOR = 24 * 3600.0         # a day of outage before a delivery waits for an operator
+DEFAULT_OUTAGE_RETRY_DELAY = 300.0  # 5 min between tries while a dependency is down
+DEFAULT_RETRY_FOR = 24 * 3600.0  # a day of outage before a delivery waits for an operator
 
 
 def retry_delays():
@@ -50,8 +51,7 @@ def retry_for():
 
 
 def events_exchange(service):
-    return Exchange(f"{service}.events", type="topic", durable=True,
-                    arguments={"alternate-exchange": UNROUTED})
+    return Exchange(f"{service}.events", type="topic", durable=True, arguments={"alternate-exchange": UNROUTED})
 
 
 def redelivery_exchange(service):
@@ -69,10 +69,10 @@ def _type_args():
 
 @dataclass(frozen=True)
 class Subscription:
-    source: str          # producing service
-    event_type: str      # full type, e.g. "members.member_created" (the routing key)
-    service: str         # consuming service
-    method: str          # handler method
+    source: str  # producing service
+    event_type: str  # full type, e.g. "members.member_created" (the routing key)
+    service: str  # consuming service
+    method: str  # handler method
 
     @property
     def queue_name(self):
@@ -96,28 +96,51 @@ class Subscription:
 
     def _own(self, name, **arguments):
         """A queue of this handler's that its service's redelivery exchange reaches by the queue's name."""
-        return Queue(name, exchange=self.redelivery, routing_key=name, durable=True,
-                     queue_arguments={**_type_args(), **arguments})
+        return Queue(
+            name,
+            exchange=self.redelivery,
+            routing_key=name,
+            durable=True,
+            queue_arguments={**_type_args(), **arguments},
+        )
 
     def main_queue(self):
-        return Queue(self.queue_name, durable=True, queue_arguments=_type_args(), bindings=[
-            binding(events_exchange(self.source), routing_key=self.event_type),
-            binding(self.redelivery, routing_key=self.queue_name)])
+        return Queue(
+            self.queue_name,
+            durable=True,
+            queue_arguments=_type_args(),
+            bindings=[
+                binding(events_exchange(self.source), routing_key=self.event_type),
+                binding(self.redelivery, routing_key=self.queue_name),
+            ],
+        )
 
     def process_queue(self):
         """A queue of one process alone (every replica gets every event), gone with its connection."""
-        return Queue(self.queue_name, exchange=events_exchange(self.source), routing_key=self.event_type,
-                     durable=False, exclusive=True, auto_delete=True, queue_arguments={"x-queue-type": "classic"})
+        return Queue(
+            self.queue_name,
+            exchange=events_exchange(self.source),
+            routing_key=self.event_type,
+            durable=False,
+            exclusive=True,
+            auto_delete=True,
+            queue_arguments={"x-queue-type": "classic"},
+        )
 
     def entities(self):
         entities = [events_exchange(self.source), self.redelivery, self.main_queue()]
         waits = [(self.retry_queue_name(attempt), delay) for attempt, delay in enumerate(retry_delays(), start=1)]
         for name, delay in waits + [(self.outage_queue_name, outage_retry_delay())]:
-            entities.append(self._own(name, **{
-                "x-message-ttl": int(delay * 1000),
-                "x-dead-letter-exchange": self.redelivery.name,
-                "x-dead-letter-routing-key": self.queue_name,
-            }))
+            entities.append(
+                self._own(
+                    name,
+                    **{
+                        "x-message-ttl": int(delay * 1000),
+                        "x-dead-letter-exchange": self.redelivery.name,
+                        "x-dead-letter-routing-key": self.queue_name,
+                    },
+                )
+            )
         entities.append(self._own(self.dlq_name))
         return entities
 
@@ -130,8 +153,9 @@ def subscriptions_of(service_cls):
     for method_name, method in inspect.getmembers(service_cls, inspect.isfunction):
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
             if isinstance(entrypoint, EventSubscriber):
-                found.append(Subscription(entrypoint.source_service, entrypoint.event_type,
-                                          service_cls.name, method_name))
+                found.append(
+                    Subscription(entrypoint.source_service, entrypoint.event_type, service_cls.name, method_name)
+                )
     return found
 
 

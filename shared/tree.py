@@ -4,7 +4,7 @@ identity and notify project it. A subtree is one index range; the committees abo
 
 def subtree_bounds(path):
     """The half-open string range holding `path` and every path below it."""
-    return path, path[:-1] + "0"   # "/" + 1 == "0"
+    return path, path[:-1] + "0"  # "/" + 1 == "0"
 
 
 def in_subtree(path, root_path):

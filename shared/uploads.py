@@ -4,6 +4,7 @@ members reads it from there and deletes it. Never a broker message with the file
 `IMPORT_DIR` (default `$DATA_DIR/imports`) must be storage both reach: shared storage when the
 gateway and members run on different hosts. The reference is the file's unguessable name.
 """
+
 import os
 import re
 import secrets
@@ -14,8 +15,8 @@ from shared import config
 from shared.errors import ValidationError
 
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
-ABANDONED_AFTER = 3600   # seconds: an upload neither imported nor refused by then lost its process
-REFERENCE = re.compile(r"^[A-Za-z0-9_-]{43}$")   # secrets.token_urlsafe(32): no separators, no dots
+ABANDONED_AFTER = 3600  # seconds: an upload neither imported nor refused by then lost its process
+REFERENCE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): no separators, no dots
 
 
 def import_dir():
@@ -46,8 +47,9 @@ def read(reference, limit=MAX_IMPORT_BYTES):
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
-        raise ValidationError(details={"file": ["Không tìm thấy tệp đã tải lên. / The uploaded file is gone."]}) \
-            from None
+        raise ValidationError(
+            details={"file": ["Không tìm thấy tệp đã tải lên. / The uploaded file is gone."]}
+        ) from None
     with os.fdopen(fd, "rb") as handle:
         content = handle.read(limit + 1)
     if not content or len(content) > limit:

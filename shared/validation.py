@@ -5,6 +5,7 @@ A body is refused when it nests deeper than MAX_DEPTH, holds a string that canno
 encoded (a lone surrogate such as "\\ud800", or NUL), or an integer outside what a database column
 holds (64 bits). Integer fields use `StoredInteger`, so `1e30` or "2**63" is a 400, never an overflow.
 """
+
 import unicodedata
 
 from marshmallow import RAISE, Schema, ValidationError as SchemaError, fields
@@ -12,7 +13,7 @@ from marshmallow import RAISE, Schema, ValidationError as SchemaError, fields
 from shared.errors import ValidationError
 
 MAX_DEPTH = 32
-INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UNSTORABLE = "Chuỗi chứa ký tự không hợp lệ. / A text contains a character that is not allowed."
 TOO_LARGE = "Số nguyên vượt quá giới hạn. / The integer is out of range."
 
@@ -51,6 +52,7 @@ def refuse_unstorable(data):
 
 class Strict(Schema):
     """A request body: a field it does not name is refused, not ignored."""
+
     class Meta:
         unknown = RAISE
 
@@ -68,7 +70,7 @@ class StoredInteger(fields.Integer):
 
     def _validated(self, value):
         if isinstance(value, float) and not value.is_integer():
-            raise self.make_error("invalid", input=value)   # 1.5 is no id, not a rounded one
+            raise self.make_error("invalid", input=value)  # 1.5 is no id, not a rounded one
         number = super()._validated(value)
         if not INT64_MIN <= number <= INT64_MAX:
             raise self.make_error("range")

@@ -15,8 +15,12 @@ from nameko.containers import ServiceContainer  # noqa: E402
 from shared import registry  # noqa: E402
 from tests.support import rabbit  # noqa: E402
 
-for variable in ("DATA_DIR", "IDENTITY_KEYS_DIR", "SOTAY_ENV",
-                 *(service.database_url_variable for service in registry.with_database())):
+for variable in (
+    "DATA_DIR",
+    "IDENTITY_KEYS_DIR",
+    "SOTAY_ENV",
+    *(service.database_url_variable for service in registry.with_database()),
+):
     os.environ.pop(variable, None)
 
 FAST_RETRIES = "0.2,0.4"

@@ -8,6 +8,7 @@ Appends what it accepts to the log and answers 202 (201 for push); the first N r
 a 503 instead (to exercise retries). A message whose `Idempotency-Key` (or `id`) it already took
 is answered 202 again and not logged twice, as a gateway that honours keys would.
 """
+
 import argparse
 import json
 import logging
@@ -27,9 +28,12 @@ def make_app(log_path, token=None, fail_first=0):
             return Response(status=404)(environ, start_response)
         if request.path.startswith("/push/"):
             authorization = request.headers.get("Authorization", "")
-            record = {"path": request.path, "bytes": len(request.get_data()),
-                      "content_encoding": request.headers.get("Content-Encoding"),
-                      "vapid": authorization.startswith("vapid ") or authorization.startswith("WebPush ")}
+            record = {
+                "path": request.path,
+                "bytes": len(request.get_data()),
+                "content_encoding": request.headers.get("Content-Encoding"),
+                "vapid": authorization.startswith(("vapid ", "WebPush ")),
+            }
             with lock, open(log_path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
             return Response(status=201)(environ, start_response)
@@ -42,8 +46,9 @@ def make_app(log_path, token=None, fail_first=0):
             body = request.get_json(silent=True) or {}
             key = request.headers.get("Idempotency-Key") or (body.get("id") if request.path != "/fcm" else None)
             if key is not None and key in state["keys"]:
-                return Response('{"status": "duplicate"}', status=202,
-                                content_type="application/json")(environ, start_response)
+                return Response('{"status": "duplicate"}', status=202, content_type="application/json")(
+                    environ, start_response
+                )
             record = body if request.path == "/fcm" else {"to": body.get("to"), "text": body.get("text"), "id": key}
             with open(log_path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -7,6 +7,7 @@ sign-in can be tried and tested offline:
 
     python -m tools.vneid_idp --port 8100 --client sotay-dev:secret:http://127.0.0.1:8000/api/v1/auth/vneid/callback
 """
+
 import argparse
 import base64
 import hashlib
@@ -39,8 +40,12 @@ PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>VNeID (ph�
 def _json(data, status=200, headers=None):
     import json
 
-    return Response(json.dumps(data), status=status, headers={"Cache-Control": "no-store", **(headers or {})},
-                    content_type="application/json")
+    return Response(
+        json.dumps(data),
+        status=status,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+        content_type="application/json",
+    )
 
 
 def _oauth_error(error, description, status=400):
@@ -57,35 +62,44 @@ def load_key(path=None):
     key = RSAKey.generate_key(2048)
     if path:
         Path(path).write_bytes(key.as_pem(private=True))
-    key.ensure_kid()   # the key's thumbprint: the same kid every time the file is loaded
+    key.ensure_kid()  # the key's thumbprint: the same kid every time the file is loaded
     return key
 
 
 class Provider:
     def __init__(self, issuer, clients, key):
         self.issuer = issuer.rstrip("/")
-        self.clients = clients            # client_id → (secret, redirect_uri)
+        self.clients = clients  # client_id → (secret, redirect_uri)
         self.key = key
         self.key.ensure_kid()
         self.codes = {}
         self.lock = threading.Lock()
-        self.url_map = Map([
-            Rule("/.well-known/openid-configuration", endpoint="discovery"),
-            Rule("/jwks", endpoint="jwks"),
-            Rule("/authorize", endpoint="authorize", methods=["GET", "POST"]),
-            Rule("/token", endpoint="token", methods=["POST"]),
-        ])
+        self.url_map = Map(
+            [
+                Rule("/.well-known/openid-configuration", endpoint="discovery"),
+                Rule("/jwks", endpoint="jwks"),
+                Rule("/authorize", endpoint="authorize", methods=["GET", "POST"]),
+                Rule("/token", endpoint="token", methods=["POST"]),
+            ]
+        )
 
     def discovery(self, request):
-        return _json({
-            "issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
-            "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
-            "response_types_supported": ["code"], "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"], "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "scopes_supported": ["openid", "profile"], "claims_supported": ["sub", "name", "citizen_id"],
-            "authorization_response_iss_parameter_supported": True,
-        })
+        return _json(
+            {
+                "issuer": self.issuer,
+                "authorization_endpoint": f"{self.issuer}/authorize",
+                "token_endpoint": f"{self.issuer}/token",
+                "jwks_uri": f"{self.issuer}/jwks",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "scopes_supported": ["openid", "profile"],
+                "claims_supported": ["sub", "name", "citizen_id"],
+                "authorization_response_iss_parameter_supported": True,
+            }
+        )
 
     def jwks(self, request):
         return _json({"keys": [{**self.key.as_dict(private=False), "use": "sig", "alg": "RS256"}]})
@@ -95,24 +109,38 @@ class Provider:
         client = self.clients.get(params.get("client_id", ""))
         if client is None or params.get("redirect_uri") != client[1]:
             # never redirect to an address that is not registered
-            return Response("<h1>Ứng dụng hoặc địa chỉ chuyển hướng không hợp lệ / Invalid client or redirect URI</h1>",
-                            status=400, content_type="text/html; charset=utf-8")
+            return Response(
+                "<h1>Ứng dụng hoặc địa chỉ chuyển hướng không hợp lệ / Invalid client or redirect URI</h1>",
+                status=400,
+                content_type="text/html; charset=utf-8",
+            )
         problems = [name for name in ("state", "nonce", "code_challenge") if not params.get(name)]
         if params.get("response_type") != "code" or params.get("code_challenge_method") != "S256" or problems:
             query = urlencode({"error": "invalid_request", "state": params.get("state", ""), "iss": self.issuer})
             return Response(status=302, headers={"Location": f"{params['redirect_uri']}?{query}"})
-        keep = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
-                "code_challenge_method")
+        keep = (
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+            "state",
+            "nonce",
+            "code_challenge",
+            "code_challenge_method",
+        )
         if request.method == "GET":
-            hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(params.get(k, ""))}">'
-                             for k in keep)
+            hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(params.get(k, ""))}">' for k in keep)
             return Response(PAGE.format(hidden=hidden), content_type="text/html; charset=utf-8")
         citizen_id = params.get("citizen_id", "").strip()
         code = secrets.token_urlsafe(32)
         with self.lock:
-            self.codes[code] = {**{k: params.get(k) for k in keep}, "citizen_id": citizen_id,
-                                "name": params.get("full_name", ""), "expires": time.time() + CODE_TTL}
-        query = urlencode({"code": code, "state": params["state"], "iss": self.issuer})   # RFC 9207
+            self.codes[code] = {
+                **{k: params.get(k) for k in keep},
+                "citizen_id": citizen_id,
+                "name": params.get("full_name", ""),
+                "expires": time.time() + CODE_TTL,
+            }
+        query = urlencode({"code": code, "state": params["state"], "iss": self.issuer})  # RFC 9207
         return Response(status=302, headers={"Location": f"{params['redirect_uri']}?{query}"})
 
     def _client_credentials(self, request):
@@ -128,7 +156,7 @@ class Provider:
         if request.form.get("grant_type") != "authorization_code":
             return _oauth_error("unsupported_grant_type", "authorization_code only")
         with self.lock:
-            grant = self.codes.pop(request.form.get("code", ""), None)   # single use
+            grant = self.codes.pop(request.form.get("code", ""), None)  # single use
         if grant is None or grant["expires"] < time.time() or grant["client_id"] != client_id:
             return _oauth_error("invalid_grant", "unknown, used or expired code")
         if request.form.get("redirect_uri") != grant["redirect_uri"]:
@@ -136,12 +164,25 @@ class Provider:
         if _s256(request.form.get("code_verifier", "")) != grant["code_challenge"]:
             return _oauth_error("invalid_grant", "PKCE verification failed")
         now = int(time.time())
-        claims = {"iss": self.issuer, "sub": "vneid-" + hashlib.sha256(grant["citizen_id"].encode()).hexdigest()[:16],
-                  "aud": client_id, "iat": now, "exp": now + ID_TOKEN_TTL, "nonce": grant["nonce"],
-                  "citizen_id": grant["citizen_id"], "name": grant["name"]}
+        claims = {
+            "iss": self.issuer,
+            "sub": "vneid-" + hashlib.sha256(grant["citizen_id"].encode()).hexdigest()[:16],
+            "aud": client_id,
+            "iat": now,
+            "exp": now + ID_TOKEN_TTL,
+            "nonce": grant["nonce"],
+            "citizen_id": grant["citizen_id"],
+            "name": grant["name"],
+        }
         id_token = jwt.encode({"alg": "RS256", "kid": self.key.kid}, claims, self.key)
-        return _json({"access_token": secrets.token_urlsafe(24), "token_type": "Bearer",
-                      "expires_in": ID_TOKEN_TTL, "id_token": id_token})
+        return _json(
+            {
+                "access_token": secrets.token_urlsafe(24),
+                "token_type": "Bearer",
+                "expires_in": ID_TOKEN_TTL,
+                "id_token": id_token,
+            }
+        )
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -149,7 +190,7 @@ class Provider:
         try:
             endpoint, _ = adapter.match()
             response = getattr(self, endpoint)(request)
-        except Exception as exc:   # werkzeug's HTTP errors are responses too
+        except Exception as exc:  # werkzeug's HTTP errors are responses too
             response = exc if hasattr(exc, "get_response") else _oauth_error("server_error", type(exc).__name__, 500)
         return response(environ, start_response)
 
@@ -173,7 +214,7 @@ def main(argv=None):
     issuer = args.issuer or f"http://{args.host}:{args.port}"
     app = make_app(issuer, clients, load_key(args.keys_file))
     print(f"VNeID development provider at {issuer}", flush=True)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)   # no line per request (they carry codes)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request (they carry codes)
     run_simple(args.host, args.port, app, threaded=True)
 
 

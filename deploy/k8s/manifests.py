@@ -6,29 +6,45 @@ PostgreSQL and RabbitMQ are not in these manifests: point the secrets at managed
 clusters run by their operators (the broker loads deploy/rabbitmq/definitions.json rendered with
 passwords).
 """
+
 from shared import registry
 
 NAMESPACE = "sotay"
-IMAGE = "sotay"      # kustomization.yaml sets the registry and tag
-UID = 10001          # the image's user (deploy/Dockerfile)
+IMAGE = "sotay"  # kustomization.yaml sets the registry and tag
+UID = 10001  # the image's user (deploy/Dockerfile)
 
 # nameko runs a service in one process on one eventlet hub, so more than one CPU only helps a service whose
 # work runs in threads outside the GIL (identity's Argon2): the registry gives each its resources.
 # uploads on their way from the gateway to members: a volume the services with `imports` mount (ReadWriteMany)
 IMPORTS = {"claim": "sotay-imports", "path": "/var/sotay/imports"}
 # identity alone signs access tokens: its Ed25519 PEM files, <kid>.pem, from a secret of their own
-SIGNING_KEYS = {"service": "identity", "variable": "IDENTITY_KEYS_DIR", "path": "/run/secrets/identity-keys",
-                "secret": "sotay-identity-keys"}
+SIGNING_KEYS = {
+    "service": "identity",
+    "variable": "IDENTITY_KEYS_DIR",
+    "path": "/run/secrets/identity-keys",
+    "secret": "sotay-identity-keys",
+}
 # service tokens: every service's public key (ConfigMap sotay-service-keys, <service>.pub) and, on each
 # service's pods only, its own private key (Secret sotay-<service>-service-key, <service>.key)
 SERVICE_KEYS_DIR = "/run/sotay/service-keys"
 SERVICE_KEY_DIR = "/run/secrets/service-key"
 
-CONTAINER_SECURITY = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "readOnlyRootFilesystem": True,
-                      "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+CONTAINER_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": UID,
+    "runAsGroup": UID,
+    "readOnlyRootFilesystem": True,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+}
 # fsGroup: the keys secret's files are readable by the group, not only by root
-POD_SECURITY = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID,
-                "seccompProfile": {"type": "RuntimeDefault"}}
+POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": UID,
+    "runAsGroup": UID,
+    "fsGroup": UID,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 
 
 def labels(name):
@@ -48,60 +64,80 @@ def secret(name, key, optional=False):
 
 def environment(service):
     name = service.name
-    env = [{"name": "AMQP_URI", "valueFrom": secret(name, "AMQP_URI")},
-           {"name": "HTTP_HOST", "value": "0.0.0.0"},
-           {"name": "SOTAY_ENV", "value": "production"},
-           {"name": "QUEUE_TYPE", "value": "quorum"},
-           {"name": "DATA_DIR", "value": "/tmp/sotay"},
-           {"name": "SERVICE_KEYS_DIR", "value": SERVICE_KEYS_DIR},
-           {"name": "SERVICE_KEY_FILE", "value": f"{SERVICE_KEY_DIR}/{name}.key"}]
+    env = [
+        {"name": "AMQP_URI", "valueFrom": secret(name, "AMQP_URI")},
+        {"name": "HTTP_HOST", "value": "0.0.0.0"},
+        {"name": "SOTAY_ENV", "value": "production"},
+        {"name": "QUEUE_TYPE", "value": "quorum"},
+        {"name": "DATA_DIR", "value": "/tmp/sotay"},
+        {"name": "SERVICE_KEYS_DIR", "value": SERVICE_KEYS_DIR},
+        {"name": "SERVICE_KEY_FILE", "value": f"{SERVICE_KEY_DIR}/{name}.key"},
+    ]
     if service.database:
         variable = service.database_url_variable
         env.append({"name": variable, "valueFrom": secret(name, service.secret_key(variable))})
     if name == SIGNING_KEYS["service"]:
         env.append({"name": SIGNING_KEYS["variable"], "value": SIGNING_KEYS["path"]})
-    env += [{"name": variable, "valueFrom": secret(name, service.secret_key(variable))}
-            for variable in service.required_secrets]
+    env += [
+        {"name": variable, "valueFrom": secret(name, service.secret_key(variable))}
+        for variable in service.required_secrets
+    ]
     env += [{"name": variable, "value": value} for variable, value in service.environment.items()]
     if service.metrics_port:
-        env += [{"name": f"{service.prefix}_METRICS_HOST", "value": "0.0.0.0"},
-                {"name": service.metrics_port_variable, "value": str(service.metrics_port)}]
+        env += [
+            {"name": f"{service.prefix}_METRICS_HOST", "value": "0.0.0.0"},
+            {"name": service.metrics_port_variable, "value": str(service.metrics_port)},
+        ]
     if service.imports:
         env.append({"name": "IMPORT_DIR", "value": IMPORTS["path"]})
-    env += [{"name": variable, "valueFrom": secret(name, service.secret_key(variable), optional=True)}
-            for variable in service.optional_secrets]
+    env += [
+        {"name": variable, "valueFrom": secret(name, service.secret_key(variable), optional=True)}
+        for variable in service.optional_secrets
+    ]
     return env
 
 
 def resources(service, init=False):
-    if init:   # migrations and declarations: brief and small
+    if init:  # migrations and declarations: brief and small
         return {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
     (cpu_request, cpu_limit), (memory_request, memory_limit) = service.resources["cpu"], service.resources["memory"]
-    return {"requests": {"cpu": cpu_request, "memory": memory_request},
-            "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+    return {
+        "requests": {"cpu": cpu_request, "memory": memory_request},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }
 
 
 def deployment(service):
     name = service.name
     volumes = [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
-    volumes += [{"name": "service-keys", "configMap": {"name": "sotay-service-keys"}},
-                {"name": "service-key", "secret": {"secretName": f"sotay-{name}-service-key", "defaultMode": 0o440}}]
-    mounts += [{"name": "service-keys", "mountPath": SERVICE_KEYS_DIR, "readOnly": True},
-               {"name": "service-key", "mountPath": SERVICE_KEY_DIR, "readOnly": True}]
-    if name == SIGNING_KEYS["service"]:   # every replica signs and publishes the same keys
+    volumes += [
+        {"name": "service-keys", "configMap": {"name": "sotay-service-keys"}},
+        {"name": "service-key", "secret": {"secretName": f"sotay-{name}-service-key", "defaultMode": 0o440}},
+    ]
+    mounts += [
+        {"name": "service-keys", "mountPath": SERVICE_KEYS_DIR, "readOnly": True},
+        {"name": "service-key", "mountPath": SERVICE_KEY_DIR, "readOnly": True},
+    ]
+    if name == SIGNING_KEYS["service"]:  # every replica signs and publishes the same keys
         volumes.append({"name": "keys", "secret": {"secretName": SIGNING_KEYS["secret"], "defaultMode": 0o440}})
         mounts.append({"name": "keys", "mountPath": SIGNING_KEYS["path"], "readOnly": True})
     if service.imports:
         volumes.append({"name": "imports", "persistentVolumeClaim": {"claimName": IMPORTS["claim"]}})
         mounts.append({"name": "imports", "mountPath": IMPORTS["path"]})
-    common = {"image": IMAGE, "env": environment(service), "volumeMounts": mounts,
-              "securityContext": CONTAINER_SECURITY}
+    common = {
+        "image": IMAGE,
+        "env": environment(service),
+        "volumeMounts": mounts,
+        "securityContext": CONTAINER_SECURITY,
+    }
     health = {"httpGet": {"path": "/health", "port": "http"}, "timeoutSeconds": 3}
     container = {
-        "name": name, "args": ["shared.serve", name], **common,
-        "ports": [{"name": "http", "containerPort": service.port}] +
-                 ([{"name": "metrics", "containerPort": service.metrics_port}] if service.metrics_port else []),
+        "name": name,
+        "args": ["shared.serve", name],
+        **common,
+        "ports": [{"name": "http", "containerPort": service.port}]
+        + ([{"name": "metrics", "containerPort": service.metrics_port}] if service.metrics_port else []),
         "resources": resources(service),
         "readinessProbe": {**health, "periodSeconds": 10, "failureThreshold": 3},
         # /health also fails while the broker or the database is down, which a restart cannot
@@ -109,60 +145,117 @@ def deployment(service):
         "livenessProbe": {**health, "initialDelaySeconds": 20, "periodSeconds": 20, "failureThreshold": 6},
     }
     # migrations and subscriber queues exist before the service consumes, publishes or serves
-    prepare = {"name": "prepare", "args": ["shared.cli", "prepare", name], **common,
-               "resources": resources(service, init=True)}
-    pod = {"automountServiceAccountToken": False,
-           "securityContext": POD_SECURITY,
-           "terminationGracePeriodSeconds": 30,
-           "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
-                                          "whenUnsatisfiable": "ScheduleAnyway",
-                                          "labelSelector": {"matchLabels": labels(name)}}],
-           "initContainers": [prepare], "containers": [container], "volumes": volumes}
+    prepare = {
+        "name": "prepare",
+        "args": ["shared.cli", "prepare", name],
+        **common,
+        "resources": resources(service, init=True),
+    }
+    pod = {
+        "automountServiceAccountToken": False,
+        "securityContext": POD_SECURITY,
+        "terminationGracePeriodSeconds": 30,
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": labels(name)},
+            }
+        ],
+        "initContainers": [prepare],
+        "containers": [container],
+        "volumes": volumes,
+    }
     deployment_spec = {"selector": {"matchLabels": labels(name)}, "revisionHistoryLimit": 5}
-    if not service.autoscaled:   # an autoscaled Deployment leaves replicas to its autoscaler
+    if not service.autoscaled:  # an autoscaled Deployment leaves replicas to its autoscaler
         deployment_spec["replicas"] = service.replicas[0]
     if service.replicas == (1, 1):
-        deployment_spec["strategy"] = {"type": "Recreate"}   # never two at once, even while rolling out
+        deployment_spec["strategy"] = {"type": "Recreate"}  # never two at once, even while rolling out
     else:
         # one new pod at a time: each runs the migrations in its init container, without a lock
-        deployment_spec["strategy"] = {"type": "RollingUpdate",
-                                       "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+        deployment_spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     deployment_spec["template"] = {
-        "metadata": {"labels": labels(name),
-                     "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(service.scrape_port),
-                                     "prometheus.io/path": "/metrics"}},
-        "spec": pod}
+        "metadata": {
+            "labels": labels(name),
+            "annotations": {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": str(service.scrape_port),
+                "prometheus.io/path": "/metrics",
+            },
+        },
+        "spec": pod,
+    }
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(name), "spec": deployment_spec}
 
 
 def cluster_service(service):
-    return {"apiVersion": "v1", "kind": "Service", "metadata": meta(service.name),
-            "spec": {"selector": labels(service.name),
-                     "ports": [{"name": "http", "port": service.port, "targetPort": "http"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta(service.name),
+        "spec": {
+            "selector": labels(service.name),
+            "ports": [{"name": "http", "port": service.port, "targetPort": "http"}],
+        },
+    }
 
 
 def autoscaler(service):
     low, high = service.replicas
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta(service.name),
-            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": service.name},
-                     "minReplicas": low, "maxReplicas": high,
-                     "metrics": [{"type": "Resource", "resource": {
-                         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]}}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": meta(service.name),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": service.name},
+            "minReplicas": low,
+            "maxReplicas": high,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
+            ],
+        },
+    }
 
 
 def documents():
-    docs = [{"apiVersion": "v1", "kind": "Namespace",
-             "metadata": {"name": NAMESPACE, "labels": {
-                 # every pod here meets the restricted profile; admission refuses one that does not
-                 "pod-security.kubernetes.io/enforce": "restricted",
-                 "pod-security.kubernetes.io/enforce-version": "latest"}}}]
+    docs = [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": NAMESPACE,
+                "labels": {
+                    # every pod here meets the restricted profile; admission refuses one that does not
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                },
+            },
+        }
+    ]
     for service in registry.services():
         docs += [deployment(service), cluster_service(service)]
     docs += [autoscaler(service) for service in registry.services() if service.autoscaled]
-    docs.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta(IMPORTS["claim"]),
-                 "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "2Gi"}}}})
+    docs.append(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": meta(IMPORTS["claim"]),
+            "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "2Gi"}}},
+        }
+    )
     # the clients' way in stays up while nodes are drained
-    docs += [{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta(service.name),
-              "spec": {"minAvailable": 1, "selector": {"matchLabels": labels(service.name)}}}
-             for service in registry.services() if service.public]
+    docs += [
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": meta(service.name),
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": labels(service.name)}},
+        }
+        for service in registry.services()
+        if service.public
+    ]
     return docs

@@ -15,6 +15,7 @@ No service may write to amq.default (the default exchange reaches every queue by
 A service that keeps the ended sessions (shared/revocation.py) also declares a queue of its own
 process, bound to identity.events.
 """
+
 import json
 import re
 import sys
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402  (importing the services imports nameko, which expects it)
+eventlet.monkey_patch()  # importing the services imports nameko, which expects it
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -32,10 +33,10 @@ from kombu import Queue  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.rpc import ReplyListener, RpcConsumer, get_rpc_exchange  # noqa: E402
 
-from deploy.rabbitmq.definitions import keeps_ended_sessions  # noqa: E402
 from shared import config, registry, revocation, topology  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.serve import service_class  # noqa: E402
+from deploy.rabbitmq.definitions import keeps_ended_sessions  # noqa: E402
 
 SERVICES = registry.names()
 DEFINITIONS = Path(__file__).with_name("definitions.json")
@@ -53,34 +54,34 @@ def needs(name):
     rpc = get_rpc_exchange()
     declared, consumed, published = [], [], []
 
-    declared += topology.unrouted_entities() + [topology.events_exchange(name)]   # prepare
+    declared += topology.unrouted_entities() + [topology.events_exchange(name)]  # prepare
     for subscription in topology.subscriptions_of(container.service_cls):
         declared += subscription.entities()
         consumed.append(subscription.main_queue())
-        published.append(subscription.redelivery.name)   # a failed delivery goes to its back-off queue
+        published.append(subscription.redelivery.name)  # a failed delivery goes to its back-off queue
     if keeps_ended_sessions(container.service_cls):
-        queue = revocation.process_queue(name)     # exclusive to the process, bound to identity.events
+        queue = revocation.process_queue(name)  # exclusive to the process, bound to identity.events
         declared.append(queue)
         consumed.append(queue)
     if any(isinstance(e, RpcConsumer) for e in extensions):
         queue = Queue(f"rpc-{name}", exchange=rpc, routing_key=f"{name}.*")
         declared.append(queue)
         consumed.append(queue)
-        published.append(rpc.name)                 # replies
+        published.append(rpc.name)  # replies
     if any(isinstance(e, ReplyListener) for e in extensions):
         queue = Queue(f"rpc.reply-{name}-{uuid.uuid4()}", exchange=rpc, routing_key="x")
         declared.append(queue)
         consumed.append(queue)
-        published.append(rpc.name)                 # requests
+        published.append(rpc.name)  # requests
     if any(isinstance(e, Database) for e in extensions):
-        declared += topology.unrouted_entities() + [topology.events_exchange(name)]   # the outbox relay
+        declared += topology.unrouted_entities() + [topology.events_exchange(name)]  # the outbox relay
         published.append(f"{name}.events")
 
     required = set()
     for entity in declared:
         required.add(("configure", entity.name))
         alternate = (getattr(entity, "arguments", None) or {}).get("alternate-exchange")
-        if alternate:   # RabbitMQ also checks read on the exchange and write on its alternate
+        if alternate:  # RabbitMQ also checks read on the exchange and write on its alternate
             required |= {("read", entity.name), ("configure", alternate), ("write", alternate)}
         if isinstance(entity, Queue):
             exchanges = [b.exchange for b in entity.bindings] if entity.bindings else [entity.exchange]
@@ -97,7 +98,7 @@ def needs(name):
 
 def forbidden(name):
     """What the user of `name` must not be allowed: other services' queues and event streams."""
-    yield "write", "amq.default"   # it routes to any queue by name: a forged event straight into another's queue
+    yield "write", "amq.default"  # it routes to any queue by name: a forged event straight into another's queue
     for other in SERVICES:
         if other == name:
             continue
@@ -122,7 +123,7 @@ def main():
         if keeps_ended_sessions(service_class(name)):
             sources.add("identity")
         for kind, resource in sorted(needs(name)):
-            if not re.search(granted[kind], resource):    # RabbitMQ searches; the regexes are anchored
+            if not re.search(granted[kind], resource):  # RabbitMQ searches; the regexes are anchored
                 failures.append(f"{name}: needs {kind} on {resource!r}")
         unsubscribed = [(("read", f"{s}.events")) for s in SERVICES if s not in sources and s != name]
         for kind, resource in list(forbidden(name)) + unsubscribed:

@@ -6,6 +6,7 @@ From a service class: whether it serves RPC (`rpc-<service>`), calls RPC (`rpc.r
 events (its `evt-…--<service>.…` queues, `<service>.redelivery`, and read on each source's `.events`), keeps
 the ended sessions (a process queue bound to identity.events) and has an outbox (write on `<service>.events`).
 """
+
 import inspect
 
 from nameko.containers import ServiceContainer
@@ -23,8 +24,10 @@ RABBIT_VERSION = "3.13.7"
 
 def keeps_ended_sessions(service_cls):
     """Whether the service keeps its own copy of the ended sessions (shared/revocation.py)."""
-    return any(isinstance(value, Caller) and value.ended_sessions_factory is None
-               for _, value in inspect.getmembers(service_cls))
+    return any(
+        isinstance(value, Caller) and value.ended_sessions_factory is None
+        for _, value in inspect.getmembers(service_cls)
+    )
 
 
 def facts(name):
@@ -34,12 +37,14 @@ def facts(name):
     extensions = ServiceContainer(service_cls).extensions
     sources = sorted({subscription.source for subscription in topology.subscriptions_of(service_cls)})
     ended_sessions = keeps_ended_sessions(service_cls)
-    return {"rpc_server": any(isinstance(e, RpcConsumer) for e in extensions),
-            "rpc_client": any(isinstance(e, ReplyListener) for e in extensions),
-            "handlers": bool(sources),
-            "sources": sorted(set(sources) | ({SESSIONS_ENDED.split(".")[0]} if ended_sessions else set())),
-            "ended_sessions": ended_sessions,
-            "outbox": any(isinstance(e, Database) for e in extensions)}
+    return {
+        "rpc_server": any(isinstance(e, RpcConsumer) for e in extensions),
+        "rpc_client": any(isinstance(e, ReplyListener) for e in extensions),
+        "handlers": bool(sources),
+        "sources": sorted(set(sources) | ({SESSIONS_ENDED.split(".")[0]} if ended_sessions else set())),
+        "ended_sessions": ended_sessions,
+        "outbox": any(isinstance(e, Database) for e in extensions),
+    }
 
 
 def _literal(name):
@@ -68,19 +73,35 @@ def permissions(name, found):
     unrouted, rpc = _literal(topology.UNROUTED), "nameko-rpc"
     reachable = [unrouted, *events, *redelivery, *sources, rpc, *own_queues]
     written = [unrouted, *(events if found["outbox"] else []), *redelivery, rpc, *own_queues]
-    return {"user": name, "vhost": VHOST, "configure": _alternatives(reachable), "write": _alternatives(written),
-            "read": _alternatives(reachable)}
+    return {
+        "user": name,
+        "vhost": VHOST,
+        "configure": _alternatives(reachable),
+        "write": _alternatives(written),
+        "read": _alternatives(reachable),
+    }
 
 
 def _user(name, tags=()):
     # no password hash: nobody can log in with the file as committed (render_definitions.py fills them in)
-    return {"name": name, "password_hash": "", "hashing_algorithm": "rabbit_password_hashing_sha256",
-            "tags": list(tags)}
+    return {
+        "name": name,
+        "password_hash": "",
+        "hashing_algorithm": "rabbit_password_hashing_sha256",
+        "tags": list(tags),
+    }
 
 
 def _exchange(name, kind, arguments=None):
-    return {"name": name, "vhost": VHOST, "type": kind, "durable": True, "auto_delete": False, "internal": False,
-            "arguments": arguments or {}}
+    return {
+        "name": name,
+        "vhost": VHOST,
+        "type": kind,
+        "durable": True,
+        "auto_delete": False,
+        "internal": False,
+        "arguments": arguments or {},
+    }
 
 
 def document():
@@ -92,19 +113,32 @@ def document():
         "rabbitmq_version": RABBIT_VERSION,
         "users": [_user(name) for name in services] + [_user("operator", ["administrator"])],
         # a queue declared without x-queue-type (nameko's rpc-<service> and reply queues) is a quorum queue
-        "vhosts": [{"name": VHOST, "metadata": {"description": "Sổ tay", "tags": [],
-                                                "default_queue_type": "quorum"}}],
+        "vhosts": [{"name": VHOST, "metadata": {"description": "Sổ tay", "tags": [], "default_queue_type": "quorum"}}],
         "permissions": [permissions(name, facts(name)) for name in services] + [operator],
         "topic_permissions": [],
         "parameters": [],
         "global_parameters": [],
         "policies": [],
-        "exchanges": [_exchange(unrouted, "fanout")] +
-                     [_exchange(f"{s.name}.events", "topic", {"alternate-exchange": unrouted})
-                      for s in registry.with_database()] +
-                     [_exchange("nameko-rpc", "topic")],
-        "queues": [{"name": unrouted, "vhost": VHOST, "durable": True, "auto_delete": False,
-                    "arguments": {"x-queue-type": "quorum"}}],
-        "bindings": [{"source": unrouted, "vhost": VHOST, "destination": unrouted, "destination_type": "queue",
-                      "routing_key": "", "arguments": {}}],
+        "exchanges": [_exchange(unrouted, "fanout")]
+        + [_exchange(f"{s.name}.events", "topic", {"alternate-exchange": unrouted}) for s in registry.with_database()]
+        + [_exchange("nameko-rpc", "topic")],
+        "queues": [
+            {
+                "name": unrouted,
+                "vhost": VHOST,
+                "durable": True,
+                "auto_delete": False,
+                "arguments": {"x-queue-type": "quorum"},
+            }
+        ],
+        "bindings": [
+            {
+                "source": unrouted,
+                "vhost": VHOST,
+                "destination": unrouted,
+                "destination_type": "queue",
+                "routing_key": "",
+                "arguments": {},
+            }
+        ],
     }

@@ -7,6 +7,7 @@ so the repository holds no credential. This fills each one from <USER>_AMQP_PASS
 (IDENTITY_AMQP_PASSWORD, …, OPERATOR_AMQP_PASSWORD) and fails if one is missing. Standard
 library only: compose runs it in a bare python image before the broker starts.
 """
+
 import base64
 import hashlib
 import json

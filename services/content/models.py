@@ -1,5 +1,6 @@
 """content: its own tables, beside the outbox and processed events every service keeps.
 After a change: python -m shared.cli revision content "<what changes>"."""
+
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 

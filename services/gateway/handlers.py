@@ -1,4 +1,5 @@
 """The routes that are more than an RPC: the import upload stream and VNeID's browser redirects."""
+
 import json
 import secrets
 
@@ -9,28 +10,32 @@ from werkzeug.wrappers import Response
 
 from shared import config, uploads
 from shared.contracts.identity import TokenPair, VneidFailed
-from shared.errors import PayloadTooLarge, ValidationError
 from shared.db import utcnow
+from shared.errors import PayloadTooLarge, ValidationError
 from shared.http import NO_STORE, json_response
 from services.gateway.routing import dump
 
 TOO_LARGE = "Tệp quá 32 MiB: hãy dùng `make import`. / Over 32 MiB: use `make import`."
 CHUNK = 64 * 1024
 VNEID_COOKIE = "sotay_vneid"
-UPLOAD = {"text/csv": {"type": "string", "minLength": 1},
-          "multipart/form-data": {"type": "object", "required": ["file"],
-                                  "properties": {"file": {"type": "string", "format": "binary", "minLength": 1,
-                                                          "description": "CSV or XLSX"}}}}
+UPLOAD = {
+    "text/csv": {"type": "string", "minLength": 1},
+    "multipart/form-data": {
+        "type": "object",
+        "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary", "minLength": 1, "description": "CSV or XLSX"}},
+    },
+}
 
 
 def start_import(service, route, request):
-    service.rpc.members.may_import()   # before a byte of the body is read
-    dry_run, = route.arguments(request, {})
+    service.rpc.members.may_import()  # before a byte of the body is read
+    (dry_run,) = route.arguments(request, {})
     reference, filename = receive_import(request)
     try:
         return service.rpc.members.start_import(reference, filename, dry_run)
     except BaseException:
-        uploads.discard(reference)   # members deletes what it accepted; nothing else stays behind
+        uploads.discard(reference)  # members deletes what it accepted; nothing else stays behind
         raise
 
 
@@ -46,9 +51,14 @@ def receive_import(request):
 
     try:
         if request.mimetype == "multipart/form-data":
-            _, _, files = parse_form_data(request.environ, stream_factory=new_file, silent=False,
-                                          max_content_length=uploads.MAX_IMPORT_BYTES,
-                                          max_form_memory_size=CHUNK, max_form_parts=16)
+            _, _, files = parse_form_data(
+                request.environ,
+                stream_factory=new_file,
+                silent=False,
+                max_content_length=uploads.MAX_IMPORT_BYTES,
+                max_form_memory_size=CHUNK,
+                max_form_parts=16,
+            )
             upload = files.get("file")
             kept = next((ref for ref, handle in created if upload is not None and handle is upload.stream), None)
             if kept is None:
@@ -67,7 +77,7 @@ def receive_import(request):
     except RequestEntityTooLarge:
         _discard(created)
         raise PayloadTooLarge(message=TOO_LARGE) from None
-    except (HTTPException, ValueError):   # a malformed multipart body
+    except (HTTPException, ValueError):  # a malformed multipart body
         _discard(created)
         raise ValidationError(details={"file": ["Dữ liệu multipart hỏng. / A malformed multipart body."]}) from None
     except BaseException:
@@ -97,34 +107,48 @@ def vneid_login(service, route, request):
     secret = secrets.token_urlsafe(32)
     url = service.rpc.identity.vneid_begin(secret)["url"]
     response = Response(status=302, headers={"Location": url})
-    response.set_cookie(VNEID_COOKIE, secret, max_age=600, path="/api/v1/auth/vneid", httponly=True,
-                        samesite="Lax", secure=str(config.get("COOKIE_SECURE", "false")).lower() == "true")
+    response.set_cookie(
+        VNEID_COOKIE,
+        secret,
+        max_age=600,
+        path="/api/v1/auth/vneid",
+        httponly=True,
+        samesite="Lax",
+        secure=str(config.get("COOKIE_SECURE", "false")).lower() == "true",
+    )
     return response
 
 
 def vneid_callback(service, route, request):
     if request.args.get("error"):
-        raise VneidFailed(message="Đăng nhập VNeID đã bị huỷ hoặc từ chối. / VNeID sign-in was cancelled or refused.",
-                          details={"reason": request.args.get("error")[:64]})
+        raise VneidFailed(
+            message="Đăng nhập VNeID đã bị huỷ hoặc từ chối. / VNeID sign-in was cancelled or refused.",
+            details={"reason": request.args.get("error")[:64]},
+        )
     code, state = request.args.get("code"), request.args.get("state")
     if not code or not state:
         raise ValidationError(details={key: ["required"] for key in ("code", "state") if not request.args.get(key)})
-    tokens = service.rpc.identity.vneid_complete(state, code, request.cookies.get(VNEID_COOKIE, ""),
-                                                 iss=request.args.get("iss"))
+    tokens = service.rpc.identity.vneid_complete(
+        state, code, request.cookies.get(VNEID_COOKIE, ""), iss=request.args.get("iss")
+    )
     response = json_response(dump(TokenPair, tokens))
     response.delete_cookie(VNEID_COOKIE, path="/api/v1/auth/vneid")
     return response
 
 
-KEEP_PERSONAL_DATA = ("members", "identity", "notify")   # the services that answer export_member
+KEEP_PERSONAL_DATA = ("members", "identity", "notify")  # the services that answer export_member
 
 
 def export_member(service, route, request):
     """Everything every service keeps about the caller, as one JSON file to download."""
     member_id = service.caller.require().member_id
-    record = {"member_id": member_id, "exported_at": utcnow().isoformat(),
-              "services": {name: getattr(service.rpc, name).export_member(member_id) for name in KEEP_PERSONAL_DATA}}
-    return Response(json.dumps(record, ensure_ascii=False, indent=2, default=str),
-                    content_type="application/json; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="sotay-{member_id}.json"',
-                             "Cache-Control": NO_STORE})
+    record = {
+        "member_id": member_id,
+        "exported_at": utcnow().isoformat(),
+        "services": {name: getattr(service.rpc, name).export_member(member_id) for name in KEEP_PERSONAL_DATA},
+    }
+    return Response(
+        json.dumps(record, ensure_ascii=False, indent=2, default=str),
+        content_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="sotay-{member_id}.json"', "Cache-Control": NO_STORE},
+    )

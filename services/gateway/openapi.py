@@ -1,5 +1,6 @@
 """OpenAPI 3 for the gateway, generated with apispec from the route table and the contracts' schemas: what a
 route declares is what it is documented to answer (routing.dump keeps the answers to it)."""
+
 from functools import cache
 from http import HTTPStatus
 from itertools import groupby
@@ -16,9 +17,11 @@ from services.gateway.routing import PARAMETER, parameters
 PREFIX = "/api/v1"
 PATH_TYPES = {"int": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}, "": {"type": "string", "format": "uuid"}}
 RETRY_AFTER = {"Retry-After": {"description": "seconds / giây", "schema": {"type": "integer", "minimum": 1}}}
-TAGS = {"identity": "Đăng nhập, phiên, mã xác nhận / Signing in, sessions, codes",
-        "members": "Cơ sở dữ liệu đảng viên / The party member database",
-        "notify": "Thông báo / Notifications"}
+TAGS = {
+    "identity": "Đăng nhập, phiên, mã xác nhận / Signing in, sessions, codes",
+    "members": "Cơ sở dữ liệu đảng viên / The party member database",
+    "notify": "Thông báo / Notifications",
+}
 
 
 def schema_name(schema):
@@ -41,7 +44,7 @@ def platform_errors(route):
     if route.body is not None:
         found |= {errors.ValidationError, errors.BadRequest, errors.PayloadTooLarge, errors.UnsupportedMediaType}
     elif route.query or "" in texts:
-        found.add(errors.ValidationError)   # a query or path text that cannot be stored (NUL)
+        found.add(errors.ValidationError)  # a query or path text that cannot be stored (NUL)
     return found
 
 
@@ -55,18 +58,26 @@ def responses(route):
             answers[status]["headers"] = {"Location": {"schema": {"type": "string", "format": "uri"}}}
     known = sorted({*route.errors, *platform_errors(route)}, key=lambda error: (error.status, error.code))
     for status, group in groupby(known, key=lambda error: error.status):
-        answers[status] = {"description": ", ".join(f"`{error.code}`" for error in group),
-                           "content": {"application/json": {"schema": Error}}}
+        answers[status] = {
+            "description": ", ".join(f"`{error.code}`" for error in group),
+            "content": {"application/json": {"schema": Error}},
+        }
         if status in (429, 503):
             answers[status]["headers"] = RETRY_AFTER
     return answers
 
 
 def operation(tag, route):
-    described = {"operationId": route.operation_id, "summary": route.summary, "tags": [tag],
-                 "parameters": [{"name": name, "in": "path", "required": True, "schema": PATH_TYPES[converter]}
-                                for name, converter in parameters(route.path)],
-                 "responses": responses(route)}
+    described = {
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "tags": [tag],
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": PATH_TYPES[converter]}
+            for name, converter in parameters(route.path)
+        ],
+        "responses": responses(route),
+    }
     if route.query:
         described["parameters"].append({"in": "query", "schema": route.query})
     if route.description:
@@ -75,16 +86,23 @@ def operation(tag, route):
         described["security"] = []
     if route.body is not None:
         content = route.body if isinstance(route.body, dict) else {"application/json": route.body}
-        described["requestBody"] = {"required": not route.optional_body,
-                                    "content": {media: {"schema": schema} for media, schema in content.items()}}
+        described["requestBody"] = {
+            "required": not route.optional_body,
+            "content": {media: {"schema": schema} for media, schema in content.items()},
+        }
     return described
 
 
 @cache
 def build(version="1.0.0"):
-    spec = APISpec(title="Sổ tay API", version=version, openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)], security=[{"bearer": []}],
-                   info={"description": "Sổ tay đảng viên điện tử / The electronic party-member handbook."})
+    spec = APISpec(
+        title="Sổ tay API",
+        version=version,
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
+        security=[{"bearer": []}],
+        info={"description": "Sổ tay đảng viên điện tử / The electronic party-member handbook."},
+    )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Error", schema=Error)
     paths = {}

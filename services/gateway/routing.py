@@ -1,5 +1,6 @@
 """A route of the gateway's table (routes.py): what an HTTP request becomes (an RPC and its arguments), what it
 answers (a schema per status, the errors it may raise), and so what OpenAPI says of it (openapi.py)."""
+
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -11,7 +12,7 @@ from shared import config
 from shared.http import read_json
 from shared.validation import check, load
 
-BODY, QUERY = "body", "query"   # the whole JSON body or query (checked, passed on as sent); "body.x": one field
+BODY, QUERY = "body", "query"  # the whole JSON body or query (checked, passed on as sent); "body.x": one field
 PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
@@ -23,20 +24,20 @@ def parameters(path):
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str                # under /api/v1, in werkzeug's syntax: "/members/<int:member_id>"
-    summary: str             # "Việt / English"
-    call: object             # "service.method", or a handler(service, route, request, **path): more than an RPC
-    args: tuple = ()         # the RPC's arguments: a path value's name, BODY, QUERY, "body.x", "query.x", a constant
-    body: object = None      # the JSON body's schema, or {media type: OpenAPI schema} for other media
+    path: str  # under /api/v1, in werkzeug's syntax: "/members/<int:member_id>"
+    summary: str  # "Việt / English"
+    call: object  # "service.method", or a handler(service, route, request, **path): more than an RPC
+    args: tuple = ()  # the RPC's arguments: a path value's name, BODY, QUERY, "body.x", "query.x", a constant
+    body: object = None  # the JSON body's schema, or {media type: OpenAPI schema} for other media
     query: type = None
-    answers: dict = field(default_factory=lambda: {200: None})   # status → schema (None: no JSON body)
-    errors: tuple = ()       # what the owning service may answer beyond the platform's errors (openapi.py)
-    public: bool = False     # no bearer token needed
-    throttle: bool = False   # counts against the client address's sign-in attempts
+    answers: dict = field(default_factory=lambda: {200: None})  # status → schema (None: no JSON body)
+    errors: tuple = ()  # what the owning service may answer beyond the platform's errors (openapi.py)
+    public: bool = False  # no bearer token needed
+    throttle: bool = False  # counts against the client address's sign-in attempts
     optional_body: bool = False
-    status: object = None    # answer → its status, for a route with more than one success
+    status: object = None  # answer → its status, for a route with more than one success
     description: str = None
-    name: str = None         # operationId and entrypoint; the RPC method's own name unless given
+    name: str = None  # operationId and entrypoint; the RPC method's own name unless given
 
     @property
     def operation_id(self):

@@ -4,6 +4,7 @@ Thin on purpose: each route of the table (routes.py) checks the request's form, 
 calls the owning service over RPC (with a deadline) and dumps its answer through the documented schema. The
 owning service re-verifies the token and decides what the caller may do.
 """
+
 from nameko.extensions import DependencyProvider
 
 from shared import config
@@ -43,6 +44,7 @@ class GatewayService(PublicOperations):
 
 def entrypoint(route):
     """The nameko entrypoint that serves `route`."""
+
     def serve(self, request, **path):
         if not route.public:
             self.caller.require()

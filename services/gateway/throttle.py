@@ -4,6 +4,7 @@ A sliding window: at most `limit` attempts in `window` seconds per address.
 Several gateway replicas each keep their own window; identity's per-account
 throttle is the one that holds across the cluster.
 """
+
 import math
 import time
 from collections import defaultdict, deque
@@ -27,7 +28,7 @@ class AddressThrottle:
             retry = max(1, math.ceil(hits[0] + self.window - now))
             raise TooManyAttempts(details={"retry_after": retry}, headers={"Retry-After": str(retry)})
         hits.append(now)
-        if len(self._hits) > 100_000:   # bound memory under an address-spraying attack
+        if len(self._hits) > 100_000:  # bound memory under an address-spraying attack
             self._forget_idle(now)
 
     def _forget_idle(self, now):

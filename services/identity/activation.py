@@ -14,6 +14,7 @@ gets a *blind* challenge: the same answer, the same follow-ups, nothing sent
 (a member hears why by SMS where that is safe). `phone_required` and
 `not_rolled_out` are never answered.
 """
+
 import hashlib
 import hmac
 import os
@@ -38,16 +39,15 @@ CODE_TTL = timedelta(minutes=5)
 MAX_WRONG_CODES = 5
 RESEND_GAP = timedelta(seconds=60)
 SENDS_PER_HOUR = 5
-REQUESTS_PER_ADDRESS = 20   # an hour: a family or a branch meeting behind one mobile IP stays well under it
+REQUESTS_PER_ADDRESS = 20  # an hour: a family or a branch meeting behind one mobile IP stays well under it
 ACTIVATION, PASSWORD_RESET = "activation", "password_reset"
-KEPT = timedelta(days=7)   # then every request is forgotten, decided or not (alike for blind ones)
+KEPT = timedelta(days=7)  # then every request is forgotten, decided or not (alike for blind ones)
 
 
 @dataclass
 class Sms:
     to: str
     text: str
-
 
 
 def mask(phone):
@@ -87,8 +87,10 @@ def new_code():
 
 def code_text(purpose, code):
     what = ("kích hoạt tài khoản", "activation") if purpose == ACTIVATION else ("đặt lại mật khẩu", "password reset")
-    return (f"Sổ tay: mã {what[0]} của đồng chí là {code}, hiệu lực 5 phút. Không chia sẻ mã này cho ai. / "
-            f"Sổ tay {what[1]} code: {code} (valid 5 minutes). Never share it.")
+    return (
+        f"Sổ tay: mã {what[0]} của đồng chí là {code}, hiệu lực 5 phút. Không chia sẻ mã này cho ai. / "
+        f"Sổ tay {what[1]} code: {code} (valid 5 minutes). Never share it."
+    )
 
 
 def rolled_out(session, path):
@@ -124,9 +126,11 @@ def check_request_limits(session, citizen_id, purpose, client_address=None):
     and `requests_per_address()` an hour from one client address."""
     now = utcnow()
     hour_ago = now - timedelta(hours=1)
-    recent = session.execute(select(Challenge.created_at, Challenge.purpose, Challenge.decided_by).where(
-        Challenge.citizen_id == citizen_id, Challenge.created_at > hour_ago)
-        .order_by(Challenge.created_at.desc())).all()
+    recent = session.execute(
+        select(Challenge.created_at, Challenge.purpose, Challenge.decided_by)
+        .where(Challenge.citizen_id == citizen_id, Challenge.created_at > hour_ago)
+        .order_by(Challenge.created_at.desc())
+    ).all()
     # a request an officer already refused does not hold up the next one (it still counts in the hour)
     last_same = next((aware(at) for at, kind, decided in recent if kind == purpose and decided is None), None)
     if last_same and last_same + RESEND_GAP > now:
@@ -135,18 +139,28 @@ def check_request_limits(session, citizen_id, purpose, client_address=None):
         raise too_many_attempts((aware(recent[-1][0]) + timedelta(hours=1) - now).total_seconds())
     if client_address:
         limit = requests_per_address()
-        from_address = session.scalars(select(Challenge.created_at).where(
-            Challenge.client_address == client_address, Challenge.created_at > hour_ago)
-            .order_by(Challenge.created_at.desc()).limit(limit)).all()
+        from_address = session.scalars(
+            select(Challenge.created_at)
+            .where(Challenge.client_address == client_address, Challenge.created_at > hour_ago)
+            .order_by(Challenge.created_at.desc())
+            .limit(limit)
+        ).all()
         if len(from_address) >= limit:
             raise too_many_attempts((aware(from_address[-1]) + timedelta(hours=1) - now).total_seconds())
 
 
 def send_code(session, challenge):
     """Issue a fresh code for `challenge`; earlier codes of that citizen and purpose stop working."""
-    session.execute(update(Challenge).where(
-        Challenge.citizen_id == challenge.citizen_id, Challenge.purpose == challenge.purpose,
-        Challenge.status == "code_sent", Challenge.id != challenge.id).values(status="superseded"))
+    session.execute(
+        update(Challenge)
+        .where(
+            Challenge.citizen_id == challenge.citizen_id,
+            Challenge.purpose == challenge.purpose,
+            Challenge.status == "code_sent",
+            Challenge.id != challenge.id,
+        )
+        .values(status="superseded")
+    )
     code = new_code()
     now = utcnow()
     challenge.status = "code_sent"
@@ -157,17 +171,25 @@ def send_code(session, challenge):
     return Sms(challenge.phone, code_text(challenge.purpose, code))
 
 
-FROZEN_TEXT = ("Sổ tay: tài khoản của đồng chí đang tạm khoá nên không gửi mã; hãy liên hệ bí thư chi bộ. / "
-               "Your Sổ tay account is frozen, so no code was sent; please contact your branch secretary.")
-NOT_ROLLED_OUT_TEXT = ("Sổ tay: đảng bộ của đồng chí chưa triển khai Sổ tay; đồng chí sẽ được báo qua SMS khi có thể "
-                       "kích hoạt. / Your party committee has not started using Sổ tay yet; you will be told by SMS "
-                       "when you can activate.")
+FROZEN_TEXT = (
+    "Sổ tay: tài khoản của đồng chí đang tạm khoá nên không gửi mã; hãy liên hệ bí thư chi bộ. / "
+    "Your Sổ tay account is frozen, so no code was sent; please contact your branch secretary."
+)
+NOT_ROLLED_OUT_TEXT = (
+    "Sổ tay: đảng bộ của đồng chí chưa triển khai Sổ tay; đồng chí sẽ được báo qua SMS khi có thể "
+    "kích hoạt. / Your party committee has not started using Sổ tay yet; you will be told by SMS "
+    "when you can activate."
+)
 
 
 def answer_of(challenge):
     """What the client sees of a challenge: the same keys in the same order, whatever it is."""
-    return {"activation_id": challenge.id, "status": challenge.status, "channel": "sms",
-            "destination": mask(challenge.phone)}
+    return {
+        "activation_id": challenge.id,
+        "status": challenge.status,
+        "channel": "sms",
+        "destination": mask(challenge.phone),
+    }
 
 
 def _why_blind(session, purpose, entry, account, trusted):
@@ -195,11 +217,19 @@ def request_code(session, purpose, citizen_id, phone_given=None, client_address=
     trusted = channel(entry, account)
     why_blind = _why_blind(session, purpose, entry, account, trusted)
     blind = why_blind is not None or (trusted is None and phone_given is None)
-    challenge = Challenge(id=str(uuid.uuid4()), purpose=purpose, citizen_id=citizen_id,
-                          member_id=entry.member_id if entry else 0,
-                          member_path=entry.organization_path if entry else "", phone=trusted, phone_on_record=1,
-                          status="pending_approval", attempts=0,
-                          client_address=client_address, decoy=int(blind))
+    challenge = Challenge(
+        id=str(uuid.uuid4()),
+        purpose=purpose,
+        citizen_id=citizen_id,
+        member_id=entry.member_id if entry else 0,
+        member_path=entry.organization_path if entry else "",
+        phone=trusted,
+        phone_on_record=1,
+        status="pending_approval",
+        attempts=0,
+        client_address=client_address,
+        decoy=int(blind),
+    )
     told = why_blind if isinstance(why_blind, Sms) else None
     if phone_given is not None and phone_given != trusted:
         challenge.phone, challenge.phone_on_record = phone_given, 0
@@ -208,7 +238,7 @@ def request_code(session, purpose, citizen_id, phone_given=None, client_address=
     if blind:
         challenge.phone = _blind_destination(citizen_id)
     session.add(challenge)
-    sms = send_code(session, challenge)   # a blind challenge's code reaches nobody: its follow-ups behave alike
+    sms = send_code(session, challenge)  # a blind challenge's code reaches nobody: its follow-ups behave alike
     return answer_of(challenge), told if blind else sms
 
 
@@ -232,8 +262,9 @@ def check_code(challenge, otp, before_spending=None):
     if challenge.status == "pending_approval":
         raise PendingApproval()
     if challenge.status == "failed":
-        raise TooManyAttempts(message="Đã nhập sai quá 5 lần, hãy yêu cầu mã mới. / "
-                                      "Too many wrong codes; ask for a new one.")
+        raise TooManyAttempts(
+            message="Đã nhập sai quá 5 lần, hãy yêu cầu mã mới. / Too many wrong codes; ask for a new one."
+        )
     if challenge.status != "code_sent":
         raise InvalidCode()
     if aware(challenge.expires_at) <= utcnow():

@@ -7,6 +7,7 @@
 
 Later administrators are appointed by an administrator (`POST /members/{id}/positions`).
 """
+
 import argparse
 import getpass
 import socket
@@ -39,8 +40,14 @@ def create(citizen_id):
             print(f"refused: {exc.message}", file=sys.stderr)
             return 1
         with unit.transaction() as session:
-            audit(session, "first_administrator", "granted", citizen_id=citizen_id, member_id=member["id"],
-                         detail=_operator())
+            audit(
+                session,
+                "first_administrator",
+                "granted",
+                citizen_id=citizen_id,
+                member_id=member["id"],
+                detail=_operator(),
+            )
             entry = session.get(DirectoryEntry, member["id"])
             account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
             phone = activation.channel(entry, account)
@@ -51,17 +58,24 @@ def create(citizen_id):
     if account is not None and account.activated_at is not None:
         print("The account is already activated: sign in as usual (POST /api/v1/auth/login).")
     elif phone:
-        print(f"To activate: POST /api/v1/auth/activation {{\"citizen_id\": \"{citizen_id}\"}} — the code goes to "
-              f"the phone imported from the party member database ({activation.mask(phone)}); or sign in with VNeID.")
+        print(
+            f'To activate: POST /api/v1/auth/activation {{"citizen_id": "{citizen_id}"}} — the code goes to '
+            f"the phone imported from the party member database ({activation.mask(phone)}); or sign in with VNeID."
+        )
     else:
-        print("No phone was imported for this member: they activate by signing in with VNeID "
-              "(GET /api/v1/auth/vneid/login). A phone given at activation would need an administrator's confirmation.")
+        print(
+            "No phone was imported for this member: they activate by signing in with VNeID "
+            "(GET /api/v1/auth/vneid/login). A phone given at activation would need an administrator's confirmation."
+        )
     return 0
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m services.identity.admin", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m services.identity.admin",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     created = commands.add_parser("create", help="the first system administrator of an installation")
     created.add_argument("--citizen-id", required=True)

@@ -1,4 +1,5 @@
 """Identity's domain: sign-in, codes, tokens and sessions. Plain Python, no nameko."""
+
 import hashlib
 import secrets
 import uuid
@@ -12,12 +13,11 @@ from shared.contracts.identity import AccountFrozen, InvalidCredentials, WeakPas
 from shared.db import aware, utcnow
 from shared.errors import InvalidToken, NotFound, ServiceUnavailable, SotayError
 from services.identity import activation, passwords, phones, policy, throttle
-from services.identity.trail import audit
 from services.identity.models import Account, DirectoryEntry, EndedSession, RefreshToken
+from services.identity.trail import audit
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
-
 
 
 def _hash_token(token):
@@ -26,21 +26,42 @@ def _hash_token(token):
 
 def issue_tokens(session, keystore, account, entry, family_id=None, client=None):
     """A new access token and a new refresh token (in `family_id`, or a new family = a new session)."""
-    if left_party(entry.status):   # the last guard: every path checks (and audits) before
+    if left_party(entry.status):  # the last guard: every path checks (and audits) before
         raise InvalidCredentials()
     now = utcnow()
     client = client or {}
     family_id = family_id or str(uuid.uuid4())
-    access = keystore.sign({
-        "iss": issuer(), "aud": audience(), "sub": str(entry.member_id), "cid": account.citizen_id,
-        "sid": family_id, "jti": str(uuid.uuid4()), "iat": now, "exp": now + ACCESS_TOKEN_TTL,
-    })
+    access = keystore.sign(
+        {
+            "iss": issuer(),
+            "aud": audience(),
+            "sub": str(entry.member_id),
+            "cid": account.citizen_id,
+            "sid": family_id,
+            "jti": str(uuid.uuid4()),
+            "iat": now,
+            "exp": now + ACCESS_TOKEN_TTL,
+        }
+    )
     refresh = secrets.token_urlsafe(32)
-    session.add(RefreshToken(id=str(uuid.uuid4()), family_id=family_id, account_id=account.id,
-                             token_hash=_hash_token(refresh), created_at=now, expires_at=now + REFRESH_TOKEN_TTL,
-                             client_address=client.get("address"), user_agent=(client.get("user_agent") or "")[:255]))
-    return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
-            "expires_in": int(ACCESS_TOKEN_TTL.total_seconds())}
+    session.add(
+        RefreshToken(
+            id=str(uuid.uuid4()),
+            family_id=family_id,
+            account_id=account.id,
+            token_hash=_hash_token(refresh),
+            created_at=now,
+            expires_at=now + REFRESH_TOKEN_TTL,
+            client_address=client.get("address"),
+            user_agent=(client.get("user_agent") or "")[:255],
+        )
+    )
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": int(ACCESS_TOKEN_TTL.total_seconds()),
+    }
 
 
 def password_matches(session, citizen_id, password):
@@ -126,8 +147,9 @@ def refresh(uow, keystore, token, client=None):
     if row.spent_at is not None or row.revoked_at is not None:
         if row.spent_at is not None and row.revoked_at is None:
             revoke_family(uow, row.family_id)
-            audit(session, "refresh", "reuse_detected_family_revoked", client=client,
-                  detail={"family_id": row.family_id})
+            audit(
+                session, "refresh", "reuse_detected_family_revoked", client=client, detail={"family_id": row.family_id}
+            )
         raise InvalidToken()
     if aware(row.expires_at) <= now:
         raise InvalidToken(details={"reason": "expired"})
@@ -137,8 +159,15 @@ def refresh(uow, keystore, token, client=None):
     entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == account.citizen_id))
     if entry is not None and left_party(entry.status):
         revoke_family(uow, row.family_id)
-        audit(session, "refresh", "left_party", citizen_id=account.citizen_id, member_id=entry.member_id,
-              client=client, detail={"family_id": row.family_id})
+        audit(
+            session,
+            "refresh",
+            "left_party",
+            citizen_id=account.citizen_id,
+            member_id=entry.member_id,
+            client=client,
+            detail={"family_id": row.family_id},
+        )
         raise InvalidToken()
     row.spent_at = now
     return issue_tokens(session, keystore, account, entry, family_id=row.family_id, client=client)
@@ -152,9 +181,12 @@ def end_sessions(uow, account_id, family_ids):
     session = uow.session
     now = utcnow()
     until = now + ACCESS_TOKEN_TTL
-    session.execute(delete(EndedSession).where(EndedSession.until < now))   # nothing left to refuse
-    member_id = session.scalar(select(DirectoryEntry.member_id).join(
-        Account, Account.citizen_id == DirectoryEntry.citizen_id).where(Account.id == account_id))
+    session.execute(delete(EndedSession).where(EndedSession.until < now))  # nothing left to refuse
+    member_id = session.scalar(
+        select(DirectoryEntry.member_id)
+        .join(Account, Account.citizen_id == DirectoryEntry.citizen_id)
+        .where(Account.id == account_id)
+    )
     for family_id in family_ids:
         session.merge(EndedSession(session_id=family_id, member_id=member_id, ended_at=now, until=until))
     uow.publish("identity.sessions_ended", {"session_ids": sorted(family_ids), "until": until.isoformat()})
@@ -164,9 +196,11 @@ def revoke_family(uow, family_id):
     """End one session: its refresh tokens stop working, its access tokens are refused."""
     session = uow.session
     account_id = session.scalar(select(RefreshToken.account_id).where(RefreshToken.family_id == family_id).limit(1))
-    session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
-                                               RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=utcnow()))
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     if account_id is not None:
         end_sessions(uow, account_id, [family_id])
 
@@ -179,8 +213,11 @@ def revoke_all(uow, account_id, keep_family=None):
     if keep_family:
         alive += (RefreshToken.family_id != keep_family,)
     # a family whose last token was issued longer ago than an access token lives has none alive
-    recent = set(session.scalars(select(RefreshToken.family_id).distinct().where(
-        *alive, RefreshToken.created_at > now - ACCESS_TOKEN_TTL)))
+    recent = set(
+        session.scalars(
+            select(RefreshToken.family_id).distinct().where(*alive, RefreshToken.created_at > now - ACCESS_TOKEN_TTL)
+        )
+    )
     ended = session.execute(update(RefreshToken).where(*alive).values(revoked_at=now)).rowcount
     end_sessions(uow, account_id, recent)
     return ended
@@ -188,22 +225,38 @@ def revoke_all(uow, account_id, keep_family=None):
 
 def logout(uow, principal, client=None):
     revoke_family(uow, principal.session_id)
-    audit(uow.session, "logout", "session_revoked", citizen_id=principal.citizen_id,
-          member_id=principal.member_id, client=client, detail={"family_id": principal.session_id})
+    audit(
+        uow.session,
+        "logout",
+        "session_revoked",
+        citizen_id=principal.citizen_id,
+        member_id=principal.member_id,
+        client=client,
+        detail={"family_id": principal.session_id},
+    )
 
 
 def session_ended(session, session_id):
     """Whether `session_id` ended while an access token of it may still be alive."""
-    return session.scalar(select(func.count()).select_from(EndedSession).where(
-        EndedSession.session_id == session_id, EndedSession.until > utcnow())) > 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(EndedSession)
+            .where(EndedSession.session_id == session_id, EndedSession.until > utcnow())
+        )
+        > 0
+    )
 
 
 def ended_sessions(session):
     """The ended sessions whose access tokens may still be alive (what other services restore)."""
-    rows = session.execute(select(EndedSession.session_id, EndedSession.until)
-                           .where(EndedSession.until > utcnow())).all()
-    return {"items": [{"session_id": session_id, "until": aware(until).isoformat()} for session_id, until in rows],
-            "as_of": utcnow().isoformat()}
+    rows = session.execute(
+        select(EndedSession.session_id, EndedSession.until).where(EndedSession.until > utcnow())
+    ).all()
+    return {
+        "items": [{"session_id": session_id, "until": aware(until).isoformat()} for session_id, until in rows],
+        "as_of": utcnow().isoformat(),
+    }
 
 
 def _account_of(session, principal):
@@ -218,19 +271,35 @@ def list_sessions(session, principal):
     account = _account_of(session, principal)
     now = utcnow()
     rows = session.execute(
-        select(RefreshToken.family_id, func.min(RefreshToken.created_at), func.max(RefreshToken.created_at),
-               func.max(RefreshToken.expires_at))
+        select(
+            RefreshToken.family_id,
+            func.min(RefreshToken.created_at),
+            func.max(RefreshToken.created_at),
+            func.max(RefreshToken.expires_at),
+        )
         .where(RefreshToken.account_id == account.id, RefreshToken.revoked_at.is_(None))
-        .group_by(RefreshToken.family_id)).all()
+        .group_by(RefreshToken.family_id)
+    ).all()
     items = []
     for family_id, started, last_used, expires in rows:
         if aware(expires) <= now:
             continue
-        latest = session.scalar(select(RefreshToken).where(RefreshToken.family_id == family_id)
-                                .order_by(RefreshToken.created_at.desc()).limit(1))
-        items.append({"id": family_id, "started_at": aware(started).isoformat(),
-                      "last_used_at": aware(last_used).isoformat(), "client_address": latest.client_address,
-                      "user_agent": latest.user_agent, "current": family_id == principal.session_id})
+        latest = session.scalar(
+            select(RefreshToken)
+            .where(RefreshToken.family_id == family_id)
+            .order_by(RefreshToken.created_at.desc())
+            .limit(1)
+        )
+        items.append(
+            {
+                "id": family_id,
+                "started_at": aware(started).isoformat(),
+                "last_used_at": aware(last_used).isoformat(),
+                "client_address": latest.client_address,
+                "user_agent": latest.user_agent,
+                "current": family_id == principal.session_id,
+            }
+        )
     items.sort(key=lambda item: item["last_used_at"], reverse=True)
     return {"items": items, "next_cursor": None}
 
@@ -238,13 +307,23 @@ def list_sessions(session, principal):
 def revoke_session(uow, principal, family_id, client=None):
     session = uow.session
     account = _account_of(session, principal)
-    owned = session.scalar(select(func.count()).select_from(RefreshToken).where(
-        RefreshToken.family_id == family_id, RefreshToken.account_id == account.id))
+    owned = session.scalar(
+        select(func.count())
+        .select_from(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.account_id == account.id)
+    )
     if not owned:
         raise NotFound()
     revoke_family(uow, family_id)
-    audit(session, "session", "revoked", citizen_id=principal.citizen_id, member_id=principal.member_id,
-          client=client, detail={"family_id": family_id})
+    audit(
+        session,
+        "session",
+        "revoked",
+        citizen_id=principal.citizen_id,
+        member_id=principal.member_id,
+        client=client,
+        detail={"family_id": family_id},
+    )
 
 
 def change_password(uow, principal, current_password, new_password, client=None):
@@ -254,21 +333,39 @@ def change_password(uow, principal, current_password, new_password, client=None)
     account = _account_of(session, principal)
     if not passwords.verify(account.password_hash, current_password):
         throttle.record_failure(session, principal.citizen_id)
-        audit(session, "password_change", "invalid_credentials", citizen_id=principal.citizen_id,
-              member_id=principal.member_id, client=client)
+        audit(
+            session,
+            "password_change",
+            "invalid_credentials",
+            citizen_id=principal.citizen_id,
+            member_id=principal.member_id,
+            client=client,
+        )
         raise InvalidCredentials(message="Mật khẩu hiện tại không đúng. / The current password is incorrect.")
     entry = session.get(DirectoryEntry, principal.member_id)
-    reasons = policy.problems(new_password, account.citizen_id, entry.phone if entry else None,
-                              entry.date_of_birth if entry else None)
+    reasons = policy.problems(
+        new_password, account.citizen_id, entry.phone if entry else None, entry.date_of_birth if entry else None
+    )
     if reasons:
         raise WeakPassword(details=policy.describe(reasons))
     if passwords.verify(account.password_hash, new_password):
-        raise WeakPassword(details={"new_password": ["Mật khẩu mới phải khác mật khẩu hiện tại. / "
-                                                     "The new password must differ from the current one."]})
+        raise WeakPassword(
+            details={
+                "new_password": [
+                    "Mật khẩu mới phải khác mật khẩu hiện tại. / The new password must differ from the current one."
+                ]
+            }
+        )
     account.password_hash = passwords.hash_password(new_password)
     revoke_all(uow, account.id, keep_family=principal.session_id)
-    audit(session, "password_change", "success", citizen_id=principal.citizen_id, member_id=principal.member_id,
-          client=client)
+    audit(
+        session,
+        "password_change",
+        "success",
+        citizen_id=principal.citizen_id,
+        member_id=principal.member_id,
+        client=client,
+    )
     uow.publish("identity.password_changed", {"member_id": principal.member_id})
     return account
 
@@ -281,8 +378,14 @@ def end_sessions_of_leaver(uow, member_id):
         return
     account = session.scalar(select(Account).where(Account.citizen_id == entry.citizen_id))
     if account is not None and revoke_all(uow, account.id):
-        audit(session, "sessions", "ended_left_party", citizen_id=entry.citizen_id, member_id=entry.member_id,
-              detail={"status": entry.status})
+        audit(
+            session,
+            "sessions",
+            "ended_left_party",
+            citizen_id=entry.citizen_id,
+            member_id=entry.member_id,
+            detail={"status": entry.status},
+        )
 
 
 def set_password(session, citizen_id, password):

@@ -4,9 +4,11 @@ The newest key signs; every key in the directory is published in the JWKS,
 so tokens signed by the previous key keep verifying until they expire
 (rotation with overlap: add a key, wait one token lifetime, remove the old).
 """
+
 import base64
 import os
 import time
+from datetime import UTC
 from pathlib import Path
 
 import jwt
@@ -32,8 +34,7 @@ def generate_key(directory):
     # sortable by creation time (the newest key signs), down to the microsecond
     kid = time.strftime("%Y%m%d%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}-" + _b64(os.urandom(4))
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     path = directory / f"{kid}.pem"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -78,24 +79,20 @@ class KeyStore:
 
     @property
     def signing_kid(self):
-        return max(self._keys)   # kids start with their creation time
+        return max(self._keys)  # kids start with their creation time
 
     def jwks(self):
         self._fresh()
         keys = []
         for kid, key in sorted(self._keys.items()):
             raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            keys.append({"kty": "OKP", "crv": "Ed25519", "x": _b64(raw), "kid": kid, "use": "sig",
-                         "alg": "EdDSA"})
+            keys.append({"kty": "OKP", "crv": "Ed25519", "x": _b64(raw), "kid": kid, "use": "sig", "alg": "EdDSA"})
         return {"keys": keys}
 
     def sign(self, claims):
         self._fresh()
         kid = self.signing_kid
-        return jwt.encode(claims, self._keys[kid], algorithm="EdDSA",
-                          headers={"kid": kid, "typ": ACCESS_TOKEN_TYPE})
-
-
+        return jwt.encode(claims, self._keys[kid], algorithm="EdDSA", headers={"kid": kid, "typ": ACCESS_TOKEN_TYPE})
 
 
 USAGE = """python -m services.identity.keys list|rotate|retire <kid>
@@ -106,7 +103,7 @@ retire  remove an old key, once its successor has signed for longer than an acce
 
 def main(argv=None):
     import sys
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from services.identity.domain import ACCESS_TOKEN_TTL
 
@@ -124,8 +121,8 @@ def main(argv=None):
         if kid not in store._keys or kid == store.signing_kid:
             raise SystemExit("name an old key (not the signing one): see `list`")
         successor = min(k for k in store._keys if k > kid)
-        since = datetime.strptime(successor[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-        if datetime.now(timezone.utc) - since < ACCESS_TOKEN_TTL + timedelta(minutes=1):
+        since = datetime.strptime(successor[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        if datetime.now(UTC) - since < ACCESS_TOKEN_TTL + timedelta(minutes=1):
             raise SystemExit("tokens signed by this key may still be alive: retire it later")
         (directory / f"{kid}.pem").unlink()
         print("retired", kid)

@@ -1,4 +1,5 @@
 """Identity's own tables: accounts, its projection of members, refresh tokens, audit trail."""
+
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
 
@@ -14,10 +15,13 @@ class Base(DeclarativeBase):
 outbox = outbox_table(Base.metadata)
 processed_events = processed_event_table(Base.metadata)
 # identity's projection of members: who is a member (by citizen ID), their phones, who may decide for whom
-directory = Directory(Base, keep=("citizen_id", "full_name", "date_of_birth", "phone", "email"),
-                      # the phone as imported from the party member database: trusted (phones.py); `phone` is
-                      # members' record, not trusted by itself
-                      imported_phone=Column(String(16)))
+directory = Directory(
+    Base,
+    keep=("citizen_id", "full_name", "date_of_birth", "phone", "email"),
+    # the phone as imported from the party member database: trusted (phones.py); `phone` is
+    # members' record, not trusted by itself
+    imported_phone=Column(String(16)),
+)
 DirectoryEntry = directory.Membership
 
 
@@ -25,10 +29,10 @@ class Account(Base):
     __tablename__ = "accounts"
     id = Column(Integer, primary_key=True)
     citizen_id = Column(String(12), nullable=False, unique=True)
-    password_hash = Column(String(255))          # None until activated (or for VNeID-only accounts)
+    password_hash = Column(String(255))  # None until activated (or for VNeID-only accounts)
     activated_at = Column(DateTime(timezone=True))
-    activation_method = Column(String(16))       # "sms" or "vneid"
-    verified_phone = Column(String(16))          # the phone a code reached: where reset codes go
+    activation_method = Column(String(16))  # "sms" or "vneid"
+    verified_phone = Column(String(16))  # the phone a code reached: where reset codes go
     frozen_at = Column(DateTime(timezone=True))  # "not me": no sign-in, no reset until an officer releases it
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
@@ -36,6 +40,7 @@ class Account(Base):
 
 class RefreshToken(Base):
     """One rotating refresh token; a family is one sign-in session (`sid` in access tokens)."""
+
     __tablename__ = "refresh_tokens"
     id = Column(String(36), primary_key=True)
     family_id = Column(String(36), nullable=False, index=True)
@@ -51,6 +56,7 @@ class RefreshToken(Base):
 
 class AuditEvent(Base):
     """Append-only (database triggers refuse UPDATE and DELETE): sign-ins, activations, revocations."""
+
     __tablename__ = "audit_events"
     id = Column(Integer, primary_key=True)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
@@ -70,12 +76,13 @@ class Challenge(Base):
     HMAC, never in clear. status: pending_approval → code_sent → completed, or
     denied / failed (too many wrong codes) / superseded (a newer code was sent).
     """
+
     __tablename__ = "challenges"
     id = Column(String(36), primary_key=True)
-    purpose = Column(String(16), nullable=False)             # activation | password_reset
+    purpose = Column(String(16), nullable=False)  # activation | password_reset
     citizen_id = Column(String(12), nullable=False, index=True)
     member_id = Column(Integer, nullable=False)
-    phone = Column(String(16), nullable=False)               # where the code goes
+    phone = Column(String(16), nullable=False)  # where the code goes
     phone_on_record = Column(Integer, nullable=False, default=1)
     status = Column(String(20), nullable=False)
     code_hash = Column(String(64))
@@ -87,11 +94,12 @@ class Challenge(Base):
     decided_at = Column(DateTime(timezone=True))
     member_path = Column(String(255), nullable=False)
     client_address = Column(String(64), index=True)
-    decoy = Column(Integer, nullable=False, default=0)       # an unknown citizen ID's: stored alike, nothing sent
+    decoy = Column(Integer, nullable=False, default=0)  # an unknown citizen ID's: stored alike, nothing sent
 
 
 class LoginThrottle(Base):
     """Failed sign-ins per citizen ID, whether or not an account exists (no telling which)."""
+
     __tablename__ = "login_throttle"
     citizen_id = Column(String(12), primary_key=True)
     failures = Column(Integer, nullable=False, default=0)
@@ -101,6 +109,7 @@ class LoginThrottle(Base):
 
 class OidcState(Base):
     """A VNeID sign-in in flight: state → nonce and PKCE verifier, bound to one browser."""
+
     __tablename__ = "oidc_states"
     state = Column(String(64), primary_key=True)
     nonce = Column(String(64), nullable=False)
@@ -113,6 +122,7 @@ class OidcState(Base):
 
 class VneidLink(Base):
     """Which VNeID identity (issuer + subject) is which citizen."""
+
     __tablename__ = "vneid_links"
     issuer = Column(String(255), primary_key=True)
     subject = Column(String(255), primary_key=True)
@@ -123,6 +133,7 @@ class VneidLink(Base):
 class EndedSession(Base):
     """A sign-in session (refresh family, `sid`) that ended before its access tokens expire: they are
     refused until `until` (identity checks here; other services keep a copy, shared/revocation.py)."""
+
     __tablename__ = "ended_sessions"
     session_id = Column(String(36), primary_key=True)
     member_id = Column(Integer)
@@ -135,6 +146,7 @@ class FreezeCode(Base):
 
     Stored as an HMAC; `restore_phone` is the channel the notice went to, which freezing keeps.
     """
+
     __tablename__ = "freeze_codes"
     code_hash = Column(String(64), primary_key=True)
     member_id = Column(Integer, nullable=False)

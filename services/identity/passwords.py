@@ -5,6 +5,7 @@ service uses every core and its green threads keep serving meanwhile. At most
 one hash per core at a time: more would only share the cores and thrash the
 caches (each hash walks 19 MiB).
 """
+
 import os
 import unicodedata
 
@@ -14,8 +15,7 @@ from eventlet import tpool
 from eventlet.semaphore import Semaphore
 
 # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
-HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16,
-                        type=Type.ID)
+HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
 _cores = Semaphore(os.cpu_count() or 1)
 
 

@@ -10,6 +10,7 @@ officer, or by the member with a possibly stolen token) is kept as unverified.
 Every change of the trusted phone and every password reset is told to the phone
 and e-mail trusted before it, with a "not me" code that freezes the account.
 """
+
 import hashlib
 import hmac
 import secrets
@@ -23,12 +24,12 @@ from shared.contracts.identity import InvalidCredentials
 from shared.db import utcnow
 from shared.errors import NotFound, SotayError, ValidationError
 from services.identity import activation, passwords, throttle
-from services.identity.trail import audit
 from services.identity.models import Account, Challenge, DirectoryEntry, FreezeCode, directory
+from services.identity.trail import audit
 
 FREEZE_CODE_TTL = timedelta(days=30)
-FREEZE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: read aloud and typed from an SMS
-PHONE_CHECK = "phone"   # the challenge purpose of a confirmation in the member's own session
+FREEZE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from an SMS
+PHONE_CHECK = "phone"  # the challenge purpose of a confirmation in the member's own session
 
 
 @dataclass
@@ -54,10 +55,14 @@ def new_freeze_code():
 
 
 WHAT_CHANGED = {
-    "phone_changed": ("số điện thoại trong hồ sơ của đồng chí vừa được thay đổi",
-                      "the phone on your record was changed"),
-    "phone_verified": ("một số điện thoại mới vừa được xác minh cho tài khoản của đồng chí",
-                       "a new phone was confirmed for your account"),
+    "phone_changed": (
+        "số điện thoại trong hồ sơ của đồng chí vừa được thay đổi",
+        "the phone on your record was changed",
+    ),
+    "phone_verified": (
+        "một số điện thoại mới vừa được xác minh cho tài khoản của đồng chí",
+        "a new phone was confirmed for your account",
+    ),
     "password_reset": ("mật khẩu tài khoản của đồng chí vừa được đặt lại", "your account's password was reset"),
 }
 
@@ -70,12 +75,21 @@ def notice(session, entry, account, what, previous_phone=None, previous_email=No
     if not phone and not email:
         return None
     code = new_freeze_code()
-    session.add(FreezeCode(code_hash=freeze_code_hash(code), member_id=entry.member_id, citizen_id=entry.citizen_id,
-                           restore_phone=phone, expires_at=utcnow() + FREEZE_CODE_TTL))
+    session.add(
+        FreezeCode(
+            code_hash=freeze_code_hash(code),
+            member_id=entry.member_id,
+            citizen_id=entry.citizen_id,
+            restore_phone=phone,
+            expires_at=utcnow() + FREEZE_CODE_TTL,
+        )
+    )
     vi, en = WHAT_CHANGED[what]
-    text = (f"Sổ tay: {vi}. Nếu không phải đồng chí, hãy nhập mã {code} tại mục \"Không phải tôi\" (Not me) để khoá "
-            f"tài khoản ngay. / Sổ tay: {en}. If this was not you, enter {code} under \"Not me\" to freeze your "
-            f"account at once.")
+    text = (
+        f'Sổ tay: {vi}. Nếu không phải đồng chí, hãy nhập mã {code} tại mục "Không phải tôi" (Not me) để khoá '
+        f'tài khoản ngay. / Sổ tay: {en}. If this was not you, enter {code} under "Not me" to freeze your '
+        f"account at once."
+    )
     return Notice(phone=phone, email=email, subject="Sổ tay: cảnh báo bảo mật / security notice", text=text)
 
 
@@ -105,12 +119,14 @@ def project_member(session, snapshot, imported=False):
             account.verified_phone = new_phone
         if previous == new_phone:
             return None
-        return notice(session, entry, account, "phone_changed", previous_phone=previous or "",
-                      previous_email=previous_email or "")
+        return notice(
+            session, entry, account, "phone_changed", previous_phone=previous or "", previous_email=previous_email or ""
+        )
     if new_phone == previous_phone:
         return None
-    return notice(session, entry, _account(session, entry.citizen_id), "phone_changed",
-                  previous_email=previous_email or "")
+    return notice(
+        session, entry, _account(session, entry.citizen_id), "phone_changed", previous_email=previous_email or ""
+    )
 
 
 def start_verification(uow, principal, phone_given, client=None):
@@ -122,18 +138,45 @@ def start_verification(uow, principal, phone_given, client=None):
         raise NotFound()
     phone = phone_given or entry.phone
     if phone is None:
-        raise ValidationError(details={"phone": ["Chưa có số điện thoại: hãy nhập số cần xác minh, ví dụ 0912345678. / "
-                                                 "No phone on record: give the one to confirm, e.g. 0912345678."]})
+        raise ValidationError(
+            details={
+                "phone": [
+                    (
+                        "Chưa có số điện thoại: hãy nhập số cần xác minh, ví dụ 0912345678. / "
+                        "No phone on record: give the one to confirm, e.g. 0912345678."
+                    )
+                ]
+            }
+        )
     activation.check_request_limits(session, entry.citizen_id, PHONE_CHECK, client_address)
-    challenge = Challenge(id=str(uuid.uuid4()), purpose=PHONE_CHECK, citizen_id=entry.citizen_id,
-                          member_id=entry.member_id, member_path=entry.organization_path, phone=phone,
-                          phone_on_record=0, attempts=0, status="pending_approval", client_address=client_address)
+    challenge = Challenge(
+        id=str(uuid.uuid4()),
+        purpose=PHONE_CHECK,
+        citizen_id=entry.citizen_id,
+        member_id=entry.member_id,
+        member_path=entry.organization_path,
+        phone=phone,
+        phone_on_record=0,
+        attempts=0,
+        status="pending_approval",
+        client_address=client_address,
+    )
     session.add(challenge)
     sms = activation.send_code(session, challenge)
-    audit(session, "phone_verification", "code_sent", citizen_id=principal.citizen_id,
-          member_id=principal.member_id, client=client)
-    return {"id": challenge.id, "status": challenge.status, "channel": "sms",
-            "destination": activation.mask(phone)}, sms
+    audit(
+        session,
+        "phone_verification",
+        "code_sent",
+        citizen_id=principal.citizen_id,
+        member_id=principal.member_id,
+        client=client,
+    )
+    return {
+        "id": challenge.id,
+        "status": challenge.status,
+        "channel": "sms",
+        "destination": activation.mask(phone),
+    }, sms
 
 
 def confirm_verification(uow, principal, challenge_id, otp, current_password, client=None):
@@ -143,11 +186,23 @@ def confirm_verification(uow, principal, challenge_id, otp, current_password, cl
     try:
         notice = _confirm(session, principal, challenge_id, otp, current_password)
     except SotayError as exc:
-        audit(session, "phone_verification", exc.code, citizen_id=principal.citizen_id,
-              member_id=principal.member_id, client=client)
+        audit(
+            session,
+            "phone_verification",
+            exc.code,
+            citizen_id=principal.citizen_id,
+            member_id=principal.member_id,
+            client=client,
+        )
         raise
-    audit(session, "phone_verification", "verified", citizen_id=principal.citizen_id,
-          member_id=principal.member_id, client=client)
+    audit(
+        session,
+        "phone_verification",
+        "verified",
+        citizen_id=principal.citizen_id,
+        member_id=principal.member_id,
+        client=client,
+    )
     return notice
 
 

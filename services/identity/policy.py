@@ -5,6 +5,7 @@ any characters, NFC-normalised first. Refused when in the common list (zxcvbn's
 30,000 most common plus a Vietnamese list bundled here), or equal to the
 member's citizen ID, phone or date of birth in any usual spelling.
 """
+
 import re
 import unicodedata
 from functools import lru_cache
@@ -29,8 +30,11 @@ def common_passwords():
 
     words = set(FREQUENCY_LISTS["passwords"])
     extra = Path(__file__).resolve().parent / "data" / "common-passwords-vi.txt"
-    words.update(line.strip() for line in extra.read_text(encoding="utf-8").splitlines()
-                 if line.strip() and not line.startswith("#"))
+    words.update(
+        line.strip()
+        for line in extra.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    )
     return frozenset(words)
 
 

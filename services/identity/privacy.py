@@ -9,13 +9,22 @@ VNeID links, codes and requests, "not me" codes and the sign-in throttle go; the
 happened, when, to which member id) without the citizen ID, client address or details; the directory drops the
 member and takes no later snapshot of them. The erasure is in the trail too: who asked, and why.
 """
+
 from sqlalchemy import delete, false, null, or_, select, update
 
 from shared.db import aware
 from shared.errors import NotFound
 from services.identity.domain import list_sessions, revoke_all
-from services.identity.models import (Account, AuditEvent, Challenge, FreezeCode, LoginThrottle, RefreshToken,
-                                      VneidLink, directory)
+from services.identity.models import (
+    Account,
+    AuditEvent,
+    Challenge,
+    FreezeCode,
+    LoginThrottle,
+    RefreshToken,
+    VneidLink,
+    directory,
+)
 from services.identity.trail import audit
 
 
@@ -34,23 +43,42 @@ def export(session, principal, member_id):
         raise NotFound()
     entry = session.get(directory.Membership, member_id)
     account = session.scalar(select(Account).where(Account.citizen_id == principal.citizen_id))
-    challenges = session.scalars(select(Challenge).where(_about(Challenge, member_id, principal.citizen_id),
-                                                         Challenge.decoy == 0).order_by(Challenge.created_at))
-    trail = session.scalars(select(AuditEvent).where(_about(AuditEvent, member_id, principal.citizen_id))
-                            .order_by(AuditEvent.id))
+    challenges = session.scalars(
+        select(Challenge)
+        .where(_about(Challenge, member_id, principal.citizen_id), Challenge.decoy == 0)
+        .order_by(Challenge.created_at)
+    )
+    trail = session.scalars(
+        select(AuditEvent).where(_about(AuditEvent, member_id, principal.citizen_id)).order_by(AuditEvent.id)
+    )
     links = session.scalars(select(VneidLink).where(VneidLink.citizen_id == principal.citizen_id))
     return {
-        "account": account and {"citizen_id": account.citizen_id, "activated_at": _iso(account.activated_at),
-                                "activation_method": account.activation_method,
-                                "verified_phone": account.verified_phone, "frozen_at": _iso(account.frozen_at)},
-        "directory": entry and {"full_name": entry.full_name, "phone": entry.phone,
-                                "imported_phone": entry.imported_phone, "email": entry.email, "status": entry.status},
+        "account": account
+        and {
+            "citizen_id": account.citizen_id,
+            "activated_at": _iso(account.activated_at),
+            "activation_method": account.activation_method,
+            "verified_phone": account.verified_phone,
+            "frozen_at": _iso(account.frozen_at),
+        },
+        "directory": entry
+        and {
+            "full_name": entry.full_name,
+            "phone": entry.phone,
+            "imported_phone": entry.imported_phone,
+            "email": entry.email,
+            "status": entry.status,
+        },
         "sessions": list_sessions(session, principal)["items"] if account else [],
         "vneid": [{"issuer": link.issuer, "linked_at": _iso(link.linked_at)} for link in links],
-        "codes": [{"purpose": c.purpose, "status": c.status, "phone": c.phone, "requested_at": _iso(c.created_at)}
-                  for c in challenges],
-        "sign_in_trail": [{"at": _iso(e.at), "action": e.action, "outcome": e.outcome,
-                           "client_address": e.client_address} for e in trail],
+        "codes": [
+            {"purpose": c.purpose, "status": c.status, "phone": c.phone, "requested_at": _iso(c.created_at)}
+            for c in challenges
+        ],
+        "sign_in_trail": [
+            {"at": _iso(e.at), "action": e.action, "outcome": e.outcome, "client_address": e.client_address}
+            for e in trail
+        ],
     }
 
 
@@ -72,12 +100,20 @@ def erase(uow, principal, member_id, reason, client=None):
     if citizen_id:
         _delete(session, LoginThrottle, LoginThrottle.citizen_id == citizen_id)
     # the database lets the trail be changed in this one way only: personal fields cleared (migration 0006)
-    done["trail_entries_cleared"] = session.execute(update(AuditEvent).where(_about(AuditEvent, member_id, citizen_id))
-                                                    .values(citizen_id=None, client_address=None,
-                                                            detail=null())).rowcount
+    done["trail_entries_cleared"] = session.execute(
+        update(AuditEvent)
+        .where(_about(AuditEvent, member_id, citizen_id))
+        .values(citizen_id=None, client_address=None, detail=null())
+    ).rowcount
     directory.erase(session, member_id)
-    audit(session, "erasure", "erased", member_id=member_id, client=client,
-          detail={"requested_by": principal.member_id, "reason": reason})
+    audit(
+        session,
+        "erasure",
+        "erased",
+        member_id=member_id,
+        client=client,
+        detail={"requested_by": principal.member_id, "reason": reason},
+    )
     return done
 
 

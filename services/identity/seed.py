@@ -3,6 +3,7 @@
 Sets the README's demo password on the accounts that start activated; the
 others (never activated) get their account on first sign-in.
 """
+
 import sys
 
 from sqlalchemy import func, select

@@ -1,4 +1,5 @@
 """identity: accounts, credentials, one-time codes, sessions (thin nameko entrypoints)."""
+
 import logging
 from contextlib import contextmanager
 
@@ -7,8 +8,16 @@ from nameko.extensions import DependencyProvider
 
 from shared import config, metrics, registry
 from shared.auth import Caller
-from shared.contracts.identity import (CodeRequest, CodeVerification, FreezeRequest, LoginRequest, PasswordChange,
-                                       PhoneVerificationConfirm, PhoneVerificationRequest, RefreshRequest)
+from shared.contracts.identity import (
+    CodeRequest,
+    CodeVerification,
+    FreezeRequest,
+    LoginRequest,
+    PasswordChange,
+    PhoneVerificationConfirm,
+    PhoneVerificationRequest,
+    RefreshRequest,
+)
 from shared.db import Database
 from shared.errors import InvalidToken, ServiceUnavailable, SotayError
 from shared.kit import ANYONE, MEMBER, Service, command, member_through, query, services
@@ -30,12 +39,19 @@ class Vneid(DependencyProvider):
         from services.identity.vneid import DEFAULT_SCOPES, VneidClient, load_client_key
 
         issuer, key_file = config.get("VNEID_ISSUER"), config.get("VNEID_CLIENT_KEY_FILE")
-        self.client = VneidClient(
-            issuer, config.get("VNEID_CLIENT_ID"), config.get("VNEID_CLIENT_SECRET"),
-            config.get("VNEID_REDIRECT_URI"), citizen_id_claim=config.get("VNEID_CITIZEN_ID_CLAIM", "citizen_id"),
-            scopes=config.get("VNEID_SCOPES") or DEFAULT_SCOPES,
-            client_key=load_client_key(key_file) if key_file else None,
-        ) if issuer else None
+        self.client = (
+            VneidClient(
+                issuer,
+                config.get("VNEID_CLIENT_ID"),
+                config.get("VNEID_CLIENT_SECRET"),
+                config.get("VNEID_REDIRECT_URI"),
+                citizen_id_claim=config.get("VNEID_CITIZEN_ID_CLAIM", "citizen_id"),
+                scopes=config.get("VNEID_SCOPES") or DEFAULT_SCOPES,
+                client_key=load_client_key(key_file) if key_file else None,
+            )
+            if issuer
+            else None
+        )
 
     def get_dependency(self, worker_ctx):
         return self.client or _Unconfigured()
@@ -53,7 +69,9 @@ class Keys(DependencyProvider):
         # in production the keys are provisioned (every replica must sign with the same ones)
         self.store = KeyStore.open(keys_dir(), create=config.environment() != "production")
         if not self.store.jwks()["keys"]:
-            raise RuntimeError(f"no signing keys in {keys_dir()}: provision them (python -m services.identity.keys rotate)")
+            raise RuntimeError(
+                f"no signing keys in {keys_dir()}: provision them (python -m services.identity.keys rotate)"
+            )
 
     def get_dependency(self, worker_ctx):
         return self.store
@@ -76,6 +94,7 @@ def _local_jwks():
 
 class _EndedSessionsTable:
     """Identity checks its own table: an end is refused here the moment it commits."""
+
     ready = True
 
     def __init__(self, container):
@@ -104,8 +123,9 @@ class IdentityService(Service):
     def _tell(self, notice):
         # like a code: inside the transaction, so a notice that cannot be handed over undoes the change
         if notice is not None:
-            self.cluster.notify.send_security_notice({"phone": notice.phone, "email": notice.email,
-                                                      "subject": notice.subject, "text": notice.text})
+            self.cluster.notify.send_security_notice(
+                {"phone": notice.phone, "email": notice.email, "subject": notice.subject, "text": notice.text}
+            )
 
     def _send_after_answer(self, unit, sms):
         # handed to notify once the request is stored, beside the answer, so a member's request takes as long as
@@ -161,8 +181,9 @@ class IdentityService(Service):
         return answer
 
     def _complete_code(self, unit, purpose, challenge_id, data):
-        tokens, notice = domain.complete_code(unit, self.keys, purpose, challenge_id, data["otp"],
-                                              data["new_password"], client_of(unit))
+        tokens, notice = domain.complete_code(
+            unit, self.keys, purpose, challenge_id, data["otp"], data["new_password"], client_of(unit)
+        )
         self._tell(notice)
         return tokens
 
@@ -188,8 +209,7 @@ class IdentityService(Service):
         return self._decide(unit, principal, challenge_id, approve, recovery.ADMINISTRATORS)
 
     def _decide(self, unit, principal, challenge_id, approve, queue):
-        self._send(recovery.decide(unit, principal.member_id, str(challenge_id), bool(approve), queue,
-                                   client_of(unit)))
+        self._send(recovery.decide(unit, principal.member_id, str(challenge_id), bool(approve), queue, client_of(unit)))
         return {"status": "code_sent" if approve else "denied"}
 
     @command(caller=services("gateway"), body=FreezeRequest, commit_on=SotayError)
@@ -212,10 +232,13 @@ class IdentityService(Service):
         self._send(sms)
         return answer
 
-    @command(caller=MEMBER, body=PhoneVerificationConfirm, commit_on=SotayError)   # wrong passwords and codes count
+    @command(caller=MEMBER, body=PhoneVerificationConfirm, commit_on=SotayError)  # wrong passwords and codes count
     def confirm_phone_verification(self, unit, principal, challenge_id, data):
-        self._tell(phones.confirm_verification(unit, principal, str(challenge_id), data["otp"],
-                                               data["current_password"], client_of(unit)))
+        self._tell(
+            phones.confirm_verification(
+                unit, principal, str(challenge_id), data["otp"], data["current_password"], client_of(unit)
+            )
+        )
         return {"status": "verified"}
 
     @command(caller=MEMBER, body=PasswordChange, commit_on=SotayError)
@@ -232,7 +255,7 @@ class IdentityService(Service):
         domain.revoke_session(unit, principal, str(session_id), client_of(unit))
         return {"status": "revoked"}
 
-    @query(caller=services(*registry.names()))   # every service keeps them
+    @query(caller=services(*registry.names()))  # every service keeps them
     def ended_sessions(self, session, principal):
         """Sessions ended while their access tokens may still be alive: what every other service
         restores when it starts and after a reconnection (shared/revocation.py)."""
@@ -246,8 +269,7 @@ class IdentityService(Service):
     @command(caller=services("gateway"), commit_on=SotayError)
     def vneid_complete(self, unit, principal, state, code, browser_secret, iss=None):
         """Tokens for VNeID's callback; `iss` is the authorization response's issuer (RFC 9207) when it sent one."""
-        return vneid_signin.complete(unit, self.vneid, self.keys, state, code, browser_secret, client_of(unit),
-                                     iss=iss)
+        return vneid_signin.complete(unit, self.vneid, self.keys, state, code, browser_secret, client_of(unit), iss=iss)
 
     @query(caller=member_through("gateway"))
     def export_member(self, session, principal, member_id):
@@ -288,5 +310,9 @@ class IdentityService(Service):
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
         # an import is the party member database speaking: its phones are trusted (phones.py)
-        reread_members(self.db, self.cluster.members, envelope,
-                       lambda session, snapshot: self._project(session, snapshot, imported=True))
+        reread_members(
+            self.db,
+            self.cluster.members,
+            envelope,
+            lambda session, snapshot: self._project(session, snapshot, imported=True),
+        )

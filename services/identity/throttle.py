@@ -3,6 +3,7 @@
 Keyed by the citizen ID as typed, whether or not an account exists, so the
 answer (429 with Retry-After) tells an attacker nothing about membership.
 """
+
 import math
 from datetime import timedelta
 
@@ -13,7 +14,6 @@ from services.identity.models import LoginThrottle
 FREE_FAILURES = 5
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(minutes=15)
-
 
 
 def delay_after(failures):

@@ -1,17 +1,29 @@
 """Identity's audit trail: every sign-in attempt, code, decision and erasure (append-only in the database)."""
+
 from shared.context import CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY
 from services.identity.models import AuditEvent
 
 
 def audit(session, action, outcome, *, citizen_id=None, member_id=None, client=None, detail=None):
     client = client or {}
-    session.add(AuditEvent(action=action, outcome=outcome, citizen_id=citizen_id, member_id=member_id,
-                           client_address=client.get("address"), correlation_id=client.get("correlation_id"),
-                           detail=detail))
+    session.add(
+        AuditEvent(
+            action=action,
+            outcome=outcome,
+            citizen_id=citizen_id,
+            member_id=member_id,
+            client_address=client.get("address"),
+            correlation_id=client.get("correlation_id"),
+            detail=detail,
+        )
+    )
 
 
 def client_of(unit):
     """Who is on the other end of this call, as the gateway saw them (for the trail and per-address limits)."""
     context = unit.context
-    return {"address": context.get(CLIENT_ADDRESS_KEY), "correlation_id": context.get(CORRELATION_ID_KEY),
-            "user_agent": context.get(USER_AGENT_KEY)}
+    return {
+        "address": context.get(CLIENT_ADDRESS_KEY),
+        "correlation_id": context.get(CORRELATION_ID_KEY),
+        "user_agent": context.get(USER_AGENT_KEY),
+    }

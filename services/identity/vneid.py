@@ -12,6 +12,7 @@ our allow-list). The citizen ID is read from the ID token or, when the provider
 releases it only from UserInfo (OpenID Connect Core §5.4, the default of
 certified providers for the code flow), from UserInfo for the same `sub`.
 """
+
 import secrets
 import time
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ def load_client_key(path):
             key = key_type.import_key(data)
         except (ValueError, TypeError, JoseError):
             continue
-        key.ensure_kid()      # its thumbprint: register the public key with the provider under this kid
+        key.ensure_kid()  # its thumbprint: register the public key with the provider under this kid
         return key
     raise ValueError(f"{path}: not an RSA, EC or Ed25519 private key in PEM")
 
@@ -68,9 +69,19 @@ class VneidIdentity:
 
 
 class VneidClient:
-    def __init__(self, issuer, client_id, client_secret, redirect_uri, citizen_id_claim="citizen_id",
-                 http_timeout=5.0, leeway=30, scopes=DEFAULT_SCOPES, client_key=None):
-        self.issuer = issuer          # compared exactly with `iss` and the discovery document
+    def __init__(
+        self,
+        issuer,
+        client_id,
+        client_secret,
+        redirect_uri,
+        citizen_id_claim="citizen_id",
+        http_timeout=5.0,
+        leeway=30,
+        scopes=DEFAULT_SCOPES,
+        client_key=None,
+    ):
+        self.issuer = issuer  # compared exactly with `iss` and the discovery document
         self.client_id = client_id
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
@@ -116,8 +127,11 @@ class VneidClient:
         """The first of TOKEN_AUTH_METHODS that discovery lists and we have credentials for (an absent list means
         client_secret_basic, as OpenID Connect Discovery says)."""
         offered = self.metadata().get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-        held = {"private_key_jwt": self.client_key is not None,
-                "client_secret_basic": bool(self.client_secret), "client_secret_post": bool(self.client_secret)}
+        held = {
+            "private_key_jwt": self.client_key is not None,
+            "client_secret_basic": bool(self.client_secret),
+            "client_secret_post": bool(self.client_secret),
+        }
         for method in TOKEN_AUTH_METHODS:
             if method in offered and held[method]:
                 return method
@@ -125,19 +139,30 @@ class VneidClient:
 
     def _session(self, method=None):
         credential = self.client_key if method == "private_key_jwt" else self.client_secret
-        session = OAuth2Session(self.client_id, credential, scope=self.scopes, redirect_uri=self.redirect_uri,
-                                code_challenge_method="S256", token_endpoint_auth_method=method)
+        session = OAuth2Session(
+            self.client_id,
+            credential,
+            scope=self.scopes,
+            redirect_uri=self.redirect_uri,
+            code_challenge_method="S256",
+            token_endpoint_auth_method=method,
+        )
         if method == "private_key_jwt":
-            session.register_client_auth_method(PrivateKeyJWT(
-                self.metadata()["token_endpoint"], headers={"kid": self.client_key.kid},
-                alg={"EC": "ES256", "OKP": "EdDSA"}.get(self.client_key.key_type, "RS256")))
+            session.register_client_auth_method(
+                PrivateKeyJWT(
+                    self.metadata()["token_endpoint"],
+                    headers={"kid": self.client_key.kid},
+                    alg={"EC": "ES256", "OKP": "EdDSA"}.get(self.client_key.key_type, "RS256"),
+                )
+            )
         return session
 
     def start(self):
         state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         code_verifier = secrets.token_urlsafe(64)
         url, _ = self._session().create_authorization_url(
-            self.metadata()["authorization_endpoint"], state=state, nonce=nonce, code_verifier=code_verifier)
+            self.metadata()["authorization_endpoint"], state=state, nonce=nonce, code_verifier=code_verifier
+        )
         return Authorization(url=url, state=state, nonce=nonce, code_verifier=code_verifier)
 
     def check_response_issuer(self, iss):
@@ -155,7 +180,8 @@ class VneidClient:
         metadata = self.metadata()
         try:
             token = self._session(self.token_auth_method()).fetch_token(
-                metadata["token_endpoint"], code=code, code_verifier=code_verifier, timeout=self.http_timeout)
+                metadata["token_endpoint"], code=code, code_verifier=code_verifier, timeout=self.http_timeout
+            )
         except VneidError:
             raise
         except Exception:
@@ -174,8 +200,11 @@ class VneidClient:
         if not endpoint or not access_token:
             raise VneidError("missing_citizen_id")
         try:
-            response = requests.get(endpoint, headers={"Authorization": f"Bearer {access_token}",
-                                                       "Accept": "application/json"}, timeout=self.http_timeout)
+            response = requests.get(
+                endpoint,
+                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+                timeout=self.http_timeout,
+            )
             response.raise_for_status()
             claims = response.json()
         except (requests.RequestException, ValueError):
@@ -193,7 +222,7 @@ class VneidClient:
         if header.get("alg") not in self.algorithms():
             raise VneidError("disallowed_algorithm")
         if header.get("kid") not in {key.get("kid") for key in self.jwks().get("keys", [])}:
-            self.jwks(refresh=True)   # the issuer may have rotated its keys
+            self.jwks(refresh=True)  # the issuer may have rotated its keys
         try:
             token = jwt.decode(id_token, KeySet.import_key_set(self.jwks()), algorithms=self.algorithms())
         except BadSignatureError:
@@ -204,7 +233,8 @@ class VneidClient:
         if claims.get("iss") != self.issuer:
             raise VneidError("wrong_issuer")
         registry = jwt.JWTClaimsRegistry(
-            now=int(time.time()), leeway=self.leeway,
+            now=int(time.time()),
+            leeway=self.leeway,
             sub={"essential": True},
             exp={"essential": True},
             iat={"essential": True},

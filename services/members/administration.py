@@ -4,6 +4,7 @@ Moving or merging rewrites the materialised paths of a whole subtree and of its
 members in a few UPDATE statements (a string-prefix replacement), then moves the
 subtree counts with them.
 """
+
 from sqlalchemy import func, select, update
 
 from shared.contracts.members import ADMIN_ROLE, LEVELS, ROLLOUT_STATES
@@ -13,7 +14,7 @@ from services.members import counts
 from services.members.domain import create_organization, organization_json, set_rollout, visible_organization
 from services.members.models import Member, Organization, Position, Registration, Transfer
 
-CHILD_LEVEL = dict(zip(LEVELS, LEVELS[1:]))
+CHILD_LEVEL = dict(zip(LEVELS, LEVELS[1:], strict=False))
 
 
 def _managed(session, actor, organization_id):
@@ -52,8 +53,9 @@ def _rewrite_paths(session, old_prefix, new_prefix):
     low, high = subtree_bounds(old_prefix)
     cut = len(old_prefix) + 1
     for model, column in ((Organization, Organization.path), (Member, Member.organization_path)):
-        session.execute(update(model).where(column >= low, column < high)
-                        .values({column: new_prefix + func.substr(column, cut)}))
+        session.execute(
+            update(model).where(column >= low, column < high).values({column: new_prefix + func.substr(column, cut)})
+        )
 
 
 def move(uow, actor, organization_id, new_parent_id):
@@ -81,20 +83,32 @@ def merge(uow, actor, organization_id, into_id):
     org = _managed(session, actor, organization_id)
     target = _managed(session, actor, into_id)
     if org.id == target.id or org.level != target.level or target.path.startswith(org.path):
-        raise ValidationError(details={"into": ["Phải là tổ chức khác cùng cấp. / Another organisation of the same level."]})
+        raise ValidationError(
+            details={"into": ["Phải là tổ chức khác cùng cấp. / Another organisation of the same level."]}
+        )
     for child in session.scalars(select(Organization).where(Organization.parent_id == org.id)).all():
         child.parent_id = target.id
         _rewrite_paths(session, child.path, f"{target.path}{child.id}/")
-    session.execute(update(Member).where(Member.organization_id == org.id)
-                    .values(organization_id=target.id, organization_path=target.path))
+    session.execute(
+        update(Member)
+        .where(Member.organization_id == org.id)
+        .values(organization_id=target.id, organization_path=target.path)
+    )
     # papers naming the dissolved organisation are the other's now (an issued transfer stays acceptable)
     for column in (Transfer.from_organization_id, Transfer.to_organization_id, Registration.organization_id):
         session.execute(update(column.class_).where(column == org.id).values({column: target.id}))
     for position in session.scalars(select(Position).where(Position.organization_id == org.id)).all():
         # a dissolved organisation's positions end with it
-        uow.publish("members.position_changed", {"member_id": position.member_id, "organization_id": org.id,
-                                                 "organization_path": org.path, "role": position.role,
-                                                 "action": "removed"})
+        uow.publish(
+            "members.position_changed",
+            {
+                "member_id": position.member_id,
+                "organization_id": org.id,
+                "organization_path": org.path,
+                "role": position.role,
+                "action": "removed",
+            },
+        )
         session.delete(position)
     session.flush()
     session.delete(org)
@@ -109,9 +123,11 @@ def _republish_members(uow, path):
     from services.members.domain import member_snapshot
 
     low, high = subtree_bounds(path)
-    for member in uow.session.scalars(select(Member).where(Member.organization_path >= low,
-                                                           Member.organization_path < high,
-                                                           Member.erased_at.is_(None))):
+    for member in uow.session.scalars(
+        select(Member).where(
+            Member.organization_path >= low, Member.organization_path < high, Member.erased_at.is_(None)
+        )
+    ):
         uow.publish("members.member_updated", member_snapshot(member))
 
 
@@ -135,14 +151,23 @@ def grant_first_administrator(uow, citizen_id):
 
     session = uow.session
     if session.scalar(select(Position.id).where(Position.role == ADMIN_ROLE).limit(1)) is not None:
-        raise Forbidden(message="Đã có quản trị hệ thống; người đó bổ nhiệm thêm. / A system administrator already "
-                                "exists; they appoint any other.")
+        raise Forbidden(
+            message="Đã có quản trị hệ thống; người đó bổ nhiệm thêm. / A system administrator already "
+            "exists; they appoint any other."
+        )
     member = session.scalar(select(Member).where(Member.citizen_id == citizen_id))
     if member is None or member.status not in counts.IN_PARTY:
         raise NotFound(message="Không có đảng viên với số định danh này. / No party member has this citizen ID.")
     centre = session.scalar(select(Organization).where(Organization.parent_id.is_(None)))
     record_position(uow, member, centre, ADMIN_ROLE)
-    _audit(uow, None, "position.first_administrator", member, None,
-           {"organization_id": centre.id, "role": ADMIN_ROLE}, note="operator command")
+    _audit(
+        uow,
+        None,
+        "position.first_administrator",
+        member,
+        None,
+        {"organization_id": centre.id, "role": ADMIN_ROLE},
+        note="operator command",
+    )
     session.refresh(member)
     return member_json(member)

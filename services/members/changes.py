@@ -1,6 +1,7 @@
 """Changes to members: an officer's edits, a member's own (contact now, core data by
 request), transfers between organisations, the digital file. Every write to personal
 data is audited with before and after, and published as members.member_updated."""
+
 from datetime import date
 
 from sqlalchemy import and_, or_, select
@@ -11,23 +12,42 @@ from shared.db import aware, utcnow
 from shared.errors import Conflict, Forbidden, NotFound, ValidationError
 from shared.tree import in_subtree, subtree_bounds
 from services.members import counts
-from services.members.domain import (CARD_TAKEN, FROM_ABOVE, clashes, decided_member, member_json,
-                                     member_snapshot, normalize_name, refusal, search_key)
+from services.members.domain import (
+    CARD_TAKEN,
+    FROM_ABOVE,
+    clashes,
+    decided_member,
+    member_json,
+    member_snapshot,
+    normalize_name,
+    refusal,
+    search_key,
+)
 from services.members.models import AuditEntry, ChangeRequest, Member, MemberRecord, Organization, Transfer
 
 CONTACT_FIELDS = ("phone", "email")
 CORE_FIELDS = ("full_name", "date_of_birth", "gender", "party_card_number")
-OFFICER_FIELDS = CORE_FIELDS + CONTACT_FIELDS + ("status", "admission_date", "official_date", "left_on",
-                                                 "leaving_reason")
+OFFICER_FIELDS = (
+    CORE_FIELDS + CONTACT_FIELDS + ("status", "admission_date", "official_date", "left_on", "leaving_reason")
+)
 DECIDING_ROLES = {SECRETARY, DEPUTY_SECRETARY, ADMIN_ROLE}
 
 
 def _audit(uow, actor_id, action, member, before, after, note=None):
     context = uow.context
-    uow.session.add(AuditEntry(actor_member_id=actor_id, action=action, subject_type="member",
-                               subject_id=member.id, before=before, after=after, note=note,
-                               correlation_id=context.get("correlation_id"),
-                               client_address=context.get("client_address")))
+    uow.session.add(
+        AuditEntry(
+            actor_member_id=actor_id,
+            action=action,
+            subject_type="member",
+            subject_id=member.id,
+            before=before,
+            after=after,
+            note=note,
+            correlation_id=context.get("correlation_id"),
+            client_address=context.get("client_address"),
+        )
+    )
 
 
 def personal_record(member):
@@ -104,8 +124,14 @@ def update_me(uow, actor, changes):
 
 
 def change_request_json(request):
-    return {"id": request.id, "member_id": request.member_id, "changes": request.changes, "status": request.status,
-            "reason": request.reason, "requested_at": aware(request.requested_at).isoformat()}
+    return {
+        "id": request.id,
+        "member_id": request.member_id,
+        "changes": request.changes,
+        "status": request.status,
+        "reason": request.reason,
+        "requested_at": aware(request.requested_at).isoformat(),
+    }
 
 
 def _decider_paths(actor):
@@ -115,22 +141,27 @@ def _decider_paths(actor):
 def pending_change_requests(session, actor):
     """The requests this officer may decide: by the member's current organisation (requests follow a
     transferred member), never their own or a fellow officer's."""
-    ranges = [and_(Member.organization_path >= low, Member.organization_path < high)
-              for low, high in map(subtree_bounds, _decider_paths(actor))]
+    ranges = [
+        and_(Member.organization_path >= low, Member.organization_path < high)
+        for low, high in map(subtree_bounds, _decider_paths(actor))
+    ]
     if not ranges:
         return {"items": [], "next_cursor": None}
-    rows = session.execute(select(ChangeRequest, Member).join(Member, Member.id == ChangeRequest.member_id)
-                           .where(ChangeRequest.status == "pending", or_(*ranges))
-                           .order_by(ChangeRequest.id)).all()
-    return {"items": [change_request_json(r) for r, member in rows if actor.decides_about(member)],
-            "next_cursor": None}
+    rows = session.execute(
+        select(ChangeRequest, Member)
+        .join(Member, Member.id == ChangeRequest.member_id)
+        .where(ChangeRequest.status == "pending", or_(*ranges))
+        .order_by(ChangeRequest.id)
+    ).all()
+    return {"items": [change_request_json(r) for r, member in rows if actor.decides_about(member)], "next_cursor": None}
 
 
 def decide_change_request(uow, actor, request_id, approve, reason=None):
     request = uow.session.get(ChangeRequest, request_id)
     member = uow.session.get(Member, request.member_id) if request else None
-    if member is None or not (member.id == actor.member.id or
-                              any(in_subtree(member.organization_path, p) for p in _decider_paths(actor))):
+    if member is None or not (
+        member.id == actor.member.id or any(in_subtree(member.organization_path, p) for p in _decider_paths(actor))
+    ):
         raise NotFound()
     if not actor.decides_about(member):
         raise refusal(actor, member)
@@ -140,12 +171,20 @@ def decide_change_request(uow, actor, request_id, approve, reason=None):
     request.reason = reason
     request.decided_by = actor.member.id
     request.decided_at = utcnow()
-    uow.publish("members.change_request_decided", {"request_id": request.id, "member_id": request.member_id,
-                                                   "decision": request.status, "reason": reason})
+    uow.publish(
+        "members.change_request_decided",
+        {"request_id": request.id, "member_id": request.member_id, "decision": request.status, "reason": reason},
+    )
     if approve:
         changes = {k: date.fromisoformat(v) if k == "date_of_birth" and v else v for k, v in request.changes.items()}
-        apply_changes(uow, actor.member.id, member, changes, action="member.change_request_approved",
-                      note=f"change request {request.id}")
+        apply_changes(
+            uow,
+            actor.member.id,
+            member,
+            changes,
+            action="member.change_request_approved",
+            note=f"change request {request.id}",
+        )
     return change_request_json(request)
 
 
@@ -157,26 +196,48 @@ def issue_transfer(uow, actor, member_id, to_organization_id, kind, note=None):
         raise ValidationError(details={"to_organization_id": ["Tổ chức nhận không hợp lệ. / Not a valid receiver."]})
     if session.scalar(select(Transfer.id).where(Transfer.member_id == member.id, Transfer.status == "issued")):
         raise ValidationError(details={"member_id": ["Đã có giấy chuyển đang chờ. / A transfer is already pending."]})
-    transfer = Transfer(member_id=member.id, kind=kind, from_organization_id=member.organization_id,
-                        to_organization_id=target.id, note=note, issued_by=actor.member.id)
+    transfer = Transfer(
+        member_id=member.id,
+        kind=kind,
+        from_organization_id=member.organization_id,
+        to_organization_id=target.id,
+        note=note,
+        issued_by=actor.member.id,
+    )
     session.add(transfer)
     session.flush()
     _audit(uow, actor.member.id, "transfer.issue", member, None, transfer_json(transfer))
-    uow.publish("members.transfer_issued", {"transfer_id": transfer.id, "member_id": member.id, "kind": kind,
-                                            "from_organization_id": transfer.from_organization_id,
-                                            "to_organization_id": target.id})
+    uow.publish(
+        "members.transfer_issued",
+        {
+            "transfer_id": transfer.id,
+            "member_id": member.id,
+            "kind": kind,
+            "from_organization_id": transfer.from_organization_id,
+            "to_organization_id": target.id,
+        },
+    )
     return transfer_json(transfer)
 
 
 def transfer_json(transfer):
-    return {"id": transfer.id, "member_id": transfer.member_id, "kind": transfer.kind, "status": transfer.status,
-            "from_organization_id": transfer.from_organization_id,
-            "to_organization_id": transfer.to_organization_id, "note": transfer.note}
+    return {
+        "id": transfer.id,
+        "member_id": transfer.member_id,
+        "kind": transfer.kind,
+        "status": transfer.status,
+        "from_organization_id": transfer.from_organization_id,
+        "to_organization_id": transfer.to_organization_id,
+        "note": transfer.note,
+    }
 
 
 def incoming_transfers(session, actor):
-    rows = session.execute(select(Transfer, Organization).join(
-        Organization, Organization.id == Transfer.to_organization_id).where(Transfer.status == "issued")).all()
+    rows = session.execute(
+        select(Transfer, Organization)
+        .join(Organization, Organization.id == Transfer.to_organization_id)
+        .where(Transfer.status == "issued")
+    ).all()
     return {"items": [transfer_json(t) for t, org in rows if actor.manages(org.path)], "next_cursor": None}
 
 
@@ -193,16 +254,29 @@ def accept_transfer(uow, actor, transfer_id):
         raise refusal(actor, member)
     if member.organization_id != transfer.from_organization_id:
         # the member moved since (a merge): the sender's paper no longer describes them
-        raise Conflict(details={"status": ["Giấy chuyển đã cũ: hãy lập giấy mới. / The transfer is stale: issue a "
-                                           "new one."]})
+        raise Conflict(
+            details={"status": ["Giấy chuyển đã cũ: hãy lập giấy mới. / The transfer is stale: issue a new one."]}
+        )
     transfer.status = "accepted"
     transfer.accepted_by = actor.member.id
     transfer.accepted_at = utcnow()
-    apply_changes(uow, actor.member.id, member, {"organization_id": target.id, "organization_path": target.path},
-                  action="transfer.accept", note=f"transfer {transfer.id}")
-    uow.publish("members.member_transferred", {"member_id": member.id, "kind": transfer.kind,
-                                               "from_organization_id": transfer.from_organization_id,
-                                               "to_organization_id": target.id})
+    apply_changes(
+        uow,
+        actor.member.id,
+        member,
+        {"organization_id": target.id, "organization_path": target.path},
+        action="transfer.accept",
+        note=f"transfer {transfer.id}",
+    )
+    uow.publish(
+        "members.member_transferred",
+        {
+            "member_id": member.id,
+            "kind": transfer.kind,
+            "from_organization_id": transfer.from_organization_id,
+            "to_organization_id": target.id,
+        },
+    )
     return transfer_json(transfer)
 
 
@@ -216,16 +290,25 @@ def add_record(uow, actor, member_id, record):
 
 
 def record_json(row):
-    return {"id": row.id, "kind": row.kind, "title": row.title, "detail": row.detail,
-            "start_date": _iso(row.start_date), "end_date": _iso(row.end_date)}
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "title": row.title,
+        "detail": row.detail,
+        "start_date": _iso(row.start_date),
+        "end_date": _iso(row.end_date),
+    }
 
 
 def list_records(session, actor, member_id):
     member = session.get(Member, member_id)
     if member is None or not (member.id == actor.member.id or actor.manages(member.organization_path)):
         raise NotFound()
-    rows = session.scalars(select(MemberRecord).where(MemberRecord.member_id == member.id)
-                           .order_by(MemberRecord.start_date, MemberRecord.id)).all()
+    rows = session.scalars(
+        select(MemberRecord)
+        .where(MemberRecord.member_id == member.id)
+        .order_by(MemberRecord.start_date, MemberRecord.id)
+    ).all()
     return {"items": [record_json(r) for r in rows], "next_cursor": None}
 
 
@@ -261,9 +344,16 @@ def remove_position(uow, actor, member_id, organization_id, role):
     if position is None:
         raise NotFound()
     _position_giver(actor, position.organization, role)
-    uow.publish("members.position_changed", {"member_id": member.id, "organization_id": organization_id,
-                                             "organization_path": position.organization.path, "role": role,
-                                             "action": "removed"})
+    uow.publish(
+        "members.position_changed",
+        {
+            "member_id": member.id,
+            "organization_id": organization_id,
+            "organization_path": position.organization.path,
+            "role": role,
+            "action": "removed",
+        },
+    )
     session.delete(position)
     _audit(uow, actor.member.id, "position.remove", member, {"organization_id": organization_id, "role": role}, None)
     session.flush()

@@ -6,8 +6,10 @@ country's figures are a few dozen rows, whatever its size. A write adjusts at
 most 3 × 4 rows; an import rebuilds the table in one pass. A branch (or party
 group) is small enough to count on the spot from its members.
 """
+
 from collections import Counter
-from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, delete, extract, func, insert, select, update
 
@@ -26,23 +28,36 @@ def values_of(member):
     if member.status not in IN_PARTY:
         return {"status": member.status}
     born = member.date_of_birth
-    return {"status": member.status, "gender": member.gender or "unknown",
-            "birth_year": str(born.year) if born else "unknown", "activated": "yes" if member.activated else "no"}
+    return {
+        "status": member.status,
+        "gender": member.gender or "unknown",
+        "birth_year": str(born.year) if born else "unknown",
+        "activated": "yes" if member.activated else "no",
+    }
 
 
-COUNTED_LEVELS = 3   # centre, province, grassroots: the levels whose subtrees are large
+COUNTED_LEVELS = 3  # centre, province, grassroots: the levels whose subtrees are large
 
 
 def adjust(session, path, values, delta):
     """Add `delta` (±1) for these values to every committee on `path` above the branch."""
     for organization_id in ancestor_ids(path)[:COUNTED_LEVELS]:
         for dimension, value in values.items():
-            changed = session.execute(update(SubtreeCount).where(
-                SubtreeCount.organization_id == organization_id, SubtreeCount.dimension == dimension,
-                SubtreeCount.value == value).values(count=SubtreeCount.count + delta)).rowcount
+            changed = session.execute(
+                update(SubtreeCount)
+                .where(
+                    SubtreeCount.organization_id == organization_id,
+                    SubtreeCount.dimension == dimension,
+                    SubtreeCount.value == value,
+                )
+                .values(count=SubtreeCount.count + delta)
+            ).rowcount
             if not changed:
-                session.execute(insert(SubtreeCount).values(organization_id=organization_id, dimension=dimension,
-                                                            value=value, count=delta))
+                session.execute(
+                    insert(SubtreeCount).values(
+                        organization_id=organization_id, dimension=dimension, value=value, count=delta
+                    )
+                )
 
 
 def move(session, old_path, old_values, new_path, new_values):
@@ -58,21 +73,28 @@ def rebuild(session, pause=None, rows=None):
     returns a few rows per committee rather than per branch. `rows(query)` runs each grouping
     (an import's apply runs them off the event loop)."""
     rows = rows or (lambda query: session.execute(query).all())
-    counted = case((Organization.level.in_(LEVELS[COUNTED_LEVELS:]), Organization.parent_id),
-                   else_=Organization.id)
-    columns = {"status": Member.status, "gender": func.coalesce(Member.gender, "unknown"),
-               "birth_year": extract("year", Member.date_of_birth), "activated": Member.activated}
+    counted = case((Organization.level.in_(LEVELS[COUNTED_LEVELS:]), Organization.parent_id), else_=Organization.id)
+    columns = {
+        "status": Member.status,
+        "gender": func.coalesce(Member.gender, "unknown"),
+        "birth_year": extract("year", Member.date_of_birth),
+        "activated": Member.activated,
+    }
     paths = dict(session.execute(select(Organization.id, Organization.path)).all())
     total = Counter()
     for dimension, column in columns.items():
-        query = (select(counted, column, func.count()).select_from(Member)
-                 .join(Organization, Organization.id == Member.organization_id).group_by(counted, column))
+        query = (
+            select(counted, column, func.count())
+            .select_from(Member)
+            .join(Organization, Organization.id == Member.organization_id)
+            .group_by(counted, column)
+        )
         if dimension != "status":
             query = query.where(Member.status.in_(IN_PARTY))
         for organization_id, value, count in rows(query):
             total[(organization_id, dimension, _as_value(dimension, value))] += count
         if pause:
-            pause()   # an import's apply: one query at a time, others answer in between
+            pause()  # an import's apply: one query at a time, others answer in between
     return replace_with(session, total, paths)
 
 
@@ -87,7 +109,7 @@ def replace_with(session, direct, paths=None):
     session.execute(delete(SubtreeCount))
     rows = [{"organization_id": o, "dimension": d, "value": v, "count": c} for (o, d, v), c in total.items() if c]
     for start in range(0, len(rows), 10_000):
-        session.execute(insert(SubtreeCount), rows[start:start + 10_000])
+        session.execute(insert(SubtreeCount), rows[start : start + 10_000])
     return len(rows)
 
 
@@ -102,11 +124,20 @@ def _as_value(dimension, value):
 def _counted_on_the_spot(session, path):
     low, high = subtree_bounds(path)
     counter = Counter()
-    for member in session.scalars(select(Member).where(Member.organization_path >= low,
-                                                       Member.organization_path < high)):
+    for member in session.scalars(
+        select(Member).where(Member.organization_path >= low, Member.organization_path < high)
+    ):
         for dimension, value in values_of(member).items():
             counter[(dimension, value)] += 1
     return [(dimension, value, count) for (dimension, value), count in counter.items()]
+
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def vietnam_today(now=None):
+    """Today's date in Vietnam, not the server's: a member's age and an import's checks go by the Vietnamese day."""
+    return (now or datetime.now(VIETNAM)).astimezone(VIETNAM).date()
 
 
 def stats(session, organization, today=None):
@@ -114,13 +145,16 @@ def stats(session, organization, today=None):
     if len(ancestor_ids(organization.path)) > COUNTED_LEVELS:
         rows = _counted_on_the_spot(session, organization.path)
     else:
-        rows = session.execute(select(SubtreeCount.dimension, SubtreeCount.value, SubtreeCount.count).where(
-            SubtreeCount.organization_id == organization.id, SubtreeCount.count != 0)).all()
+        rows = session.execute(
+            select(SubtreeCount.dimension, SubtreeCount.value, SubtreeCount.count).where(
+                SubtreeCount.organization_id == organization.id, SubtreeCount.count != 0
+            )
+        ).all()
     organization_id = organization.id
     by = {dimension: {} for dimension in DIMENSIONS}
     for dimension, value, count in rows:
         by[dimension][value] = count
-    this_year = (today or date.today()).year
+    this_year = (today or vietnam_today()).year
     bands = {f"{low}-{high}" if high < 200 else f"{low}+": 0 for low, high in AGE_BANDS}
     unknown_age = 0
     for year, count in by["birth_year"].items():
@@ -138,7 +172,16 @@ def stats(session, organization, today=None):
         bands["unknown"] = unknown_age
     in_party = sum(c for s, c in by["status"].items() if s in IN_PARTY)
     activated = by["activated"].get("yes", 0)
-    return {"organization_id": organization_id, "total": sum(by["status"].values()), "in_party": in_party,
-            "by_status": by["status"], "by_gender": by["gender"], "by_age_band": bands,
-            "uptake": {"activated": activated, "not_activated": by["activated"].get("no", 0),
-                       "rate": round(activated / sum(by["activated"].values()), 4) if by["activated"] else 0.0}}
+    return {
+        "organization_id": organization_id,
+        "total": sum(by["status"].values()),
+        "in_party": in_party,
+        "by_status": by["status"],
+        "by_gender": by["gender"],
+        "by_age_band": bands,
+        "uptake": {
+            "activated": activated,
+            "not_activated": by["activated"].get("no", 0),
+            "rate": round(activated / sum(by["activated"].values()), 4) if by["activated"] else 0.0,
+        },
+    }

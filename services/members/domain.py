@@ -3,6 +3,7 @@
 Authorisation lives here, in the service that owns the data: role × scope,
 where an officer's scope is the subtree of the organisation of their position.
 """
+
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +17,9 @@ from services.members import counts
 from services.members.models import AuditEntry, Member, Organization, Position
 
 
-
 def _folding_table():
     """Each accented Latin letter → its base letter, combining marks → nothing (built once)."""
-    table = {code: None for code in range(0x0300, 0x0370)}
+    table = dict.fromkeys(range(0x0300, 0x0370))
     for code in range(0x00C0, 0x1F00):
         letter = chr(code)
         base = "".join(c for c in unicodedata.normalize("NFD", letter) if unicodedata.category(c) != "Mn")
@@ -44,6 +44,7 @@ def normalize_name(name):
 @dataclass
 class Actor:
     """The verified caller as members sees them: their record and positions."""
+
     member: Member
     positions: list
 
@@ -69,7 +70,8 @@ class Actor:
         if self.is_admin:
             return True
         return self.manages(member.organization_path) and all(
-            p.role in OFFICER_ROLES and self.presides_over(p.organization.path) for p in member.positions)
+            p.role in OFFICER_ROLES and self.presides_over(p.organization.path) for p in member.positions
+        )
 
     def may_see_organization(self, org):
         # own organisation and the committees above it are public to a member
@@ -85,39 +87,62 @@ def load_actor(session, member_id):
 
 
 def organization_json(org):
-    return {"id": org.id, "code": org.code, "name": org.name, "level": org.level,
-            "parent_id": org.parent_id, "rollout": org.rollout}
+    return {
+        "id": org.id,
+        "code": org.code,
+        "name": org.name,
+        "level": org.level,
+        "parent_id": org.parent_id,
+        "rollout": org.rollout,
+    }
 
 
 def member_json(member):
     return {
-        "id": member.id, "citizen_id": member.citizen_id, "full_name": member.full_name,
-        "date_of_birth": _iso(member.date_of_birth), "gender": member.gender, "status": member.status,
-        "organization_id": member.organization_id, "phone": member.phone,
+        "id": member.id,
+        "citizen_id": member.citizen_id,
+        "full_name": member.full_name,
+        "date_of_birth": _iso(member.date_of_birth),
+        "gender": member.gender,
+        "status": member.status,
+        "organization_id": member.organization_id,
+        "phone": member.phone,
         "party_card_number": member.party_card_number,
-        "admission_date": _iso(member.admission_date), "official_date": _iso(member.official_date),
+        "admission_date": _iso(member.admission_date),
+        "official_date": _iso(member.official_date),
         "positions": [{"role": p.role, "organization_id": p.organization_id} for p in member.positions],
     }
 
 
 def member_snapshot(member):
     """The event payload other services project (see shared.contracts.members.MemberSnapshot)."""
-    return {"member_id": member.id, "citizen_id": member.citizen_id, "full_name": member.full_name,
-            "date_of_birth": _iso(member.date_of_birth), "status": member.status,
-            "organization_id": member.organization_id,
-            "organization_path": member.organization_path, "phone": member.phone, "email": member.email,
-            "activated": bool(member.activated)}
+    return {
+        "member_id": member.id,
+        "citizen_id": member.citizen_id,
+        "full_name": member.full_name,
+        "date_of_birth": _iso(member.date_of_birth),
+        "status": member.status,
+        "organization_id": member.organization_id,
+        "organization_path": member.organization_path,
+        "phone": member.phone,
+        "email": member.email,
+        "activated": bool(member.activated),
+    }
 
 
 def _iso(value):
     return value.isoformat() if value else None
 
 
-NOT_ABOUT_ONESELF = ("Không ai tự quyết định việc của chính mình: hãy đề nghị cấp uỷ cấp trên; hồ sơ của mình "
-                     "sửa qua PATCH /me. / Nobody decides about themselves: ask the committee above; change your "
-                     "own data through PATCH /me.")
-FROM_ABOVE = ("Việc này do cấp uỷ cấp trên hoặc quản trị hệ thống quyết định. / "
-              "This is for the committee above or a system administrator to decide.")
+NOT_ABOUT_ONESELF = (
+    "Không ai tự quyết định việc của chính mình: hãy đề nghị cấp uỷ cấp trên; hồ sơ của mình "
+    "sửa qua PATCH /me. / Nobody decides about themselves: ask the committee above; change your "
+    "own data through PATCH /me."
+)
+FROM_ABOVE = (
+    "Việc này do cấp uỷ cấp trên hoặc quản trị hệ thống quyết định. / "
+    "This is for the committee above or a system administrator to decide."
+)
 
 
 def refusal(actor, member):
@@ -128,9 +153,12 @@ def decided_member(session, actor, member_id):
     """The member `actor` is about to decide about: 404 outside what they may see, 403 when it is
     not theirs to decide (themselves, an administrator, a fellow officer)."""
     member = session.get(Member, member_id)
-    if member is None or member.erased_at is not None or not (
-            member.id == actor.member.id or actor.manages(member.organization_path)):
-        raise NotFound()   # a tombstone is nobody's to change
+    if (
+        member is None
+        or member.erased_at is not None
+        or not (member.id == actor.member.id or actor.manages(member.organization_path))
+    ):
+        raise NotFound()  # a tombstone is nobody's to change
     if not actor.decides_about(member):
         raise refusal(actor, member)
     return member
@@ -172,14 +200,16 @@ def list_children(session, actor_id, organization_id):
     actor = load_actor(session, actor_id)
     org = visible_organization(session, actor, organization_id)
     children = session.scalars(
-        select(Organization).where(Organization.parent_id == org.id).order_by(Organization.id)).all()
+        select(Organization).where(Organization.parent_id == org.id).order_by(Organization.id)
+    ).all()
     visible = [c for c in children if actor.may_see_organization(c)]
     return {"items": [organization_json(c) for c in visible], "next_cursor": None}
 
 
 def create_organization(session, code, name, level, parent=None, rollout="disabled"):
-    org = Organization(code=code, name=name, level=level, parent_id=parent.id if parent else None,
-                       path="/pending/", rollout=rollout)
+    org = Organization(
+        code=code, name=name, level=level, parent_id=parent.id if parent else None, path="/pending/", rollout=rollout
+    )
     session.add(org)
     session.flush()
     org.path = f"{parent.path if parent else '/'}{org.id}/"
@@ -209,14 +239,21 @@ def add_member(uow, data, actor_id=None):
     if org is None:
         raise ValidationError(details={"organization_id": ["unknown organisation"]})
     name = normalize_name(data["full_name"])
-    member = Member(**{**data, "full_name": name}, search_name=search_key(name),
-                    organization_path=org.path)
+    member = Member(**{**data, "full_name": name}, search_name=search_key(name), organization_path=org.path)
     session.add(member)
     session.flush()
     counts.adjust(session, member.organization_path, counts.values_of(member), +1)
     snapshot = member_snapshot(member)
-    session.add(AuditEntry(actor_member_id=actor_id, action="member.create", subject_type="member",
-                           subject_id=member.id, before=None, after=snapshot))
+    session.add(
+        AuditEntry(
+            actor_member_id=actor_id,
+            action="member.create",
+            subject_type="member",
+            subject_id=member.id,
+            before=None,
+            after=snapshot,
+        )
+    )
     uow.publish("members.member_created", snapshot)
     return member
 
@@ -226,9 +263,16 @@ def record_position(uow, member, organization, role):
     position = Position(member_id=member.id, organization_id=organization.id, role=role)
     uow.session.add(position)
     uow.session.flush()
-    uow.publish("members.position_changed", {"member_id": member.id, "organization_id": organization.id,
-                                             "organization_path": organization.path, "role": role,
-                                             "action": "assigned"})
+    uow.publish(
+        "members.position_changed",
+        {
+            "member_id": member.id,
+            "organization_id": organization.id,
+            "organization_path": organization.path,
+            "role": role,
+            "action": "assigned",
+        },
+    )
     return position
 
 
@@ -237,12 +281,24 @@ def set_rollout(uow, organization, state):
     if organization.rollout == state:
         return
     organization.rollout = state
-    uow.publish("members.org_rollout_changed", {"organization_id": organization.id,
-                                                "organization_path": organization.path, "state": state})
+    uow.publish(
+        "members.org_rollout_changed",
+        {"organization_id": organization.id, "organization_path": organization.path, "state": state},
+    )
 
 
-SNAPSHOT_COLUMNS = (Member.id, Member.citizen_id, Member.full_name, Member.date_of_birth, Member.status,
-                    Member.organization_id, Member.organization_path, Member.phone, Member.email, Member.activated)
+SNAPSHOT_COLUMNS = (
+    Member.id,
+    Member.citizen_id,
+    Member.full_name,
+    Member.date_of_birth,
+    Member.status,
+    Member.organization_id,
+    Member.organization_path,
+    Member.phone,
+    Member.email,
+    Member.activated,
+)
 
 
 def snapshots_after(session, after_id, limit, updated_since=None, pause=None):

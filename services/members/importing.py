@@ -15,6 +15,7 @@ readers see the state before the import until it commits (all or nothing).
 
     python -m services.members.importing FILE [--dry-run]     (progress bar)
 """
+
 import csv
 import hashlib
 import io
@@ -26,7 +27,7 @@ import time
 import unicodedata
 import uuid
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.schema import CreateIndex
@@ -40,24 +41,38 @@ from services.members import counts
 from services.members.domain import CARD_TAKEN, load_actor, search_key
 from services.members.models import AuditEntry, ImportJob, ImportRow, Member, Organization
 
-COLUMNS = ("citizen_id", "full_name", "date_of_birth", "gender", "phone", "email", "party_card_number",
-           "admission_date", "official_date", "organization_code", "status")
+COLUMNS = (
+    "citizen_id",
+    "full_name",
+    "date_of_birth",
+    "gender",
+    "phone",
+    "email",
+    "party_card_number",
+    "admission_date",
+    "official_date",
+    "organization_code",
+    "status",
+)
 GENDERS = {"male": "male", "nam": "male", "female": "female", "nữ": "female"}
-STATUSES = {"probationary": "probationary", "dự bị": "probationary", "official": "official",
-            "chính thức": "official"}
+STATUSES = {"probationary": "probationary", "dự bị": "probationary", "official": "official", "chính thức": "official"}
 ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-STAGE_BATCH = 500    # rows per staging transaction: each is one short blocking call
-REPORT_EVERY = 1000   # rows between progress writes (and lease renewals) while checking
-APPLY_CHUNK = 500     # staged rows per statement of the apply transaction, with a pause between
+STAGE_BATCH = 500  # rows per staging transaction: each is one short blocking call
+REPORT_EVERY = 1000  # rows between progress writes (and lease renewals) while checking
+APPLY_CHUNK = 500  # staged rows per statement of the apply transaction, with a pause between
 ACTIVE = ("running", "applying")
-INTERRUPTED = ("Việc nhập bị gián đoạn vì dịch vụ members đã dừng giữa chừng; chưa có thay đổi nào được áp dụng. "
-               "Hãy nhập lại tệp. / The import was interrupted because the members service stopped mid-way; "
-               "nothing was applied. Import the file again.")
-FAILED = ("Việc nhập không thành công ({cause}); chưa có thay đổi nào được áp dụng. Hãy kiểm tra tệp rồi nhập lại. "
-          "/ The import failed ({cause}); nothing was applied. Check the file and import it again.")
-MAX_LISTED = 1000   # errors and warnings kept on the job (counts are always exact)
+INTERRUPTED = (
+    "Việc nhập bị gián đoạn vì dịch vụ members đã dừng giữa chừng; chưa có thay đổi nào được áp dụng. "
+    "Hãy nhập lại tệp. / The import was interrupted because the members service stopped mid-way; "
+    "nothing was applied. Import the file again."
+)
+FAILED = (
+    "Việc nhập không thành công ({cause}); chưa có thay đổi nào được áp dụng. Hãy kiểm tra tệp rồi nhập lại. "
+    "/ The import failed ({cause}); nothing was applied. Check the file and import it again."
+)
+MAX_LISTED = 1000  # errors and warnings kept on the job (counts are always exact)
 
 MESSAGES = {
     "citizen_id": CITIZEN_ID.error,
@@ -74,7 +89,9 @@ MESSAGES = {
 }
 WARNINGS = {
     "long_probation": "Dự bị quá 12 tháng. / Probationary for over a year.",
-    "citizen_id_birth": "Số định danh không khớp năm sinh hoặc giới tính. / The citizen ID disagrees with the birth year or gender.",
+    "citizen_id_birth": (
+        "Số định danh không khớp năm sinh hoặc giới tính. / The citizen ID disagrees with the birth year or gender."
+    ),
     "likely_duplicate": "Có thể trùng người với số định danh {other}. / Likely the same person as citizen ID {other}.",
     "gender": "Giới tính không rõ, đã bỏ qua. / Unknown gender, left empty.",
     "email": "Thư điện tử không hợp lệ, đã bỏ qua. / Invalid e-mail, left empty.",
@@ -130,8 +147,8 @@ class Checker:
     """Checks rows in file order; remembers what it saw for in-file duplicates."""
 
     def __init__(self, organizations, today=None):
-        self.organizations = organizations      # code → (id, path)
-        self.today = today or date.today()
+        self.organizations = organizations  # code → (id, path)
+        self.today = today or counts.vietnam_today()
         self.seen_citizens = {}
         self.seen_cards = {}
         self.seen_people = {}
@@ -188,7 +205,7 @@ class Checker:
             warnings.append(("citizen_id", WARNINGS["citizen_id_birth"]))
         counted = self._counted.get(organization[0])
         if counted is None:
-            counted = self._counted[organization[0]] = ancestor_ids(organization[1])[:counts.COUNTED_LEVELS][-1]
+            counted = self._counted[organization[0]] = ancestor_ids(organization[1])[: counts.COUNTED_LEVELS][-1]
         self.tallies[(counted, "status", status)] += 1
         if status in counts.IN_PARTY:
             self.tallies[(counted, "gender", gender or "unknown")] += 1
@@ -199,11 +216,26 @@ class Checker:
             other = self.seen_people.setdefault((key, born), citizen_id)
             if other != citizen_id:
                 warnings.append(("citizen_id", WARNINGS["likely_duplicate"].format(other=other)))
-        return {"row_number": number, "citizen_id": citizen_id, "full_name": name, "search_name": key,
-                "date_of_birth": born, "gender": gender, "phone": phone, "email": email,
-                "party_card_number": card, "admission_date": admitted, "official_date": official,
-                "organization_id": organization[0], "organization_path": organization[1],
-                "status": status}, [], warnings
+        return (
+            {
+                "row_number": number,
+                "citizen_id": citizen_id,
+                "full_name": name,
+                "search_name": key,
+                "date_of_birth": born,
+                "gender": gender,
+                "phone": phone,
+                "email": email,
+                "party_card_number": card,
+                "admission_date": admitted,
+                "official_date": official,
+                "organization_id": organization[0],
+                "organization_path": organization[1],
+                "status": status,
+            },
+            [],
+            warnings,
+        )
 
 
 def read_rows(content, filename=""):
@@ -214,8 +246,7 @@ def read_rows(content, filename=""):
     text_stream = io.StringIO(content.decode("utf-8-sig"))
     reader = csv.DictReader(text_stream)
     reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames or []]
-    for number, row in enumerate(reader, start=2):
-        yield number, row
+    yield from enumerate(reader, start=2)
 
 
 def _read_xlsx(content):
@@ -226,7 +257,7 @@ def _read_xlsx(content):
     header = [str(h or "").strip().lower() for h in next(rows, [])]
     for number, values in enumerate(rows, start=2):
         cells = {}
-        for name, value in zip(header, values):
+        for name, value in zip(header, values, strict=False):
             if isinstance(value, datetime):
                 value = value.date().isoformat()
             elif isinstance(value, date):
@@ -253,8 +284,9 @@ class Checked:
 
 def run(session, job, content, filename="", dry_run=False, report=None, checkpoint=None, offload=None):
     """Check, stage and (unless dry-run) apply a file in `session`'s transaction. Returns the job."""
-    return finish(session, job, check(session, job, content, filename, report, checkpoint), dry_run, report,
-                  offload=offload)
+    return finish(
+        session, job, check(session, job, content, filename, report, checkpoint), dry_run, report, offload=offload
+    )
 
 
 def check(session, job, content, filename="", report=None, checkpoint=None, stage=None):
@@ -264,22 +296,25 @@ def check(session, job, content, filename="", report=None, checkpoint=None, stag
     Only reads go through `session` here, so a service may stage in short transactions of its own.
     """
     stage = stage or (lambda batch: stage_rows(session, batch))
-    organizations = {code: (oid, path) for code, oid, path in
-                     session.execute(select(Organization.code, Organization.id, Organization.path))}
+    organizations = {
+        code: (oid, path)
+        for code, oid, path in session.execute(select(Organization.code, Organization.id, Organization.path))
+    }
     checked = Checked(Checker(organizations), session.execute(select(Member.id).limit(1)).first() is None)
     errors, warnings = checked.errors, checked.warnings
     job.total_rows = count_rows(content, filename) or 0
     batch = []
     for number, raw in read_rows(content, filename):
         if checkpoint:
-            checkpoint()   # every row, rejected ones too: a file of bad rows must not hold the service
+            checkpoint()  # every row, rejected ones too: a file of bad rows must not hold the service
         if report and number % REPORT_EVERY == 0:
             job.processed_rows, job.accepted, job.rejected = number - 1, checked.accepted, checked.rejected
             report(job)
         row, row_errors, row_warnings = checked.checker.check(number, raw)
         if row_warnings:
-            warnings.extend({"row": number, "field": f, "message": m} for f, m in row_warnings
-                            if len(warnings) < MAX_LISTED)
+            warnings.extend(
+                {"row": number, "field": f, "message": m} for f, m in row_warnings if len(warnings) < MAX_LISTED
+            )
         if row is None:
             checked.rejected += 1
             if len(errors) < MAX_LISTED:
@@ -311,8 +346,9 @@ def finish(session, job, checked, dry_run=False, report=None, pause=None, offloa
         accepted -= 1
         errors.append({"row": number, "field": card_field, "message": MESSAGES["party_card_taken"]})
     if taken:
-        session.execute(delete(ImportRow).where(ImportRow.job_id == job.id,
-                                                ImportRow.row_number.in_([n for n, _ in taken])))
+        session.execute(
+            delete(ImportRow).where(ImportRow.job_id == job.id, ImportRow.row_number.in_([n for n, _ in taken]))
+        )
     job.accepted, job.rejected = accepted, rejected
     job.errors = sorted(errors, key=lambda e: e["row"])[:MAX_LISTED]
     job.warnings = warnings[:MAX_LISTED]
@@ -326,19 +362,43 @@ def finish(session, job, checked, dry_run=False, report=None, pause=None, offloa
         apply(session, job.id, checker.tallies if first_import and not taken else None, pause, offload)
     driver.run("DELETE FROM import_rows WHERE job_id = :job", {"job": job.id})
     # one audit entry for the whole file: who, which file (its digest), what it did
-    session.add(AuditEntry(actor_member_id=job.started_by, action="import.dry_run" if dry_run else "import.apply",
-                           subject_type="import", before=None,
-                           after={"job_id": job.id, "file_sha256": job.file_sha256, "accepted": job.accepted,
-                                  "rejected": job.rejected}))
+    session.add(
+        AuditEntry(
+            actor_member_id=job.started_by,
+            action="import.dry_run" if dry_run else "import.apply",
+            subject_type="import",
+            before=None,
+            after={
+                "job_id": job.id,
+                "file_sha256": job.file_sha256,
+                "accepted": job.accepted,
+                "rejected": job.rejected,
+            },
+        )
+    )
     job.status = "completed"
     job.finished_at = utcnow()
     job.lease_owner = job.lease_expires_at = None
     return job
 
 
-STAGED = ("job_id", "row_number", "citizen_id", "full_name", "search_name", "date_of_birth", "gender", "phone",
-          "email", "party_card_number", "admission_date", "official_date", "organization_id", "organization_path",
-          "status")
+STAGED = (
+    "job_id",
+    "row_number",
+    "citizen_id",
+    "full_name",
+    "search_name",
+    "date_of_birth",
+    "gender",
+    "phone",
+    "email",
+    "party_card_number",
+    "admission_date",
+    "official_date",
+    "organization_id",
+    "organization_path",
+    "status",
+)
 
 
 def stage_rows(session, batch, offload=None):
@@ -356,7 +416,8 @@ def stage_rows(session, batch, offload=None):
     (offload or _inline)(
         connection.connection.driver_connection.executemany,
         f"INSERT INTO import_rows ({', '.join(STAGED)}) VALUES ({placeholders})",
-        [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows])
+        [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows],
+    )
 
 
 def _inline(function, *args):
@@ -378,8 +439,9 @@ class Driver:
     def rows(self, statement, params=None):
         """The rows of `statement`: SQL text, or a Core statement with no user data in it."""
         if self.offload is None:
-            return self.session.execute(text(statement) if isinstance(statement, str) else statement,
-                                        params or {}).all()
+            return self.session.execute(
+                text(statement) if isinstance(statement, str) else statement, params or {}
+            ).all()
         if not isinstance(statement, str):
             statement = str(statement.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True}))
         return self.offload(_fetch, self.raw, statement, params or {})
@@ -411,7 +473,9 @@ def forget_staged(session, job_id):
 def _cards_of_other_members(driver, job_id):
     rows = driver.rows(
         "SELECT r.row_number FROM import_rows r JOIN members m ON m.party_card_number = r.party_card_number "
-        "WHERE r.job_id = :job AND m.citizen_id <> r.citizen_id", {"job": job_id})
+        "WHERE r.job_id = :job AND m.citizen_id <> r.citizen_id",
+        {"job": job_id},
+    )
     return [(row[0], "party_card_number") for row in rows]
 
 
@@ -439,8 +503,9 @@ def apply(session, job_id, tallies=None, pause=None, offload=None):
         # a national file touches every page of six indexes: keep them in memory, not in the WAL's churn
         session.execute(text("PRAGMA cache_size = -1048576"))
     # SQLite needs "WHERE true" to read ON CONFLICT after INSERT … SELECT
-    sql = APPLY_SQL.format(false="false" if dialect == "postgresql" else "0",
-                           where_true="AND true" if dialect == "sqlite" else "")
+    sql = APPLY_SQL.format(
+        false="false" if dialect == "postgresql" else "0", where_true="AND true" if dialect == "sqlite" else ""
+    )
     now = utcnow() if dialect == "postgresql" else utcnow().replace(tzinfo=None)  # SQLite keeps naive UTC
     connection = session.connection()
     driver = Driver(session, offload)
@@ -448,11 +513,12 @@ def apply(session, job_id, tallies=None, pause=None, offload=None):
     rebuilt = list(Member.__table__.indexes) if tallies is not None else []
     for index in rebuilt:
         index.drop(bind=connection)
-    first, last = session.execute(select(func.min(ImportRow.row_number), func.max(ImportRow.row_number))
-                                  .where(ImportRow.job_id == job_id)).one()
+    first, last = session.execute(
+        select(func.min(ImportRow.row_number), func.max(ImportRow.row_number)).where(ImportRow.job_id == job_id)
+    ).one()
     for start in range(first or 0, (last or -1) + 1, APPLY_CHUNK):
         params = {"job": job_id, "now": now, "first": start, "last": start + APPLY_CHUNK - 1}
-        if driver.offload:   # the driver's own parameters: SQLite keeps naive UTC text
+        if driver.offload:  # the driver's own parameters: SQLite keeps naive UTC text
             params["now"] = now.strftime("%Y-%m-%d %H:%M:%S.%f")
         driver.run(sql, params)
         if pause:
@@ -465,7 +531,7 @@ def apply(session, job_id, tallies=None, pause=None, offload=None):
         counts.rebuild(session, pause, rows=driver.rows)
     else:
         counts.replace_with(session, tallies)
-    driver.run("ANALYZE members")   # the planner should know the table's new shape
+    driver.run("ANALYZE members")  # the planner should know the table's new shape
 
 
 def file_digest(content):
@@ -474,13 +540,25 @@ def file_digest(content):
 
 def new_job(content, dry_run, started_by=None, owner=None, lease=None):
     """A running job; with `owner`, holding the lease for `lease` seconds (see `hold`)."""
-    return ImportJob(id=str(uuid.uuid4()), status="running", dry_run=dry_run, file_sha256=file_digest(content),
-                     started_by=started_by, total_rows=0, processed_rows=0, accepted=0, rejected=0,
-                     warnings=[], errors=[], lease_owner=owner,
-                     lease_expires_at=utcnow() + timedelta(seconds=lease or lease_seconds()) if owner else None)
+    return ImportJob(
+        id=str(uuid.uuid4()),
+        status="running",
+        dry_run=dry_run,
+        file_sha256=file_digest(content),
+        started_by=started_by,
+        total_rows=0,
+        processed_rows=0,
+        accepted=0,
+        rejected=0,
+        warnings=[],
+        errors=[],
+        lease_owner=owner,
+        lease_expires_at=utcnow() + timedelta(seconds=lease or lease_seconds()) if owner else None,
+    )
 
 
 # --- the owner lease -------------------------------------------------------------------------------------------
+
 
 class LeaseLost(Exception):
     """Another members process found this job's lease lapsed and marked it failed: stop, write nothing."""
@@ -502,12 +580,18 @@ def new_owner():
 def hold(session, job, owner, lease):
     """Record the job's progress and renew its lease, only while `owner` still holds it. Raises LeaseLost."""
     held = session.execute(
-        update(ImportJob).where(ImportJob.id == job.id, ImportJob.lease_owner == owner,
-                                ImportJob.status.in_(ACTIVE))
-        .values(status=job.status, processed_rows=job.processed_rows, total_rows=job.total_rows,
-                accepted=job.accepted, rejected=job.rejected,
-                lease_expires_at=utcnow() + timedelta(seconds=lease))
-        .execution_options(synchronize_session=False)).rowcount
+        update(ImportJob)
+        .where(ImportJob.id == job.id, ImportJob.lease_owner == owner, ImportJob.status.in_(ACTIVE))
+        .values(
+            status=job.status,
+            processed_rows=job.processed_rows,
+            total_rows=job.total_rows,
+            accepted=job.accepted,
+            rejected=job.rejected,
+            lease_expires_at=utcnow() + timedelta(seconds=lease),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if held != 1:
         raise LeaseLost(job.id)
 
@@ -515,35 +599,55 @@ def hold(session, job, owner, lease):
 def give_up(session, job_id, owner, reason):
     """The owner marks its own job failed (an error, or the process stopping) and drops what it staged."""
     failed = session.execute(
-        update(ImportJob).where(ImportJob.id == job_id, ImportJob.lease_owner == owner, ImportJob.status.in_(ACTIVE))
+        update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.lease_owner == owner, ImportJob.status.in_(ACTIVE))
         .values(status="failed", failure=reason, finished_at=utcnow(), lease_owner=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     forget_staged(session, job_id)
     return failed == 1
 
 
 def expire_lapsed(session, now=None):
-    """Mark failed every job whose lease lapsed (its process died); returns {job id: its upload reference}. Each job is taken by a
-    conditional UPDATE on the lapsed lease, so of several replicas sweeping at once exactly one marks it; a job
-    being applied has its row locked by the apply transaction and is skipped (PostgreSQL) or waited for (SQLite)."""
+    """Mark failed every job whose lease lapsed (its process died); returns {job id: its upload reference}.
+
+    Each job is taken by a conditional UPDATE on the lapsed lease, so of several replicas sweeping at once exactly
+    one marks it; a job being applied has its row locked by the apply transaction and is skipped (PostgreSQL) or
+    waited for (SQLite)."""
     now = now or utcnow()
-    lapsed = (ImportJob.status.in_(ACTIVE),
-              (ImportJob.lease_expires_at.is_(None)) | (ImportJob.lease_expires_at < now))
-    candidates = session.execute(select(ImportJob.id, ImportJob.upload).where(*lapsed)
-                                 .with_for_update(skip_locked=True)).all()
+    lapsed = (ImportJob.status.in_(ACTIVE), (ImportJob.lease_expires_at.is_(None)) | (ImportJob.lease_expires_at < now))
+    candidates = session.execute(
+        select(ImportJob.id, ImportJob.upload).where(*lapsed).with_for_update(skip_locked=True)
+    ).all()
     marked = {}
     for job_id, upload in candidates:
-        if session.execute(update(ImportJob).where(ImportJob.id == job_id, *lapsed)
-                           .values(status="failed", failure=INTERRUPTED, finished_at=now, lease_owner=None,
-                                   lease_expires_at=None)
-                           .execution_options(synchronize_session=False)).rowcount == 1:
+        if (
+            session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id, *lapsed)
+                .values(status="failed", failure=INTERRUPTED, finished_at=now, lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        ):
             forget_staged(session, job_id)
             marked[job_id] = upload
     return marked
 
 
-def execute(database, job_id, content, filename="", dry_run=False, context=None, owner=None, lease=None,
-            checkpoint=None, watch=None, offload=None):
+def execute(
+    database,
+    job_id,
+    content,
+    filename="",
+    dry_run=False,
+    context=None,
+    owner=None,
+    lease=None,
+    checkpoint=None,
+    watch=None,
+    offload=None,
+):
     """Run a job already recorded as running under `owner`'s lease, in short transactions of `database`
     (a shared.db.Database): check and stage, record progress, then apply in one transaction.
     `checkpoint()` is called before each row and between the apply's chunks: it yields to other work,
@@ -571,33 +675,44 @@ def execute(database, job_id, content, filename="", dry_run=False, context=None,
     def tick():
         if checkpoint:
             checkpoint()
-        if time.monotonic() - renewed[0] > lease / 3:   # a slow file still renews its lease in time
+        if time.monotonic() - renewed[0] > lease / 3:  # a slow file still renews its lease in time
             report(job)
 
     job = None
     try:
         job = unit.session.get(ImportJob, job_id)
-        checked = check(unit.session, job, content, filename, report=report,
-                        stage=lambda batch: short(lambda session: stage_rows(session, batch, offload)),
-                        checkpoint=tick)
+        checked = check(
+            unit.session,
+            job,
+            content,
+            filename,
+            report=report,
+            stage=lambda batch: short(lambda session: stage_rows(session, batch, offload)),
+            checkpoint=tick,
+        )
         if not dry_run:
             job.status = "applying"
             report(job)
         with unit.transaction() as session:
-            hold(session, job, owner, lease)   # locks the job's row until the apply commits
+            hold(session, job, owner, lease)  # locks the job's row until the apply commits
             finish(session, job, checked, dry_run, pause=checkpoint, offload=offload)
             if not dry_run and job.accepted:
-                unit.publish("members.members_imported", {"job_id": job.id, "accepted": job.accepted,
-                                                          "updated_since": aware(job.started_at).isoformat()})
+                unit.publish(
+                    "members.members_imported",
+                    {"job_id": job.id, "accepted": job.accepted, "updated_since": aware(job.started_at).isoformat()},
+                )
             Driver(session, offload).commit()
         return job
     except LeaseLost:
         unit.session.rollback()
         return unit.session.get(ImportJob, job_id, populate_existing=True)
-    except BaseException as exc:   # an error, the process stopping (Interrupted, GreenletExit), Ctrl-C
+    except BaseException as exc:  # an error, the process stopping (Interrupted, GreenletExit), Ctrl-C
         unit.session.rollback()
-        reason = FAILED.format(cause=type(exc).__name__) if isinstance(exc, Exception) and \
-            not isinstance(exc, Interrupted) else INTERRUPTED
+        reason = (
+            FAILED.format(cause=type(exc).__name__)
+            if isinstance(exc, Exception) and not isinstance(exc, Interrupted)
+            else INTERRUPTED
+        )
         short(lambda session: give_up(session, job_id, owner, reason))
         if not isinstance(exc, Exception):
             raise
@@ -640,10 +755,19 @@ def status(session, actor, job_id):
 
 def job_json(job):
     total = job.total_rows or 0
-    return {"id": job.id, "status": job.status, "dry_run": job.dry_run,
-            "progress": round(job.processed_rows / total, 4) if total else (1.0 if job.status == "completed" else 0.0),
-            "processed_rows": job.processed_rows, "total_rows": total, "accepted": job.accepted,
-            "rejected": job.rejected, "warnings": job.warnings, "errors": job.errors, "failure": job.failure}
+    return {
+        "id": job.id,
+        "status": job.status,
+        "dry_run": job.dry_run,
+        "progress": round(job.processed_rows / total, 4) if total else (1.0 if job.status == "completed" else 0.0),
+        "processed_rows": job.processed_rows,
+        "total_rows": total,
+        "accepted": job.accepted,
+        "rejected": job.rejected,
+        "warnings": job.warnings,
+        "errors": job.errors,
+        "failure": job.failure,
+    }
 
 
 def main(argv=None):
@@ -663,15 +787,16 @@ def main(argv=None):
     uow, database = standalone_unit(Base.metadata, "members", "members.import")
     owner, lease = new_owner(), lease_seconds()
     job = new_job(content, args.dry_run, owner=owner, lease=lease)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
 
     def report(current):
         total = current.total_rows or 1
         done = min(current.processed_rows / total, 1.0)
         bar = "█" * int(done * 30) + "·" * (30 - int(done * 30))
-        rate = current.processed_rows / max((datetime.now(timezone.utc) - started).total_seconds(), 0.001)
-        sys.stderr.write(f"\r{bar} {done:6.1%}  {current.processed_rows:,} dòng/rows  {rate:,.0f}/s  "
-                         f"{current.status:9}")
+        rate = current.processed_rows / max((datetime.now(UTC) - started).total_seconds(), 0.001)
+        sys.stderr.write(
+            f"\r{bar} {done:6.1%}  {current.processed_rows:,} dòng/rows  {rate:,.0f}/s  {current.status:9}"
+        )
         sys.stderr.flush()
 
     try:
@@ -687,8 +812,10 @@ def main(argv=None):
     if job.status != "completed":
         print(f"Thất bại / failed: {job.failure}")
         return 1
-    print(f"{'Kiểm tra' if args.dry_run else 'Nhập'} xong / done: {job.accepted:,} nhận / accepted, "
-          f"{job.rejected:,} loại / rejected")
+    print(
+        f"{'Kiểm tra' if args.dry_run else 'Nhập'} xong / done: {job.accepted:,} nhận / accepted, "
+        f"{job.rejected:,} loại / rejected"
+    )
     for error in job.errors[:20]:
         print(f"  dòng / row {error['row']}: {error['field']}: {error['message']}")
     return 0

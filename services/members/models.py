@@ -1,11 +1,23 @@
 """Members' own tables: the organisation tree, members, positions, audit trail."""
-from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
-                        Text, UniqueConstraint)
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, relationship
 
 from shared.db import utcnow
 from shared.messaging_tables import outbox_table, processed_event_table
-
 
 SEARCH_KEY = String(255).with_variant(String(255, collation="C"), "postgresql")
 
@@ -48,10 +60,10 @@ class Member(Base):
     party_card_number = Column(String(32), unique=True)
     admission_date = Column(Date)
     official_date = Column(Date)
-    left_on = Column(Date)                          # the leaving states: transferred out, removed, expelled…
+    left_on = Column(Date)  # the leaving states: transferred out, removed, expelled…
     leaving_reason = Column(Text)
-    activated = Column(Boolean, nullable=False, default=False)   # from identity.account_activated (uptake)
-    erased_at = Column(DateTime(timezone=True))     # personal data erased on request: a pseudonymous tombstone
+    activated = Column(Boolean, nullable=False, default=False)  # from identity.account_activated (uptake)
+    erased_at = Column(DateTime(timezone=True))  # personal data erased on request: a pseudonymous tombstone
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     positions = relationship("Position", lazy="selectin", back_populates="member")
@@ -69,12 +81,13 @@ class Position(Base):
     organization_id = Column(Integer, ForeignKey("organizations.id"), nullable=False)
     role = Column(String(32), nullable=False)
     member = relationship("Member", back_populates="positions")
-    organization = relationship("Organization")   # loaded when an officer's scope is checked
+    organization = relationship("Organization")  # loaded when an officer's scope is checked
     __table_args__ = (UniqueConstraint("member_id", "organization_id", "role"),)
 
 
 class AuditEntry(Base):
     """Append-only record of writes to personal data (who, what, before/after, when)."""
+
     __tablename__ = "audit_log"
     id = Column(Integer, primary_key=True)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
@@ -93,6 +106,7 @@ class SubtreeCount(Base):
     """How many members an organisation has in its whole subtree, one dimension at a time
     (status, gender, birth_year, activated): a committee's dashboard reads a few dozen rows,
     whatever the size of its subtree. Kept current by every write, rebuilt after an import."""
+
     __tablename__ = "subtree_counts"
     organization_id = Column(Integer, primary_key=True, autoincrement=False)
     dimension = Column(String(16), primary_key=True)
@@ -102,10 +116,11 @@ class SubtreeCount(Base):
 
 class MemberRecord(Base):
     """A member's digital file: work history, rewards, discipline."""
+
     __tablename__ = "member_records"
     id = Column(Integer, primary_key=True)
     member_id = Column(Integer, ForeignKey("members.id"), nullable=False, index=True)
-    kind = Column(String(16), nullable=False)       # work_history | reward | discipline
+    kind = Column(String(16), nullable=False)  # work_history | reward | discipline
     title = Column(String(255), nullable=False)
     detail = Column(Text)
     start_date = Column(Date)
@@ -116,13 +131,14 @@ class MemberRecord(Base):
 
 class ChangeRequest(Base):
     """A member's own change to core data, waiting for the secretary of the member's current organisation."""
+
     __tablename__ = "change_requests"
     id = Column(Integer, primary_key=True)
     member_id = Column(Integer, ForeignKey("members.id"), nullable=False, index=True)
     # where the member was when they asked (history only: who decides follows the member)
     organization_path = Column(String(255), nullable=False, index=True)
     changes = Column(JSON, nullable=False)
-    status = Column(String(16), nullable=False, default="pending")   # pending | approved | rejected
+    status = Column(String(16), nullable=False, default="pending")  # pending | approved | rejected
     reason = Column(Text)
     requested_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     decided_by = Column(Integer)
@@ -131,13 +147,14 @@ class ChangeRequest(Base):
 
 class Transfer(Base):
     """Chuyển sinh hoạt đảng: issued by the sending organisation, accepted by the receiving one."""
+
     __tablename__ = "transfers"
     id = Column(Integer, primary_key=True)
     member_id = Column(Integer, ForeignKey("members.id"), nullable=False, index=True)
-    kind = Column(String(16), nullable=False)       # official | temporary
+    kind = Column(String(16), nullable=False)  # official | temporary
     from_organization_id = Column(Integer, ForeignKey("organizations.id"), nullable=False)
     to_organization_id = Column(Integer, ForeignKey("organizations.id"), nullable=False, index=True)
-    status = Column(String(16), nullable=False, default="issued")    # issued | accepted
+    status = Column(String(16), nullable=False, default="issued")  # issued | accepted
     note = Column(Text)
     issued_by = Column(Integer)
     issued_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
@@ -148,7 +165,7 @@ class Transfer(Base):
 class ImportJob(Base):
     __tablename__ = "import_jobs"
     id = Column(String(36), primary_key=True)
-    status = Column(String(16), nullable=False)     # running | applying | completed | failed
+    status = Column(String(16), nullable=False)  # running | applying | completed | failed
     dry_run = Column(Boolean, nullable=False, default=False)
     file_sha256 = Column(String(64), nullable=False)
     total_rows = Column(Integer, nullable=False, default=0)
@@ -164,13 +181,14 @@ class ImportJob(Base):
     # the process running the job renews this lease; once it lapses, any members process marks the job failed
     lease_owner = Column(String(64))
     lease_expires_at = Column(DateTime(timezone=True))
-    upload = Column(String(64))     # the file in IMPORT_DIR while the job runs: whoever ends the job deletes it
+    upload = Column(String(64))  # the file in IMPORT_DIR while the job runs: whoever ends the job deletes it
     __table_args__ = (Index("ix_import_jobs_status_lease", "status", "lease_expires_at"),)
 
 
 class ImportRow(Base):
     """A validated row of an import, staged until the whole file is checked; then all are
     applied to members in one transaction (nothing half-imported)."""
+
     __tablename__ = "import_rows"
     job_id = Column(String(36), primary_key=True)
     row_number = Column(Integer, primary_key=True, autoincrement=False)
@@ -192,18 +210,21 @@ class ImportRow(Base):
 class Registration(Base):
     """An officer's POST /members whose citizen ID or party card is already a member's outside the
     officer's subtree: it waits for a system administrator, and the officer is not told whose it is."""
+
     __tablename__ = "member_registrations"
     id = Column(Integer, primary_key=True)
     citizen_id = Column(String(12), nullable=False)
-    data = Column(JSON, nullable=False)             # the request as sent (dates as ISO strings)
+    data = Column(JSON, nullable=False)  # the request as sent (dates as ISO strings)
     organization_id = Column(Integer, ForeignKey("organizations.id"), nullable=False)
-    member_id = Column(Integer, ForeignKey("members.id"), nullable=False)     # the member it clashes with
-    field = Column(String(32), nullable=False)      # citizen_id | party_card_number
-    status = Column(String(16), nullable=False, default="pending_review")     # pending_review | closed
+    member_id = Column(Integer, ForeignKey("members.id"), nullable=False)  # the member it clashes with
+    field = Column(String(32), nullable=False)  # citizen_id | party_card_number
+    status = Column(String(16), nullable=False, default="pending_review")  # pending_review | closed
     requested_by = Column(Integer, nullable=False)
     requested_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     closed_by = Column(Integer)
     closed_at = Column(DateTime(timezone=True))
     reason = Column(Text)
-    __table_args__ = (Index("ix_member_registrations_requester", "requested_by", "requested_at"),
-                      Index("ix_member_registrations_status", "status", "id"))
+    __table_args__ = (
+        Index("ix_member_registrations_requester", "requested_by", "requested_at"),
+        Index("ix_member_registrations_status", "status", "id"),
+    )

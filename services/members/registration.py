@@ -6,7 +6,8 @@ system administrator (202 pending_review), stored and audited. An officer may se
 of those a day (Vietnam's day); after that every registration of theirs waits for the next day, so
 the limit does not tell either.
 """
-from datetime import datetime, time, timedelta, timezone
+
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -19,11 +20,15 @@ from services.members.models import AuditEntry, Member, Organization, Registrati
 REVIEWS_PER_DAY = 3
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 ALREADY_HERE = "Đã có trong đảng bộ của đồng chí. / Already a member in your organisation."
-PENDING = ("Hồ sơ đã được chuyển quản trị hệ thống xem xét trước khi thêm. / "
-           "This registration has gone to a system administrator for review before it is added.")
-LIMIT = ("Hôm nay đồng chí đã gửi đủ {n} hồ sơ cần xem xét; hãy thêm đảng viên vào ngày mai hoặc nhờ quản trị "
-         "hệ thống. / You have sent {n} registrations for review today; add members tomorrow or ask a system "
-         "administrator.")
+PENDING = (
+    "Hồ sơ đã được chuyển quản trị hệ thống xem xét trước khi thêm. / "
+    "This registration has gone to a system administrator for review before it is added."
+)
+LIMIT = (
+    "Hôm nay đồng chí đã gửi đủ {n} hồ sơ cần xem xét; hãy thêm đảng viên vào ngày mai hoặc nhờ quản trị "
+    "hệ thống. / You have sent {n} registrations for review today; add members tomorrow or ask a system "
+    "administrator."
+)
 
 
 def register(uow, actor, data):
@@ -42,28 +47,52 @@ def register(uow, actor, data):
     if not outside:
         raise Conflict(details={field: [ALREADY_HERE] for field, _ in found})
     field, member = outside[0]
-    review = Registration(citizen_id=data["citizen_id"], data=_as_json(data), organization_id=org.id,
-                          member_id=member.id, field=field, requested_by=actor.member.id, requested_at=now)
+    review = Registration(
+        citizen_id=data["citizen_id"],
+        data=_as_json(data),
+        organization_id=org.id,
+        member_id=member.id,
+        field=field,
+        requested_by=actor.member.id,
+        requested_at=now,
+    )
     session.add(review)
     session.flush()
-    _audit(uow, actor, "member.registration_review", review, None,
-           {"citizen_id": review.citizen_id, "organization_id": org.id, "clashes_with": member.id, "field": field})
+    _audit(
+        uow,
+        actor,
+        "member.registration_review",
+        review,
+        None,
+        {"citizen_id": review.citizen_id, "organization_id": org.id, "clashes_with": member.id, "field": field},
+    )
     return {"status": "pending_review", "registration_id": review.id, "message": PENDING}
 
 
 def _audit(uow, actor, action, review, before, after):
-    uow.session.add(AuditEntry(actor_member_id=actor.member.id, action=action, subject_type="registration",
-                               subject_id=review.id, before=before, after=after,
-                               correlation_id=uow.context.get("correlation_id"),
-                               client_address=uow.context.get("client_address")))
+    uow.session.add(
+        AuditEntry(
+            actor_member_id=actor.member.id,
+            action=action,
+            subject_type="registration",
+            subject_id=review.id,
+            before=before,
+            after=after,
+            correlation_id=uow.context.get("correlation_id"),
+            client_address=uow.context.get("client_address"),
+        )
+    )
 
 
 def _within_daily_reviews(session, actor, now):
     now = now.astimezone(VIETNAM)
     midnight = datetime.combine(now.date(), time(), tzinfo=VIETNAM)
     # in UTC: SQLite compares the stored UTC text, whatever zone the bound time is in
-    sent = session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.requested_by == actor.member.id, Registration.requested_at >= midnight.astimezone(timezone.utc)))
+    sent = session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.requested_by == actor.member.id, Registration.requested_at >= midnight.astimezone(UTC))
+    )
     if sent >= REVIEWS_PER_DAY:
         retry = int((midnight + timedelta(days=1) - now).total_seconds()) + 1
         raise TooManyAttempts(message=LIMIT.format(n=REVIEWS_PER_DAY), headers={"Retry-After": str(retry)})
@@ -77,15 +106,35 @@ def pending_reviews(session, actor, limit=500):
     """System administrators: what waits, with the member it clashes with where they are now."""
     if not actor.is_admin:
         raise Forbidden()
-    rows = session.execute(select(Registration, Member).join(Member, Member.id == Registration.member_id)
-                           .where(Registration.status == "pending_review")
-                           .order_by(Registration.id).limit(limit)).all()
-    return {"items": [{"id": r.id, "citizen_id": r.citizen_id, "full_name": r.data.get("full_name"),
-                       "organization_id": r.organization_id, "field": r.field, "status": r.status,
-                       "requested_by": r.requested_by, "requested_at": aware(r.requested_at).isoformat(),
-                       "member": {"id": m.id, "full_name": m.full_name, "status": m.status,
-                                  "organization_id": m.organization_id}}
-                      for r, m in rows], "next_cursor": None}
+    rows = session.execute(
+        select(Registration, Member)
+        .join(Member, Member.id == Registration.member_id)
+        .where(Registration.status == "pending_review")
+        .order_by(Registration.id)
+        .limit(limit)
+    ).all()
+    return {
+        "items": [
+            {
+                "id": r.id,
+                "citizen_id": r.citizen_id,
+                "full_name": r.data.get("full_name"),
+                "organization_id": r.organization_id,
+                "field": r.field,
+                "status": r.status,
+                "requested_by": r.requested_by,
+                "requested_at": aware(r.requested_at).isoformat(),
+                "member": {
+                    "id": m.id,
+                    "full_name": m.full_name,
+                    "status": m.status,
+                    "organization_id": m.organization_id,
+                },
+            }
+            for r, m in rows
+        ],
+        "next_cursor": None,
+    }
 
 
 def close(uow, actor, registration_id, reason=None):
@@ -99,6 +148,12 @@ def close(uow, actor, registration_id, reason=None):
     if review.status != "pending_review":
         raise ValidationError(details={"status": [f"already {review.status}"]})
     review.status, review.closed_by, review.closed_at, review.reason = "closed", actor.member.id, utcnow(), reason
-    _audit(uow, actor, "member.registration_closed", review, {"status": "pending_review"},
-           {"status": "closed", "reason": reason})
+    _audit(
+        uow,
+        actor,
+        "member.registration_closed",
+        review,
+        {"status": "pending_review"},
+        {"status": "closed", "reason": reason},
+    )
     return {"id": review.id, "status": review.status, "reason": reason}

@@ -1,5 +1,6 @@
 """Finding members within a subtree: by name (diacritics and case ignored), citizen ID or
 party card number, a page at a time (keyset cursors, so page 1000 costs what page 1 does)."""
+
 import re
 import sys
 
@@ -27,8 +28,7 @@ def _next_prefix(prefix):
     return prefix[:-1] + chr(0xE000 if 0xD800 <= following <= 0xDFFF else following)
 
 
-def find(session, organization, q=None, status=None, cursor=None, limit=PAGE_SIZE, branch_only=False,
-         summary=False):
+def find(session, organization, q=None, status=None, cursor=None, limit=PAGE_SIZE, branch_only=False, summary=False):
     """A page of members of `organization`'s subtree (or its own members when `branch_only`).
     A `summary` search is of current members, by name only: `q` is never an ID there."""
     limit = max(1, min(int(limit or PAGE_SIZE), MAX_PAGE_SIZE))
@@ -77,6 +77,14 @@ def member_page(session, actor, organization_id, q=None, status=None, cursor=Non
     if organization.id != actor.member.organization_id or actor.member.status not in IN_PARTY:
         raise NotFound()
     rows, next_cursor = find(session, organization, q, status, cursor, limit, branch_only=True, summary=True)
-    return {"items": [{"id": m.id, "full_name": m.full_name,
-                       "positions": [{"role": p.role, "organization_id": p.organization_id} for p in m.positions]}
-                      for m in rows], "next_cursor": next_cursor}
+    return {
+        "items": [
+            {
+                "id": m.id,
+                "full_name": m.full_name,
+                "positions": [{"role": p.role, "organization_id": p.organization_id} for p in m.positions],
+            }
+            for m in rows
+        ],
+        "next_cursor": next_cursor,
+    }

@@ -5,6 +5,7 @@ merger, the Party Committee of the Central Party Agencies, a few grassroots
 committees with two branches each, and members with Vietnamese names. The
 four pilot committees start in `pilot`.
 """
+
 import csv
 import sys
 from datetime import date
@@ -37,8 +38,18 @@ DEMO_MEMBERS = [
     ("001000000003", "Phạm Thị Mai", "female", date(1990, 11, 23), "official", "+84912345678", None),
     ("001000000004", "Hoàng Văn Nam", "male", date(1948, 1, 7), "official", None, None),
 ]
-OTHER_NAMES = ["Võ Thị Hồng", "Đặng Văn Minh", "Bùi Thị Thu", "Đỗ Văn Tuấn", "Ngô Thị Hạnh",
-               "Dương Văn Khánh", "Lý Thị Ngọc", "Phan Văn Đức", "Vũ Thị Hà", "Trịnh Văn Sơn"]
+OTHER_NAMES = [
+    "Võ Thị Hồng",
+    "Đặng Văn Minh",
+    "Bùi Thị Thu",
+    "Đỗ Văn Tuấn",
+    "Ngô Thị Hạnh",
+    "Dương Văn Khánh",
+    "Lý Thị Ngọc",
+    "Phan Văn Đức",
+    "Vũ Thị Hà",
+    "Trịnh Văn Sơn",
+]
 
 
 def province_rows():
@@ -60,27 +71,42 @@ def seed(uow):
     committees = {}
     for number, row in enumerate(province_rows(), start=1):
         committees[row["name"]] = domain.create_organization(
-            session, f"P{number:02d}", committee_name(row), "provincial", centre)
+            session, f"P{number:02d}", committee_name(row), "provincial", centre
+        )
     committees["CQĐ-TW"] = domain.create_organization(
-        session, "CQD-TW", "Đảng bộ các cơ quan Đảng Trung ương", "provincial", centre)
+        session, "CQD-TW", "Đảng bộ các cơ quan Đảng Trung ương", "provincial", centre
+    )
     for name in PILOTS | {"CQĐ-TW"}:
         domain.set_rollout(uow, committees[name], "pilot")
 
     branches = []
     for number, (province, grassroots_name, branch_names) in enumerate(GRASSROOTS, start=1):
-        grassroots = domain.create_organization(session, f"G{number:03d}", grassroots_name, "grassroots",
-                                                committees[province])
+        grassroots = domain.create_organization(
+            session, f"G{number:03d}", grassroots_name, "grassroots", committees[province]
+        )
         for index, branch_name in enumerate(branch_names, start=1):
-            branches.append(domain.create_organization(
-                session, f"G{number:03d}-B{index}", branch_name, "branch", grassroots))
+            branches.append(
+                domain.create_organization(session, f"G{number:03d}-B{index}", branch_name, "branch", grassroots)
+            )
 
     demo_branch = branches[0]
     for citizen_id, name, gender, born, status, phone, role in DEMO_MEMBERS:
-        member = domain.add_member(uow, {
-            "citizen_id": citizen_id, "full_name": name, "gender": gender, "date_of_birth": born,
-            "status": status, "organization_id": demo_branch.id, "phone": phone,
-            "party_card_number": f"93{citizen_id[-8:]}", "admission_date": date(born.year + 25, 5, 19),
-            "official_date": date(born.year + 26, 5, 19), "activated": citizen_id in ACTIVATED_DEMO_ACCOUNTS})
+        member = domain.add_member(
+            uow,
+            {
+                "citizen_id": citizen_id,
+                "full_name": name,
+                "gender": gender,
+                "date_of_birth": born,
+                "status": status,
+                "organization_id": demo_branch.id,
+                "phone": phone,
+                "party_card_number": f"93{citizen_id[-8:]}",
+                "admission_date": date(born.year + 25, 5, 19),
+                "official_date": date(born.year + 26, 5, 19),
+                "activated": citizen_id in ACTIVATED_DEMO_ACCOUNTS,
+            },
+        )
         if role == "system_administrator":
             domain.record_position(uow, member, centre, role)
         elif role:
@@ -88,12 +114,22 @@ def seed(uow):
 
     for index, name in enumerate(OTHER_NAMES):
         branch = branches[1 + index % (len(branches) - 1)]
-        member = domain.add_member(uow, {
-            "citizen_id": f"0790{index:08d}", "full_name": name, "gender": "female" if " Thị " in name else "male",
-            "date_of_birth": date(1960 + index * 3, 1 + index, 10), "status": "official" if index % 3 else "probationary",
-            "organization_id": branch.id, "phone": f"+8498{index:07d}", "party_card_number": None,
-            "admission_date": date(2000 + index, 2, 3), "official_date": None if index % 3 == 0 else date(2001 + index, 2, 3)})
-        if index == 0:   # a committee member of the demo grassroots committee, above the demo branch
+        member = domain.add_member(
+            uow,
+            {
+                "citizen_id": f"0790{index:08d}",
+                "full_name": name,
+                "gender": "female" if " Thị " in name else "male",
+                "date_of_birth": date(1960 + index * 3, 1 + index, 10),
+                "status": "official" if index % 3 else "probationary",
+                "organization_id": branch.id,
+                "phone": f"+8498{index:07d}",
+                "party_card_number": None,
+                "admission_date": date(2000 + index, 2, 3),
+                "official_date": None if index % 3 == 0 else date(2001 + index, 2, 3),
+            },
+        )
+        if index == 0:  # a committee member of the demo grassroots committee, above the demo branch
             domain.record_position(uow, member, session.get(Organization, demo_branch.parent_id), "committee_member")
     return True
 

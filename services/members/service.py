@@ -1,4 +1,5 @@
 """members: the party member database and organisation tree (thin nameko entrypoints)."""
+
 import logging
 import time
 
@@ -7,9 +8,18 @@ from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
 from shared import uploads
-from shared.contracts.members import (ErasureRequest, MemberCreate, MemberQuery, MemberUpdate, MeUpdate,
-                                      OrganizationCreate, OrganizationUpdate, PositionChange, RecordCreate,
-                                      TransferRequest)
+from shared.contracts.members import (
+    ErasureRequest,
+    MemberCreate,
+    MemberQuery,
+    MemberUpdate,
+    MeUpdate,
+    OrganizationCreate,
+    OrganizationUpdate,
+    PositionChange,
+    RecordCreate,
+    TransferRequest,
+)
 from shared.db import Database
 from shared.kit import MEMBER, Service, command, member_through, query, services
 from shared.rpc import Rpc
@@ -28,7 +38,7 @@ class Imports(DependencyProvider):
     def setup(self):
         self.owner = importing.new_owner()
         self.lease = importing.lease_seconds()
-        self.running = {}          # job id → the green thread running it
+        self.running = {}  # job id → the green thread running it
         self.stopping = False
         self.yielded = time.monotonic()
 
@@ -43,7 +53,7 @@ class Imports(DependencyProvider):
             with eventlet.Timeout(STOP_GRACE, False):
                 try:
                     thread.wait()
-                except Exception:   # already recorded on the job by importing.execute
+                except Exception:  # already recorded on the job by importing.execute
                     pass
 
     def get_dependency(self, worker_ctx):
@@ -52,7 +62,8 @@ class Imports(DependencyProvider):
     def launch(self, database, job_id, content, filename, dry_run, context, reference):
         self.running[job_id] = self.container.spawn_managed_thread(
             lambda: self._run(database, job_id, content, filename, dry_run, context, reference),
-            identifier=f"import {job_id}")
+            identifier=f"import {job_id}",
+        )
 
     def _checkpoint(self):
         """Before every row and between the apply's chunks: stop if the service stops, and let others
@@ -66,8 +77,18 @@ class Imports(DependencyProvider):
 
     def _run(self, database, job_id, content, filename, dry_run, context, reference):
         try:
-            job = importing.execute(database, job_id, content, filename, dry_run, context, self.owner, self.lease,
-                                    checkpoint=self._checkpoint, offload=tpool.execute)
+            job = importing.execute(
+                database,
+                job_id,
+                content,
+                filename,
+                dry_run,
+                context,
+                self.owner,
+                self.lease,
+                checkpoint=self._checkpoint,
+                offload=tpool.execute,
+            )
             if job is not None and job.status == "failed":
                 log.error("import %s failed: %s", job_id, (job.failure or "")[:80])
         finally:
@@ -85,19 +106,19 @@ class Imports(DependencyProvider):
                 for job_id, upload in lapsed.items():
                     log.warning("import %s lost its process: marked failed", job_id)
                     if upload:
-                        uploads.discard(upload)   # personal data must not linger
-            except Exception as exc:   # the database away for a moment: the next sweep tries again
+                        uploads.discard(upload)  # personal data must not linger
+            except Exception as exc:  # the database away for a moment: the next sweep tries again
                 log.warning("import lease sweep failed with %s", type(exc).__name__)
             finally:
                 unit.close()
             next_sweep = time.monotonic() + max(self.lease / 2, 0.2)
             while not self.stopping and time.monotonic() < next_sweep:
-                eventlet.sleep(0.2)   # a stopping service does not wait half a lease for its sweeper
+                eventlet.sleep(0.2)  # a stopping service does not wait half a lease for its sweeper
 
 
-KEEP_PERSONAL_DATA = ("identity", "notify")   # the other services that erase a member when members does
-YIELD_EVERY = 0.005   # seconds an import may hold the process before others get a turn
-STOP_GRACE = 3.0   # seconds of shared.serve's 5 s stop deadline given to running imports to mark themselves failed
+KEEP_PERSONAL_DATA = ("identity", "notify")  # the other services that erase a member when members does
+YIELD_EVERY = 0.005  # seconds an import may hold the process before others get a turn
+STOP_GRACE = 3.0  # seconds of shared.serve's 5 s stop deadline given to running imports to mark themselves failed
 
 
 def _actor(session, principal):
@@ -179,13 +200,15 @@ class MembersService(Service):
 
     @command(caller=MEMBER)
     def decide_change_request(self, unit, principal, request_id, approve, reason=None):
-        return changes.decide_change_request(unit, _actor(unit.session, principal), int(request_id), bool(approve),
-                                             reason)
+        return changes.decide_change_request(
+            unit, _actor(unit.session, principal), int(request_id), bool(approve), reason
+        )
 
     @command(caller=MEMBER, body=TransferRequest)
     def issue_transfer(self, unit, principal, member_id, data):
-        return changes.issue_transfer(unit, _actor(unit.session, principal), member_id, data["to_organization_id"],
-                                      data["kind"], data["note"])
+        return changes.issue_transfer(
+            unit, _actor(unit.session, principal), member_id, data["to_organization_id"], data["kind"], data["note"]
+        )
 
     @query(caller=MEMBER)
     def incoming_transfers(self, session, principal):
@@ -218,10 +241,14 @@ class MembersService(Service):
     def start_import(self, unit, principal, reference, filename, dry_run=False):
         """`reference` names a file the gateway wrote into the import directory (shared/uploads.py); the job
         runs once this commits, beside the service."""
-        job, content = importing.start(unit, principal.member_id, reference, bool(dry_run), self.imports.owner,
-                                       self.imports.lease)
-        unit.after_commit(lambda: self.imports.launch(unit.provider, job.id, content, str(filename or "")[:255],
-                                                      bool(dry_run), unit.context, reference))
+        job, content = importing.start(
+            unit, principal.member_id, reference, bool(dry_run), self.imports.owner, self.imports.lease
+        )
+        unit.after_commit(
+            lambda: self.imports.launch(
+                unit.provider, job.id, content, str(filename or "")[:255], bool(dry_run), unit.context, reference
+            )
+        )
         return {"id": job.id, "status": "running"}
 
     @query(caller=MEMBER)
@@ -237,8 +264,9 @@ class MembersService(Service):
     @query(caller=services("identity", "notify"))
     def member_snapshots(self, session, principal, after_id=0, limit=1000, updated_since=None):
         """Bulk read for other services rebuilding their projection of members."""
-        return domain.snapshots_after(session, int(after_id), min(int(limit), 5000), updated_since,
-                                      pause=eventlet.sleep)
+        return domain.snapshots_after(
+            session, int(after_id), min(int(limit), 5000), updated_since, pause=eventlet.sleep
+        )
 
     @query(caller=member_through("gateway"))
     def export_member(self, session, principal, member_id):
@@ -251,8 +279,9 @@ class MembersService(Service):
 
     def _erase_elsewhere(self, member_id, reason):
         # inside members' transaction: if one cannot erase, members keeps the record and the request can be repeated
-        return {service: getattr(self.cluster, service).erase_member(member_id, reason)
-                for service in KEEP_PERSONAL_DATA}
+        return {
+            service: getattr(self.cluster, service).erase_member(member_id, reason) for service in KEEP_PERSONAL_DATA
+        }
 
     @subscribe("identity", "identity.account_activated")
     def on_account_activated(self, envelope):

@@ -10,10 +10,11 @@ Embedded default: SMS, e-mail and push append JSON lines under $DATA_DIR/outbox/
 HTTP SMS gateway (SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN), push through Web Push
 (VAPID_PRIVATE_KEY, VAPID_SUBJECT) and FCM (FCM_URL, FCM_TOKEN).
 """
+
 import json
 import os
 import smtplib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import requests
@@ -30,7 +31,7 @@ class FileSink:
 
     def __init__(self, name):
         self.name = name
-        self._keys = {}   # sink file → keys already in it (read once per process)
+        self._keys = {}  # sink file → keys already in it (read once per process)
 
     def _keys_in(self, path):
         if path not in self._keys:
@@ -40,7 +41,7 @@ class FileSink:
                     for line in handle:
                         try:
                             keys.add(json.loads(line).get("id"))
-                        except ValueError:   # a line cut short by a crash
+                        except ValueError:  # a line cut short by a crash
                             continue
             self._keys[path] = keys
         return self._keys[path]
@@ -52,7 +53,7 @@ class FileSink:
         keys = self._keys_in(path)
         if key is not None and key in keys:
             return
-        record = {"to": destination, "text": text, "sent_at": datetime.now(timezone.utc).isoformat()}
+        record = {"to": destination, "text": text, "sent_at": datetime.now(UTC).isoformat()}
         if subject:
             record["subject"] = subject
         if key is not None:
@@ -73,7 +74,7 @@ class SmtpEmail:
     def send(self, destination, subject, text, key=None):
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, destination, subject or "Sổ tay"
-        if key is not None:   # receiving systems drop a repeated Message-ID
+        if key is not None:  # receiving systems drop a repeated Message-ID
             message["Message-ID"] = f"<{key}@{self.sender.rpartition('@')[2] or 'sotay'}>"
         message.set_content(text)
         try:
@@ -127,18 +128,26 @@ class Push:
                 if not self.vapid_private_key:
                     return False
                 from pywebpush import WebPushException, webpush
+
                 try:
-                    webpush(json.loads(device["token"]), json.dumps(payload, ensure_ascii=False),
-                            vapid_private_key=self.vapid_private_key, vapid_claims={"sub": self.vapid_subject},
-                            timeout=self.timeout)
+                    webpush(
+                        json.loads(device["token"]),
+                        json.dumps(payload, ensure_ascii=False),
+                        vapid_private_key=self.vapid_private_key,
+                        vapid_claims={"sub": self.vapid_subject},
+                        timeout=self.timeout,
+                    )
                 except WebPushException:
                     return False
                 return True
             if not self.fcm_url:
                 return False
-            response = requests.post(self.fcm_url, timeout=self.timeout,
-                                     headers={"Authorization": f"Bearer {self.fcm_token}"},
-                                     json={"message": {"token": device["token"], "notification": payload}})
+            response = requests.post(
+                self.fcm_url,
+                timeout=self.timeout,
+                headers={"Authorization": f"Bearer {self.fcm_token}"},
+                json={"message": {"token": device["token"], "notification": payload}},
+            )
             return 200 <= response.status_code < 300
         except (requests.RequestException, ValueError, KeyError):
             return False
@@ -149,11 +158,19 @@ def from_config():
     if config.get("SMS_GATEWAY_URL"):
         channels["sms"] = HttpSms(config.get("SMS_GATEWAY_URL"), config.get("SMS_GATEWAY_TOKEN"))
     if config.get("VAPID_PRIVATE_KEY") or config.get("FCM_URL"):
-        channels["push"] = Push(config.get("VAPID_PRIVATE_KEY"), config.get("VAPID_SUBJECT", "mailto:so-tay@localhost"),
-                                config.get("FCM_URL"), config.get("FCM_TOKEN"))
+        channels["push"] = Push(
+            config.get("VAPID_PRIVATE_KEY"),
+            config.get("VAPID_SUBJECT", "mailto:so-tay@localhost"),
+            config.get("FCM_URL"),
+            config.get("FCM_TOKEN"),
+        )
     if config.get("SMTP_HOST"):
-        channels["email"] = SmtpEmail(config.get("SMTP_HOST"), config.get("SMTP_PORT", 25),
-                                      config.get("SMTP_FROM", "so-tay@localhost"), config.get("SMTP_USER"),
-                                      config.get("SMTP_PASSWORD"),
-                                      str(config.get("SMTP_STARTTLS", "false")).lower() == "true")
+        channels["email"] = SmtpEmail(
+            config.get("SMTP_HOST"),
+            config.get("SMTP_PORT", 25),
+            config.get("SMTP_FROM", "so-tay@localhost"),
+            config.get("SMTP_USER"),
+            config.get("SMTP_PASSWORD"),
+            str(config.get("SMTP_STARTTLS", "false")).lower() == "true",
+        )
     return channels

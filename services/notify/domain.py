@@ -9,6 +9,7 @@ leased: if its sender dies, another takes it after the lease and hands it to the
 channel again with the same idempotency key. One-time codes are kept sealed and
 erased once sent, failed or expired (`expired`).
 """
+
 import json
 import logging
 from datetime import timedelta
@@ -26,11 +27,10 @@ from services.notify.models import Delivery, Device, Notification, Preference, R
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-LEASE = timedelta(seconds=60)          # a sender that has not finished a row by then is presumed dead
-CODE_VALIDITY = timedelta(minutes=5)
-NOTICE_VALIDITY = timedelta(days=1)    # a security notice not delivered by then is erased, not sent late   # when the sender does not say (identity's codes live 5 minutes)
+LEASE = timedelta(seconds=60)  # a sender that has not finished a row by then is presumed dead
+CODE_VALIDITY = timedelta(minutes=5)  # when the sender does not say (identity's codes live 5 minutes)
+NOTICE_VALIDITY = timedelta(days=1)  # a security notice not delivered by then is erased, not sent late
 CODE_EVENT_PREFIX = "otp:"
-
 
 
 def invitation_key(member_id):
@@ -43,8 +43,12 @@ def project_member(session, snapshot):
     invited."""
     change = directory.project_member(session, snapshot)
     recipient = change.row if change is not None else None
-    if recipient is not None and recipient.in_party and not recipient.activated \
-            and directory.rolled_out(session, recipient.organization_path, ("live",)):
+    if (
+        recipient is not None
+        and recipient.in_party
+        and not recipient.activated
+        and directory.rolled_out(session, recipient.organization_path, ("live",))
+    ):
         session.flush()
         notify_member(session, invitation_key(recipient.member_id), recipient.member_id, "invitation")
 
@@ -94,23 +98,49 @@ def notify_member(session, event_id, member_id, kind, sms=True, **values):
         return None
     title, body = templates.render(kind, recipient.language, name=recipient.full_name, **values)
     category = templates.CATEGORY[kind]
-    exists = session.scalar(select(Notification.id).where(Notification.event_id == event_id,
-                                                          Notification.member_id == member_id))
+    exists = session.scalar(
+        select(Notification.id).where(Notification.event_id == event_id, Notification.member_id == member_id)
+    )
     if exists:
         return None
     session.add(Notification(member_id=member_id, event_id=event_id, category=category, title=title, body=body))
     if sms and recipient.phone and _enabled(session, member_id, category, "sms"):
-        session.add(Delivery(event_id=event_id, member_id=member_id, channel="sms", priority=1,
-                             destination=recipient.phone, text=f"Sổ tay: {body}"))
+        session.add(
+            Delivery(
+                event_id=event_id,
+                member_id=member_id,
+                channel="sms",
+                priority=1,
+                destination=recipient.phone,
+                text=f"Sổ tay: {body}",
+            )
+        )
     if recipient.email and _enabled(session, member_id, category, "email"):
-        session.add(Delivery(event_id=event_id, member_id=member_id, channel="email", priority=1,
-                             destination=recipient.email, subject=title, text=body))
+        session.add(
+            Delivery(
+                event_id=event_id,
+                member_id=member_id,
+                channel="email",
+                priority=1,
+                destination=recipient.email,
+                subject=title,
+                text=body,
+            )
+        )
     if _enabled(session, member_id, category, "push"):
         # one delivery per device: a phone that is off is retried without re-sending to the browser
         for device in session.scalars(select(Device).where(Device.member_id == member_id)):
-            session.add(Delivery(event_id=event_id, member_id=member_id, channel=f"push:{device.id}", priority=1,
-                                 subject=title, text=body,
-                                 destination=json.dumps({"platform": device.platform, "token": device.token})))
+            session.add(
+                Delivery(
+                    event_id=event_id,
+                    member_id=member_id,
+                    channel=f"push:{device.id}",
+                    priority=1,
+                    subject=title,
+                    text=body,
+                    destination=json.dumps({"platform": device.platform, "token": device.token}),
+                )
+            )
     return True
 
 
@@ -145,9 +175,17 @@ def invite_subtree(session, path):
     title_en, body_en = templates.render("invitation", "en")
     now = utcnow() if dialect == "postgresql" else utcnow().replace(tzinfo=None)
     low, high = subtree_bounds(path)
-    params = {"low": low, "high": high, "now": now, "title_vi": title_vi,
-              "title_en": title_en, "body_vi": body_vi, "body_en": body_en, "sms_vi": f"Sổ tay: {body_vi}",
-              "sms_en": f"Sổ tay: {body_en}"}
+    params = {
+        "low": low,
+        "high": high,
+        "now": now,
+        "title_vi": title_vi,
+        "title_en": title_en,
+        "body_vi": body_vi,
+        "body_en": body_en,
+        "sms_vi": f"Sổ tay: {body_vi}",
+        "sms_en": f"Sổ tay: {body_en}",
+    }
     added = []
     for table in ("notifications", "deliveries"):
         sql = FAN_OUT_SQL[table].format(ignore=ignore, on_conflict=on_conflict)
@@ -159,9 +197,19 @@ def code_delivery(session, request_id, to, text_, expires_at, lease=LEASE):
     """A one-time code: priority 0, sent at once by the caller (who holds its lease), retried by the
     sender if that fails or the caller dies. Its text is kept sealed, and only until it is sent or `expires_at`."""
     now = utcnow()
-    delivery = Delivery(event_id=f"{CODE_EVENT_PREFIX}{request_id}"[:36], member_id=None, channel="sms", priority=0,
-                        destination=to, text=sealing.seal(text_), sealed=True, expires_at=expires_at,
-                        status="sending", attempts=1, lease_until=now + lease)
+    delivery = Delivery(
+        event_id=f"{CODE_EVENT_PREFIX}{request_id}"[:36],
+        member_id=None,
+        channel="sms",
+        priority=0,
+        destination=to,
+        text=sealing.seal(text_),
+        sealed=True,
+        expires_at=expires_at,
+        status="sending",
+        attempts=1,
+        lease_until=now + lease,
+    )
     session.add(delivery)
     session.flush()
     return delivery
@@ -173,9 +221,20 @@ def security_notice(uow, request_id, phone, email, subject, text_, expires_at):
     its text is a key to freeze the account."""
     for channel, destination in (("sms", phone), ("email", email)):
         if destination:
-            uow.session.add(Delivery(event_id=f"notice:{request_id}"[:36], member_id=None, channel=channel, priority=0,
-                                 destination=destination, subject=subject, text=sealing.seal(text_), sealed=True,
-                                 expires_at=expires_at, status="pending"))
+            uow.session.add(
+                Delivery(
+                    event_id=f"notice:{request_id}"[:36],
+                    member_id=None,
+                    channel=channel,
+                    priority=0,
+                    destination=destination,
+                    subject=subject,
+                    text=sealing.seal(text_),
+                    sealed=True,
+                    expires_at=expires_at,
+                    status="pending",
+                )
+            )
 
 
 def idempotency_key(delivery_id):
@@ -185,9 +244,15 @@ def idempotency_key(delivery_id):
 
 def expire_codes(session, now=None):
     """Codes no longer valid are never sent: erased, whatever state they were left in."""
-    return session.execute(update(Delivery).where(
-        Delivery.sealed.is_(True), Delivery.status.in_(("pending", "sending")), Delivery.expires_at <= (now or utcnow()))
-        .values(status="expired", text="")).rowcount
+    return session.execute(
+        update(Delivery)
+        .where(
+            Delivery.sealed.is_(True),
+            Delivery.status.in_(("pending", "sending")),
+            Delivery.expires_at <= (now or utcnow()),
+        )
+        .values(status="expired", text="")
+    ).rowcount
 
 
 def due_deliveries(session, limit=500, lease=LEASE):
@@ -197,19 +262,20 @@ def due_deliveries(session, limit=500, lease=LEASE):
     expire_codes(session, now)
     lapsed = select(Delivery).where(Delivery.status == "sending", Delivery.lease_until <= now)
     pending = select(Delivery).where(
-        Delivery.status == "pending", (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now))
+        Delivery.status == "pending", (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now)
+    )
     rows = []
     for query in (lapsed, pending):
         query = query.order_by(Delivery.priority, Delivery.id).limit(limit - len(rows))
         if session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)   # several replicas: each row to one sender
+            query = query.with_for_update(skip_locked=True)  # several replicas: each row to one sender
         rows += session.scalars(query).all()
         if len(rows) >= limit:
             break
     batch = []
     for row in rows:
         text_ = sealing.unseal(row.text) if row.sealed else row.text
-        if text_ is None:   # sealed under a key this replica does not hold: nothing it could send
+        if text_ is None:  # sealed under a key this replica does not hold: nothing it could send
             row.status, row.text, row.last_error = "failed", "", "unreadable sealed text"
             continue
         row.status = "sending"
@@ -222,15 +288,21 @@ def due_deliveries(session, limit=500, lease=LEASE):
 def renew_lease(session, delivery_ids, lease=LEASE):
     """The sender is still at it: keep other senders off these rows."""
     if delivery_ids:
-        session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
-                        .values(lease_until=utcnow() + lease))
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
+            .values(lease_until=utcnow() + lease)
+        )
 
 
 def release(session, delivery_ids):
     """Hand back rows a stopping sender did not get to: pending again, the attempt not counted."""
     if delivery_ids:
-        session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
-                        .values(status="pending", lease_until=None, attempts=Delivery.attempts - 1))
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
+            .values(status="pending", lease_until=None, attempts=Delivery.attempts - 1)
+        )
 
 
 def record_outcomes(session, outcomes):
@@ -241,10 +313,12 @@ def record_outcomes(session, outcomes):
     sent_ids = [delivery_id for delivery_id, error in outcomes if error is None]
     if sent_ids:
         # a row erased with its member while it was being sent stays erased
-        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids), Delivery.status != "erased")
-                        .values(status="sent", sent_at=now, lease_until=None))
-        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids), Delivery.sealed.is_(True))
-                        .values(text=""))
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(sent_ids), Delivery.status != "erased")
+            .values(status="sent", sent_at=now, lease_until=None)
+        )
+        session.execute(update(Delivery).where(Delivery.id.in_(sent_ids), Delivery.sealed.is_(True)).values(text=""))
     for delivery_id, error in outcomes:
         row = session.get(Delivery, delivery_id) if error is not None else None
         if row is None or row.status == "erased":
@@ -257,7 +331,7 @@ def record_outcomes(session, outcomes):
             failed.append(row)
         else:
             row.status, row.lease_until = "pending", None
-            row.next_attempt_at = now + timedelta(seconds=min(300, 2 ** row.attempts))
+            row.next_attempt_at = now + timedelta(seconds=min(300, 2**row.attempts))
     return failed
 
 
@@ -271,15 +345,24 @@ def inbox(session, member_id, unread=None, cursor=None, limit=50):
     rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    unread_count = session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.member_id == member_id, Notification.read_at.is_(None)))
+    unread_count = session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.member_id == member_id, Notification.read_at.is_(None))
+    )
     next_cursor = encode_cursor(rows[-1].id) if more else None
     return {"items": [notification_json(n) for n in rows], "next_cursor": next_cursor, "unread": unread_count}
 
 
 def notification_json(n):
-    return {"id": n.id, "category": n.category, "title": n.title, "body": n.body,
-            "created_at": aware(n.created_at).isoformat(), "read": n.read_at is not None}
+    return {
+        "id": n.id,
+        "category": n.category,
+        "title": n.title,
+        "body": n.body,
+        "created_at": aware(n.created_at).isoformat(),
+        "read": n.read_at is not None,
+    }
 
 
 def mark_read(uow, member_id, notification_id=None):
@@ -294,11 +377,19 @@ def mark_read(uow, member_id, notification_id=None):
 
 
 def preferences(session, member_id):
-    stored = {(p.category, p.channel): p.enabled for p in session.scalars(
-        select(Preference).where(Preference.member_id == member_id))}
+    stored = {
+        (p.category, p.channel): p.enabled
+        for p in session.scalars(select(Preference).where(Preference.member_id == member_id))
+    }
     recipient = session.get(Recipient, member_id)
-    return {"language": recipient.language if recipient else "vi", "items": [{"category": c, "channel": ch, "enabled": stored.get((c, ch), True),
-                       "mandatory": c in templates.MANDATORY} for c in CATEGORIES for ch in CHANNELS]}
+    return {
+        "language": recipient.language if recipient else "vi",
+        "items": [
+            {"category": c, "channel": ch, "enabled": stored.get((c, ch), True), "mandatory": c in templates.MANDATORY}
+            for c in CATEGORIES
+            for ch in CHANNELS
+        ],
+    }
 
 
 def set_preferences(uow, member_id, items, language=None):
@@ -309,10 +400,19 @@ def set_preferences(uow, member_id, items, language=None):
             recipient.language = language
     for item in items:
         if item["category"] in templates.MANDATORY and not item["enabled"]:
-            raise ValidationError(details={"category": [
-                "Mã xác nhận và tin bảo mật không tắt được. / Codes and security messages cannot be switched off."]})
-        preference = get_or_add(session, Preference, member_id=member_id, category=item["category"],
-                                channel=item["channel"])
+            raise ValidationError(
+                details={
+                    "category": [
+                        (
+                            "Mã xác nhận và tin bảo mật không tắt được. / "
+                            "Codes and security messages cannot be switched off."
+                        )
+                    ]
+                }
+            )
+        preference = get_or_add(
+            session, Preference, member_id=member_id, category=item["category"], channel=item["channel"]
+        )
         preference.enabled = item["enabled"]
     return preferences(session, member_id)
 

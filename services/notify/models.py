@@ -1,6 +1,6 @@
 """notify's own tables: its projection of members, inboxes, the delivery log, preferences, devices."""
-from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint,
-                        false)
+
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import utcnow
@@ -15,13 +15,15 @@ class Base(DeclarativeBase):
 outbox = outbox_table(Base.metadata)
 processed_events = processed_event_table(Base.metadata)
 # notify's projection of members (members' and identity's events): who to reach, and how; which committees are live
-directory = Directory(Base, keep=("full_name", "phone", "email"),
-                      language=Column(String(2), nullable=False, default="vi"))
+directory = Directory(
+    Base, keep=("full_name", "phone", "email"), language=Column(String(2), nullable=False, default="vi")
+)
 Recipient = directory.Membership
 
 
 class Notification(Base):
     """An item in a member's inbox; one per (event, member) however often the event arrives."""
+
     __tablename__ = "notifications"
     id = Column(Integer, primary_key=True)
     member_id = Column(Integer, nullable=False)
@@ -36,27 +38,31 @@ class Notification(Base):
 
 class Delivery(Base):
     """One message to one member on one channel: the unique key makes it at most once per event."""
+
     __tablename__ = "deliveries"
     id = Column(Integer, primary_key=True)
     event_id = Column(String(36), nullable=False)
     member_id = Column(Integer)
-    channel = Column(String(24), nullable=False)         # sms | email | push:<device id> (one row a device)
+    channel = Column(String(24), nullable=False)  # sms | email | push:<device id> (one row a device)
     priority = Column(Integer, nullable=False, default=1)  # 0: one-time codes, never behind a bulk send
     destination = Column(String(255), nullable=False)
     subject = Column(String(255))
     text = Column(Text, nullable=False)
     # pending | sending | sent | failed | expired | erased (its member's data erased: never sent)
     status = Column(String(8), nullable=False, default="pending")
-    sealed = Column(Boolean, nullable=False, default=False, server_default=false())   # a one-time code: `text` encrypted (sealing.py)
-    expires_at = Column(DateTime(timezone=True))               # a code: never sent after this
-    lease_until = Column(DateTime(timezone=True))              # `sending`: taken again after this
+    # a one-time code: `text` encrypted (sealing.py)
+    sealed = Column(Boolean, nullable=False, default=False, server_default=false())
+    expires_at = Column(DateTime(timezone=True))  # a code: never sent after this
+    lease_until = Column(DateTime(timezone=True))  # `sending`: taken again after this
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(DateTime(timezone=True))
     last_error = Column(Text)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     sent_at = Column(DateTime(timezone=True))
-    __table_args__ = (UniqueConstraint("event_id", "member_id", "channel"),
-                      Index("ix_deliveries_due", "status", "priority", "id"))
+    __table_args__ = (
+        UniqueConstraint("event_id", "member_id", "channel"),
+        Index("ix_deliveries_due", "status", "priority", "id"),
+    )
 
 
 class Preference(Base):
@@ -71,7 +77,7 @@ class Device(Base):
     __tablename__ = "devices"
     id = Column(Integer, primary_key=True)
     member_id = Column(Integer, nullable=False, index=True)
-    platform = Column(String(16), nullable=False)        # web | android | ios
+    platform = Column(String(16), nullable=False)  # web | android | ios
     token = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     __table_args__ = (UniqueConstraint("member_id", "token"),)
@@ -79,6 +85,7 @@ class Device(Base):
 
 class Erasure(Base):
     """A member's data erased on members' order: who asked, when and why (never what was erased)."""
+
     __tablename__ = "erasures"
     id = Column(Integer, primary_key=True)
     member_id = Column(Integer, nullable=False)

@@ -4,6 +4,7 @@ Counts by channel and status, and the latest failures with their reasons (no mes
 it may carry codes). Failures are also published as notify.delivery_failed and counted in
 `sotay_deliveries_total{outcome="failed"}`.
 """
+
 import json
 import sys
 
@@ -15,13 +16,19 @@ from services.notify.models import Base, Delivery
 
 
 def summary(session, failures=20):
-    counts = session.execute(select(Delivery.channel, Delivery.status, func.count())
-                             .group_by(Delivery.channel, Delivery.status)).all()
-    failed = session.scalars(select(Delivery).where(Delivery.status == "failed")
-                             .order_by(Delivery.id.desc()).limit(failures)).all()
-    return {"by_channel_and_status": {f"{channel}/{status}": n for channel, status, n in counts},
-            "latest_failures": [{"id": d.id, "channel": d.channel, "member_id": d.member_id, "attempts": d.attempts,
-                                 "error": d.last_error} for d in failed]}
+    counts = session.execute(
+        select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status)
+    ).all()
+    failed = session.scalars(
+        select(Delivery).where(Delivery.status == "failed").order_by(Delivery.id.desc()).limit(failures)
+    ).all()
+    return {
+        "by_channel_and_status": {f"{channel}/{status}": n for channel, status, n in counts},
+        "latest_failures": [
+            {"id": d.id, "channel": d.channel, "member_id": d.member_id, "attempts": d.attempts, "error": d.last_error}
+            for d in failed
+        ],
+    }
 
 
 def main(argv=None):

@@ -7,6 +7,7 @@ messages to them (and the codes and notices sent to their phone or e-mail) lose 
 and those not yet sent never go. A message's row stays: its id is the idempotency key channels drop repeats by, so it
 must never be given to another message. `erasures` records who asked, when and why.
 """
+
 from sqlalchemy import case, delete, null, or_, select, update
 
 from shared.db import aware
@@ -24,14 +25,27 @@ def export(session, principal, member_id):
     inbox = session.scalars(select(Notification).where(Notification.member_id == member_id).order_by(Notification.id))
     messages = session.scalars(select(Delivery).where(Delivery.member_id == member_id).order_by(Delivery.id))
     return {
-        "contact": recipient and {"full_name": recipient.full_name, "phone": recipient.phone,
-                                  "email": recipient.email, "language": recipient.language},
+        "contact": recipient
+        and {
+            "full_name": recipient.full_name,
+            "phone": recipient.phone,
+            "email": recipient.email,
+            "language": recipient.language,
+        },
         "preferences": domain.preferences(session, member_id)["items"],
         "devices": [{"platform": d.platform, "registered_at": aware(d.created_at).isoformat()} for d in devices],
         "inbox": [domain.notification_json(n) for n in inbox],
-        "messages": [{"channel": m.channel.split(":", 1)[0], "destination": m.destination, "subject": m.subject,
-                      "text": m.text, "status": m.status, "created_at": aware(m.created_at).isoformat()}
-                     for m in messages],
+        "messages": [
+            {
+                "channel": m.channel.split(":", 1)[0],
+                "destination": m.destination,
+                "subject": m.subject,
+                "text": m.text,
+                "status": m.status,
+                "created_at": aware(m.created_at).isoformat(),
+            }
+            for m in messages
+        ],
     }
 
 
@@ -42,18 +56,34 @@ def erase(uow, principal, member_id, reason):
     recipient = session.get(Recipient, member_id)
     reached_at = {recipient.phone, recipient.email} - {None} if recipient is not None else set()
     done = {
-        "messages": session.execute(update(Delivery).where(or_(
-            Delivery.member_id == member_id, Delivery.member_id.is_(None) & Delivery.destination.in_(reached_at)))
-            .values(member_id=null(), destination="", subject=null(), text="",
-                    status=case((Delivery.status.in_(("pending", "sending")), "erased"), else_=Delivery.status))
-            ).rowcount,
+        "messages": session.execute(
+            update(Delivery)
+            .where(
+                or_(
+                    Delivery.member_id == member_id, Delivery.member_id.is_(None) & Delivery.destination.in_(reached_at)
+                )
+            )
+            .values(
+                member_id=null(),
+                destination="",
+                subject=null(),
+                text="",
+                status=case((Delivery.status.in_(("pending", "sending")), "erased"), else_=Delivery.status),
+            )
+        ).rowcount,
         "inbox": _delete(session, Notification, Notification.member_id == member_id),
         "devices": _delete(session, Device, Device.member_id == member_id),
         "preferences": _delete(session, Preference, Preference.member_id == member_id),
     }
     directory.erase(session, member_id)
-    session.add(Erasure(member_id=member_id, requested_by=principal.member_id, reason=reason,
-                        correlation_id=uow.context.get("correlation_id")))
+    session.add(
+        Erasure(
+            member_id=member_id,
+            requested_by=principal.member_id,
+            reason=reason,
+            correlation_id=uow.context.get("correlation_id"),
+        )
+    )
     return done
 
 

@@ -6,6 +6,7 @@ is sent, fails for good or expires. The key: `NOTIFY_CODE_KEY` (a Fernet key,
 the same on every replica), else — outside production — a key file created
 under the data directory.
 """
+
 import os
 from pathlib import Path
 
@@ -28,12 +29,14 @@ def _load_key():
     path = key_file()
     if not path.exists():
         if config.environment() == "production":
-            raise RuntimeError("NOTIFY_CODE_KEY is not set: provision one key for every notify replica "
-                               "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())')")
+            raise RuntimeError(
+                "NOTIFY_CODE_KEY is not set: provision one key for every notify replica "
+                "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())')"
+            )
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:   # another process made it first
+        except FileExistsError:  # another process made it first
             return path.read_bytes().strip()
         with os.fdopen(fd, "wb") as handle:
             handle.write(Fernet.generate_key())

@@ -1,4 +1,5 @@
 """notify: inboxes, channels and the delivery log (thin nameko entrypoints)."""
+
 import logging
 import threading
 import time
@@ -6,7 +7,6 @@ import uuid
 from datetime import timedelta
 
 import eventlet
-
 from nameko.extensions import DependencyProvider
 
 from shared import config, metrics
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def _send(channel_map, delivery_id, channel, destination, subject, text):
-    channel = channel.split(":", 1)[0]   # "push:<device id>" goes out through "push"
+    channel = channel.split(":", 1)[0]  # "push:<device id>" goes out through "push"
     try:
         channel_map[channel].send(destination, subject, text, domain.idempotency_key(delivery_id))
     except DeliveryError as exc:
@@ -38,7 +38,7 @@ class Sender(DependencyProvider):
     """Sends pending deliveries in the background, codes first; woken when new ones are committed.
     Stopping, it finishes the message in hand and hands the rest of its batch back."""
 
-    STOP_GRACE = 4.0   # seconds: every service stops within 5
+    STOP_GRACE = 4.0  # seconds: every service stops within 5
 
     def __init__(self, database_attr="db"):
         self.database_attr = database_attr
@@ -74,7 +74,7 @@ class Sender(DependencyProvider):
         while not self.stopped.is_set():
             try:
                 while self.send_batch() and not self.stopped.is_set():
-                    eventlet.sleep(0)   # between batches, a waiting code (or any request) goes first
+                    eventlet.sleep(0)  # between batches, a waiting code (or any request) goes first
             except Exception as exc:
                 log.error("sender pass failed with %s", type(exc).__name__)
             self.wake.wait(self.interval)
@@ -104,10 +104,10 @@ def send_batch(database, channel_map, limit=500, lease=domain.LEASE, stopping=la
             outcomes.append((delivery_id, _send(channel_map, delivery_id, channel, destination, subject, text)))
             if time.monotonic() - renewed > lease.total_seconds() / 3:
                 with unit.transaction() as session:
-                    domain.renew_lease(session, [row[0] for row in batch[len(outcomes):]], lease)
+                    domain.renew_lease(session, [row[0] for row in batch[len(outcomes) :]], lease)
                 renewed = time.monotonic()
         with unit.transaction() as session:
-            domain.release(session, [row[0] for row in batch[len(outcomes):]])
+            domain.release(session, [row[0] for row in batch[len(outcomes) :]])
             for row in domain.record_outcomes(session, outcomes):
                 metrics.DELIVERIES.labels(row.channel, "failed").inc()
                 unit.publish("notify.delivery_failed", {"channel": row.channel, "reason": row.last_error})
@@ -121,8 +121,9 @@ def send_code(unit, sender, message):
     behind a bulk send) outside any transaction, its outcome recorded; the sender retries it if need be."""
     expires_at = message["expires_at"] or utcnow() + domain.CODE_VALIDITY
     with unit.transaction() as session:
-        delivery_id = domain.code_delivery(session, uuid.uuid4().hex, message["to"], message["text"], expires_at,
-                                           sender.lease).id
+        delivery_id = domain.code_delivery(
+            session, uuid.uuid4().hex, message["to"], message["text"], expires_at, sender.lease
+        ).id
     error = _send(sender.channels, delivery_id, "sms", message["to"], None, message["text"])
     with unit.transaction() as session:
         domain.record_outcomes(session, [(delivery_id, error)])
@@ -145,8 +146,15 @@ class NotifyService(Service):
     @command(caller=services("identity"), body=SecurityNotice)
     def send_security_notice(self, unit, principal, data):
         """A phone change or a reset told to the phone and e-mail trusted before it (identity)."""
-        domain.security_notice(unit, uuid.uuid4().hex, data["phone"], data["email"], data["subject"], data["text"],
-                               utcnow() + domain.NOTICE_VALIDITY)
+        domain.security_notice(
+            unit,
+            uuid.uuid4().hex,
+            data["phone"],
+            data["email"],
+            data["subject"],
+            data["text"],
+            utcnow() + domain.NOTICE_VALIDITY,
+        )
         unit.after_commit(self.sender.wake.set)
         return {"status": "queued"}
 
@@ -156,8 +164,9 @@ class NotifyService(Service):
 
     @command(caller=MEMBER)
     def mark_read(self, unit, principal, notification_id=None):
-        return domain.mark_read(unit, principal.member_id,
-                                int(notification_id) if notification_id is not None else None)
+        return domain.mark_read(
+            unit, principal.member_id, int(notification_id) if notification_id is not None else None
+        )
 
     @query(caller=MEMBER)
     def get_preferences(self, session, principal):
@@ -182,7 +191,7 @@ class NotifyService(Service):
 
     def _handle(self, envelope, effect):
         self.db.once(envelope, effect)
-        self.sender.wake.set()   # whatever it queued goes out now
+        self.sender.wake.set()  # whatever it queued goes out now
 
     @subscribe("members", "members.member_created")
     def on_member_created(self, envelope):

@@ -1,4 +1,5 @@
 """Every service's Alembic environment: which service is in the configuration (shared/migrations.py)."""
+
 import importlib
 
 from alembic import context

@@ -2,6 +2,7 @@
 
 Data and pure functions only (no I/O, no service import), like every module of this package.
 """
+
 import base64
 import json
 import re
@@ -12,15 +13,16 @@ from marshmallow import Schema, ValidationError as SchemaError, fields, validate
 from shared.errors import ValidationError
 from shared.validation import INT64_MAX, unstorable_text
 
+
 class Event(NamedTuple):
     """An event type of a service's catalogue: its payload schema and what the fact means."""
+
     schema: type
     summary: str
 
 
-MEMBER_STATUSES = ("probationary", "official", "transferred_out", "removed", "expelled",
-                   "resigned", "deceased")
-IN_PARTY = MEMBER_STATUSES[:2]   # every other status means the member left the party: no sessions, no sign-in
+MEMBER_STATUSES = ("probationary", "official", "transferred_out", "removed", "expelled", "resigned", "deceased")
+IN_PARTY = MEMBER_STATUSES[:2]  # every other status means the member left the party: no sessions, no sign-in
 LEFT_PARTY = MEMBER_STATUSES[2:]
 
 
@@ -38,8 +40,9 @@ class CitizenId(validate.Regexp):
     """The marshmallow validator of `is_citizen_id`; the pattern is what OpenAPI documents."""
 
     def __init__(self):
-        super().__init__(r"^[0-9]{12}$", error="Số định danh gồm đúng 12 chữ số 0-9. / "
-                                               "A citizen ID is exactly 12 digits 0-9.")
+        super().__init__(
+            r"^[0-9]{12}$", error="Số định danh gồm đúng 12 chữ số 0-9. / A citizen ID is exactly 12 digits 0-9."
+        )
 
     def __call__(self, value):
         if not is_citizen_id(value):
@@ -76,14 +79,18 @@ class Phone(fields.String):
 
     def __init__(self, **kwargs):
         # the document's pattern: what a person may type (the rule above then wants a mobile prefix)
-        metadata = {"example": "0912345678", "pattern": TYPED_MOBILE,
-                    "description": "Số di động Việt Nam / A Vietnamese mobile number: 0912345678, +84 912 345 678, "
-                                   "84912345678; kept as +84912345678", **kwargs.pop("metadata", {})}
+        metadata = {
+            "example": "0912345678",
+            "pattern": TYPED_MOBILE,
+            "description": "Số di động Việt Nam / A Vietnamese mobile number: 0912345678, +84 912 345 678, "
+            "84912345678; kept as +84912345678",
+            **kwargs.pop("metadata", {}),
+        }
         super().__init__(validate=validate.Length(max=32), metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         typed = super()._deserialize(value, attr, data, **kwargs)
-        if len(typed) > 32:   # the documented maxLength is of what was typed (validators see the E.164 form)
+        if len(typed) > 32:  # the documented maxLength is of what was typed (validators see the E.164 form)
             raise self.make_error("phone")
         phone = normalize_phone(typed)
         if phone is None:
@@ -106,8 +113,11 @@ def decode_cursor(cursor, *kinds):
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (TypeError, ValueError):
         values = None
-    if not (isinstance(values, list) and len(values) == len(kinds)
-            and all(_is_kind(value, kind) for value, kind in zip(values, kinds))):
+    if not (
+        isinstance(values, list)
+        and len(values) == len(kinds)
+        and all(_is_kind(value, kind) for value, kind in zip(values, kinds, strict=True))
+    ):
         raise ValidationError(details={"cursor": [NOT_A_CURSOR]})
     return values
 
@@ -119,6 +129,7 @@ def _is_kind(value, kind):
 
 
 # JSON as it is on the wire, and the shapes every answer shares
+
 
 class JsonBoolean(fields.Boolean):
     """`true` or `false` as JSON has them: 0, 1, "yes" are no booleans in a body (marshmallow takes them)."""
@@ -145,8 +156,13 @@ class JsonDateTime(fields.AwareDateTime):
 
 def page(item, name):
     """`{items, next_cursor}` of `item` (a schema class or instance): every list the API answers."""
-    return Schema.from_dict({"items": fields.List(fields.Nested(item), required=True),
-                             "next_cursor": fields.String(required=True, allow_none=True)}, name=name)
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "next_cursor": fields.String(required=True, allow_none=True),
+        },
+        name=name,
+    )
 
 
 class ErrorBody(Schema):
@@ -157,5 +173,5 @@ class ErrorBody(Schema):
 
 class Error(Schema):
     """Every error answer (API.md)."""
-    error = fields.Nested(ErrorBody, required=True)
 
+    error = fields.Nested(ErrorBody, required=True)

@@ -1,4 +1,5 @@
 """identity's contract: sign-in request bodies, the errors sign-in answers with, and identity's events."""
+
 from marshmallow import Schema, fields, validate
 
 from shared.contracts.common import CITIZEN_ID, Event, JsonDateTime, Phone, page
@@ -21,10 +22,15 @@ class RefreshRequest(Strict):
 
 class CodeRequest(Strict):
     """Activation or reset: the citizen ID, and a phone when none is on record (or it changed)."""
+
     citizen_id = fields.String(required=True, validate=CITIZEN_ID, metadata={"example": "001000000003"})
-    phone = Phone(load_default=None, allow_none=True,
-                  metadata={"description": "only when no phone is on record, or it changed: an officer of the "
-                                           "branch confirms it first"})
+    phone = Phone(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "only when no phone is on record, or it changed: an officer of the branch confirms it first"
+        },
+    )
 
 
 class CodeVerification(Strict):
@@ -39,16 +45,19 @@ class PasswordChange(Strict):
 
 class FreezeRequest(Strict):
     """The "not me" code of a security notice (dashes, spaces and case ignored)."""
+
     code = fields.String(required=True, validate=validate.Length(min=10, max=32), metadata={"example": "K7QXM-2HRTA"})
 
 
 class PhoneVerificationRequest(Strict):
     """A phone to confirm in the member's own session; none: the phone now in their member record."""
+
     phone = Phone(load_default=None, allow_none=True)
 
 
 class PhoneVerificationConfirm(Strict):
     """The code sent to the phone and the current password (a stolen access token alone is not enough)."""
+
     otp = fields.String(required=True, validate=OTP)
     current_password = fields.String(required=True, validate=PASSWORD)
 
@@ -56,8 +65,7 @@ class PhoneVerificationConfirm(Strict):
 class InvalidCredentials(SotayError):
     status = 401
     code = "invalid_credentials"
-    message = ("Số định danh hoặc mật khẩu không đúng. / "
-               "The citizen ID or password is incorrect.")
+    message = "Số định danh hoặc mật khẩu không đúng. / The citizen ID or password is incorrect."
 
 
 class InvalidCode(SotayError):
@@ -81,30 +89,38 @@ class WeakPassword(SotayError):
 class NotRolledOut(SotayError):
     status = 403
     code = "not_rolled_out"
-    message = ("Đảng bộ của đồng chí chưa triển khai Sổ tay, vui lòng chờ thông báo. / "
-               "Your party committee has not started using Sổ tay yet; please wait for its announcement.")
+    message = (
+        "Đảng bộ của đồng chí chưa triển khai Sổ tay, vui lòng chờ thông báo. / "
+        "Your party committee has not started using Sổ tay yet; please wait for its announcement."
+    )
 
 
 class PendingApproval(SotayError):
     status = 409
     code = "pending_approval"
-    message = ("Yêu cầu đang chờ chi bộ xác nhận số điện thoại. / "
-               "The request is waiting for your branch to confirm the phone number.")
+    message = (
+        "Yêu cầu đang chờ chi bộ xác nhận số điện thoại. / "
+        "The request is waiting for your branch to confirm the phone number."
+    )
 
 
 class AccountFrozen(SotayError):
     status = 403
     code = "account_frozen"
-    message = ("Tài khoản đang tạm khoá vì có báo cáo thay đổi không phải do đồng chí thực hiện; hãy liên hệ bí thư "
-               "chi bộ (hoặc quản trị hệ thống) để được mở lại. / This account is frozen after a \"not me\" report; "
-               "ask your branch secretary (or a system administrator) to release it.")
+    message = (
+        "Tài khoản đang tạm khoá vì có báo cáo thay đổi không phải do đồng chí thực hiện; hãy liên hệ bí thư "
+        'chi bộ (hoặc quản trị hệ thống) để được mở lại. / This account is frozen after a "not me" report; '
+        "ask your branch secretary (or a system administrator) to release it."
+    )
 
 
 class NotAMember(SotayError):
     status = 403
     code = "not_a_member"
-    message = ("Số định danh này không có trong cơ sở dữ liệu đảng viên. / "
-               "This citizen ID is not in the party member database.")
+    message = (
+        "Số định danh này không có trong cơ sở dữ liệu đảng viên. / "
+        "This citizen ID is not in the party member database."
+    )
 
 
 class VneidFailed(SotayError):
@@ -116,6 +132,7 @@ class VneidFailed(SotayError):
 class AccountActivated(Schema):
     """Who activated (members counts uptake, notify welcomes them) and how; no citizen ID: every consumer
     knows the member by id."""
+
     member_id = fields.Integer(required=True)
     method = fields.String(required=True, validate=validate.OneOf(("sms", "vneid")))
 
@@ -128,8 +145,10 @@ class SessionsEnded(Schema):
     """Sign-in sessions that ended (logout, revoked, refresh-token reuse, password change or reset, left the
     party): every service refuses access tokens carrying one of these `sid`s until `until`, when the last
     of them expires. Whose sessions they were is nobody else's business: no member id."""
-    session_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
-                              validate=validate.Length(min=1))
+
+    session_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)), required=True, validate=validate.Length(min=1)
+    )
     until = fields.DateTime(required=True)
 
 
@@ -163,6 +182,7 @@ class TokenPair(Schema):
 
 class CodeAnswer(Schema):
     """The same keys in the same order whoever asked, member or not."""
+
     activation_id = fields.UUID(required=True)
     status = fields.String(required=True, validate=validate.OneOf(CHALLENGE_STATUSES))
     channel = fields.String(required=True, validate=validate.Equal("sms"))
@@ -215,4 +235,3 @@ PhoneRequestPage = page(PhoneRequest, "PhoneRequestPage")
 
 
 FrozenAccountPage = page(FrozenAccount, "FrozenAccountPage")
-

@@ -1,4 +1,5 @@
 """members' contract: the party member database's vocabulary, request bodies and events."""
+
 from marshmallow import Schema, fields, validate
 
 from shared.contracts.common import CITIZEN_ID, IN_PARTY, MEMBER_STATUSES, Event, JsonDate, JsonDateTime, Phone, page
@@ -7,11 +8,11 @@ from shared.validation import StoredInteger, Strict, no_control_characters
 # the organisation tree, top down: each level's children are of the next level
 LEVELS = ("central", "provincial", "grassroots", "branch", "party_group")
 SECRETARY, DEPUTY_SECRETARY, COMMITTEE_MEMBER = "secretary", "deputy_secretary", "committee_member"
-OFFICER_ROLES = (SECRETARY, DEPUTY_SECRETARY, COMMITTEE_MEMBER)   # act on their organisation's subtree
-ADMIN_ROLE = "system_administrator"                               # acts on everything
+OFFICER_ROLES = (SECRETARY, DEPUTY_SECRETARY, COMMITTEE_MEMBER)  # act on their organisation's subtree
+ADMIN_ROLE = "system_administrator"  # acts on everything
 ROLES = OFFICER_ROLES + (ADMIN_ROLE,)
 ROLLOUT_STATES = ("disabled", "pilot", "live")
-SIGN_IN_OPEN = ROLLOUT_STATES[1:]   # members under a committee in these states may activate and sign in
+SIGN_IN_OPEN = ROLLOUT_STATES[1:]  # members under a committee in these states may activate and sign in
 GENDERS = ("male", "female")
 TRANSFER_KINDS = ("official", "temporary")
 RECORD_KINDS = ("work_history", "reward", "discipline")
@@ -33,6 +34,7 @@ class MemberCreate(Strict):
 
 class MemberUpdate(Strict):
     """An officer's edit; the leaving states need their date and reason."""
+
     full_name = fields.String(validate=validate.Length(min=1, max=255))
     date_of_birth = fields.Date(allow_none=True)
     gender = fields.String(validate=validate.OneOf(GENDERS), allow_none=True)
@@ -48,6 +50,7 @@ class MemberUpdate(Strict):
 
 class MeUpdate(Strict):
     """A member's own change: contact data at once, core data by request."""
+
     phone = Phone(allow_none=True)
     email = fields.Email(allow_none=True)
     full_name = fields.String(validate=validate.Length(min=1, max=255))
@@ -90,8 +93,12 @@ class MemberQuery(Strict):
 class ErasureRequest(Strict):
     """Why a member's personal data is erased (their request under the personal data law, its reference): kept in
     every service's audit trail with who asked and when, so it must name no one's personal data."""
-    reason = fields.String(required=True, validate=validate.Length(min=10, max=2000),
-                           metadata={"example": "Đơn đề nghị xoá dữ liệu số 12/2026 / Erasure request no. 12/2026"})
+
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=10, max=2000),
+        metadata={"example": "Đơn đề nghị xoá dữ liệu số 12/2026 / Erasure request no. 12/2026"},
+    )
 
 
 class PositionChange(Strict):
@@ -103,6 +110,7 @@ class MemberSnapshot(Schema):
     """What other services may project about a member (members.member_created/updated and the bulk
     re-read `member_snapshots`): identity signs members in with it (citizen ID, phone, status, the date
     of birth its password rule refuses), notify addresses them (name, phone, e-mail)."""
+
     member_id = fields.Integer(required=True)
     citizen_id = fields.String(required=True, validate=CITIZEN_ID)
     full_name = fields.String(required=True)
@@ -151,12 +159,14 @@ class OrgRolloutChanged(Schema):
 class MemberErased(Schema):
     """A member's personal data was erased on request (members keeps a pseudonymous tombstone): every
     projection drops what it holds of them and takes no later snapshot of them."""
+
     member_id = fields.Integer(required=True)
 
 
 class MembersImported(Schema):
     """Too many members changed to send one event each: re-read those updated since `updated_since`
     with members' bulk read (`member_snapshots`)."""
+
     job_id = fields.String(required=True)
     accepted = fields.Integer(required=True)
     updated_since = fields.DateTime(required=True)
@@ -165,10 +175,12 @@ class MembersImported(Schema):
 EVENTS = {
     "members.member_created": Event(MemberSnapshot, "A member was added to the party member database."),
     "members.member_updated": Event(MemberSnapshot, "A member's record changed (the new state)."),
-    "members.change_request_decided": Event(ChangeRequestDecided, "A secretary approved or rejected a member's "
-                                                                  "change."),
-    "members.transfer_issued": Event(TransferIssued, "A transfer was issued; the receiving organisation must "
-                                                     "accept it."),
+    "members.change_request_decided": Event(
+        ChangeRequestDecided, "A secretary approved or rejected a member's change."
+    ),
+    "members.transfer_issued": Event(
+        TransferIssued, "A transfer was issued; the receiving organisation must accept it."
+    ),
     "members.member_transferred": Event(MemberTransferred, "A member's transfer was accepted."),
     "members.position_changed": Event(PositionChanged, "A position was assigned or removed."),
     "members.org_rollout_changed": Event(OrgRolloutChanged, "A committee's rollout state changed."),
@@ -205,6 +217,7 @@ class Position(Schema):
 
 class MemberSummary(Schema):
     """What a member sees of their own branch's members."""
+
     id = fields.Integer(required=True)
     full_name = fields.String(required=True)
     positions = fields.List(fields.Nested(Position), required=True)
@@ -212,6 +225,7 @@ class MemberSummary(Schema):
 
 class Member(MemberSummary):
     """A member's record: their own, or one of an officer's subtree."""
+
     citizen_id = fields.String(required=True)
     date_of_birth = JsonDate(required=True, allow_none=True)
     gender = fields.String(required=True, allow_none=True, validate=validate.OneOf(GENDERS))
@@ -259,8 +273,9 @@ class ChangeRequest(Schema):
 
 class MeUpdated(Schema):
     member = fields.Nested(Member, required=True)
-    change_request = fields.Nested(ChangeRequest, required=True, allow_none=True,
-                                   metadata={"description": "core data waits for the secretary"})
+    change_request = fields.Nested(
+        ChangeRequest, required=True, allow_none=True, metadata={"description": "core data waits for the secretary"}
+    )
 
 
 class Transfer(Schema):
@@ -284,6 +299,7 @@ class Record(Schema):
 
 class HeldBy(Schema):
     """The member a registration clashes with, where they are now."""
+
     id = fields.Integer(required=True)
     full_name = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(MEMBER_STATUSES))
@@ -327,15 +343,16 @@ class ImportJob(ImportStarted):
     accepted = fields.Integer(required=True)
     rejected = fields.Integer(required=True)
     warnings = fields.List(fields.Dict(), required=True)
-    errors = fields.List(fields.Dict(), required=True,
-                         metadata={"description": "[{row, field, message}], the header is row 1"})
+    errors = fields.List(
+        fields.Dict(), required=True, metadata={"description": "[{row, field, message}], the header is row 1"}
+    )
     failure = fields.String(required=True, allow_none=True)
 
 
 OrganizationPage = page(Organization, "OrganizationPage")
 
 
-MemberPage = page(Member(partial=True), "MemberPage")   # officers get records, members get summaries
+MemberPage = page(Member(partial=True), "MemberPage")  # officers get records, members get summaries
 
 
 ChangeRequestPage = page(ChangeRequest, "ChangeRequestPage")
@@ -352,8 +369,13 @@ RegistrationPage = page(Registration, "RegistrationPage")
 
 class Erasure(Schema):
     """What an erasure did: how many of what went in each service, never what they held."""
+
     member_id = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.Equal("erased"))
     erased_at = JsonDateTime(required=True)
-    erased = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
-                         required=True, metadata={"example": {"identity": {"accounts": 1}}})
+    erased = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        required=True,
+        metadata={"example": {"identity": {"accounts": 1}}},
+    )

@@ -1,5 +1,6 @@
 """notify's contract: what members ask of their inbox and preferences, what identity hands it to send,
 and the event of a message that could not be delivered."""
+
 from marshmallow import Schema, fields, validate
 
 from shared.contracts.common import Event, JsonBoolean, JsonDateTime, Phone
@@ -35,6 +36,7 @@ class InboxQuery(Strict):
 
 class SmsRequest(Strict):
     """A one-time code identity hands over, sent at once on its own path."""
+
     to = Phone(required=True)
     text = fields.String(required=True, validate=validate.Length(min=1, max=640))
     # until when the code is worth sending: an interrupted send is not retried after it
@@ -43,6 +45,7 @@ class SmsRequest(Strict):
 
 class SecurityNotice(Strict):
     """A notice identity sends to a phone or address trusted before a change (with its "not me" code)."""
+
     phone = Phone(load_default=None, allow_none=True)
     email = fields.Email(load_default=None, allow_none=True)
     subject = fields.String(required=True, validate=validate.Length(min=1, max=255))
@@ -51,6 +54,7 @@ class SecurityNotice(Strict):
 
 class DeliveryFailed(Schema):
     """For operators: no recipient, no text (the reason names the channel's failure only)."""
+
     channel = fields.String(required=True)
     reason = fields.String(required=True)
 
@@ -61,6 +65,7 @@ EVENTS = {
 
 
 # What the gateway answers (responses are dumped through these: the served document is what is sent)
+
 
 class Notification(Schema):
     id = fields.Integer(required=True)
@@ -96,4 +101,3 @@ class Preferences(Schema):
 class Device(Schema):
     id = fields.Integer(required=True)
     platform = fields.String(required=True, validate=validate.OneOf(("web", "android", "ios")))
-

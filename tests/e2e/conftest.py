@@ -1,4 +1,5 @@
 """One suite for all end-to-end tests: every service as its own process, like `make run`."""
+
 import json
 import os
 import re
@@ -23,8 +24,8 @@ class Running:
     data_dir: str
     amqp_uri: str
     suite: Suite = None
-    metrics_url: str = ""   # the gateway's operations port
-    codes_read: dict = field(default_factory=dict)   # phone → how many of its codes a test has read
+    metrics_url: str = ""  # the gateway's operations port
+    codes_read: dict = field(default_factory=dict)  # phone → how many of its codes a test has read
 
     def sms(self, to=None):
         """Messages in the embedded default's SMS sink (API.md), optionally to one number."""
@@ -54,8 +55,12 @@ def running():
     # KEEP_E2E_DATA=1 keeps the suite's data directory and log afterwards
     with throwaway_suite("sotay-e2e", keep_data=bool(os.environ.get("KEEP_E2E_DATA"))) as started:
         # the seeded members reach identity by event; sign-in works once they have
-        wait_for(lambda: login(started.base, ADMINISTRATOR).status_code == 200, timeout=30,
-                 interval=0.2, message="identity's projection of the administrator")
+        wait_for(
+            lambda: login(started.base, ADMINISTRATOR).status_code == 200,
+            timeout=30,
+            interval=0.2,
+            message="identity's projection of the administrator",
+        )
         yield Running(started.base, started.data_dir, started.amqp_uri, started.suite, started.metrics_url)
 
 
@@ -74,6 +79,7 @@ CODE = re.compile(r"\b(\d{6})\b")
 def last_code(running, phone):
     """The code of the next SMS with a code to `phone` that no test has read yet, waiting for it:
     identity hands codes to notify just after answering."""
+
     def unread():
         codes = [m for m in running.sms(phone) if CODE.search(m["text"])]
         return codes if len(codes) > running.codes_read.get(phone, 0) else None
@@ -87,7 +93,10 @@ def activate(running, citizen_id, phone, password=GOOD_PASSWORD):
     started = post(running, "/auth/activation", {"citizen_id": citizen_id})
     assert started.status_code == 202, started.text
     answer = started.json()
-    verified = post(running, f"/auth/activation/{answer['activation_id']}/verify",
-                    {"otp": last_code(running, phone), "new_password": password})
+    verified = post(
+        running,
+        f"/auth/activation/{answer['activation_id']}/verify",
+        {"otp": last_code(running, phone), "new_password": password},
+    )
     assert verified.status_code == 200, verified.text
     return verified.json()

@@ -1,6 +1,7 @@
 """Every event as another system receives it: a plain AMQP client (pika, no nameko, no kombu) binds a queue of
 its own to every producer's exchange, the suite runs the journeys that publish each event type, and every
 message is checked against the AsyncAPI document (`python -m shared.cli asyncapi`) with a JSON Schema validator."""
+
 import json
 
 import jsonschema
@@ -27,8 +28,12 @@ def running():
     # nothing listens at this SMTP port: every e-mail fails for good after its retries (notify.delivery_failed)
     smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port())}
     with throwaway_suite("sotay-asyncapi", env=smtp) as started:
-        wait_for(lambda: login(started.base, "001000000002").status_code == 200, timeout=30, interval=0.2,
-                 message="identity's projection of the demo members")
+        wait_for(
+            lambda: login(started.base, "001000000002").status_code == 200,
+            timeout=30,
+            interval=0.2,
+            message="identity's projection of the demo members",
+        )
         yield Running(started.base, started.data_dir, started.amqp_uri, started.suite, started.metrics_url)
 
 
@@ -39,7 +44,7 @@ def outside_consumer(running):
     channel = connection.channel()
     queue = channel.queue_declare("", exclusive=True).method.queue
     for producer in sorted({producer_of(event_type) for event_type in catalogue()}):
-        channel.exchange_declare(f"{producer}.events", passive=True)    # the suite declared it: never ours to make
+        channel.exchange_declare(f"{producer}.events", passive=True)  # the suite declared it: never ours to make
         channel.queue_bind(queue, f"{producer}.events", routing_key="#")
     received = []
 
@@ -58,44 +63,83 @@ def journeys(running):
     """Sign-up, record changes, a change request, a transfer, a position, a rollout, an import, a password
     change that ends another session, and a locked account, over HTTP as members and officers do."""
     staff = staff_of(running)
-    member = new_member(running, staff)                      # created, activated (an e-mail that will fail)
+    member = new_member(running, staff)  # created, activated (an e-mail that will fail)
     token = member["tokens"]["access_token"]
-    assert patch(running, f"/members/{member['id']}", {"party_card_number": "AS-000001"},
-                 staff["admin"]).status_code == 200
+    assert (
+        patch(running, f"/members/{member['id']}", {"party_card_number": "AS-000001"}, staff["admin"]).status_code
+        == 200
+    )
     request = patch(running, "/me", {"full_name": "Đảng viên Đổi Tên"}, token).json()["change_request"]
     assert post(running, f"/change-requests/{request['id']}/approve", None, staff["secretary"]).status_code == 200
 
     branch = get(running, f"/organizations/{staff['branch']}", staff["admin"]).json()
-    sibling = staff["factory"].organization(branch["parent_id"])   # a branch beside it, to transfer into
-    issued = post(running, f"/members/{member['id']}/transfers", {"to_organization_id": sibling["id"]},
-                  staff["secretary"])
+    sibling = staff["factory"].organization(branch["parent_id"])  # a branch beside it, to transfer into
+    issued = post(
+        running, f"/members/{member['id']}/transfers", {"to_organization_id": sibling["id"]}, staff["secretary"]
+    )
     assert issued.status_code == 201, issued.text
     assert post(running, f"/transfers/{issued.json()['id']}/accept", None, staff["admin"]).status_code == 200
-    assert post(running, f"/members/{member['id']}/positions", {"organization_id": sibling["id"],
-                                                                "role": "committee_member"},
-                staff["admin"]).status_code == 200
-    rollout = requests.put(f"{running.base}/organizations/{sibling['id']}/rollout", json={"state": "live"},
-                           headers=bearer(staff["admin"]), timeout=15)
+    assert (
+        post(
+            running,
+            f"/members/{member['id']}/positions",
+            {"organization_id": sibling["id"], "role": "committee_member"},
+            staff["admin"],
+        ).status_code
+        == 200
+    )
+    rollout = requests.put(
+        f"{running.base}/organizations/{sibling['id']}/rollout",
+        json={"state": "live"},
+        headers=bearer(staff["admin"]),
+        timeout=15,
+    )
     assert rollout.status_code == 200, rollout.text
 
-    csv = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
-           "organization_code,status\n001088000901,Lý Văn Nhập,1988-08-08,Nam,0912 000 901,,,2012-01-01,"
-           "2013-01-01,G001-B1,chính thức\n")
-    started = requests.post(f"{running.base}/imports", data=csv.encode(), timeout=20,
-                            headers={**bearer(staff["admin"]), "Content-Type": "text/csv"})
+    csv = (
+        "citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
+        "organization_code,status\n001088000901,Lý Văn Nhập,1988-08-08,Nam,0912 000 901,,,2012-01-01,"
+        "2013-01-01,G001-B1,chính thức\n"
+    )
+    started = requests.post(
+        f"{running.base}/imports",
+        data=csv.encode(),
+        timeout=20,
+        headers={**bearer(staff["admin"]), "Content-Type": "text/csv"},
+    )
     assert started.status_code == 202, started.text
-    wait_for(lambda: get(running, f"/imports/{started.json()['id']}", staff["admin"]).json()["status"] == "completed",
-             timeout=30, message="the import")
+    wait_for(
+        lambda: get(running, f"/imports/{started.json()['id']}", staff["admin"]).json()["status"] == "completed",
+        timeout=30,
+        message="the import",
+    )
 
-    assert login(running.base, member["citizen_id"], GOOD_PASSWORD).status_code == 200   # a second session
-    assert post(running, "/auth/password", {"current_password": GOOD_PASSWORD,            # ends it
-                                            "new_password": "Sông Hồng chảy mãi 2026"}, token).status_code == 200
+    assert login(running.base, member["citizen_id"], GOOD_PASSWORD).status_code == 200  # a second session
+    assert (
+        post(
+            running,
+            "/auth/password",
+            {
+                "current_password": GOOD_PASSWORD,  # ends it
+                "new_password": "Sông Hồng chảy mãi 2026",
+            },
+            token,
+        ).status_code
+        == 200
+    )
     for _ in range(5):
         login(running.base, member["citizen_id"], "not the password")
 
-    leaving = new_member(running, staff, activated=False)   # asks for their data to be erased
-    assert post(running, f"/members/{leaving['id']}/erasure", {"reason": "Đơn đề nghị số 1/2026 / Request no. 1"},
-                staff["admin"]).status_code == 200
+    leaving = new_member(running, staff, activated=False)  # asks for their data to be erased
+    assert (
+        post(
+            running,
+            f"/members/{leaving['id']}/erasure",
+            {"reason": "Đơn đề nghị số 1/2026 / Request no. 1"},
+            staff["admin"],
+        ).status_code
+        == 200
+    )
 
 
 def test_every_event_an_outside_consumer_receives_matches_the_asyncapi_document(running, outside_consumer):
@@ -108,8 +152,12 @@ def test_every_event_an_outside_consumer_receives_matches_the_asyncapi_document(
     journeys(running)
     expected = set(catalogue()) - set(UNREACHABLE)
     # a failed e-mail is given up on after its retries (about 30 s of back-off)
-    wait_for(lambda: expected <= {key for key, _, _ in outside_consumer()}, timeout=120, interval=0.5,
-             message=f"every event type: {sorted(expected)}")
+    wait_for(
+        lambda: expected <= {key for key, _, _ in outside_consumer()},
+        timeout=120,
+        interval=0.5,
+        message=f"every event type: {sorted(expected)}",
+    )
 
     for routing_key, properties, body in outside_consumer():
         assert routing_key in channels, f"{routing_key}: not in the document"

@@ -5,6 +5,7 @@ member and then as a system administrator, on a suite of its own (the generated 
 
 Zero failures but the business rules below, which no schema can express. Bounded: a few examples per operation.
 """
+
 import json
 import subprocess
 import sys
@@ -27,13 +28,21 @@ DECIDED = "a request is decided once; deciding it again is refused"
 REFERENCE = "the organisation named in the body must exist and be within the caller's reach"
 # operationId → why schema-valid data may still get a 400 (positive_data_acceptance)
 RULES = {
-    "verify_activation": CODE, "verify_password_reset": CODE, "confirm_phone_verification": CODE,
+    "verify_activation": CODE,
+    "verify_password_reset": CODE,
+    "confirm_phone_verification": CODE,
     "freeze": "a well-formed code may belong to no security notice",
-    "list_inbox": CURSOR, "list_members": CURSOR,
-    "approve_change_request": DECIDED, "reject_change_request": DECIDED, "close_registration": DECIDED,
-    "approve_phone_request": DECIDED, "deny_phone_request": DECIDED,
-    "approve_recovery_request": DECIDED, "deny_recovery_request": DECIDED,
-    "create_member": REFERENCE, "issue_transfer": REFERENCE,
+    "list_inbox": CURSOR,
+    "list_members": CURSOR,
+    "approve_change_request": DECIDED,
+    "reject_change_request": DECIDED,
+    "close_registration": DECIDED,
+    "approve_phone_request": DECIDED,
+    "deny_phone_request": DECIDED,
+    "approve_recovery_request": DECIDED,
+    "deny_recovery_request": DECIDED,
+    "create_member": REFERENCE,
+    "issue_transfer": REFERENCE,
     "create_organization": "an organisation's code is used once",
     "update_organization": "an organisation moves only under one of the level above it, never under itself",
     "start_phone_verification": "without `phone` it is the phone on the member's record, and there may be none",
@@ -41,8 +50,11 @@ RULES = {
     "start_import": "a file must hold rows: the multipart part's length is not kept by generated bodies",
 }
 # operationId → {check: why it does not apply}
-TOOL_LIMITS = {"start_import": {
-    "negative_data_rejection": "a text/csv body is text whatever its bytes: the 'incorrect type' sent is `{}`, text"}}
+TOOL_LIMITS = {
+    "start_import": {
+        "negative_data_rejection": "a text/csv body is text whatever its bytes: the 'incorrect type' sent is `{}`, text"
+    }
+}
 # operationId → why the run leaves it out (other end-to-end tests drive it)
 LEFT_OUT = {
     "logout": "it ends the session the run signs in with",
@@ -54,11 +66,16 @@ def configuration(path):
     """schemathesis.toml: every check on; each rule allows a 400 to schema-valid data of its operation, each tool
     limit turns its check off for its operation (`--checks all` would override both)."""
     accepted = json.dumps(["2xx", "3xx", "400", "401", "403", "404", "409", "429"])
-    rules = [f'[[operations]]\ninclude-operation-id = "{operation}"\n'
-             f"checks.positive_data_acceptance.expected-statuses = {accepted}\n" for operation in RULES]
-    limits = [f'[[operations]]\ninclude-operation-id = "{operation}"\n'
-              + "".join(f"checks.{check}.enabled = false\n" for check in checks)
-              for operation, checks in TOOL_LIMITS.items()]
+    rules = [
+        f'[[operations]]\ninclude-operation-id = "{operation}"\n'
+        f"checks.positive_data_acceptance.expected-statuses = {accepted}\n"
+        for operation in RULES
+    ]
+    limits = [
+        f'[[operations]]\ninclude-operation-id = "{operation}"\n'
+        + "".join(f"checks.{check}.enabled = false\n" for check in checks)
+        for operation, checks in TOOL_LIMITS.items()
+    ]
     path.write_text("\n".join(["checks.enabled = true   # every check schemathesis has\n", *rules, *limits]))
     return path
 
@@ -66,21 +83,45 @@ def configuration(path):
 @pytest.fixture(scope="module")
 def suite():
     with throwaway_suite("sotay-conformance") as started:
-        wait_for(lambda: login(started.base, MEMBER).status_code == 200, timeout=60, interval=0.2,
-                 message="identity's projection of the demo members")
+        wait_for(
+            lambda: login(started.base, MEMBER).status_code == 200,
+            timeout=60,
+            interval=0.2,
+            message="identity's projection of the demo members",
+        )
         yield started
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("citizen_id", [MEMBER, ADMINISTRATOR])   # the member first: an administrator may expel them
+@pytest.mark.parametrize("citizen_id", [MEMBER, ADMINISTRATOR])  # the member first: an administrator may expel them
 def test_the_api_answers_what_its_openapi_document_says(suite, citizen_id, tmp_path):
     token = login(suite.base, citizen_id).json()["access_token"]
     left_out = [option for operation in LEFT_OUT for option in ("--exclude-operation-id", operation)]
-    run = subprocess.run([
-        str(SCHEMATHESIS), "--config-file", str(configuration(tmp_path / "schemathesis.toml")), "run",
-        f"{suite.base}/openapi.json", "--header", f"Authorization: Bearer {token}",
-        "--max-examples", "5", "--seed", "1", "--max-redirects", "0", "--no-color",
-        "--generation-allow-x00", "false",   # NUL is refused in every text (PostgreSQL stores none): test_fuzz_http
-        "--workers", "1",                    # Python 3.11's ast.parse is not thread-safe, and hypothesis calls it
-        *left_out], capture_output=True, text=True, timeout=540, cwd=tmp_path)
+    run = subprocess.run(
+        [
+            str(SCHEMATHESIS),
+            "--config-file",
+            str(configuration(tmp_path / "schemathesis.toml")),
+            "run",
+            f"{suite.base}/openapi.json",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--max-examples",
+            "5",
+            "--seed",
+            "1",
+            "--max-redirects",
+            "0",
+            "--no-color",
+            "--generation-allow-x00",
+            "false",  # NUL is refused in every text (PostgreSQL stores none): test_fuzz_http
+            "--workers",
+            "1",  # Python 3.11's ast.parse is not thread-safe, and hypothesis calls it
+            *left_out,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=540,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-2000:]

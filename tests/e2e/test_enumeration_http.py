@@ -1,5 +1,6 @@
 """Nobody learns who is a member (issue 8, item 6): for an unknown citizen ID every answer, follow-up
 call and header has the same form as for a member, field by field."""
+
 import itertools
 import re
 import uuid
@@ -41,49 +42,67 @@ def value_shape(value):
 def form(response):
     """What an observer sees of an answer, apart from values that differ by nature."""
     body = response.json()
-    return {"status": response.status_code, "headers": sorted(h.lower() for h in response.headers),
-            "fixed_headers": {h.lower(): v for h, v in response.headers.items() if h.lower() not in VARYING},
-            "keys": list(body), "shape": value_shape(body)}
+    return {
+        "status": response.status_code,
+        "headers": sorted(h.lower() for h in response.headers),
+        "fixed_headers": {h.lower(): v for h, v in response.headers.items() if h.lower() not in VARYING},
+        "keys": list(body),
+        "shape": value_shape(body),
+    }
 
 
 def follow_ups(running, answer, request_path, body, verify_path):
     """The calls an observer would make next: the status, a guessed code, the same request again."""
     challenge = answer.json()["activation_id"]
-    return {"status": form(requests.get(f"{running.base}/auth/activation/{challenge}", timeout=10)),
-            "guess": form(post(running, verify_path.format(challenge), {"otp": "000000",
-                                                                          "new_password": "Một mật khẩu đủ dài 2026"})),
-            "again": form(post(running, request_path, body))}
+    return {
+        "status": form(requests.get(f"{running.base}/auth/activation/{challenge}", timeout=10)),
+        "guess": form(
+            post(running, verify_path.format(challenge), {"otp": "000000", "new_password": "Một mật khẩu đủ dài 2026"})
+        ),
+        "again": form(post(running, request_path, body)),
+    }
 
 
 def same_form(running, member_body, unknown_body, path, verify_path="/auth/activation/{}/verify"):
     member, unknown = post(running, path, member_body), post(running, path, unknown_body)
     assert form(member) == form(unknown)
     assert form(member)["status"] == 202
-    assert follow_ups(running, member, path, member_body, verify_path) == \
-        follow_ups(running, unknown, path, unknown_body, verify_path)
+    assert follow_ups(running, member, path, member_body, verify_path) == follow_ups(
+        running, unknown, path, unknown_body, verify_path
+    )
     return member.json(), unknown.json()
 
 
 def test_activation_answers_a_member_and_a_stranger_alike(running, staff):
     member = new_member(running, staff, activated=False)
-    answer, decoy = same_form(running, {"citizen_id": member["citizen_id"]}, {"citizen_id": unknown_id()},
-                              "/auth/activation")
+    answer, decoy = same_form(
+        running, {"citizen_id": member["citizen_id"]}, {"citizen_id": unknown_id()}, "/auth/activation"
+    )
     assert answer["status"] == decoy["status"] == "code_sent"
-    assert last_code(running, member["phone"])                   # the member did get a code
+    assert last_code(running, member["phone"])  # the member did get a code
 
 
 def test_a_new_phone_waits_for_confirmation_alike(running, staff):
     member = new_member(running, staff, activated=False)
     phone = other_phone()
-    answer, decoy = same_form(running, {"citizen_id": member["citizen_id"], "phone": phone},
-                              {"citizen_id": unknown_id(), "phone": phone}, "/auth/activation")
+    answer, decoy = same_form(
+        running,
+        {"citizen_id": member["citizen_id"], "phone": phone},
+        {"citizen_id": unknown_id(), "phone": phone},
+        "/auth/activation",
+    )
     assert answer["status"] == decoy["status"] == "pending_approval"
 
 
 def test_forgotten_password_answers_a_member_and_a_stranger_alike(running, staff):
     member = new_member(running, staff)
-    same_form(running, {"citizen_id": member["citizen_id"]}, {"citizen_id": unknown_id()}, "/auth/password/forgot",
-              "/auth/password/forgot/{}/verify")
+    same_form(
+        running,
+        {"citizen_id": member["citizen_id"]},
+        {"citizen_id": unknown_id()},
+        "/auth/password/forgot",
+        "/auth/password/forgot/{}/verify",
+    )
 
 
 def test_a_member_without_a_phone_is_not_told_so(running, staff):
@@ -94,8 +113,9 @@ def test_a_member_without_a_phone_is_not_told_so(running, staff):
 def test_a_member_whose_committee_is_not_rolled_out_gets_the_neutral_answer_and_an_sms(running, staff):
     branch = staff["factory"].branch(rollout="disabled")
     member = new_member(running, staff, organization_id=branch["id"], activated=False)
-    answer, _ = same_form(running, {"citizen_id": member["citizen_id"]}, {"citizen_id": unknown_id()},
-                          "/auth/activation")
+    answer, _ = same_form(
+        running, {"citizen_id": member["citizen_id"]}, {"citizen_id": unknown_id()}, "/auth/activation"
+    )
     told = wait_for(lambda: running.sms(member["phone"]), message="the SMS saying Sổ tay is not there yet")
     assert "chưa" in told[-1]["text"] and not re.search(r"\b\d{6}\b", told[-1]["text"])
 

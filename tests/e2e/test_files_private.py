@@ -1,4 +1,5 @@
 """What the suite keeps on disk (databases, keys) is readable by its own user only."""
+
 import os
 import stat
 
@@ -8,7 +9,7 @@ from shared import registry
 
 pytestmark = pytest.mark.e2e
 
-HARNESS_FILES = {"suite.log"}   # written by the test harness, not by the suite
+HARNESS_FILES = {"suite.log"}  # written by the test harness, not by the suite
 
 
 def test_databases_and_keys_are_private_to_the_suites_user(running):

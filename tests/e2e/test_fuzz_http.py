@@ -1,5 +1,6 @@
 """Bodies and URLs no schema describes (too deep, unstorable text, integers past 64 bits): always a JSON 4xx.
 Generated requests from the OpenAPI document are tests/e2e/test_conformance_http.py."""
+
 import pytest
 import requests
 
@@ -16,30 +17,41 @@ def json_error(response):
 
 
 def test_json_nested_100000_deep_is_a_400(running):
-    answer = requests.post(f"{running.base}/auth/login", data=DEEP, timeout=15,
-                           headers={"Content-Type": "application/json"})
+    answer = requests.post(
+        f"{running.base}/auth/login", data=DEEP, timeout=15, headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 400 and json_error(answer)
 
 
 def test_a_lone_surrogate_in_a_password_is_a_400(running):
     raw = '{"citizen_id": "001000000002", "password": "sotay-\\ud800"}'
-    answer = requests.post(f"{running.base}/auth/login", data=raw, timeout=15,
-                           headers={"Content-Type": "application/json"})
+    answer = requests.post(
+        f"{running.base}/auth/login", data=raw, timeout=15, headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 400 and json_error(answer)
     assert "password" in answer.json()["error"]["details"]
 
 
-@pytest.mark.parametrize("value", ["1e30", str(2**63), str(-2**63 - 1), "1" + "0" * 40])
+@pytest.mark.parametrize("value", ["1e30", str(2**63), str(-(2**63) - 1), "1" + "0" * 40])
 def test_integers_no_database_column_holds_are_a_400(running, value):
     admin = login(running.base, "001000000000").json()["access_token"]
     me = requests.get(f"{running.base}/me", headers=bearer(admin), timeout=10).json()
-    transfer = requests.post(f"{running.base}/members/{me['id']}/transfers", data=f'{{"to_organization_id": {value}}}',
-                             headers={**bearer(admin), "Content-Type": "application/json"}, timeout=15)
+    transfer = requests.post(
+        f"{running.base}/members/{me['id']}/transfers",
+        data=f'{{"to_organization_id": {value}}}',
+        headers={**bearer(admin), "Content-Type": "application/json"},
+        timeout=15,
+    )
     assert transfer.status_code == 400 and "to_organization_id" in transfer.json()["error"]["details"]
-    created = requests.post(f"{running.base}/members", timeout=15, headers={
-        **bearer(admin), "Content-Type": "application/json"}, data=(
-        '{"citizen_id": "001093000777", "full_name": "Tràn Số", "status": "official", '
-        f'"organization_id": {value}}}'))
+    created = requests.post(
+        f"{running.base}/members",
+        timeout=15,
+        headers={**bearer(admin), "Content-Type": "application/json"},
+        data=(
+            '{"citizen_id": "001093000777", "full_name": "Tràn Số", "status": "official", '
+            f'"organization_id": {value}}}'
+        ),
+    )
     assert created.status_code == 400 and "organization_id" in created.json()["error"]["details"]
 
 
@@ -54,9 +66,12 @@ def poisoned_bodies(spec, operation):
     properties = schema.get("properties", {})
     texts = [name for name, p in properties.items() if p.get("type") == "string"] or ["x"]
     numbers = [name for name, p in properties.items() if p.get("type") == "integer"] or texts
-    bodies = [DEEP, "{" + ", ".join(f'"{name}": "\\ud800"' for name in texts) + "}",
-              "{" + ", ".join(f'"{name}": "a\\u0000"' for name in texts) + "}"]
-    for value in ("1e30", str(2**63), str(-2**63 - 1)):
+    bodies = [
+        DEEP,
+        "{" + ", ".join(f'"{name}": "\\ud800"' for name in texts) + "}",
+        "{" + ", ".join(f'"{name}": "a\\u0000"' for name in texts) + "}",
+    ]
+    for value in ("1e30", str(2**63), str(-(2**63) - 1)):
         bodies.append("{" + ", ".join(f'"{name}": {value}' for name in numbers) + "}")
     return bodies
 
@@ -71,18 +86,32 @@ def test_poisoned_bodies_to_every_json_endpoint_are_a_4xx_with_a_json_error(runn
         for method, operation in item.items():
             for body in poisoned_bodies(spec, operation):
                 url = root + path.replace("{decision}", "approve")
-                for parameter in ("organization_id", "member_id", "request_id", "transfer_id", "activation_id",
-                                  "notification_id", "session_id"):
+                for parameter in (
+                    "organization_id",
+                    "member_id",
+                    "request_id",
+                    "transfer_id",
+                    "activation_id",
+                    "notification_id",
+                    "session_id",
+                ):
                     url = url.replace("{" + parameter + "}", "1")
-                answer = requests.request(method.upper(), url, data=body.encode(), timeout=15,
-                                          headers={**bearer(admin), "Content-Type": "application/json"})
+                answer = requests.request(
+                    method.upper(),
+                    url,
+                    data=body.encode(),
+                    timeout=15,
+                    headers={**bearer(admin), "Content-Type": "application/json"},
+                )
                 assert 400 <= answer.status_code < 500 and json_error(answer), (method, path, body[:80], answer.text)
                 tried.add((method, path))
     assert len(tried) > 15
 
 
-@pytest.mark.parametrize("path", ["/auth/activation/%00", "/imports/a%00b", "/me/notifications?cursor=%00",
-                                  "/organizations/1/members?q=a%00"])
+@pytest.mark.parametrize(
+    "path",
+    ["/auth/activation/%00", "/imports/a%00b", "/me/notifications?cursor=%00", "/organizations/1/members?q=a%00"],
+)
 def test_nul_in_a_path_or_query_is_a_400(running, path):
     """SQLite takes NUL; PostgreSQL (production) refuses it with an error, which was a 500."""
     admin = login(running.base, "001000000000").json()["access_token"]

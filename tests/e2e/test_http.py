@@ -1,4 +1,5 @@
 """The whole suite as separate processes, driven over HTTP like a client would."""
+
 import base64
 import json
 
@@ -38,22 +39,29 @@ def test_a_member_signs_in_and_reads_their_own_record(gateway, world, tokens):
 
 
 def test_a_member_sees_their_branch_but_not_a_sibling_branch(gateway, world, tokens):
-    branch = requests.get(f"{gateway}/organizations/{world['branch']['id']}",
-                          headers=bearer(tokens["access_token"]), timeout=10)
+    branch = requests.get(
+        f"{gateway}/organizations/{world['branch']['id']}", headers=bearer(tokens["access_token"]), timeout=10
+    )
     assert branch.status_code == 200 and branch.json()["level"] == "branch"
-    sibling = requests.get(f"{gateway}/organizations/{world['sibling']['id']}",
-                           headers=bearer(tokens["access_token"]), timeout=10)
+    sibling = requests.get(
+        f"{gateway}/organizations/{world['sibling']['id']}", headers=bearer(tokens["access_token"]), timeout=10
+    )
     assert sibling.status_code == 404
 
 
 def test_the_administrator_lists_the_34_provinces_and_the_central_agencies(gateway, running):
-    children = requests.get(f"{gateway}/organizations/1/children", headers=bearer(administrator(running)),
-                            timeout=10).json()
-    seeded = [o for o in children["items"] if not o["code"].startswith("E2E-")]   # not the factories' own
+    children = requests.get(
+        f"{gateway}/organizations/1/children", headers=bearer(administrator(running)), timeout=10
+    ).json()
+    seeded = [o for o in children["items"] if not o["code"].startswith("E2E-")]  # not the factories' own
     assert len(seeded) == 35 and children["next_cursor"] is None
     pilots = {o["name"] for o in seeded if o["rollout"] == "pilot"}
-    assert pilots == {"Đảng bộ tỉnh Đồng Tháp", "Đảng bộ tỉnh Lạng Sơn", "Đảng bộ tỉnh Thái Nguyên",
-                      "Đảng bộ các cơ quan Đảng Trung ương"}
+    assert pilots == {
+        "Đảng bộ tỉnh Đồng Tháp",
+        "Đảng bộ tỉnh Lạng Sơn",
+        "Đảng bộ tỉnh Thái Nguyên",
+        "Đảng bộ các cơ quan Đảng Trung ương",
+    }
 
 
 def test_refresh_rotates_and_reuse_revokes_the_family(gateway, world):
@@ -62,25 +70,30 @@ def test_refresh_rotates_and_reuse_revokes_the_family(gateway, world):
     assert second.status_code == 200
     replay = requests.post(f"{gateway}/auth/refresh", json={"refresh_token": first["refresh_token"]}, timeout=10)
     assert replay.status_code == 401 and error_code(replay) == "invalid_token"
-    revoked = requests.post(f"{gateway}/auth/refresh", json={"refresh_token": second.json()["refresh_token"]},
-                            timeout=10)
+    revoked = requests.post(
+        f"{gateway}/auth/refresh", json={"refresh_token": second.json()["refresh_token"]}, timeout=10
+    )
     assert revoked.status_code == 401
 
 
-@pytest.mark.parametrize("body, status, code", [
-    (b"{not json", 400, "bad_request"),
-    (b"", 400, "validation_error"),
-    (b"[1, 2]", 400, "validation_error"),
-    (json.dumps({"citizen_id": 1002, "password": "x"}).encode(), 400, "validation_error"),
-    (json.dumps({"citizen_id": "001000000002"}).encode(), 400, "validation_error"),
-    (json.dumps({"citizen_id": "12345", "password": "x"}).encode(), 400, "validation_error"),
-    (json.dumps({"citizen_id": "009999999999", "password": "x"}).encode(), 401, "invalid_credentials"),
-    (json.dumps({"citizen_id": "001000000002", "password": "wrong"}).encode(), 401, "invalid_credentials"),
-    (json.dumps({"citizen_id": "079000000005", "password": "x"}).encode(), 401, "invalid_credentials"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        (b"{not json", 400, "bad_request"),
+        (b"", 400, "validation_error"),
+        (b"[1, 2]", 400, "validation_error"),
+        (json.dumps({"citizen_id": 1002, "password": "x"}).encode(), 400, "validation_error"),
+        (json.dumps({"citizen_id": "001000000002"}).encode(), 400, "validation_error"),
+        (json.dumps({"citizen_id": "12345", "password": "x"}).encode(), 400, "validation_error"),
+        (json.dumps({"citizen_id": "009999999999", "password": "x"}).encode(), 401, "invalid_credentials"),
+        (json.dumps({"citizen_id": "001000000002", "password": "wrong"}).encode(), 401, "invalid_credentials"),
+        (json.dumps({"citizen_id": "079000000005", "password": "x"}).encode(), 401, "invalid_credentials"),
+    ],
+)
 def test_bad_sign_in_input_gets_a_json_error_never_a_500(gateway, body, status, code):
-    response = requests.post(f"{gateway}/auth/login", data=body, headers={"Content-Type": "application/json"},
-                             timeout=10)
+    response = requests.post(
+        f"{gateway}/auth/login", data=body, headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert (response.status_code, error_code(response)) == (status, code)
     assert "Traceback" not in response.text
 
@@ -95,15 +108,21 @@ def _b64(data):
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-@pytest.mark.parametrize("make_header", [
-    lambda token: {},
-    lambda token: {"Authorization": "Bearer"},
-    lambda token: {"Authorization": "Basic " + token},
-    lambda token: bearer("garbage"),
-    lambda token: bearer(token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")),
-    lambda token: bearer(_b64({"alg": "none", "typ": "at+jwt"}) + "." + token.split(".")[1] + "."),
-    lambda token: bearer(token.split(".")[0] + "." + _b64({"sub": "1", "aud": "sotay-api"}) + "." + token.split(".")[2]),
-], ids=["missing", "empty", "wrong-scheme", "garbage", "forged-signature", "alg-none", "tampered-payload"])
+@pytest.mark.parametrize(
+    "make_header",
+    [
+        lambda token: {},
+        lambda token: {"Authorization": "Bearer"},
+        lambda token: {"Authorization": "Basic " + token},
+        lambda token: bearer("garbage"),
+        lambda token: bearer(token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")),
+        lambda token: bearer(_b64({"alg": "none", "typ": "at+jwt"}) + "." + token.split(".")[1] + "."),
+        lambda token: bearer(
+            token.split(".")[0] + "." + _b64({"sub": "1", "aud": "sotay-api"}) + "." + token.split(".")[2]
+        ),
+    ],
+    ids=["missing", "empty", "wrong-scheme", "garbage", "forged-signature", "alg-none", "tampered-payload"],
+)
 def test_missing_or_forged_tokens_get_401(gateway, tokens, make_header):
     response = requests.get(f"{gateway}/me", headers=make_header(tokens["access_token"]), timeout=10)
     assert response.status_code == 401
@@ -135,7 +154,7 @@ def test_jwks_publishes_the_signing_key(gateway, tokens):
     keys = requests.get(f"{gateway}/.well-known/jwks.json", timeout=10).json()["keys"]
     header = json.loads(base64.urlsafe_b64decode(tokens["access_token"].split(".")[0] + "=="))
     assert header["kid"] in {key["kid"] for key in keys}
-    assert all("d" not in key for key in keys)   # public halves only
+    assert all("d" not in key for key in keys)  # public halves only
 
 
 def test_health_and_metrics(gateway, running):
@@ -153,6 +172,7 @@ def test_a_correlation_id_is_returned_and_kept_when_the_client_sends_one(gateway
 
 
 def test_a_body_over_the_limit_is_refused_in_json(gateway):
-    response = requests.post(f"{gateway}/auth/login", data=b"x" * (2 * 1024 * 1024),
-                             headers={"Content-Type": "application/json"}, timeout=10)
+    response = requests.post(
+        f"{gateway}/auth/login", data=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert response.status_code == 413 and error_code(response) == "payload_too_large"

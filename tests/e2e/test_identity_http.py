@@ -25,12 +25,12 @@ def member_of(world, **fields):
 def test_first_sign_in_with_a_phone_on_record(running, world):
     member = member_of(world)
     citizen_id, phone = member["citizen_id"], member["phone"]
-    assert error_code(login(running.base, citizen_id, "anything")) == "invalid_credentials"   # as a stranger
+    assert error_code(login(running.base, citizen_id, "anything")) == "invalid_credentials"  # as a stranger
     started = post(running, "/auth/activation", {"citizen_id": citizen_id})
     assert started.status_code == 202
     answer = started.json()
     assert answer["status"] == "code_sent" and answer["channel"] == "sms"
-    assert answer["destination"] == masked(phone)           # never the whole number
+    assert answer["destination"] == masked(phone)  # never the whole number
     code = last_code(running, phone)
     sms = running.sms(phone)[-1]
     assert "mã kích hoạt" in sms["text"] and sms["sent_at"]
@@ -41,7 +41,7 @@ def test_first_sign_in_with_a_phone_on_record(running, world):
     wrong = post(running, verify, {"otp": f"{(int(code) + 1) % 1_000_000:06d}", "new_password": GOOD_PASSWORD})
     assert error_code(wrong) == "invalid_code" and wrong.json()["error"]["details"]["attempts_left"] == 4
 
-    done = post(running, verify, {"otp": code, "new_password": GOOD_PASSWORD})   # the weak try spent nothing
+    done = post(running, verify, {"otp": code, "new_password": GOOD_PASSWORD})  # the weak try spent nothing
     assert done.status_code == 200
     me = requests.get(f"{running.base}/me", headers=bearer(done.json()["access_token"]), timeout=10).json()
     assert me["citizen_id"] == citizen_id
@@ -55,24 +55,28 @@ def test_first_sign_in_without_a_phone_waits_for_the_branch_secretary(running, w
     started = post(running, "/auth/activation", {"citizen_id": phoneless["citizen_id"], "phone": "0987 654 321"})
     assert started.status_code == 202 and started.json()["status"] == "pending_approval"
     request_id = started.json()["activation_id"]
-    assert running.sms("+84987654321") == []                    # nothing goes to an unconfirmed phone
+    assert running.sms("+84987654321") == []  # nothing goes to an unconfirmed phone
     early = post(running, f"/auth/activation/{request_id}/verify", {"otp": "123456", "new_password": GOOD_PASSWORD})
     assert early.status_code == 409 and error_code(early) == "pending_approval"
 
     member = member_of(world, activated=True)["token"]
     listed = requests.get(f"{running.base}/auth/phone-requests", headers=bearer(member), timeout=10).json()
-    assert listed["items"] == []                                # an ordinary member confirms nothing
+    assert listed["items"] == []  # an ordinary member confirms nothing
     assert post(running, f"/auth/phone-requests/{request_id}/approve", token=member).status_code == 404
 
     secretary = world["secretary"]["token"]
     pending = requests.get(f"{running.base}/auth/phone-requests", headers=bearer(secretary), timeout=10).json()
-    assert [(i["full_name"], i["phone"]) for i in pending["items"] if i["id"] == request_id] == \
-        [(phoneless["full_name"], "+84987654321")]
+    assert [(i["full_name"], i["phone"]) for i in pending["items"] if i["id"] == request_id] == [
+        (phoneless["full_name"], "+84987654321")
+    ]
     assert post(running, f"/auth/phone-requests/{request_id}/approve", token=secretary).status_code == 200
     status = requests.get(f"{running.base}/auth/activation/{request_id}", timeout=10).json()
     assert status["status"] == "code_sent"
-    done = post(running, f"/auth/activation/{request_id}/verify",
-                {"otp": last_code(running, "+84987654321"), "new_password": GOOD_PASSWORD})
+    done = post(
+        running,
+        f"/auth/activation/{request_id}/verify",
+        {"otp": last_code(running, "+84987654321"), "new_password": GOOD_PASSWORD},
+    )
     assert done.status_code == 200
 
 
@@ -87,12 +91,15 @@ def test_an_unknown_citizen_gets_the_same_kind_of_answer_and_nothing_is_sent(run
 def test_members_of_a_committee_not_rolled_out_are_told_by_sms_not_on_screen(running, world):
     member = world["factory"].member(world["factory"].branch(rollout="disabled"))
     waiting = post(running, "/auth/activation", {"citizen_id": member["citizen_id"]})
-    assert waiting.status_code == 202 and waiting.json()["status"] == "code_sent"   # the neutral answer
+    assert waiting.status_code == 202 and waiting.json()["status"] == "code_sent"  # the neutral answer
     told = wait_for(lambda: running.sms(member["phone"]), message="the SMS saying Sổ tay is not there yet")
     assert "chưa triển khai" in told[-1]["text"]
-    code = post(running, f"/auth/activation/{waiting.json()['activation_id']}/verify",
-                {"otp": "123456", "new_password": GOOD_PASSWORD})
-    assert error_code(code) == "invalid_code"                  # no code was sent, none works
+    code = post(
+        running,
+        f"/auth/activation/{waiting.json()['activation_id']}/verify",
+        {"otp": "123456", "new_password": GOOD_PASSWORD},
+    )
+    assert error_code(code) == "invalid_code"  # no code was sent, none works
 
 
 def test_a_new_code_no_sooner_than_60_seconds(running, world):
@@ -112,7 +119,7 @@ def test_five_wrong_codes_end_the_challenge(running, world):
     for left in (4, 3, 2, 1, 0):
         response = post(running, verify, {"otp": wrong, "new_password": GOOD_PASSWORD})
         assert response.json()["error"]["details"]["attempts_left"] == left
-    locked = post(running, verify, {"otp": code, "new_password": GOOD_PASSWORD})   # even the right code now
+    locked = post(running, verify, {"otp": code, "new_password": GOOD_PASSWORD})  # even the right code now
     assert locked.status_code == 429
 
 
@@ -139,17 +146,20 @@ def test_forgotten_password_with_a_changed_phone_and_then_with_the_phone_on_reco
     assert all(i["id"] != changed.json()["activation_id"] for i in other_subtree.json()["items"])
     admin = world["factory"].admin
     assert post(running, f"/auth/phone-requests/{changed.json()['activation_id']}/deny", token=admin).status_code == 200
-    assert "chưa xác nhận" in running.sms("+84977000111")[-1]["text"]     # the requester is told
+    assert "chưa xác nhận" in running.sms("+84977000111")[-1]["text"]  # the requester is told
 
     reset = post(running, "/auth/password/forgot", {"citizen_id": citizen_id})
     assert reset.status_code == 202 and reset.json()["status"] == "code_sent"
     new_password = "Trăng rằm tháng tám 1945"
-    done = post(running, f"/auth/password/forgot/{reset.json()['activation_id']}/verify",
-                {"otp": last_code(running, member["phone"]), "new_password": new_password})
+    done = post(
+        running,
+        f"/auth/password/forgot/{reset.json()['activation_id']}/verify",
+        {"otp": last_code(running, member["phone"]), "new_password": new_password},
+    )
     assert done.status_code == 200
     assert login(running.base, citizen_id, new_password).status_code == 200
     stale = post(running, "/auth/refresh", {"refresh_token": member["tokens"]["refresh_token"]})
-    assert stale.status_code == 401                              # a reset ends every earlier session
+    assert stale.status_code == 401  # a reset ends every earlier session
 
 
 def test_password_change_and_sessions(running, world):
@@ -162,11 +172,19 @@ def test_password_change_and_sessions(running, world):
     token = second["access_token"]
     wrong = post(running, "/auth/password", {"current_password": "nope", "new_password": "x" * 20}, token=token)
     assert wrong.status_code == 401
-    weak = post(running, "/auth/password", {"current_password": GOOD_PASSWORD, "new_password": member["citizen_id"]},
-                token=token)
+    weak = post(
+        running,
+        "/auth/password",
+        {"current_password": GOOD_PASSWORD, "new_password": member["citizen_id"]},
+        token=token,
+    )
     assert error_code(weak) == "weak_password"
-    changed = post(running, "/auth/password", {"current_password": GOOD_PASSWORD,
-                                               "new_password": "Đường lên đỉnh Trường Sơn"}, token=token)
+    changed = post(
+        running,
+        "/auth/password",
+        {"current_password": GOOD_PASSWORD, "new_password": "Đường lên đỉnh Trường Sơn"},
+        token=token,
+    )
     assert changed.status_code == 200
     assert post(running, "/auth/refresh", {"refresh_token": first["refresh_token"]}).status_code == 401
     assert post(running, "/auth/refresh", {"refresh_token": second["refresh_token"]}).status_code == 200
@@ -191,8 +209,12 @@ def test_identity_publishes_activation_password_and_lock_events(running, world):
     channel.queue_bind("e2e.identity-events", "identity.events", routing_key="identity.#")
 
     member = member_of(world, activated=True)
-    post(running, "/auth/password", {"current_password": GOOD_PASSWORD, "new_password": "Sông Hồng chảy mãi"},
-         token=member["token"])
+    post(
+        running,
+        "/auth/password",
+        {"current_password": GOOD_PASSWORD, "new_password": "Sông Hồng chảy mãi"},
+        token=member["token"],
+    )
     for _ in range(5):
         login(running.base, member["citizen_id"], "wrong password")
 
@@ -208,7 +230,7 @@ def test_identity_publishes_activation_password_and_lock_events(running, world):
         return len(seen) == 3
 
     wait_for(collect, message="three identity events")
-    assert set(seen["identity.account_activated"]) == {"member_id", "method"}   # no citizen ID: nobody needs it
+    assert set(seen["identity.account_activated"]) == {"member_id", "method"}  # no citizen ID: nobody needs it
     assert seen["identity.account_activated"]["method"] == "sms"
     member_id = seen["identity.account_activated"]["member_id"]
     assert seen["identity.password_changed"] == {"member_id": member_id}

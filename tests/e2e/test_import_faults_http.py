@@ -1,6 +1,7 @@
 """Imports that die and imports that block (issue 9, items 2 and 7): a job whose members process was killed
 or stopped says `failed` with a reason; while an import runs, progress comes from the database (any replica
 answers the same) and `GET /me` answers."""
+
 import os
 import signal
 import subprocess
@@ -18,8 +19,10 @@ from tests.support.waiting import free_port, wait_for
 
 pytestmark = pytest.mark.e2e
 
-HEADER = ("citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
-          "organization_code,status\n")
+HEADER = (
+    "citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
+    "organization_code,status\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +37,12 @@ def export(rows, branch):
 
 
 def start_import(running, token, rows, branch, dry_run=True):
-    started = requests.post(f"{running.base}/imports?dry_run={'true' if dry_run else 'false'}",
-                            data=export(rows, branch),
-                            headers={**bearer(token), "Content-Type": "text/csv"}, timeout=60)
+    started = requests.post(
+        f"{running.base}/imports?dry_run={'true' if dry_run else 'false'}",
+        data=export(rows, branch),
+        headers={**bearer(token), "Content-Type": "text/csv"},
+        timeout=60,
+    )
     assert started.status_code == 202, started.text
     return started.json()["id"]
 
@@ -45,7 +51,7 @@ def job(running, token, job_id):
     try:
         answer = requests.get(f"{running.base}/imports/{job_id}", headers=bearer(token), timeout=3)
     except requests.RequestException:
-        return None          # members restarting
+        return None  # members restarting
     return answer.json() if answer.status_code == 200 else None
 
 
@@ -95,15 +101,19 @@ def test_an_import_whose_members_process_was_killed_says_failed_with_the_reason(
         job_id = start_import(running, admin, 150_000, branch)
         wait_for(lambda: under_way(running, admin, job_id), timeout=30, message="the import under way")
         members = running.suite.processes["members"]
-        members.kill()                                        # kill -9: nothing of members runs on
+        members.kill()  # kill -9: nothing of members runs on
         members.wait(timeout=10)
         running.suite.start_service("members")
         running.suite.wait_healthy()
         # the job's lease (2 s) lapses; the restarted members marks it failed
-        done = wait_for(lambda: (lambda j: j if j and j["status"] != "running" else None)(job(running, admin, job_id)),
-                        timeout=30, interval=0.2, message="the dead import to be marked failed")
+        done = wait_for(
+            lambda: (lambda j: j if j and j["status"] != "running" else None)(job(running, admin, job_id)),
+            timeout=30,
+            interval=0.2,
+            message="the dead import to be marked failed",
+        )
         assert_failed_with_a_reason(done)
-        assert os.listdir(os.path.join(running.data_dir, "imports")) == []   # its upload deleted, not left for an hour
+        assert os.listdir(os.path.join(running.data_dir, "imports")) == []  # its upload deleted, not left for an hour
 
 
 def test_sigterm_during_an_import_marks_it_failed_within_the_stop_deadline(running, branch):
@@ -114,7 +124,7 @@ def test_sigterm_during_an_import_marks_it_failed_within_the_stop_deadline(runni
     asked = time.monotonic()
     members.send_signal(signal.SIGTERM)
     members.wait(timeout=10)
-    assert time.monotonic() - asked < 5.5                      # shared.serve's stop deadline, plus exit
+    assert time.monotonic() - asked < 5.5  # shared.serve's stop deadline, plus exit
     running.suite.start_service("members")
     running.suite.wait_healthy()
     # marked before the process ended: no lease (60 s by default) had to lapse
@@ -127,8 +137,13 @@ class Replica:
     def __init__(self, running):
         env = {**running.suite.env, "MEMBERS_HTTP_PORT": str(free_port())}
         self.log = open(os.path.join(running.data_dir, "members-replica.log"), "a")
-        self.process = subprocess.Popen([sys.executable, "-m", "shared.serve", "members"], env=env,
-                                        cwd=config.REPO_ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "shared.serve", "members"],
+            env=env,
+            cwd=config.REPO_ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         self.port = env["MEMBERS_HTTP_PORT"]
 
     def healthy(self):
@@ -167,7 +182,11 @@ def test_while_an_import_runs_every_replica_shows_its_progress_rising_and_me_ans
         # the gateway's calls went to both replicas in turn: each answered the same rising progress
         assert seen == sorted(seen), seen
         assert len(set(seen) - {0}) >= 3, seen
-        wait_for(lambda: (lambda j: j if j and j["status"] == "completed" else None)(job(running, admin, job_id)),
-                 timeout=120, interval=0.5, message="the import to complete")
+        wait_for(
+            lambda: (lambda j: j if j and j["status"] == "completed" else None)(job(running, admin, job_id)),
+            timeout=120,
+            interval=0.5,
+            message="the import to complete",
+        )
     finally:
         replica.stop()

@@ -1,4 +1,5 @@
 """Every member hears what concerns them, once: inbox and SMS from other services' events."""
+
 import pytest
 import requests
 
@@ -24,8 +25,9 @@ def test_an_activated_member_finds_one_welcome_in_their_inbox(running, factory):
     page = wait_for(lambda: inbox(running, token)["items"] and inbox(running, token), message="the welcome item")
     assert [item["title"] for item in page["items"]].count("Tài khoản Sổ tay đã kích hoạt") == 1
     first = page["items"][0]["id"]
-    assert requests.post(f"{running.base}/me/notifications/{first}/read", headers=bearer(token), timeout=10).json() \
-        == {"marked": 1}
+    assert requests.post(f"{running.base}/me/notifications/{first}/read", headers=bearer(token), timeout=10).json() == {
+        "marked": 1
+    }
     assert inbox(running, token, unread="true")["unread"] == page["unread"] - 1
     requests.post(f"{running.base}/me/notifications/all/read", headers=bearer(token), timeout=10)
     assert inbox(running, token)["unread"] == 0
@@ -36,15 +38,28 @@ def test_an_activated_member_finds_one_welcome_in_their_inbox(running, factory):
 def test_preferences_cannot_switch_security_messages_off(running, factory):
     token = factory.member(factory.branch(), activated=True)["token"]
     url = f"{running.base}/me/notification-preferences"
-    refused = requests.put(url, headers=bearer(token), timeout=10,
-                           json={"items": [{"category": "security", "channel": "sms", "enabled": False}]})
+    refused = requests.put(
+        url,
+        headers=bearer(token),
+        timeout=10,
+        json={"items": [{"category": "security", "channel": "sms", "enabled": False}]},
+    )
     assert refused.status_code == 400
-    changed = requests.put(url, headers=bearer(token), timeout=10,
-                           json={"items": [{"category": "announcements", "channel": "sms", "enabled": False}]})
-    assert {"category": "announcements", "channel": "sms", "enabled": False, "mandatory": False} \
-        in changed.json()["items"]
-    device = requests.post(f"{running.base}/me/devices", headers=bearer(token), timeout=10,
-                           json={"platform": "android", "token": "fcm-token-0123456789"})
+    changed = requests.put(
+        url,
+        headers=bearer(token),
+        timeout=10,
+        json={"items": [{"category": "announcements", "channel": "sms", "enabled": False}]},
+    )
+    assert {"category": "announcements", "channel": "sms", "enabled": False, "mandatory": False} in changed.json()[
+        "items"
+    ]
+    device = requests.post(
+        f"{running.base}/me/devices",
+        headers=bearer(token),
+        timeout=10,
+        json={"platform": "android", "token": "fcm-token-0123456789"},
+    )
     assert device.status_code == 201
 
 

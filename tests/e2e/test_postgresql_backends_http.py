@@ -1,5 +1,6 @@
 """PostgreSQL backends terminated under load (issue 9, item 6): a lost connection is retried once on a
 fresh one where the work is safe to repeat, else answered 503 `service_unavailable` — never 500."""
+
 import os
 import secrets
 import threading
@@ -33,8 +34,12 @@ def on_postgresql():
     env = {service.database_url_variable: f"{base}/{name}" for service, name in names.items()}
     try:
         with throwaway_suite("sotay-pg", env=env) as started:
-            wait_for(lambda: login(started.base, "001000000002").status_code == 200, timeout=60, interval=0.2,
-                     message="identity's projection of the demo members")
+            wait_for(
+                lambda: login(started.base, "001000000002").status_code == 200,
+                timeout=60,
+                interval=0.2,
+                message="identity's projection of the demo members",
+            )
             yield started, admin, list(names.values())
     finally:
         with admin.connect() as conn:
@@ -45,9 +50,15 @@ def on_postgresql():
 
 def terminate_backends(admin, databases):
     with admin.connect() as conn:
-        return len(conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = ANY(:names) AND pid <> pg_backend_pid()"), {"names": databases}).all())
+        return len(
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = ANY(:names) AND pid <> pg_backend_pid()"
+                ),
+                {"names": databases},
+            ).all()
+        )
 
 
 def test_terminated_backends_cost_a_retry_or_a_503_never_a_500(on_postgresql):
@@ -59,8 +70,7 @@ def test_terminated_backends_cost_a_retry_or_a_503_never_a_500(on_postgresql):
             signed_in = login(started.base, "001000000002")
             statuses.append(signed_in.status_code)
             if signed_in.status_code == 200:
-                me = requests.get(f"{started.base}/me", headers=bearer(signed_in.json()["access_token"]),
-                                  timeout=15)
+                me = requests.get(f"{started.base}/me", headers=bearer(signed_in.json()["access_token"]), timeout=15)
                 statuses.append(me.status_code)
 
     clients = [threading.Thread(target=member_session) for _ in range(6)]
@@ -70,7 +80,7 @@ def test_terminated_backends_cost_a_retry_or_a_503_never_a_500(on_postgresql):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         terminated += terminate_backends(admin, databases)
-        time.sleep(0.5)    # the fault's pace, not a synchronisation: backends die while requests run
+        time.sleep(0.5)  # the fault's pace, not a synchronisation: backends die while requests run
     stop.set()
     for client in clients:
         client.join(timeout=30)
@@ -79,5 +89,8 @@ def test_terminated_backends_cost_a_retry_or_a_503_never_a_500(on_postgresql):
     assert set(statuses) <= {200, 503}, {status: statuses.count(status) for status in set(statuses)}
     assert 200 in statuses
     # and it heals by itself: fresh connections once the backends stop dying
-    wait_for(lambda: login(started.base, "001000000002").status_code == 200, timeout=20,
-             message="sign-in once backends are left alone")
+    wait_for(
+        lambda: login(started.base, "001000000002").status_code == 200,
+        timeout=20,
+        message="sign-in once backends are left alone",
+    )

@@ -1,12 +1,23 @@
 """Account recovery under attack (issue 8, items 1–3 and 9): which phone a code may go to, who may
 confirm a new one, the "not me" freeze, and recovery of officers through a system administrator."""
+
 import re
 
 import pytest
 
 from tests.e2e.conftest import GOOD_PASSWORD, error_code, last_code, login, post
-from tests.e2e.people import (ADMINISTRATOR, emails, freeze_code, get, holds_position_in_identity, masked,
-                              new_member, other_phone, patch, staff_of)
+from tests.e2e.people import (
+    ADMINISTRATOR,
+    emails,
+    freeze_code,
+    get,
+    holds_position_in_identity,
+    masked,
+    new_member,
+    other_phone,
+    patch,
+    staff_of,
+)
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -47,16 +58,15 @@ def test_an_officer_editing_a_members_phone_does_not_redirect_reset_codes(runnin
     edited = patch(running, f"/members/{member['id']}", {"phone": taken}, staff["secretary"])
     assert edited.status_code == 200, edited.text
     # the member is told on the phone and e-mail that were trusted before, with a "not me" code
-    told = wait_for(lambda: notices(running, member["phone"]),
-                    message="the notice of a phone change")
+    told = wait_for(lambda: notices(running, member["phone"]), message="the notice of a phone change")
     assert freeze_code(told[-1])
     assert wait_for(lambda: emails(running, member["email"]), message="the e-mail notice")
 
     reset = post(running, "/auth/password/forgot", {"citizen_id": member["citizen_id"]})
     assert reset.status_code == 202 and reset.json()["status"] == "code_sent"
     assert reset.json()["destination"] == masked(member["phone"])
-    assert last_code(running, member["phone"])                   # the code went to the trusted phone…
-    assert running.sms(taken) == []                              # …and nothing to the edited one
+    assert last_code(running, member["phone"])  # the code went to the trusted phone…
+    assert running.sms(taken) == []  # …and nothing to the edited one
     # asking for the code at the edited phone needs an officer's confirmation like any new phone
     self_sent = post(running, "/auth/password/forgot", {"citizen_id": member["citizen_id"], "phone": taken})
     assert self_sent.status_code in (202, 429)
@@ -68,11 +78,10 @@ def test_a_stolen_access_token_cannot_make_its_phone_the_reset_channel(running, 
     stolen = member["tokens"]["access_token"]
     taken = other_phone()
     assert patch(running, "/me", {"phone": taken}, stolen).status_code == 200
-    wait_for(lambda: notices(running, member["phone"]),
-             message="the notice of a phone change")
+    wait_for(lambda: notices(running, member["phone"]), message="the notice of a phone change")
     reset = post(running, "/auth/password/forgot", {"citizen_id": member["citizen_id"]})
     assert reset.status_code == 202
-    assert last_code(running, member["phone"])                   # the code went to the trusted phone
+    assert last_code(running, member["phone"])  # the code went to the trusted phone
     assert running.sms(taken) == []
 
 
@@ -81,9 +90,8 @@ def test_a_member_confirms_a_new_phone_with_its_code_and_the_current_password(ru
     token = member["tokens"]["access_token"]
     new_phone = other_phone()
     assert patch(running, "/me", {"phone": new_phone}, token).status_code == 200
-    wait_for(lambda: notices(running, member["phone"]),
-             message="the notice of the phone change in the record")
-    started = post(running, "/me/phone-verification", {}, token)       # the phone now in the member record
+    wait_for(lambda: notices(running, member["phone"]), message="the notice of the phone change in the record")
+    started = post(running, "/me/phone-verification", {}, token)  # the phone now in the member record
     assert started.status_code == 202, started.text
     verification = started.json()
     assert verification["destination"] == masked(new_phone)
@@ -95,8 +103,7 @@ def test_a_member_confirms_a_new_phone_with_its_code_and_the_current_password(ru
     assert confirmed.status_code == 200, confirmed.text
     assert post(running, path, {"otp": code, "current_password": GOOD_PASSWORD}, token).status_code == 400
     # the phone trusted before is told, and reset codes now go to the confirmed phone
-    wait_for(lambda: len(notices(running, member["phone"])) == 2,
-             message="the notice of a verified phone change")
+    wait_for(lambda: len(notices(running, member["phone"])) == 2, message="the notice of a verified phone change")
     before = len(running.sms(new_phone))
     reset = post(running, "/auth/password/forgot", {"citizen_id": member["citizen_id"]})
     assert reset.status_code == 202 and reset.json()["status"] == "code_sent"
@@ -107,13 +114,12 @@ def test_not_me_freezes_the_account_until_an_officer_releases_it(running, staff)
     member = new_member(running, staff)
     second = login(running.base, member["citizen_id"], GOOD_PASSWORD).json()
     patch(running, "/me", {"phone": other_phone()}, member["tokens"]["access_token"])
-    notice = wait_for(lambda: notices(running, member["phone"]),
-                      message="the notice of a phone change")[-1]
+    notice = wait_for(lambda: notices(running, member["phone"]), message="the notice of a phone change")[-1]
 
     assert post(running, "/auth/freeze", {"code": "AAAAA-AAAAA"}).status_code == 400
     frozen = post(running, "/auth/freeze", {"code": freeze_code(notice).lower()})
     assert frozen.status_code == 200, frozen.text
-    for tokens in (member["tokens"], second):                    # every session ended
+    for tokens in (member["tokens"], second):  # every session ended
         assert post(running, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code == 401
     refused = login(running.base, member["citizen_id"], GOOD_PASSWORD)
     assert refused.status_code == 403 and error_code(refused) == "account_frozen"
@@ -131,11 +137,17 @@ def test_not_me_freezes_the_account_until_an_officer_releases_it(running, staff)
 
 def test_officers_recover_through_a_system_administrator(running, staff):
     officer = new_member(running, staff)
-    appointed = post(running, f"/members/{officer['id']}/positions",
-                     {"organization_id": staff["branch"], "role": "deputy_secretary"}, staff["admin"])
+    appointed = post(
+        running,
+        f"/members/{officer['id']}/positions",
+        {"organization_id": staff["branch"], "role": "deputy_secretary"},
+        staff["admin"],
+    )
     assert appointed.status_code == 200, appointed.text
-    wait_for(lambda: holds_position_in_identity(running, officer["id"], staff["branch"], "deputy_secretary"),
-             message="identity's projection of the position")
+    wait_for(
+        lambda: holds_position_in_identity(running, officer["id"], staff["branch"], "deputy_secretary"),
+        message="identity's projection of the position",
+    )
     new_phone = other_phone()
     requested = post(running, "/auth/password/forgot", {"citizen_id": officer["citizen_id"], "phone": new_phone})
     request_id = requested.json()["activation_id"]
@@ -147,17 +159,21 @@ def test_officers_recover_through_a_system_administrator(running, staff):
     assert [i["member_id"] for i in pending if i["id"] == request_id] == [officer["id"]]
     approved = post(running, f"/auth/recovery-requests/{request_id}/approve", token=staff["admin"])
     assert approved.status_code == 200, approved.text
-    done = post(running, f"/auth/password/forgot/{request_id}/verify",
-                {"otp": last_code(running, new_phone), "new_password": "Một con ngựa đau cả tàu bỏ cỏ"})
+    done = post(
+        running,
+        f"/auth/password/forgot/{request_id}/verify",
+        {"otp": last_code(running, new_phone), "new_password": "Một con ngựa đau cả tàu bỏ cỏ"},
+    )
     assert done.status_code == 200, done.text
     # the reset is told to the phone and e-mail trusted before it
-    wait_for(lambda: notices(running, officer["phone"]),
-             message="the notice of a reset")
+    wait_for(lambda: notices(running, officer["phone"]), message="the notice of a reset")
     assert post(running, f"/auth/recovery-requests/{request_id}/deny", token=staff["admin"]).status_code == 400
 
 
 def test_a_secretary_cannot_approve_her_own_phone_request(running, staff):
-    requested = post(running, "/auth/password/forgot", {"citizen_id": staff["secretary_citizen_id"], "phone": other_phone()})
+    requested = post(
+        running, "/auth/password/forgot", {"citizen_id": staff["secretary_citizen_id"], "phone": other_phone()}
+    )
     request_id = requested.json()["activation_id"]
     assert request_id not in [i["id"] for i in get(running, "/auth/phone-requests", staff["secretary"]).json()["items"]]
     assert post(running, f"/auth/phone-requests/{request_id}/approve", token=staff["secretary"]).status_code == 404
@@ -174,15 +190,17 @@ def test_after_a_transfer_the_old_secretary_cannot_decide_and_the_new_one_can(ru
     target = staff["factory"].branch()
     head = staff["factory"].officer(target)
 
-    transfer = post(running, f"/members/{member['id']}/transfers", {"to_organization_id": target["id"]},
-                    staff["secretary"])
+    transfer = post(
+        running, f"/members/{member['id']}/transfers", {"to_organization_id": target["id"]}, staff["secretary"]
+    )
     assert transfer.status_code in (200, 201), transfer.text
     accepted = post(running, f"/transfers/{transfer.json()['id']}/accept", token=head["tokens"]["access_token"])
     assert accepted.status_code == 200, accepted.text
     new_secretary = head["tokens"]["access_token"]
-    wait_for(lambda: request_id in [i["id"] for i in
-                                    get(running, "/auth/phone-requests", new_secretary).json()["items"]],
-             message="the request following the member")
+    wait_for(
+        lambda: request_id in [i["id"] for i in get(running, "/auth/phone-requests", new_secretary).json()["items"]],
+        message="the request following the member",
+    )
     assert request_id not in [i["id"] for i in get(running, "/auth/phone-requests", staff["secretary"]).json()["items"]]
     assert post(running, f"/auth/phone-requests/{request_id}/approve", token=staff["secretary"]).status_code == 404
     assert post(running, f"/auth/phone-requests/{request_id}/approve", token=new_secretary).status_code == 200

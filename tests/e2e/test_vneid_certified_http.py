@@ -1,6 +1,7 @@
 """Sign-in with VNeID through the gateway against a certified OpenID provider (Node `oidc-provider`, its
 defaults: scope-requested claims only in UserInfo, `iss` in the authorization response), a browser following
 every redirect and submitting the provider's login and consent forms."""
+
 import pytest
 import requests
 
@@ -21,12 +22,21 @@ def started(tmp_path_factory):
     redirect_uri = f"http://127.0.0.1:{gateway_port}/api/v1/auth/vneid/callback"
     registration = {"client_id": CLIENT_ID, "client_secret": SECRET, "redirect_uris": [redirect_uri]}
     with certified_provider(registration, tmp_path_factory.mktemp("oidc-provider")) as issuer:
-        env = {"GATEWAY_PORT": gateway_port, "VNEID_ISSUER": issuer, "VNEID_CLIENT_ID": CLIENT_ID,
-               "VNEID_CLIENT_SECRET": SECRET, "VNEID_REDIRECT_URI": redirect_uri,
-               "VNEID_SCOPES": "openid profile citizen"}      # the provider releases citizen_id under `citizen`
+        env = {
+            "GATEWAY_PORT": gateway_port,
+            "VNEID_ISSUER": issuer,
+            "VNEID_CLIENT_ID": CLIENT_ID,
+            "VNEID_CLIENT_SECRET": SECRET,
+            "VNEID_REDIRECT_URI": redirect_uri,
+            "VNEID_SCOPES": "openid profile citizen",
+        }  # the provider releases citizen_id under `citizen`
         with throwaway_suite("sotay-vneid", env=env) as started:
-            wait_for(lambda: login(started.base, ADMINISTRATOR).status_code == 200, timeout=30,
-                     interval=0.2, message="identity's projection of the administrator")
+            wait_for(
+                lambda: login(started.base, ADMINISTRATOR).status_code == 200,
+                timeout=30,
+                interval=0.2,
+                message="identity's projection of the administrator",
+            )
             yield started
 
 
@@ -37,7 +47,7 @@ def base(started):
 
 def test_a_member_signs_in_with_vneid_at_a_certified_provider(started, base):
     factory = Factory(Running(started.base, started.data_dir, started.amqp_uri, started.suite))
-    citizen_id = factory.member(factory.branch())["citizen_id"]       # never signed in
+    citizen_id = factory.member(factory.branch())["citizen_id"]  # never signed in
     signed_in = browse(requests.Session(), f"{base}/auth/vneid/login", citizen_id)
     assert signed_in.status_code == 200, signed_in.text
     me = requests.get(f"{base}/me", headers=bearer(signed_in.json()["access_token"]), timeout=10)

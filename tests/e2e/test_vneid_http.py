@@ -1,4 +1,5 @@
 """Sign-in with VNeID through the gateway, against the local development OpenID Provider."""
+
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -30,8 +31,9 @@ def browser_signs_in(running, citizen_id, browser=None):
     page = browser.get(authorize, timeout=10)
     assert page.status_code == 200 and "VNeID" in page.text
     form = {k: v[0] for k, v in parse_qs(urlsplit(authorize).query).items()}
-    back = browser.post(authorize.split("?")[0], data={**form, "citizen_id": citizen_id}, allow_redirects=False,
-                        timeout=10)
+    back = browser.post(
+        authorize.split("?")[0], data={**form, "citizen_id": citizen_id}, allow_redirects=False, timeout=10
+    )
     assert back.status_code == 302
     return browser, back.headers["Location"]
 
@@ -54,12 +56,12 @@ def test_the_first_vneid_sign_in_activates_the_account(running, world):
     me = requests.get(f"{running.base}/me", headers=bearer(signed_in.json()["access_token"]), timeout=10)
     assert me.json()["citizen_id"] == citizen_id
     again_browser, again = browser_signs_in(running, citizen_id)
-    assert again_browser.get(again, timeout=10).status_code == 200      # the link is reused
+    assert again_browser.get(again, timeout=10).status_code == 200  # the link is reused
 
 
 def test_a_callback_is_accepted_once_and_only_from_the_browser_that_started(running, world):
     browser, callback = browser_signs_in(running, citizen(world))
-    other_browser = requests.get(callback, timeout=10)                     # no cookie: another browser
+    other_browser = requests.get(callback, timeout=10)  # no cookie: another browser
     assert other_browser.status_code == 401 and other_browser.json()["error"]["details"]["reason"] == "invalid_state"
     browser2, callback2 = browser_signs_in(running, citizen(world, activated=True))
     assert browser2.get(callback2, timeout=10).status_code == 200
@@ -94,7 +96,9 @@ def test_a_refused_consent_is_an_error_not_a_crash(running):
     assert missing.status_code == 400 and error_code(missing) == "validation_error"
 
 
-@pytest.mark.parametrize("issuer, reason", [("https%3A%2F%2Fimpostor.example", "wrong_issuer"), (None, "missing_issuer")])
+@pytest.mark.parametrize(
+    "issuer, reason", [("https%3A%2F%2Fimpostor.example", "wrong_issuer"), (None, "missing_issuer")]
+)
 def test_a_callback_naming_another_issuer_or_none_is_refused(running, world, issuer, reason):
     # RFC 9207: the provider names itself in its response (and says so in discovery), which defeats mix-ups
     browser, callback = browser_signs_in(running, citizen(world))

@@ -1,5 +1,6 @@
 """The event document is valid AsyncAPI 3.0, AMQP bindings included, by the AsyncAPI initiative's own JSON
 Schemas (the npm package @asyncapi/specs, pinned in tests/support/asyncapi_specs/)."""
+
 import json
 from pathlib import Path
 

@@ -4,6 +4,7 @@ publishes only its own events and reads only its own queues.
 The embedded default keeps one broker user; here each service runs as its own process under its own
 user, with exactly the permissions of definitions.json (in a vhost of this test's own).
 """
+
 import json
 import os
 import secrets
@@ -59,21 +60,37 @@ def _healthy(port):
 @pytest.fixture
 def suite(broker_users, tmp_path):
     """members and identity prepared, seeded and running, each as its own broker user."""
-    base = {**os.environ, "DATA_DIR": str(tmp_path / "var"), "HTTP_HOST": "127.0.0.1", "LOG_LEVEL": "WARNING",
-            "PYTHONWARNINGS": "ignore", "OUTBOX_POLL_INTERVAL": "0.1"}
-    envs = {service: {**base, "AMQP_URI": broker_users[service],
-                      f"{service.upper()}_HTTP_PORT": str(free_port())} for service in ("identity", "members")}
+    base = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path / "var"),
+        "HTTP_HOST": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONWARNINGS": "ignore",
+        "OUTBOX_POLL_INTERVAL": "0.1",
+    }
+    envs = {
+        service: {**base, "AMQP_URI": broker_users[service], f"{service.upper()}_HTTP_PORT": str(free_port())}
+        for service in ("identity", "members")
+    }
     processes = []
     try:
         for service, env in envs.items():
             _python(env, "-m", "shared.cli", "prepare", service)
         _python(envs["members"], "-m", "services.members.seed")
         for service, env in envs.items():
-            processes.append(subprocess.Popen([sys.executable, "-m", "shared.serve", service], env=env,
-                                              cwd=config.REPO_ROOT, stdout=subprocess.DEVNULL,
-                                              stderr=subprocess.DEVNULL))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "shared.serve", service],
+                    env=env,
+                    cwd=config.REPO_ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             port = env[f"{service.upper()}_HTTP_PORT"]
-            wait_for(lambda: _healthy(port), timeout=30, message=f"{service} healthy under its own broker user")
+            wait_for(
+                lambda port=port: _healthy(port), timeout=30, message=f"{service} healthy under its own broker user"
+            )
         yield Path(base["DATA_DIR"])
     finally:
         for process in processes:
@@ -97,16 +114,28 @@ def _projected_members(data_dir):
 
 def _publish(uri, exchange, event_type, payload, routing_key=None):
     with Connection(uri, transport_options={"confirm_publish": True}) as conn:
-        conn.Producer().publish(envelope(event_type, payload), exchange=exchange, routing_key=routing_key or event_type,
-                                serializer="json", delivery_mode=2)
+        conn.Producer().publish(
+            envelope(event_type, payload),
+            exchange=exchange,
+            routing_key=routing_key or event_type,
+            serializer="json",
+            delivery_mode=2,
+        )
 
 
 def test_each_service_publishes_only_its_own_events_and_reads_only_its_own_queues(suite, broker_users):
     # members, as itself, publishes its events and identity, as itself, consumes them
     wait_for(lambda: _projected_members(suite) == 15, timeout=30, message="identity's projection of the demo members")
 
-    forged = {"member_id": 3, "citizen_id": "001000000002", "full_name": "Kẻ mạo danh", "organization_id": 1,
-              "organization_path": "/1/", "status": "official", "phone": "+84900000666"}
+    forged = {
+        "member_id": 3,
+        "citizen_id": "001000000002",
+        "full_name": "Kẻ mạo danh",
+        "organization_id": 1,
+        "organization_path": "/1/",
+        "status": "official",
+        "phone": "+84900000666",
+    }
     for impostor in ("identity", "notify", "gateway"):
         with pytest.raises(amqp.exceptions.AccessRefused):
             _publish(broker_users[impostor], "members.events", "members.member_updated", forged)
@@ -115,12 +144,20 @@ def test_each_service_publishes_only_its_own_events_and_reads_only_its_own_queue
     # or identity's own redelivery exchange)
     for impostor, exchange in (("notify", ""), ("notify", "identity.redelivery"), ("members", "")):
         with pytest.raises(amqp.exceptions.AccessRefused):
-            _publish(broker_users[impostor], exchange, "members.member_updated", forged,
-                     routing_key="evt-members-member_updated--identity.on_member_updated")
+            _publish(
+                broker_users[impostor],
+                exchange,
+                "members.member_updated",
+                forged,
+                routing_key="evt-members-member_updated--identity.on_member_updated",
+            )
 
-    for reader, queue in (("notify", "evt-members-member_updated--identity.on_member_updated"),
-                          ("identity", "rpc-members"), ("gateway", "rpc-identity"),
-                          ("members", "evt-members-member_updated--identity.on_member_updated.dlq")):
+    for reader, queue in (
+        ("notify", "evt-members-member_updated--identity.on_member_updated"),
+        ("identity", "rpc-members"),
+        ("gateway", "rpc-identity"),
+        ("members", "evt-members-member_updated--identity.on_member_updated.dlq"),
+    ):
         with Connection(broker_users[reader]) as conn:
             with pytest.raises(amqp.exceptions.AccessRefused):
                 conn.default_channel.basic_get(queue)

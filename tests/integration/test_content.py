@@ -1,4 +1,5 @@
 """content on a real broker and database."""
+
 from tests.support.services import assert_ready_once_identity_answers
 
 

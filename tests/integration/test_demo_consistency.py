@@ -1,5 +1,6 @@
 """Demo data is consistent across services: the README's signed-in demo accounts count as uptake in
 members and are never invited by notify when their committee goes live."""
+
 from nameko.amqp.publish import get_producer
 from sqlalchemy import select
 
@@ -31,8 +32,9 @@ def test_the_demo_accounts_are_activated_everywhere_and_never_invited(prepare, c
         seed.seed(uow)
         members = {m.citizen_id: m for m in session.scalars(select(Member))}
         branch_path = members["001000000002"].organization_path
-        province = session.scalar(select(Organization).where(Organization.path == "/".join(
-            branch_path.split("/")[:3]) + "/"))
+        province = session.scalar(
+            select(Organization).where(Organization.path == "/".join(branch_path.split("/")[:3]) + "/")
+        )
     uow.close()
     database.engine.dispose()
     assert {cid for cid, m in members.items() if m.activated} == set(ACTIVATED_DEMO_ACCOUNTS)
@@ -45,14 +47,21 @@ def test_the_demo_accounts_are_activated_everywhere_and_never_invited(prepare, c
 
     # Đồng Tháp goes live: everyone below who has not signed in is invited, the demo accounts are not
     with get_producer(config.amqp_uri()) as producer:
-        producer.publish(envelope("members.org_rollout_changed", {
-            "organization_id": province.id, "organization_path": province.path, "state": "live"}),
-            exchange=events_exchange("members"), routing_key="members.org_rollout_changed", serializer="json",
-            delivery_mode=2)
+        producer.publish(
+            envelope(
+                "members.org_rollout_changed",
+                {"organization_id": province.id, "organization_path": province.path, "state": "live"},
+            ),
+            exchange=events_exchange("members"),
+            routing_key="members.org_rollout_changed",
+            serializer="json",
+            delivery_mode=2,
+        )
     queue = "evt-members-org_rollout_changed--notify.on_rollout_changed"
     invitations = Delivery.event_id.like("invitation:%")
-    wait_for(lambda: notify_rows(Delivery, invitations) and queue_idle(config.amqp_uri(), queue),
-             message="the invitations")
+    wait_for(
+        lambda: notify_rows(Delivery, invitations) and queue_idle(config.amqp_uri(), queue), message="the invitations"
+    )
     invited = {d.member_id for d in notify_rows(Delivery, invitations)}
     assert members["001000000003"].id in invited
     assert not invited & {members[cid].id for cid in ACTIVATED_DEMO_ACCOUNTS}

@@ -1,4 +1,5 @@
 """Another system subscribes to members' events with a plain AMQP client (pika), no nameko."""
+
 import json
 
 import pika
@@ -11,7 +12,7 @@ from tests.support.waiting import wait_for
 
 
 def test_an_external_system_receives_member_events_in_the_documented_envelope(prepare, containers):
-    members_cls = prepare("members")          # declares the members.events exchange
+    members_cls = prepare("members")  # declares the members.events exchange
     connection = pika.BlockingConnection(pika.URLParameters(config.amqp_uri()))
     channel = connection.channel()
     channel.exchange_declare("members.events", passive=True)

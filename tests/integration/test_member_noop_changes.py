@@ -1,5 +1,6 @@
 """A change that changes nothing writes and publishes nothing: no audit row whose before equals its after,
 no `members.member_updated` that every consumer would apply for nothing."""
+
 from nameko.amqp.publish import get_producer
 from sqlalchemy import func, select
 
@@ -11,18 +12,21 @@ from services.members import changes, counts, domain, seed
 from services.members.models import AuditEntry, Base, Member, Organization, outbox, processed_events
 from tests.support.waiting import wait_for
 
-MAI = "001000000003"   # a demo member who never activated
+MAI = "001000000003"  # a demo member who never activated
 
 
 def written(session):
     """How many audit rows and outbox events members holds."""
-    return (session.scalar(select(func.count()).select_from(AuditEntry)),
-            session.scalar(select(func.max(outbox.c.seq))))
+    return (
+        session.scalar(select(func.count()).select_from(AuditEntry)),
+        session.scalar(select(func.max(outbox.c.seq))),
+    )
 
 
 def uptake(session, member):
-    committee = session.scalar(select(Organization).where(
-        Organization.path == "/".join(member.organization_path.split("/")[:4]) + "/"))
+    committee = session.scalar(
+        select(Organization).where(Organization.path == "/".join(member.organization_path.split("/")[:4]) + "/")
+    )
     return counts.stats(session, committee)["uptake"]["activated"]
 
 
@@ -37,16 +41,27 @@ def test_an_activation_counts_in_uptake_once_and_is_neither_audited_nor_publishe
     containers(members_cls)
 
     sms = envelope("identity.account_activated", {"member_id": mai.id, "method": "sms"})
-    vneid = envelope("identity.account_activated", {"member_id": mai.id, "method": "vneid"})   # signed in again
+    vneid = envelope("identity.account_activated", {"member_id": mai.id, "method": "vneid"})  # signed in again
     with get_producer(config.amqp_uri()) as producer:
-        for event in (sms, sms, vneid):      # the first one redelivered too
-            producer.publish(event, exchange=events_exchange("identity"), routing_key=event["type"],
-                             serializer="json", delivery_mode=2)
+        for event in (sms, sms, vneid):  # the first one redelivered too
+            producer.publish(
+                event,
+                exchange=events_exchange("identity"),
+                routing_key=event["type"],
+                serializer="json",
+                delivery_mode=2,
+            )
 
     def handled():
         uow.session.rollback()
-        return uow.session.scalar(select(func.count()).select_from(processed_events).where(
-            processed_events.c.handler == "members.on_account_activated")) == 2
+        return (
+            uow.session.scalar(
+                select(func.count())
+                .select_from(processed_events)
+                .where(processed_events.c.handler == "members.on_account_activated")
+            )
+            == 2
+        )
 
     wait_for(handled, message="members handling both activations")
     assert uow.session.get(Member, mai.id).activated

@@ -1,4 +1,5 @@
 """members and identity over the real broker, each with its own SQLite database."""
+
 import pytest
 from nameko.exceptions import RemoteError
 from sqlalchemy import select
@@ -43,7 +44,7 @@ def directory_size():
 
 def call(method, *args, token=None):
     context = {AUTH_TOKEN_KEY: token} if token else {}
-    with service_client("gateway", context_data=context) as client:   # as the gateway would
+    with service_client("gateway", context_data=context) as client:  # as the gateway would
         try:
             return getattr(client, method[0])[method[1]](*args)
         except RemoteError as exc:
@@ -52,7 +53,7 @@ def call(method, *args, token=None):
 
 def test_events_committed_while_their_consumer_is_down_are_handled_when_it_starts(suite, containers):
     identity_cls, members_cls = suite
-    containers(members_cls)                      # relays the seed's events; identity is not running
+    containers(members_cls)  # relays the seed's events; identity is not running
     wait_for(lambda: _outbox_sent("members"), message="members' outbox relayed")
     assert directory_size() == 0
     containers(identity_cls)
@@ -90,11 +91,13 @@ def test_a_member_signs_in_and_reads_their_record_over_rpc(suite, containers):
 
     tokens = call(("identity", "login"), {"citizen_id": "001000000002", "password": "mật khẩu đủ dài"})
     # members answers 503 until it has restored the ended sessions from identity (shared/revocation.py)
-    me = wait_for(lambda: _unless_unavailable(lambda: call(("members", "get_me"), token=tokens["access_token"])),
-                  message="members to know the ended sessions")
+    me = wait_for(
+        lambda: _unless_unavailable(lambda: call(("members", "get_me"), token=tokens["access_token"])),
+        message="members to know the ended sessions",
+    )
     assert me["full_name"] == "Lê Văn Hùng" and me["status"] == "official"
 
     with pytest.raises(InvalidCredentials):
         call(("identity", "login"), {"citizen_id": "001000000002", "password": "wrong"})
-    with pytest.raises(InvalidCredentials):   # never activated: the same answer as a wrong password
+    with pytest.raises(InvalidCredentials):  # never activated: the same answer as a wrong password
         call(("identity", "login"), {"citizen_id": "001000000003", "password": "anything"})

@@ -1,4 +1,5 @@
 """One-time codes at rest in notify: never readable in its database, kept only while they may be sent."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -32,7 +33,7 @@ def test_a_code_sent_at_once_never_reaches_the_database_in_clear(prepare, contai
     assert any("654321" in line for line in sink_lines())
     unit, database = standalone_unit(Base.metadata, "notify")
     row = unit.session.scalar(select(Delivery).where(Delivery.event_id.like("otp:%")))
-    assert (row.status, row.text, row.sealed) == ("sent", "", True)     # erased once sent
+    assert (row.status, row.text, row.sealed) == ("sent", "", True)  # erased once sent
     unit.close()
     database.engine.dispose()
     assert b"654321" not in stored_bytes()
@@ -47,13 +48,13 @@ def test_an_interrupted_code_is_sealed_and_retried_while_valid(notify_db):
         domain.record_outcomes(session, [(delivery_id, "sms gateway: ConnectionError")])
         session.get(Delivery, delivery_id).next_attempt_at = utcnow()
     row = unit.session.get(Delivery, delivery_id)
-    assert row.status == "pending" and "654321" not in row.text and row.text   # kept, sealed
-    assert send_batch(database, unreachable) == 1                              # still failing: kept sealed
+    assert row.status == "pending" and "654321" not in row.text and row.text  # kept, sealed
+    assert send_batch(database, unreachable) == 1  # still failing: kept sealed
     unit.session.expire_all()
     assert unit.session.get(Delivery, delivery_id).status == "pending"
     with unit.transaction() as session:
         session.get(Delivery, delivery_id).next_attempt_at = utcnow()
-    assert send_batch(database, {"sms": FileSink("sms")}) == 1                 # the channel is back
+    assert send_batch(database, {"sms": FileSink("sms")}) == 1  # the channel is back
     assert [line for line in sink_lines() if "654321" in line]
     unit.session.expire_all()
     row = unit.session.get(Delivery, delivery_id)
@@ -67,7 +68,7 @@ def test_a_code_that_expired_while_waiting_is_erased_and_never_sent(notify_db):
         delivery = domain.code_delivery(session, "r2", "+84900000003", CODE, utcnow() + timedelta(minutes=5))
         delivery.status, delivery.next_attempt_at = "pending", utcnow()
         delivery_id = delivery.id
-    with unit.transaction() as session:   # five minutes later
+    with unit.transaction() as session:  # five minutes later
         session.get(Delivery, delivery_id).expires_at = utcnow() - timedelta(seconds=1)
     assert send_batch(database, {"sms": FileSink("sms")}) == 0
     unit.session.expire_all()
@@ -78,9 +79,8 @@ def test_a_code_that_expired_while_waiting_is_erased_and_never_sent(notify_db):
 
 def test_a_code_left_in_sending_by_a_crash_is_erased_when_it_expires(notify_db):
     unit, database = notify_db
-    with unit.transaction() as session:   # the process died between storing and sending it
-        delivery_id = domain.code_delivery(session, "r3", "+84900000004", CODE,
-                                           utcnow() - timedelta(seconds=1)).id
+    with unit.transaction() as session:  # the process died between storing and sending it
+        delivery_id = domain.code_delivery(session, "r3", "+84900000004", CODE, utcnow() - timedelta(seconds=1)).id
     assert send_batch(database, {"sms": FileSink("sms")}) == 0
     unit.session.expire_all()
     assert unit.session.get(Delivery, delivery_id).text == ""

@@ -1,4 +1,5 @@
 """Delivery through real channels: a real SMTP server (aiosmtpd), failures retried then recorded."""
+
 import os
 import socket
 import subprocess
@@ -19,9 +20,22 @@ def smtp_server(tmp_path):
     """aiosmtpd in its own process; what it receives is printed to a file."""
     port = free_port()
     log = open(tmp_path / "smtp.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                                "-c", "aiosmtpd.handlers.Debugging", "stdout"], stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Debugging",
+            "stdout",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
     def listening():
         with socket.socket() as probe:
@@ -36,8 +50,17 @@ def smtp_server(tmp_path):
 
 def add_email(unit, event_id="evt-1"):
     with unit.transaction() as session:
-        session.add(Delivery(event_id=event_id, member_id=7, channel="email", priority=1,
-                             destination="lan@example.vn", subject="Sổ tay", text="Chào đồng chí Lan"))
+        session.add(
+            Delivery(
+                event_id=event_id,
+                member_id=7,
+                channel="email",
+                priority=1,
+                destination="lan@example.vn",
+                subject="Sổ tay",
+                text="Chào đồng chí Lan",
+            )
+        )
 
 
 def test_an_email_reaches_a_real_smtp_server(notify_db, smtp_server):
@@ -53,20 +76,20 @@ def test_an_email_reaches_a_real_smtp_server(notify_db, smtp_server):
 def test_an_smtp_failure_is_retried_then_recorded_as_failed(notify_db):
     unit, database = notify_db
     add_email(unit)
-    closed_port = free_port()                     # nothing listens there
+    closed_port = free_port()  # nothing listens there
     channels = {"email": SmtpEmail("127.0.0.1", closed_port, "so-tay@example.vn", timeout=2)}
     for attempt in range(1, domain.MAX_ATTEMPTS + 1):
         assert send_batch(database, channels) == 1
         with unit.transaction() as session:
-            session.expire_all()                  # read what the sender wrote
+            session.expire_all()  # read what the sender wrote
             row = session.scalar(select(Delivery))
             assert row.attempts == attempt and row.last_error.startswith("smtp:")
             if row.status == "pending":
                 assert row.next_attempt_at is not None
-                row.next_attempt_at = None        # skip the back-off wait in the test
+                row.next_attempt_at = None  # skip the back-off wait in the test
     unit.session.expire_all()
     assert unit.session.scalar(select(Delivery.status)) == "failed"
-    assert send_batch(database, channels) == 0     # a failed delivery is not tried again
+    assert send_batch(database, channels) == 0  # a failed delivery is not tried again
     outbox = database.outbox
     events = unit.session.execute(select(outbox.c.type, outbox.c.payload)).all()
     assert [(t, p["channel"]) for t, p in events] == [("notify.delivery_failed", "email")]
@@ -75,8 +98,17 @@ def test_an_smtp_failure_is_retried_then_recorded_as_failed(notify_db):
 def test_the_same_event_never_makes_a_second_message(notify_db):
     unit, _ = notify_db
     with unit.transaction() as session:
-        domain.project_member(session, {"member_id": 7, "full_name": "Lê Thị Lan", "organization_id": 3,
-                                        "organization_path": "/1/2/3/", "phone": "+84912000007", "status": "official"})
+        domain.project_member(
+            session,
+            {
+                "member_id": 7,
+                "full_name": "Lê Thị Lan",
+                "organization_id": 3,
+                "organization_path": "/1/2/3/",
+                "phone": "+84912000007",
+                "status": "official",
+            },
+        )
     for _ in range(2):
         with unit.transaction() as session:
             domain.notify_member(session, "event-42", 7, "transfer_issued")
@@ -86,9 +118,23 @@ def test_the_same_event_never_makes_a_second_message(notify_db):
 def standin(tmp_path, fail_first):
     port = free_port()
     log = tmp_path / "gateway.jsonl"
-    process = subprocess.Popen([sys.executable, "-m", "tools.sms_gateway_standin", "--port", str(port),
-                                "--log", str(log), "--token", "t0k3n", "--fail-first", str(fail_first)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tools.sms_gateway_standin",
+            "--port",
+            str(port),
+            "--log",
+            str(log),
+            "--token",
+            "t0k3n",
+            "--fail-first",
+            str(fail_first),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def listening():
         with socket.socket() as probe:
@@ -108,7 +154,7 @@ def sms_gateway(tmp_path):
 
 @pytest.fixture(params=[0, 1], ids=["all-answer", "fcm-down-once"])
 def push_services(tmp_path, request):
-    process, url, log = standin(tmp_path, fail_first=request.param)   # failures hit FCM, not Web Push
+    process, url, log = standin(tmp_path, fail_first=request.param)  # failures hit FCM, not Web Push
     yield url.rsplit("/", 1)[0], log
     process.terminate()
     process.wait(timeout=10)
@@ -120,10 +166,13 @@ def test_sms_through_an_http_gateway_is_retried_until_it_is_accepted(notify_db, 
     unit, database = notify_db
     url, log = sms_gateway
     with unit.transaction() as session:
-        session.add(Delivery(event_id="evt-9", member_id=9, channel="sms", priority=1,
-                             destination="+84912000009", text="Sổ tay: thử"))
+        session.add(
+            Delivery(
+                event_id="evt-9", member_id=9, channel="sms", priority=1, destination="+84912000009", text="Sổ tay: thử"
+            )
+        )
     channels = {"sms": HttpSms(url, token="t0k3n")}
-    for _ in range(3):                            # the stand-in refuses the first two
+    for _ in range(3):  # the stand-in refuses the first two
         send_batch(database, channels)
         with unit.transaction() as session:
             session.expire_all()
@@ -136,18 +185,26 @@ def test_sms_through_an_http_gateway_is_retried_until_it_is_accepted(notify_db, 
 
 def test_an_invitation_is_sent_once_whether_the_member_or_the_rollout_comes_first(notify_db):
     unit, _ = notify_db
-    first = {"member_id": 1, "full_name": "Lê Văn Một", "organization_id": 3, "organization_path": "/1/2/3/",
-             "phone": "+84912000001", "status": "official"}
+    first = {
+        "member_id": 1,
+        "full_name": "Lê Văn Một",
+        "organization_id": 3,
+        "organization_path": "/1/2/3/",
+        "phone": "+84912000001",
+        "status": "official",
+    }
     later = {**first, "member_id": 2, "full_name": "Lê Văn Hai", "phone": "+84912000002"}
     with unit.transaction() as session:
         domain.project_member(session, first)
-    live = {"type": "members.org_rollout_changed",
-            "payload": {"organization_id": 2, "organization_path": "/1/2/", "state": "live"}}
-    with unit.transaction() as session:                     # the committee goes live: member 1 is invited
+    live = {
+        "type": "members.org_rollout_changed",
+        "payload": {"organization_id": 2, "organization_path": "/1/2/", "state": "live"},
+    }
+    with unit.transaction() as session:  # the committee goes live: member 1 is invited
         domain.rollout_changed(session, live)
-    with unit.transaction() as session:                     # member 2 arrives afterwards: invited on arrival
+    with unit.transaction() as session:  # member 2 arrives afterwards: invited on arrival
         domain.project_member(session, later)
-    with unit.transaction() as session:                     # the rollout event delivered again: nothing new
+    with unit.transaction() as session:  # the rollout event delivered again: nothing new
         domain.invite_subtree(session, "/1/2/")
         domain.project_member(session, later)
     sent = sorted(d.destination for d in unit.session.scalars(select(Delivery)))
@@ -169,31 +226,48 @@ def test_push_reaches_browsers_by_web_push_and_phones_by_fcm(notify_db, push_ser
     base, log = push_services
     vapid = Vapid02()
     vapid.generate_keys()
-    vapid_key = base64.urlsafe_b64encode(vapid.private_key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())).decode()
-    browser_key = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    subscription = {"endpoint": f"{base}/push/subscription-1",
-                    "keys": {"p256dh": base64.urlsafe_b64encode(browser_key).decode().rstrip("="),
-                             "auth": base64.urlsafe_b64encode(oslib.urandom(16)).decode().rstrip("=")}}
+    vapid_key = base64.urlsafe_b64encode(
+        vapid.private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    ).decode()
+    browser_key = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    subscription = {
+        "endpoint": f"{base}/push/subscription-1",
+        "keys": {
+            "p256dh": base64.urlsafe_b64encode(browser_key).decode().rstrip("="),
+            "auth": base64.urlsafe_b64encode(oslib.urandom(16)).decode().rstrip("="),
+        },
+    }
     with unit.transaction() as session:
-        domain.project_member(session, {"member_id": 5, "full_name": "Đỗ Thị Năm", "organization_id": 3,
-                                        "organization_path": "/1/2/3/",
-                                        "phone": None, "status": "official"})
+        domain.project_member(
+            session,
+            {
+                "member_id": 5,
+                "full_name": "Đỗ Thị Năm",
+                "organization_id": 3,
+                "organization_path": "/1/2/3/",
+                "phone": None,
+                "status": "official",
+            },
+        )
         domain.register_device(unit, 5, "web", jsonlib.dumps(subscription))
         domain.register_device(unit, 5, "android", "fcm-registration-token-5")
     with unit.transaction() as session:
         domain.notify_member(session, "event-push", 5, "transfer_issued")
     channels = {"push": Push(vapid_key, "mailto:ops@example.vn", f"{base}/fcm", "t0k3n")}
-    assert send_batch(database, channels) == 2           # one delivery per device
-    with unit.transaction() as session:                  # a refused device is retried on its own
+    assert send_batch(database, channels) == 2  # one delivery per device
+    with unit.transaction() as session:  # a refused device is retried on its own
         session.expire_all()
         for row in session.scalars(select(Delivery).where(Delivery.status == "pending")):
             row.next_attempt_at = None
     send_batch(database, channels)
     unit.session.expire_all()
-    assert {d.status for d in unit.session.scalars(select(Delivery).where(Delivery.channel.like("push:%")))} \
-        == {"sent"}
+    assert {d.status for d in unit.session.scalars(select(Delivery).where(Delivery.channel.like("push:%")))} == {"sent"}
     received = [jsonlib.loads(line) for line in log.read_text().splitlines()]
     web = [r for r in received if r.get("path") == "/push/subscription-1"]
     assert len(web) == 1 and web[-1]["vapid"] and web[-1]["content_encoding"] == "aes128gcm" and web[-1]["bytes"] > 0
@@ -207,8 +281,19 @@ def test_operators_see_failures_with_their_reasons_but_not_the_text(notify_db):
 
     unit, _ = notify_db
     with unit.transaction() as session:
-        session.add(Delivery(event_id="e", member_id=3, channel="sms", priority=1, destination="+84912000003",
-                             text="Sổ tay: mã 123456", status="failed", attempts=5, last_error="sms gateway: HTTP 503"))
+        session.add(
+            Delivery(
+                event_id="e",
+                member_id=3,
+                channel="sms",
+                priority=1,
+                destination="+84912000003",
+                text="Sổ tay: mã 123456",
+                status="failed",
+                attempts=5,
+                last_error="sms gateway: HTTP 503",
+            )
+        )
     report = summary(unit.session)
     assert report["by_channel_and_status"] == {"sms/failed": 1}
     assert report["latest_failures"][0]["error"] == "sms gateway: HTTP 503"

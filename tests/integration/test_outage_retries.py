@@ -5,6 +5,7 @@ succeed is parked, and an operator can discard a parked delivery with a reason.
 `Mirror` copies each member_created event after asking `almanac` (another service, over RPC) for
 the day; `Almanac` is started only when the test says the outage is over.
 """
+
 import logging
 
 import pytest
@@ -30,7 +31,7 @@ class Mirror:
     @subscribe("members", "members.member_created")
     def on_member_created(self, event):
         SEEN["deliveries"] += 1
-        day = self.cluster.almanac.today()       # ServiceUnavailable while almanac is down
+        day = self.cluster.almanac.today()  # ServiceUnavailable while almanac is down
         SEEN["copied"].append((event["id"], day))
 
 
@@ -43,9 +44,16 @@ class Almanac:
 
 
 SUBSCRIPTION = Subscription("members", "members.member_created", "mirror", "on_member_created")
-SNAPSHOT = {"member_id": 1, "citizen_id": "001000000002", "full_name": "Lê Văn Hùng",
-            "date_of_birth": None, "status": "official", "organization_id": 3,
-            "organization_path": "/1/2/3/", "phone": None}
+SNAPSHOT = {
+    "member_id": 1,
+    "citizen_id": "001000000002",
+    "full_name": "Lê Văn Hùng",
+    "date_of_birth": None,
+    "status": "official",
+    "organization_id": 3,
+    "organization_path": "/1/2/3/",
+    "phone": None,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -68,8 +76,14 @@ def mirror(outage_settings, prepare):
 
 def publish(body, **properties):
     with get_producer(config.amqp_uri()) as producer:
-        producer.publish(body, exchange=events_exchange("members"), routing_key="members.member_created",
-                         serializer="json", delivery_mode=2, **properties)
+        producer.publish(
+            body,
+            exchange=events_exchange("members"),
+            routing_key="members.member_created",
+            serializer="json",
+            delivery_mode=2,
+            **properties,
+        )
 
 
 def queue_depth(name):

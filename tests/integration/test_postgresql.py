@@ -1,4 +1,5 @@
 """The production datastore: migrations, the outbox relay and the audit trail on PostgreSQL."""
+
 import os
 import secrets
 
@@ -98,10 +99,15 @@ def test_a_query_does_not_stop_the_services_other_green_threads():
         create_engine(SERVER).connect().close()
     except OperationalError as exc:
         pytest.skip(f"no PostgreSQL at {SERVER}: {exc}")
-    done = subprocess.run([sys.executable, "-c", GREEN_QUERY.format(url=SERVER)], capture_output=True, text=True,
-                          timeout=60, env={k: v for k, v in os.environ.items() if k != "PSYCOPG_WAIT_FUNC"})
+    done = subprocess.run(
+        [sys.executable, "-c", GREEN_QUERY.format(url=SERVER)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "PSYCOPG_WAIT_FUNC"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert int(done.stdout.split()[-1]) >= 20   # ~50 ticks of 10 ms in half a second; 0 when blocked
+    assert int(done.stdout.split()[-1]) >= 20  # ~50 ticks of 10 ms in half a second; 0 when blocked
 
 
 def test_every_service_database_at_the_latest_revision_is_what_its_models_say_on_postgresql(databases):

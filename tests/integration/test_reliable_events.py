@@ -3,8 +3,9 @@
 `Ledger` is a small service of the test's own that records each member_created
 event it handles; its handler can be told to fail.
 """
+
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from kombu import Connection
@@ -22,8 +23,13 @@ from tests.support.waiting import wait_for
 metadata = MetaData()
 outbox_table(metadata)
 processed_event_table(metadata)
-entries = Table("entries", metadata, Column("id", Integer, primary_key=True),
-                Column("event_id", String(36), nullable=False), Column("citizen_id", String(12)))
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", String(36), nullable=False),
+    Column("citizen_id", String(12)),
+)
 
 FAILURES = {"remaining": 0, "always": False, "deliveries": 0}
 
@@ -40,14 +46,22 @@ class Ledger:
             raise RuntimeError("the ledger is not ready")
         with self.db.transaction() as session:
             if self.db.claim(event):
-                session.execute(entries.insert().values(event_id=event["id"],
-                                                        citizen_id=event["payload"]["citizen_id"]))
+                session.execute(
+                    entries.insert().values(event_id=event["id"], citizen_id=event["payload"]["citizen_id"])
+                )
 
 
 SUBSCRIPTION = Subscription("members", "members.member_created", "ledger", "on_member_created")
-SNAPSHOT = {"member_id": 1, "citizen_id": "001000000002", "full_name": "Lê Văn Hùng",
-            "date_of_birth": None, "status": "official", "organization_id": 3,
-            "organization_path": "/1/2/3/", "phone": None}
+SNAPSHOT = {
+    "member_id": 1,
+    "citizen_id": "001000000002",
+    "full_name": "Lê Văn Hùng",
+    "date_of_birth": None,
+    "status": "official",
+    "organization_id": 3,
+    "organization_path": "/1/2/3/",
+    "phone": None,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +80,14 @@ def ledger(settings, prepare):
 
 def publish(body, **properties):
     with get_producer(config.amqp_uri()) as producer:
-        producer.publish(body, exchange=events_exchange("members"), routing_key="members.member_created",
-                         serializer="json", delivery_mode=2, **properties)
+        producer.publish(
+            body,
+            exchange=events_exchange("members"),
+            routing_key="members.member_created",
+            serializer="json",
+            delivery_mode=2,
+            **properties,
+        )
 
 
 def count(engine):
@@ -113,7 +133,7 @@ def test_a_poison_message_lands_on_the_dead_letter_queue_with_its_error(ledger, 
     wait_for(lambda: queue_depth(SUBSCRIPTION.dlq_name) == 1, message="the parked delivery")
     parked = take(SUBSCRIPTION.dlq_name)
     assert parked.properties["message_id"] == event["id"]
-    assert parked.headers[ATTEMPT_HEADER] == 3        # the first delivery and two retries
+    assert parked.headers[ATTEMPT_HEADER] == 3  # the first delivery and two retries
     assert "the ledger is not ready" in parked.headers[ERROR_HEADER]
     assert FAILURES["deliveries"] == 3
     assert count(ledger) == 0
@@ -147,9 +167,17 @@ def test_an_event_nobody_subscribes_to_is_caught_not_dropped(settings):
     outbox = outbox_table(own)
     own.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(outbox.insert().values(id=str(uuid.uuid4()), type="identity.password_changed", version=1,
-                                            payload={"member_id": 1}, occurred_at=datetime.now(timezone.utc),
-                                            state="pending", attempts=0))
+        conn.execute(
+            outbox.insert().values(
+                id=str(uuid.uuid4()),
+                type="identity.password_changed",
+                version=1,
+                payload={"member_id": 1},
+                occurred_at=datetime.now(UTC),
+                state="pending",
+                attempts=0,
+            )
+        )
     assert Relay(engine, outbox, "identity", config.amqp_uri()).relay_once() == 1
     wait_for(lambda: queue_depth(UNROUTED) == 1, message="the unroutable event in sotay.unrouted")
     engine.dispose()
@@ -164,13 +192,22 @@ def test_sent_outbox_rows_are_forgotten_after_a_while_pending_ones_never(setting
     own = MetaData()
     outbox = outbox_table(own)
     own.create_all(engine)
-    old = datetime.now(timezone.utc) - timedelta(days=30)
+    old = datetime.now(UTC) - timedelta(days=30)
     with engine.begin() as conn:
         for state in ("sent", "pending"):
-            conn.execute(outbox.insert().values(id=str(uuid.uuid4()), type="identity.password_changed", version=1,
-                                                payload={"member_id": 1}, occurred_at=old, state=state, attempts=0,
-                                                sent_at=old if state == "sent" else None,
-                                                next_attempt_at=datetime.now(timezone.utc) + timedelta(days=1)))
+            conn.execute(
+                outbox.insert().values(
+                    id=str(uuid.uuid4()),
+                    type="identity.password_changed",
+                    version=1,
+                    payload={"member_id": 1},
+                    occurred_at=old,
+                    state=state,
+                    attempts=0,
+                    sent_at=old if state == "sent" else None,
+                    next_attempt_at=datetime.now(UTC) + timedelta(days=1),
+                )
+            )
     relay = Relay(engine, outbox, "identity", config.amqp_uri())
     assert relay.prune() == 1
     with engine.connect() as conn:

@@ -2,6 +2,7 @@
 
 An attacker here is anyone who can publish to `nameko-rpc` (a plain nameko client, no HTTP, no gateway).
 """
+
 import json
 import time
 
@@ -54,31 +55,38 @@ def test_without_a_token_notify_sends_no_sms_and_members_gives_no_snapshot(notif
 
 def _forge(key, issuer, audience, lifetime=60, issued=None):
     issued = int(time.time()) if issued is None else issued
-    return jwt.encode({"iss": issuer, "sub": issuer, "aud": audience, "iat": issued, "exp": issued + lifetime},
-                      key, algorithm="EdDSA", headers={"typ": "sotay-service+jwt", "kid": issuer})
+    return jwt.encode(
+        {"iss": issuer, "sub": issuer, "aud": audience, "iat": issued, "exp": issued + lifetime},
+        key,
+        algorithm="EdDSA",
+        headers={"typ": "sotay-service+jwt", "kid": issuer},
+    )
 
 
 def _as(token):
     from shared.context import SERVICE_TOKEN_KEY
+
     return {SERVICE_TOKEN_KEY: token}
 
 
 @pytest.fixture
 def identity_key(settings):
     from shared import service_tokens
+
     return service_tokens.ensure_key_pair("identity")
 
 
 def test_a_token_signed_by_a_key_outside_the_trusted_directory_is_refused(notify, identity_key):
-    stranger = Ed25519PrivateKey.generate()      # claims to be identity, signed by someone else
+    stranger = Ed25519PrivateKey.generate()  # claims to be identity, signed by someone else
     with pytest.raises(InvalidToken):
         call("notify", "send_otp", CODE, context=_as(_forge(stranger, "identity", "notify")))
     assert sms_sent() == []
 
 
 def test_identity_with_its_own_key_sends_a_code_and_reads_snapshots(notify, members, identity_key):
-    assert call("notify", "send_otp", CODE, context=_as(_forge(identity_key, "identity", "notify"))) \
-        == {"status": "sent"}
+    assert call("notify", "send_otp", CODE, context=_as(_forge(identity_key, "identity", "notify"))) == {
+        "status": "sent"
+    }
     assert [m["to"] for m in sms_sent()] == [CODE["to"]]
     page = call("members", "member_snapshots", 0, 100, context=_as(_forge(identity_key, "identity", "members")))
     assert len(page) == 15
@@ -87,20 +95,22 @@ def test_identity_with_its_own_key_sends_a_code_and_reads_snapshots(notify, memb
 @pytest.fixture
 def gateway_key(settings):
     from shared import service_tokens
+
     return service_tokens.ensure_key_pair("gateway")
 
 
-def test_an_expired_token_a_token_for_another_service_and_an_unlisted_caller_are_refused(identity_key, gateway_key,
-                                                                                        notify):
+def test_an_expired_token_a_token_for_another_service_and_an_unlisted_caller_are_refused(
+    identity_key, gateway_key, notify
+):
     long_ago = int(time.time()) - 600
     with pytest.raises(InvalidToken) as expired:
         call("notify", "send_otp", CODE, context=_as(_forge(identity_key, "identity", "notify", issued=long_ago)))
     assert expired.value.details["reason"] == "expired"
-    with pytest.raises(InvalidToken):   # meant for members: replayed to notify
+    with pytest.raises(InvalidToken):  # meant for members: replayed to notify
         call("notify", "send_otp", CODE, context=_as(_forge(identity_key, "identity", "members")))
-    with pytest.raises(InvalidToken):   # a token that would live for a day
+    with pytest.raises(InvalidToken):  # a token that would live for a day
         call("notify", "send_otp", CODE, context=_as(_forge(identity_key, "identity", "notify", lifetime=86400)))
-    with pytest.raises(Forbidden):      # a trusted service, but not one notify lets send codes
+    with pytest.raises(Forbidden):  # a trusted service, but not one notify lets send codes
         call("notify", "send_otp", CODE, context=_as(_forge(gateway_key, "gateway", "notify")))
     assert sms_sent() == []
 
@@ -116,17 +126,20 @@ def test_sign_in_attempts_over_the_broker_go_only_through_the_gateway(prepare, c
     attempt = {"citizen_id": "001000000002", "password": "đoán thử mật khẩu"}
     with pytest.raises(Unauthenticated):
         call("identity", "login", attempt)
-    with pytest.raises(Forbidden):        # a trusted service, but sign-in is the gateway's to ask
+    with pytest.raises(Forbidden):  # a trusted service, but sign-in is the gateway's to ask
         call("identity", "login", attempt, context=_as(_forge(identity_key, "identity", "identity")))
-    for method, args in (("start_activation", ({"citizen_id": "001000000003"},)),
-                         ("start_password_reset", ({"citizen_id": "001000000003"},)),
-                         ("refresh", ({"refresh_token": "x" * 43},)), ("challenge_status", ("any",)),
-                         ("vneid_begin", ("secret",))):
+    for method, args in (
+        ("start_activation", ({"citizen_id": "001000000003"},)),
+        ("start_password_reset", ({"citizen_id": "001000000003"},)),
+        ("refresh", ({"refresh_token": "x" * 43},)),
+        ("challenge_status", ("any",)),
+        ("vneid_begin", ("secret",)),
+    ):
         with pytest.raises(Unauthenticated):
             call("identity", method, *args)
     unit, database = standalone_unit(Base.metadata, "identity")
     try:
-        assert unit.session.scalar(select(func.count()).select_from(AuditEvent)) == 0   # not one attempt counted
+        assert unit.session.scalar(select(func.count()).select_from(AuditEvent)) == 0  # not one attempt counted
     finally:
         unit.close()
         database.engine.dispose()

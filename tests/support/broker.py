@@ -1,4 +1,5 @@
 """`make test` pre-flight: the broker answers and its management API (per-test vhosts) is on."""
+
 import shutil
 import subprocess
 import sys
@@ -20,21 +21,25 @@ def broker_answers():
 
 def main():
     if not broker_answers():
-        print("RabbitMQ does not answer at 127.0.0.1:5672: start it with `rabbitmq-server -detached`.",
-              file=sys.stderr)
+        print("RabbitMQ does not answer at 127.0.0.1:5672: start it with `rabbitmq-server -detached`.", file=sys.stderr)
         return 1
     if management_answers():
         return 0
     if shutil.which("rabbitmq-plugins"):
-        subprocess.run(["rabbitmq-plugins", "enable", "rabbitmq_management"], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            ["rabbitmq-plugins", "enable", "rabbitmq_management"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if management_answers():
                 return 0
             time.sleep(0.5)
-    print("The tests need RabbitMQ's management plugin: `rabbitmq-plugins enable rabbitmq_management`.",
-          file=sys.stderr)
+    print(
+        "The tests need RabbitMQ's management plugin: `rabbitmq-plugins enable rabbitmq_management`.", file=sys.stderr
+    )
     return 1
 
 

@@ -1,4 +1,5 @@
 """One signed-in call to each service, over its own RPC (so none hides behind the gateway's check)."""
+
 from nameko.exceptions import RemoteError
 
 from shared.errors import from_remote

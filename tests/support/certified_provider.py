@@ -4,6 +4,7 @@ and a browser that signs in at it by following redirects and submitting its form
 The package is installed once (tests/support/node_packages.py); a test is skipped only when npm cannot reach its
 registry.
 """
+
 import json
 import os
 import shutil
@@ -36,8 +37,9 @@ def certified_provider(client, log_dir, client_auth_methods=None):
     log_path = Path(log_dir) / f"oidc-provider-{port}.log"
     log = open(log_path, "w")
     settings = {"port": port, "client": client, "clientAuthMethods": client_auth_methods}
-    process = subprocess.Popen(["node", str(server), json.dumps(settings)], cwd=home,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        ["node", str(server), json.dumps(settings)], cwd=home, stdout=log, stderr=subprocess.STDOUT
+    )
 
     def up():
         if process.poll() is not None:

@@ -1,4 +1,5 @@
 """notify's side of a test: its SMS sink, and a committee of many members going live."""
+
 import json
 
 from nameko.amqp.publish import get_producer
@@ -25,15 +26,32 @@ def a_committee_goes_live(count):
 
     unit, database = standalone_unit(Base.metadata, "notify")
     with unit.transaction() as session:
-        session.execute(insert(Recipient), [
-            {"member_id": n, "full_name": f"Đảng viên {n}", "organization_id": 3 + n % 100,
-             "organization_path": f"/1/2/{3 + n % 100}/", "status": "official", "phone": f"+8491{n:07d}",
-             "language": "vi", "activated": False, "in_party": True}
-            for n in range(1, count + 1)])
+        session.execute(
+            insert(Recipient),
+            [
+                {
+                    "member_id": n,
+                    "full_name": f"Đảng viên {n}",
+                    "organization_id": 3 + n % 100,
+                    "organization_path": f"/1/2/{3 + n % 100}/",
+                    "status": "official",
+                    "phone": f"+8491{n:07d}",
+                    "language": "vi",
+                    "activated": False,
+                    "in_party": True,
+                }
+                for n in range(1, count + 1)
+            ],
+        )
     unit.close()
     database.engine.dispose()
     with get_producer(config.amqp_uri()) as producer:
-        producer.publish(envelope("members.org_rollout_changed", {"organization_id": 2, "organization_path": "/1/2/",
-                                                                  "state": "live"}),
-                         exchange=events_exchange("members"), routing_key="members.org_rollout_changed",
-                         serializer="json", delivery_mode=2)
+        producer.publish(
+            envelope(
+                "members.org_rollout_changed", {"organization_id": 2, "organization_path": "/1/2/", "state": "live"}
+            ),
+            exchange=events_exchange("members"),
+            routing_key="members.org_rollout_changed",
+            serializer="json",
+            delivery_mode=2,
+        )

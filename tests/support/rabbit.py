@@ -1,4 +1,5 @@
 """A throw-away RabbitMQ vhost per test, through the management API."""
+
 import base64
 import json
 import os
@@ -19,8 +20,12 @@ API = os.environ.get("RABBIT_API_URI", f"http://{HOST}:15672/api")
 def _call(method, path, body=None, timeout=10):
     data = json.dumps(body).encode() if body is not None else None
     auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    request = urllib.request.Request(f"{API}{path}", data=data, method=method, headers={
-        "Authorization": f"Basic {auth}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{API}{path}",
+        data=data,
+        method=method,
+        headers={"Authorization": f"Basic {auth}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         raw = response.read()
         return json.loads(raw) if raw else None
@@ -38,8 +43,11 @@ def create_vhost(prefix="sotay_test"):
     name = f"{prefix}_{secrets.token_hex(5)}"
     quoted = urllib.parse.quote(name, safe="")
     _call("PUT", f"/vhosts/{quoted}", {})
-    _call("PUT", f"/permissions/{quoted}/{urllib.parse.quote(USER, safe='')}",
-          {"configure": ".*", "write": ".*", "read": ".*"})
+    _call(
+        "PUT",
+        f"/permissions/{quoted}/{urllib.parse.quote(USER, safe='')}",
+        {"configure": ".*", "write": ".*", "read": ".*"},
+    )
     return name, f"amqp://{USER}:{PASSWORD}@{HOST}:{PORT}/{quoted}"
 
 
@@ -71,8 +79,11 @@ def close_connections(amqp_uri):
 def create_user(name, password, vhost, permissions):
     """A broker user without tags (no management access) with `permissions` {configure, write, read} on `vhost`."""
     _call("PUT", f"/users/{urllib.parse.quote(name, safe='')}", {"password": password, "tags": ""})
-    _call("PUT", f"/permissions/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(name, safe='')}",
-          {key: permissions[key] for key in ("configure", "write", "read")})
+    _call(
+        "PUT",
+        f"/permissions/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(name, safe='')}",
+        {key: permissions[key] for key in ("configure", "write", "read")},
+    )
     return f"amqp://{urllib.parse.quote(name, safe='')}:{password}@{HOST}:{PORT}/{urllib.parse.quote(vhost, safe='')}"
 
 

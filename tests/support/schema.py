@@ -1,4 +1,5 @@
 """Whether a service's database is what its models say."""
+
 import importlib
 
 from alembic.autogenerate import compare_metadata

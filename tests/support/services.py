@@ -1,4 +1,5 @@
 """What every service does from its first line (the tests `make new-service` writes call these)."""
+
 import requests
 from nameko import config as nameko_config
 from nameko.testing.services import worker_factory
@@ -25,9 +26,15 @@ def assert_ready_once_identity_answers(name, prepare, containers):
     waiting = requests.get(f"{base}/health", timeout=10)
     assert waiting.status_code == 503 and waiting.json()["checks"]["ended_sessions"] is False
     containers(prepare("identity"))
-    wait_for(lambda: requests.get(f"{base}/health", timeout=10).status_code == 200, timeout=30,
-             message=f"{name} ready once identity answers")
+    wait_for(
+        lambda: requests.get(f"{base}/health", timeout=10).status_code == 200,
+        timeout=30,
+        message=f"{name} ready once identity answers",
+    )
     assert requests.get(f"{base}/health", timeout=10).json() == {
-        "status": "ok", "service": name, "checks": {"broker": True, "database": True, "ended_sessions": True}}
+        "status": "ok",
+        "service": name,
+        "checks": {"broker": True, "database": True, "ended_sessions": True},
+    }
     metrics = requests.get(f"{base}/metrics", timeout=10)
     assert metrics.status_code == 200 and f'service="{name}"' in metrics.text

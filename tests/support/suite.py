@@ -1,5 +1,6 @@
 """The whole suite as `make run` starts it, on a broker vhost, data directory and ports of its own
 (end-to-end tests and benchmarks)."""
+
 import os
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ NO_ADDRESS_LIMITS = {"AUTH_ATTEMPTS_PER_MINUTE": "100000000", "CODE_REQUESTS_PER
 @dataclass
 class Started:
     suite: Suite
-    base: str            # the API: http://127.0.0.1:<port>/api/v1
+    base: str  # the API: http://127.0.0.1:<port>/api/v1
     data_dir: str
     amqp_uri: str
     ports: dict
@@ -39,8 +40,7 @@ def throwaway_suite(prefix, env=None, keep_data=False):
     data_dir = tempfile.mkdtemp(prefix=f"{prefix}-")
     # a port the caller chose (e.g. the gateway's, registered with an OpenID provider first) is kept
     ports = {variable: (env or {}).get(variable) or str(free_port()) for variable in PORT_VARIABLES}
-    env = {"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1", **NO_ADDRESS_LIMITS, **ports,
-           **(env or {})}
+    env = {"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1", **NO_ADDRESS_LIMITS, **ports, **(env or {})}
     log = open(os.path.join(data_dir, "suite.log"), "w")
     suite = Suite(env=env, output=log)
     try:

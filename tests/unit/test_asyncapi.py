@@ -1,5 +1,6 @@
 """The AsyncAPI document of the event catalogue: a channel per event type on the exchange the topology declares,
 and JSON Schema (never OpenAPI's `nullable`) for every envelope and payload."""
+
 import json
 
 import jsonschema
@@ -10,9 +11,18 @@ from shared.contracts import catalogue
 from shared.events import envelope, producer_of
 from shared.topology import events_exchange
 
-SNAPSHOT = {"member_id": 1, "citizen_id": "001000000002", "full_name": "Lê Văn Hùng", "date_of_birth": None,
-            "status": "official", "organization_id": 38, "organization_path": "/1/2/38/", "phone": None,
-            "email": None, "activated": False}
+SNAPSHOT = {
+    "member_id": 1,
+    "citizen_id": "001000000002",
+    "full_name": "Lê Văn Hùng",
+    "date_of_birth": None,
+    "status": "official",
+    "organization_id": 38,
+    "organization_path": "/1/2/38/",
+    "phone": None,
+    "email": None,
+    "activated": False,
+}
 
 
 def message_schema(spec, event_type):
@@ -28,8 +38,11 @@ def test_every_event_type_is_a_channel_on_the_exchange_its_producer_declares():
     for channel in spec["channels"].values():
         binding, exchange = channel["bindings"]["amqp"], events_exchange(producer_of(channel["address"]))
         assert binding["is"] == "routingKey"
-        assert (binding["exchange"]["name"], binding["exchange"]["type"], binding["exchange"]["durable"]) == \
-            (exchange.name, exchange.type, exchange.durable)
+        assert (binding["exchange"]["name"], binding["exchange"]["type"], binding["exchange"]["durable"]) == (
+            exchange.name,
+            exchange.type,
+            exchange.durable,
+        )
     assert {o["action"] for o in spec["operations"].values()} == {"send"}
 
 
@@ -43,10 +56,16 @@ def test_a_field_that_may_be_null_is_a_json_schema_type_list_never_openapis_null
         jsonschema.Draft7Validator.check_schema(message_schema(spec, event_type))
 
 
-@pytest.mark.parametrize("change, valid", [
-    ({}, True), ({"phone": "+84912345678"}, True), ({"phone": 912345678}, False), ({"religion": "x"}, False),
-    ({"citizen_id": "12"}, False),
-])
+@pytest.mark.parametrize(
+    "change, valid",
+    [
+        ({}, True),
+        ({"phone": "+84912345678"}, True),
+        ({"phone": 912345678}, False),
+        ({"religion": "x"}, False),
+        ({"citizen_id": "12"}, False),
+    ],
+)
 def test_an_envelope_as_a_service_publishes_it_matches_its_message(change, valid):
     schema = message_schema(document(), "members.member_updated")
     event = json.loads(json.dumps(envelope("members.member_updated", {**SNAPSHOT, **change}, correlation_id="c")))

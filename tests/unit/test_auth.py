@@ -1,4 +1,5 @@
 """Access-token verification: what a forged or stale token meets at every service."""
+
 import base64
 import json
 import time
@@ -24,8 +25,15 @@ def verifier(store):
 
 def claims(**overrides):
     now = int(time.time())
-    base = {"iss": "sotay-identity", "aud": "sotay-api", "sub": "7", "cid": "001000000002",
-            "sid": "family-1", "iat": now, "exp": now + 600}
+    base = {
+        "iss": "sotay-identity",
+        "aud": "sotay-api",
+        "sub": "7",
+        "cid": "001000000002",
+        "sid": "family-1",
+        "iat": now,
+        "exp": now + 600,
+    }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -48,15 +56,15 @@ def test_alg_none_is_refused(store, verifier):
 
 def test_hs256_signed_with_the_public_key_is_refused(store, verifier):
     public_x = store.jwks()["keys"][0]["x"]
-    token = jwt.encode(claims(), public_x, algorithm="HS256",
-                       headers={"kid": store.signing_kid, "typ": "at+jwt"})
+    token = jwt.encode(claims(), public_x, algorithm="HS256", headers={"kid": store.signing_kid, "typ": "at+jwt"})
     with pytest.raises(InvalidToken):
         verifier.verify(token)
 
 
 def test_a_token_signed_by_another_key_is_refused(store, verifier):
-    forged = jwt.encode(claims(), Ed25519PrivateKey.generate(), algorithm="EdDSA",
-                        headers={"kid": store.signing_kid, "typ": "at+jwt"})
+    forged = jwt.encode(
+        claims(), Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": store.signing_kid, "typ": "at+jwt"}
+    )
     with pytest.raises(InvalidToken):
         verifier.verify(forged)
 
@@ -67,12 +75,15 @@ def test_a_tampered_payload_is_refused(store, verifier):
         verifier.verify(f"{header}.{b64(claims(sub='1'))}.{signature}")
 
 
-@pytest.mark.parametrize("override, reason", [
-    ({"aud": "someone-else"}, "invalid"),
-    ({"iss": "https://evil.example"}, "invalid"),
-    ({"exp": int(time.time()) - 5}, "expired"),
-    ({"sid": None}, "invalid"),
-])
+@pytest.mark.parametrize(
+    "override, reason",
+    [
+        ({"aud": "someone-else"}, "invalid"),
+        ({"iss": "https://evil.example"}, "invalid"),
+        ({"exp": int(time.time()) - 5}, "expired"),
+        ({"sid": None}, "invalid"),
+    ],
+)
 def test_wrong_audience_issuer_expiry_or_missing_claims_are_refused(store, verifier, override, reason):
     with pytest.raises(InvalidToken) as raised:
         verifier.verify(store.sign(claims(**override)))
@@ -80,8 +91,9 @@ def test_wrong_audience_issuer_expiry_or_missing_claims_are_refused(store, verif
 
 
 def test_a_token_that_is_not_an_access_token_is_refused(store, verifier):
-    token = jwt.encode(claims(), store._keys[store.signing_kid], algorithm="EdDSA",
-                       headers={"kid": store.signing_kid, "typ": "JWT"})
+    token = jwt.encode(
+        claims(), store._keys[store.signing_kid], algorithm="EdDSA", headers={"kid": store.signing_kid, "typ": "JWT"}
+    )
     with pytest.raises(InvalidToken) as raised:
         verifier.verify(token)
     assert raised.value.details["reason"] == "wrong_type"
@@ -110,10 +122,10 @@ def test_a_verified_token_is_remembered_only_until_it_expires(store, verifier, m
     checked = []
     monkeypatch.setattr(verifier, "_verify", lambda t, fetch_jwks=None: checked.append(t) or {"exp": 0})
     verifier.verify(token)
-    assert checked == []                                  # remembered
-    monkeypatch.setattr(time, "time", lambda: 10**10)     # long after its expiry
+    assert checked == []  # remembered
+    monkeypatch.setattr(time, "time", lambda: 10**10)  # long after its expiry
     verifier.verify(token)
-    assert checked == [token]                             # checked again, not served from memory
+    assert checked == [token]  # checked again, not served from memory
 
 
 def test_a_token_of_an_ended_session_is_refused_on_every_call_even_once_verified(store, verifier):
@@ -123,7 +135,7 @@ def test_a_token_of_an_ended_session_is_refused_on_every_call_even_once_verified
     ended = EndedSessions()
     ended.restore([])
     token = store.sign(claims(sid="family-9"))
-    assert CallerView(verifier, token, ended_sessions=ended).require().session_id == "family-9"   # now cached
+    assert CallerView(verifier, token, ended_sessions=ended).require().session_id == "family-9"  # now cached
     ended.end(["family-9"], time.time() + 900)
     with pytest.raises(InvalidToken) as raised:
         CallerView(verifier, token, ended_sessions=ended).require()

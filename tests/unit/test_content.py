@@ -1,4 +1,5 @@
 """content without a broker."""
+
 from services.content.service import ContentService
 from tests.support.services import assert_unhealthy_without_its_broker
 

@@ -1,4 +1,5 @@
 """deploy/ cannot be run here (no Docker engine): at least it parses and agrees with the code and the registry."""
+
 import json
 import subprocess
 import sys
@@ -62,8 +63,11 @@ def test_compose_and_broker_definitions_parse_and_events_exchanges_catch_unrouta
 
 
 def test_parked_deliveries_and_long_outages_raise_alerts():
-    rules = [rule for group in yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"]
-             for rule in group["rules"]]
+    rules = [
+        rule
+        for group in yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"]
+        for rule in group["rules"]
+    ]
     exprs = {rule["alert"]: rule["expr"] for rule in rules}
     assert "sotay_event_dead_lettered_total" in exprs["EventsDeadLettered"]
     assert 'outcome="waiting_for_dependency"' in exprs["EventsWaitingForDependency"]
@@ -83,7 +87,9 @@ def test_every_service_gets_all_public_service_keys_and_only_its_own_private_key
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
     for name in registry.names():
         for container in (name, f"{name}-prepare"):
-            private = {v.split(":")[0] for v in compose[container]["volumes"] if v.split(":")[0].endswith("-service-key")}
+            private = {
+                v.split(":")[0] for v in compose[container]["volumes"] if v.split(":")[0].endswith("-service-key")
+            }
             assert private == {f"{name}-service-key"}
             assert compose[container]["environment"]["SERVICE_KEY_FILE"] == f"/app/keys/{name}/{name}.key"
 

@@ -1,5 +1,6 @@
 """The set of ended sessions every service keeps (shared/revocation.py)."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,8 +21,7 @@ def test_nothing_is_accepted_until_restored_and_ends_heard_meanwhile_are_kept():
     ended.end(["heard-before-restore"], clock.now + 60)
     with pytest.raises(ServiceUnavailable):
         ended.check("any")
-    ended.restore([{"session_id": "from-identity",
-                    "until": datetime.fromtimestamp(clock.now + 60, timezone.utc).isoformat()}])
+    ended.restore([{"session_id": "from-identity", "until": datetime.fromtimestamp(clock.now + 60, UTC).isoformat()}])
     for session_id in ("heard-before-restore", "from-identity"):
         with pytest.raises(InvalidToken):
             ended.check(session_id)
@@ -54,7 +54,7 @@ def test_the_later_until_wins():
     clock = Clock()
     ended = EndedSessions(clock)
     ended.restore([])
-    later = datetime.fromtimestamp(clock.now, timezone.utc) + timedelta(minutes=15)
+    later = datetime.fromtimestamp(clock.now, UTC) + timedelta(minutes=15)
     ended.end(["s"], later.isoformat())
     ended.end(["s"], clock.now + 10)
     clock.now += 600

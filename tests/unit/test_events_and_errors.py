@@ -7,9 +7,16 @@ from nameko.exceptions import RemoteError
 from shared import errors, events
 from shared.topology import Subscription
 
-SNAPSHOT = {"member_id": 1, "citizen_id": "001000000002", "full_name": "Lê Văn Hùng",
-            "date_of_birth": "1985-05-19", "status": "official", "organization_id": 38,
-            "organization_path": "/1/2/38/", "phone": None}
+SNAPSHOT = {
+    "member_id": 1,
+    "citizen_id": "001000000002",
+    "full_name": "Lê Văn Hùng",
+    "date_of_birth": "1985-05-19",
+    "status": "official",
+    "organization_id": 38,
+    "organization_path": "/1/2/38/",
+    "phone": None,
+}
 
 
 def test_an_envelope_carries_id_type_version_time_producer_and_correlation():
@@ -63,8 +70,9 @@ def test_every_error_a_service_raises_is_registered_to_cross_rpc():
     for path in pathlib.Path(errors.__file__).parents[1].glob("services/*/*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "") == "SotayError" for b in node.bases):
-                raise AssertionError(f"{path}: {node.name} must live in its service's contract "
-                                     f"(shared/contracts/) to cross RPC")
+                raise AssertionError(
+                    f"{path}: {node.name} must live in its service's contract (shared/contracts/) to cross RPC"
+                )
 
 
 def test_an_unreachable_dependency_is_an_outage_a_bug_or_bad_input_is_not():
@@ -74,8 +82,13 @@ def test_an_unreachable_dependency_is_an_outage_a_bug_or_bad_input_is_not():
 
     from shared.errors import ServiceUnavailable, ValidationError, is_outage
 
-    for outage in (ServiceUnavailable(), UnknownService("members"), BrokerError("connection reset"),
-                   DatabaseError("SELECT 1", {}, Exception("terminating connection")), ConnectionRefusedError()):
+    for outage in (
+        ServiceUnavailable(),
+        UnknownService("members"),
+        BrokerError("connection reset"),
+        DatabaseError("SELECT 1", {}, Exception("terminating connection")),
+        ConnectionRefusedError(),
+    ):
         assert is_outage(outage), outage
     for failure in (ValidationError(), KeyError("member_id"), RuntimeError("a bug")):
         assert not is_outage(failure), failure

@@ -1,6 +1,7 @@
 """The gateway alone, with nameko's own test tools and no broker: the services it calls are mocks, so what is
 tested is the gateway's part — RPC errors become their HTTP answers, answers leave through their schema, a
 method a path lacks is a 405 naming the ones it has, a path id no record can have is a 404."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -19,10 +20,20 @@ from shared.http import JsonWebServer
 from shared.rpc import unavailable
 from services.gateway.service import GatewayService
 
-RECORD = {"id": 7, "full_name": "Lê Văn Hùng", "positions": [{"role": "secretary", "organization_id": 3}],
-          "citizen_id": "001000000002", "date_of_birth": "1990-05-01", "gender": "male", "status": "official",
-          "organization_id": 3, "phone": None, "party_card_number": None, "admission_date": None,
-          "official_date": None}
+RECORD = {
+    "id": 7,
+    "full_name": "Lê Văn Hùng",
+    "positions": [{"role": "secretary", "organization_id": 3}],
+    "citizen_id": "001000000002",
+    "date_of_birth": "1990-05-01",
+    "gender": "male",
+    "status": "official",
+    "organization_id": 3,
+    "phone": None,
+    "party_card_number": None,
+    "admission_date": None,
+    "official_date": None,
+}
 
 
 def without_broker(container, *names):
@@ -42,9 +53,14 @@ def environment():
 
 @pytest.fixture
 def gateway(tmp_path, environment):
-    settings = {"WEB_SERVER_ADDRESS": "127.0.0.1:0", "OPERATIONS_ADDRESS": "127.0.0.1:0", "SOTAY_ENV": environment,
-                "DATA_DIR": str(tmp_path), "AUTH_ATTEMPTS_PER_MINUTE": 1000,
-                "AMQP_URI": "amqp://guest:guest@127.0.0.1:9/"}   # nobody listens there: no broker is needed
+    settings = {
+        "WEB_SERVER_ADDRESS": "127.0.0.1:0",
+        "OPERATIONS_ADDRESS": "127.0.0.1:0",
+        "SOTAY_ENV": environment,
+        "DATA_DIR": str(tmp_path),
+        "AUTH_ATTEMPTS_PER_MINUTE": 1000,
+        "AMQP_URI": "amqp://guest:guest@127.0.0.1:9/",
+    }  # nobody listens there: no broker is needed
     with nameko_config.patch(settings, clear=True):
         container = ServiceContainer(GatewayService)
         rpc, caller = without_broker(container, "rpc", "caller")
@@ -52,8 +68,9 @@ def gateway(tmp_path, environment):
         container.start()
         server = next(extension for extension in container.subextensions if type(extension) is JsonWebServer)
         try:
-            yield SimpleNamespace(base=f"http://127.0.0.1:{server._sock.getsockname()[1]}/api/v1", rpc=rpc,
-                                  caller=caller)
+            yield SimpleNamespace(
+                base=f"http://127.0.0.1:{server._sock.getsockname()[1]}/api/v1", rpc=rpc, caller=caller
+            )
         finally:
             container.stop()
 
@@ -62,8 +79,9 @@ def get(gateway, path, **options):
     return requests.get(gateway.base + path, timeout=5, **options)
 
 
-@pytest.mark.parametrize("raised, status", [(NotFound(), 404), (Forbidden(), 403), (ValidationError(), 400),
-                                            (RuntimeError("a bug"), 500)])
+@pytest.mark.parametrize(
+    "raised, status", [(NotFound(), 404), (Forbidden(), 403), (ValidationError(), 400), (RuntimeError("a bug"), 500)]
+)
 def test_an_error_of_the_owning_service_is_its_json_answer(gateway, raised, status):
     gateway.rpc.members.get_member.side_effect = raised
     answer = get(gateway, "/members/7")
@@ -71,8 +89,9 @@ def test_an_error_of_the_owning_service_is_its_json_answer(gateway, raised, stat
     assert answer.json()["error"]["code"] == getattr(raised, "code", "internal_error")
 
 
-@pytest.mark.parametrize("raised", [TooManyAttempts(headers={"Retry-After": "30"}),
-                                    unavailable("members", "no_consumer")])
+@pytest.mark.parametrize(
+    "raised", [TooManyAttempts(headers={"Retry-After": "30"}), unavailable("members", "no_consumer")]
+)
 def test_a_refusal_to_come_back_later_says_when(gateway, raised):
     gateway.rpc.members.get_member.side_effect = raised
     answer = get(gateway, "/members/7")
@@ -116,9 +135,14 @@ def test_in_production_an_undocumented_field_never_leaves(gateway):
     assert answer.status_code == 200 and "email" not in answer.json()
 
 
-@pytest.mark.parametrize("method, path, allowed", [("GET", "/auth/login", "POST"),
-                                                   ("DELETE", "/me", "GET, HEAD, PATCH"),
-                                                   ("OPTIONS", "/members/7/positions", "DELETE, POST")])
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("GET", "/auth/login", "POST"),
+        ("DELETE", "/me", "GET, HEAD, PATCH"),
+        ("OPTIONS", "/members/7/positions", "DELETE, POST"),
+    ],
+)
 def test_a_method_the_path_lacks_is_a_405_naming_the_ones_it_has(gateway, method, path, allowed):
     answer = requests.request(method, gateway.base + path, timeout=5)
     assert answer.status_code == 405 and answer.json()["error"]["code"] == "method_not_allowed"
@@ -139,8 +163,14 @@ def test_the_largest_id_a_column_holds_is_asked_for(gateway):
 
 
 def test_path_body_and_query_become_the_rpc_arguments(gateway):
-    organization = {"id": 5, "code": "CB1", "name": "Chi bộ 1", "level": "party_group", "parent_id": 4,
-                    "rollout": "live"}
+    organization = {
+        "id": 5,
+        "code": "CB1",
+        "name": "Chi bộ 1",
+        "level": "party_group",
+        "parent_id": 4,
+        "rollout": "live",
+    }
     gateway.rpc.members.merge_organization.return_value = organization
     merged = requests.post(f"{gateway.base}/organizations/5/merge", json={"into": 9}, timeout=5)
     assert merged.status_code == 200 and merged.json() == organization
@@ -163,8 +193,11 @@ def test_a_decision_without_a_body_has_no_reason(gateway):
 
 def test_a_worker_answers_with_the_status_its_route_declares():
     service = worker_factory(GatewayService)
-    service.rpc.members.create_member.return_value = {"status": "pending_review", "registration_id": 4,
-                                                      "message": "Chờ xem xét. / Waiting for review."}
+    service.rpc.members.create_member.return_value = {
+        "status": "pending_review",
+        "registration_id": 4,
+        "message": "Chờ xem xét. / Waiting for review.",
+    }
     body = {"citizen_id": "001000000009", "full_name": "Phan Văn Tư", "status": "official", "organization_id": 3}
     request = Request(EnvironBuilder(method="POST", path="/api/v1/members", json=body).get_environ())
     with nameko_config.patch({"SOTAY_ENV": "test"}):

@@ -1,4 +1,5 @@
 """The one rule for caching and the security headers (shared/http.py), answer by answer."""
+
 from werkzeug.wrappers import Response
 
 from shared.http import SECURITY_HEADERS, json_response, secure

@@ -1,4 +1,5 @@
 """Identity's rules that need neither broker nor database."""
+
 from datetime import date
 
 import pytest
@@ -8,22 +9,25 @@ from services.gateway.throttle import AddressThrottle
 from services.identity import activation, policy, throttle
 
 
-@pytest.mark.parametrize("password, reasons", [
-    ("ngắn", ["too_short"]),
-    ("x" * 129, ["too_long"]),
-    ("x" * 64, []),                                    # 64 characters are allowed
-    ("password", ["common"]),
-    ("iloveyou", ["common"]),
-    ("anhyeuem", ["common"]),                          # the bundled Vietnamese list
-    ("001000000002", ["citizen_id"]),
-    ("0901000002", ["phone"]),
-    ("+84 901 000 002", ["phone"]),
-    ("19/05/1985", ["date_of_birth"]),
-    ("1985-05-19", ["date_of_birth"]),
-    ("19051985", ["date_of_birth"]),
-    ("Đảng viên gương mẫu", []),
-    ("trăng sáng quê hương", []),
-])
+@pytest.mark.parametrize(
+    "password, reasons",
+    [
+        ("ngắn", ["too_short"]),
+        ("x" * 129, ["too_long"]),
+        ("x" * 64, []),  # 64 characters are allowed
+        ("password", ["common"]),
+        ("iloveyou", ["common"]),
+        ("anhyeuem", ["common"]),  # the bundled Vietnamese list
+        ("001000000002", ["citizen_id"]),
+        ("0901000002", ["phone"]),
+        ("+84 901 000 002", ["phone"]),
+        ("19/05/1985", ["date_of_birth"]),
+        ("1985-05-19", ["date_of_birth"]),
+        ("19051985", ["date_of_birth"]),
+        ("Đảng viên gương mẫu", []),
+        ("trăng sáng quê hương", []),
+    ],
+)
 def test_password_policy(password, reasons):
     assert policy.problems(password, "001000000002", "+84901000002", date(1985, 5, 19)) == reasons
 
@@ -31,7 +35,7 @@ def test_password_policy(password, reasons):
 def test_the_policy_counts_characters_after_nfc_normalisation():
     import unicodedata
 
-    nfd = unicodedata.normalize("NFD", "Đảng ủy")   # 7 characters, more code points in NFD
+    nfd = unicodedata.normalize("NFD", "Đảng ủy")  # 7 characters, more code points in NFD
     assert len(nfd) > 8
     assert policy.problems(nfd) == ["too_short"]
 
@@ -67,9 +71,9 @@ def test_the_gateway_limits_attempts_per_client_address():
     with pytest.raises(TooManyAttempts) as refused:
         limiter.hit("203.0.113.7")
     assert refused.value.headers["Retry-After"] == "60"
-    limiter.hit("198.51.100.1")                        # another address is not affected
+    limiter.hit("198.51.100.1")  # another address is not affected
     now[0] += 61
-    limiter.hit("203.0.113.7")                         # the window moved on
+    limiter.hit("203.0.113.7")  # the window moved on
 
 
 def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy():
@@ -83,7 +87,7 @@ def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_pro
         return Request(EnvironBuilder(headers=headers, environ_base={"REMOTE_ADDR": remote}).get_environ())
 
     lb = {"10.0.0.5"}
-    assert client_address(request("203.0.113.9", "1.2.3.4"), lb) == "203.0.113.9"        # not a proxy: ignored
+    assert client_address(request("203.0.113.9", "1.2.3.4"), lb) == "203.0.113.9"  # not a proxy: ignored
     assert client_address(request("10.0.0.5", "1.2.3.4, 198.51.100.7"), lb) == "198.51.100.7"
     assert client_address(request("10.0.0.5", "198.51.100.7, 10.0.0.5"), lb) == "198.51.100.7"
     assert client_address(request("10.0.0.5"), lb) == "10.0.0.5"

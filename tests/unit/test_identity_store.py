@@ -1,4 +1,5 @@
 """Identity's rules that need its real database (SQLite through its migrations), no broker."""
+
 from datetime import timedelta
 
 import pytest
@@ -17,17 +18,25 @@ def uow(database_settings):
     unit, database = standalone_unit(Base.metadata, "identity")
     with unit.transaction() as session:
         phones.project_member(session, snapshot(9))
-        directory.rollout_changed(session, {"payload": {"organization_id": 2, "organization_path": "/1/2/",
-                                                        "state": "pilot"}})
+        directory.rollout_changed(
+            session, {"payload": {"organization_id": 2, "organization_path": "/1/2/", "state": "pilot"}}
+        )
     yield unit
     unit.close()
     database.engine.dispose()
 
 
 def snapshot(member_id, phone=None):
-    return {"member_id": member_id, "citizen_id": f"001000000{member_id:03d}", "full_name": "Đỗ Văn Tuấn",
-            "date_of_birth": "1970-02-03", "status": "official", "organization_id": 4,
-            "organization_path": "/1/2/3/4/", "phone": phone or f"+84912000{member_id:03d}"}
+    return {
+        "member_id": member_id,
+        "citizen_id": f"001000000{member_id:03d}",
+        "full_name": "Đỗ Văn Tuấn",
+        "date_of_birth": "1970-02-03",
+        "status": "official",
+        "organization_id": 4,
+        "organization_path": "/1/2/3/4/",
+        "phone": phone or f"+84912000{member_id:03d}",
+    }
 
 
 def start(uow, citizen_id="001000000009", address=None):
@@ -96,17 +105,17 @@ def test_requests_from_one_client_address_are_limited(uow):
     with pytest.raises(Exception) as refused:
         start(uow, f"001000000{100 + activation.REQUESTS_PER_ADDRESS:03d}", address="203.0.113.7")
     assert refused.value.code == "too_many_attempts" and int(refused.value.headers["Retry-After"]) > 3000
-    start(uow, f"001000000{100 + activation.REQUESTS_PER_ADDRESS:03d}", address="198.51.100.1")   # another address
+    start(uow, f"001000000{100 + activation.REQUESTS_PER_ADDRESS:03d}", address="198.51.100.1")  # another address
 
 
 def test_only_an_import_makes_a_changed_phone_a_channel(uow):
     with uow.transaction() as session:
-        told = phones.project_member(session, snapshot(9, phone="+84988000001"))   # an officer's edit
+        told = phones.project_member(session, snapshot(9, phone="+84988000001"))  # an officer's edit
     assert told.phone == "+84912000009" and "not me" in told.text.lower()
     answer, _ = start(uow)
     assert answer["destination"] == activation.mask("+84912000009")
     with uow.transaction() as session:
-        phones.project_member(session, snapshot(9, phone="+84988000002"), imported=True)   # an import's re-read
+        phones.project_member(session, snapshot(9, phone="+84988000002"), imported=True)  # an import's re-read
     out_of_the_resend_gap(uow, answer["activation_id"])
     answer, _ = start(uow)
     assert answer["destination"] == activation.mask("+84988000002")
@@ -114,9 +123,9 @@ def test_only_an_import_makes_a_changed_phone_a_channel(uow):
 
 def test_an_import_restating_an_edited_phone_makes_it_the_channel(uow):
     with uow.transaction() as session:
-        phones.project_member(session, snapshot(9, phone="+84988000003"))                  # an officer's edit…
-        assert phones.project_member(session, snapshot(9, phone="+84988000003"), imported=True)   # …then imported
+        phones.project_member(session, snapshot(9, phone="+84988000003"))  # an officer's edit…
+        assert phones.project_member(session, snapshot(9, phone="+84988000003"), imported=True)  # …then imported
     answer, _ = start(uow)
     assert answer["destination"] == activation.mask("+84988000003")
-    with uow.transaction() as session:   # the same import read again: nothing changes, nobody is told
+    with uow.transaction() as session:  # the same import read again: nothing changes, nobody is told
         assert phones.project_member(session, snapshot(9, phone="+84988000003"), imported=True) is None

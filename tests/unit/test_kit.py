@@ -1,5 +1,6 @@
 """The service kit's RPC decorators (shared/kit.py), without a broker or a database: who is asked for first,
 what the method receives, and the signature callers see."""
+
 import inspect
 from contextlib import contextmanager
 
@@ -99,7 +100,7 @@ def test_a_bad_body_is_a_validation_error_before_the_database_is_opened():
 
 
 def test_a_member_through_a_service_needs_both():
-    assert Notes(Caller(member=ALICE, service="gateway")).export() == []     # in steps: nothing opened for it
+    assert Notes(Caller(member=ALICE, service="gateway")).export() == []  # in steps: nothing opened for it
     with pytest.raises(Forbidden):
         Notes(Caller(member=ALICE, service="notify")).export()
     with pytest.raises(Unauthenticated):
@@ -109,7 +110,10 @@ def test_a_member_through_a_service_needs_both():
 def test_callers_see_the_rpc_signature_without_session_and_principal():
     # what nameko checks a call against (Entrypoint.check_signature)
     assert inspect.getcallargs(Notes.add, None, "inbox", {"text": "x"}) == {
-        "self": None, "folder": "inbox", "data": {"text": "x"}}
+        "self": None,
+        "folder": "inbox",
+        "data": {"text": "x"},
+    }
     with pytest.raises(TypeError):
         inspect.getcallargs(Notes.count, None)
     assert [entrypoint.caller_rule for entrypoint in Notes.export.nameko_entrypoints] == [member_through("gateway")]

@@ -1,4 +1,5 @@
 """meetings without a broker."""
+
 from services.meetings.service import MeetingsService
 from tests.support.services import assert_unhealthy_without_its_broker
 

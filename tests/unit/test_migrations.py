@@ -1,5 +1,6 @@
 """Migrations: a fresh database upgraded to the latest revision is what the models say, for every service with a
 database, through the one Alembic environment in shared/alembic_template/."""
+
 import pytest
 from nameko import config as nameko_config
 

@@ -1,17 +1,19 @@
 """The published OpenAPI document: valid OpenAPI 3, one operation for every route the gateway serves, and what a
 client needs of each (a summary, an operationId, whether it is open, every status it may answer)."""
+
 from openapi_spec_validator import validate
 
-from shared.contracts.members import MemberQuery
 from shared.contracts.common import MEMBER_STATUSES
+from shared.contracts.members import MemberQuery
 from shared.http import ApiHandler
 from services.gateway import openapi
 from services.gateway.routing import PARAMETER
 from services.gateway.service import GatewayService
 
 SPEC = openapi.build()
-OPERATIONS = {(path, method.upper()): operation for path, item in SPEC["paths"].items()
-              for method, operation in item.items()}
+OPERATIONS = {
+    (path, method.upper()): operation for path, item in SPEC["paths"].items() for method, operation in item.items()
+}
 
 
 def test_the_openapi_document_is_valid_and_names_every_route_served():
@@ -19,8 +21,11 @@ def test_the_openapi_document_is_valid_and_names_every_route_served():
     served = set()
     for name in dir(GatewayService):
         for entrypoint in getattr(getattr(GatewayService, name), "nameko_entrypoints", ()):
-            if isinstance(entrypoint, ApiHandler) and entrypoint.url.startswith("/api/v1/") \
-                    and not entrypoint.url.endswith("openapi.json"):
+            if (
+                isinstance(entrypoint, ApiHandler)
+                and entrypoint.url.startswith("/api/v1/")
+                and not entrypoint.url.endswith("openapi.json")
+            ):
                 served.add((PARAMETER.sub(r"{\2}", entrypoint.url), entrypoint.method))
     assert served == set(OPERATIONS)
 
@@ -42,8 +47,11 @@ def test_open_operations_say_so_and_the_others_answer_401():
 def test_the_document_names_what_the_server_sends_and_accepts():
     schemas = SPEC["components"]["schemas"]
     assert "party_group" in schemas["Organization"]["properties"]["level"]["enum"]
-    status = next(p for p in OPERATIONS[("/api/v1/organizations/{organization_id}/members", "GET")]["parameters"]
-                  if p["name"] == "status")
+    status = next(
+        p
+        for p in OPERATIONS[("/api/v1/organizations/{organization_id}/members", "GET")]["parameters"]
+        if p["name"] == "status"
+    )
     assert [value for value in status["schema"]["enum"] if value] == list(MEMBER_STATUSES)
     assert MemberQuery().fields["status"].validate.choices == MEMBER_STATUSES
     upload = OPERATIONS[("/api/v1/imports", "POST")]["requestBody"]["content"]

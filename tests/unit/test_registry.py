@@ -1,4 +1,5 @@
 """services/registry.yaml: one entry per service, read the same way by make run, deploy/ and the tests."""
+
 import pytest
 
 from shared import config, registry
@@ -13,14 +14,21 @@ def test_every_service_folder_with_code_is_registered_and_every_entry_has_its_fo
 def test_an_entry_gets_the_defaults_a_new_service_needs():
     (service,) = registry.parse("services:\n  minutes:\n    port: 8010\n    database: true\n")
     assert (service.port_variable, service.database_url_variable, service.sqlite_file) == (
-        "MINUTES_HTTP_PORT", "MINUTES_DATABASE_URL", "minutes.db")
+        "MINUTES_HTTP_PORT",
+        "MINUTES_DATABASE_URL",
+        "minutes.db",
+    )
     assert service.replicas == (2, 2) and not service.autoscaled and service.scrape_port == 8010
     assert service.resources == registry.DEFAULT_RESOURCES
 
 
 def test_an_operations_port_is_scraped_and_autoscaling_is_a_range():
     (service,) = registry.parse("services:\n  front:\n    port: 8010\n    metrics_port: 8091\n    replicas: [2, 5]\n")
-    assert (service.scrape_port, service.metrics_port_variable, service.autoscaled) == (8091, "FRONT_METRICS_PORT", True)
+    assert (service.scrape_port, service.metrics_port_variable, service.autoscaled) == (
+        8091,
+        "FRONT_METRICS_PORT",
+        True,
+    )
 
 
 def test_a_secret_key_is_its_variable_without_the_services_prefix():
@@ -29,13 +37,16 @@ def test_a_secret_key_is_its_variable_without_the_services_prefix():
     assert identity.secret_key("VNEID_ISSUER") == "VNEID_ISSUER"
 
 
-@pytest.mark.parametrize("text, complaint", [
-    ("services:\n  a:\n    port: 8010\n", "a name is"),
-    ("services:\n  Minutes:\n    port: 8010\n", "a name is"),
-    ("services:\n  minutes:\n    database: true\n", "`port`"),
-    ("services:\n  minutes:\n    port: 8010\n    replica: 3\n", "unknown keys ['replica']"),
-    ("services:\n  minutes:\n    port: 8010\n  agenda:\n    port: 8011\n    metrics_port: 8010\n", "[8010]"),
-])
+@pytest.mark.parametrize(
+    "text, complaint",
+    [
+        ("services:\n  a:\n    port: 8010\n", "a name is"),
+        ("services:\n  Minutes:\n    port: 8010\n", "a name is"),
+        ("services:\n  minutes:\n    database: true\n", "`port`"),
+        ("services:\n  minutes:\n    port: 8010\n    replica: 3\n", "unknown keys ['replica']"),
+        ("services:\n  minutes:\n    port: 8010\n  agenda:\n    port: 8011\n    metrics_port: 8010\n", "[8010]"),
+    ],
+)
 def test_a_mistake_in_the_registry_is_named(text, complaint):
     with pytest.raises(ValueError) as raised:
         registry.parse(text)

@@ -1,5 +1,6 @@
 """Every RPC says who may call it: it is declared with the kit's `@query`/`@command` and a caller rule
 (shared/kit.py). Anyone on the broker can send a request, so an RPC without one answers anyone (issue 8 item 8)."""
+
 import inspect
 
 import pytest
@@ -24,8 +25,10 @@ def rpc_entrypoints(name):
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_rpc_declares_who_may_call_it(service):
     undeclared = [name for name, entrypoint in rpc_entrypoints(service) if not isinstance(entrypoint, KitRpc)]
-    assert not undeclared, (f"{service}: {undeclared} answer anyone on the broker; declare them with "
-                            f"@query(caller=…) or @command(caller=…) (shared/kit.py)")
+    assert not undeclared, (
+        f"{service}: {undeclared} answer anyone on the broker; declare them with "
+        f"@query(caller=…) or @command(caller=…) (shared/kit.py)"
+    )
 
 
 @pytest.mark.parametrize("service", SERVICES)

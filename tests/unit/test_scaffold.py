@@ -1,5 +1,6 @@
 """`make new-service S=<name>`: a new service's files, its registry entry and its import boundary (written into a
 copy of the registry and pyproject.toml here; meetings and content were made by it for real)."""
+
 import shutil
 
 import pytest
@@ -18,9 +19,16 @@ def root(tmp_path):
 def test_a_new_service_gets_its_package_migration_contract_tests_registry_entry_and_boundary(root):
     written = scaffold.create("agenda", "will own agendas", root=root)
 
-    assert {"services/agenda/service.py", "services/agenda/models.py", "services/agenda/config.yaml",
-            "services/agenda/README.md", "services/agenda/migrations/versions/0001_initial_schema.py",
-            "shared/contracts/agenda.py", "tests/unit/test_agenda.py", "tests/integration/test_agenda.py"} <= set(written)
+    assert {
+        "services/agenda/service.py",
+        "services/agenda/models.py",
+        "services/agenda/config.yaml",
+        "services/agenda/README.md",
+        "services/agenda/migrations/versions/0001_initial_schema.py",
+        "shared/contracts/agenda.py",
+        "tests/unit/test_agenda.py",
+        "tests/integration/test_agenda.py",
+    } <= set(written)
     for path in written:
         text = (root / path).read_text()
         assert "{{" not in text, path
@@ -56,8 +64,9 @@ def test_a_folder_announced_with_a_readme_is_filled_in_but_a_real_file_is_never_
     assert (root / "services/minutes/models.py").read_text() == "mine"
 
 
-@pytest.mark.parametrize("name, complaint", [("members", "already in services/registry.yaml"),
-                                             ("Agenda", "lower-case"), ("x", "lower-case")])
+@pytest.mark.parametrize(
+    "name, complaint", [("members", "already in services/registry.yaml"), ("Agenda", "lower-case"), ("x", "lower-case")]
+)
 def test_a_name_taken_or_unfit_is_refused(root, name, complaint):
     with pytest.raises(SystemExit, match=complaint):
         scaffold.create(name, root=root)

@@ -1,5 +1,6 @@
 """`python -m shared.serve`: a process whose container died exits non-zero, never lingers answering nothing
 (issue 9 item 10)."""
+
 from nameko.extensions import DependencyProvider
 
 from shared import serve

@@ -1,4 +1,5 @@
 """Service tokens: what a forged, replayed, stale or misdirected one meets (no broker)."""
+
 import os
 import subprocess
 import sys
@@ -66,9 +67,10 @@ def test_an_unlisted_service_is_forbidden_and_no_token_is_unauthenticated(direct
         require_service(trusted, None, ("identity",))
     with pytest.raises(InvalidToken):
         require_service(trusted, "garbage", ("identity",))
-    refused = REGISTRY.get_sample_value("sotay_service_calls_refused_total",
-                                        {"service": "notify", "reason": "service_not_allowed"})
-    assert refused and refused >= 1   # counted, for the ServiceCallsRefused alert
+    refused = REGISTRY.get_sample_value(
+        "sotay_service_calls_refused_total", {"service": "notify", "reason": "service_not_allowed"}
+    )
+    assert refused and refused >= 1  # counted, for the ServiceCallsRefused alert
 
 
 def test_a_rotated_key_is_picked_up_once_its_tokens_arrive(directory, identity, monkeypatch):
@@ -79,16 +81,27 @@ def test_a_rotated_key_is_picked_up_once_its_tokens_arrive(directory, identity, 
     rotated = ServiceSigner("identity", create_key_pair(directory, "identity"))
     monkeypatch.setattr(service_tokens, "RELOAD_EVERY", 0.0)
     assert trusted.verify(rotated.token_for("notify")) == "identity"
-    with pytest.raises(InvalidToken):   # the old key's tokens no longer verify
-        trusted.verify(jwt.encode({"iss": "identity", "aud": "notify", "iat": int(time.time()),
-                                   "exp": int(time.time()) + 60}, identity._key, algorithm="EdDSA",
-                                  headers={"typ": service_tokens.TOKEN_TYPE}))
+    with pytest.raises(InvalidToken):  # the old key's tokens no longer verify
+        trusted.verify(
+            jwt.encode(
+                {"iss": "identity", "aud": "notify", "iat": int(time.time()), "exp": int(time.time()) + 60},
+                identity._key,
+                algorithm="EdDSA",
+                headers={"typ": service_tokens.TOKEN_TYPE},
+            )
+        )
 
 
 def test_production_never_creates_a_key_and_says_what_is_missing(tmp_path):
     env = {**os.environ, "SOTAY_ENV": "production", "DATA_DIR": str(tmp_path), "AMQP_URI": "amqp://nobody@127.0.0.1:1/"}
-    done = subprocess.run([sys.executable, "-m", "shared.cli", "prepare", "notify"], env=env, cwd=config.REPO_ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "prepare", "notify"],
+        env=env,
+        cwd=config.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "no service key" in done.stderr and "SERVICE_KEY_FILE" in done.stderr
     assert not (tmp_path / "service-keys").exists()
@@ -98,7 +111,7 @@ def test_during_a_rotation_both_public_keys_of_a_service_are_trusted(directory, 
     trusted = TrustedServices("notify", directory)
     successor = ServiceSigner("identity", create_key_pair(directory, "identity", tmp_path / "next"))
     os.replace(directory / "identity.pub", directory / "identity.next.pub")
-    create_key_pair(directory, "identity")   # the current key's public file again
+    create_key_pair(directory, "identity")  # the current key's public file again
     assert trusted.verify(identity.token_for("notify")) == "identity"
     assert trusted.verify(successor.token_for("notify")) == "identity"
 
@@ -115,4 +128,4 @@ def test_each_hop_sends_its_own_token_never_the_one_it_was_called_with(directory
     outgoing = signed_for(Client(None, None, received), "notify", identity).send_otp
     assert TrustedServices("notify", directory).verify(outgoing.context_data[SERVICE_TOKEN_KEY]) == "identity"
     assert outgoing.context_data["correlation_id"] == "c0ffee00"
-    assert received[SERVICE_TOKEN_KEY] == gateway.token_for("identity")   # the worker's own context untouched
+    assert received[SERVICE_TOKEN_KEY] == gateway.token_for("identity")  # the worker's own context untouched

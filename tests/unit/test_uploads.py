@@ -1,4 +1,5 @@
 """Import files by reference (shared/uploads.py): only our own names, only inside the import directory."""
+
 import os
 import stat
 
@@ -26,8 +27,21 @@ def test_an_upload_is_private_and_named_unguessably(import_dir):
     assert os.listdir(import_dir) == []
 
 
-@pytest.mark.parametrize("reference", ["../members.db", "/etc/passwd", "..", "", None, 42, "a" * 42 + "/",
-                                       "a" * 42 + ".", "a" * 44, "%2e%2e%2fmembers.db"])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "../members.db",
+        "/etc/passwd",
+        "..",
+        "",
+        None,
+        42,
+        "a" * 42 + "/",
+        "a" * 42 + ".",
+        "a" * 44,
+        "%2e%2e%2fmembers.db",
+    ],
+)
 def test_a_reference_that_is_not_one_of_ours_is_refused(reference):
     with pytest.raises(ValidationError):
         uploads.path_of(reference)

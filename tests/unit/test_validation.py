@@ -1,4 +1,5 @@
 """The checks every JSON body passes (shared/validation.py, shared/http.read_json): what used to be a 500."""
+
 import pytest
 from marshmallow import Schema
 from werkzeug.test import EnvironBuilder
@@ -13,31 +14,48 @@ def request_with(raw):
     return LimitedRequest(EnvironBuilder(method="POST", data=raw, content_type="application/json").get_environ())
 
 
-@pytest.mark.parametrize("raw", [
-    b"[" * 100_000 + b"]" * 100_000,                      # json.loads: RecursionError
-    b'{"a": ' * 100_000 + b"1" + b"}" * 100_000,
-    b'{"password": NaN}', b'{"n": Infinity}', b'{"n": -Infinity}',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # json.loads: RecursionError
+        b'{"a": ' * 100_000 + b"1" + b"}" * 100_000,
+        b'{"password": NaN}',
+        b'{"n": Infinity}',
+        b'{"n": -Infinity}',
+    ],
+)
 def test_bodies_json_cannot_hold_are_a_400(raw):
     with pytest.raises(BadRequest):
         read_json(request_with(raw))
 
 
-@pytest.mark.parametrize("raw", [
-    b'{"password": "\\ud800"}', b'{"note": "a\\udfffb"}', b'{"\\ud800": 1}', b'{"name": "nul\\u0000"}',
-    b'{"items": [{"token": "\\udc00"}]}',
-    b'{"organization_id": 9223372036854775808}', b'{"organization_id": -9223372036854775809}',
-    b'{"a": [[[1, 100000000000000000000000000000]]]}',
-    b'{"a": ' + b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1) + b"}",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"password": "\\ud800"}',
+        b'{"note": "a\\udfffb"}',
+        b'{"\\ud800": 1}',
+        b'{"name": "nul\\u0000"}',
+        b'{"items": [{"token": "\\udc00"}]}',
+        b'{"organization_id": 9223372036854775808}',
+        b'{"organization_id": -9223372036854775809}',
+        b'{"a": [[[1, 100000000000000000000000000000]]]}',
+        b'{"a": ' + b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1) + b"}",
+    ],
+)
 def test_values_no_service_can_store_are_a_400(raw):
     with pytest.raises(ValidationError):
         read_json(request_with(raw))
 
 
 def test_ordinary_bodies_pass_untouched():
-    body = {"citizen_id": "001000000002", "password": "Hoa sen nở giữa đầm 🌸 2026", "n": 2**63 - 1, "m": -2**63,
-            "deep": [[[{"ok": True, "x": None, "f": 1.5}]]]}
+    body = {
+        "citizen_id": "001000000002",
+        "password": "Hoa sen nở giữa đầm 🌸 2026",
+        "n": 2**63 - 1,
+        "m": -(2**63),
+        "deep": [[[{"ok": True, "x": None, "f": 1.5}]]],
+    }
     assert refuse_unstorable(body) is body
 
 
@@ -45,14 +63,16 @@ class Target(Schema):
     id = StoredInteger(required=True)
 
 
-@pytest.mark.parametrize("value", [1e30, 2**63, -2**63 - 1, "9" * 30, 1.5, float("inf"), float("nan"), True, "x"])
+@pytest.mark.parametrize("value", [1e30, 2**63, -(2**63) - 1, "9" * 30, 1.5, float("inf"), float("nan"), True, "x"])
 def test_stored_integers_refuse_what_no_column_holds(value):
     with pytest.raises(ValidationError) as refused:
         load(Target(), {"id": value})
     assert "id" in refused.value.details
 
 
-@pytest.mark.parametrize("value, expected", [(7, 7), ("42", 42), (3.0, 3), (2**63 - 1, 2**63 - 1), (-2**63, -2**63)])
+@pytest.mark.parametrize(
+    "value, expected", [(7, 7), ("42", 42), (3.0, 3), (2**63 - 1, 2**63 - 1), (-(2**63), -(2**63))]
+)
 def test_stored_integers_take_what_a_column_holds(value, expected):
     assert load(Target(), {"id": value}) == {"id": expected}
 

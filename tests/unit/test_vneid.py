@@ -3,6 +3,7 @@
 The claim-by-claim matrix with a stubbed JWKS is in test_vneid_tokens.py and the provider's own
 rules in test_vneid_dev_provider.py; here the two sides meet: discovery, JWKS, authorize, token.
 """
+
 import base64
 import hashlib
 import hmac
@@ -45,14 +46,28 @@ def idp(tmp_path_factory):
     folder = tmp_path_factory.mktemp("vneid-idp")
     key = RSAKey.generate_key(2048)
     (folder / "key.pem").write_bytes(key.as_pem(private=True))
-    key.ensure_kid()        # the provider names a PEM's key by its thumbprint too
+    key.ensure_kid()  # the provider names a PEM's key by its thumbprint too
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     log = open(folder / "idp.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.vneid_idp", "--host", "127.0.0.1", "--port", str(port),
-         "--client", f"{CLIENT_ID}:{SECRET}:{REDIRECT}", "--keys-file", str(folder / "key.pem")],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "tools.vneid_idp",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--client",
+            f"{CLIENT_ID}:{SECRET}:{REDIRECT}",
+            "--keys-file",
+            str(folder / "key.pem"),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
     def up():
         if process.poll() is not None:
@@ -76,8 +91,12 @@ def sign_in(authorization, citizen_id, full_name="Lê Văn Hùng"):
     page = browser.get(authorization.url, timeout=5)
     assert page.status_code == 200 and "Đăng nhập VNeID" in page.text
     form = {name: html.unescape(value) for name, value in HIDDEN.findall(page.text)}
-    back = browser.post(urljoin(authorization.url, "/authorize"), allow_redirects=False, timeout=5,
-                        data={**form, "citizen_id": citizen_id, "full_name": full_name})
+    back = browser.post(
+        urljoin(authorization.url, "/authorize"),
+        allow_redirects=False,
+        timeout=5,
+        data={**form, "citizen_id": citizen_id, "full_name": full_name},
+    )
     assert back.status_code == 302
     location = back.headers["Location"]
     assert location.startswith(REDIRECT + "?")
@@ -104,7 +123,8 @@ def test_the_authorize_url_carries_pkce_state_nonce_and_the_exact_redirect(idp):
     assert "code_verifier" not in query
     again = client.start()
     assert {again.state, again.nonce, again.code_verifier}.isdisjoint(
-        {authorization.state, authorization.nonce, authorization.code_verifier})
+        {authorization.state, authorization.nonce, authorization.code_verifier}
+    )
 
 
 def test_a_sign_in_names_the_citizen_with_a_stable_subject(idp):
@@ -131,8 +151,10 @@ def test_a_code_is_exchanged_once(idp):
     authorization = client.start()
     code = sign_in(authorization, "001000000002")
     assert finish(client, code, authorization.code_verifier, authorization.nonce).citizen_id == "001000000002"
-    assert refused(lambda: finish(client, code, authorization.code_verifier, authorization.nonce)) \
+    assert (
+        refused(lambda: finish(client, code, authorization.code_verifier, authorization.nonce))
         == "token_exchange_failed"
+    )
 
 
 def test_the_code_needs_its_own_verifier_and_the_client_secret(idp):
@@ -143,8 +165,10 @@ def test_the_code_needs_its_own_verifier_and_the_client_secret(idp):
     authorization = client.start()
     code = sign_in(authorization, "001000000002")
     impostor = idp.client(secret="guess")
-    assert refused(lambda: finish(impostor, code, authorization.code_verifier, authorization.nonce)) \
+    assert (
+        refused(lambda: finish(impostor, code, authorization.code_verifier, authorization.nonce))
         == "token_exchange_failed"
+    )
 
 
 def test_the_nonce_of_another_sign_in_is_refused(idp):
@@ -158,8 +182,9 @@ def test_a_citizen_id_that_is_not_12_digits_is_refused(idp):
     client = idp.client()
     authorization = client.start()
     code = sign_in(authorization, "12345")
-    assert refused(lambda: finish(client, code, authorization.code_verifier, authorization.nonce)) \
-        == "missing_citizen_id"
+    assert (
+        refused(lambda: finish(client, code, authorization.code_verifier, authorization.nonce)) == "missing_citizen_id"
+    )
 
 
 def b64(data):
@@ -169,8 +194,15 @@ def b64(data):
 
 def claims(idp, **overrides):
     now = int(time.time())
-    base = {"iss": idp.issuer, "sub": "vneid-abc", "aud": CLIENT_ID, "iat": now, "exp": now + 300,
-            "nonce": "n-1", "citizen_id": "001000000002"}
+    base = {
+        "iss": idp.issuer,
+        "sub": "vneid-abc",
+        "aud": CLIENT_ID,
+        "iat": now,
+        "exp": now + 300,
+        "nonce": "n-1",
+        "citizen_id": "001000000002",
+    }
     return {**base, **overrides}
 
 
@@ -189,17 +221,21 @@ def hs256_with_the_public_key(idp):
     return f"{signing_input}.{b64(mac)}"
 
 
-@pytest.mark.parametrize("forge, reason", [
-    (lambda idp: signed(idp.key, claims(idp)), None),
-    (lambda idp: signed(idp.key, claims(idp, nonce="n-2")), "wrong_nonce"),
-    (lambda idp: signed(idp.key, claims(idp, aud="someone-else")), "wrong_audience"),
-    (lambda idp: signed(idp.key, claims(idp, iss="https://impostor.example")), "wrong_issuer"),
-    (lambda idp: signed(idp.key, claims(idp, iat=int(time.time()) - 900, exp=int(time.time()) - 600)), "expired"),
-    (lambda idp: signed(idp.key, claims(idp, citizen_id="00100000000X")), "missing_citizen_id"),
-    (lambda idp: signed(RSAKey.generate_key(2048), claims(idp), kid=idp.key.kid), "bad_signature"),
-    (unsigned, "disallowed_algorithm"),
-    (hs256_with_the_public_key, "disallowed_algorithm"),
-], ids=["valid", "nonce", "audience", "issuer", "expired", "citizen_id", "other_key", "alg_none", "hs256"])
+@pytest.mark.parametrize(
+    "forge, reason",
+    [
+        (lambda idp: signed(idp.key, claims(idp)), None),
+        (lambda idp: signed(idp.key, claims(idp, nonce="n-2")), "wrong_nonce"),
+        (lambda idp: signed(idp.key, claims(idp, aud="someone-else")), "wrong_audience"),
+        (lambda idp: signed(idp.key, claims(idp, iss="https://impostor.example")), "wrong_issuer"),
+        (lambda idp: signed(idp.key, claims(idp, iat=int(time.time()) - 900, exp=int(time.time()) - 600)), "expired"),
+        (lambda idp: signed(idp.key, claims(idp, citizen_id="00100000000X")), "missing_citizen_id"),
+        (lambda idp: signed(RSAKey.generate_key(2048), claims(idp), kid=idp.key.kid), "bad_signature"),
+        (unsigned, "disallowed_algorithm"),
+        (hs256_with_the_public_key, "disallowed_algorithm"),
+    ],
+    ids=["valid", "nonce", "audience", "issuer", "expired", "citizen_id", "other_key", "alg_none", "hs256"],
+)
 def test_id_tokens_are_checked_against_the_providers_jwks(idp, forge, reason):
     client = idp.client()
     token = forge(idp)
@@ -212,7 +248,7 @@ def test_id_tokens_are_checked_against_the_providers_jwks(idp, forge, reason):
 def test_an_unknown_kid_refetches_the_jwks_once(idp):
     client = idp.client()
     retired = RSAKey.generate_key(2048, parameters={"kid": "retired"})
-    client._jwks = {"keys": [retired.as_dict(private=False)]}      # cached before the provider rotated
+    client._jwks = {"keys": [retired.as_dict(private=False)]}  # cached before the provider rotated
     fetches = []
     fetch = client.jwks
     client.jwks = lambda refresh=False: fetches.append(refresh) or fetch(refresh)
@@ -229,9 +265,15 @@ def test_an_unregistered_client_or_redirect_gets_an_error_page_not_a_redirect(id
     authorization = idp.client().start()
     query = {k: v[0] for k, v in parse_qs(urlsplit(authorization.url).query).items()}
     url = f"{idp.issuer}/authorize?{urlencode({**query, **change})}"
-    for response in (requests.get(url, allow_redirects=False, timeout=5),
-                     requests.post(f"{idp.issuer}/authorize", data={**query, **change, "citizen_id": "001000000002"},
-                                   allow_redirects=False, timeout=5)):
+    for response in (
+        requests.get(url, allow_redirects=False, timeout=5),
+        requests.post(
+            f"{idp.issuer}/authorize",
+            data={**query, **change, "citizen_id": "001000000002"},
+            allow_redirects=False,
+            timeout=5,
+        ),
+    ):
         assert response.status_code == 400 and "Location" not in response.headers
         assert response.headers["Content-Type"].startswith("text/html") and "không hợp lệ" in response.text
 
@@ -244,5 +286,7 @@ def test_discovery_naming_another_issuer_is_refused(idp):
 
 
 def test_an_unreachable_provider_is_an_error_not_a_crash():
-    assert refused(VneidClient(f"http://127.0.0.1:{free_port()}", CLIENT_ID, SECRET, REDIRECT).start) \
+    assert (
+        refused(VneidClient(f"http://127.0.0.1:{free_port()}", CLIENT_ID, SECRET, REDIRECT).start)
         == "provider_unreachable"
+    )

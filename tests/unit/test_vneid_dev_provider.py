@@ -1,4 +1,5 @@
 """The development OpenID Provider keeps the protocol's rules (so tests against it mean something)."""
+
 import base64
 import hashlib
 from urllib.parse import parse_qs, urlsplit
@@ -18,9 +19,18 @@ def provider():
 
 def authorize(provider, verifier="v" * 50, **overrides):
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    form = {"client_id": "sotay", "redirect_uri": REDIRECT, "response_type": "code", "scope": "openid",
-            "state": "st", "nonce": "nn", "code_challenge": challenge, "code_challenge_method": "S256",
-            "citizen_id": "001000000002", **overrides}
+    form = {
+        "client_id": "sotay",
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "scope": "openid",
+        "state": "st",
+        "nonce": "nn",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "citizen_id": "001000000002",
+        **overrides,
+    }
     response = provider.post("/authorize", data=form)
     return response
 
@@ -31,17 +41,20 @@ def code_of(response):
 
 def token(provider, code, verifier="v" * 50, redirect=REDIRECT, secret="s3cret"):
     auth = base64.b64encode(f"sotay:{secret}".encode()).decode()
-    return provider.post("/token", headers={"Authorization": f"Basic {auth}"}, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect, "code_verifier": verifier})
+    return provider.post(
+        "/token",
+        headers={"Authorization": f"Basic {auth}"},
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect, "code_verifier": verifier},
+    )
 
 
 def test_a_code_is_exchanged_once_with_the_right_verifier(provider):
     code = code_of(authorize(provider))
-    assert token(provider, code, verifier="w" * 50).json["error"] == "invalid_grant"   # wrong PKCE verifier
+    assert token(provider, code, verifier="w" * 50).json["error"] == "invalid_grant"  # wrong PKCE verifier
     code = code_of(authorize(provider))
     first = token(provider, code)
     assert first.status_code == 200 and first.json["id_token"].count(".") == 2
-    assert token(provider, code).json["error"] == "invalid_grant"                       # single use
+    assert token(provider, code).json["error"] == "invalid_grant"  # single use
 
 
 def test_the_redirect_uri_and_the_client_secret_must_match(provider):

@@ -1,13 +1,13 @@
 """initial schema: the messaging tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 17:40:13
 """
+
 from shared.migrations import create_messaging_tables, drop_messaging_tables
 
-
-revision = '0001'
+revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None

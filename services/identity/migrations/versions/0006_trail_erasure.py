@@ -4,19 +4,21 @@ details) and nothing else
 Revision ID: 0006_trail_erasure
 Revises: 0005_directory
 """
+
 from alembic import op
 
-
-revision = '0006_trail_erasure'
-down_revision = '0005_directory'
+revision = "0006_trail_erasure"
+down_revision = "0005_directory"
 branch_labels = None
 depends_on = None
 
 # what an erasure leaves of an entry: the same entry, its personal fields cleared
-CLEARED = ("NEW.id = OLD.id AND NEW.at = OLD.at AND NEW.action = OLD.action AND NEW.outcome = OLD.outcome "
-           "AND NEW.member_id IS NOT DISTINCT FROM OLD.member_id "
-           "AND NEW.correlation_id IS NOT DISTINCT FROM OLD.correlation_id "
-           "AND NEW.citizen_id IS NULL AND NEW.client_address IS NULL AND NEW.detail IS NULL")
+CLEARED = (
+    "NEW.id = OLD.id AND NEW.at = OLD.at AND NEW.action = OLD.action AND NEW.outcome = OLD.outcome "
+    "AND NEW.member_id IS NOT DISTINCT FROM OLD.member_id "
+    "AND NEW.correlation_id IS NOT DISTINCT FROM OLD.correlation_id "
+    "AND NEW.citizen_id IS NULL AND NEW.client_address IS NULL AND NEW.detail IS NULL"
+)
 
 
 def upgrade():

@@ -3,26 +3,28 @@
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('deliveries') as batch:
-        batch.add_column(sa.Column('sealed', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("deliveries") as batch:
+        batch.add_column(sa.Column("sealed", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
     # codes stored in clear before this revision: past their 5 minutes by now, erased
-    op.execute("UPDATE deliveries SET text = '', status = CASE WHEN status IN ('pending', 'sending') "
-               "THEN 'expired' ELSE status END WHERE event_id LIKE 'otp:%'")
+    op.execute(
+        "UPDATE deliveries SET text = '', status = CASE WHEN status IN ('pending', 'sending') "
+        "THEN 'expired' ELSE status END WHERE event_id LIKE 'otp:%'"
+    )
 
 
 def downgrade():
-    with op.batch_alter_table('deliveries') as batch:
-        batch.drop_column('expires_at')
-        batch.drop_column('sealed')
+    with op.batch_alter_table("deliveries") as batch:
+        batch.drop_column("expires_at")
+        batch.drop_column("sealed")
