@@ -11,8 +11,11 @@ import secrets
 import time
 from pathlib import Path
 
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.formparser import parse_form_data
+
 from shared import config
-from shared.errors import ValidationError
+from shared.errors import PayloadTooLarge, ValidationError
 
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
 ABANDONED_AFTER = 3600  # seconds: an upload neither imported nor refused by then lost its process
@@ -75,3 +78,64 @@ def sweep(now=None):
                 path.unlink()
         except OSError:
             pass
+
+
+CHUNK = 64 * 1024
+
+
+def receive(request, too_large, limit=MAX_IMPORT_BYTES, name="upload.csv"):
+    """A werkzeug request's upload streamed into the import directory (never whole in memory, the limit counted
+    as it arrives): (reference, filename). The body itself, or the multipart field `file`; past `limit`, our
+    413 with `too_large` (what to do instead)."""
+    created = []
+
+    def new_file(*_, **__):
+        reference, handle = create()
+        created.append((reference, handle))
+        return handle
+
+    try:
+        if request.mimetype == "multipart/form-data":
+            _, _, files = parse_form_data(
+                request.environ,
+                stream_factory=new_file,
+                silent=False,
+                max_content_length=limit,
+                max_form_memory_size=CHUNK,
+                max_form_parts=16,
+            )
+            upload = files.get("file")
+            kept = next((ref for ref, handle in created if upload is not None and handle is upload.stream), None)
+            if kept is None:
+                raise ValidationError(details={"file": ["required"]})
+            filename = upload.filename or ""
+        else:
+            handle = new_file()
+            kept = created[-1][0]
+            filename, received = name, 0
+            request.max_content_length = limit
+            while chunk := request.stream.read(CHUNK):
+                received += len(chunk)
+                if received > limit:
+                    raise RequestEntityTooLarge()
+                handle.write(chunk)
+    except RequestEntityTooLarge:
+        _discard(created)
+        raise PayloadTooLarge(message=too_large) from None
+    except (HTTPException, ValueError):  # a malformed multipart body
+        _discard(created)
+        raise ValidationError(details={"file": ["Dữ liệu multipart hỏng. / A malformed multipart body."]}) from None
+    except BaseException:
+        _discard(created)
+        raise
+    for reference, handle in created:
+        handle.close()
+        if reference != kept:
+            discard(reference)
+    return kept, filename
+
+
+def _discard(created):
+    for reference, handle in created:
+        handle.close()
+        discard(reference)

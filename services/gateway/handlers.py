@@ -4,19 +4,16 @@ import json
 import secrets
 
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.formparser import parse_form_data
 from werkzeug.wrappers import Response
 
 from shared import config, uploads
 from shared.contracts.identity import TokenPair, VneidFailed
 from shared.db import utcnow
-from shared.errors import PayloadTooLarge, ValidationError
+from shared.errors import ValidationError
 from shared.http import NO_STORE, json_response
 from services.gateway.routing import dump
 
 TOO_LARGE = "Tệp quá 32 MiB: hãy dùng `make import`. / Over 32 MiB: use `make import`."
-CHUNK = 64 * 1024
 VNEID_COOKIE = "sotay_vneid"
 UPLOAD = {
     "text/csv": {"type": "string", "minLength": 1},
@@ -31,69 +28,12 @@ UPLOAD = {
 def start_import(service, route, request):
     service.rpc.members.may_import()  # before a byte of the body is read
     (dry_run,) = route.arguments(request, {})
-    reference, filename = receive_import(request)
+    reference, filename = uploads.receive(request, TOO_LARGE)
     try:
         return service.rpc.members.start_import(reference, filename, dry_run)
     except BaseException:
         uploads.discard(reference)  # members deletes what it accepted; nothing else stays behind
         raise
-
-
-def receive_import(request):
-    """The upload streamed into the import directory (never whole in memory, the limit counted as it
-    arrives): (reference, filename). A CSV body, or the multipart field `file`."""
-    created = []
-
-    def new_file(*_, **__):
-        reference, handle = uploads.create()
-        created.append((reference, handle))
-        return handle
-
-    try:
-        if request.mimetype == "multipart/form-data":
-            _, _, files = parse_form_data(
-                request.environ,
-                stream_factory=new_file,
-                silent=False,
-                max_content_length=uploads.MAX_IMPORT_BYTES,
-                max_form_memory_size=CHUNK,
-                max_form_parts=16,
-            )
-            upload = files.get("file")
-            kept = next((ref for ref, handle in created if upload is not None and handle is upload.stream), None)
-            if kept is None:
-                raise ValidationError(details={"file": ["required"]})
-            filename = upload.filename or ""
-        else:
-            handle = new_file()
-            kept = created[-1][0]
-            filename, received = "upload.csv", 0
-            request.max_content_length = uploads.MAX_IMPORT_BYTES
-            while chunk := request.stream.read(CHUNK):
-                received += len(chunk)
-                if received > uploads.MAX_IMPORT_BYTES:
-                    raise RequestEntityTooLarge()
-                handle.write(chunk)
-    except RequestEntityTooLarge:
-        _discard(created)
-        raise PayloadTooLarge(message=TOO_LARGE) from None
-    except (HTTPException, ValueError):  # a malformed multipart body
-        _discard(created)
-        raise ValidationError(details={"file": ["Dữ liệu multipart hỏng. / A malformed multipart body."]}) from None
-    except BaseException:
-        _discard(created)
-        raise
-    for reference, handle in created:
-        handle.close()
-        if reference != kept:
-            uploads.discard(reference)
-    return kept, filename
-
-
-def _discard(created):
-    for reference, handle in created:
-        handle.close()
-        uploads.discard(reference)
 
 
 class VneidAnswer(Schema):
