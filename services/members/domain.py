@@ -12,29 +12,10 @@ from sqlalchemy import select
 
 from shared.contracts.members import ADMIN_ROLE, OFFICER_ROLES
 from shared.errors import Forbidden, NotFound, ValidationError
+from shared.text import search_key
 from shared.tree import in_subtree
 from services.members import counts
 from services.members.models import AuditEntry, Member, Organization, Position
-
-
-def _folding_table():
-    """Each accented Latin letter → its base letter, combining marks → nothing (built once)."""
-    table = dict.fromkeys(range(0x0300, 0x0370))
-    for code in range(0x00C0, 0x1F00):
-        letter = chr(code)
-        base = "".join(c for c in unicodedata.normalize("NFD", letter) if unicodedata.category(c) != "Mn")
-        if base != letter and base.isascii():
-            table[code] = base
-    table.update({ord("Đ"): "D", ord("đ"): "d"})
-    return table
-
-
-_FOLD = _folding_table()
-
-
-def search_key(name):
-    """`Nguyễn Văn An` → `nguyen van an`: diacritics and case ignored in search."""
-    return " ".join(unicodedata.normalize("NFC", name).translate(_FOLD).lower().split())
 
 
 def normalize_name(name):

@@ -130,3 +130,11 @@ def test_an_import_checks_rows_against_the_vietnamese_day(monkeypatch):
     monkeypatch.setattr(counts, "vietnam_today", lambda: date(2026, 1, 1))
     assert importing.Checker({}).today == date(2026, 1, 1)
     assert importing.Checker({}, today=date(2025, 6, 1)).today == date(2025, 6, 1)
+
+
+def test_a_document_title_is_found_without_its_diacritics():
+    """đ/Đ fold to d, which Unicode decomposition alone does not do (content's search will rely on it)."""
+    from shared.text import search_key
+
+    assert search_key("Nghị quyết  Đại hội XIV") == "nghi quyet dai hoi xiv"
+    assert search_key("ĐẢNG ỦY") == "dang uy"
