@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import insert
 
+from services.members.importing import COLUMNS
 from services.members.models import Organization
 
 SURNAMES = [
@@ -168,21 +169,7 @@ def write_members_csv(path, branch_codes, count, seed=2026):
     today = date(2026, 11, 1)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(
-            [
-                "citizen_id",
-                "full_name",
-                "date_of_birth",
-                "gender",
-                "phone",
-                "email",
-                "party_card_number",
-                "admission_date",
-                "official_date",
-                "organization_code",
-                "status",
-            ]
-        )
+        out.writerow(COLUMNS)  # the export's header, as members reads it
         surname_draws = rng.choices(surnames, weights=weights, k=count)
         for n in range(count):
             female = rng.random() < 0.38
