@@ -30,6 +30,7 @@ KEYS = {
     "secrets",
     "environment",
     "imports",
+    "personal_data",
 }
 DEFAULT_RESOURCES = {"cpu": ("100m", "1"), "memory": ("192Mi", "512Mi")}
 
@@ -49,6 +50,7 @@ class Service:
     optional_secrets: tuple = ()
     environment: dict = field(default_factory=dict, hash=False)
     imports: bool = False
+    personal_data: bool = False
 
     @property
     def prefix(self):
@@ -109,6 +111,7 @@ def _service(name, entry):
         optional_secrets=tuple(secrets.get("optional", ())),
         environment={key: str(value) for key, value in (entry.get("environment") or {}).items()},
         imports=bool(entry.get("imports")),
+        personal_data=bool(entry.get("personal_data")),
     )
 
 
@@ -137,6 +140,11 @@ def service(name):
         if candidate.name == name:
             return candidate
     raise KeyError(f"no service {name!r} in {PATH}")
+
+
+def keeping_personal_data():
+    """The services that answer `export_member` and `erase_member` (a member's data, the personal data law)."""
+    return tuple(s.name for s in services() if s.personal_data)
 
 
 def with_database():

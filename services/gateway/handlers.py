@@ -6,7 +6,7 @@ import secrets
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
-from shared import config, uploads
+from shared import config, registry, uploads
 from shared.contracts.identity import TokenPair, VneidFailed
 from shared.db import utcnow
 from shared.errors import ValidationError
@@ -76,16 +76,15 @@ def vneid_callback(service, route, request):
     return response
 
 
-KEEP_PERSONAL_DATA = ("members", "identity", "notify")  # the services that answer export_member
-
-
 def export_member(service, route, request):
     """Everything every service keeps about the caller, as one JSON file to download."""
     member_id = service.caller.require().member_id
     record = {
         "member_id": member_id,
         "exported_at": utcnow().isoformat(),
-        "services": {name: getattr(service.rpc, name).export_member(member_id) for name in KEEP_PERSONAL_DATA},
+        "services": {
+            name: getattr(service.rpc, name).export_member(member_id) for name in registry.keeping_personal_data()
+        },
     }
     return Response(
         json.dumps(record, ensure_ascii=False, indent=2, default=str),

@@ -7,7 +7,7 @@ import eventlet
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
-from shared import uploads
+from shared import registry, uploads
 from shared.contracts.members import (
     ErasureRequest,
     MemberCreate,
@@ -116,7 +116,6 @@ class Imports(DependencyProvider):
                 eventlet.sleep(0.2)  # a stopping service does not wait half a lease for its sweeper
 
 
-KEEP_PERSONAL_DATA = ("identity", "notify")  # the other services that erase a member when members does
 YIELD_EVERY = 0.005  # seconds an import may hold the process before others get a turn
 STOP_GRACE = 3.0  # seconds of shared.serve's 5 s stop deadline given to running imports to mark themselves failed
 
@@ -280,7 +279,9 @@ class MembersService(Service):
     def _erase_elsewhere(self, member_id, reason):
         # inside members' transaction: if one cannot erase, members keeps the record and the request can be repeated
         return {
-            service: getattr(self.cluster, service).erase_member(member_id, reason) for service in KEEP_PERSONAL_DATA
+            service: getattr(self.cluster, service).erase_member(member_id, reason)
+            for service in registry.keeping_personal_data()
+            if service != self.name
         }
 
     @subscribe("identity", "identity.account_activated")

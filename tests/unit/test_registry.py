@@ -67,3 +67,10 @@ def test_each_service_config_serves_its_registered_ports_and_database():
         if service.metrics_port:
             assert f"${{{service.metrics_port_variable}:{service.metrics_port}}}" in text, service.name
         assert (f"DATABASE_URL: ${{{service.database_url_variable}:}}" in text) == service.database, service.name
+
+
+def test_the_services_that_keep_personal_data_are_named_once():
+    """Export asks each of them and erasure erases in each: a new service keeping personal data joins by one flag."""
+    assert set(registry.keeping_personal_data()) == {"identity", "members", "notify"}
+    (plain,) = registry.parse("services:\n  agenda:\n    port: 8011\n")
+    assert not plain.personal_data
