@@ -20,7 +20,28 @@ from tests.support.waiting import free_port, wait_for
 pytestmark = pytest.mark.e2e
 
 # event type → why the journeys below cannot make the suite publish it (empty: every type is received)
-UNREACHABLE = {}
+# until the journeys below reach them (issues 11 and 12 build the services that publish them)
+UNREACHABLE = {
+    **dict.fromkeys(
+        (
+            "content.document_published",
+            "content.document_withdrawn",
+        ),
+        "content publishes these once its documents exist (issue 11)",
+    ),
+    **dict.fromkeys(
+        (
+            "meetings.meeting_scheduled",
+            "meetings.meeting_changed",
+            "meetings.meeting_cancelled",
+            "meetings.reminder_time_reached",
+            "meetings.member_checked_in",
+            "meetings.vote_closed",
+            "meetings.minutes_published",
+        ),
+        "meetings publishes these once its meetings exist (issue 12)",
+    ),
+}
 
 
 @pytest.fixture(scope="module")
