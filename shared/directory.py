@@ -14,6 +14,11 @@ here once, so a service subscribes with a line each:
 
 What a principal may act on is `directory.scope(session, member_id).manages(path)`; what a committee has rolled out
 is `directory.rolled_out(session, path, states)`.
+
+`Directory(Base, totals=True)` also keeps how many members (in the party) and official members each organisation's
+subtree holds (`directory_totals`, shared/tallies.py), kept with every change above, so a report reads them
+(`members_in`, `children`) instead of counting members; `directory.tally(…)` makes a service's own running totals
+that follow the directory's organisation moves.
 """
 
 from dataclasses import dataclass
@@ -24,6 +29,7 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, String, 
 from shared.contracts.common import IN_PARTY
 from shared.contracts.members import ADMIN_ROLE, LEVELS, OFFICER_ROLES
 from shared.db import utcnow
+from shared.tallies import Tally
 from shared.tree import ancestor_ids, ancestor_paths, in_subtree, subtree_bounds
 
 PERSONAL = {  # what a snapshot may bring, for a service that keeps it
@@ -63,12 +69,22 @@ class Change:
     before: dict | None
 
 
+def counted(row):
+    """What a membership row counts for in the directory's totals: nothing once the member left the party."""
+    if row is None or not row["in_party"]:
+        return {}
+    return {"members": 1, "official": int(row["status"] == "official")}
+
+
 class Directory:
-    def __init__(self, base, keep=(), **columns):
+    def __init__(self, base, keep=(), totals=False, **columns):
         unknown = set(keep) - set(PERSONAL)
         if unknown:
             raise ValueError(f"a member snapshot carries no {sorted(unknown)}")
         self.keep = tuple(keep)
+        self.base = base
+        self.tallies = []  # running totals that follow the organisations' moves
+        self.totals = self.tally("directory_totals", counts=("members", "official")) if totals else None
         self.Organization = type(
             "DirectoryOrganization",
             (base,),
@@ -121,6 +137,12 @@ class Directory:
             },
         )
 
+    def tally(self, name, counts, subject=None):
+        """A running total per (subject, organisation) in this directory's database that follows its moves."""
+        tally = Tally(self.base, name, counts, subject=subject)
+        self.tallies.append(tally)
+        return tally
+
     # --- the effects of members' events (for db.once) -----------------------------------------------------
 
     def member_changed(self, session, envelope):
@@ -170,7 +192,18 @@ class Directory:
         for field in self.keep:
             value = snapshot.get(field)
             setattr(row, field, date.fromisoformat(value) if field == "date_of_birth" and value else value)
+        if self.totals is not None:
+            self._count(session, before, {"in_party": row.in_party, "status": row.status}, row.organization_path)
         return Change(row, before)
+
+    def _count(self, session, before, after, path):
+        """The totals follow one membership row from `before` (None: new) to `after` (None: gone) at `path`."""
+        changes = []
+        if counted(before):
+            changes.append((None, before["organization_path"], counted(before), -1))
+        if counted(after):
+            changes.append((None, path, counted(after), +1))
+        self.totals.apply(session, changes)
 
     def mark_activated(self, session, member_id):
         """identity.account_activated: the member signed in (their next snapshot says so too). Returns the row."""
@@ -182,6 +215,14 @@ class Directory:
     def erase(self, session, member_id):
         """Everything this directory holds of a member goes, and stays gone."""
         session.execute(delete(self.Position).where(self.Position.member_id == member_id))
+        row = session.get(self.Membership, member_id)
+        if row is not None and self.totals is not None:
+            self._count(
+                session,
+                {"in_party": row.in_party, "status": row.status, "organization_path": row.organization_path},
+                None,
+                None,
+            )
         session.execute(delete(self.Membership).where(self.Membership.member_id == member_id))
         if session.get(self.Erased, member_id) is None:
             session.add(self.Erased(member_id=member_id))
@@ -216,6 +257,8 @@ class Directory:
                         .where(column >= low, column < high)
                         .values({column: new_prefix + func.substr(column, len(old_prefix) + 1)})
                     )
+                for tally in self.tallies:
+                    tally.moved(session, old_prefix, new_prefix)
                 session.expire_all()
                 return
 
@@ -234,6 +277,28 @@ class Directory:
             member_id=member_id,
             administrator=any(role == ADMIN_ROLE for role, _ in positions),
             paths=tuple(path for role, path in positions if role in OFFICER_ROLES),
+        )
+
+    def members_in(self, session, path):
+        """(members in the party, official members) in the subtree at `path` (Directory(…, totals=True))."""
+        found = self.totals.subtree(session, None, path)
+        return found["members"], found["official"]
+
+    def children(self, session, path):
+        """[{organization_id, organization_path, members, official}] per child of the organisation at `path` that
+        ever counted anyone (a child nobody was ever in has no row: the report shows it as zeros)."""
+        return self.totals.by_child(session, None, path)
+
+    def recount(self, session):
+        """Rebuild the totals from the membership rows (totals switched on for a directory already filled)."""
+        rows = session.execute(
+            select(self.Membership.organization_path, self.Membership.status, func.count())
+            .where(self.Membership.in_party)
+            .group_by(self.Membership.organization_path, self.Membership.status)
+        ).all()
+        self.totals.rebuild(
+            session,
+            [(None, path, {"members": n, "official": n if status == "official" else 0}) for path, status, n in rows],
         )
 
     def position_holders(self, session, member_ids):
