@@ -202,7 +202,7 @@ class Tally:
             {
                 "organization_id": row[0],
                 "organization_path": row[1],
-                **{c: int(n) for c, n in zip(self.counts, row[2:])},
+                **{c: int(n) for c, n in zip(self.counts, row[2:], strict=True)},
             }
             for row in rows
         ]

@@ -11,12 +11,21 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 
 from shared import errors
 from shared.contracts.common import Error
+from services.gateway.reports import FORMATS, XLSX
 from services.gateway.routes import ROUTES
 from services.gateway.routing import PARAMETER, parameters
 
 PREFIX = "/api/v1"
 PATH_TYPES = {"int": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}, "": {"type": "string", "format": "uuid"}}
 RETRY_AFTER = {"Retry-After": {"description": "seconds / giây", "schema": {"type": "integer", "minimum": 1}}}
+REPORT_FORMAT = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "enum": list(FORMATS)},
+    "description": f"`xlsx`: bảng tải về dạng Excel (như `Accept: {XLSX}`) / the table as a workbook to download "
+    f"(as `Accept: {XLSX}` asks)",
+}
 TAGS = {
     "identity": "Đăng nhập, phiên, mã xác nhận / Signing in, sessions, codes",
     "members": "Cơ sở dữ liệu đảng viên / The party member database",
@@ -43,8 +52,8 @@ def platform_errors(route):
         found.add(errors.NotFound)
     if route.body is not None:
         found |= {errors.ValidationError, errors.BadRequest, errors.PayloadTooLarge, errors.UnsupportedMediaType}
-    elif route.query or "" in texts:
-        found.add(errors.ValidationError)  # a query or path text that cannot be stored (NUL)
+    elif route.query or route.report or "" in texts:
+        found.add(errors.ValidationError)  # a query or path text that cannot be stored (NUL), an unknown format
     return found
 
 
@@ -54,6 +63,8 @@ def responses(route):
         answers[status] = {"description": HTTPStatus(status).phrase}
         if schema is not None:
             answers[status]["content"] = {"application/json": {"schema": schema}}
+        if route.report is not None and status == 200:
+            answers[status]["content"][XLSX] = {"schema": {"type": "string", "format": "binary"}}
         if status == 302:
             answers[status]["headers"] = {"Location": {"schema": {"type": "string", "format": "uri"}}}
     known = sorted({*route.errors, *platform_errors(route)}, key=lambda error: (error.status, error.code))
@@ -80,6 +91,8 @@ def operation(tag, route):
     }
     if route.query:
         described["parameters"].append({"in": "query", "schema": route.query})
+    if route.report is not None:
+        described["parameters"].append(REPORT_FORMAT)
     if route.description:
         described["description"] = route.description
     if route.public:

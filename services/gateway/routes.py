@@ -4,6 +4,7 @@ The owning service decides what the caller may do; the gateway checks the reques
 from shared.contracts import identity as i, members as m, notify as n
 from shared.errors import Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, TooManyAttempts, ValidationError
 from services.gateway import handlers
+from services.gateway.reports import Count, Rate, Report
 from services.gateway.routing import BODY, QUERY, Route, parameters
 
 # a table: a route to a few lines, easier to read and to review than the formatter's one value a line
@@ -98,6 +99,10 @@ SIGN_IN = [
           "identity.jwks", answers={200: i.Jwks}, public=True),
 ]
 
+UPTAKE = Report("UptakeReport", "uptake", "Kích hoạt Sổ tay / Sổ tay uptake", columns=(
+    Count("in_party", "Đảng viên / Members"), Count("activated", "Đã kích hoạt / Signed in"),
+    Rate("rate", "activated", "in_party", "Tỉ lệ / Rate")))
+
 MEMBERS = [
     Route("GET", "/me", "Hồ sơ của tôi / My member record", "members.get_me", answers={200: m.Member}),
     Route("GET", "/me/export", "Tải về toàn bộ dữ liệu của tôi / Download everything every service keeps about me",
@@ -124,6 +129,10 @@ MEMBERS = [
                       "branch's current members, and `q` is a name."),
     Route("GET", "/organizations/<int:organization_id>/stats", "Số liệu của cấp uỷ / A committee's figures",
           "members.organization_stats", ("organization_id",), answers={200: m.Stats}),
+    Route("GET", "/organizations/<int:organization_id>/uptake", "Kích hoạt Sổ tay theo tổ chức trực thuộc / Uptake "
+          "in each organisation below", "members.organization_uptake", ("organization_id",), report=UPTAKE,
+          description="Members in the party and those who signed in, for the subtree and for each organisation "
+                      "directly below; rates are fractions 0–1. `?format=xlsx` downloads the table."),
     Route("POST", "/organizations/<int:organization_id>/children", "Lập tổ chức trực thuộc / Create an organisation "
           "below", "members.create_organization", ("organization_id", BODY), body=m.OrganizationCreate,
           answers={201: m.Organization}, errors=(Forbidden, Conflict)),

@@ -38,6 +38,11 @@ class Route:
     status: object = None  # answer → its status, for a route with more than one success
     description: str = None
     name: str = None  # operationId and entrypoint; the RPC method's own name unless given
+    report: object = None  # a committee's report (reports.Report): completed here, JSON or XLSX
+
+    def __post_init__(self):
+        if self.report is not None and self.answers == {200: None}:
+            object.__setattr__(self, "answers", {200: self.report.schema})
 
     @property
     def operation_id(self):

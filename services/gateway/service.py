@@ -14,7 +14,7 @@ from shared.http import api
 from shared.metrics import Telemetry
 from shared.operations import PublicOperations
 from shared.rpc import Rpc
-from services.gateway import openapi
+from services.gateway import openapi, reports
 from services.gateway.routes import ROUTES
 from services.gateway.throttle import AddressThrottle
 
@@ -52,6 +52,8 @@ def entrypoint(route):
             self.throttle()
         if callable(route.call):
             return route.respond(route.call(self, route, request, **path))
+        if route.report is not None:
+            return route.respond(reports.serve(self, route, request, path))
         return route.respond(route.call_rpc(self.rpc, request, path))
 
     serve.__name__ = serve.__qualname__ = route.operation_id

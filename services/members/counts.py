@@ -7,11 +7,11 @@ most 3 × 4 rows; an import rebuilds the table in one pass. A branch (or party
 group) is small enough to count on the spot from its members.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, extract, func, insert, select, update
+from sqlalchemy import case, delete, extract, func, insert, or_, select, update
 
 from shared.contracts.common import IN_PARTY
 from shared.contracts.members import LEVELS
@@ -130,6 +130,45 @@ def _counted_on_the_spot(session, path):
         for dimension, value in values_of(member).items():
             counter[(dimension, value)] += 1
     return [(dimension, value, count) for (dimension, value), count in counter.items()]
+
+
+def uptake(session, organization):
+    """Members in the party and how many of them signed in, for the subtree of `organization` and for each of its
+    children's (the gateway adds names, rows of zeros and rates: services/gateway/reports.py)."""
+    depth = len(ancestor_ids(organization.path))
+    figures = defaultdict(lambda: {"in_party": 0, "activated": 0})
+    if depth < COUNTED_LEVELS:  # the children are counted committees too: their rows, not their members
+        rows = session.execute(
+            select(SubtreeCount.organization_id, SubtreeCount.dimension, SubtreeCount.value, SubtreeCount.count)
+            .join(Organization, Organization.id == SubtreeCount.organization_id)
+            .where(
+                or_(Organization.id == organization.id, Organization.parent_id == organization.id),
+                SubtreeCount.dimension.in_(("status", "activated")),
+            )
+        ).all()
+        for organization_id, dimension, value, count in rows:
+            if dimension == "status" and value in IN_PARTY:
+                figures[organization_id]["in_party"] += count
+            elif dimension == "activated" and value == "yes":
+                figures[organization_id]["activated"] += count
+    else:
+        low, high = subtree_bounds(organization.path)
+        rows = session.execute(
+            select(Member.organization_path, Member.activated, func.count())
+            .where(Member.organization_path >= low, Member.organization_path < high, Member.status.in_(IN_PARTY))
+            .group_by(Member.organization_path, Member.activated)
+        ).all()
+        for path, activated, count in rows:
+            below = ancestor_ids(path)[depth : depth + 1]  # the child it is in, if not the organisation itself
+            for organization_id in (organization.id, *below):
+                figures[organization_id]["in_party"] += count
+                figures[organization_id]["activated"] += count if activated else 0
+    top = figures.pop(organization.id, {"in_party": 0, "activated": 0})
+    return {
+        "organization_id": organization.id,
+        **top,
+        "children": [{"organization_id": key, **value} for key, value in sorted(figures.items())],
+    }
 
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")

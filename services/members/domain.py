@@ -173,6 +173,14 @@ def organization_stats(session, actor, organization_id):
     return counts.stats(session, org)
 
 
+def organization_uptake(session, actor, organization_id):
+    """How many members signed in, in the subtree and in each child's, for those who manage it."""
+    org = session.get(Organization, organization_id)
+    if org is None or not actor.manages(org.path):
+        raise NotFound()
+    return counts.uptake(session, org)
+
+
 def get_organization(session, actor_id, organization_id):
     return organization_json(visible_organization(session, load_actor(session, actor_id), organization_id))
 

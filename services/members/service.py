@@ -177,6 +177,10 @@ class MembersService(Service):
     def organization_stats(self, session, principal, organization_id):
         return domain.organization_stats(session, _actor(session, principal), organization_id)
 
+    @query(caller=MEMBER)
+    def organization_uptake(self, session, principal, organization_id):
+        return domain.organization_uptake(session, _actor(session, principal), organization_id)
+
     @command(caller=MEMBER, body=OrganizationCreate)
     def create_organization(self, unit, principal, parent_id, data):
         return administration.add_child(unit, _actor(unit.session, principal), parent_id, data["code"], data["name"])

@@ -8,11 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import Column, Integer, MetaData, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Session
-from sqlalchemy.pool import StaticPool
 
 from shared.directory import Directory
-from shared.tallies import Tally
-from shared.tree import ancestor_ids, ancestor_paths
+from shared.tallies import Tally, chain
+from shared.tree import ancestor_ids
 from tests.unit.test_directory_totals import BRANCHES, GRASSROOTS, Members
 
 
@@ -111,9 +110,7 @@ def test_the_totals_follow_members_and_organisations_wherever_they_go(session, s
     expected = Counter()
     for row in session.scalars(select(directory.Membership)):
         for document, counted in service.done.get(row.member_id, {}).items():
-            for organization_id, path in zip(
-                ancestor_ids(row.organization_path), ancestor_paths(row.organization_path)
-            ):
+            for organization_id, path in chain(row.organization_path):
                 for count, n in counted.items():
                     expected[(document, organization_id, path, count)] += n
     kept = Counter()
