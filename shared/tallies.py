@@ -183,29 +183,31 @@ class Tally:
 
     def by_child(self, session, subject, path):
         """[{organization_id, organization_path, count: n…}] for each child of the organisation at `path` that has
-        a row (children with nothing counted yet have none), ordered by path: one range scan of the children."""
-        low, high = subtree_bounds(path)
-        column = self.table.c.organization_path
-        sums = [func.sum(self.table.c[count]).label(count) for count in self.counts]
-        rows = session.execute(
-            select(self.table.c.organization_id, column, *sums)
-            .where(
-                self._subjects(subject),
-                self.table.c.depth == depth_of(path) + 1,
-                column >= low,
-                column < high,
-            )
-            .group_by(self.table.c.organization_id, column)
-            .order_by(column)
-        ).all()
-        return [
+        a row (children with nothing counted yet have none), ordered by path: one range scan of the children (per
+        subject when several are summed, e.g. the months of a year)."""
+        counts = self.counts
+        rows = [
             {
                 "organization_id": row[0],
                 "organization_path": row[1],
-                **{c: int(n) for c, n in zip(self.counts, row[2:], strict=True)},
+                **dict(zip(counts, map(int, row[2:]), strict=True)),
             }
-            for row in rows
+            for row in session.execute(self.children_query(subject, path)).tuples()
         ]
+        return sorted(rows, key=lambda row: row["organization_path"])
+
+    def children_query(self, subject, path):
+        """The statement behind `by_child` (benchmarks and tests EXPLAIN it): the children's rows of one subject
+        straight from the index range; several subjects' summed per child. Unsorted: the caller sorts a few
+        thousand rows faster than the database would group and sort them."""
+        low, high = subtree_bounds(path)
+        key = (self.table.c.organization_id, self.table.c.organization_path)
+        counted = [self.table.c[count] for count in self.counts]
+        several = self.subject is not None and _several(subject)
+        statement = select(*key, *(func.sum(column) if several else column for column in counted)).where(
+            self._subjects(subject), self.table.c.depth == depth_of(path) + 1, key[1] >= low, key[1] < high
+        )
+        return statement.group_by(*key) if several else statement
 
     def _key(self, subject, organization_id):
         if self.subject is None:
@@ -217,9 +219,13 @@ class Tally:
     def _subjects(self, subject):
         if self.subject is None:
             return true()
-        if isinstance(subject, list | tuple | set | frozenset):
+        if _several(subject):
             return self.subject.in_(list(subject))
         return self.subject == subject
+
+
+def _several(subject):
+    return isinstance(subject, list | tuple | set | frozenset)
 
 
 def _parent(path):
