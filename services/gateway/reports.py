@@ -33,7 +33,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("json", "xlsx")
 NAME = "Tổ chức / Organisation"
 TOTAL = "Cộng / Total"
-UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
+SAFE = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,9 @@ class Report:
         return cells
 
     def file_name(self, table):
-        parts = [self.file_stem, str(table["organization_id"]), *(str(table[key]) for key in self.about)]
-        return UNSAFE.sub("-", "-".join(parts)).strip("-") + ".xlsx"
+        """`<stem>-<organisation id>-<what it is about>.xlsx`, from ids and months only: a title stays out of it."""
+        about = [str(table[key]) for key in self.about if SAFE.fullmatch(str(table[key]))]
+        return "-".join([self.file_stem, str(table["organization_id"]), *about]) + ".xlsx"
 
 
 def _text(sheet, value, font=None):

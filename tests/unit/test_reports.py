@@ -5,10 +5,11 @@ nothing), the same table as an XLSX workbook reopened and read back, a bad forma
 import io
 
 import pytest
+from marshmallow import fields
 from openpyxl import load_workbook
 
 from services.gateway import openapi
-from services.gateway.reports import XLSX
+from services.gateway.reports import XLSX, Count, Report
 from tests.unit.test_gateway import environment, gateway, get  # noqa: F401 (fixtures)
 
 ORGANIZATION = {"id": 2, "code": "T02", "name": "Đảng bộ tỉnh Đồng Tháp", "level": "provincial", "parent_id": 1}
@@ -98,3 +99,15 @@ def test_a_report_of_nothing_is_zeros_not_a_division_error(gateway, members):  #
     members.organization_uptake.return_value = {"organization_id": 2, "in_party": 0, "activated": 0, "children": []}
     rows = get(gateway, "/organizations/2/uptake").json()["children"]
     assert [row["rate"] for row in rows] == [0.0, 0.0, 0.0]
+
+
+def test_a_file_name_holds_ids_and_periods_only():
+    report = Report(
+        "MonthReport",
+        "attendance",
+        "Chuyên cần / Attendance",
+        columns=(Count("invited", "Mời / Invited"),),
+        about={"month": ("Tháng / Month", fields.String()), "title": ("Tên / Title", fields.String())},
+    )
+    table = {"organization_id": 12, "month": "2026-11", "title": 'Nghị quyết "số 1"/../x'}
+    assert report.file_name(table) == "attendance-12-2026-11.xlsx"
