@@ -21,6 +21,7 @@ subtree holds (`directory_totals`, shared/tallies.py), kept with every change ab
 that follow the directory's organisation moves.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -288,6 +289,23 @@ class Directory:
         """[{organization_id, organization_path, members, official}] per child of the organisation at `path` that
         ever counted anyone (a child nobody was ever in has no row: the report shows it as zeros)."""
         return self.totals.by_child(session, None, path)
+
+    def audience(self, session, path, audience_paths):
+        """Members in the party under `path` whom an audience of organisations (a document's) reaches: (in all,
+        {child organisation id: n}) — what a committee's study report divides by."""
+        if any(in_subtree(path, reached) for reached in audience_paths):
+            return self.members_in(session, path)[0], {
+                row["organization_id"]: row["members"] for row in self.children(session, path)
+            }
+        inside = {reached for reached in audience_paths if in_subtree(reached, path)}
+        # an organisation inside another of the audience is counted with it, not twice
+        outermost = [reached for reached in inside if not any(reached != o and in_subtree(reached, o) for o in inside)]
+        depth, total, children = len(ancestor_ids(path)), 0, Counter()
+        for reached in outermost:
+            members = self.members_in(session, reached)[0]
+            total += members
+            children[ancestor_ids(reached)[depth]] += members
+        return total, dict(children)
 
     def recount(self, session):
         """Rebuild the totals from the membership rows (totals switched on for a directory already filled)."""

@@ -182,6 +182,11 @@ def test_a_committee_reads_its_members_and_each_childs_without_counting_them():
             {"organization_id": 5, "organization_path": "/1/2/5/", "members": 1, "official": 1},
         ]
         assert directory.members_in(session, "/1/2/4/8/") == (0, 0)  # nobody in the party there
+        # a document's audience: the whole province, or two organisations in it (one inside the other counts once)
+        assert directory.audience(session, "/1/2/4/", ["/1/"]) == (2, {7: 2})
+        assert directory.audience(session, "/1/2/", ["/1/2/4/7/", "/1/2/4/", "/1/2/5/9/", "/1/3/"]) == (3, {4: 2, 5: 1})
+        assert directory.audience(session, "/1/", ["/1/3/6/10/"]) == (1, {3: 1})
+        assert directory.audience(session, "/1/2/", ["/1/3/"]) == (0, {})
     with unit.transaction() as session:  # a directory that switches totals on later counts what it holds
         session.execute(directory.totals.table.delete())
         directory.recount(session)
