@@ -12,7 +12,6 @@ ms, and the query plan of a province's `by_child`. Target: a province's report p
 
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from sqlalchemy import Column, Integer, MetaData, create_engine, text
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from shared.tallies import Tally
+from tests.support.postgres import scratch_database
 
 BRANCHES = int(os.environ.get("BENCH_BRANCHES", 100_000))
 SUBJECTS = int(os.environ.get("BENCH_SUBJECTS", 4))
@@ -129,18 +129,10 @@ def main():
                 measure(engine, "SQLite")
                 engine.dispose()
         elif backend == "postgresql":
-            admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-            name = f"sotay_bench_tallies_{secrets.token_hex(4)}"
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                engine = create_engine(f"{PG_SERVER.rsplit('/', 1)[0]}/{name}")
+            with scratch_database("sotay_bench_tallies", PG_SERVER) as url:
+                engine = create_engine(url)
                 measure(engine, "PostgreSQL")
                 engine.dispose()
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
         else:
             print(f"unknown backend {backend}", file=sys.stderr)
             return 1

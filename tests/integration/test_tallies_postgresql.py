@@ -1,37 +1,26 @@
 """Running totals on PostgreSQL (shared/tallies.py): a province's report is one indexed range scan of its children,
 never a scan of the table, and fast; writers upsert the same rows at once without losing a count."""
 
-import os
-import secrets
 import threading
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bench.tallies import Base, country, fill, plan, reads, timed
-
-SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from tests.support.postgres import NoServer, scratch_database
 
 
 @pytest.fixture
 def engine():
     try:
-        admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
-        admin.connect().close()
-    except OperationalError as exc:  # no server here: say so rather than pass silently
-        pytest.skip(f"no PostgreSQL at {SERVER}: {exc}")
-    name = f"sotay_test_tallies_{secrets.token_hex(4)}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_engine(f"{SERVER.rsplit('/', 1)[0]}/{name}")
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        with scratch_database("sotay_test_tallies") as url:
+            engine = create_engine(url)
+            Base.metadata.create_all(engine)
+            yield engine
+            engine.dispose()
+    except NoServer as exc:  # no server here: say so rather than pass silently
+        pytest.skip(str(exc))
 
 
 def test_a_provinces_report_is_one_indexed_range_scan_of_its_children(engine):

@@ -26,9 +26,8 @@ months = Tally(Base, "month_totals", subject=Column(String(7)), counts=("meeting
 
 @pytest.fixture
 def session():
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
+    with Session(create_engine("sqlite://")) as session:
+        Base.metadata.create_all(session.get_bind())
         yield session
 
 
