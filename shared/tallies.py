@@ -209,6 +209,25 @@ class Tally:
         )
         return statement.group_by(*key) if several else statement
 
+    def report(self, session, subject, path, **figures):
+        """What a report RPC answers for the organisation at `path` (the gateway names the children, adds rates
+        and those with nothing: services/gateway/reports.py): `{organization_id, <count>…, children:
+        [{organization_id, <count>…}]}`. `figures` are columns from elsewhere, each `(total, {child id: n})`, such
+        as a document's audience from `directory.audience`."""
+        children = {
+            row["organization_id"]: {key: n for key, n in row.items() if key != "organization_path"}
+            for row in self.by_child(session, subject, path)
+        }
+        answer = {"organization_id": ancestor_ids(path)[-1], **self.subtree(session, subject, path)}
+        for name, (total, per_child) in figures.items():
+            answer[name] = total
+            for organization_id, n in per_child.items():
+                children.setdefault(organization_id, {"organization_id": organization_id})[name] = n
+        answer["children"] = [
+            {**dict.fromkeys((*self.counts, *figures), 0), **row} for _, row in sorted(children.items())
+        ]
+        return answer
+
     def _key(self, subject, organization_id):
         if self.subject is None:
             if subject is not None:

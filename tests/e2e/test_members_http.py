@@ -91,6 +91,11 @@ ORG_MATRIX = {
         "secretary": {"own": 200, "sibling": 404, "parent": 404, "child": 200},
         "admin": {"own": 200, "sibling": 200, "parent": 200, "child": 200},
     },
+    ("GET", "/organizations/{id}/uptake"): {
+        "member": {"own": 404, "sibling": 404, "parent": 404, "child": 404},
+        "secretary": {"own": 200, "sibling": 404, "parent": 404, "child": 200},
+        "admin": {"own": 200, "sibling": 200, "parent": 200, "child": 200},
+    },
     ("PATCH", "/organizations/{id}"): {
         "member": {"own": 404, "sibling": 404, "parent": 404, "child": 404},
         "secretary": {"own": 200, "sibling": 404, "parent": 404, "child": 200},

@@ -155,3 +155,18 @@ def test_a_tally_refuses_what_it_does_not_count(session):
         months.add(session, "2026-11", 7, "/1/2/4/7/", absent=1)
     with pytest.raises(ValueError, match="is not the path"):
         months.add(session, "2026-11", 8, "/1/2/4/7/", meetings=1)
+
+
+def test_a_report_answer_adds_columns_from_elsewhere_for_every_child_that_has_any(session):
+    reads.add(session, 12, 7, "/1/2/4/7/", read=3, passed=1)
+    audience = (40, {4: 25, 5: 15})  # directory.audience: commune 5 has members and no reads yet
+    assert reads.report(session, 12, "/1/2/", audience=audience) == {
+        "organization_id": 2,
+        "read": 3,
+        "passed": 1,
+        "audience": 40,
+        "children": [
+            {"organization_id": 4, "read": 3, "passed": 1, "audience": 25},
+            {"organization_id": 5, "read": 0, "passed": 0, "audience": 15},
+        ],
+    }
