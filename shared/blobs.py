@@ -9,6 +9,7 @@ hosts), or an S3-compatible bucket when `BLOB_S3_BUCKET` is set (shared/s3.py). 
 anything a user sent, so it names nothing outside the store.
 """
 
+import functools
 import hashlib
 import os
 import re
@@ -216,10 +217,18 @@ def _write(fd, chunk):
         view = view[os.write(fd, view) :]
 
 
+S3_SETTINGS = ("BLOB_S3_BUCKET", "BLOB_S3_ACCESS_KEY", "BLOB_S3_SECRET_KEY", "BLOB_S3_REGION", "BLOB_S3_ENDPOINT")
+
+
 def store():
     """The configured store: S3 when BLOB_S3_BUCKET is set, else files under BLOB_DIR."""
-    if config.get("BLOB_S3_BUCKET"):
-        from shared.s3 import S3Store  # only deployments that use S3 load its client
+    settings = tuple(config.get(name) for name in S3_SETTINGS)
+    return _bucket(*settings) if settings[0] else FileStore()
 
-        return S3Store.from_config()
-    return FileStore()
+
+@functools.cache
+def _bucket(bucket, access_key, secret_key, region, endpoint):
+    """One S3 store per configuration, so its connections are kept and reused."""
+    from shared.s3 import S3, S3Store  # only deployments that use S3 load its client
+
+    return S3Store(S3(bucket, access_key or "", secret_key or "", region or "us-east-1", endpoint))

@@ -16,7 +16,6 @@ from xml.sax.saxutils import escape
 
 import requests
 
-from shared import config
 from shared.blobs import CHUNK, BlobStore, Intake, checked, new_key
 from shared.errors import NotFound, ServiceUnavailable
 
@@ -181,18 +180,6 @@ class S3Store(BlobStore):
 
     def __init__(self, client):
         self.client = client
-
-    @classmethod
-    def from_config(cls):
-        return cls(
-            S3(
-                bucket=config.get("BLOB_S3_BUCKET"),
-                access_key=config.get("BLOB_S3_ACCESS_KEY", ""),
-                secret_key=config.get("BLOB_S3_SECRET_KEY", ""),
-                region=config.get("BLOB_S3_REGION") or "us-east-1",
-                endpoint=config.get("BLOB_S3_ENDPOINT"),
-            )
-        )
 
     def put(self, chunks, limit):
         key, intake = new_key(), Intake(chunks, limit)
