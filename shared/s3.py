@@ -1,8 +1,8 @@
 """Blobs in an S3-compatible bucket (AWS S3, MinIO, Ceph RGW, …), when `BLOB_S3_BUCKET` is set.
 
 A small client of our own over `requests` (already a dependency) rather than boto3: the store needs six calls,
-boto3 and botocore would add ~100 MB to every image for them, and here every byte's path is visible — parts of
-5 MiB in memory at most, downloads read as they are sent, green under eventlet like the rest of the gateway.
+boto3 and botocore would add ~100 MB to every image for them, and here every byte's path is visible — parts
+of 5 MiB in memory at most, downloads read as they are sent, green under eventlet like the rest of the gateway.
 Requests are signed with AWS Signature Version 4 (the payload's SHA-256 signed too, so the server checks it).
 """
 
@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import logging
 import re
+from collections import deque
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape
@@ -21,8 +22,8 @@ from shared.errors import NotFound, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-PART = 5 * 1024 * 1024  # S3's smallest part but the last: the most an upload holds in memory (twice, briefly)
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+PART = 5 * 1024 * 1024  # S3's smallest part but the last: about the most an upload holds in memory
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()  # what a bodiless request signs
 TIMEOUT = (5, 60)  # seconds to connect, then between two reads
 AWS = "https://s3.{region}.amazonaws.com"
 
@@ -82,11 +83,13 @@ class S3:
         return f"{self.base}{path}" + (f"?{encoded}" if encoded else "")
 
     def request(self, method, key="", query=None, body=b"", headers=None, expected=(200,), stream=False):
+        """`body`: bytes, or a Payload of chunks."""
         url = self.url(key, query)
-        signed = self.sign(method, url, headers or {}, hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256)
+        payload = body if isinstance(body, Payload) else Payload([body])
+        signed = self.sign(method, url, headers or {}, payload.sha256)
         try:
             response = self.session.request(
-                method, url, data=body or None, headers=signed, timeout=TIMEOUT, stream=stream
+                method, url, data=payload if payload.len else None, headers=signed, timeout=TIMEOUT, stream=stream
             )
         except requests.RequestException as exc:
             log.warning("blob store unreachable: %s %s", method, type(exc).__name__)
@@ -155,6 +158,22 @@ def _error_code(response):
         return None
 
 
+class Payload:
+    """Chunks sent as one request body as they are, never joined into one more copy: http.client reads them one by
+    one (`read`), requests takes the length from `len`."""
+
+    def __init__(self, chunks):
+        self.chunks = deque(chunk for chunk in chunks if chunk)
+        self.len = sum(len(chunk) for chunk in self.chunks)
+        digest = hashlib.sha256()
+        for chunk in self.chunks:
+            digest.update(chunk)
+        self.sha256 = digest.hexdigest()
+
+    def read(self, size=-1):
+        return self.chunks.popleft() if self.chunks else b""
+
+
 class S3Chunks:
     """A GET's body in CHUNKs; `close()` gives the connection back even when the client left early."""
 
@@ -190,14 +209,14 @@ class S3Store(BlobStore):
                 size += len(chunk)
                 if size >= PART:
                     upload = upload or self.client.start_upload(key)
-                    etags.append(self.client.upload_part(key, upload, len(etags) + 1, b"".join(buffered)))
+                    etags.append(self.client.upload_part(key, upload, len(etags) + 1, Payload(buffered)))
                     buffered, size = [], 0
             blob = intake.blob(key)
             if upload is None:
-                self.client.put_object(key, b"".join(buffered))
+                self.client.put_object(key, Payload(buffered))
             else:
                 if buffered:
-                    etags.append(self.client.upload_part(key, upload, len(etags) + 1, b"".join(buffered)))
+                    etags.append(self.client.upload_part(key, upload, len(etags) + 1, Payload(buffered)))
                 self.client.complete_upload(key, upload, etags)
             return blob
         except BaseException:
