@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from shared import config, filetypes
 from shared.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationError
 
 CHUNK = 64 * 1024
+ABANDONED_AFTER = 3600  # seconds: a `.partial` untouched this long lost the process that wrote it
 KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): no separators, no dots
 UNSUPPORTED = (
     "Chỉ nhận tệp PDF, DOCX, XLSX hoặc ảnh PNG, JPEG, GIF, WebP (xét theo nội dung tệp, không theo tên). / "
@@ -131,7 +133,7 @@ class FileChunks:
 class FileStore(BlobStore):
     """Blobs as files: BLOB_DIR/<first two characters of the key>/<key>, directories 0700 and files 0600. A blob
     is written as `<key>.partial` and renamed once whole and accepted, so a crash leaves only names that are no
-    key (never served, swept by `sweep_partials`)."""
+    key (never served), removed after an hour by the next upload into the same folder."""
 
     def __init__(self, directory=None):
         path = Path(directory or config.get("BLOB_DIR") or config.data_dir() / "blobs")
@@ -171,6 +173,7 @@ class FileStore(BlobStore):
             finally:
                 os.close(fd)
         finally:
+            _sweep(folder, time.time())
             os.close(folder)
 
     def open(self, key, start=0, end=None):
@@ -201,14 +204,15 @@ class FileStore(BlobStore):
         finally:
             os.close(folder)
 
-    def sweep_partials(self, older_than, now):
-        """Remove what a crash left half written (a `.partial` untouched since `older_than` seconds)."""
-        for partial in self.directory.glob("*/*.partial"):
-            try:
-                if now - partial.lstat().st_mtime > older_than:
-                    partial.unlink()
-            except OSError:
-                pass
+
+def _sweep(folder, now):
+    """Remove from a folder what a crash left half written: personal data must not linger."""
+    for name in os.listdir(folder):
+        try:
+            if name.endswith(".partial") and now - os.lstat(name, dir_fd=folder).st_mtime > ABANDONED_AFTER:
+                os.unlink(name, dir_fd=folder)
+        except OSError:
+            pass
 
 
 def _write(fd, chunk):

@@ -5,7 +5,9 @@ downloads resume (Range), revalidate (ETag) and keep their Vietnamese names."""
 import io
 import os
 import stat
+import time
 import tracemalloc
+from unittest import mock
 
 import pytest
 from werkzeug.http import parse_options_header
@@ -177,7 +179,7 @@ def test_delete_is_idempotent_and_a_deleted_blob_is_404(blob_dir):
     assert stored_files(blob_dir) == []
 
 
-def test_a_crash_half_way_leaves_only_a_partial_that_is_swept(blob_dir):
+def test_a_failure_half_way_leaves_nothing_and_a_crash_s_partial_is_swept_by_a_later_upload(blob_dir):
     def dying():
         yield samples.pdf()
         raise KeyboardInterrupt
@@ -185,11 +187,15 @@ def test_a_crash_half_way_leaves_only_a_partial_that_is_swept(blob_dir):
     with pytest.raises(KeyboardInterrupt):
         blobs.store().put(dying(), MIB)
     assert stored_files(blob_dir) == []
-    store = blobs.FileStore()
-    (blob_dir / "ab").mkdir(exist_ok=True)
-    (blob_dir / "ab" / ("ab" + "c" * 41 + ".partial")).write_bytes(b"%PDF-")
-    store.sweep_partials(older_than=60, now=os.stat(blob_dir).st_mtime + 3600)
-    assert stored_files(blob_dir) == []
+    abandoned, fresh = (blob_dir / "ab" / f"ab{letter * 41}.partial" for letter in "cd")
+    abandoned.parent.mkdir(exist_ok=True)
+    for partial in (abandoned, fresh):
+        partial.write_bytes(b"%PDF- half of a member's document")
+    hour_ago = time.time() - blobs.ABANDONED_AFTER - 1
+    os.utime(abandoned, (hour_ago, hour_ago))
+    with mock.patch.object(blobs, "new_key", return_value="ab" + "e" * 41):
+        blob = put(samples.png())
+    assert stored_files(blob_dir) == sorted([blob.key, fresh.name])
 
 
 @pytest.mark.parametrize(
