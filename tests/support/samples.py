@@ -1,4 +1,5 @@
-"""Small files of each kind an attachment may be (and of kinds it may not), made on the spot."""
+"""Small files of each kind an attachment may be (and of kinds it may not), made on the spot; what a file store
+holds."""
 
 import io
 import zipfile
@@ -60,3 +61,8 @@ def html():
 
 def svg():
     return b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+
+
+def stored_files(directory):
+    """Every file under a blob store's directory (folders aside)."""
+    return sorted(path.name for path in directory.rglob("*") if not path.is_dir())
