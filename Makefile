@@ -64,6 +64,7 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench.national
 	@$(PY) -m bench.import_reads
 	@$(PY) -m bench.tallies
+	@$(PY) -m bench.attachments
 
 import: $(VENV)/.runtime
 	@test -n "$(FILE)" || { echo "usage: make import FILE=members.csv [DRY_RUN=1]"; exit 2; }
