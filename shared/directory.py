@@ -229,14 +229,24 @@ class Directory:
             session.add(self.Erased(member_id=member_id))
 
     def _organization(self, session, organization_id, path):
-        """The organisation's row, made or brought up to date with the path an event gives it."""
-        org = session.get(self.Organization, organization_id)
-        if org is None:
-            org = self.Organization(id=organization_id, path=path, level=level_of(path), rollout="disabled")
-            session.add(org)
-        elif org.path != path:
-            self._moved(session, org.path, path)
-        return org
+        """The organisation's row, made or brought up to date with the path an event gives it. Every organisation
+        above it has a row too, so a move is seen whichever organisation below the moved one an event names."""
+        prefixes = dict(zip(ancestor_ids(path), ancestor_paths(path), strict=True))
+        while True:  # the shallowest move first: it carries its subtree, then one below it may have moved too
+            known = dict(
+                session.execute(
+                    select(self.Organization.id, self.Organization.path).where(self.Organization.id.in_(prefixes))
+                ).all()
+            )
+            moved = next((i for i in prefixes if i in known and known[i] != prefixes[i]), None)
+            if moved is None:
+                break
+            self._moved(session, known[moved], prefixes[moved])
+        for ancestor_id, prefix in prefixes.items():
+            if ancestor_id not in known:
+                session.add(self.Organization(id=ancestor_id, path=prefix, level=level_of(prefix), rollout="disabled"))
+        session.flush()
+        return session.get(self.Organization, organization_id)
 
     def _moved(self, session, old, new):
         """An organisation on both paths sits elsewhere now (a move, a merge): the shallowest such one carried its
