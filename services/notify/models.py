@@ -90,8 +90,8 @@ class PushFanOut(Base):
     kind = Column(String(24), nullable=False)  # its template (templates.py): new, study material, revised
     ranges = Column(Text, nullable=False)  # JSON [[low, high], …]: the audience's subtrees that are rolled out
     range_index = Column(Integer, nullable=False, default=0)
-    after_path = Column(String(255))  # the last member done in the current range (path, id)
-    after_member = Column(Integer)
+    after_path = Column(String(255))  # the last member done in the current range: (path, id)
+    after_member = Column(Integer)  # (stopped: the last delivery id expired)
     queued = Column(Integer, nullable=False, default=0)
     status = Column(String(8), nullable=False, default="running")  # running | done | stopped (withdrawn)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

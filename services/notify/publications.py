@@ -109,11 +109,12 @@ def withdrawn(session, envelope):
 
 
 def _stop_pushes(session, publication_id):
-    """An earlier version's push still under way stops; the worker expires what it queued and did not send."""
+    """An earlier version's push stops (under way or queued and not all sent yet): the worker expires what of it
+    the sender has not sent."""
     session.execute(
         update(PushFanOut)
-        .where(PushFanOut.publication_id == publication_id, PushFanOut.status == "running")
-        .values(status="stopped")
+        .where(PushFanOut.publication_id == publication_id, PushFanOut.status != "stopped")
+        .values(status="stopped", after_path=None, after_member=None)
     )
 
 
@@ -357,12 +358,22 @@ def push_texts(publication, kind):
 
 
 def _expire_pushes(session, job, limit):
-    """A withdrawn (or superseded) publication's pushes not yet sent never go: expired in batches."""
+    """A withdrawn (or superseded) publication's pushes not yet sent never go: expired in batches, walking the
+    pending bulk deliveries in id order (the sender's index; `after_member` holds the last id seen)."""
     ids = session.scalars(
-        select(Delivery.id).where(Delivery.event_id == job.event_id, Delivery.status == "pending").limit(limit)
+        select(Delivery.id)
+        .where(
+            Delivery.status == "pending",
+            Delivery.priority == BULK,
+            Delivery.id > (job.after_member or 0),
+            Delivery.event_id == job.event_id,
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
     ).all()
     if ids:
         session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(status="expired", text=""))
+        job.after_member = ids[-1]
     else:
         job.status, job.finished_at = "done", utcnow()
     return len(ids)
