@@ -15,6 +15,8 @@ from shared.errors import NotFound, ValidationError
 from services.notify import publications
 from services.notify.models import Notification
 
+ROW_IDS = 2**31 - 1  # the largest id an integer column holds
+
 
 def inbox(session, member_id, unread=None, cursor=None, limit=50):
     before = _decode(cursor) if cursor else None
@@ -23,9 +25,12 @@ def inbox(session, member_id, unread=None, cursor=None, limit=50):
         query = query.where(Notification.read_at.is_(None))
     if before is not None:
         moment, item_id = before
-        query = query.where(
-            (Notification.created_at < moment) | ((Notification.created_at == moment) & (Notification.id < item_id))
-        )
+        if publications.is_publication(item_id):  # every message of that moment comes after a publication
+            query = query.where(Notification.created_at <= moment)
+        else:
+            query = query.where(
+                (Notification.created_at < moment) | ((Notification.created_at == moment) & (Notification.id < item_id))
+            )
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)
     items = [(aware(n.created_at), n.id, n) for n in session.scalars(query)]
     member = publications.reader(session, member_id)
@@ -62,7 +67,8 @@ def _decode(cursor):
         moment = datetime.fromisoformat(moment)
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None:
+    row_id = item_id - publications.PUBLICATION_IDS if publications.is_publication(item_id) else item_id
+    if moment is None or moment.tzinfo is None or row_id > ROW_IDS:
         raise ValidationError(details={"cursor": [NOT_A_CURSOR]})
     return moment.astimezone(UTC), item_id  # SQLite compares stored UTC wall-clock time
 
@@ -87,13 +93,17 @@ def mark_read(uow, member_id, item_id=None):
     session = uow.session
     if item_id is not None and publications.is_publication(item_id):
         member = publications.reader(session, member_id)
-        publication = publications.shown_to(session, member, item_id - publications.PUBLICATION_IDS)
+        publication_id = item_id - publications.PUBLICATION_IDS
+        publication = publications.shown_to(session, member, publication_id) if publication_id <= ROW_IDS else None
         if publication is None:
             raise NotFound()
         return {"marked": publications.mark_read(session, member_id, [publication])}
     query = update(Notification).where(Notification.member_id == member_id, Notification.read_at.is_(None))
     if item_id is not None:
-        if session.scalar(select(Notification.member_id).where(Notification.id == item_id)) != member_id:
+        if (
+            item_id > ROW_IDS
+            or session.scalar(select(Notification.member_id).where(Notification.id == item_id)) != member_id
+        ):
             raise NotFound()  # someone else's is not theirs to know of
         return {"marked": session.execute(query.where(Notification.id == item_id).values(read_at=utcnow())).rowcount}
     changed = session.execute(query.values(read_at=utcnow())).rowcount

@@ -5,17 +5,19 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from nameko.amqp.publish import get_producer
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
-from shared import config
-from shared.db import standalone_unit, utcnow
+from shared import config, migrations
+from shared.db import standalone_unit
 from shared.events import envelope
 from shared.rpc import service_client
 from shared.topology import events_exchange
-from services.notify import inbox
-from services.notify.models import Base, Device, Recipient, directory
-from tests.support.notify import sms_sink
+from services.notify import inbox, publications
+from services.notify.models import Base, Delivery, Device, Recipient, directory
+from tests.integration.test_postgresql import databases  # noqa: F401  (a fresh PostgreSQL database per service)
+from tests.support.notify import drain_pushes, handled, publication, sms_sink, withdrawal
 from tests.support.rabbit import queue_idle
 from tests.support.waiting import wait_for
 
@@ -66,22 +68,6 @@ def emit(event_type, payload, copies=1, event=None):
     return event
 
 
-def audience(*paths):
-    return [{"organization_id": int(p.rstrip("/").rsplit("/", 1)[1]), "organization_path": p} for p in paths]
-
-
-def published(document_id, *paths, version=1):
-    return {
-        "document_id": document_id,
-        "version": version,
-        "category": "resolution",
-        "title": f"Nghị quyết số {document_id}",
-        "summary": "Về phát triển khoa học, công nghệ",
-        "audience": audience(*paths),
-        "published_at": utcnow().isoformat(),
-    }
-
-
 def documents(member_id):
     unit, database = standalone_unit(Base.metadata, "notify")
     try:
@@ -98,13 +84,10 @@ def test_a_publication_reaches_its_subtree_and_nobody_else_and_a_withdrawal_take
     notify_cls = prepare("notify")
     a_directory({1: BRANCH, 2: OTHER_BRANCH})
     containers(notify_cls)
-    emit("content.document_published", published(57, "/1/2/"))
+    emit("content.document_published", publication(57, "/1/2/", category="resolution"))
     wait_for(lambda: documents(1) == [57], message="the publication in the inbox of a member of the province")
     assert documents(2) == []
-    emit(
-        "content.document_withdrawn",
-        {"document_id": 57, "audience": audience("/1/2/"), "withdrawn_at": utcnow().isoformat()},
-    )
+    emit("content.document_withdrawn", withdrawal(57, "/1/2/"))
     wait_for(lambda: documents(1) == [], message="the withdrawn document gone from the inbox")
 
 
@@ -112,8 +95,8 @@ def test_a_member_who_transfers_sees_the_new_branchs_publications(prepare, conta
     notify_cls = prepare("notify")
     a_directory({1: BRANCH})
     containers(notify_cls)
-    emit("content.document_published", published(10, BRANCH))
-    emit("content.document_published", published(11, OTHER_BRANCH))
+    emit("content.document_published", publication(10, BRANCH))
+    emit("content.document_published", publication(11, OTHER_BRANCH))
     wait_for(lambda: documents(1) == [10], message="the old branch's publication")
     emit(
         "members.member_updated",
@@ -172,7 +155,7 @@ def test_codes_go_first_while_a_national_publication_is_pushed(prepare, containe
     notify_cls = prepare("notify")
     a_directory({n: f"/1/2/{3 + n % 50}/" for n in range(1, PUSHED + 1)}, devices=True)
     containers(notify_cls)
-    emit("content.document_published", published(1, "/1/"))
+    emit("content.document_published", publication(1, "/1/", title="Nghị quyết số 1"))
     wait_for(lambda: documents(PUSHED) == [1], message="the publication in a member's inbox")
     wait_for(lambda: len(push_sink()) > 0, timeout=60, message="the push fan-out to start sending")
     with service_client("identity") as client:
@@ -186,3 +169,32 @@ def test_codes_go_first_while_a_national_publication_is_pushed(prepare, containe
     assert len({line["id"] for line in pushes}) == PUSHED == len(pushes)  # each device once
     assert json.loads(pushes[0]["to"])["platform"] == "android"
     assert pushes[0]["subject"] == "Văn bản mới: Nghị quyết số 1"
+
+
+@pytest.mark.usefixtures("databases")
+def test_publications_their_inbox_and_their_push_on_postgresql(settings):
+    migrations.upgrade("notify")
+    a_directory({1: BRANCH, 2: BRANCH, 3: "/1/2/3/5/", 4: OTHER_BRANCH}, devices=True)
+    unit, database = standalone_unit(Base.metadata, "notify")
+    try:
+        handled(unit, "content.document_published", publication(5, "/1/2/"))
+        handled(unit, "content.document_published", publication(6, "/1/"))
+        assert drain_pushes(unit, limit=2) >= 3
+        pushed = sorted(unit.session.scalars(select(Delivery.member_id).where(Delivery.event_id == "publication:5:1")))
+        assert pushed == [1, 2, 3]
+        with unit.transaction() as session:
+            first = inbox.inbox(session, 1, limit=1)
+            second = inbox.inbox(session, 1, cursor=first["next_cursor"], limit=1)
+            assert [i["document_id"] for i in first["items"] + second["items"]] == [6, 5]
+            assert inbox.mark_read(unit, 1, second["items"][0]["id"]) == {"marked": 1}
+            assert inbox.inbox(session, 4)["unread"] == 1 and inbox.inbox(session, 1)["unread"] == 1
+        handled(unit, "content.document_withdrawn", withdrawal(5, "/1/2/"))
+        drain_pushes(unit)
+        with unit.transaction() as session:
+            assert [i["document_id"] for i in inbox.inbox(session, 1)["items"]] == [6]
+            statuses = session.scalars(select(Delivery.status).where(Delivery.event_id == "publication:5:1"))
+            assert set(statuses) == {"expired"}
+            assert publications.push_batch(session) is None
+    finally:
+        unit.close()
+        database.engine.dispose()

@@ -8,42 +8,25 @@ from itertools import count
 import pytest
 from sqlalchemy import func, select, update
 
+from shared.contracts.common import encode_cursor
 from shared.db import utcnow
 from shared.errors import NotFound, ValidationError
-from shared.events import envelope
 from services.notify import inbox, publications
 from services.notify.models import Delivery, Notification, Publication, PublicationAudience
+from tests.support.notify import drain_pushes, handled, publication, withdrawal
 from tests.unit.test_notify_domain import prefer, tell
 
 _documents = count(1)
 
 
-def publish(world, *paths, document_id=None, version=1, category="news", study=False, at=None, title=None):
+def publish(world, *paths, document_id=None, **facts):
     document_id = document_id or next(_documents)
-    payload = {
-        "document_id": document_id,
-        "version": version,
-        "category": category,
-        "title": title or f"Văn bản {document_id}",
-        "summary": f"Tóm tắt {document_id}",
-        "study": study,
-        "audience": [{"organization_id": int(p.rstrip("/").rsplit("/", 1)[1]), "organization_path": p} for p in paths],
-        "published_at": (at or utcnow()).isoformat(),
-        "author_member_id": None,
-    }
-    with world.uow.transaction() as session:
-        publications.published(session, envelope("content.document_published", payload))
+    handled(world.uow, "content.document_published", publication(document_id, *paths, **facts))
     return document_id
 
 
 def withdraw(world, document_id, *paths, at=None):
-    payload = {
-        "document_id": document_id,
-        "audience": [{"organization_id": int(p.rstrip("/").rsplit("/", 1)[1]), "organization_path": p} for p in paths],
-        "withdrawn_at": (at or utcnow()).isoformat(),
-    }
-    with world.uow.transaction() as session:
-        publications.withdrawn(session, envelope("content.document_withdrawn", payload))
+    handled(world.uow, "content.document_withdrawn", withdrawal(document_id, *paths, at=at))
 
 
 def documents(world, member_id, **query):
@@ -170,8 +153,9 @@ def test_ids_of_the_two_kinds_never_collide_and_one_cursor_pages_through_both_ne
     assert {item["document_id"] for item in seen} - {None} == {d for kind, d in expected if kind == "publication"}
     assert all(item["id"] >= publications.PUBLICATION_IDS for item in seen if item["kind"] == "publication")
     assert inbox.inbox(w.session, member)["unread"] == 8
-    with pytest.raises(ValidationError):
-        inbox.inbox(w.session, member, cursor="not-a-cursor")
+    for altered in ("not-a-cursor", encode_cursor("yesterday", 1), encode_cursor(times[0], 2**60)):
+        with pytest.raises(ValidationError):
+            inbox.inbox(w.session, member, cursor=altered)
 
 
 def test_reading_marks_either_kind_and_unread_pages_through_what_is_left(w):
@@ -183,9 +167,10 @@ def test_reading_marks_either_kind_and_unread_pages_through_what_is_left(w):
     with pytest.raises(NotFound):  # not in the outsider's inbox: not theirs to know of
         with w.uow.transaction():
             inbox.mark_read(w.uow, outsider, oldest["id"])
-    with pytest.raises(NotFound):
-        with w.uow.transaction():
-            inbox.mark_read(w.uow, member, publications.PUBLICATION_IDS + 999)
+    for nothing in (publications.PUBLICATION_IDS + 999, 2**53 - 1, 2**40):
+        with pytest.raises(NotFound):
+            with w.uow.transaction():
+                inbox.mark_read(w.uow, member, nothing)
     unread = inbox.inbox(w.session, member, unread=True)
     assert [i["id"] for i in unread["items"]] == [message["id"], oldest["id"]] and unread["unread"] == 2
     assert [i["id"] for i in inbox.inbox(w.session, member, unread=True, limit=1)["items"]] == [message["id"]]
@@ -198,14 +183,8 @@ def test_reading_marks_either_kind_and_unread_pages_through_what_is_left(w):
 # --- the push ------------------------------------------------------------------------------------------------------
 
 
-def drain(world, limit=publications.FAN_OUT_BATCH):
-    """Run the fan-out worker's steps until nothing is under way; returns how many steps it took."""
-    steps = 0
-    while True:
-        with world.uow.transaction() as session:
-            if publications.push_batch(session, limit) is None:
-                return steps
-        steps += 1
+def drain(world, limit=None):
+    return drain_pushes(world.uow, limit)
 
 
 def pushed(world, status="pending"):
@@ -243,21 +222,7 @@ def test_a_large_audience_is_pushed_in_batches_each_member_once(w):
     document = publish(w, "/1/2/")
     assert drain(w, limit=3) >= 4
     assert pushed(w) == sorted([*members, members[0]])
-    with w.uow.transaction() as session:  # the same publication again: nothing new
-        publications.published(
-            session,
-            envelope(
-                "content.document_published",
-                {
-                    "document_id": document,
-                    "version": 1,
-                    "category": "news",
-                    "title": "x",
-                    "audience": [{"organization_id": 2, "organization_path": "/1/2/"}],
-                    "published_at": utcnow().isoformat(),
-                },
-            ),
-        )
+    publish(w, "/1/2/", document_id=document)  # the same publication again: nothing new
     drain(w, limit=3)
     assert len(pushed(w)) == 11
 
