@@ -31,7 +31,7 @@ from services.notify.models import (
 # A publication's inbox id is this plus its row's id: notifications' ids (one sequence, from 1) never get this far,
 # so the two kinds never collide on `POST /me/notifications/{id}/read`, and both stay exact in JavaScript (< 2^53).
 PUBLICATION_IDS = 2**52
-FAN_OUT_BATCH = 2000  # members looked at per commit of a push fan-out: SQLite's one writer is held for ~10 ms
+FAN_OUT_BATCH = 2000  # members looked at per commit of a push fan-out: SQLite's one writer is held ~40 ms
 BULK = 2  # the deliveries' priority: after codes (0) and a member's own messages (1)
 
 
