@@ -107,7 +107,7 @@ class Delivery(Base):
     member_id = Column(Integer)
     channel = Column(String(24), nullable=False)  # sms | email | push:<device id> (one row a device)
     priority = Column(Integer, nullable=False, default=1)  # 0: one-time codes, never behind a bulk send
-    destination = Column(String(255), nullable=False)
+    destination = Column(Text, nullable=False)  # a phone, an address, or a device (a browser's is ~400 characters)
     subject = Column(String(255))
     text = Column(Text, nullable=False)
     # pending | sending | sent | failed | expired | erased (its member's data erased: never sent)

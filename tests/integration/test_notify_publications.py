@@ -176,12 +176,15 @@ def test_publications_their_inbox_and_their_push_on_postgresql(settings):
     migrations.upgrade("notify")
     a_directory({1: BRANCH, 2: BRANCH, 3: "/1/2/3/5/", 4: OTHER_BRANCH}, devices=True)
     unit, database = standalone_unit(Base.metadata, "notify")
+    subscription = {"endpoint": "https://push.example.vn/" + "s" * 300, "keys": {"p256dh": "B" * 87, "auth": "a" * 22}}
+    with unit.transaction() as session:  # a browser's subscription is longer than a phone's token
+        session.add(Device(member_id=2, platform="web", token=json.dumps(subscription)))
     try:
         handled(unit, "content.document_published", publication(5, "/1/2/"))
         handled(unit, "content.document_published", publication(6, "/1/"))
         assert drain_pushes(unit, limit=2) >= 3
         pushed = sorted(unit.session.scalars(select(Delivery.member_id).where(Delivery.event_id == "publication:5:1")))
-        assert pushed == [1, 2, 3]
+        assert pushed == [1, 2, 2, 3]
         with unit.transaction() as session:
             first = inbox.inbox(session, 1, limit=1)
             second = inbox.inbox(session, 1, cursor=first["next_cursor"], limit=1)

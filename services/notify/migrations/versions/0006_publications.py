@@ -1,4 +1,5 @@
-"""publications in inboxes by path, their push fan-out, meeting links
+"""publications in inboxes by path, their push fan-out, meeting links; a delivery's destination holds a browser's
+push subscription
 
 Revision ID: 0006
 Revises: 0005
@@ -71,12 +72,18 @@ def upgrade():
     with op.batch_alter_table("push_fan_outs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_push_fan_outs_publication_id"), ["publication_id"], unique=False)
 
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:  # a browser's push subscription is longer
+        batch_op.alter_column("destination", existing_type=sa.String(length=255), type_=sa.Text(), nullable=False)
+
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("meeting_id", sa.Integer(), nullable=True))
         batch_op.create_index("ix_notifications_member_time", ["member_id", "created_at", "id"], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.alter_column("destination", existing_type=sa.Text(), type_=sa.String(length=255), nullable=False)
+
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index("ix_notifications_member_time")
         batch_op.drop_column("meeting_id")
