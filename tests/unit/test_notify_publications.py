@@ -244,3 +244,21 @@ def test_english_readers_get_the_push_in_english(w):
     publish(w, "/1/2/", title="Resolution 57")
     drain(w)
     assert w.session.scalar(select(Delivery.subject)) == "New document: Resolution 57"
+
+
+def test_operators_see_a_fan_out_under_way_and_pushes_counted_as_one_channel(w):
+    from services.notify.operations import summary
+
+    for member in (w.recipient("/1/2/3/4/") for _ in range(3)):
+        w.device(member), w.device(member, platform="web")
+    document = publish(w, "/1/2/")
+    [under_way] = summary(w.session)["push_fan_outs_under_way"]
+    assert (under_way["event_id"], under_way["status"], under_way["queued"]) == (
+        f"publication:{document}:1",
+        "running",
+        0,
+    )
+    drain(w)
+    w.session.expire_all()
+    report = summary(w.session)
+    assert report["push_fan_outs_under_way"] == [] and report["by_channel_and_status"]["push/pending"] == 6
