@@ -262,3 +262,20 @@ def test_operators_see_a_fan_out_under_way_and_pushes_counted_as_one_channel(w):
     w.session.expire_all()
     report = summary(w.session)
     assert report["push_fan_outs_under_way"] == [] and report["by_channel_and_status"]["push/pending"] == 6
+
+
+def test_what_a_member_read_is_in_their_export_and_goes_with_their_erasure(w):
+    from shared.auth import Principal
+    from services.notify import privacy
+
+    member, administrator = w.recipient("/1/2/3/4/"), w.recipient("/1/")
+    document = publish(w, "/1/2/")
+    [item] = inbox.inbox(w.session, member)["items"]
+    with w.uow.transaction():
+        inbox.mark_read(w.uow, member, item["id"])
+    exported = privacy.export(w.session, Principal(member_id=member, citizen_id="", session_id="s"), member)
+    assert [(r["document_id"], r["version"]) for r in exported["publications_read"]] == [(document, 1)]
+    with w.uow.transaction():
+        erased = privacy.erase(w.uow, Principal(member_id=administrator, citizen_id="", session_id="s"), member, "x")
+    assert erased["publications_read"] == 1
+    assert inbox.inbox(w.session, member)["items"] == []  # nobody notify knows of any more
