@@ -14,7 +14,7 @@ from services.notify import publications
 log = logging.getLogger(__name__)
 
 
-class PushFanOut(DependencyProvider):
+class FanOutWorker(DependencyProvider):
     """Woken when a publication commits; works through every fan-out under way, then waits for the next."""
 
     def __init__(self, sender_attr="sender"):

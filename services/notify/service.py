@@ -18,7 +18,7 @@ from shared.rpc import Rpc
 from shared.subscriber import subscribe
 from services.notify import channels, domain, inbox, meeting_messages, privacy, publications
 from services.notify.channels import DeliveryError
-from services.notify.fan_out import PushFanOut
+from services.notify.fan_out import FanOutWorker
 from services.notify.models import Base, directory
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class NotifyService(Service):
 
     db = Database(Base.metadata)
     sender = Sender()
-    fan_out = PushFanOut()
+    fan_out = FanOutWorker()
     cluster = Rpc(timeout=30)
 
     @command(caller=services("identity"), body=SmsRequest, in_steps=True)
