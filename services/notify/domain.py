@@ -1,4 +1,4 @@
-"""notify's domain: who hears what, the inbox, and sending. Plain Python, no nameko.
+"""notify's domain: who hears what, and sending (the inbox is inbox.py, publications publications.py). Plain Python.
 
 Each (event, member, channel) is one row of `deliveries` (unique): a redelivered
 event finds it and sends nothing twice. A large fan-out (a committee going live)
