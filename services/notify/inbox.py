@@ -7,7 +7,7 @@ Items are ordered by (time, inbox id), descending; a publication's inbox id is a
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, tuple_, update
 
 from shared.contracts.common import NOT_A_CURSOR, decode_cursor, encode_cursor
 from shared.db import aware, utcnow
@@ -28,9 +28,8 @@ def inbox(session, member_id, unread=None, cursor=None, limit=50):
         if publications.is_publication(item_id):  # every message of that moment comes after a publication
             query = query.where(Notification.created_at <= moment)
         else:
-            query = query.where(
-                (Notification.created_at < moment) | ((Notification.created_at == moment) & (Notification.id < item_id))
-            )
+            key = tuple_(Notification.created_at, Notification.id)
+            query = query.where(key < tuple_(literal(moment, key.clauses[0].type), literal(item_id)))
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)
     items = [(aware(n.created_at), n.id, n) for n in session.scalars(query)]
     member = publications.reader(session, member_id)

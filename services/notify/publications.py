@@ -11,7 +11,7 @@ import json
 from datetime import UTC
 
 from marshmallow import EXCLUDE
-from sqlalchemy import delete, exists, select, text, update
+from sqlalchemy import delete, exists, literal, select, text, tuple_, update
 
 from shared.contracts.content import DocumentPublished, DocumentWithdrawn
 from shared.contracts.members import SIGN_IN_OPEN
@@ -154,13 +154,8 @@ def visible(session, member, unread=False, before=None, limit=50):
         )
         if before is not None:
             moment, item_id = before
-            query = query.where(
-                (PublicationAudience.published_at < moment)
-                | (
-                    (PublicationAudience.published_at == moment)
-                    & (PublicationAudience.publication_id < item_id - PUBLICATION_IDS)
-                )
-            )
+            key = tuple_(PublicationAudience.published_at, PublicationAudience.publication_id)
+            query = query.where(key < tuple_(literal(moment, key.clauses[0].type), literal(item_id - PUBLICATION_IDS)))
         if unread:
             query = query.where(_unread_by(member.member_id))
         for publication, _ in session.execute(query):
