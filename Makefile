@@ -61,6 +61,7 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench.run
 	@$(PY) -m bench.enumeration
 	@$(PY) -m bench.fanout
+	@$(PY) -m bench.publication
 	@$(PY) -m bench.national
 	@$(PY) -m bench.import_reads
 	@$(PY) -m bench.tallies

@@ -193,7 +193,10 @@ MEMBERS = [
 
 NOTIFICATIONS = [
     Route("GET", "/me/notifications", "Hộp thư của tôi / My inbox (newest first)", "notify.list_inbox", (QUERY,),
-          query=n.InboxQuery, answers={200: n.Inbox}),
+          query=n.InboxQuery, answers={200: n.Inbox},
+          description="Messages to the member and the documents published to their organisation or one above it, "
+                      "merged newest first (`kind`); one cursor pages through both, and "
+                      "`POST /me/notifications/{id}/read` takes either kind's id."),
     Route("POST", "/me/notifications/all/read", "Đánh dấu tất cả đã đọc / Mark every one read", "notify.mark_read",
           (None,), answers={200: n.Marked}, name="mark_all_read"),
     Route("POST", "/me/notifications/<int:notification_id>/read", "Đánh dấu đã đọc / Mark one read",

@@ -1,4 +1,4 @@
-"""notify's domain: who hears what, the inbox, and sending. Plain Python, no nameko.
+"""notify's domain: who hears what, and sending (the inbox is inbox.py, publications publications.py). Plain Python.
 
 Each (event, member, channel) is one row of `deliveries` (unique): a redelivered
 event finds it and sends nothing twice. A large fan-out (a committee going live)
@@ -14,12 +14,11 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 
-from shared.contracts.common import decode_cursor, encode_cursor
 from shared.contracts.notify import CATEGORIES, CHANNELS
-from shared.db import aware, get_or_add, utcnow
-from shared.errors import NotFound, ValidationError
+from shared.db import get_or_add, utcnow
+from shared.errors import ValidationError
 from shared.tree import subtree_bounds
 from services.notify import sealing, templates
 from services.notify.models import Delivery, Device, Notification, Preference, Recipient, directory
@@ -90,20 +89,25 @@ def _enabled(session, member_id, category, channel):
     return preference is None or preference.enabled
 
 
-def notify_member(session, event_id, member_id, kind, sms=True, **values):
+def notify_member(session, event_id, member_id, kind, sms=True, meeting_id=None, **values):
     """An inbox item, and a message on each channel the member can be reached on and has not
     switched off for this category: SMS, e-mail, push to their devices."""
     recipient = session.get(Recipient, member_id)
     if recipient is None:
         return None
     title, body = templates.render(kind, recipient.language, name=recipient.full_name, **values)
+    title = title[:255]  # a meeting's own title inside it may be long
     category = templates.CATEGORY[kind]
     exists = session.scalar(
         select(Notification.id).where(Notification.event_id == event_id, Notification.member_id == member_id)
     )
     if exists:
         return None
-    session.add(Notification(member_id=member_id, event_id=event_id, category=category, title=title, body=body))
+    session.add(
+        Notification(
+            member_id=member_id, event_id=event_id, category=category, title=title, body=body, meeting_id=meeting_id
+        )
+    )
     if sms and recipient.phone and _enabled(session, member_id, category, "sms"):
         session.add(
             Delivery(
@@ -333,47 +337,6 @@ def record_outcomes(session, outcomes):
             row.status, row.lease_until = "pending", None
             row.next_attempt_at = now + timedelta(seconds=min(300, 2**row.attempts))
     return failed
-
-
-def inbox(session, member_id, unread=None, cursor=None, limit=50):
-    query = select(Notification).where(Notification.member_id == member_id)
-    if unread:
-        query = query.where(Notification.read_at.is_(None))
-    if cursor:
-        before = decode_cursor(cursor, int)[0]
-        query = query.where(Notification.id < before)
-    rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    unread_count = session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.member_id == member_id, Notification.read_at.is_(None))
-    )
-    next_cursor = encode_cursor(rows[-1].id) if more else None
-    return {"items": [notification_json(n) for n in rows], "next_cursor": next_cursor, "unread": unread_count}
-
-
-def notification_json(n):
-    return {
-        "id": n.id,
-        "category": n.category,
-        "title": n.title,
-        "body": n.body,
-        "created_at": aware(n.created_at).isoformat(),
-        "read": n.read_at is not None,
-    }
-
-
-def mark_read(uow, member_id, notification_id=None):
-    session = uow.session
-    query = update(Notification).where(Notification.member_id == member_id, Notification.read_at.is_(None))
-    if notification_id is not None:
-        query = query.where(Notification.id == notification_id)
-    changed = session.execute(query.values(read_at=utcnow())).rowcount
-    if notification_id is not None and not changed and session.get(Notification, notification_id) is None:
-        raise NotFound()
-    return {"marked": changed}
 
 
 def preferences(session, member_id):

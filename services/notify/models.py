@@ -1,4 +1,4 @@
-"""notify's own tables: its projection of members, inboxes, the delivery log, preferences, devices."""
+"""notify's own tables: its projection of members, inboxes, publications, the delivery log, preferences, devices."""
 
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase
@@ -33,7 +33,69 @@ class Notification(Base):
     body = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     read_at = Column(DateTime(timezone=True))
-    __table_args__ = (UniqueConstraint("event_id", "member_id"), Index("ix_notifications_member", "member_id", "id"))
+    meeting_id = Column(Integer)  # the meeting a message is about (meetings' events), for the app to open it
+    __table_args__ = (
+        UniqueConstraint("event_id", "member_id"),
+        Index("ix_notifications_member", "member_id", "id"),
+        Index("ix_notifications_member_time", "member_id", "created_at", "id"),  # the inbox's order
+    )
+
+
+class Publication(Base):
+    """A document published to an audience (content's events): ONE row however large the audience. Whose inbox
+    shows it is decided by organisation path when the inbox is read; a new version replaces the row's facts."""
+
+    __tablename__ = "publications"
+    id = Column(Integer, primary_key=True)
+    document_id = Column(Integer, nullable=False, unique=True)
+    version = Column(Integer, nullable=False)
+    category = Column(String(16), nullable=False)  # content's category (news, resolution, …, study)
+    study = Column(Boolean, nullable=False, default=False)
+    title = Column(Text, nullable=False)
+    summary = Column(Text)
+    published_at = Column(DateTime(timezone=True), nullable=False)
+    withdrawn_at = Column(DateTime(timezone=True))  # gone from every inbox
+
+
+class PublicationAudience(Base):
+    """An organisation a publication is for: every current member whose path starts with it sees it."""
+
+    __tablename__ = "publication_audiences"
+    publication_id = Column(Integer, primary_key=True, autoincrement=False)
+    organization_path = Column(String(255), primary_key=True)
+    # the publication's time, here too: an inbox reads each of its ≤ 5 paths newest first from one index
+    published_at = Column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (Index("ix_publication_audiences_path", "organization_path", "published_at", "publication_id"),)
+
+
+class PublicationRead(Base):
+    """A member read a publication (a row only then)."""
+
+    __tablename__ = "publication_reads"
+    member_id = Column(Integer, primary_key=True, autoincrement=False)
+    publication_id = Column(Integer, primary_key=True, autoincrement=False)
+    version = Column(Integer, nullable=False)  # the version read: a newer one is unread again
+    read_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    __table_args__ = (Index("ix_publication_reads_publication", "publication_id"),)
+
+
+class PushFanOut(Base):
+    """A publication's push to its audience's devices, queued in batches by the fan-out worker; where it stands
+    (the range and the last member done) commits with each batch, so a restart carries on where it stopped."""
+
+    __tablename__ = "push_fan_outs"
+    id = Column(Integer, primary_key=True)
+    publication_id = Column(Integer, nullable=False, index=True)
+    event_id = Column(String(36), nullable=False, unique=True)  # the deliveries' event id: one push per version
+    kind = Column(String(24), nullable=False)  # its template (templates.py): new, study material, revised
+    ranges = Column(Text, nullable=False)  # JSON [[low, high], …]: the audience's subtrees that are rolled out
+    range_index = Column(Integer, nullable=False, default=0)
+    after_path = Column(String(255))  # the last member done in the current range: (path, id)
+    after_member = Column(Integer)  # (stopped: the last delivery id expired)
+    queued = Column(Integer, nullable=False, default=0)
+    status = Column(String(8), nullable=False, default="running")  # running | done | stopped (withdrawn)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    finished_at = Column(DateTime(timezone=True))
 
 
 class Delivery(Base):
@@ -45,7 +107,7 @@ class Delivery(Base):
     member_id = Column(Integer)
     channel = Column(String(24), nullable=False)  # sms | email | push:<device id> (one row a device)
     priority = Column(Integer, nullable=False, default=1)  # 0: one-time codes, never behind a bulk send
-    destination = Column(String(255), nullable=False)
+    destination = Column(Text, nullable=False)  # a phone, an address, or a device (a browser's is ~400 characters)
     subject = Column(String(255))
     text = Column(Text, nullable=False)
     # pending | sending | sent | failed | expired | erased (its member's data erased: never sent)

@@ -1,8 +1,9 @@
 """A member's data in notify: theirs to take, and erased when members orders it (members decides an erasure:
 an administrator asked, with a reason; services/members/privacy.py).
 
-Export: what notify keeps to reach them (name, phone, e-mail, language), their preferences, devices, inbox, and the
-messages sent to them. Erasure: their inbox, devices, preferences and their entry in notify's directory go; the
+Export: what notify keeps to reach them (name, phone, e-mail, language), their preferences, devices, inbox, the
+publications they read, and the messages sent to them. Erasure: their inbox, what they read, devices, preferences
+and their entry in notify's directory go; the
 messages to them (and the codes and notices sent to their phone or e-mail) lose whom they went to and what they said,
 and those not yet sent never go. A message's row stays: its id is the idempotency key channels drop repeats by, so it
 must never be given to another message. `erasures` records who asked, when and why.
@@ -12,8 +13,18 @@ from sqlalchemy import case, delete, null, or_, select, update
 
 from shared.db import aware
 from shared.errors import NotFound
-from services.notify import domain
-from services.notify.models import Delivery, Device, Erasure, Notification, Preference, Recipient, directory
+from services.notify import domain, inbox as inboxes
+from services.notify.models import (
+    Delivery,
+    Device,
+    Erasure,
+    Notification,
+    Preference,
+    Publication,
+    PublicationRead,
+    Recipient,
+    directory,
+)
 
 
 def export(session, principal, member_id):
@@ -24,6 +35,12 @@ def export(session, principal, member_id):
     devices = session.scalars(select(Device).where(Device.member_id == member_id).order_by(Device.id))
     inbox = session.scalars(select(Notification).where(Notification.member_id == member_id).order_by(Notification.id))
     messages = session.scalars(select(Delivery).where(Delivery.member_id == member_id).order_by(Delivery.id))
+    reads = session.execute(
+        select(Publication.document_id, PublicationRead.version, PublicationRead.read_at)
+        .join(Publication, Publication.id == PublicationRead.publication_id)
+        .where(PublicationRead.member_id == member_id)
+        .order_by(PublicationRead.read_at)
+    )
     return {
         "contact": recipient
         and {
@@ -34,7 +51,11 @@ def export(session, principal, member_id):
         },
         "preferences": domain.preferences(session, member_id)["items"],
         "devices": [{"platform": d.platform, "registered_at": aware(d.created_at).isoformat()} for d in devices],
-        "inbox": [domain.notification_json(n) for n in inbox],
+        "inbox": [inboxes.notification_json(n) for n in inbox],
+        "publications_read": [
+            {"document_id": document_id, "version": version, "read_at": aware(read_at).isoformat()}
+            for document_id, version, read_at in reads
+        ],
         "messages": [
             {
                 "channel": m.channel.split(":", 1)[0],
@@ -72,6 +93,7 @@ def erase(uow, principal, member_id, reason):
             )
         ).rowcount,
         "inbox": _delete(session, Notification, Notification.member_id == member_id),
+        "publications_read": _delete(session, PublicationRead, PublicationRead.member_id == member_id),
         "devices": _delete(session, Device, Device.member_id == member_id),
         "preferences": _delete(session, Preference, Preference.member_id == member_id),
     }

@@ -16,8 +16,9 @@ from shared.kit import MEMBER, Service, command, member_through, query, services
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.notify import channels, domain, privacy
+from services.notify import channels, domain, inbox, meeting_messages, privacy, publications
 from services.notify.channels import DeliveryError
+from services.notify.fan_out import FanOutWorker
 from services.notify.models import Base, directory
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ class NotifyService(Service):
 
     db = Database(Base.metadata)
     sender = Sender()
+    fan_out = FanOutWorker()
     cluster = Rpc(timeout=30)
 
     @command(caller=services("identity"), body=SmsRequest, in_steps=True)
@@ -160,13 +162,11 @@ class NotifyService(Service):
 
     @query(caller=MEMBER, params=InboxQuery)
     def list_inbox(self, session, principal, data=None):
-        return domain.inbox(session, principal.member_id, **data)
+        return inbox.inbox(session, principal.member_id, **data)
 
     @command(caller=MEMBER)
     def mark_read(self, unit, principal, notification_id=None):
-        return domain.mark_read(
-            unit, principal.member_id, int(notification_id) if notification_id is not None else None
-        )
+        return inbox.mark_read(unit, principal.member_id, int(notification_id) if notification_id is not None else None)
 
     @query(caller=MEMBER)
     def get_preferences(self, session, principal):
@@ -228,3 +228,33 @@ class NotifyService(Service):
     @subscribe("members", "members.org_rollout_changed")
     def on_rollout_changed(self, envelope):
         self._handle(envelope, domain.rollout_changed)
+
+    @subscribe("content", "content.document_published")
+    def on_document_published(self, envelope):
+        self.db.once(envelope, publications.published)
+        self.fan_out.wake.set()
+
+    @subscribe("content", "content.document_withdrawn")
+    def on_document_withdrawn(self, envelope):
+        self.db.once(envelope, publications.withdrawn)
+        self.fan_out.wake.set()  # what of its push is still queued is expired
+
+    @subscribe("meetings", "meetings.meeting_scheduled")
+    def on_meeting_scheduled(self, envelope):
+        self._handle(envelope, meeting_messages.tell_invitees)
+
+    @subscribe("meetings", "meetings.meeting_changed")
+    def on_meeting_changed(self, envelope):
+        self._handle(envelope, meeting_messages.tell_invitees)
+
+    @subscribe("meetings", "meetings.meeting_cancelled")
+    def on_meeting_cancelled(self, envelope):
+        self._handle(envelope, meeting_messages.tell_invitees)
+
+    @subscribe("meetings", "meetings.reminder_time_reached")
+    def on_reminder_time_reached(self, envelope):
+        self._handle(envelope, meeting_messages.tell_invitees)
+
+    @subscribe("meetings", "meetings.minutes_published")
+    def on_minutes_published(self, envelope):
+        self._handle(envelope, meeting_messages.tell_invitees)

@@ -1,4 +1,10 @@
-"""What members read: Vietnamese first, English for those who chose it."""
+"""What members read: Vietnamese first, English for those who chose it; times in Vietnam's (Asia/Ho_Chi_Minh)."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 TEMPLATES = {
     "account_activated": {
@@ -43,6 +49,43 @@ TEMPLATES = {
             ),
         ),
     },
+    "meeting_scheduled": {
+        "vi": ("Giấy mời họp: {title}", "Đồng chí được mời dự «{title}» lúc {starts_at}. Địa điểm: {place}."),
+        "en": ("Meeting invitation: {title}", "You are invited to “{title}” at {starts_at}. Place: {place}."),
+    },
+    "meeting_changed": {
+        "vi": ("Thay đổi cuộc họp: {title}", "Cuộc họp «{title}» đã thay đổi: lúc {starts_at}. Địa điểm: {place}."),
+        "en": ("Meeting changed: {title}", "“{title}” has changed: now at {starts_at}. Place: {place}."),
+    },
+    "meeting_cancelled": {
+        "vi": ("Huỷ cuộc họp: {title}", "Cuộc họp «{title}» lúc {starts_at} đã bị huỷ. Lý do: {reason}"),
+        "en": ("Meeting cancelled: {title}", "“{title}” at {starts_at} is cancelled. Reason: {reason}"),
+    },
+    "meeting_reminder_24h": {
+        "vi": ("Nhắc lịch họp: {title}", "Còn 24 giờ: «{title}» bắt đầu lúc {starts_at}. Địa điểm: {place}."),
+        "en": ("Meeting tomorrow: {title}", "In 24 hours: “{title}” starts at {starts_at}. Place: {place}."),
+    },
+    "meeting_reminder_1h": {
+        "vi": ("Sắp họp: {title}", "Còn 1 giờ: «{title}» bắt đầu lúc {starts_at}. Địa điểm: {place}."),
+        "en": ("Meeting in an hour: {title}", "In 1 hour: “{title}” starts at {starts_at}. Place: {place}."),
+    },
+    "minutes_published": {
+        "vi": ("Biên bản cuộc họp: {title}", "Biên bản cuộc họp «{title}» lúc {starts_at} đã được công bố."),
+        "en": ("Minutes published: {title}", "The minutes of “{title}” ({starts_at}) are published."),
+    },
+    # a push for a publication; its inbox item is the document's own title and summary
+    "publication": {
+        "vi": ("Văn bản mới: {title}", "{summary}"),
+        "en": ("New document: {title}", "{summary}"),
+    },
+    "publication_study": {
+        "vi": ("Tài liệu học tập mới: {title}", "{summary}"),
+        "en": ("New study material: {title}", "{summary}"),
+    },
+    "publication_revised": {
+        "vi": ("Văn bản đã sửa đổi: {title}", "{summary}"),
+        "en": ("Document revised: {title}", "{summary}"),
+    },
 }
 # codes and security messages reach the member whatever their preferences
 MANDATORY = {"security"}
@@ -53,9 +96,35 @@ CATEGORY = {
     "transfer_issued": "records",
     "member_transferred": "records",
     "invitation": "announcements",
+    **dict.fromkeys(
+        (
+            "meeting_scheduled",
+            "meeting_changed",
+            "meeting_cancelled",
+            "meeting_reminder_24h",
+            "meeting_reminder_1h",
+            "minutes_published",
+        ),
+        "meetings",
+    ),
+    "publication": "announcements",
+    "publication_revised": "announcements",
+    "publication_study": "study",
 }
 
 
 def render(kind, language, **values):
+    """(title, body) of `kind` in `language`; a time among `values` is shown in Vietnam's time, in that language."""
     title, body = TEMPLATES[kind].get(language) or TEMPLATES[kind]["vi"]
-    return title, body.format(**values)
+    shown = {
+        key: local_time(value, language) if isinstance(value, datetime) else value for key, value in values.items()
+    }
+    return title.format(**shown), body.format(**shown)
+
+
+def local_time(moment, language):
+    """`moment` (aware) as a member in Vietnam reads it: 19:30 ngày 05/12/2026 · 19:30, 5 Dec 2026 (Vietnam time)."""
+    local = moment.astimezone(VIETNAM)
+    if language == "en":
+        return f"{local:%H:%M}, {local.day} {MONTHS[local.month - 1]} {local.year} (Vietnam time)"
+    return f"{local:%H:%M} ngày {local:%d/%m/%Y}"

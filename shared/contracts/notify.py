@@ -67,19 +67,35 @@ EVENTS = {
 # What the gateway answers (responses are dumped through these: the served document is what is sent)
 
 
+INBOX_KINDS = ("notification", "publication")
+
+
 class Notification(Schema):
-    id = fields.Integer(required=True)
+    """An inbox item: a message to the member, or a document published to their organisation or one above it."""
+
+    id = fields.Integer(
+        required=True,
+        metadata={"description": "what `POST /me/notifications/{id}/read` takes; unique across both kinds"},
+    )
+    kind = fields.String(
+        validate=validate.OneOf(INBOX_KINDS),
+        metadata={"description": "a message to the member, or a document for their organisations"},
+    )
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     title = fields.String(required=True)
     body = fields.String(required=True)
-    created_at = JsonDateTime(required=True)
+    created_at = JsonDateTime(required=True, metadata={"description": "a publication: when it was published"})
     read = fields.Boolean(required=True)
+    document_id = fields.Integer(allow_none=True, metadata={"description": "a publication: its document (content)"})
+    meeting_id = fields.Integer(allow_none=True, metadata={"description": "a meeting's message: the meeting"})
 
 
 class Inbox(Schema):
     items = fields.List(fields.Nested(Notification), required=True)
     next_cursor = fields.String(required=True, allow_none=True)
-    unread = fields.Integer(required=True, metadata={"description": "unread in the whole inbox"})
+    unread = fields.Integer(
+        required=True, metadata={"description": "unread in the whole inbox (notifications and publications)"}
+    )
 
 
 class Marked(Schema):

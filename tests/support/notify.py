@@ -55,3 +55,56 @@ def a_committee_goes_live(count):
             serializer="json",
             delivery_mode=2,
         )
+
+
+def audience(*paths):
+    """content's audience: organisations by path (the id is the path's last)."""
+    return [{"organization_id": int(p.rstrip("/").rsplit("/", 1)[1]), "organization_path": p} for p in paths]
+
+
+def publication(document_id, *paths, version=1, category="news", study=False, at=None, title=None):
+    """content.document_published's payload."""
+    from shared.db import utcnow
+
+    return {
+        "document_id": document_id,
+        "version": version,
+        "category": category,
+        "title": title or f"Văn bản {document_id}",
+        "summary": f"Tóm tắt {document_id}",
+        "study": study,
+        "audience": audience(*paths),
+        "published_at": (at or utcnow()).isoformat(),
+        "author_member_id": None,
+    }
+
+
+def withdrawal(document_id, *paths, at=None):
+    """content.document_withdrawn's payload."""
+    from shared.db import utcnow
+
+    return {"document_id": document_id, "audience": audience(*paths), "withdrawn_at": (at or utcnow()).isoformat()}
+
+
+def handled(uow, event_type, payload):
+    """notify's effect of a content event, as its handler applies it (in one transaction)."""
+    from services.notify import publications
+
+    effect = {
+        "content.document_published": publications.published,
+        "content.document_withdrawn": publications.withdrawn,
+    }
+    with uow.transaction() as session:
+        return effect[event_type](session, envelope(event_type, payload))
+
+
+def drain_pushes(uow, limit=None):
+    """The push fan-out worker's steps until no fan-out is under way; returns how many steps it took."""
+    from services.notify import publications
+
+    steps = 0
+    while True:
+        with uow.transaction() as session:
+            if publications.push_batch(session, limit or publications.FAN_OUT_BATCH) is None:
+                return steps
+        steps += 1

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from shared.db import utcnow
 from shared.errors import NotFound, ValidationError
-from services.notify import domain
+from services.notify import domain, inbox
 from services.notify.models import Delivery, Notification
 
 
@@ -33,7 +33,7 @@ def test_a_member_hears_on_every_channel_they_can_be_reached_on(notify_world):
     phone, tablet = notify_world.device(member), notify_world.device(member, platform="web")
     assert tell(notify_world, member)
     assert deliveries(notify_world, member) == sorted(["sms", "email", f"push:{phone['id']}", f"push:{tablet['id']}"])
-    assert [item["title"] for item in domain.inbox(notify_world.session, member)["items"]] == [
+    assert [item["title"] for item in inbox.inbox(notify_world.session, member)["items"]] == [
         "Giấy chuyển sinh hoạt đảng"
     ]
 
@@ -43,7 +43,7 @@ def test_a_channel_switched_off_is_not_used_but_the_inbox_still_has_it(notify_wo
     prefer(notify_world, member, ("records", "sms", False))
     tell(notify_world, member)
     assert deliveries(notify_world, member) == ["email"]
-    assert domain.inbox(notify_world.session, member)["unread"] == 1
+    assert inbox.inbox(notify_world.session, member)["unread"] == 1
 
 
 def test_security_messages_come_whatever_the_preferences_and_cannot_be_switched_off(notify_world):
@@ -67,7 +67,7 @@ def test_the_same_event_reaches_a_member_once(notify_world):
     member = notify_world.recipient()
     assert tell(notify_world, member) and tell(notify_world, member) is None
     assert len(deliveries(notify_world, member)) == 2
-    assert domain.inbox(notify_world.session, member)["unread"] == 1
+    assert inbox.inbox(notify_world.session, member)["unread"] == 1
 
 
 def test_nobody_notify_does_not_know_of_is_told_anything(notify_world):
@@ -78,7 +78,7 @@ def test_nobody_notify_does_not_know_of_is_told_anything(notify_world):
 def test_a_member_who_chose_english_reads_english(notify_world):
     member = notify_world.recipient(language="en")
     tell(notify_world, member, kind="change_request_rejected", reason="illegible")
-    item = domain.inbox(notify_world.session, member)["items"][0]
+    item = inbox.inbox(notify_world.session, member)["items"][0]
     assert (item["title"], item["body"]) == (
         "Change not approved",
         "Your branch did not approve the change to your record: illegible",
@@ -132,33 +132,35 @@ def two_inboxes(world, items):
 def test_the_inbox_pages_newest_first_and_counts_what_is_unread(notify_world):
     member, _ = two_inboxes(notify_world, 5)
     session = notify_world.session
-    first = domain.inbox(session, member, limit=2)
-    second = domain.inbox(session, member, cursor=first["next_cursor"], limit=2)
-    last = domain.inbox(session, member, cursor=second["next_cursor"], limit=2)
+    first = inbox.inbox(session, member, limit=2)
+    second = inbox.inbox(session, member, cursor=first["next_cursor"], limit=2)
+    last = inbox.inbox(session, member, cursor=second["next_cursor"], limit=2)
     pages = [[item["id"] for item in page["items"]] for page in (first, second, last)]
     ids = [i for page in pages for i in page]
     assert [len(page) for page in pages] == [2, 2, 1] and ids == sorted(ids, reverse=True)
     assert last["next_cursor"] is None and first["unread"] == 5
     with pytest.raises(ValidationError):
-        domain.inbox(session, member, cursor="not-a-cursor")
+        inbox.inbox(session, member, cursor="not-a-cursor")
 
 
 def test_reading_marks_ones_own_items_only(notify_world):
     member, other = two_inboxes(notify_world, 3)
     session = notify_world.session
-    newest = domain.inbox(session, member)["items"][0]["id"]
-    theirs = domain.inbox(session, other)["items"][0]["id"]
+    newest = inbox.inbox(session, member)["items"][0]["id"]
+    theirs = inbox.inbox(session, other)["items"][0]["id"]
     with notify_world.uow.transaction():
-        assert domain.mark_read(notify_world.uow, member, newest) == {"marked": 1}
-        assert domain.mark_read(notify_world.uow, member, theirs) == {"marked": 0}
-    unread = domain.inbox(session, member, unread=True)
+        assert inbox.mark_read(notify_world.uow, member, newest) == {"marked": 1}
+    with pytest.raises(NotFound):  # another member's item is not one to know of
+        with notify_world.uow.transaction():
+            inbox.mark_read(notify_world.uow, member, theirs)
+    unread = inbox.inbox(session, member, unread=True)
     assert newest not in [item["id"] for item in unread["items"]] and unread["unread"] == 2
-    assert domain.inbox(session, other)["unread"] == 1
+    assert inbox.inbox(session, other)["unread"] == 1
     with pytest.raises(NotFound):
         with notify_world.uow.transaction():
-            domain.mark_read(notify_world.uow, member, 10_000)
+            inbox.mark_read(notify_world.uow, member, 10_000)
     with notify_world.uow.transaction():
-        assert domain.mark_read(notify_world.uow, member) == {"marked": 2}
+        assert inbox.mark_read(notify_world.uow, member) == {"marked": 2}
 
 
 def test_a_device_is_registered_once_however_often_the_app_says_so(notify_world):
