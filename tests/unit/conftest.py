@@ -30,3 +30,12 @@ def members_world(tmp_path):
 def notify_world(database_settings, tmp_path):
     """notify's tables in a fresh SQLite file, empty (codes are sealed under a key in the test's data directory)."""
     yield from _world(NotifyWorld, NotifyBase.metadata, tmp_path / "notify.db")
+
+
+@pytest.fixture
+def meetings_world(tmp_path):
+    """meetings' tables in a fresh SQLite file, its directory empty: each test makes the members it needs."""
+    from services.meetings.models import Base as MeetingsBase
+    from tests.support.meetings_world import MeetingsWorld
+
+    yield from _world(MeetingsWorld, MeetingsBase.metadata, tmp_path / "meetings.db")

@@ -1,8 +1,170 @@
-"""meetings without a broker."""
+"""meetings without a broker: who schedules, who is invited, times and repeats (the domain over SQLite)."""
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.contracts.members import COMMITTEE_MEMBER, DEPUTY_SECRETARY, SECRETARY
+from shared.db import utcnow
+from shared.errors import Forbidden, NotFound, ValidationError
+from services.meetings import domain, schedule
+from services.meetings.invitations import member_ids
 from services.meetings.service import MeetingsService
 from tests.support.services import assert_unhealthy_without_its_broker
+from tests.support.worlds import published
 
 
 def test_meetings_reports_itself_unhealthy_without_its_broker(monkeypatch):
     assert_unhealthy_without_its_broker(MeetingsService, monkeypatch)
+
+
+@pytest.fixture
+def tree(meetings_world):
+    """A branch, its parent, a sibling branch and a party group (child) below it, each with a member."""
+    world = meetings_world
+    _, province, grassroots, branch = world.chain()
+    sibling = world.organization(grassroots)
+    child = world.organization(branch)
+    for path in (province, grassroots, branch, sibling, child):
+        world.member(path)
+    return {"own": branch, "parent": grassroots, "grandparent": province, "sibling": sibling, "child": child}
+
+
+RULES = [  # (role, where the position is) → what scheduling a meeting of the branch gives
+    (SECRETARY, "own", None),
+    (DEPUTY_SECRETARY, "own", None),
+    (COMMITTEE_MEMBER, "own", Forbidden),  # the branch's own committee members do not schedule
+    (SECRETARY, "parent", None),
+    (DEPUTY_SECRETARY, "parent", None),
+    (COMMITTEE_MEMBER, "parent", None),
+    (COMMITTEE_MEMBER, "grandparent", None),
+    (SECRETARY, "child", NotFound),  # a party group's secretary knows nothing of the branch's meetings
+    (SECRETARY, "sibling", NotFound),
+    (None, "own", Forbidden),  # a plain member of the branch: known, not theirs
+    (None, "sibling", NotFound),
+]
+
+
+@pytest.mark.parametrize(("role", "where", "refused"), RULES)
+def test_who_schedules_a_branch_meeting_is_a_matter_of_role_and_place(meetings_world, tree, role, where, refused):
+    positions = [(role, tree[where])] if role else []
+    officer = meetings_world.member(tree[where], *positions)
+    if refused:
+        with pytest.raises(refused):
+            meetings_world.schedule(officer, tree["own"])
+    else:
+        meeting = meetings_world.schedule(officer, tree["own"])
+        assert meeting["status"] == "scheduled"
+
+
+def test_everyone_of_the_organisation_is_invited_probationary_included_and_told(meetings_world, tree):
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    probationary = world.member(tree["own"], status="probationary")
+    left = world.member(tree["own"], status="resigned")
+    meeting = world.schedule(secretary, tree["own"])
+    invited = member_ids(world.session, meeting["id"])
+    assert secretary in invited and probationary in invited and left not in invited
+    assert meeting["invited"] == len(invited) == 3  # with the branch's member of the fixture
+    (event,) = published(world.uow, "meetings.meeting_scheduled")
+    assert event["invitees"] == invited and event["meeting_id"] == meeting["id"]
+
+
+def test_a_committee_meeting_invites_the_committee_only(meetings_world, tree):
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    committee = world.member(tree["own"], (COMMITTEE_MEMBER, tree["own"]))
+    world.member(tree["own"])
+    meeting = world.schedule(secretary, tree["own"], kind="committee")
+    assert member_ids(world.session, meeting["id"]) == sorted([secretary, committee])
+
+
+def test_invitees_follow_joins_leaves_and_transfers_until_the_start_then_freeze(meetings_world, tree):
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    moving = world.member(tree["own"])
+    upcoming = world.schedule(secretary, tree["own"])["id"]
+    started = world.schedule(secretary, tree["own"], starts_at=utcnow() + timedelta(minutes=20))["id"]
+    with world.uow.transaction():
+        domain.start_meeting(world.uow, secretary, started)
+
+    newcomer = world.member(tree["own"])
+    world.snapshot(moving, tree["sibling"])  # transferred to the sibling branch
+    invited = member_ids(world.session, upcoming)
+    assert newcomer in invited and moving not in invited
+    frozen = member_ids(world.session, started)
+    assert moving in frozen and newcomer not in frozen
+
+
+def test_a_new_committee_member_is_invited_to_the_coming_committee_meetings(meetings_world, tree):
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    member = world.member(tree["own"])
+    meeting = world.schedule(secretary, tree["own"], kind="committee")["id"]
+    world.position(member, COMMITTEE_MEMBER, tree["own"])
+    assert member in member_ids(world.session, meeting)
+    world.position(member, COMMITTEE_MEMBER, tree["own"], action="removed")
+    assert member not in member_ids(world.session, meeting)
+
+
+@pytest.mark.parametrize(
+    ("starts", "length", "field"),
+    [
+        (timedelta(days=1), timedelta(hours=-1), "ends_at"),  # ends before it starts
+        (timedelta(days=1), timedelta(0), "ends_at"),
+        (timedelta(days=366), timedelta(hours=2), "starts_at"),  # over a year ahead
+        (timedelta(hours=-1), timedelta(hours=2), "starts_at"),  # in the past
+    ],
+)
+def test_impossible_times_are_refused_per_field(meetings_world, tree, starts, length, field):
+    secretary = meetings_world.member(tree["own"], (SECRETARY, tree["own"]))
+    starts_at = utcnow() + starts
+    with pytest.raises(ValidationError) as refused:
+        meetings_world.schedule(secretary, tree["own"], starts_at=starts_at, ends_at=starts_at + length)
+    assert field in refused.value.details
+
+
+def test_a_meeting_needs_a_place_or_a_link(meetings_world, tree):
+    secretary = meetings_world.member(tree["own"], (SECRETARY, tree["own"]))
+    with pytest.raises(ValidationError) as refused:
+        meetings_world.schedule(secretary, tree["own"], location=None)
+    assert "location" in refused.value.details
+
+
+VN = timedelta(hours=7)
+
+
+@pytest.mark.parametrize(
+    ("after", "day", "expected"),
+    [
+        (datetime(2026, 12, 1, tzinfo=UTC), 5, datetime(2026, 12, 5, 19, 30, tzinfo=UTC) - VN),
+        (datetime(2026, 12, 5, 12, 30, tzinfo=UTC), 5, datetime(2027, 1, 5, 19, 30, tzinfo=UTC) - VN),
+        (datetime(2027, 1, 31, 12, 30, tzinfo=UTC), 31, datetime(2027, 2, 28, 19, 30, tzinfo=UTC) - VN),
+        (datetime(2028, 1, 31, 12, 30, tzinfo=UTC), 30, datetime(2028, 2, 29, 19, 30, tzinfo=UTC) - VN),
+    ],
+)
+def test_a_repeat_falls_on_its_day_at_its_time_in_vietnam_or_the_months_last_day(after, day, expected):
+    assert schedule.occurrence_after(after, day, "19:30") == expected
+
+
+def test_a_repeating_meeting_is_made_three_months_ahead_and_rolled_forward_once(meetings_world, tree):
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    now = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    first = world.schedule(
+        secretary,
+        tree["own"],
+        now=now,
+        starts_at=datetime(2026, 12, 5, 12, 30, tzinfo=UTC),
+        repeat={"day": 5, "time": "19:30"},
+    )
+    starts = [event["starts_at"] for event in published(world.uow, "meetings.meeting_scheduled")]
+    assert starts == [
+        "2026-12-05T12:30:00+00:00",
+        "2027-01-05T12:30:00+00:00",
+        "2027-02-05T12:30:00+00:00",
+    ]
+    assert first["series_id"] is not None
+    later = now + timedelta(days=40)
+    assert schedule.roll_forward(world.uow, later, domain.add_meeting) == 2  # March and April: 92 days ahead
+    assert schedule.roll_forward(world.uow, later, domain.add_meeting) == 0  # claimed: never twice

@@ -1,0 +1,134 @@
+"""Answers (RSVP) and check-ins.
+
+Check-in codes are TOTP (RFC 6238: HMAC-SHA1 over the 30-second step, dynamic truncation to 6 digits), written
+here in a few lines with hmac rather than a dependency, keyed by the meeting's own random secret: the code on the
+secretary's screen changes every 30 s and says nothing about any other meeting. A code is accepted for the step
+of the moment it is given and one step either side (the time to scan it, clocks a little apart).
+"""
+
+import hashlib
+import hmac
+import struct
+from datetime import UTC, datetime, timedelta
+
+from shared.contracts.meetings import CheckInClosed, CheckInCodeInvalid, MeetingClosed
+from shared.db import aware, utcnow
+from shared.errors import NotFound, ValidationError
+from services.meetings.access import invitation, meeting_for
+from services.meetings.domain import check_in_json, rsvp_json, status_of
+
+STEP = 30  # seconds a code lives
+DIGITS = 6
+OPENS_BEFORE = timedelta(minutes=30)
+LATE_AFTER = timedelta(minutes=15)
+
+
+def code_at(secret, moment):
+    """The meeting's code for the 30-second step holding `moment` (RFC 6238 with SHA-1)."""
+    counter = int(moment.timestamp()) // STEP
+    digest = hmac.new(secret, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 10**DIGITS:0{DIGITS}d}"
+
+
+def code_valid(secret, code, moment):
+    return any(
+        hmac.compare_digest(code_at(secret, moment + timedelta(seconds=STEP * shift)), code) for shift in (-1, 0, 1)
+    )
+
+
+def window(meeting):
+    return aware(meeting.starts_at) - OPENS_BEFORE, aware(meeting.ends_at)
+
+
+def in_window(meeting, moment):
+    opens, closes = window(meeting)
+    return (
+        opens <= moment <= closes
+        and meeting.status != "cancelled"
+        and (meeting.closed_at is None or moment <= aware(meeting.closed_at))
+    )
+
+
+def current_code(session, member_id, meeting_id, now=None):
+    """The code to show (as a QR code) while check-in is open: the meeting's runners only."""
+    now = now or utcnow()
+    meeting = meeting_for(session, member_id, meeting_id).require_run().meeting
+    if not in_window(meeting, now):
+        raise CheckInClosed()
+    code = code_at(meeting.secret, now)
+    expires = datetime.fromtimestamp((int(now.timestamp()) // STEP + 1) * STEP, UTC)
+    return {"code": code, "expires_at": expires.isoformat(), "qr": f"sotay:checkin:{meeting.id}:{code}"}
+
+
+def check_in(unit, member_id, meeting_id, data, now=None):
+    """An invitee with the code (`at`: scanned earlier without signal), or a runner for `member_id`. One per
+    member: a repeat answers the first. Returns (answer, created)."""
+    now = now or utcnow()
+    session = unit.session
+    access = meeting_for(session, member_id, meeting_id, lock=True)
+    meeting = access.meeting
+    if data.get("member_id") is not None and data["member_id"] != member_id:
+        access.require_run()
+        invitee = invitation(session, meeting.id, data["member_id"])
+        if invitee is None:
+            raise NotFound(message="Người này không được mời. / This member is not invited.")
+        moment, method = now, "officer"
+    else:
+        invitee = access.require_invitee()
+        if invitee.checked_in_at is not None:
+            return check_in_json(invitee), False
+        if not data.get("code"):
+            raise ValidationError(details={"code": ["Cần mã điểm danh. / The check-in code is required."]})
+        moment, method = data.get("at") or now, "code"
+        if moment > now + timedelta(seconds=5):
+            raise ValidationError(details={"at": ["Thời điểm chưa tới. / A time in the future."]})
+    if invitee.checked_in_at is not None:
+        return check_in_json(invitee), False
+    if not in_window(meeting, moment):
+        raise CheckInClosed()
+    if method == "code" and not code_valid(meeting.secret, data["code"], moment):
+        raise CheckInCodeInvalid()
+    invitee.checked_in_at, invitee.check_in_method = moment, method
+    invitee.late = moment > aware(meeting.starts_at) + LATE_AFTER
+    invitee.checked_in_by = member_id if method == "officer" else None
+    session.flush()
+    unit.publish(
+        "meetings.member_checked_in",
+        {
+            "meeting_id": meeting.id,
+            "organization_id": meeting.organization_id,
+            "member_id": invitee.member_id,
+            "checked_in_at": moment.astimezone(UTC).isoformat(),
+            "late": invitee.late,
+            "method": method,
+        },
+    )
+    return check_in_json(invitee), True
+
+
+def answer(unit, member_id, meeting_id, data, now=None):
+    """Attending, or absent with a reason; changeable until the meeting starts. A runner may record the answer of
+    a member who cannot use the app (`member_id`): it says who recorded it."""
+    now = now or utcnow()
+    session = unit.session
+    access = meeting_for(session, member_id, meeting_id)
+    if data.get("member_id") is not None and data["member_id"] != member_id:
+        access.require_run()
+        invitee = invitation(session, access.meeting.id, data["member_id"])
+        if invitee is None:
+            raise NotFound(message="Người này không được mời. / This member is not invited.")
+        recorded_by = member_id
+    else:
+        invitee, recorded_by = access.require_invitee(), None
+    if data["response"] == "absent" and not (data.get("reason") or "").strip():
+        raise ValidationError(details={"reason": ["Cần lý do vắng mặt. / A reason for the absence is required."]})
+    if status_of(access.meeting, now) != "scheduled":
+        raise MeetingClosed()
+    invitee.rsvp = data["response"]
+    invitee.rsvp_reason = data.get("reason") if data["response"] == "absent" else None
+    invitee.rsvp_recorded_by = recorded_by
+    invitee.rsvp_at = now
+    session.flush()
+    return rsvp_json(invitee)
