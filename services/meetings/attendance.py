@@ -81,7 +81,7 @@ def check_in(unit, member_id, meeting_id, data, now=None):
             return check_in_json(invitee), False
         if not data.get("code"):
             raise ValidationError(details={"code": ["Cần mã điểm danh. / The check-in code is required."]})
-        moment, method = data.get("at") or now, "code"
+        moment, method = (data.get("at") or now).astimezone(UTC), "code"
         if moment > now + timedelta(seconds=5):
             raise ValidationError(details={"at": ["Thời điểm chưa tới. / A time in the future."]})
     if invitee.checked_in_at is not None:

@@ -54,10 +54,16 @@ def _organization(session, organization_id):
     return session.get(directory.Organization, organization_id)
 
 
+def in_utc(data):
+    """The request's times in UTC, as stored (SQLite keeps no offset: a time stored at +07:00 would come back
+    7 hours off)."""
+    return {key: value.astimezone(UTC) if key in ("starts_at", "ends_at") else value for key, value in data.items()}
+
+
 def schedule_meeting(unit, member_id, organization_id, data, now=None):
     """A meeting of the organisation (and, with `repeat`, its next monthly occurrences): its invitees are the
     organisation's current members (a committee meeting: its committee); each occurrence is told to them."""
-    now = now or utcnow()
+    now, data = now or utcnow(), in_utc(data)
     session = unit.session
     organization = _organization(session, organization_id)
     held = positions(session, member_id)
@@ -167,7 +173,7 @@ def _runnable(session, member_id, meeting_id, now, states=("scheduled",)):
 
 def update_meeting(unit, member_id, meeting_id, data, now=None):
     """Reschedule or change a meeting that has not started; its invitees are told what changed."""
-    now = now or utcnow()
+    now, data = now or utcnow(), in_utc(data)
     session = unit.session
     meeting = _runnable(session, member_id, meeting_id, now)
     starts_at = data.get("starts_at", aware(meeting.starts_at))
@@ -334,9 +340,9 @@ def aware_from(text):
 
 def _between(query, data):
     if data.get("from"):
-        query = query.where(Meeting.starts_at >= data["from"])
+        query = query.where(Meeting.starts_at >= data["from"].astimezone(UTC))
     if data.get("to"):
-        query = query.where(Meeting.starts_at < data["to"])
+        query = query.where(Meeting.starts_at < data["to"].astimezone(UTC))
     return query
 
 

@@ -1,6 +1,6 @@
 """meetings without a broker: who schedules, who is invited, times and repeats (the domain over SQLite)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -168,3 +168,19 @@ def test_a_repeating_meeting_is_made_three_months_ahead_and_rolled_forward_once(
     later = now + timedelta(days=40)
     assert schedule.roll_forward(world.uow, later, domain.add_meeting) == 2  # March and April: 92 days ahead
     assert schedule.roll_forward(world.uow, later, domain.add_meeting) == 0  # claimed: never twice
+
+
+def test_times_sent_with_vietnams_offset_are_the_same_moments_afterwards(meetings_world, tree):
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    vietnam = timezone(timedelta(hours=7))
+    starts_at = (utcnow() + timedelta(days=2)).astimezone(vietnam).replace(microsecond=0)
+    meeting = world.schedule(secretary, tree["own"], starts_at=starts_at)
+    assert datetime.fromisoformat(meeting["starts_at"]) == starts_at
+    assert datetime.fromisoformat(domain.get_meeting(world.session, secretary, meeting["id"])["starts_at"]) == starts_at
+    window = {"cursor": None, "limit": 10}
+    after = domain.my_meetings(
+        world.session, secretary, {**window, "from": starts_at - timedelta(minutes=1), "to": None}
+    )
+    before = domain.my_meetings(world.session, secretary, {**window, "from": None, "to": starts_at})
+    assert [m["id"] for m in after["items"]] == [meeting["id"]] and before["items"] == []
