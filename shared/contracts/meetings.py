@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from shared.contracts.common import Event, JsonBoolean, JsonDateTime, page
 from shared.errors import SotayError
-from shared.validation import StoredInteger, Strict, no_control_characters
+from shared.validation import StoredInteger, Strict
 
 KINDS = ("regular", "thematic", "extraordinary", "committee")
 MEETING_STATUSES = ("scheduled", "in_progress", "closed", "cancelled")
@@ -142,6 +142,10 @@ class EditWindowPassed(SotayError):
 
 TITLE = validate.Length(min=1, max=255)
 TEXT = validate.Length(min=1, max=10_000)
+LINK = [
+    validate.Length(max=2000),
+    validate.Regexp(r"^https?://[^\s]+$", error="Một đường dẫn http(s)://… / An http(s):// link."),
+]
 HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="Giờ dạng HH:MM. / A time as HH:MM.")
 
 
@@ -166,9 +170,7 @@ class MeetingCreate(Strict):
     starts_at = fields.AwareDateTime(required=True, metadata={"example": "2026-12-05T19:30:00+07:00"})
     ends_at = fields.AwareDateTime(required=True, metadata={"example": "2026-12-05T21:30:00+07:00"})
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    online_url = fields.Url(
-        load_default=None, allow_none=True, schemes={"https", "http"}, validate=validate.Length(max=2000)
-    )
+    online_url = fields.String(load_default=None, allow_none=True, validate=LINK)
     agenda = fields.List(fields.Nested(AgendaItemIn), load_default=list, validate=validate.Length(max=50))
     repeat = fields.Nested(Repeat, load_default=None, allow_none=True)
 
@@ -178,12 +180,12 @@ class MeetingUpdate(Strict):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     location = fields.String(allow_none=True, validate=validate.Length(max=500))
-    online_url = fields.Url(allow_none=True, schemes={"https", "http"}, validate=validate.Length(max=2000))
+    online_url = fields.String(allow_none=True, validate=LINK)
     agenda = fields.List(fields.Nested(AgendaItemIn), validate=validate.Length(max=50))
 
 
 class Cancellation(Strict):
-    reason = fields.String(required=True, validate=[validate.Length(min=1, max=2000), no_control_characters])
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=2000)])
 
 
 # "from" is a Python keyword: the query's fields by their wire names
@@ -205,9 +207,7 @@ class PageQuery(Strict):
 
 class RsvpIn(Strict):
     response = fields.String(required=True, validate=validate.OneOf(RSVP_RESPONSES))
-    reason = fields.String(
-        load_default=None, allow_none=True, validate=[validate.Length(min=1, max=2000), no_control_characters]
-    )
+    reason = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=2000)])
     member_id = StoredInteger(
         load_default=None, allow_none=True, metadata={"description": "an officer records the answer for this member"}
     )
@@ -234,11 +234,11 @@ class OpinionEdit(Strict):
 
 
 class VoteIn(Strict):
-    question = fields.String(required=True, validate=[validate.Length(min=1, max=2000), no_control_characters])
+    question = fields.String(required=True, validate=[validate.Length(min=1, max=2000)])
     secret = JsonBoolean(load_default=False)
     eligible = fields.String(load_default="official", validate=validate.OneOf(ELIGIBILITY))
     options = fields.List(
-        fields.String(validate=[validate.Length(min=1, max=200), no_control_characters]),
+        fields.String(validate=[validate.Length(min=1, max=200)]),
         load_default=None,
         allow_none=True,
         validate=validate.Length(min=2, max=20),
