@@ -43,6 +43,13 @@ def oversees(held, path):
     return any(role == ADMIN_ROLE or (role in OFFICER_ROLES and in_subtree(path, where)) for role, where in held)
 
 
+def path_of(session, meeting):
+    """Where the meeting's organisation sits now: the directory follows moves and merges, the meeting's own copy
+    of the path is what it was when scheduled."""
+    organization = session.get(directory.Organization, meeting.organization_id)
+    return organization.path if organization is not None else meeting.organization_path
+
+
 def invitation(session, meeting_id, member_id):
     return session.get(Invitee, {"meeting_id": meeting_id, "member_id": member_id})
 
@@ -55,8 +62,9 @@ class Access:
         self.meeting = meeting
         held = positions(session, member_id)
         self.invitee = invitation(session, meeting.id, member_id)
-        self.runs = may_run(held, meeting.organization_path)
-        self.sees = self.invitee is not None or self.runs or oversees(held, meeting.organization_path)
+        path = path_of(session, meeting)
+        self.runs = may_run(held, path)
+        self.sees = self.invitee is not None or self.runs or oversees(held, path)
 
     def require_run(self):
         if not self.runs:

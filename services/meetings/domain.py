@@ -15,7 +15,7 @@ from shared.contracts.meetings import MeetingClosed
 from shared.db import aware, utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
 from services.meetings import invitations, schedule
-from services.meetings.access import may_run, meeting_for, oversees, positions
+from services.meetings.access import may_run, meeting_for, oversees, path_of, positions
 from services.meetings.models import AgendaItem, Invitee, Meeting, Opinion, directory
 
 MAX_AHEAD = timedelta(days=365)
@@ -152,7 +152,7 @@ def facts(session, meeting, **extra):
     return {
         "meeting_id": meeting.id,
         "organization_id": meeting.organization_id,
-        "organization_path": meeting.organization_path,
+        "organization_path": path_of(session, meeting),
         "kind": meeting.kind,
         "title": meeting.title,
         "starts_at": aware(meeting.starts_at).isoformat(),

@@ -168,3 +168,15 @@ class Minutes(Base):
     resolutions = Column(JSON, nullable=False, default=list)
     published_by = Column(Integer, nullable=False)
     published_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Erasure(Base):
+    """A member's data erased on members' order: who asked, when and why (never what was erased)."""
+
+    __tablename__ = "erasures"
+    id = Column(Integer, primary_key=True)
+    member_id = Column(Integer, nullable=False)
+    requested_by = Column(Integer, nullable=False)
+    reason = Column(Text, nullable=False)
+    correlation_id = Column(String(64))
+    erased_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

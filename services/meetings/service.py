@@ -25,7 +25,7 @@ from shared.kit import Service, command, member_through, query
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.meetings import attendance, discussion, domain, invitations, reminders, schedule, voting
+from services.meetings import attendance, discussion, domain, invitations, privacy, reminders, schedule, voting
 from services.meetings.models import Base
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,17 @@ class MeetingsService(Service):
     @query(caller=GATEWAY)
     def get_minutes(self, session, principal, meeting_id):
         return voting.get_minutes(session, principal.member_id, int(meeting_id))
+
+    # --- a member's data (the personal data law) -----------------------------------------------------------------
+
+    @query(caller=member_through("gateway"))
+    def export_member(self, session, principal, member_id):
+        return privacy.export(session, principal, member_id)
+
+    @command(caller=member_through("members"))
+    def erase_member(self, unit, principal, member_id, reason):
+        """Ordered by members, which decided it (an administrator asked, with a reason): see privacy.py."""
+        return privacy.erase(unit, principal, int(member_id), str(reason))
 
     # --- members' directory ------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.e2e.conftest import error_code, post
-from tests.e2e.meeting_people import at, branch_with_members, meeting_body, schedule
+from tests.e2e.meeting_people import at, branch_with_members, known_to_meetings, meeting_body, schedule
 from tests.e2e.people import get, patch
 from tests.support.waiting import wait_for
 
@@ -192,3 +192,30 @@ def test_rescheduling_and_cancelling_are_for_the_secretary_and_follow_the_rules(
     cancelled = post(running, f"{path}/cancel", {"reason": "Trùng lịch"}, token(people, "secretary")).json()
     assert cancelled["status"] == "cancelled"
     wait_for(lambda: get(running, path, token(people, "member")).json()["status"] == "cancelled")
+
+
+def test_a_members_meetings_data_is_in_their_export_and_erased_on_request(running, people, meeting):
+    factory = people["factory"]
+    leaving = known_to_meetings(running, factory.member(people["branch"], activated=True))
+    upcoming = schedule(running, people, starts_in=timedelta(days=5))
+    path = f"/meetings/{upcoming['id']}"
+    assert post(running, f"{path}/rsvp", {"response": "absent", "reason": "Điều trị bệnh"}, leaving["token"]).ok
+    assert post(running, f"{path}/opinions", {"body": "Ý kiến riêng"}, leaving["token"]).status_code == 201
+    exported = get(running, "/me/export", leaving["token"]).json()["services"]["meetings"]
+    assert [i["rsvp"]["reason"] for i in exported["invitations"] if i["meeting_id"] == upcoming["id"]] == [
+        "Điều trị bệnh"
+    ]
+    assert [o["body"] for o in exported["opinions"]] == ["Ý kiến riêng"]
+
+    reason = "Đơn đề nghị xoá dữ liệu số 7/2026 / Erasure request no. 7/2026"
+    erased = post(running, f"/members/{leaving['id']}/erasure", {"reason": reason}, factory.admin)
+    assert erased.status_code == 200, erased.text
+    with _tables(running) as db:
+        assert db.execute(
+            "SELECT count(*) FROM directory_members WHERE member_id = ?", (leaving["id"],)
+        ).fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM invitees WHERE member_id = ?", (leaving["id"],)).fetchone() == (0,)
+        assert db.execute("SELECT body FROM opinions WHERE member_id = ?", (leaving["id"],)).fetchall() == [
+            ("Đã xoá / Erased",)
+        ]
+        assert db.execute("SELECT reason FROM erasures WHERE member_id = ?", (leaving["id"],)).fetchall() == [(reason,)]

@@ -1,8 +1,8 @@
-"""meetings: agenda, invitees, answers, check-ins, opinions, votes, minutes; members' directory
+"""meetings: agenda, invitees, answers, check-ins, opinions, votes, minutes, erasures; members' directory
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 20:32:42.310160
+Create Date: 2026-11-25 20:48:10.448162
 """
 
 import sqlalchemy as sa
@@ -60,6 +60,16 @@ def upgrade():
             batch_op.f("ix_directory_positions_organization_path"), ["organization_path"], unique=False
         )
 
+    op.create_table(
+        "erasures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("requested_by", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("correlation_id", sa.String(length=64), nullable=True),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_table(
         "series",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -270,6 +280,7 @@ def downgrade():
 
     op.drop_table("meetings")
     op.drop_table("series")
+    op.drop_table("erasures")
     with op.batch_alter_table("directory_positions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_directory_positions_organization_path"))
 
