@@ -245,6 +245,10 @@ MEETINGS = [
           description="`{code}`, or `{code, at}` for a check-in scanned without signal (accepted if the code was "
                       "valid at `at`, inside the window, not in the future); an officer sends `{member_id}`. Late "
                       "after 15 minutes. A second check-in answers the first."),
+    Route("GET", "/me/attendance", "Tôi đã dự họp thế nào / My meetings attended and missed",
+          "meetings.my_attendance", (QUERY,), query=mt.AttendanceQuery, answers={200: mt.MyAttendance},
+          description="Meetings that took place between `from` (default: a year ago) and `to` (default: now), newest "
+                      "first; `excused`: absent with a reason."),
     Route("GET", f"{MEETING}/opinions", "Ý kiến / Opinions on the meeting's agenda", "meetings.list_opinions",
           ("meeting_id", QUERY), query=mt.PageQuery, answers={200: mt.OpinionPage}, errors=(NotFound,)),
     Route("POST", f"{MEETING}/opinions", "Góp ý kiến / Give an opinion (or reply to one)", "meetings.add_opinion",

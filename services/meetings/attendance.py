@@ -11,11 +11,14 @@ import hmac
 import struct
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
+
 from shared.contracts.meetings import CheckInClosed, CheckInCodeInvalid, MeetingClosed
 from shared.db import aware, utcnow
 from shared.errors import NotFound, ValidationError
 from services.meetings.access import invitation, meeting_for
 from services.meetings.domain import check_in_json, rsvp_json, status_of
+from services.meetings.models import Invitee, Meeting
 
 STEP = 30  # seconds a code lives
 DIGITS = 6
@@ -132,3 +135,48 @@ def answer(unit, member_id, meeting_id, data, now=None):
     invitee.rsvp_at = now
     session.flush()
     return rsvp_json(invitee)
+
+
+def my_attendance(session, member_id, data, now=None):
+    """The member's meetings that took place between `from` (default a year ago) and `to` (default now), newest
+    first: attended (checked in) or missed, and whether an absence had its reason. Counted on request: a member's
+    year is a dozen or two rows (an organisation's report keeps running totals instead)."""
+    now = now or utcnow()
+    until = (data.get("to") or now).astimezone(UTC)
+    since = (data.get("from") or until - timedelta(days=365)).astimezone(UTC)
+    began = func.coalesce(Meeting.started_at, Meeting.starts_at)  # an officer may open it before its time
+    rows = session.execute(
+        select(Invitee, Meeting)
+        .join(Meeting, Meeting.id == Invitee.meeting_id)
+        .where(
+            Invitee.member_id == member_id,
+            began >= since,
+            began < until,
+            Meeting.status != "cancelled",
+        )
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    ).all()
+    items = [
+        {
+            "meeting_id": meeting.id,
+            "organization_id": meeting.organization_id,
+            "title": meeting.title,
+            "kind": meeting.kind,
+            "starts_at": aware(meeting.starts_at).isoformat(),
+            "attended": invitee.checked_in_at is not None,
+            "late": bool(invitee.late),
+            "excused": invitee.checked_in_at is None and invitee.rsvp == "absent",
+        }
+        for invitee, meeting in rows
+        if status_of(meeting, now) == "closed"
+    ]
+    attended = sum(item["attended"] for item in items)
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "meetings": len(items),
+        "attended": attended,
+        "excused": sum(item["excused"] for item in items),
+        "missed": len(items) - attended,
+        "items": items,
+    }

@@ -7,6 +7,7 @@ from nameko.extensions import DependencyProvider
 
 from shared import config
 from shared.contracts.meetings import (
+    AttendanceQuery,
     BallotIn,
     Cancellation,
     CheckInIn,
@@ -123,6 +124,10 @@ class MeetingsService(Service):
     def check_in(self, unit, principal, meeting_id, data):
         answer, _ = attendance.check_in(unit, principal.member_id, int(meeting_id), data)
         return answer
+
+    @query(caller=GATEWAY, params=AttendanceQuery)
+    def my_attendance(self, session, principal, data):
+        return attendance.my_attendance(session, principal.member_id, data)
 
     # --- opinions ----------------------------------------------------------------------------------------------
 

@@ -374,3 +374,35 @@ class Minutes(Schema):
     resolutions = fields.List(fields.String(), required=True)
     published_by = fields.Integer(required=True)
     published_at = JsonDateTime(required=True)
+
+
+AttendanceQuery = Strict.from_dict(
+    {
+        "from": fields.AwareDateTime(load_default=None, metadata={"description": "default: twelve months ago"}),
+        "to": fields.AwareDateTime(load_default=None, metadata={"description": "default: now"}),
+    },
+    name="AttendanceQuery",
+)
+
+
+class AttendanceEntry(Schema):
+    meeting_id = fields.Integer(required=True)
+    organization_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    starts_at = JsonDateTime(required=True)
+    attended = fields.Boolean(required=True)
+    late = fields.Boolean(required=True)
+    excused = fields.Boolean(required=True, metadata={"description": "absent with a reason given"})
+
+
+class MyAttendance(Schema):
+    """The caller's meetings that took place in the period: attended, or missed (excused: with a reason)."""
+
+    since = JsonDateTime(required=True)
+    until = JsonDateTime(required=True)
+    meetings = fields.Integer(required=True)
+    attended = fields.Integer(required=True)
+    excused = fields.Integer(required=True)
+    missed = fields.Integer(required=True, metadata={"description": "not checked in, excused or not"})
+    items = fields.List(fields.Nested(AttendanceEntry), required=True)

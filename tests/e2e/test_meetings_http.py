@@ -219,3 +219,15 @@ def test_a_members_meetings_data_is_in_their_export_and_erased_on_request(runnin
             ("Đã xoá / Erased",)
         ]
         assert db.execute("SELECT reason FROM erasures WHERE member_id = ?", (leaving["id"],)).fetchall() == [(reason,)]
+
+
+def test_once_closed_the_meeting_counts_in_each_members_attendance(running, people, meeting):
+    assert post(running, f"/meetings/{meeting['id']}/close", None, token(people, "member")).status_code == 403
+    closed = post(running, f"/meetings/{meeting['id']}/close", None, token(people, "secretary"))
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    mine = get(running, "/me/attendance", token(people, "member")).json()
+    assert [(i["meeting_id"], i["attended"]) for i in mine["items"]] == [(meeting["id"], True)]
+    excused = get(running, "/me/attendance", token(people, "probationary")).json()
+    assert (excused["missed"], excused["excused"]) == (1, 1)
+    late = post(running, f"/meetings/{meeting['id']}/check-in", {"code": "123456"}, token(people, "probationary"))
+    assert late.status_code == 409 and error_code(late) == "check_in_closed"

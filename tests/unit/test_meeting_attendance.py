@@ -136,3 +136,24 @@ def test_reminders_go_once_per_lead_and_a_meeting_within_the_hour_gets_only_the_
     assert reminders.send_due(world.uow) == 1
     leads = [(e["meeting_id"], e["lead"]) for e in published(world.uow, "meetings.reminder_time_reached")]
     assert leads == [(branch["meeting"], "24h"), (branch["meeting"], "1h"), (soon, "1h")]
+
+
+def test_a_member_sees_the_meetings_they_attended_and_missed(meetings_world, branch):
+    world, meeting, starts = meetings_world, branch["meeting"], branch["starts"]
+    with world.uow.transaction():
+        attendance.answer(
+            world.uow,
+            branch["secretary"],
+            meeting,
+            {"response": "absent", "reason": "Họp cấp trên"},
+            now=starts - timedelta(hours=1),
+        )
+    _check_in(world, branch["secretary"], meeting, starts, member_id=branch["member"])
+    after = starts + timedelta(hours=3)
+    period = {"from": None, "to": None}
+    assert attendance.my_attendance(world.session, branch["member"], period, now=starts)["meetings"] == 0  # not over
+    mine = attendance.my_attendance(world.session, branch["member"], period, now=after)
+    assert (mine["meetings"], mine["attended"], mine["missed"]) == (1, 1, 0)
+    theirs = attendance.my_attendance(world.session, branch["secretary"], period, now=after)
+    assert (theirs["attended"], theirs["missed"], theirs["excused"]) == (0, 1, 1)
+    assert theirs["items"][0]["meeting_id"] == meeting
