@@ -6,12 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from shared.contracts.common import decode_cursor, encode_cursor
 from shared.contracts.meetings import EditWindowPassed, MeetingClosed
 from shared.db import aware, utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
 from services.meetings.access import meeting_for
-from services.meetings.domain import status_of
+from services.meetings.domain import id_page, status_of
 from services.meetings.models import AgendaItem, Opinion, directory
 
 EDITABLE_FOR = timedelta(minutes=5)
@@ -75,16 +74,7 @@ def list_opinions(session, member_id, meeting_id, data):
     """Oldest first, a page at a time; pinned ones are marked (the portal shows them on top)."""
     access = meeting_for(session, member_id, meeting_id)
     query = select(Opinion).where(Opinion.meeting_id == access.meeting.id)
-    if data["cursor"]:
-        (after,) = decode_cursor(data["cursor"], int)
-        query = query.where(Opinion.id > after)
-    rows = session.scalars(query.order_by(Opinion.id).limit(data["limit"] + 1)).all()
-    more = len(rows) > data["limit"]
-    rows = rows[: data["limit"]]
-    return {
-        "items": [opinion_json(session, row, access.runs) for row in rows],
-        "next_cursor": encode_cursor(rows[-1].id) if more else None,
-    }
+    return id_page(session, query, Opinion.id, data, lambda row: opinion_json(session, row, access.runs))
 
 
 def _opinion(session, member_id, opinion_id):

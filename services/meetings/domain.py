@@ -151,16 +151,23 @@ def facts(session, meeting, **extra):
     """What an event tells subscribers about a meeting (MeetingFacts), invitees as of now."""
     return {
         "meeting_id": meeting.id,
-        "organization_id": meeting.organization_id,
+        **_described(meeting),
         "organization_path": path_of(session, meeting),
+        "invitees": invitations.member_ids(session, meeting.id),
+        **extra,
+    }
+
+
+def _described(meeting):
+    """What the API and the events both say of a meeting."""
+    return {
+        "organization_id": meeting.organization_id,
         "kind": meeting.kind,
         "title": meeting.title,
         "starts_at": aware(meeting.starts_at).isoformat(),
         "ends_at": aware(meeting.ends_at).isoformat(),
         "location": meeting.location,
         "online_url": meeting.online_url,
-        "invitees": invitations.member_ids(session, meeting.id),
-        **extra,
     }
 
 
@@ -290,13 +297,7 @@ def meeting_json(session, meeting, member_id, now, counts=None, invitee=False):
     mine = session.get(Invitee, {"meeting_id": meeting.id, "member_id": member_id}) if invitee is False else invitee
     return {
         "id": meeting.id,
-        "organization_id": meeting.organization_id,
-        "title": meeting.title,
-        "kind": meeting.kind,
-        "starts_at": aware(meeting.starts_at).isoformat(),
-        "ends_at": aware(meeting.ends_at).isoformat(),
-        "location": meeting.location,
-        "online_url": meeting.online_url,
+        **_described(meeting),
         "agenda": agenda_of(session, meeting.id),
         "status": status_of(meeting, now),
         "series_id": meeting.series_id,
@@ -376,21 +377,30 @@ def invitees(session, member_id, meeting_id, data):
         .outerjoin(directory.Membership, directory.Membership.member_id == Invitee.member_id)
         .where(Invitee.meeting_id == access.meeting.id)
     )
+    return id_page(
+        session,
+        query,
+        Invitee.member_id,
+        data,
+        lambda row: {
+            "member_id": row[0].member_id,
+            "full_name": row[1],
+            "rsvp": rsvp_json(row[0]),
+            "check_in": check_in_json(row[0]),
+        },
+        key_of=lambda row: row[0].member_id,
+        scalars=False,
+    )
+
+
+def id_page(session, query, key, data, item, key_of=lambda row: row.id, scalars=True):
+    """A page of `query`'s rows in the order of the integer column `key`, after the cursor; `item(row)` is each
+    one's JSON."""
     if data["cursor"]:
         (after,) = decode_cursor(data["cursor"], int)
-        query = query.where(Invitee.member_id > after)
-    rows = session.execute(query.order_by(Invitee.member_id).limit(data["limit"] + 1)).all()
+        query = query.where(key > after)
+    result = session.execute(query.order_by(key).limit(data["limit"] + 1))
+    rows = (result.scalars() if scalars else result).all()
     more = len(rows) > data["limit"]
     rows = rows[: data["limit"]]
-    return {
-        "items": [
-            {
-                "member_id": row.member_id,
-                "full_name": name,
-                "rsvp": rsvp_json(row),
-                "check_in": check_in_json(row),
-            }
-            for row, name in rows
-        ],
-        "next_cursor": encode_cursor(rows[-1][0].member_id) if more else None,
-    }
+    return {"items": [item(row) for row in rows], "next_cursor": encode_cursor(key_of(rows[-1])) if more else None}

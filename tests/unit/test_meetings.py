@@ -10,6 +10,7 @@ from shared.errors import Forbidden, NotFound, ValidationError
 from services.meetings import domain, schedule
 from services.meetings.invitations import member_ids
 from services.meetings.service import MeetingsService
+from tests.support.meetings_world import org_id
 from tests.support.services import assert_unhealthy_without_its_broker
 from tests.support.worlds import published
 
@@ -184,3 +185,28 @@ def test_times_sent_with_vietnams_offset_are_the_same_moments_afterwards(meeting
     )
     before = domain.my_meetings(world.session, secretary, {**window, "from": None, "to": starts_at})
     assert [m["id"] for m in after["items"]] == [meeting["id"]] and before["items"] == []
+
+
+def test_meetings_and_invitees_come_in_pages_soonest_first(meetings_world, tree):
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    ids = [
+        world.schedule(secretary, tree["own"], starts_at=utcnow() + timedelta(days=days))["id"] for days in (3, 1, 2)
+    ]
+    first = domain.my_meetings(world.session, secretary, {"from": None, "to": None, "cursor": None, "limit": 2})
+    rest = domain.my_meetings(
+        world.session, secretary, {"from": None, "to": None, "cursor": first["next_cursor"], "limit": 2}
+    )
+    assert [m["id"] for m in first["items"] + rest["items"]] == [ids[1], ids[2], ids[0]]
+    assert rest["next_cursor"] is None
+    page = domain.invitees(world.session, secretary, ids[0], {"cursor": None, "limit": 1})
+    second = domain.invitees(world.session, secretary, ids[0], {"cursor": page["next_cursor"], "limit": 1})
+    assert [i["member_id"] for i in page["items"] + second["items"]] == member_ids(world.session, ids[0])
+    assert page["items"][0]["full_name"].startswith("Đảng viên")
+    with pytest.raises(NotFound):
+        domain.organization_meetings(
+            world.session,
+            world.member(tree["sibling"]),
+            org_id(tree["own"]),
+            {"from": None, "to": None, "cursor": None, "limit": 10},
+        )
