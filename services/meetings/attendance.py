@@ -42,7 +42,11 @@ def code_valid(secret, code, moment):
 
 
 def window(meeting):
-    return aware(meeting.starts_at) - OPENS_BEFORE, aware(meeting.ends_at)
+    """From 30 minutes before the start (or when an officer opened it, if earlier) to the end."""
+    opens = aware(meeting.starts_at) - OPENS_BEFORE
+    if meeting.started_at is not None:
+        opens = min(opens, aware(meeting.started_at))
+    return opens, aware(meeting.ends_at)
 
 
 def in_window(meeting, moment):

@@ -8,7 +8,7 @@ from shared.contracts.meetings import CheckInClosed, CheckInCodeInvalid, Meeting
 from shared.contracts.members import SECRETARY
 from shared.db import utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
-from services.meetings import attendance, reminders
+from services.meetings import attendance, domain, reminders
 from tests.support.worlds import published
 
 
@@ -157,3 +157,14 @@ def test_a_member_sees_the_meetings_they_attended_and_missed(meetings_world, bra
     theirs = attendance.my_attendance(world.session, branch["secretary"], period, now=after)
     assert (theirs["attended"], theirs["missed"], theirs["excused"]) == (0, 1, 1)
     assert theirs["items"][0]["meeting_id"] == meeting
+
+
+def test_a_meeting_opened_early_by_its_secretary_opens_check_in_with_it(meetings_world, branch):
+    world, meeting = meetings_world, branch["meeting"]  # starts in 3 hours
+    now = utcnow()
+    with pytest.raises(CheckInClosed):
+        _check_in(world, branch["member"], meeting, now, code=_code(world, meeting, now))
+    with world.uow.transaction():
+        domain.start_meeting(world.uow, branch["secretary"], meeting, now=now)
+    answer, _ = _check_in(world, branch["member"], meeting, now, code=_code(world, meeting, now))
+    assert answer["late"] is False
