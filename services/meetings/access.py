@@ -64,7 +64,8 @@ class Access:
         self.invitee = invitation(session, meeting.id, member_id)
         path = path_of(session, meeting)
         self.runs = may_run(held, path)
-        self.sees = self.invitee is not None or self.runs or oversees(held, path)
+        self.oversees = self.runs or oversees(held, path)
+        self.sees = self.invitee is not None or self.oversees
 
     def require_run(self):
         if not self.runs:

@@ -269,12 +269,13 @@ def _counts(session, meeting_ids):
     return {meeting_id: counts for meeting_id, *counts in rows}
 
 
-def rsvp_json(invitee):
+def rsvp_json(invitee, reason=True):
+    """The answer; `reason=False` leaves out why a member is absent (their officers' to read, not the branch's)."""
     if invitee is None or invitee.rsvp is None:
         return None
     return {
         "response": invitee.rsvp,
-        "reason": invitee.rsvp_reason,
+        "reason": invitee.rsvp_reason if reason else None,
         "recorded_by": invitee.rsvp_recorded_by,
         "answered_at": aware(invitee.rsvp_at).isoformat(),
     }
@@ -370,7 +371,7 @@ def organization_meetings(session, member_id, organization_id, data, now=None):
 
 def invitees(session, member_id, meeting_id, data):
     """Who is invited, with their answers and check-ins: for the meeting's runners and officers above, and
-    invitees (a branch sees who is coming)."""
+    invitees (a branch sees who is coming, not why someone is absent)."""
     access = meeting_for(session, member_id, meeting_id)
     query = (
         select(Invitee, directory.Membership.full_name)
@@ -385,7 +386,7 @@ def invitees(session, member_id, meeting_id, data):
         lambda row: {
             "member_id": row[0].member_id,
             "full_name": row[1],
-            "rsvp": rsvp_json(row[0]),
+            "rsvp": rsvp_json(row[0], reason=access.oversees or row[0].member_id == member_id),
             "check_in": check_in_json(row[0]),
         },
         key_of=lambda row: row[0].member_id,

@@ -7,7 +7,7 @@ import pytest
 from shared.contracts.members import COMMITTEE_MEMBER, DEPUTY_SECRETARY, SECRETARY
 from shared.db import utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
-from services.meetings import domain, schedule
+from services.meetings import attendance, domain, schedule
 from services.meetings.invitations import member_ids
 from services.meetings.service import MeetingsService
 from tests.support.meetings_world import org_id
@@ -210,3 +210,20 @@ def test_meetings_and_invitees_come_in_pages_soonest_first(meetings_world, tree)
             org_id(tree["own"]),
             {"from": None, "to": None, "cursor": None, "limit": 10},
         )
+
+
+def test_the_branch_sees_who_is_coming_and_only_officers_see_why_someone_is_absent(meetings_world, tree):
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    absent, other = world.member(tree["own"]), world.member(tree["own"])
+    meeting = world.schedule(secretary, tree["own"])["id"]
+    with world.uow.transaction():
+        attendance.answer(world.uow, absent, meeting, {"response": "absent", "reason": "Điều trị bệnh"})
+
+    def reasons(viewer):
+        page = domain.invitees(world.session, viewer, meeting, {"cursor": None, "limit": 50})
+        return {i["member_id"]: i["rsvp"]["reason"] for i in page["items"] if i["rsvp"]}
+
+    assert reasons(secretary) == {absent: "Điều trị bệnh"}
+    assert reasons(absent) == {absent: "Điều trị bệnh"}
+    assert reasons(other) == {absent: None}
