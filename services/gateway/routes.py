@@ -249,6 +249,11 @@ MEETINGS = [
           "meetings.my_attendance", (QUERY,), query=mt.AttendanceQuery, answers={200: mt.MyAttendance},
           description="Meetings that took place between `from` (default: a year ago) and `to` (default: now), newest "
                       "first; `excused`: absent with a reason."),
+    Route("GET", "/organizations/<int:organization_id>/absentees", "Đảng viên vắng họp không lý do / Members absent "
+          "without a reason three times in twelve months", "meetings.absentees", ("organization_id",),
+          answers={200: mt.Absentees}, errors=(NotFound,),
+          description="The organisation's officers and those above: its regular meetings that took place in the "
+                      "last twelve months; absent means not checked in and no absence with its reason."),
     Route("GET", f"{MEETING}/opinions", "Ý kiến / Opinions on the meeting's agenda", "meetings.list_opinions",
           ("meeting_id", QUERY), query=mt.PageQuery, answers={200: mt.OpinionPage}, errors=(NotFound,)),
     Route("POST", f"{MEETING}/opinions", "Góp ý kiến / Give an opinion (or reply to one)", "meetings.add_opinion",

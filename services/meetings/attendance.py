@@ -9,16 +9,17 @@ of the moment it is given and one step either side (the time to scan it, clocks 
 import hashlib
 import hmac
 import struct
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from shared.contracts.meetings import CheckInClosed, CheckInCodeInvalid, MeetingClosed
+from shared.contracts.meetings import ABSENCE_THRESHOLD, CheckInClosed, CheckInCodeInvalid, MeetingClosed
 from shared.db import aware, utcnow
 from shared.errors import NotFound, ValidationError
-from services.meetings.access import invitation, meeting_for
+from services.meetings.access import invitation, meeting_for, oversees, positions
 from services.meetings.domain import check_in_json, rsvp_json, status_of
-from services.meetings.models import Invitee, Meeting
+from services.meetings.models import Invitee, Meeting, directory
 
 STEP = 30  # seconds a code lives
 DIGITS = 6
@@ -76,7 +77,7 @@ def check_in(unit, member_id, meeting_id, data, now=None):
     session = unit.session
     access = meeting_for(session, member_id, meeting_id, lock=True)
     meeting = access.meeting
-    if data.get("member_id") is not None and data["member_id"] != member_id:
+    if data.get("member_id") is not None:  # a runner records a member's check-in (their own too)
         access.require_run()
         invitee = invitation(session, meeting.id, data["member_id"])
         if invitee is None:
@@ -183,4 +184,52 @@ def my_attendance(session, member_id, data, now=None):
         "excused": sum(item["excused"] for item in items),
         "missed": len(items) - attended,
         "items": items,
+    }
+
+
+def absentees(session, member_id, organization_id, now=None):
+    """Members absent without a reason (not checked in, no absence with its reason) from the organisation's regular
+    meetings at least ABSENCE_THRESHOLD times in the last twelve months: for its officers and those above. Counted
+    on request over one organisation's own meetings (a dozen a year, its invitees)."""
+    now = now or utcnow()
+    organization = session.get(directory.Organization, organization_id)
+    if organization is None or not oversees(positions(session, member_id), organization.path):
+        raise NotFound()
+    since = now - timedelta(days=365)
+    meetings = [
+        meeting
+        for meeting in session.scalars(
+            select(Meeting).where(
+                Meeting.organization_id == organization.id,
+                Meeting.kind == "regular",
+                Meeting.starts_at >= since,
+                Meeting.status != "cancelled",
+            )
+        )
+        if status_of(meeting, now) == "closed"
+    ]
+    missed = defaultdict(list)
+    for invitee in session.scalars(
+        select(Invitee)
+        .where(Invitee.meeting_id.in_([m.id for m in meetings]), Invitee.checked_in_at.is_(None))
+        .order_by(Invitee.meeting_id)
+    ):
+        if not (invitee.rsvp == "absent" and invitee.rsvp_reason):
+            missed[invitee.member_id].append(invitee.meeting_id)
+    flagged = {who: ids for who, ids in missed.items() if len(ids) >= ABSENCE_THRESHOLD}
+    names = dict(
+        session.execute(
+            select(directory.Membership.member_id, directory.Membership.full_name).where(
+                directory.Membership.member_id.in_(flagged)
+            )
+        ).all()
+    )
+    return {
+        "organization_id": organization.id,
+        "since": since.isoformat(),
+        "threshold": ABSENCE_THRESHOLD,
+        "items": [
+            {"member_id": who, "full_name": names.get(who), "absences": len(ids), "meeting_ids": ids}
+            for who, ids in sorted(flagged.items())
+        ],
     }

@@ -10,7 +10,8 @@ from shared.contracts.meetings import EditWindowPassed, MeetingClosed
 from shared.db import aware, utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
 from services.meetings.access import meeting_for
-from services.meetings.domain import id_page, status_of
+from services.meetings.domain import status_of
+from services.meetings.listing import id_page
 from services.meetings.models import AgendaItem, Opinion, directory
 
 EDITABLE_FOR = timedelta(minutes=5)

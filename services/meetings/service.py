@@ -26,7 +26,7 @@ from shared.kit import Service, command, member_through, query
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.meetings import attendance, discussion, domain, invitations, privacy, reminders, schedule, voting
+from services.meetings import attendance, discussion, domain, invitations, listing, privacy, reminders, schedule, voting
 from services.meetings.models import Base
 
 log = logging.getLogger(__name__)
@@ -80,15 +80,15 @@ class MeetingsService(Service):
 
     @query(caller=GATEWAY, params=MeetingQuery)
     def my_meetings(self, session, principal, data):
-        return domain.my_meetings(session, principal.member_id, data)
+        return listing.my_meetings(session, principal.member_id, data)
 
     @query(caller=GATEWAY, params=MeetingQuery)
     def organization_meetings(self, session, principal, organization_id, data):
-        return domain.organization_meetings(session, principal.member_id, int(organization_id), data)
+        return listing.organization_meetings(session, principal.member_id, int(organization_id), data)
 
     @query(caller=GATEWAY)
     def get_meeting(self, session, principal, meeting_id):
-        return domain.get_meeting(session, principal.member_id, int(meeting_id))
+        return listing.get_meeting(session, principal.member_id, int(meeting_id))
 
     @command(caller=GATEWAY, body=MeetingUpdate)
     def update_meeting(self, unit, principal, meeting_id, data):
@@ -108,7 +108,7 @@ class MeetingsService(Service):
 
     @query(caller=GATEWAY, params=PageQuery)
     def list_invitees(self, session, principal, meeting_id, data):
-        return domain.invitees(session, principal.member_id, int(meeting_id), data)
+        return listing.invitees(session, principal.member_id, int(meeting_id), data)
 
     # --- answers and check-ins ---------------------------------------------------------------------------------
 
@@ -128,6 +128,10 @@ class MeetingsService(Service):
     @query(caller=GATEWAY, params=AttendanceQuery)
     def my_attendance(self, session, principal, data):
         return attendance.my_attendance(session, principal.member_id, data)
+
+    @query(caller=GATEWAY)
+    def absentees(self, session, principal, organization_id):
+        return attendance.absentees(session, principal.member_id, int(organization_id))
 
     # --- opinions ----------------------------------------------------------------------------------------------
 

@@ -406,3 +406,23 @@ class MyAttendance(Schema):
     excused = fields.Integer(required=True)
     missed = fields.Integer(required=True, metadata={"description": "not checked in, excused or not"})
     items = fields.List(fields.Nested(AttendanceEntry), required=True)
+
+
+ABSENCE_THRESHOLD = 3  # the Party Charter: absent without a reason three times in twelve months calls for review
+
+
+class Absentee(Schema):
+    member_id = fields.Integer(required=True)
+    full_name = fields.String(required=True, allow_none=True)
+    absences = fields.Integer(required=True)
+    meeting_ids = fields.List(fields.Integer(), required=True)
+
+
+class Absentees(Schema):
+    """Members absent without a reason from the organisation's regular meetings at least three times in the twelve
+    months up to now."""
+
+    organization_id = fields.Integer(required=True)
+    since = JsonDateTime(required=True)
+    threshold = fields.Integer(required=True)
+    items = fields.List(fields.Nested(Absentee), required=True)

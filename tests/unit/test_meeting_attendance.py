@@ -168,3 +168,22 @@ def test_a_meeting_opened_early_by_its_secretary_opens_check_in_with_it(meetings
         domain.start_meeting(world.uow, branch["secretary"], meeting, now=now)
     answer, _ = _check_in(world, branch["member"], meeting, now, code=_code(world, meeting, now))
     assert answer["late"] is False
+
+
+def test_three_absences_without_a_reason_in_twelve_months_are_flagged_to_the_officers(meetings_world, branch):
+    world = meetings_world
+    path = world.meeting(branch["meeting"]).organization_path
+    excused = world.member(path)
+    meetings = [branch["meeting"]] + [world.schedule(branch["secretary"], path)["id"] for _ in range(2)]
+    for meeting in meetings:
+        with world.uow.transaction():
+            attendance.answer(world.uow, excused, meeting, {"response": "absent", "reason": "Công tác xa"})
+            domain.start_meeting(world.uow, branch["secretary"], meeting)
+        _check_in(world, branch["secretary"], meeting, utcnow(), member_id=branch["secretary"])
+        with world.uow.transaction():
+            domain.close_meeting(world.uow, branch["secretary"], meeting)
+    organization = int(path.rstrip("/").rsplit("/", 1)[1])
+    flagged = attendance.absentees(world.session, branch["secretary"], organization)
+    assert [(i["member_id"], i["absences"]) for i in flagged["items"]] == [(branch["member"], 3)]
+    with pytest.raises(NotFound):
+        attendance.absentees(world.session, branch["member"], organization)

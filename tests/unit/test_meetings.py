@@ -7,7 +7,7 @@ import pytest
 from shared.contracts.members import COMMITTEE_MEMBER, DEPUTY_SECRETARY, SECRETARY
 from shared.db import utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
-from services.meetings import attendance, domain, schedule
+from services.meetings import attendance, domain, listing, schedule
 from services.meetings.invitations import member_ids
 from services.meetings.service import MeetingsService
 from tests.support.meetings_world import org_id
@@ -178,12 +178,14 @@ def test_times_sent_with_vietnams_offset_are_the_same_moments_afterwards(meeting
     starts_at = (utcnow() + timedelta(days=2)).astimezone(vietnam).replace(microsecond=0)
     meeting = world.schedule(secretary, tree["own"], starts_at=starts_at)
     assert datetime.fromisoformat(meeting["starts_at"]) == starts_at
-    assert datetime.fromisoformat(domain.get_meeting(world.session, secretary, meeting["id"])["starts_at"]) == starts_at
+    assert (
+        datetime.fromisoformat(listing.get_meeting(world.session, secretary, meeting["id"])["starts_at"]) == starts_at
+    )
     window = {"cursor": None, "limit": 10}
-    after = domain.my_meetings(
+    after = listing.my_meetings(
         world.session, secretary, {**window, "from": starts_at - timedelta(minutes=1), "to": None}
     )
-    before = domain.my_meetings(world.session, secretary, {**window, "from": None, "to": starts_at})
+    before = listing.my_meetings(world.session, secretary, {**window, "from": None, "to": starts_at})
     assert [m["id"] for m in after["items"]] == [meeting["id"]] and before["items"] == []
 
 
@@ -193,18 +195,18 @@ def test_meetings_and_invitees_come_in_pages_soonest_first(meetings_world, tree)
     ids = [
         world.schedule(secretary, tree["own"], starts_at=utcnow() + timedelta(days=days))["id"] for days in (3, 1, 2)
     ]
-    first = domain.my_meetings(world.session, secretary, {"from": None, "to": None, "cursor": None, "limit": 2})
-    rest = domain.my_meetings(
+    first = listing.my_meetings(world.session, secretary, {"from": None, "to": None, "cursor": None, "limit": 2})
+    rest = listing.my_meetings(
         world.session, secretary, {"from": None, "to": None, "cursor": first["next_cursor"], "limit": 2}
     )
     assert [m["id"] for m in first["items"] + rest["items"]] == [ids[1], ids[2], ids[0]]
     assert rest["next_cursor"] is None
-    page = domain.invitees(world.session, secretary, ids[0], {"cursor": None, "limit": 1})
-    second = domain.invitees(world.session, secretary, ids[0], {"cursor": page["next_cursor"], "limit": 1})
+    page = listing.invitees(world.session, secretary, ids[0], {"cursor": None, "limit": 1})
+    second = listing.invitees(world.session, secretary, ids[0], {"cursor": page["next_cursor"], "limit": 1})
     assert [i["member_id"] for i in page["items"] + second["items"]] == member_ids(world.session, ids[0])
     assert page["items"][0]["full_name"].startswith("Đảng viên")
     with pytest.raises(NotFound):
-        domain.organization_meetings(
+        listing.organization_meetings(
             world.session,
             world.member(tree["sibling"]),
             org_id(tree["own"]),
@@ -221,7 +223,7 @@ def test_the_branch_sees_who_is_coming_and_only_officers_see_why_someone_is_abse
         attendance.answer(world.uow, absent, meeting, {"response": "absent", "reason": "Điều trị bệnh"})
 
     def reasons(viewer):
-        page = domain.invitees(world.session, viewer, meeting, {"cursor": None, "limit": 50})
+        page = listing.invitees(world.session, viewer, meeting, {"cursor": None, "limit": 50})
         return {i["member_id"]: i["rsvp"]["reason"] for i in page["items"] if i["rsvp"]}
 
     assert reasons(secretary) == {absent: "Điều trị bệnh"}
