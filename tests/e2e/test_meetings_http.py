@@ -231,3 +231,10 @@ def test_once_closed_the_meeting_counts_in_each_members_attendance(running, peop
     assert (excused["missed"], excused["excused"]) == (1, 1)
     late = post(running, f"/meetings/{meeting['id']}/check-in", {"code": "123456"}, token(people, "probationary"))
     assert late.status_code == 409 and error_code(late) == "check_in_closed"
+
+
+def test_absences_are_for_the_officers_to_see(running, people):
+    path = f"/organizations/{people['branch']['id']}/absentees"
+    answer = get(running, path, token(people, "secretary"))
+    assert answer.status_code == 200 and answer.json()["threshold"] == 3
+    assert get(running, path, token(people, "member")).status_code == 404
