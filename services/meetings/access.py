@@ -80,10 +80,9 @@ class Access:
         return self.invitee
 
 
-def meeting_for(session, member_id, meeting_id, lock=False):
+def meeting_for(session, member_id, meeting_id):
     """The meeting and what the member may do with it; 404 for one they may not know of."""
-    query = select(Meeting).where(Meeting.id == meeting_id)
-    meeting = session.scalar(query.with_for_update() if lock else query)
+    meeting = session.get(Meeting, meeting_id)
     if meeting is None:
         raise NotFound()
     access = Access(session, member_id, meeting)

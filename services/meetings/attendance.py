@@ -12,7 +12,7 @@ import struct
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from shared.contracts.meetings import ABSENCE_THRESHOLD, CheckInClosed, CheckInCodeInvalid, MeetingClosed
 from shared.db import aware, utcnow
@@ -75,7 +75,7 @@ def check_in(unit, member_id, meeting_id, data, now=None):
     member: a repeat answers the first. Returns (answer, created)."""
     now = now or utcnow()
     session = unit.session
-    access = meeting_for(session, member_id, meeting_id, lock=True)
+    access = meeting_for(session, member_id, meeting_id)
     meeting = access.meeting
     if data.get("member_id") is not None:  # a runner records a member's check-in (their own too)
         access.require_run()
@@ -98,10 +98,24 @@ def check_in(unit, member_id, meeting_id, data, now=None):
         raise CheckInClosed()
     if method == "code" and not code_valid(meeting.secret, data["code"], moment):
         raise CheckInCodeInvalid()
-    invitee.checked_in_at, invitee.check_in_method = moment, method
-    invitee.late = moment > aware(meeting.starts_at) + LATE_AFTER
-    invitee.checked_in_by = member_id if method == "officer" else None
-    session.flush()
+    late = moment > aware(meeting.starts_at) + LATE_AFTER
+    # only the first check-in writes (a concurrent one finds the row taken), so one event per member
+    first = session.execute(
+        update(Invitee)
+        .where(
+            Invitee.meeting_id == meeting.id, Invitee.member_id == invitee.member_id, Invitee.checked_in_at.is_(None)
+        )
+        .values(
+            checked_in_at=moment,
+            check_in_method=method,
+            late=late,
+            checked_in_by=member_id if method == "officer" else None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(invitee)
+    if not first:
+        return check_in_json(invitee), False
     unit.publish(
         "meetings.member_checked_in",
         {
@@ -109,7 +123,7 @@ def check_in(unit, member_id, meeting_id, data, now=None):
             "organization_id": meeting.organization_id,
             "member_id": invitee.member_id,
             "checked_in_at": moment.astimezone(UTC).isoformat(),
-            "late": invitee.late,
+            "late": late,
             "method": method,
         },
     )

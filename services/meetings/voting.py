@@ -62,9 +62,13 @@ def create_vote(unit, member_id, meeting_id, data, now=None):
     return vote_json(session, vote, member_id)
 
 
-def _vote(session, member_id, vote_id, lock=False):
+def _vote(session, member_id, vote_id, lock=None):
+    """The vote and the member's access to its meeting; `lock`: "share" for a ballot, "update" for closing it, so
+    a ballot and the close of its vote never interleave (PostgreSQL; SQLite has one writer anyway)."""
     query = select(Vote).where(Vote.id == vote_id)
-    vote = session.scalar(query.with_for_update() if lock else query)
+    if lock:
+        query = query.with_for_update(read=lock == "share")
+    vote = session.scalar(query)
     if vote is None:
         raise NotFound()
     return vote, meeting_for(session, member_id, vote.meeting_id)
@@ -91,7 +95,7 @@ def cast_ballot(unit, member_id, vote_id, choice, now=None):
     """One ballot per eligible invitee while the vote is open and the meeting in progress."""
     now = now or utcnow()
     session = unit.session
-    vote, access = _vote(session, member_id, vote_id)
+    vote, access = _vote(session, member_id, vote_id, lock="share")
     access.require_invitee()
     if vote.eligible == "official" and not _official(session, member_id):
         raise Forbidden(
@@ -154,7 +158,7 @@ def results(session, vote, meeting):
 
 def close_vote(unit, member_id, vote_id, now=None):
     session = unit.session
-    vote, access = _vote(session, member_id, vote_id, lock=True)
+    vote, access = _vote(session, member_id, vote_id, lock="update")
     access.require_run()
     if vote.status != "open":
         raise VoteClosedError()
