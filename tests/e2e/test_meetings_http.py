@@ -5,8 +5,9 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
+import requests
 
-from tests.e2e.conftest import error_code, post
+from tests.e2e.conftest import bearer, error_code, post
 from tests.e2e.meeting_people import at, branch_with_members, known_to_meetings, meeting_body, schedule
 from tests.e2e.people import get, patch
 from tests.support.waiting import wait_for
@@ -238,3 +239,32 @@ def test_absences_are_for_the_officers_to_see(running, people):
     answer = get(running, path, token(people, "secretary"))
     assert answer.status_code == 200 and answer.json()["threshold"] == 3
     assert get(running, path, token(people, "member")).status_code == 404
+
+
+def test_a_member_imported_into_the_branch_is_invited_to_its_coming_meetings(running, people):
+    upcoming = schedule(running, people, starts_in=timedelta(days=6))
+    csv = (
+        "citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
+        f"organization_code,status\n001088000912,Lý Thị Nhập,1990-09-09,Nữ,,,,2015-01-01,2016-01-01,"
+        f"{people['branch']['code']},chính thức\n"
+    )
+    admin = people["factory"].admin
+    started = requests.post(
+        f"{running.base}/imports", data=csv.encode(), headers={**bearer(admin), "Content-Type": "text/csv"}, timeout=20
+    )
+    assert started.status_code == 202, started.text
+    wait_for(
+        lambda: get(running, f"/imports/{started.json()['id']}", admin).json()["status"] == "completed",
+        timeout=30,
+        message="the import",
+    )
+    invited = wait_for(
+        lambda: (
+            get(running, f"/meetings/{upcoming['id']}", token(people, "secretary")).json()["invited"]
+            > upcoming["invited"]
+            and get(running, f"/meetings/{upcoming['id']}", token(people, "secretary")).json()
+        ),
+        timeout=30,
+        message="meetings to read the imported member",
+    )
+    assert invited["invited"] == upcoming["invited"] + 1
