@@ -1,4 +1,5 @@
-"""Meetings: scheduling, changing, cancelling, starting and closing, and reading them. Plain Python, no nameko.
+"""Meetings: scheduling, changing, cancelling, starting and closing; a meeting's status and its JSON. Plain Python,
+no nameko (reading lists: listing.py).
 
 Times are stored in UTC; a meeting's status moves on with the clock (`status_of`): scheduled until it starts,
 in progress until it ends, then closed, unless an officer started, closed or cancelled it first. Every function
@@ -242,7 +243,7 @@ def close_meeting(unit, member_id, meeting_id, now=None):
     return meeting_json(unit.session, meeting, member_id, now)
 
 
-# --- reading ------------------------------------------------------------------------------------------------
+# --- how a meeting is shown ----------------------------------------------------------------------------------------
 
 
 def agenda_of(session, meeting_id):
