@@ -30,6 +30,7 @@ TAGS = {
     "identity": "Đăng nhập, phiên, mã xác nhận / Signing in, sessions, codes",
     "members": "Cơ sở dữ liệu đảng viên / The party member database",
     "notify": "Thông báo / Notifications",
+    "meetings": "Sinh hoạt chi bộ: họp, điểm danh, ý kiến, biểu quyết / Branch meetings: check-in, opinions, votes",
 }
 
 

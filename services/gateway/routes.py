@@ -1,7 +1,7 @@
 """The gateway's routes: each is an RPC of the service that owns the data, its schemas and the errors it answers.
 The owning service decides what the caller may do; the gateway checks the request's form and the token."""
 
-from shared.contracts import identity as i, members as m, notify as n
+from shared.contracts import identity as i, meetings as mt, members as m, notify as n
 from shared.errors import Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, TooManyAttempts, ValidationError
 from services.gateway import handlers
 from services.gateway.reports import Count, Rate, Report
@@ -210,5 +210,96 @@ NOTIFICATIONS = [
           "notify.register_device", (BODY,), body=n.DeviceRegistration, answers={201: n.Device}),
 ]
 
-ROUTES = {"identity": SIGN_IN, "members": MEMBERS, "notify": NOTIFICATIONS}   # by the service that owns them
+SEEN = (Forbidden, NotFound)  # 404: not the caller's to know of; 403: known, not theirs to do
+MEETING = "/meetings/<int:meeting_id>"
+MEETINGS = [
+    Route("POST", "/organizations/<int:organization_id>/meetings", "Lên lịch họp / Schedule a meeting",
+          "meetings.schedule_meeting", ("organization_id", BODY), body=mt.MeetingCreate, answers={201: mt.Meeting},
+          errors=SEEN,
+          description="The organisation's secretary or deputy secretary, or an officer of a committee above. Every "
+                      "current member is invited (a `committee` meeting: the committee). `repeat` (regular "
+                      "meetings): the `day` of every month at `time`, Vietnam time; occurrences are made three "
+                      "months ahead and rolled forward. Times need their offset; at most a year ahead."),
+    Route("GET", "/me/meetings", "Cuộc họp của tôi / My meetings, soonest first", "meetings.my_meetings", (QUERY,),
+          query=mt.MeetingQuery, answers={200: mt.MeetingPage}),
+    Route("GET", "/organizations/<int:organization_id>/meetings", "Cuộc họp của tổ chức / An organisation's "
+          "meetings", "meetings.organization_meetings", ("organization_id", QUERY), query=mt.MeetingQuery,
+          answers={200: mt.MeetingPage}, errors=(NotFound,),
+          description="Officers of the organisation or above: all; its members: those they are invited to."),
+    Route("GET", MEETING, "Một cuộc họp / A meeting", "meetings.get_meeting", ("meeting_id",),
+          answers={200: mt.Meeting}, errors=(NotFound,)),
+    Route("PATCH", MEETING, "Đổi lịch, địa điểm, chương trình họp / Reschedule or change a meeting (invitees are "
+          "told)", "meetings.update_meeting", ("meeting_id", BODY), body=mt.MeetingUpdate, answers={200: mt.Meeting},
+          errors=(*SEEN, mt.MeetingClosed)),
+    Route("POST", f"{MEETING}/cancel", "Huỷ cuộc họp / Cancel a meeting, with the reason",
+          "meetings.cancel_meeting", ("meeting_id", BODY), body=mt.Cancellation, answers={200: mt.Meeting},
+          errors=(*SEEN, mt.MeetingClosed)),
+    Route("POST", f"{MEETING}/start", "Bắt đầu cuộc họp / Open the meeting", "meetings.start_meeting",
+          ("meeting_id",), answers={200: mt.Meeting}, errors=(*SEEN, mt.MeetingClosed)),
+    Route("POST", f"{MEETING}/close", "Kết thúc cuộc họp / Close the meeting", "meetings.close_meeting",
+          ("meeting_id",), answers={200: mt.Meeting}, errors=(*SEEN, mt.MeetingClosed)),
+    Route("GET", f"{MEETING}/invitees", "Người được mời / Invitees, their answers and check-ins",
+          "meetings.list_invitees", ("meeting_id", QUERY), query=mt.PageQuery, answers={200: mt.InviteePage},
+          errors=(NotFound,)),
+    Route("POST", f"{MEETING}/rsvp", "Trả lời tham dự / Attending, or absent with a reason",
+          "meetings.rsvp", ("meeting_id", BODY), body=mt.RsvpIn, answers={200: mt.Rsvp},
+          errors=(*SEEN, mt.MeetingClosed),
+          description="Changeable until the start. An officer running the meeting may send `member_id` to record "
+                      "the answer of a member without the app (recorded as such)."),
+    Route("GET", f"{MEETING}/check-in-code", "Mã điểm danh hiện tại / The check-in code (rotates every 30 s)",
+          "meetings.check_in_code", ("meeting_id",), answers={200: mt.CheckInCode},
+          errors=(*SEEN, mt.CheckInClosed),
+          description="The officers running the meeting, from 30 minutes before the start to the end. `qr` is what "
+                      "the QR code on their screen carries."),
+    Route("POST", f"{MEETING}/check-in", "Điểm danh / Check in with the code (or an officer for a member)",
+          "meetings.check_in", ("meeting_id", BODY), body=mt.CheckInIn, answers={200: mt.CheckIn},
+          errors=(*SEEN, mt.CheckInCodeInvalid, mt.CheckInClosed),
+          description="`{code}`, or `{code, at}` for a check-in scanned without signal (accepted if the code was "
+                      "valid at `at`, inside the window, not in the future); an officer sends `{member_id}`. Late "
+                      "after 15 minutes. A second check-in answers the first."),
+    Route("GET", "/me/attendance", "Tôi đã dự họp thế nào / My meetings attended and missed",
+          "meetings.my_attendance", (QUERY,), query=mt.AttendanceQuery, answers={200: mt.MyAttendance},
+          description="Meetings that took place between `from` (default: a year ago) and `to` (default: now), newest "
+                      "first; `excused`: absent with a reason."),
+    Route("GET", "/organizations/<int:organization_id>/absentees", "Đảng viên vắng họp không lý do / Members absent "
+          "without a reason three times in twelve months", "meetings.absentees", ("organization_id",),
+          answers={200: mt.Absentees}, errors=(NotFound,),
+          description="The organisation's officers and those above: its regular meetings that took place in the "
+                      "last twelve months; absent means not checked in and no absence with its reason."),
+    Route("GET", f"{MEETING}/opinions", "Ý kiến / Opinions on the meeting's agenda", "meetings.list_opinions",
+          ("meeting_id", QUERY), query=mt.PageQuery, answers={200: mt.OpinionPage}, errors=(NotFound,)),
+    Route("POST", f"{MEETING}/opinions", "Góp ý kiến / Give an opinion (or reply to one)", "meetings.add_opinion",
+          ("meeting_id", BODY), body=mt.OpinionIn, answers={201: mt.Opinion}, errors=(*SEEN, mt.MeetingClosed)),
+    Route("PATCH", "/opinions/<int:opinion_id>", "Sửa ý kiến (trong 5 phút) / Edit an opinion (for 5 minutes)",
+          "meetings.edit_opinion", ("opinion_id", BODY), body=mt.OpinionEdit, answers={200: mt.Opinion},
+          errors=(*SEEN, mt.EditWindowPassed)),
+    Route("POST", "/opinions/<int:opinion_id>/pin", "Ghim ý kiến / Pin an opinion", "meetings.moderate_opinion",
+          ("opinion_id", True, False), answers={200: mt.Opinion}, errors=SEEN, name="pin_opinion"),
+    Route("POST", "/opinions/<int:opinion_id>/unpin", "Bỏ ghim ý kiến / Unpin an opinion",
+          "meetings.moderate_opinion", ("opinion_id", False, False), answers={200: mt.Opinion}, errors=SEEN,
+          name="unpin_opinion"),
+    Route("POST", "/opinions/<int:opinion_id>/hide", "Ẩn ý kiến / Hide an opinion (kept in the record)",
+          "meetings.moderate_opinion", ("opinion_id", None, True), answers={200: mt.Opinion}, errors=SEEN,
+          name="hide_opinion"),
+    Route("POST", f"{MEETING}/votes", "Mở biểu quyết / Open a vote", "meetings.create_vote", ("meeting_id", BODY),
+          body=mt.VoteIn, answers={201: mt.Vote}, errors=(*SEEN, mt.MeetingClosed)),
+    Route("GET", f"{MEETING}/votes", "Các biểu quyết của cuộc họp / The meeting's votes", "meetings.list_votes",
+          ("meeting_id",), answers={200: mt.VotePage}, errors=(NotFound,)),
+    Route("GET", "/votes/<int:vote_id>", "Một biểu quyết / A vote (results once closed)", "meetings.get_vote",
+          ("vote_id",), answers={200: mt.Vote}, errors=(NotFound,)),
+    Route("POST", "/votes/<int:vote_id>/ballots", "Bỏ phiếu / Cast a ballot", "meetings.cast_ballot",
+          ("vote_id", BODY), body=mt.BallotIn, answers={201: mt.BallotCast},
+          errors=(*SEEN, mt.AlreadyVoted, mt.VoteClosedError, Conflict),
+          description="`choice` is one of the vote's options. A secret ballot is kept as a count only."),
+    Route("POST", "/votes/<int:vote_id>/close", "Kết thúc biểu quyết / Close a vote: its results",
+          "meetings.close_vote", ("vote_id",), answers={200: mt.Vote}, errors=(*SEEN, mt.VoteClosedError)),
+    Route("POST", f"{MEETING}/minutes", "Công bố biên bản / Publish the minutes and resolutions",
+          "meetings.publish_minutes", ("meeting_id", BODY), body=mt.MinutesIn, answers={201: mt.Minutes},
+          errors=(*SEEN, mt.MeetingClosed, Conflict)),
+    Route("GET", f"{MEETING}/minutes", "Biên bản họp / The minutes", "meetings.get_minutes", ("meeting_id",),
+          answers={200: mt.Minutes}, errors=(NotFound,)),
+]
+
+# by the service that owns them
+ROUTES = {"identity": SIGN_IN, "members": MEMBERS, "notify": NOTIFICATIONS, "meetings": MEETINGS}
 # fmt: on

@@ -1,8 +1,65 @@
 """meetings: the nameko entrypoints, thin (what it owns: services/meetings/README.md)."""
 
+import logging
+import threading
+
+from nameko.extensions import DependencyProvider
+
+from shared import config
+from shared.contracts.meetings import (
+    AttendanceQuery,
+    BallotIn,
+    Cancellation,
+    CheckInIn,
+    MeetingCreate,
+    MeetingQuery,
+    MeetingUpdate,
+    MinutesIn,
+    OpinionEdit,
+    OpinionIn,
+    PageQuery,
+    RsvpIn,
+    VoteIn,
+)
 from shared.db import Database
-from shared.kit import Service
+from shared.kit import Service, command, member_through, query
+from shared.projection import reread_members
+from shared.rpc import Rpc
+from shared.subscriber import subscribe
+from services.meetings import attendance, discussion, domain, invitations, listing, privacy, reminders, schedule, voting
 from services.meetings.models import Base
+
+log = logging.getLogger(__name__)
+GATEWAY = member_through("gateway")
+
+
+class Scheduler(DependencyProvider):
+    """In the background, every MEETINGS_SCHEDULER_INTERVAL seconds: reminders that fell due, and monthly series
+    rolled forward. Safe with several replicas: each reminder and each series is claimed by a conditional UPDATE."""
+
+    def setup(self):
+        self.stopped = threading.Event()
+        self.interval = float(config.get("MEETINGS_SCHEDULER_INTERVAL", 15))
+
+    def start(self):
+        self.container.spawn_managed_thread(self._run, identifier="meetings scheduler")
+
+    def stop(self):
+        self.stopped.set()
+
+    kill = stop
+
+    def _run(self):
+        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        while not self.stopped.wait(self.interval):
+            unit = database.unit_of_work("meetings.scheduler")
+            try:
+                reminders.send_due(unit)
+                schedule.roll_forward(unit, domain.utcnow(), domain.add_meeting)
+            except Exception as exc:
+                log.error("scheduler pass failed with %s", type(exc).__name__)
+            finally:
+                unit.close()
 
 
 class MeetingsService(Service):
@@ -12,3 +69,147 @@ class MeetingsService(Service):
     name = "meetings"
 
     db = Database(Base.metadata)
+    cluster = Rpc(timeout=30)
+    scheduler = Scheduler()
+
+    # --- meetings ----------------------------------------------------------------------------------------------
+
+    @command(caller=GATEWAY, body=MeetingCreate)
+    def schedule_meeting(self, unit, principal, organization_id, data):
+        return domain.schedule_meeting(unit, principal.member_id, int(organization_id), data)
+
+    @query(caller=GATEWAY, params=MeetingQuery)
+    def my_meetings(self, session, principal, data):
+        return listing.my_meetings(session, principal.member_id, data)
+
+    @query(caller=GATEWAY, params=MeetingQuery)
+    def organization_meetings(self, session, principal, organization_id, data):
+        return listing.organization_meetings(session, principal.member_id, int(organization_id), data)
+
+    @query(caller=GATEWAY)
+    def get_meeting(self, session, principal, meeting_id):
+        return listing.get_meeting(session, principal.member_id, int(meeting_id))
+
+    @command(caller=GATEWAY, body=MeetingUpdate)
+    def update_meeting(self, unit, principal, meeting_id, data):
+        return domain.update_meeting(unit, principal.member_id, int(meeting_id), data)
+
+    @command(caller=GATEWAY, body=Cancellation)
+    def cancel_meeting(self, unit, principal, meeting_id, data):
+        return domain.cancel_meeting(unit, principal.member_id, int(meeting_id), data["reason"])
+
+    @command(caller=GATEWAY)
+    def start_meeting(self, unit, principal, meeting_id):
+        return domain.start_meeting(unit, principal.member_id, int(meeting_id))
+
+    @command(caller=GATEWAY)
+    def close_meeting(self, unit, principal, meeting_id):
+        return domain.close_meeting(unit, principal.member_id, int(meeting_id))
+
+    @query(caller=GATEWAY, params=PageQuery)
+    def list_invitees(self, session, principal, meeting_id, data):
+        return listing.invitees(session, principal.member_id, int(meeting_id), data)
+
+    # --- answers and check-ins ---------------------------------------------------------------------------------
+
+    @command(caller=GATEWAY, body=RsvpIn)
+    def rsvp(self, unit, principal, meeting_id, data):
+        return attendance.answer(unit, principal.member_id, int(meeting_id), data)
+
+    @query(caller=GATEWAY)
+    def check_in_code(self, session, principal, meeting_id):
+        return attendance.current_code(session, principal.member_id, int(meeting_id))
+
+    @command(caller=GATEWAY, body=CheckInIn)
+    def check_in(self, unit, principal, meeting_id, data):
+        answer, _ = attendance.check_in(unit, principal.member_id, int(meeting_id), data)
+        return answer
+
+    @query(caller=GATEWAY, params=AttendanceQuery)
+    def my_attendance(self, session, principal, data):
+        return attendance.my_attendance(session, principal.member_id, data)
+
+    @query(caller=GATEWAY)
+    def absentees(self, session, principal, organization_id):
+        return attendance.absentees(session, principal.member_id, int(organization_id))
+
+    # --- opinions ----------------------------------------------------------------------------------------------
+
+    @command(caller=GATEWAY, body=OpinionIn)
+    def add_opinion(self, unit, principal, meeting_id, data):
+        return discussion.add_opinion(unit, principal.member_id, int(meeting_id), data)
+
+    @query(caller=GATEWAY, params=PageQuery)
+    def list_opinions(self, session, principal, meeting_id, data):
+        return discussion.list_opinions(session, principal.member_id, int(meeting_id), data)
+
+    @command(caller=GATEWAY, body=OpinionEdit)
+    def edit_opinion(self, unit, principal, opinion_id, data):
+        return discussion.edit_opinion(unit, principal.member_id, int(opinion_id), data["body"])
+
+    @command(caller=GATEWAY)
+    def moderate_opinion(self, unit, principal, opinion_id, pinned=None, hidden=False):
+        return discussion.moderate(unit, principal.member_id, int(opinion_id), pinned=pinned, hidden=bool(hidden))
+
+    # --- votes and minutes -------------------------------------------------------------------------------------
+
+    @command(caller=GATEWAY, body=VoteIn)
+    def create_vote(self, unit, principal, meeting_id, data):
+        return voting.create_vote(unit, principal.member_id, int(meeting_id), data)
+
+    @query(caller=GATEWAY)
+    def list_votes(self, session, principal, meeting_id):
+        return voting.list_votes(session, principal.member_id, int(meeting_id))
+
+    @query(caller=GATEWAY)
+    def get_vote(self, session, principal, vote_id):
+        return voting.get_vote(session, principal.member_id, int(vote_id))
+
+    @command(caller=GATEWAY, body=BallotIn)
+    def cast_ballot(self, unit, principal, vote_id, data):
+        return voting.cast_ballot(unit, principal.member_id, int(vote_id), data["choice"])
+
+    @command(caller=GATEWAY)
+    def close_vote(self, unit, principal, vote_id):
+        return voting.close_vote(unit, principal.member_id, int(vote_id))
+
+    @command(caller=GATEWAY, body=MinutesIn)
+    def publish_minutes(self, unit, principal, meeting_id, data):
+        return voting.publish_minutes(unit, principal.member_id, int(meeting_id), data)
+
+    @query(caller=GATEWAY)
+    def get_minutes(self, session, principal, meeting_id):
+        return voting.get_minutes(session, principal.member_id, int(meeting_id))
+
+    # --- a member's data (the personal data law) -----------------------------------------------------------------
+
+    @query(caller=member_through("gateway"))
+    def export_member(self, session, principal, member_id):
+        return privacy.export(session, principal, member_id)
+
+    @command(caller=member_through("members"))
+    def erase_member(self, unit, principal, member_id, reason):
+        """Ordered by members, which decided it (an administrator asked, with a reason): see privacy.py."""
+        return privacy.erase(unit, principal, int(member_id), str(reason))
+
+    # --- members' directory ------------------------------------------------------------------------------------
+
+    @subscribe("members", "members.member_created")
+    def on_member_created(self, envelope):
+        self.db.once(envelope, invitations.member_changed)
+
+    @subscribe("members", "members.member_updated")
+    def on_member_updated(self, envelope):
+        self.db.once(envelope, invitations.member_changed)
+
+    @subscribe("members", "members.position_changed")
+    def on_position_changed(self, envelope):
+        self.db.once(envelope, invitations.position_changed)
+
+    @subscribe("members", "members.members_imported")
+    def on_members_imported(self, envelope):
+        reread_members(self.db, self.cluster.members, envelope, invitations.project_member)
+
+    @subscribe("members", "members.member_erased")
+    def on_member_erased(self, envelope):
+        self.db.once(envelope, invitations.member_erased)

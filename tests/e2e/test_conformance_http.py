@@ -26,6 +26,7 @@ CODE = "a well-formed code may be wrong, expired or spent, or the new password t
 CURSOR = "a cursor is opaque: only one a previous page gave is valid"
 DECIDED = "a request is decided once; deciding it again is refused"
 REFERENCE = "the organisation named in the body must exist and be within the caller's reach"
+MEETING_TIMES = "a meeting starts ahead, within a year, ends after it starts (within a day), has a place or a link"
 # operationId → why schema-valid data may still get a 400 (positive_data_acceptance)
 RULES = {
     "verify_activation": CODE,
@@ -48,6 +49,17 @@ RULES = {
     "start_phone_verification": "without `phone` it is the phone on the member's record, and there may be none",
     "set_preferences": "codes and security messages cannot be switched off",
     "start_import": "a file must hold rows: the multipart part's length is not kept by generated bodies",
+    "my_meetings": CURSOR,
+    "organization_meetings": CURSOR,
+    "list_invitees": CURSOR,
+    "list_opinions": CURSOR,
+    "schedule_meeting": MEETING_TIMES,
+    "update_meeting": MEETING_TIMES,
+    "rsvp": "an absence needs its reason",
+    "check_in": "a well-formed code may be wrong or expired; a member checks in with a code, an officer for a member",
+    "add_opinion": "the agenda item and the opinion replied to must be the meeting's",
+    "create_vote": "a vote's options differ from each other",
+    "cast_ballot": "a ballot's choice is one of its vote's options",
 }
 # operationId → {check: why it does not apply}
 TOOL_LIMITS = {

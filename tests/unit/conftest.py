@@ -38,3 +38,12 @@ def blob_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("BLOB_DIR", str(tmp_path / "blobs"))
     monkeypatch.delenv("BLOB_S3_BUCKET", raising=False)
     return tmp_path / "blobs"
+
+
+@pytest.fixture
+def meetings_world(tmp_path):
+    """meetings' tables in a fresh SQLite file, its directory empty: each test makes the members it needs."""
+    from services.meetings.models import Base as MeetingsBase
+    from tests.support.meetings_world import MeetingsWorld
+
+    yield from _world(MeetingsWorld, MeetingsBase.metadata, tmp_path / "meetings.db")

@@ -1,0 +1,108 @@
+"""Reading meetings: one, a member's, an organisation's, a meeting's invitees; pages by keyset."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from shared.contracts.common import decode_cursor, encode_cursor
+from shared.db import aware, utcnow
+from shared.errors import NotFound, ValidationError
+from services.meetings.access import meeting_for, oversees, positions
+from services.meetings.domain import check_in_json, counts_of, meeting_json, member_of, organization_of, rsvp_json
+from services.meetings.models import Invitee, Meeting, directory
+
+
+def get_meeting(session, member_id, meeting_id, now=None):
+    access = meeting_for(session, member_id, meeting_id)
+    return meeting_json(session, access.meeting, member_id, now or utcnow(), invitee=access.invitee)
+
+
+def _page(session, query, member_id, limit, cursor, now):
+    if cursor:
+        starts, last_id = decode_cursor(cursor, str, int)
+        try:
+            starts = aware_from(starts)
+        except ValueError:
+            raise ValidationError(details={"cursor": ["Không hợp lệ. / Not a cursor this API gave."]}) from None
+        query = query.where((Meeting.starts_at > starts) | ((Meeting.starts_at == starts) & (Meeting.id > last_id)))
+    meetings = session.scalars(query.order_by(Meeting.starts_at, Meeting.id).limit(limit + 1)).all()
+    more = len(meetings) > limit
+    meetings = meetings[:limit]
+    counts = counts_of(session, [m.id for m in meetings])
+    items = [meeting_json(session, m, member_id, now, counts.get(m.id, (0, 0, 0))) for m in meetings]
+    last = meetings[-1] if more else None
+    return {
+        "items": items,
+        "next_cursor": encode_cursor(aware(last.starts_at).isoformat(), last.id) if last else None,
+    }
+
+
+def aware_from(text):
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _between(query, data):
+    if data.get("from"):
+        query = query.where(Meeting.starts_at >= data["from"].astimezone(UTC))
+    if data.get("to"):
+        query = query.where(Meeting.starts_at < data["to"].astimezone(UTC))
+    return query
+
+
+def my_meetings(session, member_id, data, now=None):
+    """The meetings the member is invited to (their branch's, their committees'), soonest first."""
+    query = select(Meeting).join(Invitee, Invitee.meeting_id == Meeting.id).where(Invitee.member_id == member_id)
+    return _page(session, _between(query, data), member_id, data["limit"], data["cursor"], now or utcnow())
+
+
+def organization_meetings(session, member_id, organization_id, data, now=None):
+    """An organisation's meetings: all of them for its officers and those above; a member of it, the ones they
+    are invited to; anyone else: 404."""
+    organization = organization_of(session, organization_id)
+    if organization is None:
+        raise NotFound()
+    held = positions(session, member_id)
+    query = _between(select(Meeting).where(Meeting.organization_id == organization.id), data)
+    if not oversees(held, organization.path):
+        if not member_of(session, member_id, organization):
+            raise NotFound()
+        query = query.join(Invitee, Invitee.meeting_id == Meeting.id).where(Invitee.member_id == member_id)
+    return _page(session, query, member_id, data["limit"], data["cursor"], now or utcnow())
+
+
+def invitees(session, member_id, meeting_id, data):
+    """Who is invited, with their answers and check-ins: for the meeting's runners and officers above, and
+    invitees (a branch sees who is coming, not why someone is absent)."""
+    access = meeting_for(session, member_id, meeting_id)
+    query = (
+        select(Invitee, directory.Membership.full_name)
+        .outerjoin(directory.Membership, directory.Membership.member_id == Invitee.member_id)
+        .where(Invitee.meeting_id == access.meeting.id)
+    )
+    return id_page(
+        session,
+        query,
+        Invitee.member_id,
+        data,
+        lambda row: {
+            "member_id": row[0].member_id,
+            "full_name": row[1],
+            "rsvp": rsvp_json(row[0], reason=access.oversees or row[0].member_id == member_id),
+            "check_in": check_in_json(row[0]),
+        },
+        key_of=lambda row: row[0].member_id,
+        scalars=False,
+    )
+
+
+def id_page(session, query, key, data, item, key_of=lambda row: row.id, scalars=True):
+    """A page of `query`'s rows in the order of the integer column `key`, after the cursor; `item(row)` is each
+    one's JSON."""
+    if data["cursor"]:
+        (after,) = decode_cursor(data["cursor"], int)
+        query = query.where(key > after)
+    result = session.execute(query.order_by(key).limit(data["limit"] + 1))
+    rows = (result.scalars() if scalars else result).all()
+    more = len(rows) > data["limit"]
+    rows = rows[: data["limit"]]
+    return {"items": [item(row) for row in rows], "next_cursor": encode_cursor(key_of(rows[-1])) if more else None}
