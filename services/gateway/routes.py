@@ -1,7 +1,7 @@
 """The gateway's routes: each is an RPC of the service that owns the data, its schemas and the errors it answers.
 The owning service decides what the caller may do; the gateway checks the request's form and the token."""
 
-from shared.contracts import identity as i, members as m, notify as n
+from shared.contracts import content as c, identity as i, members as m, notify as n
 from shared.errors import Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, TooManyAttempts, ValidationError
 from services.gateway import handlers
 from services.gateway.routing import BODY, QUERY, Route, parameters
@@ -198,5 +198,51 @@ NOTIFICATIONS = [
           "notify.register_device", (BODY,), body=n.DeviceRegistration, answers={201: n.Device}),
 ]
 
-ROUTES = {"identity": SIGN_IN, "members": MEMBERS, "notify": NOTIFICATIONS}   # by the service that owns them
+DOCUMENT = "/documents/<int:document_id>"
+DOCUMENT_STATE = (Forbidden, NotFound, c.DocumentStateConflict)
+CONTENT = [
+    Route("POST", "/documents", "Soạn văn bản / Write a document (a draft, or scheduled with `publish_at`)",
+          "content.create_document", (BODY,), body=c.DocumentCreate, answers={201: c.Document},
+          errors=(Forbidden, c.UnknownOrganization),
+          description="Officers, for an audience inside their own subtrees (system administrators: anywhere). The "
+                      "body is Markdown (or a small HTML subset) and is kept and answered as sanitised HTML: no "
+                      "script, event handler or `javascript:` link survives."),
+    Route("GET", "/documents", "Văn bản của tôi / Documents for me (newest first; full text with `q`)",
+          "content.list_documents", (QUERY,), query=c.DocumentQuery, answers={200: c.DocumentPage},
+          errors=(Forbidden,),
+          description="Published documents whose audience holds the caller's organisation or one above it. `q` "
+                      "ignores diacritics and case (đ is d) and ranks the best match first. Officers may ask "
+                      "`status=draft|scheduled|withdrawn` for their subtree's."),
+    Route("GET", DOCUMENT, "Một văn bản / One document", "content.get_document", ("document_id", QUERY),
+          query=c.VersionQuery, answers={200: c.Document}, errors=(NotFound,),
+          description="Its audience and the officers over it; anyone else 404. Officers may read an earlier "
+                      "version (`version`)."),
+    Route("PATCH", DOCUMENT, "Sửa văn bản / Edit a draft, or publish a new version of a published one",
+          "content.update_document", ("document_id", BODY), body=c.DocumentUpdate, answers={200: c.Document},
+          errors=(*DOCUMENT_STATE, c.UnknownOrganization)),
+    Route("POST", f"{DOCUMENT}/publish", "Đăng văn bản / Publish a document now", "content.publish_document",
+          ("document_id",), answers={200: c.Document}, errors=DOCUMENT_STATE),
+    Route("POST", f"{DOCUMENT}/withdraw", "Thu hồi văn bản / Withdraw a document (kept for audit)",
+          "content.withdraw_document", ("document_id",), answers={200: c.Document}, errors=DOCUMENT_STATE),
+    Route("POST", f"{DOCUMENT}/read", "Đánh dấu đã đọc / Mark a document read (again: no change)",
+          "content.mark_read", ("document_id",), answers={200: c.Marked}, errors=(NotFound, c.DocumentStateConflict)),
+    Route("PUT", f"{DOCUMENT}/bookmark", "Lưu văn bản / Bookmark a document", "content.set_bookmark",
+          ("document_id", True), answers={200: c.Marked}, errors=(NotFound,), name="bookmark"),
+    Route("DELETE", f"{DOCUMENT}/bookmark", "Bỏ lưu văn bản / Remove a bookmark", "content.set_bookmark",
+          ("document_id", False), answers={200: c.Marked}, name="unbookmark"),
+    Route("GET", "/me/documents/unread-count", "Số văn bản chưa đọc / How many documents I have not read",
+          "content.unread_count", answers={200: c.UnreadCount}),
+    Route("GET", "/me/notes", "Sổ tay cá nhân / My notes (newest first)", "content.list_notes", (QUERY,),
+          query=c.NoteQuery, answers={200: c.NotePage}),
+    Route("POST", "/me/notes", "Ghi chú mới / A new note", "content.create_note", (BODY,), body=c.NoteCreate,
+          answers={201: c.Note}),
+    Route("GET", "/me/notes/<int:note_id>", "Một ghi chú / One of my notes", "content.get_note", ("note_id",),
+          answers={200: c.Note}, errors=(NotFound,), description="The owner alone; anyone else 404."),
+    Route("PATCH", "/me/notes/<int:note_id>", "Sửa ghi chú / Edit one of my notes", "content.update_note",
+          ("note_id", BODY), body=c.NoteUpdate, answers={200: c.Note}, errors=(NotFound,)),
+    Route("DELETE", "/me/notes/<int:note_id>", "Xoá ghi chú / Delete one of my notes", "content.delete_note",
+          ("note_id",), answers={200: c.Deleted}, errors=(NotFound,)),
+]
+
+ROUTES = {"identity": SIGN_IN, "members": MEMBERS, "notify": NOTIFICATIONS, "content": CONTENT}   # by owner
 # fmt: on

@@ -1,8 +1,12 @@
 """content's contract: documents and study material, their events, bodies and errors."""
 
-from marshmallow import Schema, fields, validate
+import unicodedata
 
-from shared.contracts.common import Event
+from marshmallow import Schema, ValidationError as SchemaError, fields, validate
+
+from shared.contracts.common import Event, JsonBoolean, JsonDateTime, page
+from shared.errors import Conflict, ValidationError
+from shared.validation import StoredInteger, Strict, no_control_characters
 
 CATEGORIES = ("news", "resolution", "directive", "regulation", "guidance", "study")
 DOCUMENT_STATUSES = ("draft", "scheduled", "published", "withdrawn")
@@ -44,3 +48,185 @@ EVENTS = {
     ),
     "content.document_withdrawn": Event(DocumentWithdrawn, "A published document was withdrawn."),
 }
+
+
+# What members and officers send (bodies and queries)
+
+NOT_TEXT = "Có ký tự điều khiển. / Contains a control character."
+LIMIT = "Tối đa 200 mỗi trang. / At most 200 a page."
+
+
+def written_text(value):
+    """Text a person wrote over several lines: line breaks and tabs are text, other control characters are not."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+        raise SchemaError(NOT_TEXT)
+
+
+def distinct(values):
+    if len(set(values)) != len(values):
+        raise SchemaError("Mỗi tổ chức một lần. / Each organisation once.")
+
+
+TITLE = [validate.Length(min=1, max=300), no_control_characters]
+SUMMARY = [validate.Length(max=1000), written_text]
+BODY = [validate.Length(min=1, max=200_000), written_text]
+AUDIENCE = [validate.Length(min=1, max=200), distinct]
+AUDIENCE_HELP = (
+    "Tổ chức nhận văn bản: mọi đảng viên hiện tại của cây tổ chức đó / The organisations whose subtrees' current "
+    "members see it"
+)
+BODY_HELP = (
+    "Markdown (hoặc một tập HTML nhỏ); lưu và trả về dưới dạng HTML đã làm sạch / Markdown (or a small HTML subset); "
+    "kept and answered as sanitised HTML"
+)
+
+
+class DocumentCreate(Strict):
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    title = fields.String(required=True, validate=TITLE)
+    summary = fields.String(load_default=None, allow_none=True, validate=SUMMARY)
+    body = fields.String(required=True, validate=BODY, metadata={"description": BODY_HELP})
+    audience = fields.List(StoredInteger(), required=True, validate=AUDIENCE, metadata={"description": AUDIENCE_HELP})
+    publish_at = fields.AwareDateTime(
+        load_default=None, allow_none=True, metadata={"description": "lên lịch đăng / published then"}
+    )
+    study = JsonBoolean(load_default=False, metadata={"description": "tài liệu học tập / study material"})
+
+
+class DocumentUpdate(Strict):
+    """A draft is edited in place; a published document gets a new version (the earlier one stays for officers)."""
+
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    title = fields.String(validate=TITLE)
+    summary = fields.String(allow_none=True, validate=SUMMARY)
+    body = fields.String(validate=BODY, metadata={"description": BODY_HELP})
+    audience = fields.List(StoredInteger(), validate=AUDIENCE, metadata={"description": AUDIENCE_HELP})
+    publish_at = fields.AwareDateTime(allow_none=True, metadata={"description": "a draft or a scheduled one only"})
+    study = JsonBoolean()
+
+
+class DocumentQuery(Strict):
+    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
+    q = fields.String(
+        load_default=None,
+        validate=[validate.Length(max=200), no_control_characters],
+        metadata={
+            "description": "toàn văn, không phân biệt dấu và hoa thường / full text, diacritics and case ignored"
+        },
+    )
+    unread = fields.Boolean(load_default=None)
+    bookmarked = fields.Boolean(load_default=None)
+    status = fields.String(
+        load_default="published",
+        validate=validate.OneOf(DOCUMENT_STATUSES),
+        metadata={"description": "officers: their subtree's drafts, scheduled or withdrawn documents"},
+    )
+    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+    limit = StoredInteger(load_default=20, validate=validate.Range(min=1, max=200, error=LIMIT))
+
+
+class VersionQuery(Strict):
+    version = StoredInteger(
+        load_default=None, validate=validate.Range(min=1), metadata={"description": "officers: an earlier version"}
+    )
+
+
+NOTE_TITLE = [validate.Length(min=1, max=300), no_control_characters]
+NOTE_BODY = [validate.Length(max=100_000), written_text]
+
+
+class NoteCreate(Strict):
+    title = fields.String(required=True, validate=NOTE_TITLE)
+    body = fields.String(load_default="", validate=NOTE_BODY)
+    document_id = StoredInteger(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    meeting_id = StoredInteger(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+
+class NoteUpdate(Strict):
+    title = fields.String(validate=NOTE_TITLE)
+    body = fields.String(validate=NOTE_BODY)
+    document_id = StoredInteger(allow_none=True, validate=validate.Range(min=1))
+    meeting_id = StoredInteger(allow_none=True, validate=validate.Range(min=1))
+
+
+class NoteQuery(Strict):
+    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+    limit = StoredInteger(load_default=50, validate=validate.Range(min=1, max=200, error=LIMIT))
+
+
+# Errors
+
+
+class DocumentStateConflict(Conflict):
+    code = "document_state"
+    message = "Văn bản không ở trạng thái cho phép thao tác này. / The document is not in a state that allows this."
+
+
+class UnknownOrganization(ValidationError):
+    """An audience names an organisation content has not heard of."""
+
+
+# What the gateway answers (responses are dumped through these: the served document is what is sent)
+
+
+class Attachment(Schema):
+    n = fields.Integer(required=True)
+    name = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+
+
+class DocumentSummary(Schema):
+    id = fields.Integer(required=True)
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    title = fields.String(required=True)
+    summary = fields.String(required=True, allow_none=True)
+    audience = fields.List(fields.Integer(), required=True)
+    status = fields.String(required=True, validate=validate.OneOf(DOCUMENT_STATUSES))
+    version = fields.Integer(required=True)
+    publish_at = JsonDateTime(required=True, allow_none=True)
+    published_at = JsonDateTime(required=True, allow_none=True)
+    author_member_id = fields.Integer(required=True, allow_none=True)
+    study = fields.Boolean(required=True)
+    read = fields.Boolean(required=True)
+    bookmarked = fields.Boolean(required=True)
+    created_at = JsonDateTime(required=True)
+    updated_at = JsonDateTime(required=True)
+
+
+class Document(DocumentSummary):
+    body = fields.String(required=True, metadata={"description": "sanitised HTML (a small subset, no scripts)"})
+    attachments = fields.List(fields.Nested(Attachment), required=True)
+    versions = fields.List(
+        fields.Integer(), required=True, metadata={"description": "the versions an officer may read (else [])"}
+    )
+
+
+DocumentPage = page(DocumentSummary, "DocumentPage")
+
+
+class UnreadCount(Schema):
+    unread = fields.Integer(required=True)
+
+
+class Marked(Schema):
+    document_id = fields.Integer(required=True)
+    read = fields.Boolean(required=True)
+    bookmarked = fields.Boolean(required=True)
+
+
+class Note(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    document_id = fields.Integer(required=True, allow_none=True)
+    meeting_id = fields.Integer(required=True, allow_none=True)
+    created_at = JsonDateTime(required=True)
+    updated_at = JsonDateTime(required=True)
+
+
+NotePage = page(Note, "NotePage")
+
+
+class Deleted(Schema):
+    deleted = fields.Boolean(required=True)

@@ -1,8 +1,380 @@
-"""content without a broker."""
+"""content without a broker: who sees a document (by organisation path, at read time), its lifecycle and versions,
+sanitised bodies, full-text search folding, read receipts, bookmarks, the notebook, export and erasure."""
 
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from shared.auth import Principal
+from shared.contracts.content import DocumentStateConflict, UnknownOrganization
+from shared.db import utcnow
+from shared.errors import Forbidden, NotFound, ValidationError
+from shared.events import envelope
+from services.content import audience, bodies, documents, notes, privacy, reading, search
+from services.content.models import Audience, Base, Document, Read
 from services.content.service import ContentService
 from tests.support.services import assert_unhealthy_without_its_broker
+from tests.support.worlds import published, unit_of_work
+
+CENTRE, PROVINCE, GRASSROOTS, BRANCH, OTHER_BRANCH = "/1/", "/1/2/", "/1/2/3/", "/1/2/3/4/", "/1/2/3/5/"
+OTHER_PROVINCE_BRANCH = "/1/6/7/8/"
+
+
+class ContentWorld:
+    def __init__(self, uow):
+        self.uow = uow
+        self.numbers = iter(range(100, 10**6))
+
+    def member(self, path=BRANCH, status="official"):
+        """A member as members' snapshot describes them; returns their principal."""
+        n = next(self.numbers)
+        snapshot = {
+            "member_id": n,
+            "status": status,
+            "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
+            "organization_path": path,
+        }
+        with self.uow.transaction() as session:
+            audience.project_member(session, snapshot)
+        return Principal(member_id=n, citizen_id=f"0019900{n:05d}", session_id="s")
+
+    def move(self, principal, path):
+        snapshot = {
+            "member_id": principal.member_id,
+            "status": "official",
+            "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
+            "organization_path": path,
+        }
+        with self.uow.transaction() as session:
+            audience.project_member(session, snapshot)
+
+    def officer(self, path, role="secretary", lives_in=None):
+        principal = self.member(lives_in or path)
+        payload = {
+            "member_id": principal.member_id,
+            "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
+            "organization_path": path,
+            "role": role,
+            "action": "assigned",
+        }
+        with self.uow.transaction() as session:
+            audience.position_changed(session, envelope("members.position_changed", payload))
+        return principal
+
+    def write(self, author, *paths, **fields):
+        data = {
+            "category": "resolution",
+            "title": "Nghị quyết Đại hội",
+            "summary": None,
+            "body": "Toàn văn **nghị quyết**.",
+            "audience": [int(p.rstrip("/").rsplit("/", 1)[1]) for p in paths or (BRANCH,)],
+            "publish_at": None,
+            "study": False,
+            **fields,
+        }
+        with self.uow.transaction():
+            return documents.create(self.uow, author, data).id
+
+    def publish(self, author, *paths, **fields):
+        document_id = self.write(author, *paths, **fields)
+        with self.uow.transaction():
+            documents.publish(self.uow, author, document_id)
+        return document_id
+
+    def titles(self, reader, **query):
+        page = reading.listing(self.uow.session, reader, _query(**query))
+        return [item["title"] for item in page["items"]]
+
+
+def _query(**query):
+    return {
+        "category": None,
+        "q": None,
+        "unread": None,
+        "bookmarked": None,
+        "status": "published",
+        "cursor": None,
+        "limit": 20,
+        **query,
+    }
+
+
+@pytest.fixture
+def world(tmp_path):
+    uow = unit_of_work(Base.metadata, tmp_path / "content.db")
+    yield ContentWorld(uow)
+    uow.close()
+    uow.provider.engine.dispose()
 
 
 def test_content_reports_itself_unhealthy_without_its_broker(monkeypatch):
     assert_unhealthy_without_its_broker(ContentService, monkeypatch)
+
+
+def test_a_document_reaches_its_audiences_subtrees_and_nobody_else(world):
+    member, sibling, elsewhere = world.member(BRANCH), world.member(OTHER_BRANCH), world.member(OTHER_PROVINCE_BRANCH)
+    admin = world.officer(CENTRE, role="system_administrator")
+    world.publish(admin, PROVINCE, title="Tỉnh")
+    world.publish(admin, OTHER_BRANCH, title="Chi bộ bên")
+    world.publish(admin, CENTRE, title="Toàn quốc")
+    assert world.titles(member) == ["Toàn quốc", "Tỉnh"]
+    assert world.titles(sibling) == ["Toàn quốc", "Chi bộ bên", "Tỉnh"]
+    assert world.titles(elsewhere) == ["Toàn quốc"]
+
+
+def test_a_national_publication_writes_a_row_per_audience_organisation_not_per_member(world):
+    admin = world.officer(CENTRE, role="system_administrator")
+    for _ in range(5):
+        world.member(BRANCH)
+    world.publish(admin, CENTRE)
+    assert world.uow.session.scalar(select(func.count()).select_from(Audience)) == 1
+
+
+def test_a_transferred_member_sees_the_new_branchs_documents_at_once(world):
+    secretary = world.officer(OTHER_BRANCH)
+    world.publish(secretary, OTHER_BRANCH, title="Của chi bộ mới")
+    member = world.member(BRANCH)
+    assert world.titles(member) == []
+    world.move(member, OTHER_BRANCH)
+    assert world.titles(member) == ["Của chi bộ mới"]
+
+
+def test_outsiders_get_404_for_a_document_not_addressed_to_them(world):
+    secretary = world.officer(BRANCH)
+    document_id = world.publish(secretary, BRANCH)
+    outsider = world.member(OTHER_BRANCH)
+    with pytest.raises(NotFound):
+        reading.get(world.uow.session, outsider, document_id)
+    assert reading.get(world.uow.session, world.member(BRANCH), document_id)["id"] == document_id
+
+
+def test_a_member_who_left_the_party_sees_nothing(world):
+    world.publish(world.officer(BRANCH), BRANCH)
+    assert world.titles(world.member(BRANCH, status="resigned")) == []
+
+
+def test_a_secretary_publishes_inside_her_subtree_only_and_members_not_at_all(world):
+    secretary = world.officer(BRANCH)
+    world.member(OTHER_BRANCH), world.member(OTHER_PROVINCE_BRANCH)
+    with pytest.raises(Forbidden):
+        world.write(secretary, OTHER_BRANCH)
+    with pytest.raises(Forbidden):
+        world.write(secretary, BRANCH, GRASSROOTS)
+    with pytest.raises(Forbidden):
+        world.write(world.member(BRANCH), BRANCH)
+    assert world.write(world.officer(PROVINCE), BRANCH, OTHER_BRANCH)
+    assert world.write(world.officer(CENTRE, role="system_administrator", lives_in=BRANCH), OTHER_PROVINCE_BRANCH)
+
+
+def test_an_audience_naming_an_unknown_organisation_is_refused(world):
+    secretary = world.officer(BRANCH)
+    with pytest.raises(UnknownOrganization) as refused:
+        world.uow.session.rollback()
+        world.write(secretary, BRANCH, "/1/2/3/999/")
+    assert isinstance(refused.value, ValidationError) and refused.value.details == {"audience": {1: [audience.UNKNOWN]}}
+
+
+def test_committees_above_a_member_are_known_from_their_path(world):
+    world.member(BRANCH)
+    assert world.write(world.officer(CENTRE, role="system_administrator", lives_in=OTHER_BRANCH), GRASSROOTS)
+
+
+def test_drafts_and_scheduled_documents_are_for_the_officers_over_them(world):
+    secretary = world.officer(BRANCH)
+    draft = world.write(secretary, BRANCH, title="Bản nháp")
+    world.write(secretary, BRANCH, title="Hẹn giờ", publish_at=utcnow() + timedelta(hours=1))
+    member = world.member(BRANCH)
+    assert world.titles(member) == []
+    with pytest.raises(NotFound):
+        reading.get(world.uow.session, member, draft)
+    with pytest.raises(Forbidden):
+        world.titles(member, status="draft")
+    assert world.titles(secretary, status="draft") == ["Bản nháp"]
+    assert world.titles(secretary, status="scheduled") == ["Hẹn giờ"]
+    assert world.titles(world.officer(PROVINCE), status="draft") == ["Bản nháp"]
+    assert world.titles(world.officer(OTHER_BRANCH), status="draft") == []
+
+
+def test_the_scheduler_publishes_due_documents_once(world):
+    secretary = world.officer(BRANCH)
+    due = world.write(secretary, BRANCH, title="Đến giờ", publish_at=utcnow() - timedelta(seconds=1))
+    world.write(secretary, BRANCH, title="Chưa đến giờ", publish_at=utcnow() + timedelta(hours=1))
+    assert documents.publish_due(world.uow) == 1
+    assert documents.publish_due(world.uow) == 0
+    assert world.titles(world.member(BRANCH)) == ["Đến giờ"]
+    assert [p["document_id"] for p in published(world.uow, "content.document_published")] == [due]
+
+
+def test_publishing_and_withdrawing_announce_it_with_the_audience_paths(world):
+    secretary = world.officer(BRANCH)
+    document_id = world.publish(secretary, BRANCH)
+    with world.uow.transaction():
+        documents.withdraw(world.uow, secretary, document_id)
+    (announced,) = published(world.uow, "content.document_published")
+    assert announced["version"] == 1 and announced["audience"] == [{"organization_id": 4, "organization_path": BRANCH}]
+    (withdrawn,) = published(world.uow, "content.document_withdrawn")
+    assert withdrawn["document_id"] == document_id
+    assert world.titles(world.member(BRANCH)) == []
+    assert reading.get(world.uow.session, secretary, document_id)["status"] == "withdrawn"  # kept for audit
+    with pytest.raises(DocumentStateConflict), world.uow.transaction():
+        documents.publish(world.uow, secretary, document_id)
+
+
+def test_editing_a_published_document_makes_a_new_version_and_keeps_the_earlier_for_officers(world):
+    secretary = world.officer(BRANCH)
+    document_id = world.publish(secretary, BRANCH, body="Bản một")
+    with world.uow.transaction():
+        documents.update_document(world.uow, secretary, document_id, {"body": "Bản hai"})
+    member = world.member(BRANCH)
+    current = reading.get(world.uow.session, member, document_id)
+    assert current["version"] == 2 and "Bản hai" in current["body"] and current["versions"] == []
+    assert "Bản một" in reading.get(world.uow.session, secretary, document_id, version=1)["body"]
+    assert reading.get(world.uow.session, secretary, document_id)["versions"] == [1, 2]
+    with pytest.raises(NotFound):
+        reading.get(world.uow.session, member, document_id, version=1)
+    assert [p["version"] for p in published(world.uow, "content.document_published")] == [1, 2]
+
+
+def test_a_draft_is_edited_in_place(world):
+    secretary = world.officer(BRANCH)
+    document_id = world.write(secretary, BRANCH)
+    with world.uow.transaction():
+        documents.update_document(world.uow, secretary, document_id, {"title": "Tên mới"})
+    document = world.uow.session.get(Document, document_id)
+    assert (document.title, document.version, document.status) == ("Tên mới", 1, "draft")
+    assert published(world.uow, "content.document_published") == []
+
+
+def test_an_officer_over_a_document_may_not_be_another_subtrees(world):
+    document_id = world.publish(world.officer(BRANCH), BRANCH)
+    stranger, neighbour = world.officer(OTHER_BRANCH), world.officer(OTHER_BRANCH, lives_in=BRANCH)
+    with pytest.raises(NotFound), world.uow.transaction():
+        documents.withdraw(world.uow, stranger, document_id)
+    for reader in (neighbour, world.member(BRANCH)):  # they read it, they may not act on it
+        with pytest.raises(Forbidden), world.uow.transaction():
+            documents.withdraw(world.uow, reader, document_id)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert(1)</script>Chào",
+        '<a href="javascript:alert(1)">x</a>',
+        "[x](javascript:alert(1))",
+        '<p onclick="alert(1)">x</p>',
+        '<img src=x onerror="alert(1)">',
+        "<svg onload=alert(1)></svg>",
+        '<iframe src="https://evil.example"></iframe>',
+        '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    ],
+)
+def test_nothing_executable_survives_in_a_body(source):
+    body = bodies.render(source).lower()
+    assert "<script" not in body and "onerror" not in body and "onclick" not in body and "onload" not in body
+    assert 'href="javascript' not in body and 'href="data' not in body and "<iframe" not in body
+
+
+def test_markdown_becomes_a_small_html_subset():
+    assert bodies.render("# Tiêu đề\n\n**đậm** [liên kết](https://dangcongsan.vn)") == (
+        '<h1>Tiêu đề</h1>\n<p><strong>đậm</strong> <a href="https://dangcongsan.vn" '
+        'rel="noopener noreferrer nofollow">liên kết</a></p>\n'
+    )
+
+
+def test_search_ignores_diacritics_and_case_and_folds_d(world):
+    secretary = world.officer(BRANCH)
+    world.publish(secretary, BRANCH, title="Nghị quyết Đại hội XIV", body="Văn kiện")
+    world.publish(secretary, BRANCH, title="Tin tức", body="Tin ngắn về đại hội")
+    world.publish(secretary, BRANCH, title="Hướng dẫn", body="Khác hẳn")
+    member = world.member(BRANCH)
+    assert world.titles(member, q="nghi quyet dai hoi") == ["Nghị quyết Đại hội XIV"]
+    assert world.titles(member, q="ĐẠI HỘI") == ["Nghị quyết Đại hội XIV", "Tin tức"]
+    assert world.titles(member, q="dai h") == ["Nghị quyết Đại hội XIV", "Tin tức"]  # the last word as typed so far
+    assert world.titles(member, q="!!!") == []
+    assert search.words("Đảng bộ") == ["dang", "bo"]
+
+
+def test_search_finds_the_new_version_and_only_what_the_member_may_see(world):
+    secretary = world.officer(BRANCH)
+    document_id = world.publish(secretary, BRANCH, title="Thông báo", body="cũ")
+    with world.uow.transaction():
+        documents.update_document(world.uow, secretary, document_id, {"body": "lịch sinh hoạt mới"})
+    world.publish(world.officer(OTHER_BRANCH), OTHER_BRANCH, title="Lịch sinh hoạt khác")
+    member = world.member(BRANCH)
+    assert world.titles(member, q="sinh hoat") == ["Thông báo"]
+    assert world.titles(member, q="cu") == []
+
+
+def test_pages_follow_each_other_newest_first(world):
+    secretary = world.officer(BRANCH)
+    for n in range(5):
+        world.publish(secretary, BRANCH, title=f"Văn bản {n}")
+    member = world.member(BRANCH)
+    first = reading.listing(world.uow.session, member, _query(limit=2))
+    second = reading.listing(world.uow.session, member, _query(limit=2, cursor=first["next_cursor"]))
+    third = reading.listing(world.uow.session, member, _query(limit=2, cursor=second["next_cursor"]))
+    titles = [item["title"] for page in (first, second, third) for item in page["items"]]
+    assert titles == [f"Văn bản {n}" for n in (4, 3, 2, 1, 0)] and third["next_cursor"] is None
+
+
+def test_read_receipts_bookmarks_and_the_unread_count(world):
+    secretary = world.officer(BRANCH)
+    first = world.publish(secretary, BRANCH, title="Một")
+    world.publish(secretary, BRANCH, title="Hai")
+    member = world.member(BRANCH)
+    assert reading.unread_count(world.uow.session, member) == {"unread": 2}
+    for _ in range(2):  # idempotent
+        with world.uow.transaction():
+            assert reading.mark_read(world.uow, member, first)["read"] is True
+    assert world.uow.session.scalar(select(func.count()).select_from(Read)) == 1
+    assert reading.unread_count(world.uow.session, member) == {"unread": 1}
+    assert world.titles(member, unread=True) == ["Hai"]
+    with world.uow.transaction():
+        reading.set_bookmark(world.uow, member, first, True)
+    assert world.titles(member, bookmarked=True) == ["Một"]
+    items = reading.listing(world.uow.session, member, _query())["items"]
+    assert [(i["read"], i["bookmarked"]) for i in items] == [(False, False), (True, True)]
+    with world.uow.transaction():
+        reading.set_bookmark(world.uow, member, first, False)
+    assert world.titles(member, bookmarked=True) == []
+    with pytest.raises(NotFound), world.uow.transaction():
+        reading.mark_read(world.uow, world.member(OTHER_BRANCH), first)
+
+
+def test_notes_are_their_owners_alone(world):
+    owner, admin = world.member(BRANCH), world.officer(CENTRE, role="system_administrator")
+    with world.uow.transaction():
+        note = notes.create(
+            world.uow, owner.member_id, {"title": "Ý kiến", "body": "…", "document_id": None, "meeting_id": 7}
+        )
+    assert notes.get(world.uow.session, owner.member_id, note["id"])["meeting_id"] == 7
+    for other in (admin, world.member(BRANCH)):
+        with pytest.raises(NotFound):
+            notes.get(world.uow.session, other.member_id, note["id"])
+        with pytest.raises(NotFound), world.uow.transaction():
+            notes.delete(world.uow, other.member_id, note["id"])
+    assert [n["title"] for n in notes.listing(world.uow.session, owner.member_id)["items"]] == ["Ý kiến"]
+    assert notes.listing(world.uow.session, admin.member_id)["items"] == []
+
+
+def test_a_members_reads_bookmarks_and_notes_are_exported_to_them_and_erased_on_order(world):
+    secretary = world.officer(BRANCH)
+    document_id = world.publish(secretary, BRANCH)
+    member, admin = world.member(BRANCH), world.officer(CENTRE, role="system_administrator")
+    with world.uow.transaction():
+        reading.mark_read(world.uow, member, document_id)
+        reading.set_bookmark(world.uow, member, document_id, True)
+        notes.create(
+            world.uow, member.member_id, {"title": "Riêng", "body": "", "document_id": document_id, "meeting_id": None}
+        )
+    exported = privacy.export(world.uow.session, member, member.member_id)
+    assert [r["document_id"] for r in exported["reads"]] == [document_id]
+    assert [n["title"] for n in exported["notes"]] == ["Riêng"] and len(exported["bookmarks"]) == 1
+    with pytest.raises(NotFound):
+        privacy.export(world.uow.session, admin, member.member_id)
+    with world.uow.transaction():
+        done = privacy.erase(world.uow, admin, member.member_id, "Đơn đề nghị số 1")
+    assert done == {"reads": 1, "bookmarks": 1, "notes": 1}
+    assert privacy.export(world.uow.session, member, member.member_id) == {"reads": [], "bookmarks": [], "notes": []}
+    assert world.titles(member) == []  # gone from the directory too
