@@ -21,6 +21,7 @@ TAGS = {
     "identity": "Đăng nhập, phiên, mã xác nhận / Signing in, sessions, codes",
     "members": "Cơ sở dữ liệu đảng viên / The party member database",
     "notify": "Thông báo / Notifications",
+    "content": "Văn bản, tài liệu học tập, sổ tay cá nhân / Documents, study material, the personal notebook",
 }
 
 

@@ -1,12 +1,10 @@
 """content's contract: documents and study material, their events, bodies and errors."""
 
-import unicodedata
-
 from marshmallow import Schema, ValidationError as SchemaError, fields, validate
 
 from shared.contracts.common import Event, JsonBoolean, JsonDateTime, page
 from shared.errors import Conflict, ValidationError
-from shared.validation import StoredInteger, Strict, no_control_characters
+from shared.validation import StoredInteger, Strict, no_control_characters, written_text
 
 CATEGORIES = ("news", "resolution", "directive", "regulation", "guidance", "study")
 DOCUMENT_STATUSES = ("draft", "scheduled", "published", "withdrawn")
@@ -52,14 +50,7 @@ EVENTS = {
 
 # What members and officers send (bodies and queries)
 
-NOT_TEXT = "Có ký tự điều khiển. / Contains a control character."
 LIMIT = "Tối đa 200 mỗi trang. / At most 200 a page."
-
-
-def written_text(value):
-    """Text a person wrote over several lines: line breaks and tabs are text, other control characters are not."""
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
-        raise SchemaError(NOT_TEXT)
 
 
 def distinct(values):
