@@ -6,98 +6,25 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shared.auth import Principal
 from shared.contracts.content import DocumentStateConflict, UnknownOrganization
 from shared.db import utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
-from shared.events import envelope
 from services.content import audience, bodies, documents, notes, privacy, reading, search
 from services.content.models import Audience, Base, Document, Read
 from services.content.service import ContentService
 from tests.support.services import assert_unhealthy_without_its_broker
-from tests.support.worlds import published, unit_of_work
-
-CENTRE, PROVINCE, GRASSROOTS, BRANCH, OTHER_BRANCH = "/1/", "/1/2/", "/1/2/3/", "/1/2/3/4/", "/1/2/3/5/"
-OTHER_PROVINCE_BRANCH = "/1/6/7/8/"
-
-
-class ContentWorld:
-    def __init__(self, uow):
-        self.uow = uow
-        self.numbers = iter(range(100, 10**6))
-
-    def member(self, path=BRANCH, status="official"):
-        """A member as members' snapshot describes them; returns their principal."""
-        n = next(self.numbers)
-        snapshot = {
-            "member_id": n,
-            "status": status,
-            "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
-            "organization_path": path,
-        }
-        with self.uow.transaction() as session:
-            audience.project_member(session, snapshot)
-        return Principal(member_id=n, citizen_id=f"0019900{n:05d}", session_id="s")
-
-    def move(self, principal, path):
-        snapshot = {
-            "member_id": principal.member_id,
-            "status": "official",
-            "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
-            "organization_path": path,
-        }
-        with self.uow.transaction() as session:
-            audience.project_member(session, snapshot)
-
-    def officer(self, path, role="secretary", lives_in=None):
-        principal = self.member(lives_in or path)
-        payload = {
-            "member_id": principal.member_id,
-            "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
-            "organization_path": path,
-            "role": role,
-            "action": "assigned",
-        }
-        with self.uow.transaction() as session:
-            audience.position_changed(session, envelope("members.position_changed", payload))
-        return principal
-
-    def write(self, author, *paths, **fields):
-        data = {
-            "category": "resolution",
-            "title": "Nghị quyết Đại hội",
-            "summary": None,
-            "body": "Toàn văn **nghị quyết**.",
-            "audience": [int(p.rstrip("/").rsplit("/", 1)[1]) for p in paths or (BRANCH,)],
-            "publish_at": None,
-            "study": False,
-            **fields,
-        }
-        with self.uow.transaction():
-            return documents.create(self.uow, author, data).id
-
-    def publish(self, author, *paths, **fields):
-        document_id = self.write(author, *paths, **fields)
-        with self.uow.transaction():
-            documents.publish(self.uow, author, document_id)
-        return document_id
-
-    def titles(self, reader, **query):
-        page = reading.listing(self.uow.session, reader, _query(**query))
-        return [item["title"] for item in page["items"]]
-
-
-def _query(**query):
-    return {
-        "category": None,
-        "q": None,
-        "unread": None,
-        "bookmarked": None,
-        "status": "published",
-        "cursor": None,
-        "limit": 20,
-        **query,
-    }
+from tests.support.worlds import (
+    BRANCH,
+    CENTRE,
+    GRASSROOTS,
+    OTHER_BRANCH,
+    OTHER_PROVINCE_BRANCH,
+    PROVINCE,
+    ContentWorld,
+    document_query,
+    published,
+    unit_of_work,
+)
 
 
 @pytest.fixture
@@ -311,9 +238,9 @@ def test_pages_follow_each_other_newest_first(world):
     for n in range(5):
         world.publish(secretary, BRANCH, title=f"Văn bản {n}")
     member = world.member(BRANCH)
-    first = reading.listing(world.uow.session, member, _query(limit=2))
-    second = reading.listing(world.uow.session, member, _query(limit=2, cursor=first["next_cursor"]))
-    third = reading.listing(world.uow.session, member, _query(limit=2, cursor=second["next_cursor"]))
+    first = reading.listing(world.uow.session, member, document_query(limit=2))
+    second = reading.listing(world.uow.session, member, document_query(limit=2, cursor=first["next_cursor"]))
+    third = reading.listing(world.uow.session, member, document_query(limit=2, cursor=second["next_cursor"]))
     titles = [item["title"] for page in (first, second, third) for item in page["items"]]
     assert titles == [f"Văn bản {n}" for n in (4, 3, 2, 1, 0)] and third["next_cursor"] is None
 
@@ -333,7 +260,7 @@ def test_read_receipts_bookmarks_and_the_unread_count(world):
     with world.uow.transaction():
         reading.set_bookmark(world.uow, member, first, True)
     assert world.titles(member, bookmarked=True) == ["Một"]
-    items = reading.listing(world.uow.session, member, _query())["items"]
+    items = reading.listing(world.uow.session, member, document_query())["items"]
     assert [(i["read"], i["bookmarked"]) for i in items] == [(False, False), (True, True)]
     with world.uow.transaction():
         reading.set_bookmark(world.uow, member, first, False)
