@@ -206,7 +206,9 @@ def set_bookmark(uow, principal, document_id, on):
     if on:
         document = get_visible(session, reader, document_id)
         get_or_add(session, Bookmark, member_id=reader.member_id, document_id=document.id)
-    else:  # taking a bookmark off needs no sight of the document: it may have been withdrawn since
-        session.query(Bookmark).filter_by(member_id=reader.member_id, document_id=document_id).delete()
+    else:  # a bookmark comes off even when its document has been withdrawn since
+        removed = session.query(Bookmark).filter_by(member_id=reader.member_id, document_id=document_id).delete()
+        if not removed:
+            get_visible(session, reader, document_id)
     session.flush()
     return _marks(session, reader.member_id, document_id)

@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError as SchemaError, fields, validate
 
 from shared.contracts.common import Event, JsonBoolean, JsonDateTime, page
 from shared.errors import Conflict, ValidationError
-from shared.validation import StoredInteger, Strict, no_control_characters, written_text
+from shared.validation import INT64_MAX, StoredInteger, Strict, no_control_characters, written_text
 
 CATEGORIES = ("news", "resolution", "directive", "regulation", "guidance", "study")
 DOCUMENT_STATUSES = ("draft", "scheduled", "published", "withdrawn")
@@ -58,6 +58,9 @@ def distinct(values):
         raise SchemaError("Mỗi tổ chức một lần. / Each organisation once.")
 
 
+# the control-character rules as patterns, so the document says what is refused (C0 and C1 controls; lines may break)
+ONE_LINE = {"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}
+LINES = {"pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"}
 TITLE = [validate.Length(min=1, max=300), no_control_characters]
 SUMMARY = [validate.Length(max=1000), written_text]
 BODY = [validate.Length(min=1, max=200_000), written_text]
@@ -66,6 +69,9 @@ AUDIENCE_HELP = (
     "Tổ chức nhận văn bản: mọi đảng viên hiện tại của cây tổ chức đó / The organisations whose subtrees' current "
     "members see it"
 )
+AUDIENCE_META = {"description": AUDIENCE_HELP, "uniqueItems": True}
+AN_ID = validate.Range(min=1, max=INT64_MAX)  # what a database column holds, documented
+AUDIENCE_ID = StoredInteger(validate=AN_ID)
 BODY_HELP = (
     "Markdown (hoặc một tập HTML nhỏ); lưu và trả về dưới dạng HTML đã làm sạch / Markdown (or a small HTML subset); "
     "kept and answered as sanitised HTML"
@@ -74,10 +80,10 @@ BODY_HELP = (
 
 class DocumentCreate(Strict):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    title = fields.String(required=True, validate=TITLE)
-    summary = fields.String(load_default=None, allow_none=True, validate=SUMMARY)
-    body = fields.String(required=True, validate=BODY, metadata={"description": BODY_HELP})
-    audience = fields.List(StoredInteger(), required=True, validate=AUDIENCE, metadata={"description": AUDIENCE_HELP})
+    title = fields.String(required=True, validate=TITLE, metadata=ONE_LINE)
+    summary = fields.String(load_default=None, allow_none=True, validate=SUMMARY, metadata=LINES)
+    body = fields.String(required=True, validate=BODY, metadata={"description": BODY_HELP, **LINES})
+    audience = fields.List(AUDIENCE_ID, required=True, validate=AUDIENCE, metadata=AUDIENCE_META)
     publish_at = fields.AwareDateTime(
         load_default=None, allow_none=True, metadata={"description": "lên lịch đăng / published then"}
     )
@@ -88,10 +94,10 @@ class DocumentUpdate(Strict):
     """A draft is edited in place; a published document gets a new version (the earlier one stays for officers)."""
 
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    title = fields.String(validate=TITLE)
-    summary = fields.String(allow_none=True, validate=SUMMARY)
-    body = fields.String(validate=BODY, metadata={"description": BODY_HELP})
-    audience = fields.List(StoredInteger(), validate=AUDIENCE, metadata={"description": AUDIENCE_HELP})
+    title = fields.String(validate=TITLE, metadata=ONE_LINE)
+    summary = fields.String(allow_none=True, validate=SUMMARY, metadata=LINES)
+    body = fields.String(validate=BODY, metadata={"description": BODY_HELP, **LINES})
+    audience = fields.List(AUDIENCE_ID, validate=AUDIENCE, metadata=AUDIENCE_META)
     publish_at = fields.AwareDateTime(allow_none=True, metadata={"description": "a draft or a scheduled one only"})
     study = JsonBoolean()
 
@@ -117,9 +123,7 @@ class DocumentQuery(Strict):
 
 
 class VersionQuery(Strict):
-    version = StoredInteger(
-        load_default=None, validate=validate.Range(min=1), metadata={"description": "officers: an earlier version"}
-    )
+    version = StoredInteger(load_default=None, validate=AN_ID, metadata={"description": "officers: an earlier version"})
 
 
 NOTE_TITLE = [validate.Length(min=1, max=300), no_control_characters]
@@ -127,17 +131,17 @@ NOTE_BODY = [validate.Length(max=100_000), written_text]
 
 
 class NoteCreate(Strict):
-    title = fields.String(required=True, validate=NOTE_TITLE)
-    body = fields.String(load_default="", validate=NOTE_BODY)
-    document_id = StoredInteger(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    meeting_id = StoredInteger(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    title = fields.String(required=True, validate=NOTE_TITLE, metadata=ONE_LINE)
+    body = fields.String(load_default="", validate=NOTE_BODY, metadata=LINES)
+    document_id = StoredInteger(load_default=None, allow_none=True, validate=AN_ID)
+    meeting_id = StoredInteger(load_default=None, allow_none=True, validate=AN_ID)
 
 
 class NoteUpdate(Strict):
-    title = fields.String(validate=NOTE_TITLE)
-    body = fields.String(validate=NOTE_BODY)
-    document_id = StoredInteger(allow_none=True, validate=validate.Range(min=1))
-    meeting_id = StoredInteger(allow_none=True, validate=validate.Range(min=1))
+    title = fields.String(validate=NOTE_TITLE, metadata=ONE_LINE)
+    body = fields.String(validate=NOTE_BODY, metadata=LINES)
+    document_id = StoredInteger(allow_none=True, validate=AN_ID)
+    meeting_id = StoredInteger(allow_none=True, validate=AN_ID)
 
 
 class NoteQuery(Strict):
@@ -200,7 +204,7 @@ class UnreadCount(Schema):
     unread = fields.Integer(required=True)
 
 
-class Marked(Schema):
+class DocumentMarks(Schema):
     document_id = fields.Integer(required=True)
     read = fields.Boolean(required=True)
     bookmarked = fields.Boolean(required=True)
