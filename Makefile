@@ -63,6 +63,7 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench.fanout
 	@$(PY) -m bench.national
 	@$(PY) -m bench.import_reads
+	@$(PY) -m bench.attachments
 
 import: $(VENV)/.runtime
 	@test -n "$(FILE)" || { echo "usage: make import FILE=members.csv [DRY_RUN=1]"; exit 2; }

@@ -32,6 +32,7 @@ SIGNING_KEYS = {
     "path": "/app/var/identity-keys",
 }
 IMPORTS = "imports:/app/imports"
+BLOBS = "blobs:/app/blobs"
 
 
 def required(variable):
@@ -62,6 +63,8 @@ def environment(service):
         env.update({f"{prefix}_METRICS_HOST": "0.0.0.0", service.metrics_port_variable: str(service.metrics_port)})
     if service.imports:  # uploads pass between the gateway and members here, never over the broker
         env["IMPORT_DIR"] = "/app/imports"
+    if service.blobs:  # attachments' bytes, shared by the gateway (uploads, downloads) and content (deletes)
+        env["BLOB_DIR"] = "/app/blobs"
     env.update(dict.fromkeys(service.optional_secrets))
     return env
 
@@ -75,6 +78,8 @@ def containers(service):
         volumes.insert(0, f"{SIGNING_KEYS['volume']}:{SIGNING_KEYS['mount']}")
     if service.imports:
         volumes.append(IMPORTS)
+    if service.blobs:
+        volumes.append(BLOBS)
     prepare = {
         **APP,
         "restart": "no",
@@ -188,6 +193,7 @@ def document():
         "rabbitmq-definitions",
         SIGNING_KEYS["volume"],
         "imports",
+        "blobs",
         "prometheus-data",
     ]
     return {"name": "sotay", "services": compose, "volumes": dict.fromkeys(volumes)}

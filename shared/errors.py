@@ -62,6 +62,12 @@ class UnsupportedMediaType(SotayError):
     )
 
 
+class RangeNotSatisfiable(SotayError):
+    status = 416
+    code = "range_not_satisfiable"
+    message = "Đoạn yêu cầu nằm ngoài tệp. / The requested range is outside the file."
+
+
 class Unauthenticated(SotayError):
     status = 401
     code = "unauthenticated"

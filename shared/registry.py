@@ -30,6 +30,7 @@ KEYS = {
     "secrets",
     "environment",
     "imports",
+    "blobs",
     "personal_data",
 }
 DEFAULT_RESOURCES = {"cpu": ("100m", "1"), "memory": ("192Mi", "512Mi")}
@@ -50,6 +51,7 @@ class Service:
     optional_secrets: tuple = ()
     environment: dict = field(default_factory=dict, hash=False)
     imports: bool = False
+    blobs: bool = False
     personal_data: bool = False
 
     @property
@@ -111,6 +113,7 @@ def _service(name, entry):
         optional_secrets=tuple(secrets.get("optional", ())),
         environment={key: str(value) for key, value in (entry.get("environment") or {}).items()},
         imports=bool(entry.get("imports")),
+        blobs=bool(entry.get("blobs")),
         personal_data=bool(entry.get("personal_data")),
     )
 

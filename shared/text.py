@@ -20,6 +20,11 @@ def _folding_table():
 _FOLD = _folding_table()
 
 
+def fold(text):
+    """`Nghị quyết Đại hội` → `Nghi quyet Dai hoi`: diacritics gone, case and spacing kept."""
+    return unicodedata.normalize("NFC", text).translate(_FOLD)
+
+
 def search_key(text):
     """`Nguyễn Văn An` → `nguyen van an`: diacritics and case ignored, spacing made single."""
-    return " ".join(unicodedata.normalize("NFC", text).translate(_FOLD).lower().split())
+    return " ".join(fold(text).lower().split())

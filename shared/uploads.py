@@ -1,20 +1,25 @@
-"""Import files passed by reference: the gateway streams an upload into the import directory,
-members reads it from there and deletes it. Never a broker message with the file.
+"""Uploads, streamed as they arrive (`incoming`), never a broker message with the file:
+- imports, passed by reference: the gateway streams an upload into the import directory (`receive`), members
+  reads it from there and deletes it;
+- attachments (`receive_blob`): streamed into the blob store (shared/blobs.py), their type sniffed on the way.
 
 `IMPORT_DIR` (default `$DATA_DIR/imports`) must be storage both reach: shared storage when the
 gateway and members run on different hosts. The reference is the file's unguessable name.
 """
 
+import itertools
 import os
 import re
 import secrets
 import time
+import unicodedata
 from pathlib import Path
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.formparser import parse_form_data
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Epilogue, File, MultipartDecoder, NeedData
 
-from shared import config
+from shared import blobs, config, filetypes
 from shared.errors import PayloadTooLarge, ValidationError
 
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
@@ -81,61 +86,112 @@ def sweep(now=None):
 
 
 CHUNK = 64 * 1024
+MALFORMED = "Dữ liệu multipart hỏng. / A malformed multipart body."
+
+
+def incoming(request, limit, too_large, field="file", name="upload"):
+    """The upload in a werkzeug request as it arrives, never whole in memory: (filename, iterator of bytes). The
+    body itself (named `name`), or the multipart part `field`; a body past `limit` bytes raises `too_large`, a
+    malformed one a 400, a multipart body without `field` a 400."""
+    request.max_content_length = limit
+    try:
+        if request.mimetype != "multipart/form-data":
+            return name, _guarded(_body(request.stream, limit), too_large)
+        boundary = request.mimetype_params.get("boundary", "").encode("latin-1", "replace")
+        parts = _guarded(_parts(_body(request.stream, limit), boundary), too_large)
+        for event in parts:
+            if isinstance(event, File) and event.name == field:
+                return event.filename, _data(parts)
+    except RequestEntityTooLarge:
+        raise too_large from None
+    raise ValidationError(details={field: ["required"]})
+
+
+def _body(stream, limit):
+    received = 0
+    while chunk := stream.read(CHUNK):
+        received += len(chunk)
+        if received > limit:
+            raise RequestEntityTooLarge()
+        yield chunk
+
+
+def _parts(body, boundary):
+    """The multipart events of a body, decoded as its chunks arrive (headers of a part ≤ ~64 KiB)."""
+    if not boundary:
+        raise ValueError("no boundary")
+    decoder = MultipartDecoder(boundary, max_form_memory_size=2 * CHUNK, max_parts=16)
+    for chunk in itertools.chain(body, [None]):  # None: the decoder's "no more data"
+        decoder.receive_data(chunk)
+        while not isinstance(event := decoder.next_event(), NeedData):
+            if isinstance(event, Epilogue):
+                return
+            yield event
+
+
+def _data(parts):
+    """The bytes of the part whose File event was just seen."""
+    for event in parts:
+        if isinstance(event, Data):
+            if event.data:
+                yield event.data
+            if not event.more_data:
+                return
+
+
+def _guarded(chunks, too_large):
+    """Our errors from a body as it is read: `too_large` past the limit, 400 when malformed."""
+    try:
+        yield from chunks
+    except RequestEntityTooLarge:
+        raise too_large from None
+    except (HTTPException, ValueError):
+        raise ValidationError(details={"file": [MALFORMED]}) from None
 
 
 def receive(request, too_large, limit=MAX_IMPORT_BYTES, name="upload.csv"):
     """A werkzeug request's upload streamed into the import directory (never whole in memory, the limit counted
     as it arrives): (reference, filename). The body itself, or the multipart field `file`; past `limit`, our
     413 with `too_large` (what to do instead)."""
-    created = []
-
-    def new_file(*_, **__):
-        reference, handle = create()
-        created.append((reference, handle))
-        return handle
-
+    reference, handle = create()
     try:
-        if request.mimetype == "multipart/form-data":
-            _, _, files = parse_form_data(
-                request.environ,
-                stream_factory=new_file,
-                silent=False,
-                max_content_length=limit,
-                max_form_memory_size=CHUNK,
-                max_form_parts=16,
-            )
-            upload = files.get("file")
-            kept = next((ref for ref, handle in created if upload is not None and handle is upload.stream), None)
-            if kept is None:
-                raise ValidationError(details={"file": ["required"]})
-            filename = upload.filename or ""
-        else:
-            handle = new_file()
-            kept = created[-1][0]
-            filename, received = name, 0
-            request.max_content_length = limit
-            while chunk := request.stream.read(CHUNK):
-                received += len(chunk)
-                if received > limit:
-                    raise RequestEntityTooLarge()
+        with handle:
+            filename, chunks = incoming(request, limit, PayloadTooLarge(message=too_large), name=name)
+            for chunk in chunks:
                 handle.write(chunk)
-    except RequestEntityTooLarge:
-        _discard(created)
-        raise PayloadTooLarge(message=too_large) from None
-    except (HTTPException, ValueError):  # a malformed multipart body
-        _discard(created)
-        raise ValidationError(details={"file": ["Dữ liệu multipart hỏng. / A malformed multipart body."]}) from None
     except BaseException:
-        _discard(created)
-        raise
-    for reference, handle in created:
-        handle.close()
-        if reference != kept:
-            discard(reference)
-    return kept, filename
-
-
-def _discard(created):
-    for reference, handle in created:
-        handle.close()
         discard(reference)
+        raise
+    return reference, filename
+
+
+MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+ENVELOPE = 64 * 1024  # a multipart body's boundaries and part headers around the file itself
+UNSAFE_IN_NAMES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, bidi overrides (`gpj.exe`), unassigned
+MAX_NAME = 255
+DEFAULT_NAME = "tep-dinh-kem"  # "attachment"
+
+
+def receive_blob(request, limit=MAX_ATTACHMENT_BYTES, field="file"):
+    """An attachment streamed from a werkzeug request into the blob store: (Blob, a safe display name). The
+    multipart part `field`, or the body itself (its name from a `Content-Disposition` request header); 413 past
+    `limit`, 415 when its bytes are none of the allowed types, and then nothing is stored."""
+    _, options = parse_options_header(request.headers.get("Content-Disposition"))
+    filename, chunks = incoming(request, limit + ENVELOPE, blobs.too_large(limit), field, options.get("filename"))
+    blob = blobs.store().put(chunks, limit)
+    return blob, display_name(filename, blob.content_type)
+
+
+def display_name(filename, content_type):
+    """What a file is called when shown and downloaded: the base name only, without controls or invisible
+    characters, at most 255 characters, ending with an extension of its real (sniffed) type."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in UNSAFE_IN_NAMES)
+    name = " ".join(name.split()).strip(".")
+    extensions = filetypes.EXTENSIONS[content_type]
+    stem, dot, extension = name.rpartition(".")
+    if not (dot and f".{extension.lower()}" in extensions and stem):
+        stem, extension = name, extensions[0][1:]
+    stem = stem[: MAX_NAME - len(extension) - 1].rstrip(". ") or DEFAULT_NAME
+    return f"{stem}.{extension}"

@@ -17,6 +17,8 @@ UID = 10001  # the image's user (deploy/Dockerfile)
 # work runs in threads outside the GIL (identity's Argon2): the registry gives each its resources.
 # uploads on their way from the gateway to members: a volume the services with `imports` mount (ReadWriteMany)
 IMPORTS = {"claim": "sotay-imports", "path": "/var/sotay/imports"}
+# attachments' bytes, for the services with `blobs` (ReadWriteMany; unused once BLOB_S3_BUCKET names a bucket)
+BLOBS = {"claim": "sotay-blobs", "path": "/var/sotay/blobs", "storage": "20Gi"}
 # identity alone signs access tokens: its Ed25519 PEM files, <kid>.pem, from a secret of their own
 SIGNING_KEYS = {
     "service": "identity",
@@ -90,6 +92,8 @@ def environment(service):
         ]
     if service.imports:
         env.append({"name": "IMPORT_DIR", "value": IMPORTS["path"]})
+    if service.blobs:
+        env.append({"name": "BLOB_DIR", "value": BLOBS["path"]})
     env += [
         {"name": variable, "valueFrom": secret(name, service.secret_key(variable), optional=True)}
         for variable in service.optional_secrets
@@ -125,6 +129,9 @@ def deployment(service):
     if service.imports:
         volumes.append({"name": "imports", "persistentVolumeClaim": {"claimName": IMPORTS["claim"]}})
         mounts.append({"name": "imports", "mountPath": IMPORTS["path"]})
+    if service.blobs:
+        volumes.append({"name": "blobs", "persistentVolumeClaim": {"claimName": BLOBS["claim"]}})
+        mounts.append({"name": "blobs", "mountPath": BLOBS["path"]})
     common = {
         "image": IMAGE,
         "env": environment(service),
@@ -245,6 +252,14 @@ def documents():
             "kind": "PersistentVolumeClaim",
             "metadata": meta(IMPORTS["claim"]),
             "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "2Gi"}}},
+        }
+    )
+    docs.append(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": meta(BLOBS["claim"]),
+            "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": BLOBS["storage"]}}},
         }
     )
     # the clients' way in stays up while nodes are drained

@@ -30,3 +30,11 @@ def members_world(tmp_path):
 def notify_world(database_settings, tmp_path):
     """notify's tables in a fresh SQLite file, empty (codes are sealed under a key in the test's data directory)."""
     yield from _world(NotifyWorld, NotifyBase.metadata, tmp_path / "notify.db")
+
+
+@pytest.fixture
+def blob_dir(tmp_path, monkeypatch):
+    """Attachments stored as files under the test's own BLOB_DIR (never S3)."""
+    monkeypatch.setenv("BLOB_DIR", str(tmp_path / "blobs"))
+    monkeypatch.delenv("BLOB_S3_BUCKET", raising=False)
+    return tmp_path / "blobs"

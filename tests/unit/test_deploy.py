@@ -97,3 +97,24 @@ def test_every_service_gets_all_public_service_keys_and_only_its_own_private_key
 def test_broker_permissions_are_what_the_code_needs_and_no_more():
     done = run(str(DEPLOY / "rabbitmq" / "check_permissions.py"))
     assert done.returncode == 0, done.stdout
+
+
+def test_the_blob_store_is_mounted_by_the_services_that_keep_attachments_and_only_by_them():
+    keeping = {service.name for service in registry.services() if service.blobs}
+    assert keeping == {"gateway", "content"}
+    s3 = {"BLOB_S3_ENDPOINT", "BLOB_S3_BUCKET", "BLOB_S3_REGION", "BLOB_S3_ACCESS_KEY", "BLOB_S3_SECRET_KEY"}
+    for doc in yaml.safe_load_all((DEPLOY / "k8s" / "sotay.yaml").read_text()):
+        if doc["kind"] == "Deployment":
+            pod = doc["spec"]["template"]["spec"]
+            env = {variable["name"]: variable for variable in pod["containers"][0]["env"]}
+            claims = {v.get("persistentVolumeClaim", {}).get("claimName") for v in pod["volumes"]}
+            mine = doc["metadata"]["name"] in keeping
+            assert ("sotay-blobs" in claims, "BLOB_DIR" in env, s3 <= set(env)) == (mine, mine, mine)
+            assert all(env[name]["valueFrom"]["secretKeyRef"]["optional"] for name in s3 & set(env))
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    for name in registry.names():
+        mine = name in keeping
+        assert ("blobs:/app/blobs" in compose[name]["volumes"], "BLOB_DIR" in compose[name]["environment"]) == (
+            mine,
+            mine,
+        )

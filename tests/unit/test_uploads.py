@@ -1,12 +1,13 @@
 """Import files by reference (shared/uploads.py): only our own names, only inside the import directory."""
 
+import io
 import os
 import stat
 
 import pytest
 
 from shared import uploads
-from shared.errors import ValidationError
+from shared.errors import PayloadTooLarge, ValidationError
 
 
 @pytest.fixture(autouse=True)
@@ -74,3 +75,42 @@ def test_uploads_abandoned_by_a_crash_are_swept_and_fresh_ones_kept(import_dir):
     os.utime(import_dir / old, (hour_ago, hour_ago))
     uploads.sweep()
     assert os.listdir(import_dir) == [fresh]
+
+
+def import_request(data, **kwargs):
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    return Request(EnvironBuilder(method="POST", data=data, **kwargs).get_environ())
+
+
+@pytest.mark.parametrize(
+    "request_of",
+    [
+        lambda body: import_request(body, content_type="text/csv"),
+        lambda body: import_request({"file": (io.BytesIO(body), "danh sách.csv")}),
+    ],
+    ids=["body", "multipart"],
+)
+def test_an_import_upload_is_streamed_into_the_import_directory(request_of, import_dir):
+    body = b"citizen_id,full_name\n" + b"001000000001,Nguyen Van A\n" * 5000
+    reference, _ = uploads.receive(request_of(body), "too large")
+    assert uploads.read(reference) == body
+    assert os.listdir(import_dir) == [reference]
+
+
+@pytest.mark.parametrize(
+    ("request_of", "error"),
+    [
+        (lambda: import_request(b"x" * 1001, content_type="text/csv"), PayloadTooLarge),
+        (lambda: import_request({"file": (io.BytesIO(b"x" * 1001), "a.csv")}), PayloadTooLarge),
+        (lambda: import_request({"other": (io.BytesIO(b"x"), "a.csv")}), ValidationError),
+        (lambda: import_request(b"--x\r\n", content_type="multipart/form-data"), ValidationError),  # no boundary
+        (lambda: import_request(b"--x\r\nbroken", content_type="multipart/form-data; boundary=x"), ValidationError),
+    ],
+    ids=["body-too-large", "file-too-large", "no-file", "no-boundary", "truncated"],
+)
+def test_a_refused_import_upload_leaves_nothing(request_of, error, import_dir):
+    with pytest.raises(error):
+        uploads.receive(request_of(), "too large", limit=1000)
+    assert os.listdir(import_dir) == []
