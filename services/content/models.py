@@ -3,6 +3,7 @@ directory. After a change: python -m shared.cli revision content "<what changes>
 
 from sqlalchemy import (
     DDL,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -80,6 +81,22 @@ class Audience(Base):
     organization_id = Column(Integer, primary_key=True, autoincrement=False)
     document_id = Column(Integer, ForeignKey("documents.id"), primary_key=True, autoincrement=False)
     __table_args__ = (Index("ix_document_audience_document", "document_id"),)
+
+
+class Attachment(Base):
+    """A file attached to a document: its bytes in the blob store (shared/blobs.py) under an unguessable key,
+    never in this database and never on the broker. `n` numbers a document's attachments from 1."""
+
+    __tablename__ = "document_attachments"
+    document_id = Column(Integer, ForeignKey("documents.id"), primary_key=True, autoincrement=False)
+    n = Column(Integer, primary_key=True, autoincrement=False)
+    name = Column(String(255), nullable=False)
+    content_type = Column(String(127), nullable=False)  # sniffed from the bytes, never from the name
+    size = Column(BigInteger, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    blob_key = Column(String(64), nullable=False, unique=True)
+    added_by = Column(Integer)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class Read(Base):

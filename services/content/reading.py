@@ -9,7 +9,7 @@ from shared.contracts.common import NOT_A_CURSOR, decode_cursor, encode_cursor
 from shared.contracts.content import DocumentStateConflict
 from shared.db import aware, get_or_add
 from shared.errors import Forbidden, NotFound, ValidationError
-from services.content import search
+from services.content import attachments, search
 from services.content.audience import (
     addressed_to,
     audience_of,
@@ -94,7 +94,12 @@ def document_json(session, reader, document, version=None):
         if editable
         else []
     )
-    return {**item, "body": body, "attachments": [], "versions": versions}
+    return {
+        **item,
+        "body": body,
+        "attachments": attachments.of(session, [document.id])[document.id],
+        "versions": versions,
+    }
 
 
 def get(session, principal, document_id, version=None):

@@ -21,7 +21,7 @@ from shared.kit import MEMBER, Service, command, member_through, query
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.content import audience, documents, notes, privacy, reading
+from services.content import attachments, audience, documents, notes, privacy, reading
 from services.content.models import Base, directory
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,18 @@ class ContentService(Service):
     @command(caller=MEMBER)
     def withdraw_document(self, unit, principal, document_id):
         return _document(unit.session, principal, documents.withdraw(unit, principal, int(document_id)))
+
+    @query(caller=member_through("gateway"))
+    def may_attach(self, session, principal, document_id):
+        return attachments.may_attach(session, principal, int(document_id))
+
+    @command(caller=member_through("gateway"))
+    def add_attachment(self, unit, principal, document_id, blob, filename):
+        return attachments.add(unit, principal, int(document_id), blob, filename)
+
+    @query(caller=member_through("gateway"))
+    def attachment(self, session, principal, document_id, n):
+        return attachments.fetch(session, principal, int(document_id), int(n))
 
     @query(caller=MEMBER, params=DocumentQuery)
     def list_documents(self, session, principal, data=None):

@@ -2,7 +2,16 @@
 The owning service decides what the caller may do; the gateway checks the request's form and the token."""
 
 from shared.contracts import content as c, identity as i, members as m, notify as n
-from shared.errors import Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, TooManyAttempts, ValidationError
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    PayloadTooLarge,
+    TooManyAttempts,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from services.gateway import handlers
 from services.gateway.routing import BODY, QUERY, Route, parameters
 
@@ -224,6 +233,16 @@ CONTENT = [
           ("document_id",), answers={200: c.Document}, errors=DOCUMENT_STATE),
     Route("POST", f"{DOCUMENT}/withdraw", "Thu hồi văn bản / Withdraw a document (kept for audit)",
           "content.withdraw_document", ("document_id",), answers={200: c.Document}, errors=DOCUMENT_STATE),
+    Route("POST", f"{DOCUMENT}/attachments", "Đính kèm tệp / Attach a file (PDF, DOCX, XLSX, images; 50 MiB)",
+          handlers.add_attachment, body=handlers.ATTACHMENT, answers={201: c.Attachment},
+          errors=(*DOCUMENT_STATE, Conflict, PayloadTooLarge, UnsupportedMediaType),
+          description="The officers who may edit the document, asked before the file is read. Its type is judged "
+                      "by its bytes, not its name (415 otherwise); over 50 MiB 413; a refused file leaves nothing "
+                      "behind."),
+    Route("GET", f"{DOCUMENT}/attachments/<int:n>", "Tải tệp đính kèm / Download an attachment (ETag, Range)",
+          handlers.attachment, answers={200: None}, errors=(NotFound,), name="download_attachment",
+          description="Whoever may read the document (others 404), streamed, resumable with `Range`, revalidated "
+                      "with `If-None-Match`, saved under its own name (`Content-Disposition`)."),
     Route("POST", f"{DOCUMENT}/read", "Đánh dấu đã đọc / Mark a document read (again: no change)",
           "content.mark_read", ("document_id",), answers={200: c.DocumentMarks},
           errors=(NotFound, c.DocumentStateConflict), name="mark_document_read"),

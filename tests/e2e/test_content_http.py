@@ -11,6 +11,7 @@ import requests
 
 from tests.e2e.conftest import bearer, error_code, post
 from tests.e2e.people import Factory, get, patch, put
+from tests.support import samples
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -284,3 +285,49 @@ def test_notes_are_their_owners_alone_exported_to_them_and_erased_on_request(wor
     assert erased.status_code == 200, erased.text
     assert erased.json()["erased"]["content"]["notes"] == 1
     assert _content(running, "SELECT count(*) FROM notes WHERE member_id = ?", owner["id"]) == (0,)
+
+
+def stored_blobs(running):
+    root = os.path.join(running.data_dir, "blobs")
+    return sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files)
+
+
+def upload(running, document_id, data, name, token):
+    return requests.post(
+        f"{running.base}/documents/{document_id}/attachments",
+        files={"file": (name, data, "application/octet-stream")},
+        headers=bearer(token),
+        timeout=30,
+    )
+
+
+def test_attachments_reach_the_audience_alone_resume_and_refused_files_leave_nothing(world, running):
+    created = published(world, running, title="Có tệp đính kèm")
+    secretary, member, neighbour = (world[k]["token"] for k in ("secretary", "member", "neighbour"))
+    data = samples.pdf(300_000)
+    added = upload(running, created["id"], data, "Nghị quyết số 1.pdf", secretary)
+    assert added.status_code == 201, added.text
+    assert added.json() == {"n": 1, "name": "Nghị quyết số 1.pdf", "content_type": "application/pdf", "size": len(data)}
+    assert get(running, f"/documents/{created['id']}", member).json()["attachments"] == [added.json()]
+
+    path = f"/documents/{created['id']}/attachments/1"
+    whole = get(running, path, member)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["Content-Type"] == "application/pdf" and "attachment;" in whole.headers["Content-Disposition"]
+    resumed = requests.get(f"{running.base}{path}", headers={**bearer(member), "Range": "bytes=1000-"}, timeout=15)
+    assert resumed.status_code == 206 and resumed.content == data[1000:]
+    again = requests.get(
+        f"{running.base}{path}", headers={**bearer(member), "If-None-Match": whole.headers["ETag"]}, timeout=15
+    )
+    assert again.status_code == 304
+
+    for stranger in (neighbour,):
+        assert get(running, path, stranger).status_code == 404
+    assert get(running, f"/documents/{created['id']}/attachments/2", member).status_code == 404
+
+    before = stored_blobs(running)
+    assert upload(running, created["id"], samples.pdf(), "x.pdf", member).status_code == 403  # a reader
+    assert upload(running, created["id"], samples.pdf(), "x.pdf", neighbour).status_code == 404  # a stranger
+    disguised = upload(running, created["id"], samples.exe(), "nghi-quyet.pdf", secretary)
+    assert disguised.status_code == 415, disguised.text
+    assert stored_blobs(running) == before

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from shared.contracts.content import DocumentStateConflict, UnknownOrganization
 from shared.db import utcnow
-from shared.errors import Forbidden, NotFound, ValidationError
-from services.content import audience, bodies, documents, notes, privacy, reading, search
+from shared.errors import Conflict, Forbidden, NotFound, ValidationError
+from services.content import attachments, audience, bodies, documents, notes, privacy, reading, search
 from services.content.models import Audience, Base, Document, Read
 from services.content.service import ContentService
 from tests.support.services import assert_unhealthy_without_its_broker
@@ -305,3 +305,35 @@ def test_a_members_reads_bookmarks_and_notes_are_exported_to_them_and_erased_on_
     assert done == {"reads": 1, "bookmarks": 1, "notes": 1}
     assert privacy.export(world.uow.session, member, member.member_id) == {"reads": [], "bookmarks": [], "notes": []}
     assert world.titles(member) == []  # gone from the directory too
+
+
+BLOB = {"key": "k" * 43, "size": 10, "sha256": "0" * 64, "content_type": "application/pdf"}
+
+
+def test_attachments_are_added_by_the_documents_officers_and_fetched_by_its_audience_alone(world):
+    secretary = world.officer(BRANCH)
+    document_id = world.publish(secretary, BRANCH)
+    member, outsider = world.member(BRANCH), world.member(OTHER_BRANCH)
+    with world.uow.transaction():
+        assert attachments.add(world.uow, secretary, document_id, BLOB, "Nghị quyết.pdf")["n"] == 1
+    assert attachments.fetch(world.uow.session, member, document_id, 1)["key"] == BLOB["key"]
+    with pytest.raises(NotFound):
+        attachments.fetch(world.uow.session, outsider, document_id, 1)
+    with pytest.raises(Forbidden), world.uow.transaction():
+        attachments.add(world.uow, member, document_id, {**BLOB, "key": "m" * 43}, "x.pdf")
+    with pytest.raises(ValidationError), world.uow.transaction():
+        attachments.add(world.uow, secretary, document_id, {**BLOB, "key": "../../etc/passwd"}, "x.pdf")
+    with world.uow.transaction():
+        documents.withdraw(world.uow, secretary, document_id)
+    with pytest.raises(DocumentStateConflict):
+        attachments.may_attach(world.uow.session, secretary, document_id)
+
+
+def test_a_document_holds_a_bounded_number_of_attachments(world):
+    secretary = world.officer(BRANCH)
+    document_id = world.write(secretary, BRANCH)
+    for n in range(attachments.MAX_PER_DOCUMENT):
+        with world.uow.transaction():
+            attachments.add(world.uow, secretary, document_id, {**BLOB, "key": f"{n:043d}"}, f"{n}.pdf")
+    with pytest.raises(Conflict), world.uow.transaction():
+        attachments.add(world.uow, secretary, document_id, {**BLOB, "key": "z" * 43}, "one-too-many.pdf")
