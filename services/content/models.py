@@ -3,10 +3,12 @@ directory. After a change: python -m shared.cli revision content "<what changes>
 
 from sqlalchemy import (
     DDL,
+    JSON,
     BigInteger,
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -130,6 +132,32 @@ class Note(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     __table_args__ = (Index("ix_notes_member", "member_id", "id"),)
+
+
+class Quiz(Base):
+    """A study document's quiz: questions with options and their right answers (never shown to members), a pass
+    mark (the fraction of questions answered right) and how many attempts a member has."""
+
+    __tablename__ = "quizzes"
+    document_id = Column(Integer, ForeignKey("documents.id"), primary_key=True, autoincrement=False)
+    questions = Column(JSON, nullable=False)  # [{text, options: [text], correct: [index]}]
+    pass_mark = Column(Float, nullable=False)
+    max_attempts = Column(Integer, nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StudyResult(Base):
+    """A member's attempts at a quiz: how many, the best score kept, passed once the best reaches the pass mark."""
+
+    __tablename__ = "study_results"
+    member_id = Column(Integer, primary_key=True, autoincrement=False)
+    document_id = Column(Integer, primary_key=True, autoincrement=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    best_score = Column(Float, nullable=False, default=0.0)
+    passed = Column(Boolean, nullable=False, default=False)
+    last_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # a document's results (committee figures)
+    __table_args__ = (Index("ix_study_results_document", "document_id", "passed"),)
 
 
 class Erasure(Base):

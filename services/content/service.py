@@ -12,8 +12,10 @@ from shared.contracts.content import (
     DocumentQuery,
     DocumentUpdate,
     NoteCreate,
-    NoteQuery,
     NoteUpdate,
+    PageQuery,
+    QuizAttempt,
+    QuizSet,
     VersionQuery,
 )
 from shared.db import Database
@@ -21,7 +23,7 @@ from shared.kit import MEMBER, Service, command, member_through, query
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.content import attachments, audience, documents, notes, privacy, reading
+from services.content import attachments, audience, documents, notes, privacy, reading, study
 from services.content.models import Base, directory
 
 log = logging.getLogger(__name__)
@@ -114,7 +116,23 @@ class ContentService(Service):
     def unread_count(self, session, principal):
         return reading.unread_count(session, principal)
 
-    @query(caller=MEMBER, params=NoteQuery)
+    @command(caller=MEMBER, body=QuizSet)
+    def set_quiz(self, unit, principal, document_id, data):
+        return study.set_quiz(unit, principal, int(document_id), data)
+
+    @query(caller=MEMBER)
+    def get_quiz(self, session, principal, document_id):
+        return study.get_quiz(session, principal, int(document_id))
+
+    @command(caller=MEMBER, body=QuizAttempt)
+    def attempt_quiz(self, unit, principal, document_id, data):
+        return study.attempt(unit, principal, int(document_id), data["answers"])
+
+    @query(caller=MEMBER, params=PageQuery)
+    def my_study(self, session, principal, data=None):
+        return study.history(session, principal.member_id, data["cursor"], data["limit"])
+
+    @query(caller=MEMBER, params=PageQuery)
     def list_notes(self, session, principal, data=None):
         return notes.listing(session, principal.member_id, data["cursor"], data["limit"])
 

@@ -144,9 +144,49 @@ class NoteUpdate(Strict):
     meeting_id = StoredInteger(allow_none=True, validate=AN_ID)
 
 
-class NoteQuery(Strict):
+class PageQuery(Strict):
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
     limit = StoredInteger(load_default=50, validate=validate.Range(min=1, max=200, error=LIMIT))
+
+
+MAX_QUESTIONS, MAX_OPTIONS = 100, 10
+OPTION_INDEX = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_OPTIONS - 1))
+
+
+class QuestionSet(Strict):
+    text = fields.String(required=True, validate=[validate.Length(min=1, max=2000), written_text], metadata=LINES)
+    options = fields.List(
+        fields.String(validate=[validate.Length(min=1, max=500), no_control_characters], metadata=ONE_LINE),
+        required=True,
+        validate=validate.Length(min=2, max=MAX_OPTIONS),
+    )
+    correct = fields.List(
+        OPTION_INDEX,
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_OPTIONS), distinct],
+        metadata={"description": "the right options' indexes (one or more)", "uniqueItems": True},
+    )
+
+
+class QuizSet(Strict):
+    questions = fields.List(
+        fields.Nested(QuestionSet), required=True, validate=validate.Length(min=1, max=MAX_QUESTIONS)
+    )
+    pass_mark = fields.Float(
+        required=True,
+        validate=validate.Range(min=0, max=1),
+        metadata={"description": "the fraction of questions to answer right (0–1)"},
+    )
+    max_attempts = fields.Integer(strict=True, load_default=3, validate=validate.Range(min=1, max=20))
+
+
+class QuizAttempt(Strict):
+    answers = fields.List(
+        fields.List(OPTION_INDEX, validate=validate.Length(max=MAX_OPTIONS)),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_QUESTIONS),
+        metadata={"description": "for each question, in order, the indexes of the options chosen"},
+    )
 
 
 # Errors
@@ -155,6 +195,11 @@ class NoteQuery(Strict):
 class DocumentStateConflict(Conflict):
     code = "document_state"
     message = "Văn bản không ở trạng thái cho phép thao tác này. / The document is not in a state that allows this."
+
+
+class AttemptsExhausted(Conflict):
+    code = "attempts_exhausted"
+    message = "Bạn đã dùng hết số lần làm bài. / You have used every attempt at this quiz."
 
 
 class UnknownOrganization(ValidationError):
@@ -225,3 +270,38 @@ NotePage = page(Note, "NotePage")
 
 class Deleted(Schema):
     deleted = fields.Boolean(required=True)
+
+
+class Question(Schema):
+    text = fields.String(required=True)
+    options = fields.List(fields.String(), required=True)
+    correct = fields.List(fields.Integer(), metadata={"description": "officers over the document only"})
+
+
+class Quiz(Schema):
+    document_id = fields.Integer(required=True)
+    questions = fields.List(fields.Nested(Question), required=True)
+    pass_mark = fields.Float(required=True)
+    max_attempts = fields.Integer(required=True)
+    attempts = fields.Integer(required=True, metadata={"description": "the caller's attempts so far"})
+    best_score = fields.Float(required=True, allow_none=True)
+    passed = fields.Boolean(required=True)
+
+
+class AttemptResult(Schema):
+    score = fields.Float(required=True, metadata={"description": "the fraction of questions answered right (0–1)"})
+    passed = fields.Boolean(required=True)
+    best_score = fields.Float(required=True)
+    attempts_left = fields.Integer(required=True)
+
+
+class StudyItem(Schema):
+    document_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    read_at = JsonDateTime(required=True, allow_none=True)
+    attempts = fields.Integer(required=True)
+    best_score = fields.Float(required=True, allow_none=True)
+    passed = fields.Boolean(required=True)
+
+
+StudyPage = page(StudyItem, "StudyPage")

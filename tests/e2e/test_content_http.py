@@ -331,3 +331,31 @@ def test_attachments_reach_the_audience_alone_resume_and_refused_files_leave_not
     disguised = upload(running, created["id"], samples.exe(), "nghi-quyet.pdf", secretary)
     assert disguised.status_code == 415, disguised.text
     assert stored_blobs(running) == before
+
+
+def test_a_quizs_answers_never_reach_a_member_attempts_are_scored_and_limited(world, running):
+    lesson = published(world, running, category="study", study=True, title="Học tập Nghị quyết")
+    secretary, member = world["secretary"]["token"], world["member"]["token"]
+    quiz = {
+        "questions": [
+            {"text": "Đại hội lần thứ mấy?", "options": ["XIII", "XIV"], "correct": [1]},
+            {"text": "Nguyên tắc tổ chức?", "options": ["Tập trung dân chủ", "Tuỳ ý"], "correct": [0]},
+        ],
+        "pass_mark": 0.5,
+        "max_attempts": 1,
+    }
+    path = f"/documents/{lesson['id']}/quiz"
+    assert put(running, path, quiz, member).status_code == 403
+    set_ = put(running, path, quiz, secretary)
+    assert set_.status_code == 200 and set_.json()["questions"][0]["correct"] == [1], set_.text
+    seen = get(running, path, member)
+    assert seen.status_code == 200 and "correct" not in seen.text, seen.text
+    assert get(running, path, world["neighbour"]["token"]).status_code == 404
+    bad = post(running, f"{path}/attempts", {"answers": [[1]]}, member)
+    assert bad.status_code == 400 and error_code(bad) == "validation_error"
+    result = post(running, f"{path}/attempts", {"answers": [[1], [1]]}, member)
+    assert result.json() == {"score": 0.5, "passed": True, "best_score": 0.5, "attempts_left": 0}, result.text
+    again = post(running, f"{path}/attempts", {"answers": [[1], [0]]}, member)
+    assert again.status_code == 409 and error_code(again) == "attempts_exhausted"
+    (item,) = [i for i in get(running, "/me/study", member).json()["items"] if i["document_id"] == lesson["id"]]
+    assert item["passed"] is True and item["attempts"] == 1

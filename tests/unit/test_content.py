@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shared.contracts.content import DocumentStateConflict, UnknownOrganization
+from shared.contracts.content import AttemptsExhausted, DocumentStateConflict, UnknownOrganization
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, ValidationError
-from services.content import attachments, audience, bodies, documents, notes, privacy, reading, search
+from services.content import attachments, audience, bodies, documents, notes, privacy, reading, search, study
 from services.content.models import Audience, Base, Document, Read
 from services.content.service import ContentService
 from tests.support.services import assert_unhealthy_without_its_broker
@@ -302,8 +302,13 @@ def test_a_members_reads_bookmarks_and_notes_are_exported_to_them_and_erased_on_
         privacy.export(world.uow.session, admin, member.member_id)
     with world.uow.transaction():
         done = privacy.erase(world.uow, admin, member.member_id, "Đơn đề nghị số 1")
-    assert done == {"reads": 1, "bookmarks": 1, "notes": 1}
-    assert privacy.export(world.uow.session, member, member.member_id) == {"reads": [], "bookmarks": [], "notes": []}
+    assert done == {"reads": 1, "bookmarks": 1, "quiz_results": 0, "notes": 1}
+    assert privacy.export(world.uow.session, member, member.member_id) == {
+        "reads": [],
+        "bookmarks": [],
+        "quiz_results": [],
+        "notes": [],
+    }
     assert world.titles(member) == []  # gone from the directory too
 
 
@@ -337,3 +342,54 @@ def test_a_document_holds_a_bounded_number_of_attachments(world):
             attachments.add(world.uow, secretary, document_id, {**BLOB, "key": f"{n:043d}"}, f"{n}.pdf")
     with pytest.raises(Conflict), world.uow.transaction():
         attachments.add(world.uow, secretary, document_id, {**BLOB, "key": "z" * 43}, "one-too-many.pdf")
+
+
+QUIZ = {
+    "questions": [
+        {"text": "Đại hội lần thứ mấy?", "options": ["XIII", "XIV"], "correct": [1]},
+        {"text": "Chọn các nguyên tắc", "options": ["Tập trung dân chủ", "Tự phê bình", "Tuỳ ý"], "correct": [0, 1]},
+    ],
+    "pass_mark": 1.0,
+    "max_attempts": 2,
+}
+
+
+def test_a_quiz_is_scored_on_the_server_its_answers_hidden_from_members_its_attempts_limited(world):
+    secretary = world.officer(BRANCH)
+    document_id = world.publish(secretary, BRANCH, category="study", study=True)
+    with world.uow.transaction():
+        study.set_quiz(world.uow, secretary, document_id, QUIZ)
+    member = world.member(BRANCH)
+    seen = study.get_quiz(world.uow.session, member, document_id)
+    assert all("correct" not in question for question in seen["questions"])
+    assert study.get_quiz(world.uow.session, secretary, document_id)["questions"][0]["correct"] == [1]
+    with world.uow.transaction():
+        first = study.attempt(world.uow, member, document_id, [[1], [0]])
+    assert first == {"score": 0.5, "passed": False, "best_score": 0.5, "attempts_left": 1}
+    with world.uow.transaction():
+        second = study.attempt(world.uow, member, document_id, [[1], [1, 0]])
+    assert second == {"score": 1.0, "passed": True, "best_score": 1.0, "attempts_left": 0}
+    with pytest.raises(AttemptsExhausted), world.uow.transaction():
+        study.attempt(world.uow, member, document_id, [[1], [0, 1]])
+    with pytest.raises(ValidationError), world.uow.transaction():
+        study.attempt(world.uow, world.member(BRANCH), document_id, [[1]])
+    with pytest.raises(NotFound), world.uow.transaction():
+        study.attempt(world.uow, world.member(OTHER_BRANCH), document_id, [[1], [0]])
+    with world.uow.transaction():
+        reading.mark_read(world.uow, member, document_id)
+    (item,) = study.history(world.uow.session, member.member_id)["items"]
+    assert (item["document_id"], item["attempts"], item["best_score"], item["passed"]) == (document_id, 2, 1.0, True)
+    assert item["read_at"]
+
+
+def test_only_study_material_carries_a_quiz_set_by_its_officers(world):
+    secretary = world.officer(BRANCH)
+    news = world.publish(secretary, BRANCH, category="news")
+    with pytest.raises(DocumentStateConflict), world.uow.transaction():
+        study.set_quiz(world.uow, secretary, news, QUIZ)
+    lesson = world.publish(secretary, BRANCH, category="study")
+    with pytest.raises(Forbidden), world.uow.transaction():
+        study.set_quiz(world.uow, world.member(BRANCH), lesson, QUIZ)
+    wrong = {**QUIZ, "questions": [{"text": "?", "options": ["a", "b"], "correct": [2]}]}
+    with pytest.raises(ValidationError), world.uow.transaction():
+        study.set_quiz(world.uow, secretary, lesson, wrong)
