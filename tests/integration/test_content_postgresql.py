@@ -1,42 +1,29 @@
 """content on PostgreSQL: its migrations, full-text search over the folded text (a GIN-indexed `simple` tsvector),
 ranked, and the scheduler's claim."""
 
-import secrets
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
 
-from shared import migrations, registry
+from shared import migrations
 from shared.db import standalone_unit, utcnow
 from services.content import documents
 from services.content.models import Base
-from tests.integration.test_postgresql import SERVER
+from tests.integration.test_postgresql import databases  # noqa: F401 (the fixture: a database per service)
 from tests.support.schema import differences
 from tests.support.worlds import BRANCH, OTHER_BRANCH, ContentWorld
 
 
 @pytest.fixture
-def world(settings, monkeypatch):
-    """content's database on PostgreSQL at the latest revision, dropped afterwards."""
-    try:
-        admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
-        admin.connect().close()
-    except OperationalError as exc:  # no server here: say so rather than pass silently
-        pytest.skip(f"no PostgreSQL at {SERVER}: {exc}")
-    name = f"sotay_test_content_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    monkeypatch.setenv(registry.service("content").database_url_variable, f"{SERVER.rsplit('/', 1)[0]}/{name}")
+def world(request):
+    """content's database on PostgreSQL at the latest revision (every service's fresh database, dropped after)."""
+    request.getfixturevalue("databases")
     migrations.upgrade("content")
     uow, database = standalone_unit(Base.metadata, "content")
     yield ContentWorld(uow)
     uow.close()
     database.engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_the_database_is_what_the_models_say_and_search_has_its_index(world):
