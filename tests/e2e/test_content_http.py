@@ -359,3 +359,26 @@ def test_a_quizs_answers_never_reach_a_member_attempts_are_scored_and_limited(wo
     assert again.status_code == 409 and error_code(again) == "attempts_exhausted"
     (item,) = [i for i in get(running, "/me/study", member).json()["items"] if i["document_id"] == lesson["id"]]
     assert item["passed"] is True and item["attempts"] == 1
+
+
+def test_members_imported_in_bulk_reach_contents_directory_through_members_bulk_read(world, running):
+    admin = world["factory"].admin
+    csv = (
+        "citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
+        f"organization_code,status\n001799000001,Lý Văn Nhập,1988-08-08,Nam,,,,2012-01-01,2013-01-01,"
+        f"{world['branch']['code']},chính thức\n"
+    )
+    started = requests.post(
+        f"{running.base}/imports",
+        data=csv.encode(),
+        timeout=20,
+        headers={**bearer(admin), "Content-Type": "text/csv"},
+    )
+    assert started.status_code == 202, started.text
+    wait_for(
+        lambda: get(running, f"/imports/{started.json()['id']}", admin).json()["status"] == "completed",
+        timeout=30,
+        message="the import",
+    )
+    (imported,) = get(running, f"/organizations/{world['branch']['id']}/members?q=001799000001", admin).json()["items"]
+    known_to_content(running, imported, world["branch"]["id"])  # read back through members' bulk read
