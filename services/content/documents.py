@@ -2,6 +2,8 @@
 a new version; every published version is kept, and each publication (a new version too) is announced with
 `content.document_published` through the outbox, a withdrawal with `content.document_withdrawn`."""
 
+from datetime import UTC
+
 from sqlalchemy import select, update
 
 from shared.contracts.content import DocumentStateConflict
@@ -21,6 +23,11 @@ TEXT_FIELDS = ("category", "title", "summary", "study")
 ONLY_UNPUBLISHED = "Chỉ văn bản chưa đăng mới lên lịch được. / Only an unpublished document can be scheduled."
 
 
+def _utc(moment):
+    """Times are stored in UTC (SQLite keeps a moment's digits and drops its offset)."""
+    return moment.astimezone(UTC) if moment is not None else None
+
+
 def _iso(value):
     return aware(value).isoformat() if value is not None else None
 
@@ -36,7 +43,7 @@ def create(uow, principal, data):
     document = Document(
         author_member_id=principal.member_id,
         status="scheduled" if data["publish_at"] else "draft",
-        publish_at=data["publish_at"],
+        publish_at=_utc(data["publish_at"]),
         version=1,
         created_at=now,
         updated_at=now,
@@ -77,7 +84,7 @@ def update_document(uow, principal, document_id, data):
     else:
         document.search_text = bodies.search_text(document.title, document.summary, document.body)
     if "publish_at" in data:
-        document.publish_at = data["publish_at"]
+        document.publish_at = _utc(data["publish_at"])
         document.status = "scheduled" if data["publish_at"] else "draft"
         changed = True
     if changed:
@@ -122,13 +129,16 @@ def publish_due(uow, now=None, limit=100):
     UPDATE, so two replicas running this at once never both publish one. Returns how many it published."""
     now = now or utcnow()
     published = 0
-    with uow.transaction() as session:
+    with uow.reading() as session:  # most passes find nothing: they never wait for the writer
         due = session.scalars(
             select(Document.id)
             .where(Document.status == "scheduled", Document.publish_at <= now)
             .order_by(Document.publish_at)
             .limit(limit)
         ).all()
+    if not due:
+        return 0
+    with uow.transaction() as session:
         for document_id in due:
             claimed = session.execute(
                 update(Document)

@@ -1,7 +1,7 @@
 """content without a broker: who sees a document (by organisation path, at read time), its lifecycle and versions,
 sanitised bodies, full-text search folding, read receipts, bookmarks, the notebook, export and erasure."""
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -131,6 +131,15 @@ def test_the_scheduler_publishes_due_documents_once(world):
     assert documents.publish_due(world.uow) == 0
     assert world.titles(world.member(BRANCH)) == ["Đến giờ"]
     assert [p["document_id"] for p in published(world.uow, "content.document_published")] == [due]
+
+
+def test_a_publication_time_given_in_vietnam_s_offset_is_kept_as_the_same_moment(world):
+    secretary = world.officer(BRANCH)
+    hanoi = timezone(timedelta(hours=7))
+    world.write(secretary, BRANCH, title="Vừa đến giờ", publish_at=(utcnow() - timedelta(seconds=1)).astimezone(hanoi))
+    world.write(secretary, BRANCH, title="Sau một giờ", publish_at=(utcnow() + timedelta(hours=1)).astimezone(hanoi))
+    assert documents.publish_due(world.uow) == 1
+    assert world.titles(world.member(BRANCH)) == ["Vừa đến giờ"]
 
 
 def test_publishing_and_withdrawing_announce_it_with_the_audience_paths(world):
