@@ -1,7 +1,7 @@
 """Reading documents: a member's list (newest first, by category, unread, bookmarked, full text), one document (its
 audience and its officers; others 404), read receipts, bookmarks, the unread count."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, exists, func, or_, select
 
@@ -165,7 +165,7 @@ def listing(session, principal, query):
 
 def _moment(text):
     try:
-        return aware(datetime.fromisoformat(text))
+        return aware(datetime.fromisoformat(text)).astimezone(UTC)  # compared with what is stored: UTC
     except ValueError:
         raise ValidationError(details={"cursor": [NOT_A_CURSOR]}) from None
 
