@@ -3,9 +3,10 @@ one fails at once, saying where it belongs."""
 
 import pytest
 
+from services.content.models import Base as ContentBase
 from services.members.models import Base as MembersBase
 from services.notify.models import Base as NotifyBase
-from tests.support.worlds import MembersWorld, NotifyWorld, unit_of_work
+from tests.support.worlds import ContentWorld, MembersWorld, NotifyWorld, unit_of_work
 
 
 @pytest.fixture
@@ -38,3 +39,9 @@ def blob_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("BLOB_DIR", str(tmp_path / "blobs"))
     monkeypatch.delenv("BLOB_S3_BUCKET", raising=False)
     return tmp_path / "blobs"
+
+
+@pytest.fixture
+def content_world(tmp_path):
+    """content's tables in a fresh SQLite file (full-text search included), empty."""
+    yield from _world(ContentWorld, ContentBase.metadata, tmp_path / "content.db")

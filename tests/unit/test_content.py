@@ -6,11 +6,11 @@ from datetime import timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from shared.contracts.content import AttemptsExhausted, DocumentStateConflict, UnknownOrganization
+from shared.contracts.content import DocumentStateConflict, UnknownOrganization
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, ValidationError
-from services.content import attachments, audience, bodies, documents, notes, privacy, reading, search, study
-from services.content.models import Audience, Base, Document, Read
+from services.content import attachments, audience, bodies, documents, notes, privacy, reading, search
+from services.content.models import Audience, Document, Read
 from services.content.service import ContentService
 from tests.support.services import assert_unhealthy_without_its_broker
 from tests.support.worlds import (
@@ -20,176 +20,178 @@ from tests.support.worlds import (
     OTHER_BRANCH,
     OTHER_PROVINCE_BRANCH,
     PROVINCE,
-    ContentWorld,
     document_query,
     published,
-    unit_of_work,
 )
-
-
-@pytest.fixture
-def world(tmp_path):
-    uow = unit_of_work(Base.metadata, tmp_path / "content.db")
-    yield ContentWorld(uow)
-    uow.close()
-    uow.provider.engine.dispose()
 
 
 def test_content_reports_itself_unhealthy_without_its_broker(monkeypatch):
     assert_unhealthy_without_its_broker(ContentService, monkeypatch)
 
 
-def test_a_document_reaches_its_audiences_subtrees_and_nobody_else(world):
-    member, sibling, elsewhere = world.member(BRANCH), world.member(OTHER_BRANCH), world.member(OTHER_PROVINCE_BRANCH)
-    admin = world.officer(CENTRE, role="system_administrator")
-    world.publish(admin, PROVINCE, title="Tỉnh")
-    world.publish(admin, OTHER_BRANCH, title="Chi bộ bên")
-    world.publish(admin, CENTRE, title="Toàn quốc")
-    assert world.titles(member) == ["Toàn quốc", "Tỉnh"]
-    assert world.titles(sibling) == ["Toàn quốc", "Chi bộ bên", "Tỉnh"]
-    assert world.titles(elsewhere) == ["Toàn quốc"]
+def test_a_document_reaches_its_audiences_subtrees_and_nobody_else(content_world):
+    member, sibling, elsewhere = (
+        content_world.member(BRANCH),
+        content_world.member(OTHER_BRANCH),
+        content_world.member(OTHER_PROVINCE_BRANCH),
+    )
+    admin = content_world.officer(CENTRE, role="system_administrator")
+    content_world.publish(admin, PROVINCE, title="Tỉnh")
+    content_world.publish(admin, OTHER_BRANCH, title="Chi bộ bên")
+    content_world.publish(admin, CENTRE, title="Toàn quốc")
+    assert content_world.titles(member) == ["Toàn quốc", "Tỉnh"]
+    assert content_world.titles(sibling) == ["Toàn quốc", "Chi bộ bên", "Tỉnh"]
+    assert content_world.titles(elsewhere) == ["Toàn quốc"]
 
 
-def test_a_national_publication_writes_a_row_per_audience_organisation_not_per_member(world):
-    admin = world.officer(CENTRE, role="system_administrator")
+def test_a_national_publication_writes_a_row_per_audience_organisation_not_per_member(content_world):
+    admin = content_world.officer(CENTRE, role="system_administrator")
     for _ in range(5):
-        world.member(BRANCH)
-    world.publish(admin, CENTRE)
-    assert world.uow.session.scalar(select(func.count()).select_from(Audience)) == 1
+        content_world.member(BRANCH)
+    content_world.publish(admin, CENTRE)
+    assert content_world.uow.session.scalar(select(func.count()).select_from(Audience)) == 1
 
 
-def test_a_transferred_member_sees_the_new_branchs_documents_at_once(world):
-    secretary = world.officer(OTHER_BRANCH)
-    world.publish(secretary, OTHER_BRANCH, title="Của chi bộ mới")
-    member = world.member(BRANCH)
-    assert world.titles(member) == []
-    world.move(member, OTHER_BRANCH)
-    assert world.titles(member) == ["Của chi bộ mới"]
+def test_a_transferred_member_sees_the_new_branchs_documents_at_once(content_world):
+    secretary = content_world.officer(OTHER_BRANCH)
+    content_world.publish(secretary, OTHER_BRANCH, title="Của chi bộ mới")
+    member = content_world.member(BRANCH)
+    assert content_world.titles(member) == []
+    content_world.move(member, OTHER_BRANCH)
+    assert content_world.titles(member) == ["Của chi bộ mới"]
 
 
-def test_outsiders_get_404_for_a_document_not_addressed_to_them(world):
-    secretary = world.officer(BRANCH)
-    document_id = world.publish(secretary, BRANCH)
-    outsider = world.member(OTHER_BRANCH)
+def test_outsiders_get_404_for_a_document_not_addressed_to_them(content_world):
+    secretary = content_world.officer(BRANCH)
+    document_id = content_world.publish(secretary, BRANCH)
+    outsider = content_world.member(OTHER_BRANCH)
     with pytest.raises(NotFound):
-        reading.get(world.uow.session, outsider, document_id)
-    assert reading.get(world.uow.session, world.member(BRANCH), document_id)["id"] == document_id
+        reading.get(content_world.uow.session, outsider, document_id)
+    assert reading.get(content_world.uow.session, content_world.member(BRANCH), document_id)["id"] == document_id
 
 
-def test_a_member_who_left_the_party_sees_nothing(world):
-    world.publish(world.officer(BRANCH), BRANCH)
-    assert world.titles(world.member(BRANCH, status="resigned")) == []
+def test_a_member_who_left_the_party_sees_nothing(content_world):
+    content_world.publish(content_world.officer(BRANCH), BRANCH)
+    assert content_world.titles(content_world.member(BRANCH, status="resigned")) == []
 
 
-def test_a_secretary_publishes_inside_her_subtree_only_and_members_not_at_all(world):
-    secretary = world.officer(BRANCH)
-    world.member(OTHER_BRANCH), world.member(OTHER_PROVINCE_BRANCH)
+def test_a_secretary_publishes_inside_her_subtree_only_and_members_not_at_all(content_world):
+    secretary = content_world.officer(BRANCH)
+    content_world.member(OTHER_BRANCH), content_world.member(OTHER_PROVINCE_BRANCH)
     with pytest.raises(Forbidden):
-        world.write(secretary, OTHER_BRANCH)
+        content_world.write(secretary, OTHER_BRANCH)
     with pytest.raises(Forbidden):
-        world.write(secretary, BRANCH, GRASSROOTS)
+        content_world.write(secretary, BRANCH, GRASSROOTS)
     with pytest.raises(Forbidden):
-        world.write(world.member(BRANCH), BRANCH)
-    assert world.write(world.officer(PROVINCE), BRANCH, OTHER_BRANCH)
-    assert world.write(world.officer(CENTRE, role="system_administrator", lives_in=BRANCH), OTHER_PROVINCE_BRANCH)
+        content_world.write(content_world.member(BRANCH), BRANCH)
+    assert content_world.write(content_world.officer(PROVINCE), BRANCH, OTHER_BRANCH)
+    assert content_world.write(
+        content_world.officer(CENTRE, role="system_administrator", lives_in=BRANCH), OTHER_PROVINCE_BRANCH
+    )
 
 
-def test_an_audience_naming_an_unknown_organisation_is_refused(world):
-    secretary = world.officer(BRANCH)
+def test_an_audience_naming_an_unknown_organisation_is_refused(content_world):
+    secretary = content_world.officer(BRANCH)
     with pytest.raises(UnknownOrganization) as refused:
-        world.uow.session.rollback()
-        world.write(secretary, BRANCH, "/1/2/3/999/")
+        content_world.uow.session.rollback()
+        content_world.write(secretary, BRANCH, "/1/2/3/999/")
     assert isinstance(refused.value, ValidationError) and refused.value.details == {"audience": {1: [audience.UNKNOWN]}}
 
 
-def test_committees_above_a_member_are_known_from_their_path(world):
-    world.member(BRANCH)
-    assert world.write(world.officer(CENTRE, role="system_administrator", lives_in=OTHER_BRANCH), GRASSROOTS)
+def test_committees_above_a_member_are_known_from_their_path(content_world):
+    content_world.member(BRANCH)
+    assert content_world.write(
+        content_world.officer(CENTRE, role="system_administrator", lives_in=OTHER_BRANCH), GRASSROOTS
+    )
 
 
-def test_drafts_and_scheduled_documents_are_for_the_officers_over_them(world):
-    secretary = world.officer(BRANCH)
-    draft = world.write(secretary, BRANCH, title="Bản nháp")
-    world.write(secretary, BRANCH, title="Hẹn giờ", publish_at=utcnow() + timedelta(hours=1))
-    member = world.member(BRANCH)
-    assert world.titles(member) == []
+def test_drafts_and_scheduled_documents_are_for_the_officers_over_them(content_world):
+    secretary = content_world.officer(BRANCH)
+    draft = content_world.write(secretary, BRANCH, title="Bản nháp")
+    content_world.write(secretary, BRANCH, title="Hẹn giờ", publish_at=utcnow() + timedelta(hours=1))
+    member = content_world.member(BRANCH)
+    assert content_world.titles(member) == []
     with pytest.raises(NotFound):
-        reading.get(world.uow.session, member, draft)
+        reading.get(content_world.uow.session, member, draft)
     with pytest.raises(Forbidden):
-        world.titles(member, status="draft")
-    assert world.titles(secretary, status="draft") == ["Bản nháp"]
-    assert world.titles(secretary, status="scheduled") == ["Hẹn giờ"]
-    assert world.titles(world.officer(PROVINCE), status="draft") == ["Bản nháp"]
-    assert world.titles(world.officer(OTHER_BRANCH), status="draft") == []
+        content_world.titles(member, status="draft")
+    assert content_world.titles(secretary, status="draft") == ["Bản nháp"]
+    assert content_world.titles(secretary, status="scheduled") == ["Hẹn giờ"]
+    assert content_world.titles(content_world.officer(PROVINCE), status="draft") == ["Bản nháp"]
+    assert content_world.titles(content_world.officer(OTHER_BRANCH), status="draft") == []
 
 
-def test_the_scheduler_publishes_due_documents_once(world):
-    secretary = world.officer(BRANCH)
-    due = world.write(secretary, BRANCH, title="Đến giờ", publish_at=utcnow() - timedelta(seconds=1))
-    world.write(secretary, BRANCH, title="Chưa đến giờ", publish_at=utcnow() + timedelta(hours=1))
-    assert documents.publish_due(world.uow) == 1
-    assert documents.publish_due(world.uow) == 0
-    assert world.titles(world.member(BRANCH)) == ["Đến giờ"]
-    assert [p["document_id"] for p in published(world.uow, "content.document_published")] == [due]
+def test_the_scheduler_publishes_due_documents_once(content_world):
+    secretary = content_world.officer(BRANCH)
+    due = content_world.write(secretary, BRANCH, title="Đến giờ", publish_at=utcnow() - timedelta(seconds=1))
+    content_world.write(secretary, BRANCH, title="Chưa đến giờ", publish_at=utcnow() + timedelta(hours=1))
+    assert documents.publish_due(content_world.uow) == 1
+    assert documents.publish_due(content_world.uow) == 0
+    assert content_world.titles(content_world.member(BRANCH)) == ["Đến giờ"]
+    assert [p["document_id"] for p in published(content_world.uow, "content.document_published")] == [due]
 
 
-def test_a_publication_time_given_in_vietnam_s_offset_is_kept_as_the_same_moment(world):
-    secretary = world.officer(BRANCH)
+def test_a_publication_time_given_in_vietnam_s_offset_is_kept_as_the_same_moment(content_world):
+    secretary = content_world.officer(BRANCH)
     hanoi = timezone(timedelta(hours=7))
-    world.write(secretary, BRANCH, title="Vừa đến giờ", publish_at=(utcnow() - timedelta(seconds=1)).astimezone(hanoi))
-    world.write(secretary, BRANCH, title="Sau một giờ", publish_at=(utcnow() + timedelta(hours=1)).astimezone(hanoi))
-    assert documents.publish_due(world.uow) == 1
-    assert world.titles(world.member(BRANCH)) == ["Vừa đến giờ"]
+    content_world.write(
+        secretary, BRANCH, title="Vừa đến giờ", publish_at=(utcnow() - timedelta(seconds=1)).astimezone(hanoi)
+    )
+    content_world.write(
+        secretary, BRANCH, title="Sau một giờ", publish_at=(utcnow() + timedelta(hours=1)).astimezone(hanoi)
+    )
+    assert documents.publish_due(content_world.uow) == 1
+    assert content_world.titles(content_world.member(BRANCH)) == ["Vừa đến giờ"]
 
 
-def test_publishing_and_withdrawing_announce_it_with_the_audience_paths(world):
-    secretary = world.officer(BRANCH)
-    document_id = world.publish(secretary, BRANCH)
-    with world.uow.transaction():
-        documents.withdraw(world.uow, secretary, document_id)
-    (announced,) = published(world.uow, "content.document_published")
+def test_publishing_and_withdrawing_announce_it_with_the_audience_paths(content_world):
+    secretary = content_world.officer(BRANCH)
+    document_id = content_world.publish(secretary, BRANCH)
+    with content_world.uow.transaction():
+        documents.withdraw(content_world.uow, secretary, document_id)
+    (announced,) = published(content_world.uow, "content.document_published")
     assert announced["version"] == 1 and announced["audience"] == [{"organization_id": 4, "organization_path": BRANCH}]
-    (withdrawn,) = published(world.uow, "content.document_withdrawn")
+    (withdrawn,) = published(content_world.uow, "content.document_withdrawn")
     assert withdrawn["document_id"] == document_id
-    assert world.titles(world.member(BRANCH)) == []
-    assert reading.get(world.uow.session, secretary, document_id)["status"] == "withdrawn"  # kept for audit
-    with pytest.raises(DocumentStateConflict), world.uow.transaction():
-        documents.publish(world.uow, secretary, document_id)
+    assert content_world.titles(content_world.member(BRANCH)) == []
+    assert reading.get(content_world.uow.session, secretary, document_id)["status"] == "withdrawn"  # kept for audit
+    with pytest.raises(DocumentStateConflict), content_world.uow.transaction():
+        documents.publish(content_world.uow, secretary, document_id)
 
 
-def test_editing_a_published_document_makes_a_new_version_and_keeps_the_earlier_for_officers(world):
-    secretary = world.officer(BRANCH)
-    document_id = world.publish(secretary, BRANCH, body="Bản một")
-    with world.uow.transaction():
-        documents.update_document(world.uow, secretary, document_id, {"body": "Bản hai"})
-    member = world.member(BRANCH)
-    current = reading.get(world.uow.session, member, document_id)
+def test_editing_a_published_document_makes_a_new_version_and_keeps_the_earlier_for_officers(content_world):
+    secretary = content_world.officer(BRANCH)
+    document_id = content_world.publish(secretary, BRANCH, body="Bản một")
+    with content_world.uow.transaction():
+        documents.update_document(content_world.uow, secretary, document_id, {"body": "Bản hai"})
+    member = content_world.member(BRANCH)
+    current = reading.get(content_world.uow.session, member, document_id)
     assert current["version"] == 2 and "Bản hai" in current["body"] and current["versions"] == []
-    assert "Bản một" in reading.get(world.uow.session, secretary, document_id, version=1)["body"]
-    assert reading.get(world.uow.session, secretary, document_id)["versions"] == [1, 2]
+    assert "Bản một" in reading.get(content_world.uow.session, secretary, document_id, version=1)["body"]
+    assert reading.get(content_world.uow.session, secretary, document_id)["versions"] == [1, 2]
     with pytest.raises(NotFound):
-        reading.get(world.uow.session, member, document_id, version=1)
-    assert [p["version"] for p in published(world.uow, "content.document_published")] == [1, 2]
+        reading.get(content_world.uow.session, member, document_id, version=1)
+    assert [p["version"] for p in published(content_world.uow, "content.document_published")] == [1, 2]
 
 
-def test_a_draft_is_edited_in_place(world):
-    secretary = world.officer(BRANCH)
-    document_id = world.write(secretary, BRANCH)
-    with world.uow.transaction():
-        documents.update_document(world.uow, secretary, document_id, {"title": "Tên mới"})
-    document = world.uow.session.get(Document, document_id)
+def test_a_draft_is_edited_in_place(content_world):
+    secretary = content_world.officer(BRANCH)
+    document_id = content_world.write(secretary, BRANCH)
+    with content_world.uow.transaction():
+        documents.update_document(content_world.uow, secretary, document_id, {"title": "Tên mới"})
+    document = content_world.uow.session.get(Document, document_id)
     assert (document.title, document.version, document.status) == ("Tên mới", 1, "draft")
-    assert published(world.uow, "content.document_published") == []
+    assert published(content_world.uow, "content.document_published") == []
 
 
-def test_an_officer_over_a_document_may_not_be_another_subtrees(world):
-    document_id = world.publish(world.officer(BRANCH), BRANCH)
-    stranger, neighbour = world.officer(OTHER_BRANCH), world.officer(OTHER_BRANCH, lives_in=BRANCH)
-    with pytest.raises(NotFound), world.uow.transaction():
-        documents.withdraw(world.uow, stranger, document_id)
-    for reader in (neighbour, world.member(BRANCH)):  # they read it, they may not act on it
-        with pytest.raises(Forbidden), world.uow.transaction():
-            documents.withdraw(world.uow, reader, document_id)
+def test_an_officer_over_a_document_may_not_be_another_subtrees(content_world):
+    document_id = content_world.publish(content_world.officer(BRANCH), BRANCH)
+    stranger, neighbour = content_world.officer(OTHER_BRANCH), content_world.officer(OTHER_BRANCH, lives_in=BRANCH)
+    with pytest.raises(NotFound), content_world.uow.transaction():
+        documents.withdraw(content_world.uow, stranger, document_id)
+    for reader in (neighbour, content_world.member(BRANCH)):  # they read it, they may not act on it
+        with pytest.raises(Forbidden), content_world.uow.transaction():
+            documents.withdraw(content_world.uow, reader, document_id)
 
 
 @pytest.mark.parametrize(
@@ -218,187 +220,141 @@ def test_markdown_becomes_a_small_html_subset():
     )
 
 
-def test_search_ignores_diacritics_and_case_and_folds_d(world):
-    secretary = world.officer(BRANCH)
-    world.publish(secretary, BRANCH, title="Nghị quyết Đại hội XIV", body="Văn kiện")
-    world.publish(secretary, BRANCH, title="Tin tức", body="Tin ngắn về đại hội")
-    world.publish(secretary, BRANCH, title="Hướng dẫn", body="Khác hẳn")
-    member = world.member(BRANCH)
-    assert world.titles(member, q="nghi quyet dai hoi") == ["Nghị quyết Đại hội XIV"]
-    assert world.titles(member, q="ĐẠI HỘI") == ["Nghị quyết Đại hội XIV", "Tin tức"]
-    assert world.titles(member, q="dai h") == ["Nghị quyết Đại hội XIV", "Tin tức"]  # the last word as typed so far
-    assert world.titles(member, q="!!!") == []
+def test_search_ignores_diacritics_and_case_and_folds_d(content_world):
+    secretary = content_world.officer(BRANCH)
+    content_world.publish(secretary, BRANCH, title="Nghị quyết Đại hội XIV", body="Văn kiện")
+    content_world.publish(secretary, BRANCH, title="Tin tức", body="Tin ngắn về đại hội")
+    content_world.publish(secretary, BRANCH, title="Hướng dẫn", body="Khác hẳn")
+    member = content_world.member(BRANCH)
+    assert content_world.titles(member, q="nghi quyet dai hoi") == ["Nghị quyết Đại hội XIV"]
+    assert content_world.titles(member, q="ĐẠI HỘI") == ["Nghị quyết Đại hội XIV", "Tin tức"]
+    assert content_world.titles(member, q="dai h") == [
+        "Nghị quyết Đại hội XIV",
+        "Tin tức",
+    ]  # the last word as typed so far
+    assert content_world.titles(member, q="!!!") == []
     assert search.words("Đảng bộ") == ["dang", "bo"]
 
 
-def test_search_finds_the_new_version_and_only_what_the_member_may_see(world):
-    secretary = world.officer(BRANCH)
-    document_id = world.publish(secretary, BRANCH, title="Thông báo", body="cũ")
-    with world.uow.transaction():
-        documents.update_document(world.uow, secretary, document_id, {"body": "lịch sinh hoạt mới"})
-    world.publish(world.officer(OTHER_BRANCH), OTHER_BRANCH, title="Lịch sinh hoạt khác")
-    member = world.member(BRANCH)
-    assert world.titles(member, q="sinh hoat") == ["Thông báo"]
-    assert world.titles(member, q="cu") == []
+def test_search_finds_the_new_version_and_only_what_the_member_may_see(content_world):
+    secretary = content_world.officer(BRANCH)
+    document_id = content_world.publish(secretary, BRANCH, title="Thông báo", body="cũ")
+    with content_world.uow.transaction():
+        documents.update_document(content_world.uow, secretary, document_id, {"body": "lịch sinh hoạt mới"})
+    content_world.publish(content_world.officer(OTHER_BRANCH), OTHER_BRANCH, title="Lịch sinh hoạt khác")
+    member = content_world.member(BRANCH)
+    assert content_world.titles(member, q="sinh hoat") == ["Thông báo"]
+    assert content_world.titles(member, q="cu") == []
 
 
-def test_pages_follow_each_other_newest_first(world):
-    secretary = world.officer(BRANCH)
+def test_pages_follow_each_other_newest_first(content_world):
+    secretary = content_world.officer(BRANCH)
     for n in range(5):
-        world.publish(secretary, BRANCH, title=f"Văn bản {n}")
-    member = world.member(BRANCH)
-    first = reading.listing(world.uow.session, member, document_query(limit=2))
-    second = reading.listing(world.uow.session, member, document_query(limit=2, cursor=first["next_cursor"]))
-    third = reading.listing(world.uow.session, member, document_query(limit=2, cursor=second["next_cursor"]))
+        content_world.publish(secretary, BRANCH, title=f"Văn bản {n}")
+    member = content_world.member(BRANCH)
+    first = reading.listing(content_world.uow.session, member, document_query(limit=2))
+    second = reading.listing(content_world.uow.session, member, document_query(limit=2, cursor=first["next_cursor"]))
+    third = reading.listing(content_world.uow.session, member, document_query(limit=2, cursor=second["next_cursor"]))
     titles = [item["title"] for page in (first, second, third) for item in page["items"]]
     assert titles == [f"Văn bản {n}" for n in (4, 3, 2, 1, 0)] and third["next_cursor"] is None
 
 
-def test_read_receipts_bookmarks_and_the_unread_count(world):
-    secretary = world.officer(BRANCH)
-    first = world.publish(secretary, BRANCH, title="Một")
-    world.publish(secretary, BRANCH, title="Hai")
-    member = world.member(BRANCH)
-    assert reading.unread_count(world.uow.session, member) == {"unread": 2}
+def test_read_receipts_bookmarks_and_the_unread_count(content_world):
+    secretary = content_world.officer(BRANCH)
+    first = content_world.publish(secretary, BRANCH, title="Một")
+    content_world.publish(secretary, BRANCH, title="Hai")
+    member = content_world.member(BRANCH)
+    assert reading.unread_count(content_world.uow.session, member) == {"unread": 2}
     for _ in range(2):  # idempotent
-        with world.uow.transaction():
-            assert reading.mark_read(world.uow, member, first)["read"] is True
-    assert world.uow.session.scalar(select(func.count()).select_from(Read)) == 1
-    assert reading.unread_count(world.uow.session, member) == {"unread": 1}
-    assert world.titles(member, unread=True) == ["Hai"]
-    with world.uow.transaction():
-        reading.set_bookmark(world.uow, member, first, True)
-    assert world.titles(member, bookmarked=True) == ["Một"]
-    items = reading.listing(world.uow.session, member, document_query())["items"]
+        with content_world.uow.transaction():
+            assert reading.mark_read(content_world.uow, member, first)["read"] is True
+    assert content_world.uow.session.scalar(select(func.count()).select_from(Read)) == 1
+    assert reading.unread_count(content_world.uow.session, member) == {"unread": 1}
+    assert content_world.titles(member, unread=True) == ["Hai"]
+    with content_world.uow.transaction():
+        reading.set_bookmark(content_world.uow, member, first, True)
+    assert content_world.titles(member, bookmarked=True) == ["Một"]
+    items = reading.listing(content_world.uow.session, member, document_query())["items"]
     assert [(i["read"], i["bookmarked"]) for i in items] == [(False, False), (True, True)]
-    with world.uow.transaction():
-        reading.set_bookmark(world.uow, member, first, False)
-    assert world.titles(member, bookmarked=True) == []
-    with pytest.raises(NotFound), world.uow.transaction():
-        reading.mark_read(world.uow, world.member(OTHER_BRANCH), first)
+    with content_world.uow.transaction():
+        reading.set_bookmark(content_world.uow, member, first, False)
+    assert content_world.titles(member, bookmarked=True) == []
+    with pytest.raises(NotFound), content_world.uow.transaction():
+        reading.mark_read(content_world.uow, content_world.member(OTHER_BRANCH), first)
 
 
-def test_notes_are_their_owners_alone(world):
-    owner, admin = world.member(BRANCH), world.officer(CENTRE, role="system_administrator")
-    with world.uow.transaction():
+def test_notes_are_their_owners_alone(content_world):
+    owner, admin = content_world.member(BRANCH), content_world.officer(CENTRE, role="system_administrator")
+    with content_world.uow.transaction():
         note = notes.create(
-            world.uow, owner.member_id, {"title": "Ý kiến", "body": "…", "document_id": None, "meeting_id": 7}
+            content_world.uow, owner.member_id, {"title": "Ý kiến", "body": "…", "document_id": None, "meeting_id": 7}
         )
-    assert notes.get(world.uow.session, owner.member_id, note["id"])["meeting_id"] == 7
-    for other in (admin, world.member(BRANCH)):
+    assert notes.get(content_world.uow.session, owner.member_id, note["id"])["meeting_id"] == 7
+    for other in (admin, content_world.member(BRANCH)):
         with pytest.raises(NotFound):
-            notes.get(world.uow.session, other.member_id, note["id"])
-        with pytest.raises(NotFound), world.uow.transaction():
-            notes.delete(world.uow, other.member_id, note["id"])
-    assert [n["title"] for n in notes.listing(world.uow.session, owner.member_id)["items"]] == ["Ý kiến"]
-    assert notes.listing(world.uow.session, admin.member_id)["items"] == []
+            notes.get(content_world.uow.session, other.member_id, note["id"])
+        with pytest.raises(NotFound), content_world.uow.transaction():
+            notes.delete(content_world.uow, other.member_id, note["id"])
+    assert [n["title"] for n in notes.listing(content_world.uow.session, owner.member_id)["items"]] == ["Ý kiến"]
+    assert notes.listing(content_world.uow.session, admin.member_id)["items"] == []
 
 
-def test_a_members_reads_bookmarks_and_notes_are_exported_to_them_and_erased_on_order(world):
-    secretary = world.officer(BRANCH)
-    document_id = world.publish(secretary, BRANCH)
-    member, admin = world.member(BRANCH), world.officer(CENTRE, role="system_administrator")
-    with world.uow.transaction():
-        reading.mark_read(world.uow, member, document_id)
-        reading.set_bookmark(world.uow, member, document_id, True)
+def test_a_members_reads_bookmarks_and_notes_are_exported_to_them_and_erased_on_order(content_world):
+    secretary = content_world.officer(BRANCH)
+    document_id = content_world.publish(secretary, BRANCH)
+    member, admin = content_world.member(BRANCH), content_world.officer(CENTRE, role="system_administrator")
+    with content_world.uow.transaction():
+        reading.mark_read(content_world.uow, member, document_id)
+        reading.set_bookmark(content_world.uow, member, document_id, True)
         notes.create(
-            world.uow, member.member_id, {"title": "Riêng", "body": "", "document_id": document_id, "meeting_id": None}
+            content_world.uow,
+            member.member_id,
+            {"title": "Riêng", "body": "", "document_id": document_id, "meeting_id": None},
         )
-    exported = privacy.export(world.uow.session, member, member.member_id)
+    exported = privacy.export(content_world.uow.session, member, member.member_id)
     assert [r["document_id"] for r in exported["reads"]] == [document_id]
     assert [n["title"] for n in exported["notes"]] == ["Riêng"] and len(exported["bookmarks"]) == 1
     with pytest.raises(NotFound):
-        privacy.export(world.uow.session, admin, member.member_id)
-    with world.uow.transaction():
-        done = privacy.erase(world.uow, admin, member.member_id, "Đơn đề nghị số 1")
+        privacy.export(content_world.uow.session, admin, member.member_id)
+    with content_world.uow.transaction():
+        done = privacy.erase(content_world.uow, admin, member.member_id, "Đơn đề nghị số 1")
     assert done == {"reads": 1, "bookmarks": 1, "quiz_results": 0, "notes": 1}
-    assert privacy.export(world.uow.session, member, member.member_id) == {
+    assert privacy.export(content_world.uow.session, member, member.member_id) == {
         "reads": [],
         "bookmarks": [],
         "quiz_results": [],
         "notes": [],
     }
-    assert world.titles(member) == []  # gone from the directory too
+    assert content_world.titles(member) == []  # gone from the directory too
 
 
 BLOB = {"key": "k" * 43, "size": 10, "sha256": "0" * 64, "content_type": "application/pdf"}
 
 
-def test_attachments_are_added_by_the_documents_officers_and_fetched_by_its_audience_alone(world):
-    secretary = world.officer(BRANCH)
-    document_id = world.publish(secretary, BRANCH)
-    member, outsider = world.member(BRANCH), world.member(OTHER_BRANCH)
-    with world.uow.transaction():
-        assert attachments.add(world.uow, secretary, document_id, BLOB, "Nghị quyết.pdf")["n"] == 1
-    assert attachments.fetch(world.uow.session, member, document_id, 1)["key"] == BLOB["key"]
+def test_attachments_are_added_by_the_documents_officers_and_fetched_by_its_audience_alone(content_world):
+    secretary = content_world.officer(BRANCH)
+    document_id = content_world.publish(secretary, BRANCH)
+    member, outsider = content_world.member(BRANCH), content_world.member(OTHER_BRANCH)
+    with content_world.uow.transaction():
+        assert attachments.add(content_world.uow, secretary, document_id, BLOB, "Nghị quyết.pdf")["n"] == 1
+    assert attachments.fetch(content_world.uow.session, member, document_id, 1)["key"] == BLOB["key"]
     with pytest.raises(NotFound):
-        attachments.fetch(world.uow.session, outsider, document_id, 1)
-    with pytest.raises(Forbidden), world.uow.transaction():
-        attachments.add(world.uow, member, document_id, {**BLOB, "key": "m" * 43}, "x.pdf")
-    with pytest.raises(ValidationError), world.uow.transaction():
-        attachments.add(world.uow, secretary, document_id, {**BLOB, "key": "../../etc/passwd"}, "x.pdf")
-    with world.uow.transaction():
-        documents.withdraw(world.uow, secretary, document_id)
+        attachments.fetch(content_world.uow.session, outsider, document_id, 1)
+    with pytest.raises(Forbidden), content_world.uow.transaction():
+        attachments.add(content_world.uow, member, document_id, {**BLOB, "key": "m" * 43}, "x.pdf")
+    with pytest.raises(ValidationError), content_world.uow.transaction():
+        attachments.add(content_world.uow, secretary, document_id, {**BLOB, "key": "../../etc/passwd"}, "x.pdf")
+    with content_world.uow.transaction():
+        documents.withdraw(content_world.uow, secretary, document_id)
     with pytest.raises(DocumentStateConflict):
-        attachments.may_attach(world.uow.session, secretary, document_id)
+        attachments.may_attach(content_world.uow.session, secretary, document_id)
 
 
-def test_a_document_holds_a_bounded_number_of_attachments(world):
-    secretary = world.officer(BRANCH)
-    document_id = world.write(secretary, BRANCH)
+def test_a_document_holds_a_bounded_number_of_attachments(content_world):
+    secretary = content_world.officer(BRANCH)
+    document_id = content_world.write(secretary, BRANCH)
     for n in range(attachments.MAX_PER_DOCUMENT):
-        with world.uow.transaction():
-            attachments.add(world.uow, secretary, document_id, {**BLOB, "key": f"{n:043d}"}, f"{n}.pdf")
-    with pytest.raises(Conflict), world.uow.transaction():
-        attachments.add(world.uow, secretary, document_id, {**BLOB, "key": "z" * 43}, "one-too-many.pdf")
-
-
-QUIZ = {
-    "questions": [
-        {"text": "Đại hội lần thứ mấy?", "options": ["XIII", "XIV"], "correct": [1]},
-        {"text": "Chọn các nguyên tắc", "options": ["Tập trung dân chủ", "Tự phê bình", "Tuỳ ý"], "correct": [0, 1]},
-    ],
-    "pass_mark": 1.0,
-    "max_attempts": 2,
-}
-
-
-def test_a_quiz_is_scored_on_the_server_its_answers_hidden_from_members_its_attempts_limited(world):
-    secretary = world.officer(BRANCH)
-    document_id = world.publish(secretary, BRANCH, category="study", study=True)
-    with world.uow.transaction():
-        study.set_quiz(world.uow, secretary, document_id, QUIZ)
-    member = world.member(BRANCH)
-    seen = study.get_quiz(world.uow.session, member, document_id)
-    assert all("correct" not in question for question in seen["questions"])
-    assert study.get_quiz(world.uow.session, secretary, document_id)["questions"][0]["correct"] == [1]
-    with world.uow.transaction():
-        first = study.attempt(world.uow, member, document_id, [[1], [0]])
-    assert first == {"score": 0.5, "passed": False, "best_score": 0.5, "attempts_left": 1}
-    with world.uow.transaction():
-        second = study.attempt(world.uow, member, document_id, [[1], [1, 0]])
-    assert second == {"score": 1.0, "passed": True, "best_score": 1.0, "attempts_left": 0}
-    with pytest.raises(AttemptsExhausted), world.uow.transaction():
-        study.attempt(world.uow, member, document_id, [[1], [0, 1]])
-    with pytest.raises(ValidationError), world.uow.transaction():
-        study.attempt(world.uow, world.member(BRANCH), document_id, [[1]])
-    with pytest.raises(NotFound), world.uow.transaction():
-        study.attempt(world.uow, world.member(OTHER_BRANCH), document_id, [[1], [0]])
-    with world.uow.transaction():
-        reading.mark_read(world.uow, member, document_id)
-    (item,) = study.history(world.uow.session, member.member_id)["items"]
-    assert (item["document_id"], item["attempts"], item["best_score"], item["passed"]) == (document_id, 2, 1.0, True)
-    assert item["read_at"]
-
-
-def test_only_study_material_carries_a_quiz_set_by_its_officers(world):
-    secretary = world.officer(BRANCH)
-    news = world.publish(secretary, BRANCH, category="news")
-    with pytest.raises(DocumentStateConflict), world.uow.transaction():
-        study.set_quiz(world.uow, secretary, news, QUIZ)
-    lesson = world.publish(secretary, BRANCH, category="study")
-    with pytest.raises(Forbidden), world.uow.transaction():
-        study.set_quiz(world.uow, world.member(BRANCH), lesson, QUIZ)
-    wrong = {**QUIZ, "questions": [{"text": "?", "options": ["a", "b"], "correct": [2]}]}
-    with pytest.raises(ValidationError), world.uow.transaction():
-        study.set_quiz(world.uow, secretary, lesson, wrong)
+        with content_world.uow.transaction():
+            attachments.add(content_world.uow, secretary, document_id, {**BLOB, "key": f"{n:043d}"}, f"{n}.pdf")
+    with pytest.raises(Conflict), content_world.uow.transaction():
+        attachments.add(content_world.uow, secretary, document_id, {**BLOB, "key": "z" * 43}, "one-too-many.pdf")
