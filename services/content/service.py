@@ -11,9 +11,9 @@ from shared.contracts.content import (
     DocumentCreate,
     DocumentQuery,
     DocumentUpdate,
+    MyPageQuery,
     NoteCreate,
     NoteUpdate,
-    PageQuery,
     QuizAttempt,
     QuizSet,
     VersionQuery,
@@ -128,11 +128,11 @@ class ContentService(Service):
     def attempt_quiz(self, unit, principal, document_id, data):
         return study.attempt(unit, principal, int(document_id), data["answers"])
 
-    @query(caller=MEMBER, params=PageQuery)
+    @query(caller=MEMBER, params=MyPageQuery)
     def my_study(self, session, principal, data=None):
         return study.history(session, principal.member_id, data["cursor"], data["limit"])
 
-    @query(caller=MEMBER, params=PageQuery)
+    @query(caller=MEMBER, params=MyPageQuery)
     def list_notes(self, session, principal, data=None):
         return notes.listing(session, principal.member_id, data["cursor"], data["limit"])
 

@@ -144,7 +144,7 @@ class NoteUpdate(Strict):
     meeting_id = StoredInteger(allow_none=True, validate=AN_ID)
 
 
-class PageQuery(Strict):
+class MyPageQuery(Strict):
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
     limit = StoredInteger(load_default=50, validate=validate.Range(min=1, max=200, error=LIMIT))
 
