@@ -150,3 +150,19 @@ def member_changed(session, envelope):
 def position_changed(session, envelope):
     directory.position_changed(session, envelope)
     note_ancestors(session, envelope["payload"]["organization_path"])
+
+
+def papers_reaching(session, organization_path, document_ids):
+    """Of these documents, the published ones every member of the organisation at `organization_path` sees (its
+    audience names it or one above it): meetings' agenda papers, readable by everyone the meeting concerns."""
+    organizations = ancestor_ids(organization_path)
+    reaching = session.scalars(
+        select(Document.id)
+        .where(
+            Document.id.in_(document_ids),
+            Document.status == "published",
+            Document.id.in_(select(Audience.document_id).where(Audience.organization_id.in_(organizations or (-1,)))),
+        )
+        .order_by(Document.id)
+    )
+    return {"reaching": list(reaching)}

@@ -19,7 +19,7 @@ from shared.contracts.content import (
     VersionQuery,
 )
 from shared.db import Database
-from shared.kit import MEMBER, Service, command, member_through, query
+from shared.kit import MEMBER, Service, command, member_through, query, services
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
@@ -151,6 +151,11 @@ class ContentService(Service):
     @command(caller=MEMBER)
     def delete_note(self, unit, principal, note_id):
         return notes.delete(unit, principal.member_id, int(note_id))
+
+    @query(caller=services("meetings"))
+    def papers_reaching(self, session, principal, organization_path, document_ids):
+        """Which of a meeting's papers its organisation's members all see (meetings checks its agenda with it)."""
+        return audience.papers_reaching(session, str(organization_path), [int(i) for i in document_ids][:200])
 
     @query(caller=member_through("gateway"))
     def export_member(self, session, principal, member_id):

@@ -358,3 +358,15 @@ def test_a_document_holds_a_bounded_number_of_attachments(content_world):
             attachments.add(content_world.uow, secretary, document_id, {**BLOB, "key": f"{n:043d}"}, f"{n}.pdf")
     with pytest.raises(Conflict), content_world.uow.transaction():
         attachments.add(content_world.uow, secretary, document_id, {**BLOB, "key": "z" * 43}, "one-too-many.pdf")
+
+
+def test_a_meetings_papers_are_the_published_documents_its_organisation_sees(content_world):
+    secretary = content_world.officer(BRANCH)
+    content_world.member(OTHER_BRANCH)
+    admin = content_world.officer(CENTRE, role="system_administrator")
+    mine = content_world.publish(secretary, BRANCH)
+    national = content_world.publish(admin, CENTRE)
+    elsewhere = content_world.publish(admin, OTHER_BRANCH)
+    draft = content_world.write(secretary, BRANCH)
+    asked = [mine, national, elsewhere, draft, 999]
+    assert audience.papers_reaching(content_world.uow.session, BRANCH, asked) == {"reaching": [mine, national]}
