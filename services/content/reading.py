@@ -64,7 +64,14 @@ def summaries(session, member_id, documents):
     ids = [document.id for document in documents]
     audiences = audience_of(session, ids)
     read, marked = _flags(session, member_id, ids)
-    return [summary_json(d, [org_id for org_id, _ in audiences[d.id]], d.id in read, d.id in marked) for d in documents]
+    files = attachments.of(session, ids)
+    return [
+        {
+            **summary_json(d, [org_id for org_id, _ in audiences[d.id]], d.id in read, d.id in marked),
+            "attachments": files[d.id],
+        }
+        for d in documents
+    ]
 
 
 def document_json(session, reader, document, version=None):

@@ -217,6 +217,8 @@ class Attachment(Schema):
 
 
 class DocumentSummary(Schema):
+    """A document in a list: all of it but its body (GET /documents/{id} has it)."""
+
     id = fields.Integer(required=True)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     title = fields.String(required=True)
@@ -230,13 +232,13 @@ class DocumentSummary(Schema):
     study = fields.Boolean(required=True)
     read = fields.Boolean(required=True)
     bookmarked = fields.Boolean(required=True)
+    attachments = fields.List(fields.Nested(Attachment), required=True)
     created_at = JsonDateTime(required=True)
     updated_at = JsonDateTime(required=True)
 
 
 class Document(DocumentSummary):
     body = fields.String(required=True, metadata={"description": "sanitised HTML (a small subset, no scripts)"})
-    attachments = fields.List(fields.Nested(Attachment), required=True)
     versions = fields.List(
         fields.Integer(), required=True, metadata={"description": "the versions an officer may read (else [])"}
     )
