@@ -24,6 +24,24 @@ def _converter():
     return plugin.converter
 
 
+def _inlined(converter, schema):
+    """`schema` with every nested schema written in place: a message's payload stands alone (a subscriber
+    validates it without the rest of the document)."""
+    components = converter.spec.to_dict().get("components", {}).get("schemas", {})
+
+    def inline(value):
+        if isinstance(value, dict):
+            reference = value.get("$ref", "")
+            if reference.startswith("#/components/schemas/"):
+                return inline(components[reference.rsplit("/", 1)[1]])
+            return {key: inline(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [inline(item) for item in value]
+        return value
+
+    return inline(schema)
+
+
 def _channel_id(event_type):
     return event_type.replace(".", "_")
 
@@ -34,7 +52,7 @@ def message(converter, event_type, event):
         type={"type": "string", "const": event_type},
         producer={"type": "string", "const": producer_of(event_type)},
         version={"type": "integer", "const": 1},
-        payload=converter.schema2jsonschema(event.schema),
+        payload=_inlined(converter, converter.schema2jsonschema(event.schema)),
     )
     return {
         "name": event_type,

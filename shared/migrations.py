@@ -69,20 +69,31 @@ def drop_messaging_tables():
     op.drop_table("outbox")
 
 
+HAND_KEPT = "fts_"  # full-text tables and indexes (SQLite FTS5 and its shadow tables, GIN): each revision writes them
+
+
+def managed(name, type_, parent_names):
+    """Whether Alembic compares this object with the models: not the full-text objects a revision keeps by hand."""
+    return not (type_ in ("table", "index") and name and name.startswith(HAND_KEPT))
+
+
 def run_env(context, target_metadata):
     """The body of every service's `migrations/env.py`."""
     from shared.db import make_engine
 
     url = context.config.get_main_option("sqlalchemy.url")
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
+        context.configure(url=url, target_metadata=target_metadata, literal_binds=True, include_name=managed)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite"
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            include_name=managed,
         )
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":

@@ -63,6 +63,12 @@ def no_control_characters(value):
         raise SchemaError("Có ký tự điều khiển. / Contains a control character.")
 
 
+def written_text(value):
+    """Text a person wrote over several lines: line breaks and tabs are text, other control characters are not."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+        raise SchemaError("Có ký tự điều khiển. / Contains a control character.")
+
+
 class StoredInteger(fields.Integer):
     """An integer a database column holds: 64 bits, whatever the client sent (1e30, 2**63, "9" * 30)."""
 

@@ -1,4 +1,5 @@
-"""The routes that are more than an RPC: the import upload stream and VNeID's browser redirects."""
+"""The routes that are more than an RPC: the import and attachment upload streams, attachment downloads and VNeID's
+browser redirects."""
 
 import json
 import secrets
@@ -6,15 +7,30 @@ import secrets
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
-from shared import config, registry, uploads
+from shared import blobs, config, registry, uploads
 from shared.contracts.identity import TokenPair, VneidFailed
 from shared.db import utcnow
+from shared.downloads import blob_response
 from shared.errors import ValidationError
 from shared.http import NO_STORE, json_response
 from services.gateway.routing import dump
 
 TOO_LARGE = "Tệp quá 32 MiB: hãy dùng `make import`. / Over 32 MiB: use `make import`."
 VNEID_COOKIE = "sotay_vneid"
+ATTACHMENT = {
+    "multipart/form-data": {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "minLength": 1,
+                "description": "PDF, DOCX, XLSX, PNG, JPEG, GIF or WebP, at most 50 MiB (judged by its bytes)",
+            }
+        },
+    },
+}
 UPLOAD = {
     "text/csv": {"type": "string", "minLength": 1},
     "multipart/form-data": {
@@ -91,3 +107,23 @@ def export_member(service, route, request):
         content_type="application/json; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="sotay-{member_id}.json"', "Cache-Control": NO_STORE},
     )
+
+
+def add_attachment(service, route, request, document_id):
+    """A file for a document: the caller's right to edit it is asked before a byte is read; the bytes go into the
+    blob store as they arrive; if content then refuses them, they are deleted: nothing is left behind."""
+    service.rpc.content.may_attach(document_id)
+    blob, filename = uploads.receive_blob(request)
+    stored = {"key": blob.key, "size": blob.size, "sha256": blob.sha256, "content_type": blob.content_type}
+    try:
+        return service.rpc.content.add_attachment(document_id, stored, filename)
+    except BaseException:
+        blobs.store().delete(blob.key)
+        raise
+
+
+def attachment(service, route, request, document_id, n):
+    """An attachment streamed from the blob store, resumable, for whoever content says may read the document."""
+    found = service.rpc.content.attachment(document_id, n)
+    blob = blobs.Blob(key=found["key"], size=found["size"], sha256=found["sha256"], content_type=found["content_type"])
+    return blob_response(request, blob, found["name"])

@@ -31,6 +31,7 @@ TAGS = {
     "members": "Cơ sở dữ liệu đảng viên / The party member database",
     "notify": "Thông báo / Notifications",
     "meetings": "Sinh hoạt chi bộ: họp, điểm danh, ý kiến, biểu quyết / Branch meetings: check-in, opinions, votes",
+    "content": "Văn bản, tài liệu học tập, sổ tay cá nhân / Documents, study material, the personal notebook",
 }
 
 

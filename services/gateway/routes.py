@@ -1,8 +1,17 @@
 """The gateway's routes: each is an RPC of the service that owns the data, its schemas and the errors it answers.
 The owning service decides what the caller may do; the gateway checks the request's form and the token."""
 
-from shared.contracts import identity as i, meetings as mt, members as m, notify as n
-from shared.errors import Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, TooManyAttempts, ValidationError
+from shared.contracts import content as c, identity as i, meetings as mt, members as m, notify as n
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    PayloadTooLarge,
+    TooManyAttempts,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from services.gateway import handlers
 from services.gateway.reports import Count, Rate, Report
 from services.gateway.routing import BODY, QUERY, Route, parameters
@@ -300,6 +309,74 @@ MEETINGS = [
           answers={200: mt.Minutes}, errors=(NotFound,)),
 ]
 
+DOCUMENT = "/documents/<int:document_id>"
+DOCUMENT_STATE = (Forbidden, NotFound, c.DocumentStateConflict)
+CONTENT = [
+    Route("POST", "/documents", "Soạn văn bản / Write a document (a draft, or scheduled with `publish_at`)",
+          "content.create_document", (BODY,), body=c.DocumentCreate, answers={201: c.Document},
+          errors=(Forbidden, c.UnknownOrganization),
+          description="Officers, for an audience inside their own subtrees (system administrators: anywhere). The "
+                      "body is Markdown (or a small HTML subset) and is kept and answered as sanitised HTML: no "
+                      "script, event handler or `javascript:` link survives."),
+    Route("GET", "/documents", "Văn bản của tôi / Documents for me (newest first; full text with `q`)",
+          "content.list_documents", (QUERY,), query=c.DocumentQuery, answers={200: c.DocumentPage},
+          errors=(Forbidden,),
+          description="Published documents whose audience holds the caller's organisation or one above it. `q` "
+                      "ignores diacritics and case (đ is d) and ranks the best match first. Officers may ask "
+                      "`status=draft|scheduled|withdrawn` for their subtree's."),
+    Route("GET", DOCUMENT, "Một văn bản / One document", "content.get_document", ("document_id", QUERY),
+          query=c.VersionQuery, answers={200: c.Document}, errors=(NotFound,),
+          description="Its audience and the officers over it; anyone else 404. Officers may read an earlier "
+                      "version (`version`)."),
+    Route("PATCH", DOCUMENT, "Sửa văn bản / Edit a draft, or publish a new version of a published one",
+          "content.update_document", ("document_id", BODY), body=c.DocumentUpdate, answers={200: c.Document},
+          errors=(*DOCUMENT_STATE, c.UnknownOrganization)),
+    Route("POST", f"{DOCUMENT}/publish", "Đăng văn bản / Publish a document now", "content.publish_document",
+          ("document_id",), answers={200: c.Document}, errors=DOCUMENT_STATE),
+    Route("POST", f"{DOCUMENT}/withdraw", "Thu hồi văn bản / Withdraw a document (kept for audit)",
+          "content.withdraw_document", ("document_id",), answers={200: c.Document}, errors=DOCUMENT_STATE),
+    Route("POST", f"{DOCUMENT}/attachments", "Đính kèm tệp / Attach a file (PDF, DOCX, XLSX, images; 50 MiB)",
+          handlers.add_attachment, body=handlers.ATTACHMENT, answers={201: c.Attachment},
+          errors=(*DOCUMENT_STATE, Conflict, PayloadTooLarge, UnsupportedMediaType),
+          description="The officers who may edit the document, asked before the file is read. Its type is judged "
+                      "by its bytes, not its name (415 otherwise); over 50 MiB 413; a refused file leaves nothing "
+                      "behind."),
+    Route("GET", f"{DOCUMENT}/attachments/<int:n>", "Tải tệp đính kèm / Download an attachment (ETag, Range)",
+          handlers.attachment, answers={200: None}, errors=(NotFound,), name="download_attachment",
+          description="Whoever may read the document (others 404), streamed, resumable with `Range`, revalidated "
+                      "with `If-None-Match`, saved under its own name (`Content-Disposition`)."),
+    Route("POST", f"{DOCUMENT}/read", "Đánh dấu đã đọc / Mark a document read (again: no change)",
+          "content.mark_read", ("document_id",), answers={200: c.DocumentMarks},
+          errors=(NotFound, c.DocumentStateConflict), name="mark_document_read"),
+    Route("PUT", f"{DOCUMENT}/bookmark", "Lưu văn bản / Bookmark a document", "content.set_bookmark",
+          ("document_id", True), answers={200: c.DocumentMarks}, errors=(NotFound,), name="bookmark"),
+    Route("DELETE", f"{DOCUMENT}/bookmark", "Bỏ lưu văn bản / Remove a bookmark", "content.set_bookmark",
+          ("document_id", False), answers={200: c.DocumentMarks}, errors=(NotFound,), name="unbookmark"),
+    Route("GET", "/me/documents/unread-count", "Số văn bản chưa đọc / How many documents I have not read",
+          "content.unread_count", answers={200: c.UnreadCount}),
+    Route("PUT", f"{DOCUMENT}/quiz", "Đặt bài kiểm tra / Set a study document's quiz", "content.set_quiz",
+          ("document_id", BODY), body=c.QuizSet, answers={200: c.Quiz}, errors=DOCUMENT_STATE,
+          description="The officers over the document; `pass_mark` is the fraction of questions to answer right."),
+    Route("GET", f"{DOCUMENT}/quiz", "Bài kiểm tra / A study document's quiz (members: without the answers)",
+          "content.get_quiz", ("document_id",), answers={200: c.Quiz}, errors=(NotFound,)),
+    Route("POST", f"{DOCUMENT}/quiz/attempts", "Làm bài kiểm tra / Attempt the quiz: scored on the server",
+          "content.attempt_quiz", ("document_id", BODY), body=c.QuizAttempt, answers={200: c.AttemptResult},
+          errors=(NotFound, c.DocumentStateConflict, c.AttemptsExhausted),
+          description="The best score is kept; attempts are limited (`max_attempts`)."),
+    Route("GET", "/me/study", "Quá trình học tập của tôi / My reading and quiz results on study material",
+          "content.my_study", (QUERY,), query=c.MyPageQuery, answers={200: c.StudyPage}),
+    Route("GET", "/me/notes", "Sổ tay cá nhân / My notes (newest first)", "content.list_notes", (QUERY,),
+          query=c.MyPageQuery, answers={200: c.NotePage}),
+    Route("POST", "/me/notes", "Ghi chú mới / A new note", "content.create_note", (BODY,), body=c.NoteCreate,
+          answers={201: c.Note}),
+    Route("GET", "/me/notes/<int:note_id>", "Một ghi chú / One of my notes", "content.get_note", ("note_id",),
+          answers={200: c.Note}, errors=(NotFound,), description="The owner alone; anyone else 404."),
+    Route("PATCH", "/me/notes/<int:note_id>", "Sửa ghi chú / Edit one of my notes", "content.update_note",
+          ("note_id", BODY), body=c.NoteUpdate, answers={200: c.Note}, errors=(NotFound,)),
+    Route("DELETE", "/me/notes/<int:note_id>", "Xoá ghi chú / Delete one of my notes", "content.delete_note",
+          ("note_id",), answers={200: c.Deleted}, errors=(NotFound,)),
+]
+
 # by the service that owns them
-ROUTES = {"identity": SIGN_IN, "members": MEMBERS, "notify": NOTIFICATIONS, "meetings": MEETINGS}
+ROUTES = {"identity": SIGN_IN, "members": MEMBERS, "notify": NOTIFICATIONS, "meetings": MEETINGS, "content": CONTENT}
 # fmt: on

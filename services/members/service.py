@@ -264,7 +264,7 @@ class MembersService(Service):
         """The operator command `python -m services.identity.admin create`: only while there is no administrator."""
         return administration.grant_first_administrator(unit, str(citizen_id))
 
-    @query(caller=services("identity", "notify", "meetings"))
+    @query(caller=services("identity", "notify", "meetings", "content"))
     def member_snapshots(self, session, principal, after_id=0, limit=1000, updated_since=None):
         """Bulk read for other services rebuilding their projection of members."""
         return domain.snapshots_after(

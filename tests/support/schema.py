@@ -6,6 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
+from shared.migrations import managed
+
 
 def differences(service, url):
     """What Alembic would still have to change so the database at `url` matches `service`'s models."""
@@ -13,6 +15,8 @@ def differences(service, url):
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
+            return compare_metadata(
+                MigrationContext.configure(connection, opts={"compare_type": True, "include_name": managed}), metadata
+            )
     finally:
         engine.dispose()

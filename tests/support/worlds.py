@@ -7,8 +7,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from shared.auth import Principal
 from shared.db import Database, UnitOfWork, make_engine
 from shared.events import envelope
+from services.content import audience as content_audience, documents as content_documents, reading as content_reading
 from services.members import domain as members_domain
 from services.members.models import AuditEntry
 from services.notify import domain as notify_domain
@@ -145,3 +147,90 @@ class NotifyWorld(World):
     def device(self, member_id, platform="android", token=None):
         with self.uow.transaction():
             return self.domain.register_device(self.uow, member_id, platform, token or f"token-{next(self._numbers)}")
+
+
+# content's worlds: a centre, a province, a grassroots committee with two branches, a branch elsewhere
+CENTRE, PROVINCE, GRASSROOTS, BRANCH, OTHER_BRANCH = "/1/", "/1/2/", "/1/2/3/", "/1/2/3/4/", "/1/2/3/5/"
+OTHER_PROVINCE_BRANCH = "/1/6/7/8/"
+
+
+class ContentWorld:
+    """content's tables: members and officers as members' events describe them, documents written through its domain."""
+
+    def __init__(self, uow):
+        self.uow = uow
+        self.numbers = iter(range(100, 10**6))
+
+    def member(self, path=BRANCH, status="official"):
+        """A member as members' snapshot describes them; returns their principal."""
+        n = next(self.numbers)
+        snapshot = {
+            "member_id": n,
+            "status": status,
+            "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
+            "organization_path": path,
+        }
+        with self.uow.transaction() as session:
+            content_audience.project_member(session, snapshot)
+        return Principal(member_id=n, citizen_id=f"0019900{n:05d}", session_id="s")
+
+    def move(self, principal, path):
+        snapshot = {
+            "member_id": principal.member_id,
+            "status": "official",
+            "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
+            "organization_path": path,
+        }
+        with self.uow.transaction() as session:
+            content_audience.project_member(session, snapshot)
+
+    def officer(self, path, role="secretary", lives_in=None):
+        principal = self.member(lives_in or path)
+        payload = {
+            "member_id": principal.member_id,
+            "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
+            "organization_path": path,
+            "role": role,
+            "action": "assigned",
+        }
+        with self.uow.transaction() as session:
+            content_audience.position_changed(session, envelope("members.position_changed", payload))
+        return principal
+
+    def write(self, author, *paths, **fields):
+        data = {
+            "category": "resolution",
+            "title": "Nghị quyết Đại hội",
+            "summary": None,
+            "body": "Toàn văn **nghị quyết**.",
+            "audience": [int(p.rstrip("/").rsplit("/", 1)[1]) for p in paths or (BRANCH,)],
+            "publish_at": None,
+            "study": False,
+            **fields,
+        }
+        with self.uow.transaction():
+            return content_documents.create(self.uow, author, data).id
+
+    def publish(self, author, *paths, **fields):
+        document_id = self.write(author, *paths, **fields)
+        with self.uow.transaction():
+            content_documents.publish(self.uow, author, document_id)
+        return document_id
+
+    def titles(self, reader, **query):
+        page = content_reading.listing(self.uow.session, reader, document_query(**query))
+        return [item["title"] for item in page["items"]]
+
+
+def document_query(**query):
+    """GET /documents's query as the service loads it, with these values."""
+    return {
+        "category": None,
+        "q": None,
+        "unread": None,
+        "bookmarked": None,
+        "status": "published",
+        "cursor": None,
+        "limit": 20,
+        **query,
+    }

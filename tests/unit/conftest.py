@@ -3,9 +3,10 @@ one fails at once, saying where it belongs."""
 
 import pytest
 
+from services.content.models import Base as ContentBase
 from services.members.models import Base as MembersBase
 from services.notify.models import Base as NotifyBase
-from tests.support.worlds import MembersWorld, NotifyWorld, unit_of_work
+from tests.support.worlds import ContentWorld, MembersWorld, NotifyWorld, unit_of_work
 
 
 @pytest.fixture
@@ -47,3 +48,9 @@ def meetings_world(tmp_path):
     from tests.support.meetings_world import MeetingsWorld
 
     yield from _world(MeetingsWorld, MeetingsBase.metadata, tmp_path / "meetings.db")
+
+
+@pytest.fixture
+def content_world(tmp_path):
+    """content's tables in a fresh SQLite file (full-text search included), empty."""
+    yield from _world(ContentWorld, ContentBase.metadata, tmp_path / "content.db")

@@ -71,6 +71,6 @@ def test_each_service_config_serves_its_registered_ports_and_database():
 
 def test_the_services_that_keep_personal_data_are_named_once():
     """Export asks each of them and erasure erases in each: a new service keeping personal data joins by one flag."""
-    assert set(registry.keeping_personal_data()) == {"identity", "members", "notify", "meetings"}
+    assert set(registry.keeping_personal_data()) == {"identity", "members", "notify", "meetings", "content"}
     (plain,) = registry.parse("services:\n  agenda:\n    port: 8011\n")
     assert not plain.personal_data
