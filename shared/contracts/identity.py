@@ -175,7 +175,9 @@ OUTCOMES = ("signed_out", "password_changed", "revoked", "code_sent", "denied", 
 
 class TokenPair(Schema):
     access_token = fields.String(required=True)
-    refresh_token = fields.String(required=True)
+    refresh_token = fields.String(
+        metadata={"description": "absent in cookie mode (`X-Refresh-Mode: cookie`): then in an HttpOnly cookie"}
+    )
     token_type = fields.String(required=True, validate=validate.Equal("Bearer"))
     expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
 
