@@ -10,11 +10,11 @@ from nameko.extensions import DependencyProvider
 from shared import config
 from shared.auth import Caller
 from shared.context import CLIENT_ADDRESS_KEY
+from shared.errors import NotFound
 from shared.http import api
 from shared.metrics import Telemetry
 from shared.operations import PublicOperations
 from shared.rpc import Rpc
-from shared.errors import NotFound
 from services.gateway import openapi, reports, web
 from services.gateway.routes import ROUTES
 from services.gateway.throttle import AddressThrottle

@@ -72,7 +72,8 @@ def files():
 
 
 def serve(request, name):
-    """One of the portal's files (`index.html`, `assets/app.js`), or None. A hashed name is kept a year; anything else revalidates by ETag."""
+    """One of the portal's files (`index.html`, `assets/app.js`), or None. A hashed name is kept a year;
+    anything else revalidates by ETag."""
     found = files().get(name)
     if found is None:
         return None
