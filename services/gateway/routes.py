@@ -97,9 +97,11 @@ SIGN_IN = [
     Route("GET", "/auth/vneid/login", "Đăng nhập bằng VNeID / Sign in with VNeID (redirects to VNeID)",
           handlers.vneid_login, answers={302: None}, public=True, throttle=True,
           description="OpenID Connect with PKCE, state and nonce; a short-lived HttpOnly cookie binds the flow to "
-                      "the browser, the callback must come from the same browser."),
+                      "the browser, the callback must come from the same browser. `?portal=1` (the web portal): "
+                      "the callback answers 303 to the portal with the refresh token in cookie mode's cookie."),
     Route("GET", "/auth/vneid/callback", "VNeID trả về: kiểm tra và đăng nhập / Back from VNeID: signs in",
-          handlers.vneid_callback, query=handlers.VneidAnswer, answers={200: i.TokenPair}, public=True, throttle=True,
+          handlers.vneid_callback, query=handlers.VneidAnswer, answers={200: i.TokenPair, 303: None}, public=True,
+          throttle=True,
           errors=(i.VneidFailed, i.NotAMember, i.NotRolledOut)),
     Route("GET", "/.well-known/jwks.json", "Khoá công khai kiểm chữ ký token / Keys that verify access tokens",
           "identity.jwks", answers={200: i.Jwks}, public=True),

@@ -120,3 +120,18 @@ def test_the_json_mode_is_unchanged(running):
         f"{running.base}/auth/login", json={"citizen_id": "001000000002", "password": DEMO_PASSWORD}, timeout=10
     )
     assert answer.status_code == 200 and answer.json()["refresh_token"] and "Set-Cookie" not in answer.headers
+
+
+def test_a_vneid_sign_in_begun_in_the_portal_returns_to_it_signed_in_by_cookie(running):
+    from tests.e2e.test_vneid_http import browser_signs_in
+
+    factory = Factory(running)
+    member = factory.member(factory.branch())
+    browser, callback = browser_signs_in(running, member["citizen_id"], start="/auth/vneid/login?portal=1")
+    back = browser.get(callback, allow_redirects=False, timeout=10)
+    assert back.status_code == 303 and back.headers["Location"] == "/#/home", back.text
+    assert "HttpOnly" in back.headers["Set-Cookie"] and not back.content
+    refreshed = browser.post(f"{running.base}/auth/refresh", headers=COOKIE, timeout=10)
+    assert refreshed.status_code == 200, refreshed.text
+    me = requests.get(f"{running.base}/me", headers=bearer(refreshed.json()["access_token"]), timeout=10)
+    assert me.json()["citizen_id"] == member["citizen_id"]
