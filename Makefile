@@ -72,6 +72,7 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench.import_reads
 	@$(PY) -m bench.tallies
 	@$(PY) -m bench.attachments
+	@$(PY) -m bench.portal
 
 import: $(VENV)/.runtime
 	@test -n "$(FILE)" || { echo "usage: make import FILE=members.csv [DRY_RUN=1]"; exit 2; }
