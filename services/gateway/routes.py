@@ -49,6 +49,8 @@ SIGN_IN = [
           "password", cookie.signing_in("identity.verify_activation"), ("activation_id", BODY),
           body=i.CodeVerification, answers={200: i.TokenPair}, public=True, throttle=True, errors=CODE_ERRORS,
           description=cookie.DESCRIPTION),
+    Route("GET", "/auth/password-policy", "Yêu cầu đối với mật khẩu mới / What a new password must be",
+          "identity.password_policy", answers={200: i.PasswordPolicy}, public=True),
     Route("POST", "/auth/password/forgot", "Quên mật khẩu: gửi mã tới số điện thoại đã xác minh / Forgotten password: "
           "a code to the trusted phone", "identity.start_password_reset", (BODY,), body=i.CodeRequest,
           answers={202: i.CodeAnswer}, public=True, throttle=True,

@@ -226,6 +226,19 @@ class FrozenAccount(Schema):
     frozen_at = JsonDateTime(required=True)
 
 
+class PasswordPolicy(Schema):
+    """What a new password must be, in the words a refusal (`weak_password`) uses: a form shows them as one types."""
+
+    min_length = fields.Integer(required=True)
+    max_length = fields.Integer(required=True)
+    rules = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": 'reason code → "Việt / English" message, as `weak_password` details give them'},
+    )
+
+
 class Jwks(Schema):
     keys = fields.List(fields.Dict(), required=True)
 

@@ -77,6 +77,9 @@ def test_first_sign_in_with_the_code_sent_by_sms(running, origin, factory, new_p
     page.fill("input[name=new_password]", "short")
     page.get_by_text("còn thiếu 3").wait_for()  # the policy's reason, shown while typing
     assert not screens.check(page, "first-sign-in-code")
+    page.fill("input[name=new_password]", "matkhau123")
+    page.click("button[type=submit]")
+    page.get_by_text("Mật khẩu này quá phổ biến, dễ bị đoán.").wait_for()  # the server's reason, in Vietnamese
     page.fill("input[name=new_password]", GOOD_PASSWORD)
     page.click("button[type=submit]")
     page.get_by_text(member["full_name"]).wait_for()
@@ -95,6 +98,7 @@ def test_the_same_neutral_screen_whether_or_not_the_citizen_id_is_a_members(
         page.fill("input[name=citizen_id]", citizen_id)
         page.click("button[type=submit]")
         page.wait_for_selector("input[name=otp]")
+        page.locator(".reasons .rule").first.wait_for()  # the policy's rules, fetched
         texts.append(re.sub(r"\+84\S+", "…", page.locator("main").inner_text()))
     assert texts[0] == texts[1]
     assert not screens.check(page, "first-sign-in-code")

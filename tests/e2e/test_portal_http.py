@@ -135,3 +135,9 @@ def test_a_vneid_sign_in_begun_in_the_portal_returns_to_it_signed_in_by_cookie(r
     assert refreshed.status_code == 200, refreshed.text
     me = requests.get(f"{running.base}/me", headers=bearer(refreshed.json()["access_token"]), timeout=10)
     assert me.json()["citizen_id"] == member["citizen_id"]
+
+
+def test_the_password_policy_is_public_in_the_words_of_its_refusals(running):
+    policy = requests.get(f"{running.base}/auth/password-policy", timeout=10).json()
+    assert policy["min_length"] == 8 and policy["max_length"] == 128
+    assert policy["rules"]["common"].startswith("Mật khẩu này quá phổ biến")

@@ -3,8 +3,8 @@ import { announce, field, fieldErrors, formData, h, problem, show, t } from "/as
 import { ApiError, get, post, signIn } from "/assets/api.js";
 import { go } from "/assets/app.js";
 
-const MIN_LENGTH = 8; // identity's password policy (services/identity/policy.py); the server has the last word
-const MAX_LENGTH = 128;
+// identity's password policy, fetched once (GET /auth/password-policy); these figures until it answers
+const policy = { min_length: 8, max_length: 128, rules: {} };
 let countdown = null;
 
 function submit(label) {
@@ -89,18 +89,26 @@ export function signInScreen() {
   );
 }
 
-// Live reasons while typing (length); the policy's other reasons come back from the server
-function passwordReasons(input, list) {
+// One side of a "Việt / English" message from the server
+function side(message) {
+  const [vi, en] = message.split(" / ");
+  return t(vi, en || vi);
+}
+
+// Live reasons while typing (length); the policy's other rules are listed, the server checks them on submit
+async function passwordReasons(input, list) {
+  Object.assign(policy, await get("/auth/password-policy").catch(() => ({})));
   const update = () => {
     const length = [...input.value.normalize("NFC")].length;
+    const { min_length: min, max_length: max } = policy;
     const reasons = [];
-    if (length < MIN_LENGTH) reasons.push(t(`Cần ít nhất ${MIN_LENGTH} ký tự (còn thiếu ${MIN_LENGTH - length}).`,
-      `At least ${MIN_LENGTH} characters (${MIN_LENGTH - length} more).`));
-    if (length > MAX_LENGTH) reasons.push(t(`Tối đa ${MAX_LENGTH} ký tự.`, `At most ${MAX_LENGTH} characters.`));
+    if (length < min) reasons.push(t(`Cần ít nhất ${min} ký tự (còn thiếu ${min - length}).`,
+      `At least ${min} characters (${min - length} more).`));
+    if (length > max) reasons.push(t(`Tối đa ${max} ký tự.`, `At most ${max} characters.`));
+    const others = ["common", "citizen_id", "phone", "date_of_birth"].filter((code) => policy.rules[code]);
     list.replaceChildren(
       ...(reasons.length ? reasons : [t("Độ dài đạt yêu cầu.", "Long enough.")]).map((text) => h("li", {}, text)),
-      h("li", {}, t("Không dùng số định danh, số điện thoại, ngày sinh hay mật khẩu phổ biến.",
-        "Not your citizen ID, phone number, date of birth or a common password.")),
+      ...others.map((code) => h("li", { class: "rule" }, side(policy.rules[code]))),
     );
   };
   input.addEventListener("input", update);
@@ -193,11 +201,9 @@ function verify(title, start, answer) {
       await signIn(`${start}/${answer.activation_id}/verify`, formData(form));
       go("home");
     } catch (error) {
-      if (error.code === "weak_password") {
-        fieldErrors(form, {});
-        reasons.replaceChildren(...Object.values(error.details).flat().map((text) => h("li", {}, String(text))));
-      }
-      failed(form, error);
+      if (error.code !== "weak_password") return failed(form, error);
+      reasons.replaceChildren(...Object.values(error.details).flat().map((text) => h("li", {}, side(String(text)))));
+      problem(form, side(error.message));
     }
   });
   show(h("h1", {}, title), form);
