@@ -10,7 +10,7 @@ import requests
 
 from shared.demo import DEMO_PASSWORD
 from tests.e2e.conftest import GOOD_PASSWORD, bearer, last_code, login
-from tests.e2e.people import Factory
+from tests.e2e.people import Factory, other_phone
 from tests.support.browser import LARGE, SMALL
 
 DEMO_MEMBER = "001000000002"
@@ -105,19 +105,49 @@ def test_the_same_neutral_screen_whether_or_not_the_citizen_id_is_a_members(
 
 
 @BOTH
-def test_without_a_phone_on_record_the_member_is_told_the_branch_confirms_it_first(
-    origin, factory, new_page, screens, viewport
+def test_without_a_phone_on_record_the_member_waits_for_the_branch_then_signs_in(
+    running, origin, factory, new_page, screens, viewport
 ):
-    member = factory.member(factory.branch(), phone=False)
+    branch = factory.branch()
+    secretary = factory.officer(branch)["token"]
+    member = factory.member(branch, phone=False)
+    phone = other_phone()
     page = new_page(viewport)
     page.goto(origin + "/#/activate")
     page.fill("input[name=citizen_id]", member["citizen_id"])
     page.get_by_text("Hồ sơ của tôi chưa có số điện thoại").click()
-    page.fill("input[name=phone]", "0961234567")
+    page.fill("input[name=phone]", phone)
     page.click("button[type=submit]")
     page.get_by_text("Đang chờ chi bộ xác nhận").wait_for()
     page.get_by_text("mã gồm 6 chữ số sẽ được gửi").wait_for()
     assert not screens.check(page, "pending-approval")
+    page.get_by_role("button", name="Kiểm tra lại").click()
+    page.get_by_text("Chưa có xác nhận").wait_for()
+
+    # the secretary confirms the phone (through the API until the officers' screens come)
+    waiting = requests.get(f"{running.base}/auth/phone-requests", headers=bearer(secretary), timeout=10).json()
+    (request_id,) = [item["id"] for item in waiting["items"] if item["phone"] == phone]
+    approved = requests.post(
+        f"{running.base}/auth/phone-requests/{request_id}/approve", headers=bearer(secretary), timeout=10
+    )
+    assert approved.status_code == 200, approved.text
+    page.get_by_role("button", name="Kiểm tra lại").click()
+    page.fill("input[name=otp]", last_code(running, phone))
+    page.fill("input[name=new_password]", GOOD_PASSWORD)
+    page.click("button[type=submit]")
+    page.get_by_text(member["full_name"]).wait_for()
+
+
+def test_vneid_from_the_portal_comes_back_signed_in(origin, factory, new_page):
+    member = factory.member(factory.branch())
+    page = new_page(SMALL)
+    page.goto(origin + "/")
+    page.get_by_role("link", name="Đăng nhập bằng VNeID").click()
+    page.wait_for_selector("input[name=citizen_id]")  # the development provider's page (tools/vneid_idp.py)
+    page.fill("input[name=citizen_id]", member["citizen_id"])
+    page.locator("form button, form input[type=submit]").first.click()
+    page.get_by_text(member["full_name"]).wait_for()
+    assert page.url.endswith("#/home")
 
 
 @BOTH
