@@ -1,7 +1,6 @@
 """A real browser for the portal's tests: Playwright for Python driving Debian's Chromium (Playwright's own browser
 download is not reachable here). `.ci/run` installs Chromium with apt; a machine without it skips, saying why."""
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -40,7 +39,6 @@ class Screens:
     def __init__(self, axe):
         self.axe = axe
         self.folder = output_dir()
-        self.findings = {}
 
     def check(self, page, name):
         size = "small" if page.viewport_size["width"] <= SMALL["width"] else "large"
@@ -55,9 +53,4 @@ class Screens:
             for v in results
             if v["impact"] in SERIOUS
         ]
-        if serious:
-            self.findings[f"{name}-{size}"] = serious
         return serious
-
-    def report(self):
-        return json.dumps(self.findings, ensure_ascii=False, indent=1)
