@@ -105,9 +105,11 @@ async function passwordReasons(input, list) {
     if (length < min) reasons.push(t(`Cần ít nhất ${min} ký tự (còn thiếu ${min - length}).`,
       `At least ${min} characters (${min - length} more).`));
     if (length > max) reasons.push(t(`Tối đa ${max} ký tự.`, `At most ${max} characters.`));
-    const others = ["common", "citizen_id", "phone", "date_of_birth"].filter((code) => policy.rules[code]);
+    // the refusal's own words, but for "common", which reads as a verdict before anything was refused
+    const others = ["citizen_id", "phone", "date_of_birth"].filter((code) => policy.rules[code]);
     list.replaceChildren(
       ...(reasons.length ? reasons : [t("Độ dài đạt yêu cầu.", "Long enough.")]).map((text) => h("li", {}, text)),
+      h("li", { class: "rule" }, t("Không dùng mật khẩu phổ biến, dễ đoán.", "Not a common, easy-to-guess password.")),
       ...others.map((code) => h("li", { class: "rule" }, side(policy.rules[code]))),
     );
   };
