@@ -31,8 +31,14 @@ export function show(...children) {
   main.focus({ preventScroll: true });
 }
 
+let quiet = null;
+
+// A short message read out by screen readers and shown at the foot of the screen for a while
 export function announce(text) {
-  document.getElementById("status").textContent = text;
+  const status = document.getElementById("status");
+  status.textContent = text;
+  clearTimeout(quiet);
+  quiet = setTimeout(() => (status.textContent = ""), 8000);
 }
 
 // A field with its label and a place for what is wrong with it

@@ -132,7 +132,15 @@ async function sessionsView() {
       h("p", { class: "meta" }, t("Dùng lần cuối: ", "Last used: ") + dateTime(session.last_used_at)),
       session.current ? h("p", { class: "badge" }, t("Phiên này", "This session")) : end);
   };
-  return section(t("Các phiên đăng nhập", "Signed-in sessions"), h("ul", { class: "list" }, page.items.map(item)));
+  const others = page.items.filter((session) => !session.current);
+  const endOthers = h("button", { type: "button" }, t("Đăng xuất mọi thiết bị khác", "Sign out every other device"));
+  endOthers.addEventListener("click", async () => {
+    await Promise.all(others.map((session) => call("DELETE", `/me/sessions/${session.id}`)));
+    announce(t("Đã đăng xuất các thiết bị khác.", "Every other device is signed out."));
+    profile();
+  });
+  return section(t("Các phiên đăng nhập", "Signed-in sessions"), others.length ? endOthers : null,
+    h("ul", { class: "list" }, page.items.map(item)));
 }
 
 const CATEGORY = {
