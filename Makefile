@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 S      ?= members
 
-.PHONY: run run-service new-service deploy-files test test-unit lint lint-imports bench import clean help
+.PHONY: chromium run run-service new-service deploy-files test test-unit lint lint-imports bench import clean help
 
 help:
 	@echo "make run                 start every service of services/registry.yaml (demo data on first run)"
@@ -48,7 +48,13 @@ lint: $(VENV)/.dev
 lint-imports: $(VENV)/.dev
 	@$(VENV)/bin/lint-imports --no-cache
 
-test: lint
+# the portal's browser tests drive Debian's Chromium: Playwright's own browser download is not reachable
+chromium:
+	@command -v chromium >/dev/null || { command -v apt-get >/dev/null \
+	  && { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "make: no Chromium and no apt: the portal's browser tests will be skipped"; }
+
+test: lint chromium
 	@$(PY) -m tests.support.broker
 	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest $(PYTEST_ARGS)
@@ -66,6 +72,7 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench.import_reads
 	@$(PY) -m bench.tallies
 	@$(PY) -m bench.attachments
+	@$(PY) -m bench.portal
 
 import: $(VENV)/.runtime
 	@test -n "$(FILE)" || { echo "usage: make import FILE=members.csv [DRY_RUN=1]"; exit 2; }

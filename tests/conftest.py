@@ -24,6 +24,8 @@ for variable in (
     os.environ.pop(variable, None)
 
 FAST_RETRIES = "0.2,0.4"
+# the browser tests run without eventlet, in a process of their own (tests/e2e/test_portal_browser.py)
+collect_ignore = ["browser"]
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from shared.db import utcnow
 from shared.downloads import blob_response
 from shared.errors import ValidationError
 from shared.http import NO_STORE, json_response
+from services.gateway import refresh_cookie
 from services.gateway.routing import dump
 
 TOO_LARGE = "Tệp quá 32 MiB: hãy dùng `make import`. / Over 32 MiB: use `make import`."
@@ -31,6 +32,7 @@ ATTACHMENT = {
         },
     },
 }
+VNEID_PORTAL = "sotay_vneid_portal"  # the flow began in the web portal: come back to it, signed in by cookie
 UPLOAD = {
     "text/csv": {"type": "string", "minLength": 1},
     "multipart/form-data": {
@@ -63,15 +65,11 @@ def vneid_login(service, route, request):
     secret = secrets.token_urlsafe(32)
     url = service.rpc.identity.vneid_begin(secret)["url"]
     response = Response(status=302, headers={"Location": url})
-    response.set_cookie(
-        VNEID_COOKIE,
-        secret,
-        max_age=600,
-        path="/api/v1/auth/vneid",
-        httponly=True,
-        samesite="Lax",
-        secure=str(config.get("COOKIE_SECURE", "false")).lower() == "true",
-    )
+    flow = {"max_age": 600, "path": "/api/v1/auth/vneid", "httponly": True, "samesite": "Lax"}
+    flow["secure"] = str(config.get("COOKIE_SECURE", "false")).lower() == "true"
+    response.set_cookie(VNEID_COOKIE, secret, **flow)
+    if request.args.get("portal") == "1":
+        response.set_cookie(VNEID_PORTAL, "1", **flow)
     return response
 
 
@@ -87,8 +85,15 @@ def vneid_callback(service, route, request):
     tokens = service.rpc.identity.vneid_complete(
         state, code, request.cookies.get(VNEID_COOKIE, ""), iss=request.args.get("iss")
     )
-    response = json_response(dump(TokenPair, tokens))
+    if request.cookies.get(VNEID_PORTAL) == "1":
+        # back to the portal with the refresh token in its cookie; the page refreshes for an access token
+        response = refresh_cookie.tokens_answer(tokens, True)
+        response.status_code, response.headers["Location"] = 303, "/#/home"
+        response.set_data(b"")
+    else:
+        response = json_response(dump(TokenPair, tokens))
     response.delete_cookie(VNEID_COOKIE, path="/api/v1/auth/vneid")
+    response.delete_cookie(VNEID_PORTAL, path="/api/v1/auth/vneid")
     return response
 
 

@@ -67,7 +67,7 @@ def responses(route):
             answers[status]["content"] = {"application/json": {"schema": schema}}
         if route.report is not None and status == 200:
             answers[status]["content"][XLSX] = {"schema": {"type": "string", "format": "binary"}}
-        if status == 302:
+        if status in (302, 303):
             answers[status]["headers"] = {"Location": {"schema": {"type": "string", "format": "uri"}}}
     known = sorted({*route.errors, *platform_errors(route)}, key=lambda error: (error.status, error.code))
     for status, group in groupby(known, key=lambda error: error.status):

@@ -12,7 +12,7 @@ from shared.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
-from services.gateway import handlers
+from services.gateway import handlers, refresh_cookie as cookie
 from services.gateway.reports import Count, Rate, Report
 from services.gateway.routing import BODY, QUERY, Route, parameters
 
@@ -32,15 +32,19 @@ def decisions(path, call, summary, answer, verbs=("approve", "deny"), args=(), *
 
 SIGN_IN = [
     Route("POST", "/auth/login", "Đăng nhập bằng số định danh và mật khẩu / Sign in with citizen ID and password",
-          "identity.login", (BODY,), body=i.LoginRequest, answers={200: i.TokenPair}, public=True, throttle=True,
-          errors=(i.InvalidCredentials, i.AccountFrozen, i.NotRolledOut),
+          cookie.signing_in("identity.login"), (BODY,), body=i.LoginRequest, answers={200: i.TokenPair},
+          public=True, throttle=True, errors=(i.InvalidCredentials, i.AccountFrozen, i.NotRolledOut),
           description="`invalid_credentials` is the same answer whether the account does not exist, was never "
-                      "activated (first sign-in starts at /auth/activation) or the password is wrong."),
-    Route("POST", "/auth/refresh", "Đổi refresh token lấy cặp token mới / Rotate a refresh token", "identity.refresh",
+                      "activated (first sign-in starts at /auth/activation) or the password is wrong. "
+                      + cookie.DESCRIPTION),
+    Route("POST", "/auth/refresh", "Đổi refresh token lấy cặp token mới / Rotate a refresh token", cookie.refresh,
           (BODY,), body=i.RefreshRequest, answers={200: i.TokenPair}, public=True, errors=(InvalidToken,),
-          description="The old refresh token is spent; re-using a spent one revokes its whole family."),
-    Route("POST", "/auth/logout", "Đăng xuất (thu hồi phiên) / Sign out (revokes this session)", "identity.logout",
-          answers={200: i.Outcome}),
+          optional_body=True,
+          description="The old refresh token is spent; re-using a spent one revokes its whole family. "
+                      f"The body is left out in cookie mode (`{cookie.MODE_HEADER}: cookie`, the token in the "
+                      "cookie that sign-in set; the new one replaces it)."),
+    Route("POST", "/auth/logout", "Đăng xuất (thu hồi phiên) / Sign out (revokes this session)", cookie.logout,
+          answers={200: i.Outcome}, description="Also clears the refresh cookie of cookie mode."),
     Route("POST", "/auth/activation", "Kích hoạt tài khoản lần đầu: gửi mã qua SMS / First sign-in: a code by SMS",
           "identity.start_activation", (BODY,), body=i.CodeRequest, answers={202: i.CodeAnswer}, public=True,
           throttle=True,
@@ -51,15 +55,19 @@ SIGN_IN = [
     Route("GET", "/auth/activation/<activation_id>", "Trạng thái yêu cầu kích hoạt / Where an activation stands",
           "identity.challenge_status", ("activation_id",), answers={200: i.CodeAnswer}, public=True),
     Route("POST", "/auth/activation/<activation_id>/verify", "Nhập mã và đặt mật khẩu / Enter the code, choose a "
-          "password", "identity.verify_activation", ("activation_id", BODY), body=i.CodeVerification,
-          answers={200: i.TokenPair}, public=True, throttle=True, errors=CODE_ERRORS),
+          "password", cookie.signing_in("identity.verify_activation"), ("activation_id", BODY),
+          body=i.CodeVerification, answers={200: i.TokenPair}, public=True, throttle=True, errors=CODE_ERRORS,
+          description=cookie.DESCRIPTION),
+    Route("GET", "/auth/password-policy", "Yêu cầu đối với mật khẩu mới / What a new password must be",
+          "identity.password_policy", answers={200: i.PasswordPolicy}, public=True),
     Route("POST", "/auth/password/forgot", "Quên mật khẩu: gửi mã tới số điện thoại đã xác minh / Forgotten password: "
           "a code to the trusted phone", "identity.start_password_reset", (BODY,), body=i.CodeRequest,
           answers={202: i.CodeAnswer}, public=True, throttle=True,
           description="Like activation. The phone and e-mail trusted before are told, with a \"not me\" code."),
     Route("POST", "/auth/password/forgot/<activation_id>/verify", "Nhập mã và đặt mật khẩu mới / Enter the code, "
-          "choose a new password (ends every session)", "identity.verify_password_reset", ("activation_id", BODY),
-          body=i.CodeVerification, answers={200: i.TokenPair}, public=True, throttle=True, errors=CODE_ERRORS),
+          "choose a new password (ends every session)", cookie.signing_in("identity.verify_password_reset"),
+          ("activation_id", BODY), body=i.CodeVerification, answers={200: i.TokenPair}, public=True, throttle=True,
+          errors=CODE_ERRORS, description=cookie.DESCRIPTION),
     Route("POST", "/auth/password", "Đổi mật khẩu (đăng xuất các phiên khác) / Change the password (signs out the "
           "other sessions)", "identity.change_password", (BODY,), body=i.PasswordChange, answers={200: i.Outcome},
           throttle=True, errors=(i.InvalidCredentials, i.WeakPassword)),
@@ -100,9 +108,11 @@ SIGN_IN = [
     Route("GET", "/auth/vneid/login", "Đăng nhập bằng VNeID / Sign in with VNeID (redirects to VNeID)",
           handlers.vneid_login, answers={302: None}, public=True, throttle=True,
           description="OpenID Connect with PKCE, state and nonce; a short-lived HttpOnly cookie binds the flow to "
-                      "the browser, the callback must come from the same browser."),
+                      "the browser, the callback must come from the same browser. `?portal=1` (the web portal): "
+                      "the callback answers 303 to the portal with the refresh token in cookie mode's cookie."),
     Route("GET", "/auth/vneid/callback", "VNeID trả về: kiểm tra và đăng nhập / Back from VNeID: signs in",
-          handlers.vneid_callback, query=handlers.VneidAnswer, answers={200: i.TokenPair}, public=True, throttle=True,
+          handlers.vneid_callback, query=handlers.VneidAnswer, answers={200: i.TokenPair, 303: None}, public=True,
+          throttle=True,
           errors=(i.VneidFailed, i.NotAMember, i.NotRolledOut)),
     Route("GET", "/.well-known/jwks.json", "Khoá công khai kiểm chữ ký token / Keys that verify access tokens",
           "identity.jwks", answers={200: i.Jwks}, public=True),

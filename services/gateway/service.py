@@ -10,11 +10,12 @@ from nameko.extensions import DependencyProvider
 from shared import config
 from shared.auth import Caller
 from shared.context import CLIENT_ADDRESS_KEY
+from shared.errors import NotFound
 from shared.http import api
 from shared.metrics import Telemetry
 from shared.operations import PublicOperations
 from shared.rpc import Rpc
-from services.gateway import openapi, reports
+from services.gateway import openapi, reports, web
 from services.gateway.routes import ROUTES
 from services.gateway.throttle import AddressThrottle
 
@@ -40,6 +41,21 @@ class GatewayService(PublicOperations):
     @api("GET", "/api/v1/openapi.json")
     def openapi(self, request):
         return openapi.build()
+
+    @api("GET", "/")
+    def portal(self, request):
+        return web.serve(request, "index.html")
+
+    @api("GET", "/<any(sw.js, manifest.webmanifest):name>")
+    def portal_entry(self, request, name):
+        return web.serve(request, name)
+
+    @api("GET", "/assets/<path:name>")
+    def portal_asset(self, request, name):
+        found = web.serve(request, f"assets/{name}")
+        if found is None:
+            raise NotFound()
+        return found
 
 
 def entrypoint(route):

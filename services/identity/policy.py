@@ -79,3 +79,8 @@ def problems(password, citizen_id=None, phone=None, date_of_birth=None):
 
 def describe(reasons):
     return {"new_password": [MESSAGES[r] for r in reasons]}
+
+
+def summary():
+    """The policy as a client shows it before anyone is refused."""
+    return {"min_length": MIN_LENGTH, "max_length": MAX_LENGTH, "rules": dict(MESSAGES)}

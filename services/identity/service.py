@@ -24,7 +24,7 @@ from shared.kit import ANYONE, MEMBER, Service, command, member_through, query, 
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.identity import activation, domain, phones, privacy, recovery, vneid_signin
+from services.identity import activation, domain, phones, policy, privacy, recovery, vneid_signin
 from services.identity.keys import KeyStore, keys_dir
 from services.identity.models import Base, directory
 from services.identity.trail import client_of
@@ -143,6 +143,10 @@ class IdentityService(Service):
     @query(caller=ANYONE)
     def jwks(self, session, principal):
         return self.keys.jwks()
+
+    @query(caller=ANYONE)
+    def password_policy(self, session, principal):
+        return policy.summary()
 
     @command(caller=services("gateway"), body=LoginRequest, in_steps=True)
     def login(self, unit, principal, data):

@@ -175,7 +175,9 @@ OUTCOMES = ("signed_out", "password_changed", "revoked", "code_sent", "denied", 
 
 class TokenPair(Schema):
     access_token = fields.String(required=True)
-    refresh_token = fields.String(required=True)
+    refresh_token = fields.String(
+        metadata={"description": "absent in cookie mode (`X-Refresh-Mode: cookie`): then in an HttpOnly cookie"}
+    )
     token_type = fields.String(required=True, validate=validate.Equal("Bearer"))
     expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
 
@@ -222,6 +224,19 @@ class FrozenAccount(Schema):
     member_id = fields.Integer(required=True)
     full_name = fields.String(required=True)
     frozen_at = JsonDateTime(required=True)
+
+
+class PasswordPolicy(Schema):
+    """What a new password must be, in the words a refusal (`weak_password`) uses: a form shows them as one types."""
+
+    min_length = fields.Integer(required=True)
+    max_length = fields.Integer(required=True)
+    rules = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": 'reason code → "Việt / English" message, as `weak_password` details give them'},
+    )
 
 
 class Jwks(Schema):

@@ -22,10 +22,10 @@ def citizen(world, **fields):
     return world["factory"].member(world["branch"], **fields)["citizen_id"]
 
 
-def browser_signs_in(running, citizen_id, browser=None):
+def browser_signs_in(running, citizen_id, browser=None, start="/auth/vneid/login"):
     """What a browser does: start, sign in at the provider, come back. Returns (session, callback URL)."""
     browser = browser or requests.Session()
-    start = browser.get(f"{running.base}/auth/vneid/login", allow_redirects=False, timeout=10)
+    start = browser.get(f"{running.base}{start}", allow_redirects=False, timeout=10)
     assert start.status_code == 302
     authorize = start.headers["Location"]
     page = browser.get(authorize, timeout=10)

@@ -12,7 +12,7 @@ from shared.serve import service_class
 
 SERVICES = registry.names()
 # answers anyone, on purpose: what it returns is public
-PUBLIC = {("identity", "jwks")}
+PUBLIC = {("identity", "jwks"), ("identity", "password_policy")}
 
 
 def rpc_entrypoints(name):

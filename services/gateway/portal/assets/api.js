@@ -1,0 +1,93 @@
+// The public API. The access token lives in this module's memory only; the refresh token in an HttpOnly cookie
+// the page cannot read, sent by the browser to the refresh path alone.
+const BASE = "/api/v1";
+const COOKIE_MODE = { "X-Refresh-Mode": "cookie" };
+let accessToken = null;
+let refreshing = null;
+
+export class ApiError extends Error {
+  constructor(status, body, retryAfter) {
+    const error = (body && body.error) || {};
+    super(error.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = error.code || "unknown";
+    this.details = error.details || {};
+    this.retryAfter = retryAfter;
+  }
+}
+
+async function send(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...extraHeaders };
+  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(BASE + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    throw new ApiError(response.status, data, Number(response.headers.get("Retry-After")) || null);
+  }
+  return data;
+}
+
+export async function call(method, path, body) {
+  try {
+    return await send(method, path, body);
+  } catch (error) {
+    if (error.status === 401 && accessToken && (await refresh())) return send(method, path, body);
+    throw error;
+  }
+}
+
+export const get = (path) => call("GET", path);
+export const post = (path, body) => call("POST", path, body);
+
+// Sign-in answers: the access token is kept here, the refresh token went to the cookie
+export async function signIn(path, body) {
+  const tokens = await send("POST", path, body, COOKIE_MODE);
+  accessToken = tokens.access_token;
+  return tokens;
+}
+
+// A new access token from the cookie (a reload, or the old one expired); false when there is no session
+export function refresh() {
+  refreshing ||= send("POST", "/auth/refresh", undefined, COOKIE_MODE)
+    .then((tokens) => {
+      accessToken = tokens.access_token;
+      return true;
+    })
+    .catch(() => {
+      accessToken = null;
+      return false;
+    })
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
+export function signedIn() {
+  return accessToken !== null;
+}
+
+export async function signOut() {
+  try {
+    if (accessToken) await send("POST", "/auth/logout");
+  } finally {
+    accessToken = null;
+  }
+}
+
+// A section that another service will answer later: null when it does not (yet)
+export async function optional(path) {
+  try {
+    return await get(path);
+  } catch (error) {
+    if (error.status === 404 || error.status === 501 || error.status === 503) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,40 @@
+// The shell for an offline start: the page and its files. API answers are never kept (they are personal).
+const SHELL = [
+  "/",
+  "/manifest.webmanifest",
+  "/assets/app.js",
+  "/assets/dom.js",
+  "/assets/api.js",
+  "/assets/signin.js",
+  "/assets/member.js",
+  "/assets/style.css",
+  "/assets/icon.svg",
+  "/assets/icon-192.png",
+];
+const CACHE = "sotay-shell-" + SHELL[2].split("?v=")[1];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) {
+    return;
+  }
+  if (event.request.mode === "navigate") {
+    // the network first, so a new release shows at once; the kept shell when offline
+    event.respondWith(fetch(event.request).catch(() => caches.match("/")));
+    return;
+  }
+  event.respondWith(caches.match(event.request).then((kept) => kept || fetch(event.request)));
+});
