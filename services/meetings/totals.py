@@ -36,7 +36,8 @@ def month_of(moment):
 
 def excused():
     """Absent with a reason given (the answer freezes at the start)."""
-    return and_(Invitee.rsvp == "absent", func.length(func.coalesce(Invitee.rsvp_reason, "")) > 0)
+    # never NULL (no answer is "not excused"), so NOT of it means what it says
+    return and_(func.coalesce(Invitee.rsvp, "") == "absent", func.length(func.coalesce(Invitee.rsvp_reason, "")) > 0)
 
 
 def count_meeting(unit, meeting_id, now=None):
