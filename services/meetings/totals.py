@@ -93,15 +93,14 @@ def count_due(unit, now=None, limit=500):
     return counted
 
 
-def late_check_in(session, meeting_id, organization_id, month):
+def late_check_in(session, meeting):
     """A check-in written after its meeting was counted adds itself (read afresh: the count may have committed
     while this check-in waited for the invitee's row)."""
-    counted = session.scalar(select(Meeting.counted_at).where(Meeting.id == meeting_id))
+    counted = session.scalar(select(Meeting.counted_at).where(Meeting.id == meeting.id))
     if counted is None:
         return False
-    organization = session.get(directory.Organization, organization_id)
-    if organization is not None:
-        attendance_totals.add(session, month, organization_id, organization.path, attended=1)
+    path = path_of(session, meeting)
+    attendance_totals.add(session, month_of(meeting.starts_at), meeting.organization_id, path, attended=1)
     return True
 
 
