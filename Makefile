@@ -71,6 +71,7 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench.national
 	@$(PY) -m bench.import_reads
 	@$(PY) -m bench.tallies
+	@$(PY) -m bench.meetings
 	@$(PY) -m bench.attachments
 	@$(PY) -m bench.portal
 

@@ -1,6 +1,8 @@
 """The gateway's routes: each is an RPC of the service that owns the data, its schemas and the errors it answers.
 The owning service decides what the caller may do; the gateway checks the request's form and the token."""
 
+from marshmallow import fields
+
 from shared.contracts import content as c, identity as i, meetings as mt, members as m, notify as n
 from shared.errors import (
     Conflict,
@@ -121,6 +123,12 @@ SIGN_IN = [
 UPTAKE = Report("UptakeReport", "uptake", "Kích hoạt Sổ tay / Sổ tay uptake", columns=(
     Count("in_party", "Đảng viên / Members"), Count("activated", "Đã kích hoạt / Signed in"),
     Rate("rate", "activated", "in_party", "Tỉ lệ / Rate")))
+ATTENDANCE = Report("AttendanceReport", "attendance", "Chuyên cần sinh hoạt / Meeting attendance",
+                    about={"month": ("Kỳ / Period", fields.String(required=True, metadata={
+                        "description": "the month (YYYY-MM), or the year (YYYY) when `year` was asked"}))},
+                    columns=(Count("meetings", "Cuộc họp / Meetings held"), Count("invited", "Lượt mời / Invited"),
+                             Count("attended", "Lượt dự / Attended"), Rate("rate", "attended", "invited",
+                                                                             "Tỉ lệ / Rate")))
 
 MEMBERS = [
     Route("GET", "/me", "Hồ sơ của tôi / My member record", "members.get_me", answers={200: m.Member}),
@@ -285,6 +293,13 @@ MEETINGS = [
           answers={200: mt.Absentees}, errors=(NotFound,),
           description="The organisation's officers and those above: its regular meetings that took place in the "
                       "last twelve months; absent means not checked in and no absence with its reason."),
+    Route("GET", "/organizations/<int:organization_id>/attendance", "Chuyên cần sinh hoạt theo tổ chức trực thuộc / "
+          "Meeting attendance in each organisation below", "meetings.attendance_report", ("organization_id", QUERY),
+          query=mt.AttendanceReportQuery, report=ATTENDANCE, errors=(NotFound,),
+          description="The subtree's officers: meetings held (closed, not cancelled) in the month (Vietnam's "
+                      "calendar; `year` sums its twelve months), invitations and check-ins, for the subtree and for "
+                      "each organisation directly below; rates are fractions 0–1. `?format=xlsx` downloads the "
+                      "table. Kept as running totals as meetings close."),
     Route("GET", f"{MEETING}/opinions", "Ý kiến / Opinions on the meeting's agenda", "meetings.list_opinions",
           ("meeting_id", QUERY), query=mt.PageQuery, answers={200: mt.OpinionPage}, errors=(NotFound,)),
     Route("POST", f"{MEETING}/opinions", "Góp ý kiến / Give an opinion (or reply to one)", "meetings.add_opinion",

@@ -20,6 +20,7 @@ from shared.errors import NotFound, ValidationError
 from services.meetings.access import invitation, meeting_for, oversees, positions
 from services.meetings.domain import check_in_json, rsvp_json, status_of
 from services.meetings.models import Invitee, Meeting, directory
+from services.meetings.totals import late_check_in
 
 STEP = 30  # seconds a code lives
 DIGITS = 6
@@ -116,6 +117,7 @@ def check_in(unit, member_id, meeting_id, data, now=None):
     session.refresh(invitee)
     if not first:
         return check_in_json(invitee), False
+    late_check_in(session, meeting)
     unit.publish(
         "meetings.member_checked_in",
         {

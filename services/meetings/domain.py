@@ -14,7 +14,7 @@ from sqlalchemy import case, delete, func, select, update
 from shared.contracts.meetings import MeetingClosed
 from shared.db import aware, utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
-from services.meetings import invitations, schedule
+from services.meetings import invitations, schedule, totals
 from services.meetings.access import may_run, meeting_for, oversees, path_of, positions
 from services.meetings.models import AgendaItem, Invitee, Meeting, Opinion, directory
 
@@ -240,6 +240,8 @@ def close_meeting(unit, member_id, meeting_id, now=None):
     meeting = _runnable(unit.session, member_id, meeting_id, now, ("scheduled", "in_progress"))
     meeting.status, meeting.closed_at = "closed", now
     meeting.started_at = meeting.started_at or now
+    unit.session.flush()
+    totals.count_meeting(unit, meeting.id, now)  # held: into the attendance totals now, not at the next pass
     return meeting_json(unit.session, meeting, member_id, now)
 
 

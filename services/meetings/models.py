@@ -29,6 +29,10 @@ outbox = outbox_table(Base.metadata)
 processed_events = processed_event_table(Base.metadata)
 # members' data as meetings keeps it: who belongs where (invitees), who holds which position (who runs meetings)
 directory = Directory(Base, keep=("full_name",))
+# meetings held, members invited and checked in, per organisation subtree and Vietnamese month ("2026-11")
+attendance_totals = directory.tally(
+    "meeting_attendance", subject=Column(String(7)), counts=("meetings", "invited", "attended")
+)
 
 
 class Series(Base):
@@ -68,9 +72,12 @@ class Meeting(Base):
     # reminders sent: each set once by a conditional UPDATE, in the transaction that writes the event
     reminded_24h_at = Column(DateTime(timezone=True))
     reminded_1h_at = Column(DateTime(timezone=True))
+    # when the attendance totals took the meeting in (totals.py): set once, by a conditional UPDATE
+    counted_at = Column(DateTime(timezone=True))
     __table_args__ = (
         Index("ix_meetings_org_start", "organization_id", "starts_at", "id"),
         Index("ix_meetings_status_start", "status", "starts_at"),
+        Index("ix_meetings_uncounted", "counted_at", "ends_at"),
     )
 
 

@@ -8,6 +8,7 @@ from nameko.extensions import DependencyProvider
 from shared import config
 from shared.contracts.meetings import (
     AttendanceQuery,
+    AttendanceReportQuery,
     BallotIn,
     Cancellation,
     CheckInIn,
@@ -26,7 +27,18 @@ from shared.kit import Service, command, member_through, query
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.meetings import attendance, discussion, domain, invitations, listing, privacy, reminders, schedule, voting
+from services.meetings import (
+    attendance,
+    discussion,
+    domain,
+    invitations,
+    listing,
+    privacy,
+    reminders,
+    schedule,
+    totals,
+    voting,
+)
 from services.meetings.models import Base
 
 log = logging.getLogger(__name__)
@@ -56,6 +68,7 @@ class Scheduler(DependencyProvider):
             try:
                 reminders.send_due(unit)
                 schedule.roll_forward(unit, domain.utcnow(), domain.add_meeting)
+                totals.count_due(unit)
             except Exception as exc:
                 log.error("scheduler pass failed with %s", type(exc).__name__)
             finally:
@@ -132,6 +145,10 @@ class MeetingsService(Service):
     @query(caller=GATEWAY)
     def absentees(self, session, principal, organization_id):
         return attendance.absentees(session, principal.member_id, int(organization_id))
+
+    @query(caller=GATEWAY, params=AttendanceReportQuery)
+    def attendance_report(self, session, principal, organization_id, data):
+        return totals.report(session, principal.member_id, int(organization_id), data)
 
     # --- opinions ----------------------------------------------------------------------------------------------
 

@@ -4,9 +4,10 @@ handler runs once per event (db.once), each (event, member) is one inbox item an
 reminder is keyed by meeting, lead and start, so even a second event for the same reminder tells nobody again."""
 
 from marshmallow import EXCLUDE
+from sqlalchemy import select
 
 from shared.contracts import meetings as contract
-from shared.contracts.members import SIGN_IN_OPEN
+from shared.contracts.members import DEPUTY_SECRETARY, SECRETARY, SIGN_IN_OPEN
 from services.notify.domain import notify_member
 from services.notify.models import Recipient, directory
 
@@ -55,5 +56,30 @@ def tell_invitees(session, envelope):
         if path not in rolled_out:
             rolled_out[path] = directory.rolled_out(session, path, SIGN_IN_OPEN)
         if rolled_out[path] and notify_member(session, key, member_id, kind, meeting_id=facts["meeting_id"], **values):
+            told += 1
+    return told
+
+
+def tell_secretaries(session, envelope):
+    """meetings.absences_flagged: an inbox item (no SMS: a matter for the next committee meeting, not tonight) for
+    the secretary and deputy secretaries of the member's organisation. Returns how many were told."""
+    facts = contract.AbsencesFlagged(unknown=EXCLUDE).load(envelope["payload"])
+    member = session.get(Recipient, facts["member_id"])
+    holders = session.scalars(
+        select(directory.Position.member_id)
+        .where(
+            directory.Position.organization_id == facts["organization_id"],
+            directory.Position.role.in_((SECRETARY, DEPUTY_SECRETARY)),
+        )
+        .order_by(directory.Position.member_id)
+    ).all()
+    if not directory.rolled_out(session, facts["organization_path"], SIGN_IN_OPEN):
+        return 0
+    values = {"member": (member.full_name if member else None) or f"#{facts['member_id']}", "count": facts["count"]}
+    told = 0
+    for holder in dict.fromkeys(holders):
+        if holder != facts["member_id"] and notify_member(
+            session, envelope["id"], holder, "absences_flagged", sms=False, **values
+        ):
             told += 1
     return told

@@ -258,3 +258,12 @@ class NotifyService(Service):
     @subscribe("meetings", "meetings.minutes_published")
     def on_minutes_published(self, envelope):
         self._handle(envelope, meeting_messages.tell_invitees)
+
+    @subscribe("meetings", "meetings.absences_flagged")
+    def on_absences_flagged(self, envelope):
+        self._handle(envelope, meeting_messages.tell_secretaries)
+
+    @subscribe("members", "members.position_changed")
+    def on_position_changed(self, envelope):
+        """Who holds which position: whom a member's repeated absences are told to."""
+        self.db.once(envelope, directory.position_changed)

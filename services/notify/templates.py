@@ -73,6 +73,22 @@ TEMPLATES = {
         "vi": ("Biên bản cuộc họp: {title}", "Biên bản cuộc họp «{title}» lúc {starts_at} đã được công bố."),
         "en": ("Minutes published: {title}", "The minutes of “{title}” ({starts_at}) are published."),
     },
+    "absences_flagged": {
+        "vi": (
+            "Đảng viên vắng sinh hoạt: {member}",
+            (
+                "Đồng chí {member} đã vắng {count} buổi sinh hoạt chi bộ thường kỳ không có lý do trong 12 tháng: "
+                "cần xem xét theo Điều lệ Đảng."
+            ),
+        ),
+        "en": (
+            "Member absent from meetings: {member}",
+            (
+                "{member} missed {count} regular branch meetings without a reason in twelve months: the Party "
+                "Charter calls for a review."
+            ),
+        ),
+    },
     # a push for a publication; its inbox item is the document's own title and summary
     "publication": {
         "vi": ("Văn bản mới: {title}", "{summary}"),
@@ -104,6 +120,7 @@ CATEGORY = {
             "meeting_reminder_24h",
             "meeting_reminder_1h",
             "minutes_published",
+            "absences_flagged",
         ),
         "meetings",
     ),

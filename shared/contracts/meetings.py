@@ -73,6 +73,18 @@ class MinutesPublished(MeetingFacts):
     resolutions = fields.List(fields.String(), load_default=list)
 
 
+class AbsencesFlagged(Schema):
+    """A member reached three absences without a reason from regular meetings in twelve months (the Party
+    Charter's threshold for review) with the meeting just closed: once per crossing, for their secretary."""
+
+    member_id = fields.Integer(required=True)
+    organization_id = fields.Integer(required=True, metadata={"description": "the member's organisation now"})
+    organization_path = fields.String(required=True)
+    count = fields.Integer(required=True)
+    meeting_ids = fields.List(fields.Integer(), required=True, metadata={"description": "oldest first"})
+    since = fields.AwareDateTime(required=True, metadata={"description": "the twelve months counted start here"})
+
+
 EVENTS = {
     "meetings.meeting_scheduled": Event(MeetingScheduled, "A meeting was scheduled; its invitees are named."),
     "meetings.meeting_changed": Event(MeetingChanged, "A scheduled meeting was rescheduled or changed."),
@@ -81,6 +93,9 @@ EVENTS = {
     "meetings.member_checked_in": Event(MemberCheckedIn, "A member checked in to a meeting (once per member)."),
     "meetings.vote_closed": Event(VoteClosed, "A vote closed; its results (never who chose what)."),
     "meetings.minutes_published": Event(MinutesPublished, "A meeting's minutes were published to its invitees."),
+    "meetings.absences_flagged": Event(
+        AbsencesFlagged, "A member was absent without a reason from three regular meetings in twelve months."
+    ),
 }
 
 
@@ -382,6 +397,20 @@ AttendanceQuery = Strict.from_dict(
         "to": fields.AwareDateTime(load_default=None, metadata={"description": "default: now"}),
     },
     name="AttendanceQuery",
+)
+
+
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Tháng dạng YYYY-MM. / A month as YYYY-MM.")
+AttendanceReportQuery = Strict.from_dict(
+    {
+        "month": fields.String(load_default=None, validate=MONTH, metadata={"description": "default: this month"}),
+        "year": StoredInteger(
+            load_default=None,
+            validate=validate.Range(min=2000, max=2100),
+            metadata={"description": "the twelve months of a year, instead of one month"},
+        ),
+    },
+    name="AttendanceReportQuery",
 )
 
 

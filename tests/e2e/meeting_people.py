@@ -25,19 +25,25 @@ def known_to_meetings(running, member):
     return member
 
 
-def branch_with_members(running, factory=None):
-    factory = factory or Factory(running)
-    branch = factory.branch()
-    secretary = known_to_meetings(running, factory.officer(branch))
+def runs_meetings(running, officer, organization):
+    """`officer` once meetings knows them and their position in `organization`."""
+    known_to_meetings(running, officer)
     wait_for(
         lambda: _meetings_knows(
             running,
             "SELECT 1 FROM directory_positions WHERE member_id = ? AND organization_id = ?",
-            secretary["id"],
-            branch["id"],
+            officer["id"],
+            organization["id"],
         ),
         message="meetings to know the secretary",
     )
+    return officer
+
+
+def branch_with_members(running, factory=None):
+    factory = factory or Factory(running)
+    branch = factory.branch()
+    secretary = runs_meetings(running, factory.officer(branch), branch)
     return {
         "factory": factory,
         "branch": branch,

@@ -149,7 +149,7 @@ def journeys(running):
 
 def meeting_journey(running):
     """A branch meeting starting in 10 minutes: changed, a check-in, a vote closed, minutes; another in 50 minutes
-    (its 1 h reminder is due at the scheduler's next pass); a third cancelled."""
+    (its 1 h reminder is due at the scheduler's next pass); a third cancelled; three closed with nobody there."""
     people = branch_with_members(running)
     secretary, member = people["secretary"]["token"], people["member"]["token"]
     meeting = schedule(running, people)
@@ -165,6 +165,9 @@ def meeting_journey(running):
     schedule(running, people, starts_in=timedelta(minutes=50))
     later = schedule(running, people, starts_in=timedelta(days=2))
     assert post(running, f"/meetings/{later['id']}/cancel", {"reason": "Trùng lịch"}, secretary).status_code == 200
+    for _ in range(3):  # three regular meetings closed with nobody checked in: absences flagged
+        held = schedule(running, people)
+        assert post(running, f"/meetings/{held['id']}/close", None, secretary).status_code == 200
 
 
 def publish_and_withdraw(running, staff):

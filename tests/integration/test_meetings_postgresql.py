@@ -3,17 +3,20 @@ vote leaves in the database (row versions included)."""
 
 from datetime import timedelta
 
+import eventlet
 import pytest
+from eventlet import tpool
 from sqlalchemy import text
 
 from shared import migrations
 from shared.contracts.meetings import AlreadyVoted
 from shared.contracts.members import SECRETARY
 from shared.db import standalone_unit, utcnow
-from services.meetings import domain, voting
-from services.meetings.models import Base
+from services.meetings import attendance, domain, totals, voting
+from services.meetings.models import Base, attendance_totals
 from tests.integration.test_postgresql import databases  # noqa: F401 (the fixture)
 from tests.support.meetings_world import MeetingsWorld
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture
@@ -50,3 +53,54 @@ def test_a_secret_vote_on_postgresql_links_no_member_to_a_choice(world):
     with world.uow.transaction():
         results = voting.close_vote(world.uow, secretary, vote["id"])["results"]
     assert results["cast"] == 3 and results["counts"]["agree"] == 2
+
+
+def _waiting_on_a_lock(session):
+    """Whether another connection to this database waits for a row lock right now."""
+    return session.execute(
+        text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+    ).scalar()
+
+
+@pytest.mark.parametrize("first", ["check_in", "count"])
+def test_a_check_in_racing_the_meetings_count_is_counted_exactly_once(world, first):
+    """A check-in sent late (valid at `at`) while the meeting's end is being counted: whichever commits first, the
+    attendance totals hold it once (the count reads invitees FOR UPDATE; a check-in after it adds itself)."""
+    *_, branch = world.chain()
+    secretary = world.member(branch, (SECRETARY, branch))
+    member = world.member(branch)
+    starts = utcnow() - timedelta(hours=3)
+    meeting = world.schedule(secretary, branch, now=starts - timedelta(hours=1), starts_at=starts)["id"]
+    scanned, later = starts + timedelta(minutes=5), starts + timedelta(hours=2, minutes=30)
+    code = attendance.code_at(world.meeting(meeting).secret, scanned)
+    other, other_database = standalone_unit(Base.metadata, "meetings", "second")
+    observer, observer_database = standalone_unit(Base.metadata, "meetings", "observer")
+
+    def check_in(unit):
+        with unit.transaction():
+            attendance.check_in(unit, member, meeting, {"code": code, "at": scanned}, now=later)
+
+    def count(unit):
+        with unit.transaction():
+            totals.count_meeting(unit, meeting, now=later)
+
+    waits = count if first == "check_in" else check_in
+    try:
+        with world.uow.transaction():  # the first one's work done, not yet committed
+            if first == "check_in":
+                attendance.check_in(world.uow, member, meeting, {"code": code, "at": scanned}, now=later)
+            else:
+                totals.count_meeting(world.uow, meeting, now=later)
+            # in an OS thread: psycopg blocks its thread while it waits for the lock, and the first must commit
+            waiter = eventlet.spawn(tpool.execute, waits, other)
+            wait_for(lambda: _waiting_on_a_lock(observer.session), message="the second to wait for the first")
+            observer.session.rollback()
+        with eventlet.Timeout(30):
+            waiter.wait()
+        with observer.transaction() as session:
+            kept = attendance_totals.subtree(session, totals.month_of(starts), branch)
+        assert kept == {"meetings": 1, "invited": 2, "attended": 1}
+    finally:
+        for unit, database in ((other, other_database), (observer, observer_database)):
+            unit.close()
+            database.engine.dispose()

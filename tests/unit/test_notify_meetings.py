@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from shared.events import envelope
 from services.notify import inbox, meeting_messages
-from services.notify.models import Delivery, Notification
+from services.notify.models import Delivery, Notification, directory
 from tests.unit.test_notify_domain import prefer
 
 STARTS = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)  # 19:30 in Hà Nội
@@ -99,3 +99,49 @@ def test_who_is_outside_sotay_or_the_party_or_unknown_hears_nothing(w):
     left = w.recipient(status="resigned")
     assert happen(w, "meetings.meeting_scheduled", facts([disabled, left, 404])) == 0
     assert w.session.scalars(select(Notification)).all() == []
+
+
+def flagged(member_id, **more):
+    return {
+        "member_id": member_id,
+        "organization_id": 4,
+        "organization_path": "/1/2/3/4/",
+        "count": 3,
+        "meeting_ids": [11, 12, 13],
+        "since": STARTS.replace(year=2025).isoformat(),
+        **more,
+    }
+
+
+def appoint(world, member_id, role, path="/1/2/3/4/"):
+    payload = {
+        "member_id": member_id,
+        "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
+        "organization_path": path,
+        "role": role,
+        "action": "assigned",
+    }
+    with world.uow.transaction() as session:
+        directory.position_changed(session, envelope("members.position_changed", payload))
+
+
+def test_absences_flagged_reach_the_secretary_and_deputies_of_the_branch_in_the_inbox_only_once(w):
+    absent, secretary, deputy, member = w.recipient(), w.recipient(), w.recipient(language="en"), w.recipient()
+    commune_secretary = w.recipient(path="/1/2/3/")
+    appoint(w, secretary, "secretary")
+    appoint(w, deputy, "deputy_secretary")
+    appoint(w, member, "committee_member")
+    appoint(w, commune_secretary, "secretary", "/1/2/3/")
+    event = envelope("meetings.absences_flagged", flagged(absent))
+    for _ in range(2):
+        with w.uow.transaction() as session:
+            meeting_messages.tell_secretaries(session, event)
+    [item] = told(w, secretary)
+    assert item.title == f"Đảng viên vắng sinh hoạt: Đảng viên Thử {absent}" and "3 buổi" in item.body
+    assert item.category == "meetings"
+    assert told(w, deputy)[0].title.startswith("Member absent from meetings")
+    assert not told(w, absent) and not told(w, member) and not told(w, commune_secretary)
+    # an inbox item, no SMS: a matter for the committee, not an alert
+    assert not w.session.scalars(
+        select(Delivery).where(Delivery.member_id == secretary, Delivery.channel == "sms")
+    ).all()
