@@ -200,7 +200,8 @@ class Suite:
             for index in range(self.replicas[service]):
                 self._spawn(service, index)
 
-    def wait_healthy(self, timeout=60):
+    def wait_healthy(self, timeout=None):
+        timeout = timeout or 60 * max(self.replicas.values())  # every process of a service starts at once
         deadline = time.monotonic() + timeout
         checks = [
             (name, f"http://127.0.0.1:{self.health_ports[name]}/health")

@@ -116,3 +116,33 @@ def test_every_service_database_at_the_latest_revision_is_what_its_models_say_on
     for service in databases:
         migrations.upgrade(service)
         assert differences(service, config.database_url(service)) == [], service
+
+
+def test_relays_of_two_replicas_on_one_outbox_publish_each_row_once(databases, settings):
+    from sqlalchemy import select
+
+    from shared import config
+
+    migrations.upgrade("members")
+    uow, database = standalone_unit(MembersBase.metadata, "members")
+    with uow.transaction():
+        assert seed.seed(uow)
+    outbox = database.outbox
+    relay = Relay(database.engine, outbox, "members", config.amqp_uri())
+    pending = relay.pending_count()
+    with database.engine.connect() as other_replica:
+        # the other replica's relay is in the middle of its batch: it holds the first rows
+        claim = other_replica.begin()
+        held = other_replica.execute(
+            select(outbox.c.id)
+            .where(outbox.c.state == "pending")
+            .order_by(outbox.c.seq)
+            .limit(5)
+            .with_for_update(skip_locked=True)
+        ).all()
+        assert len(held) == 5
+        assert relay.relay_once() == pending - 5  # this one publishes the rest, never the held rows
+        claim.rollback()  # the other replica died before publishing: its rows are pending again
+    assert relay.relay_once() == 5 and relay.pending_count() == 0
+    uow.close()
+    database.engine.dispose()
