@@ -40,3 +40,22 @@ def test_the_gateways_replicas_share_the_clients_port_and_nothing_else():
     identity, _ = suite._replica_env("identity", 1)
     assert identity["IDENTITY_HTTP_PORT"] != "18001"
     assert suite.replica_names("identity") == ["identity", "identity#1"]
+
+
+def test_an_import_command_delivered_twice_starts_one_job(members_world, database_settings, tmp_path, monkeypatch):
+    from shared import uploads
+    from services.members import importing
+
+    monkeypatch.setenv("IMPORT_DIR", str(tmp_path / "imports"))
+    centre = members_world.organization("central")
+    admin = members_world.member(centre, ("system_administrator", centre))
+    reference, handle = uploads.create()
+    with handle:
+        handle.write(b"citizen_id,full_name\n")
+    uow = members_world.uow
+    with uow.transaction():
+        job, content = importing.start(uow, admin.id, reference, True, "replica-1", 60)
+    assert content is not None
+    with uow.transaction():  # the first replica died before acknowledging: the broker delivers it again
+        again, nothing = importing.start(uow, admin.id, reference, True, "replica-2", 60)
+    assert (again.id, nothing) == (job.id, None)
