@@ -729,8 +729,8 @@ def check_importer(actor):
 
 def start(uow, member_id, reference, dry_run, owner, lease):
     """A job for the upload `reference` names (shared/uploads.py), held by `owner`: (job, the file's content).
-    The upload is deleted at once when the start is refused; otherwise once the job ends. A command delivered again
-    (its first replica died before acknowledging it) answers the job it started: (that job, None), nothing runs twice."""
+    The upload is deleted at once when the start is refused; otherwise once the job ends. A command delivered
+    again (its first replica died before acknowledging it) answers the job it started: (that job, None)."""
     uploads.path_of(reference)
     uploads.sweep()
     try:
