@@ -8,6 +8,7 @@ S      ?= members
 
 help:
 	@echo "make run                 start every service of services/registry.yaml (demo data on first run)"
+	@echo "    REPLICAS=N           N processes of every service (REPLICAS_<NAME>=N for one; PostgreSQL only)"
 	@echo "make run-service S=name  prepare and start one service alone"
 	@echo "make new-service S=name  a new, empty, registered, tested and deployable service [OWNS='what it owns']"
 	@echo "make deploy-files        rewrite deploy/ files from services/registry.yaml (python -m deploy.generate)"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,6 +73,14 @@ def get_or_add(session, model, **key):
         row = model(**key)
         session.add(row)
     return row
+
+
+def take_turns(session, key):
+    """Replicas take turns on `key` until this transaction ends (check-then-write rules such as "one code a
+    minute"): a PostgreSQL advisory lock. SQLite needs none: it has a single writer, and one process (replicas need
+    PostgreSQL, shared/devrun.py)."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
 class UnitOfWork:

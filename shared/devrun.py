@@ -4,10 +4,17 @@ Prepares every service of services/registry.yaml (migrations, queues), seeds
 demo data into an empty DATA_DIR, starts each as a separate process in the
 registry's order, waits until each answers /health, and prints how to sign in.
 Ctrl-C stops them all. The end-to-end tests drive the same `Suite`.
+
+`REPLICAS=N` (every service) or `REPLICAS_<NAME>=N` (one service) starts N processes of a service: competing
+consumers on its queues. The gateway's replicas share the clients' port (SO_REUSEPORT, which eventlet's listen sets
+on a fixed port: the kernel spreads connections); every other port (/health, /metrics) is a replica's own. Several
+processes on one SQLite file stall one another's event loop (SQLite waits for the write lock in C) and may claim a
+row twice, so more than one replica needs PostgreSQL (`<NAME>_DATABASE_URL`): refused otherwise.
 """
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +36,34 @@ def broker_answers(uri, timeout=3):
         return False
 
 
+def unused_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ReplicasNeedPostgreSQL(ValueError):
+    """More than one process of a service whose database is a SQLite file."""
+
+
+def replica_counts(env, services):
+    """{service: how many processes}: REPLICAS_<NAME>, else REPLICAS, else 1. Raises ReplicasNeedPostgreSQL."""
+    counts = {}
+    for name in services:
+        value = env.get(f"REPLICAS_{name.upper()}") or env.get("REPLICAS") or "1"
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"REPLICAS_{name.upper()}/REPLICAS: a whole number ≥ 1, not {value!r}")
+        counts[name] = int(value)
+        entry = registry.service(name)
+        if counts[name] > 1 and entry.database and not env.get(entry.database_url_variable, "").startswith("postgres"):
+            raise ReplicasNeedPostgreSQL(
+                f"{name}: {counts[name]} bản sao cần PostgreSQL (đặt {entry.database_url_variable}) — nhiều tiến trình "
+                f"trên một tệp SQLite chặn nhau / {counts[name]} replicas need PostgreSQL "
+                f"(set {entry.database_url_variable}): processes sharing a SQLite file stall each other"
+            )
+    return counts
+
+
 def redact(uri):
     parts = urllib.parse.urlsplit(uri)
     netloc = parts.hostname or ""
@@ -46,7 +81,9 @@ class Suite:
         self.env.setdefault("LOG_LEVEL", "WARNING")  # a calm terminal; LOG_LEVEL=INFO make run for more
         self.services = services or registry.names()
         self.output = output  # None: inherit the terminal
-        self.processes = {}
+        self.replicas = replica_counts(self.env, self.services)
+        self.processes = {}  # replica 0 under the service's name, the others as "<service>#<n>"
+        self.health_ports = {}
         self.dev_idp = not self.env.get("VNEID_ISSUER")
         if self.dev_idp:
             self._configure_dev_idp()
@@ -86,18 +123,41 @@ class Suite:
             if registry.service(service).seeded:
                 self._python("-m", f"services.{service}.seed")
 
-    def _spawn(self, service):
-        self.processes[service] = subprocess.Popen(
+    def replica_names(self, service):
+        return [service] + [f"{service}#{n}" for n in range(1, self.replicas[service])]
+
+    def _replica_env(self, service, index):
+        """Replica 0 keeps the configured ports; the others take free ones, except the clients' port, shared."""
+        entry = registry.service(service)
+        env = dict(self.env, SOTAY_REPLICA=str(index))
+        if index:
+            if not entry.public:
+                env[entry.port_variable] = str(unused_port())
+            if entry.metrics_port_variable:
+                env[entry.metrics_port_variable] = str(unused_port())
+        health = entry.metrics_port_variable if entry.public and entry.metrics_port else entry.port_variable
+        default = entry.metrics_port if health == entry.metrics_port_variable else entry.port
+        return env, int(env.get(health, default))
+
+    def _spawn(self, service, index=0):
+        name = self.replica_names(service)[index]
+        env, self.health_ports[name] = self._replica_env(service, index)
+        self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "shared.serve", service],
-            env=self.env,
+            env=env,
             cwd=config.REPO_ROOT,
             umask=config.PRIVATE_UMASK,
             stdout=self.output,
             stderr=subprocess.STDOUT if self.output else None,
         )
 
+    def kill_replica(self, name):
+        """SIGKILL one process (`service` or `service#n`): a replica dying mid-work."""
+        self.processes[name].kill()
+        self.processes[name].wait()
+
     def stop_service(self, service, grace=15):
-        """Stop one service (SIGTERM), e.g. to see what a restarted replica does."""
+        """Stop one service's first process (SIGTERM), e.g. to see what a restarted replica does."""
         process = self.processes[service]
         process.send_signal(signal.SIGTERM)
         try:
@@ -137,11 +197,17 @@ class Suite:
                 stderr=subprocess.STDOUT if self.output else None,
             )
         for service in self.services:
-            self._spawn(service)
+            for index in range(self.replicas[service]):
+                self._spawn(service, index)
 
-    def wait_healthy(self, timeout=60):
+    def wait_healthy(self, timeout=None):
+        timeout = timeout or 60 * max(self.replicas.values())  # every process of a service starts at once
         deadline = time.monotonic() + timeout
-        checks = [(service, f"http://127.0.0.1:{self.port(service)}/health") for service in self.services]
+        checks = [
+            (name, f"http://127.0.0.1:{self.health_ports[name]}/health")
+            for service in self.services
+            for name in self.replica_names(service)
+        ]
         if self.dev_idp:
             checks.append(("vneid-dev", self.env["VNEID_ISSUER"] + "/.well-known/openid-configuration"))
         for service, url in checks:
@@ -209,7 +275,11 @@ def main():
             file=sys.stderr,
         )
         return 1
-    suite = Suite()
+    try:
+        suite = Suite()
+    except ValueError as exc:
+        print(f"Không khởi động được / could not start: {exc}", file=sys.stderr)
+        return 2
     try:
         suite.prepare()
         suite.seed()

@@ -54,6 +54,11 @@ class PublicOperations(Operations):
     def metrics(self, request):
         return exposition()
 
+    # the clients' port may be shared by replicas (SO_REUSEPORT): this one says how this very process is
+    @operations_api("GET", "/health")
+    def operations_health(self, request):
+        return Operations.health(self, request)
+
 
 def exposition():
     body, content_type = metrics.exposition()

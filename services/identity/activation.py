@@ -28,7 +28,7 @@ from sqlalchemy import delete, select, update
 from shared.contracts.common import left_party
 from shared.contracts.identity import CodeExpired, InvalidCode, PendingApproval, WeakPassword
 from shared.contracts.members import SIGN_IN_OPEN
-from shared.db import aware, utcnow
+from shared.db import aware, take_turns, utcnow
 from shared.errors import NotFound, TooManyAttempts
 from services.identity import passwords, policy
 from services.identity.keys import keys_dir
@@ -124,6 +124,7 @@ def check_request_limits(session, citizen_id, purpose, client_address=None):
     """Every request for a code or for an officer's confirmation counts: a new one of the same
     purpose waits 60 s (unless an officer decided the last), at most 5 an hour per citizen ID,
     and `requests_per_address()` an hour from one client address."""
+    take_turns(session, f"codes:{citizen_id}")  # two replicas never both find room for one more code
     now = utcnow()
     hour_ago = now - timedelta(hours=1)
     recent = session.execute(
@@ -287,7 +288,7 @@ def verify(session, challenge_id, purpose, otp, new_password):
     The password policy is applied once the code is right, and a refused password spends
     nothing: before that, a member's challenge and a blind one answer alike.
     """
-    challenge = session.get(Challenge, challenge_id)
+    challenge = session.get(Challenge, challenge_id, with_for_update=True)  # a code is spent on one replica only
     if challenge is None or challenge.purpose != purpose:
         raise InvalidCode()
     entry = session.get(DirectoryEntry, challenge.member_id)

@@ -141,7 +141,8 @@ def refresh(uow, keystore, token, client=None):
     """Rotate a refresh token; a spent one presented again revokes its whole family."""
     session = uow.session
     now = utcnow()
-    row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash_token(token)))
+    # locked: of two replicas rotating one token at once, the second sees it spent (reuse) and revokes the family
+    row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash_token(token)).with_for_update())
     if row is None:
         raise InvalidToken()
     if row.spent_at is not None or row.revoked_at is not None:

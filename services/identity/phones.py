@@ -207,7 +207,7 @@ def confirm_verification(uow, principal, challenge_id, otp, current_password, cl
 
 
 def _confirm(session, principal, challenge_id, otp, current_password):
-    challenge = session.get(Challenge, challenge_id)
+    challenge = session.get(Challenge, challenge_id, with_for_update=True)  # spent on one replica only
     if challenge is None or challenge.purpose != PHONE_CHECK or challenge.member_id != principal.member_id:
         raise NotFound()
     throttle.check(session, principal.citizen_id)

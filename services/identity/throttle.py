@@ -7,7 +7,7 @@ answer (429 with Retry-After) tells an attacker nothing about membership.
 import math
 from datetime import timedelta
 
-from shared.db import aware, utcnow
+from shared.db import aware, take_turns, utcnow
 from shared.errors import TooManyAttempts
 from services.identity.models import LoginThrottle
 
@@ -39,7 +39,8 @@ def check(session, citizen_id):
 
 def record_failure(session, citizen_id):
     """Count a failure; returns the lock's end when this failure starts one, else None."""
-    row = session.get(LoginThrottle, citizen_id)
+    take_turns(session, f"login:{citizen_id}")  # replicas counting failures at once lose none
+    row = session.get(LoginThrottle, citizen_id, populate_existing=True)
     if row is None:
         row = LoginThrottle(citizen_id=citizen_id, failures=0)
         session.add(row)

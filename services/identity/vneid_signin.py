@@ -46,7 +46,7 @@ def begin(uow, client, browser_secret):
 def complete(uow, client, keystore, state, code, browser_secret, client_info=None, iss=None):
     """Tokens for a valid callback. Errors are answers: commit on them (the state is spent)."""
     session = uow.session
-    row = session.get(OidcState, state or "")
+    row = session.get(OidcState, state or "", with_for_update=True)  # a state is spent on one replica only
     if (
         row is None
         or row.used_at is not None

@@ -11,10 +11,11 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, extract, func, insert, or_, select, update
+from sqlalchemy import case, delete, extract, func, insert, or_, select
 
 from shared.contracts.common import IN_PARTY
 from shared.contracts.members import LEVELS
+from shared.tallies import INSERTS
 from shared.tree import ancestor_ids, subtree_bounds
 from services.members.models import Member, Organization, SubtreeCount
 
@@ -40,24 +41,21 @@ COUNTED_LEVELS = 3  # centre, province, grassroots: the levels whose subtrees ar
 
 
 def adjust(session, path, values, delta):
-    """Add `delta` (±1) for these values to every committee on `path` above the branch."""
-    for organization_id in ancestor_ids(path)[:COUNTED_LEVELS]:
-        for dimension, value in values.items():
-            changed = session.execute(
-                update(SubtreeCount)
-                .where(
-                    SubtreeCount.organization_id == organization_id,
-                    SubtreeCount.dimension == dimension,
-                    SubtreeCount.value == value,
-                )
-                .values(count=SubtreeCount.count + delta)
-            ).rowcount
-            if not changed:
-                session.execute(
-                    insert(SubtreeCount).values(
-                        organization_id=organization_id, dimension=dimension, value=value, count=delta
-                    )
-                )
+    """Add `delta` (±1) for these values to every committee on `path` above the branch: one upsert, so two
+    replicas adding the first member of a kind to a committee at once both count (neither fails on the key)."""
+    rows = [
+        {"organization_id": organization_id, "dimension": dimension, "value": value, "count": delta}
+        for organization_id in ancestor_ids(path)[:COUNTED_LEVELS]
+        for dimension, value in values.items()
+    ]
+    if rows:
+        statement = INSERTS[session.get_bind().dialect.name](SubtreeCount).values(rows)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(SubtreeCount.__table__.primary_key.columns),
+                set_={"count": SubtreeCount.count + statement.excluded["count"]},
+            )
+        )
 
 
 def move(session, old_path, old_values, new_path, new_values):

@@ -729,12 +729,16 @@ def check_importer(actor):
 
 def start(uow, member_id, reference, dry_run, owner, lease):
     """A job for the upload `reference` names (shared/uploads.py), held by `owner`: (job, the file's content).
-    The upload is deleted at once when the start is refused; otherwise once the job ends."""
+    The upload is deleted at once when the start is refused; otherwise once the job ends. A command delivered
+    again (its first replica died before acknowledging it) answers the job it started: (that job, None)."""
     uploads.path_of(reference)
     uploads.sweep()
     try:
         actor = load_actor(uow.session, member_id)
         check_importer(actor)
+        started = uow.session.scalar(select(ImportJob).where(ImportJob.upload == reference))
+        if started is not None:
+            return started, None
         content = uploads.read(reference)
         job = new_job(content, dry_run, started_by=actor.member.id, owner=owner, lease=lease)
         job.upload = reference

@@ -247,6 +247,8 @@ class MembersService(Service):
         job, content = importing.start(
             unit, principal.member_id, reference, bool(dry_run), self.imports.owner, self.imports.lease
         )
+        if content is None:  # delivered again: the job started on the first delivery
+            return {"id": job.id, "status": job.status}
         unit.after_commit(
             lambda: self.imports.launch(
                 unit.provider, job.id, content, str(filename or "")[:255], bool(dry_run), unit.context, reference

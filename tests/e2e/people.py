@@ -10,6 +10,7 @@ import re
 import sqlite3
 
 import requests
+from sqlalchemy.pool import NullPool
 
 from tests.e2e.conftest import ADMINISTRATOR, activate, bearer, login, post
 from tests.support.waiting import wait_for
@@ -36,6 +37,13 @@ def put(running, path, body, token):
 
 def _identity(running, query, *args):
     """A row of identity's projection (what it knows of members by their events), or None."""
+    url = getattr(running, "identity_database_url", None)
+    if url:  # identity on PostgreSQL (e.g. several replicas)
+        from sqlalchemy import create_engine
+
+        engine = create_engine(url, poolclass=NullPool)
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(query.replace("?", "%s"), args).fetchone()
     with sqlite3.connect(os.path.join(running.data_dir, "identity.db")) as db:
         return db.execute(query, args).fetchone()
 

@@ -116,3 +116,59 @@ def test_every_service_database_at_the_latest_revision_is_what_its_models_say_on
     for service in databases:
         migrations.upgrade(service)
         assert differences(service, config.database_url(service)) == [], service
+
+
+def test_relays_of_two_replicas_on_one_outbox_publish_each_row_once(databases, settings):
+    from sqlalchemy import select
+
+    from shared import config
+
+    migrations.upgrade("members")
+    uow, database = standalone_unit(MembersBase.metadata, "members")
+    with uow.transaction():
+        assert seed.seed(uow)
+    outbox = database.outbox
+    relay = Relay(database.engine, outbox, "members", config.amqp_uri())
+    pending = relay.pending_count()
+    with database.engine.connect() as other_replica:
+        # the other replica's relay is in the middle of its batch: it holds the first rows
+        claim = other_replica.begin()
+        held = other_replica.execute(
+            select(outbox.c.id)
+            .where(outbox.c.state == "pending")
+            .order_by(outbox.c.seq)
+            .limit(5)
+            .with_for_update(skip_locked=True)
+        ).all()
+        assert len(held) == 5
+        assert relay.relay_once() == pending - 5  # this one publishes the rest, never the held rows
+        claim.rollback()  # the other replica died before publishing: its rows are pending again
+    assert relay.relay_once() == 5 and relay.pending_count() == 0
+    uow.close()
+    database.engine.dispose()
+
+
+def test_two_notify_senders_never_claim_one_delivery(databases, settings):
+    from sqlalchemy.orm import Session
+
+    from services.notify import domain
+    from services.notify.models import Base as NotifyBase, Delivery
+
+    migrations.upgrade("notify")
+    uow, database = standalone_unit(NotifyBase.metadata, "notify")
+    with uow.transaction() as session:
+        for n in range(10):
+            session.add(
+                Delivery(event_id=f"event-{n}", member_id=n, channel="sms", destination="+84970000001", text="…")
+            )
+    with Session(database.engine) as first, Session(database.engine) as second:
+        taken = domain.due_deliveries(first, limit=6)  # not yet committed: the first sender still holds its rows
+        others = domain.due_deliveries(second, limit=10)
+        assert len(taken) == 6 and len(others) == 4
+        assert not {row[0] for row in taken} & {row[0] for row in others}
+        second.commit()
+        first.rollback()  # the first sender died before its claim committed: its rows are due again
+    with Session(database.engine) as third:
+        assert len(domain.due_deliveries(third, limit=10)) == 6
+    uow.close()
+    database.engine.dispose()
