@@ -47,7 +47,10 @@ def make_engine(url, **kwargs):
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_size", 20)
+    # a PostgreSQL server admits so many clients (100 by default) shared by every process of every service:
+    # a deployment sizes each service's pool to its replicas (DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW)
+    kwargs.setdefault("pool_size", int(config.get("DATABASE_POOL_SIZE", 20)))
+    kwargs.setdefault("max_overflow", int(config.get("DATABASE_MAX_OVERFLOW", 10)))
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

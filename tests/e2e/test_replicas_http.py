@@ -38,7 +38,9 @@ def running():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     base = SERVER.rsplit("/", 1)[0]
     urls = {service.name: f"{base}/{name}" for service, name in names.items()}
-    env = {"REPLICAS": "2", **{s.database_url_variable: urls[s.name] for s in names}}
+    # twelve processes and more share the server's 100 connections
+    pools = {"DATABASE_POOL_SIZE": "4", "DATABASE_MAX_OVERFLOW": "2"}
+    env = {"REPLICAS": "2", **pools, **{s.database_url_variable: urls[s.name] for s in names}}
     try:
         with throwaway_suite("sotay-replicas", env=env) as started:
             wait_for(
