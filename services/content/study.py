@@ -9,6 +9,7 @@ from shared.contracts.content import AttemptsExhausted, DocumentStateConflict
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
 from services.content.audience import get_editable, get_visible, may_edit, reader as reader_of
+from services.content import progress
 from services.content.models import Document, Quiz, Read, StudyResult
 
 NOT_STUDY = "Chỉ tài liệu học tập mới có bài kiểm tra. / Only study material carries a quiz."
@@ -104,6 +105,8 @@ def attempt(uow, principal, document_id, answers):
     result.last_attempt_at = utcnow()
     this = score(quiz.questions, answers)
     result.best_score = max(result.best_score or 0.0, this)
+    if not result.passed and this >= quiz.pass_mark:
+        progress.count(session, principal.member_id, document.id, passed=1)
     result.passed = bool(result.passed) or this >= quiz.pass_mark
     session.flush()
     return {
