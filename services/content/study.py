@@ -8,8 +8,8 @@ from shared.contracts.common import decode_cursor, encode_cursor
 from shared.contracts.content import AttemptsExhausted, DocumentStateConflict
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
-from services.content.audience import get_editable, get_visible, may_edit, reader as reader_of
 from services.content import progress
+from services.content.audience import get_editable, get_visible, may_edit, reader as reader_of
 from services.content.models import Document, Quiz, Read, StudyResult
 
 NOT_STUDY = "Chỉ tài liệu học tập mới có bài kiểm tra. / Only study material carries a quiz."

@@ -246,3 +246,37 @@ def test_the_study_totals_always_equal_a_recount(steps):
         progress.recount(session)  # a recount (the migration's, a repair) gives the same
     with unit.transaction() as session:
         assert kept(session) == recounted(session)
+
+
+def test_the_revision_that_starts_the_totals_counts_what_is_already_there(tmp_path):
+    from nameko import config as nameko_config
+
+    from shared import config, migrations
+
+    with nameko_config.patch({"DATA_DIR": str(tmp_path)}, clear=True):
+        migrations.upgrade("content", "0004")
+        engine = create_engine(config.database_url("content"))
+        with engine.begin() as connection:
+            for member_id, path, in_party in ((1, "/1/2/3/", 1), (2, "/1/2/4/", 1), (3, "/1/2/4/", 0)):
+                connection.exec_driver_sql(
+                    "INSERT INTO directory_members (member_id, organization_id, organization_path, status, in_party,"
+                    f" activated) VALUES ({member_id}, {path.split('/')[-2]}, '{path}', 'official', {in_party}, 0)"
+                )
+            now = "'2026-11-25 00:00:00'"
+            for member_id in (1, 2, 3):
+                connection.exec_driver_sql(
+                    f"INSERT INTO document_reads (member_id, document_id, read_at) VALUES ({member_id}, 7, {now})"
+                )
+            connection.exec_driver_sql(
+                "INSERT INTO study_results (member_id, document_id, attempts, best_score, passed, last_attempt_at)"
+                f" VALUES (2, 7, 1, 1.0, 1, {now})"
+            )
+        migrations.upgrade("content")
+        with engine.connect() as connection:
+            read = connection.exec_driver_sql(
+                "SELECT organization_id, read, passed FROM content_document_totals WHERE subject = 7 ORDER BY 1"
+            ).all()
+            members = connection.exec_driver_sql("SELECT members FROM directory_totals WHERE organization_id = 2")
+            assert members.scalar() == 2  # the one out of the party is not counted
+        engine.dispose()
+    assert read == [(1, 2, 1), (2, 2, 1), (3, 1, 0), (4, 1, 1)]
