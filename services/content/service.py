@@ -16,6 +16,7 @@ from shared.contracts.content import (
     NoteUpdate,
     QuizAttempt,
     QuizSet,
+    StudyProgressQuery,
     VersionQuery,
 )
 from shared.db import Database
@@ -131,6 +132,11 @@ class ContentService(Service):
     @query(caller=MEMBER, params=MyPageQuery)
     def my_study(self, session, principal, data=None):
         return study.history(session, principal.member_id, data["cursor"], data["limit"])
+
+    @query(caller=MEMBER, params=StudyProgressQuery)
+    def study_progress(self, session, principal, organization_id, data=None):
+        """The committee view: running totals, no member scanned (progress.py)."""
+        return progress.study_progress(session, principal, int(organization_id), data["document_id"])
 
     @query(caller=MEMBER, params=MyPageQuery)
     def list_notes(self, session, principal, data=None):

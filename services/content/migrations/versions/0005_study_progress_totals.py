@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
