@@ -65,6 +65,7 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench.national
 	@$(PY) -m bench.import_reads
 	@$(PY) -m bench.tallies
+	@$(PY) -m bench.content
 	@$(PY) -m bench.attachments
 
 import: $(VENV)/.runtime
