@@ -112,6 +112,16 @@ def test_only_the_officers_over_an_organisation_see_its_progress_and_only_for_wh
     assert _progress(w, branch_secretary, 4, w.publish(province, GRASSROOTS))["audience"] == 2
 
 
+def test_a_document_addressed_to_two_of_a_members_organisations_is_listed_and_counted_once(content_world):
+    w = content_world
+    province = w.officer(PROVINCE)
+    member = w.member(BRANCH)
+    w.publish(province, PROVINCE, BRANCH, title="Chỉ thị hai cấp")
+    assert w.titles(member) == ["Chỉ thị hai cấp"]
+    assert w.titles(member, q="chi thi") == ["Chỉ thị hai cấp"]
+    assert reading.unread_count(w.uow.session, member) == {"unread": 1}
+
+
 # --- totals equal a recount, whatever happens -------------------------------------------------------------------
 
 # centre 1; provinces 2, 3; grassroots 4, 5 (in 2) and 6 (in 3); branches 7, 8 (in 4), 9 (in 5), 10 (in 6)
