@@ -92,13 +92,6 @@ def addressed_to(reader):
     )
 
 
-def addressed_ids(reader):
-    """A subquery of the ids of the documents addressed to the reader's organisation or one above it (each once):
-    a page or a count starts from these few hundred audience rows, not from every document."""
-    organizations = reader.organizations or (-1,)
-    return select(Audience.document_id).where(Audience.organization_id.in_(organizations)).distinct().subquery()
-
-
 def within_scope(reader):
     """SQL: every organisation of the document's audience lies in the reader's subtrees (administrators: all)."""
     if reader.scope.administrator:

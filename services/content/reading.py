@@ -11,7 +11,7 @@ from shared.db import aware, get_or_add
 from shared.errors import Forbidden, NotFound, ValidationError
 from services.content import attachments, progress, search
 from services.content.audience import (
-    addressed_ids,
+    addressed_to,
     audience_of,
     get_visible,
     may_edit,
@@ -119,10 +119,8 @@ def listing(session, principal, query):
     their subtree's. Newest first, or by rank when searching."""
     reader = reader_of(session, principal)
     conditions = [Document.status == query["status"]]
-    source = select(Document)
     if query["status"] == "published":
-        mine = addressed_ids(reader)
-        source = source.join(mine, mine.c.document_id == Document.id)
+        conditions.append(addressed_to(reader))
     elif not reader.officer:
         raise Forbidden(details={"status": [OFFICERS_ONLY]})
     else:
@@ -146,7 +144,8 @@ def listing(session, principal, query):
         (offset,) = decode_cursor(query["cursor"], int) if query["cursor"] else (0,)
         matches = search.matching(session, query["q"])
         statement = (
-            source.join(matches, matches.c.id == Document.id)
+            select(Document)
+            .join(matches, matches.c.id == Document.id)
             .where(*conditions)
             .order_by(matches.c.rank, Document.id.desc())
             .offset(offset)
@@ -162,7 +161,7 @@ def listing(session, principal, query):
         moment = _moment(moment)
         conditions.append(or_(key < moment, and_(key == moment, Document.id < last_id)))
     documents = session.scalars(
-        source.where(*conditions).order_by(key.desc(), Document.id.desc()).limit(limit + 1)
+        select(Document).where(*conditions).order_by(key.desc(), Document.id.desc()).limit(limit + 1)
     ).all()
     cursor = None
     if len(documents) > limit:
@@ -183,12 +182,10 @@ def unread_count(session, principal):
     was_read = exists(
         select(Read.document_id).where(Read.member_id == reader.member_id, Read.document_id == Document.id)
     )
-    mine = addressed_ids(reader)
     count = session.scalar(
         select(func.count())
-        .select_from(mine)
-        .join(Document, Document.id == mine.c.document_id)
-        .where(Document.status == "published", ~was_read)
+        .select_from(Document)
+        .where(Document.status == "published", addressed_to(reader), ~was_read)
     )
     return {"unread": count}
 
