@@ -14,7 +14,7 @@ members per request. What counts, so that the totals always equal a recount (`re
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from shared.errors import NotFound
 from shared.tree import in_subtree
@@ -84,22 +84,33 @@ def forget(session, member_id):
         document_totals.apply(session, [(doc, where[1], n, -1) for doc, n in contributions(session, member_id).items()])
 
 
-def recount(session):
+def recount(session, documents_per_pass=500):
     """Every total from the rows (the tally started on data already there, or a repair): the directory's member
-    totals and the documents' read and passed totals."""
+    totals, then the documents' read and passed totals a few hundred documents at a time, so a national set (10 M
+    receipts) is never held in memory at once."""
     directory.recount(session)
+    session.execute(delete(document_totals.table))
+    read = select(Read.document_id).distinct()
+    passed = select(StudyResult.document_id).where(StudyResult.passed).distinct()
+    documents = sorted(set(session.scalars(read)) | set(session.scalars(passed)))
+    for start in range(0, len(documents), documents_per_pass):
+        document_totals.apply(session, _counted(session, documents[start : start + documents_per_pass]))
+
+
+def _counted(session, document_ids):
+    """[(document, path, {read, passed}, +1)] for these documents: their readers and passes in the party, by path."""
     Membership = directory.Membership
     figures = defaultdict(lambda: {"read": 0, "passed": 0})
     for kind, table, extra in (("read", Read, ()), ("passed", StudyResult, (StudyResult.passed,))):
         rows = session.execute(
             select(table.document_id, Membership.organization_path, func.count())
             .join(Membership, Membership.member_id == table.member_id)
-            .where(Membership.in_party, *extra)
+            .where(table.document_id.in_(document_ids), Membership.in_party, *extra)
             .group_by(table.document_id, Membership.organization_path)
         )
         for document_id, path, n in rows:
             figures[(document_id, path)][kind] += n
-    document_totals.rebuild(session, [(doc, path, n) for (doc, path), n in figures.items()])
+    return [(document_id, path, n, +1) for (document_id, path), n in figures.items()]
 
 
 def study_progress(session, principal, organization_id, document_id):
