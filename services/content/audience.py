@@ -138,13 +138,11 @@ def get_editable(session, reader, document_id):
 
 
 def project_member(session, snapshot):
+    """The directory's Change (None: an erased member), for the study totals to follow (progress.py)."""
     change = directory.project_member(session, snapshot)
     if change is not None:
         note_ancestors(session, snapshot["organization_path"])
-
-
-def member_changed(session, envelope):
-    project_member(session, envelope["payload"])
+    return change
 
 
 def position_changed(session, envelope):

@@ -30,8 +30,12 @@ class Base(DeclarativeBase):
 
 outbox = outbox_table(Base.metadata)
 processed_events = processed_event_table(Base.metadata)
-# where members are and what positions they hold: who sees a document, who may publish it (no personal fields)
-directory = Directory(Base)
+# where members are and what positions they hold: who sees a document, who may publish it (no personal fields);
+# with its member totals, what a committee's study progress divides by
+directory = Directory(Base, totals=True)
+# per document and organisation subtree: members in the party there now who read it (any version) / passed its quiz
+# (services/content/progress.py keeps them)
+document_totals = directory.tally("content_document_totals", subject=Column(Integer), counts=("read", "passed"))
 
 
 class Document(Base):

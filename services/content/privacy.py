@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from shared.db import aware
 from shared.errors import NotFound
+from services.content import progress
 from services.content.models import Bookmark, Erasure, Note, Read, StudyResult, directory
 from services.content.notes import note_json
 
@@ -50,6 +51,7 @@ def erase(uow, principal, member_id, reason):
     """Erase what content keeps of `member_id` (members' order for the administrator `principal`), without
     reading it. Answers how many of what went, never what."""
     session = uow.session
+    progress.forget(session, member_id)  # before the rows it counts go
     done = {
         "reads": session.execute(delete(Read).where(Read.member_id == member_id)).rowcount,
         "bookmarks": session.execute(delete(Bookmark).where(Bookmark.member_id == member_id)).rowcount,

@@ -9,7 +9,7 @@ from shared.contracts.common import NOT_A_CURSOR, decode_cursor, encode_cursor
 from shared.contracts.content import DocumentStateConflict
 from shared.db import aware, get_or_add
 from shared.errors import Forbidden, NotFound, ValidationError
-from services.content import attachments, search
+from services.content import attachments, progress, search
 from services.content.audience import (
     addressed_to,
     audience_of,
@@ -207,7 +207,9 @@ def mark_read(uow, principal, document_id):
     """A read receipt: the first reading is kept, a repeat changes nothing."""
     session = uow.session
     reader, document = _readable(session, principal, document_id)
-    get_or_add(session, Read, member_id=reader.member_id, document_id=document.id)
+    if session.get(Read, (reader.member_id, document.id)) is None:
+        session.add(Read(member_id=reader.member_id, document_id=document.id))
+        progress.count(session, reader.member_id, document.id, read=1)
     session.flush()
     return _marks(session, reader.member_id, document.id)
 

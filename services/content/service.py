@@ -16,6 +16,7 @@ from shared.contracts.content import (
     NoteUpdate,
     QuizAttempt,
     QuizSet,
+    StudyProgressQuery,
     VersionQuery,
 )
 from shared.db import Database
@@ -23,7 +24,7 @@ from shared.kit import MEMBER, Service, command, member_through, query, services
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.content import attachments, audience, documents, notes, privacy, reading, study
+from services.content import attachments, audience, documents, notes, privacy, progress, reading, study
 from services.content.models import Base, directory
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,11 @@ class ContentService(Service):
     def my_study(self, session, principal, data=None):
         return study.history(session, principal.member_id, data["cursor"], data["limit"])
 
+    @query(caller=MEMBER, params=StudyProgressQuery)
+    def study_progress(self, session, principal, organization_id, data=None):
+        """The committee view: running totals, no member scanned (progress.py)."""
+        return progress.study_progress(session, principal, int(organization_id), data["document_id"])
+
     @query(caller=MEMBER, params=MyPageQuery)
     def list_notes(self, session, principal, data=None):
         return notes.listing(session, principal.member_id, data["cursor"], data["limit"])
@@ -168,15 +174,15 @@ class ContentService(Service):
 
     @subscribe("members", "members.member_created")
     def on_member_created(self, envelope):
-        self.db.once(envelope, audience.member_changed)
+        self.db.once(envelope, progress.member_changed)
 
     @subscribe("members", "members.member_updated")
     def on_member_updated(self, envelope):
-        self.db.once(envelope, audience.member_changed)
+        self.db.once(envelope, progress.member_changed)
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
-        reread_members(self.db, self.cluster.members, envelope, audience.project_member)
+        reread_members(self.db, self.cluster.members, envelope, progress.project_member)
 
     @subscribe("members", "members.position_changed")
     def on_position_changed(self, envelope):
@@ -188,4 +194,4 @@ class ContentService(Service):
 
     @subscribe("members", "members.member_erased")
     def on_member_erased(self, envelope):
-        self.db.once(envelope, directory.member_erased)
+        self.db.once(envelope, progress.member_erased)

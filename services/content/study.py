@@ -8,6 +8,7 @@ from shared.contracts.common import decode_cursor, encode_cursor
 from shared.contracts.content import AttemptsExhausted, DocumentStateConflict
 from shared.db import aware, get_or_add, utcnow
 from shared.errors import NotFound, ValidationError
+from services.content import progress
 from services.content.audience import get_editable, get_visible, may_edit, reader as reader_of
 from services.content.models import Document, Quiz, Read, StudyResult
 
@@ -104,6 +105,8 @@ def attempt(uow, principal, document_id, answers):
     result.last_attempt_at = utcnow()
     this = score(quiz.questions, answers)
     result.best_score = max(result.best_score or 0.0, this)
+    if not result.passed and this >= quiz.pass_mark:
+        progress.count(session, principal.member_id, document.id, passed=1)
     result.passed = bool(result.passed) or this >= quiz.pass_mark
     session.flush()
     return {

@@ -335,6 +335,11 @@ MEETINGS = [
 ]
 
 DOCUMENT = "/documents/<int:document_id>"
+STUDY_PROGRESS = Report("StudyProgressReport", "study-progress", "Tiến độ học tập / Study progress",
+    about={"document_id": ("Văn bản / Document", fields.Integer(required=True))}, columns=(
+    Count("audience", "Đảng viên được gửi / Members reached"), Count("read", "Đã đọc / Read"),
+    Rate("rate", "read", "audience", "Tỉ lệ đã đọc / Read rate"), Count("passed", "Đạt bài kiểm tra / Passed"),
+    Rate("passed_rate", "passed", "audience", "Tỉ lệ đạt / Pass rate")))
 DOCUMENT_STATE = (Forbidden, NotFound, c.DocumentStateConflict)
 CONTENT = [
     Route("POST", "/documents", "Soạn văn bản / Write a document (a draft, or scheduled with `publish_at`)",
@@ -388,6 +393,13 @@ CONTENT = [
           "content.attempt_quiz", ("document_id", BODY), body=c.QuizAttempt, answers={200: c.AttemptResult},
           errors=(NotFound, c.DocumentStateConflict, c.AttemptsExhausted),
           description="The best score is kept; attempts are limited (`max_attempts`)."),
+    Route("GET", "/organizations/<int:organization_id>/study-progress", "Tiến độ học tập một văn bản theo tổ chức "
+          "trực thuộc / A document's study progress in each organisation below", "content.study_progress",
+          ("organization_id", QUERY), query=c.StudyProgressQuery, report=STUDY_PROGRESS, errors=(NotFound,),
+          description="The officers over the organisation (others 404), for a published document some of its "
+                      "members see (otherwise 404): members it reaches now (`audience`), how many read it (a "
+                      "receipt of any version) and passed its quiz, for the subtree and each organisation directly "
+                      "below, from running totals; rates are fractions 0–1. `?format=xlsx` downloads the table."),
     Route("GET", "/me/study", "Quá trình học tập của tôi / My reading and quiz results on study material",
           "content.my_study", (QUERY,), query=c.MyPageQuery, answers={200: c.StudyPage}),
     Route("GET", "/me/notes", "Sổ tay cá nhân / My notes (newest first)", "content.list_notes", (QUERY,),

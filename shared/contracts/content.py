@@ -144,6 +144,12 @@ class NoteUpdate(Strict):
     meeting_id = StoredInteger(allow_none=True, validate=AN_ID)
 
 
+class StudyProgressQuery(Strict):
+    """A committee's study progress: for which document (one its organisation's members see)."""
+
+    document_id = StoredInteger(required=True, validate=AN_ID)
+
+
 class MyPageQuery(Strict):
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
     limit = StoredInteger(load_default=50, validate=validate.Range(min=1, max=200, error=LIMIT))

@@ -10,7 +10,12 @@ from sqlalchemy import select
 from shared.auth import Principal
 from shared.db import Database, UnitOfWork, make_engine
 from shared.events import envelope
-from services.content import audience as content_audience, documents as content_documents, reading as content_reading
+from services.content import (
+    audience as content_audience,
+    documents as content_documents,
+    progress as content_progress,
+    reading as content_reading,
+)
 from services.members import domain as members_domain
 from services.members.models import AuditEntry
 from services.notify import domain as notify_domain
@@ -171,18 +176,18 @@ class ContentWorld:
             "organization_path": path,
         }
         with self.uow.transaction() as session:
-            content_audience.project_member(session, snapshot)
+            content_progress.project_member(session, snapshot)
         return Principal(member_id=n, citizen_id=f"0019900{n:05d}", session_id="s")
 
-    def move(self, principal, path):
+    def move(self, principal, path, status="official"):
         snapshot = {
             "member_id": principal.member_id,
-            "status": "official",
+            "status": status,
             "organization_id": int(path.rstrip("/").rsplit("/", 1)[1]),
             "organization_path": path,
         }
         with self.uow.transaction() as session:
-            content_audience.project_member(session, snapshot)
+            content_progress.project_member(session, snapshot)
 
     def officer(self, path, role="secretary", lives_in=None):
         principal = self.member(lives_in or path)
