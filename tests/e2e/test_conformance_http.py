@@ -67,6 +67,7 @@ RULES = {
     "add_opinion": "the agenda item and the opinion replied to must be the meeting's",
     "create_vote": "a vote's options differ from each other",
     "cast_ballot": "a ballot's choice is one of its vote's options",
+    "attendance_report": "a month or a year, not both",
 }
 # operationId → {check: why it does not apply}
 TOOL_LIMITS = {
