@@ -27,14 +27,11 @@ def check(reaching, organization_path, agenda):
     missing = [i for i in ids if i not in found]
     if missing:
         listed = ", ".join(str(i) for i in missing)
-        raise ValidationError(
-            details={
-                "agenda": [
-                    f"Tài liệu {listed} không tồn tại, chưa đăng hoặc không gửi tới tổ chức này. / Documents "
-                    f"{listed} do not exist, are not published, or do not reach this organisation."
-                ]
-            }
+        message = (
+            f"Tài liệu {listed} không tồn tại, chưa đăng hoặc không gửi tới tổ chức này. / Documents {listed} do not "
+            "exist, are not published, or do not reach this organisation."
         )
+        raise ValidationError(details={"agenda": [message]})
 
 
 def schedule_meeting(unit, member_id, organization_id, data, reaching, now=None):
