@@ -65,12 +65,7 @@ def schedule_meeting(unit, member_id, organization_id, data, now=None):
     organisation's current members (a committee meeting: its committee); each occurrence is told to them."""
     now, data = now or utcnow(), in_utc(data)
     session = unit.session
-    organization = organization_of(session, organization_id)
-    held = positions(session, member_id)
-    if organization is None or not (oversees(held, organization.path) or member_of(session, member_id, organization)):
-        raise NotFound()
-    if not may_run(held, organization.path):
-        raise_not_runner()
+    organization = schedulable(session, member_id, organization_id)
     check_times(data["starts_at"], data["ends_at"], now)
     if data["repeat"] and data["kind"] != "regular":
         raise ValidationError(details={"repeat": ["Chỉ họp thường kỳ mới lặp lại. / Only regular meetings repeat."]})
@@ -83,6 +78,17 @@ def schedule_meeting(unit, member_id, organization_id, data, now=None):
         schedule.extend_series(unit, series, now, add_meeting)
         series.made_until = now + schedule.repeat_ahead()
     return meeting_json(session, meeting, member_id, now)
+
+
+def schedulable(session, member_id, organization_id):
+    """The organisation whose meetings the member runs: 404 to whoever does not know it, 403 to a plain member."""
+    organization = organization_of(session, organization_id)
+    held = positions(session, member_id)
+    if organization is None or not (oversees(held, organization.path) or member_of(session, member_id, organization)):
+        raise NotFound()
+    if not may_run(held, organization.path):
+        raise_not_runner()
+    return organization
 
 
 def member_of(session, member_id, organization):
@@ -130,8 +136,7 @@ def add_meeting(unit, organization, member_id, data, starts_at, ends_at, series_
 
 
 def _set_agenda(session, meeting, items):
-    """The agenda in order; an item's papers are content's documents.
-    TODO(issue 11): check that each document's audience reaches the organisation once content has an RPC for it."""
+    """The agenda in order; an item's papers are content's documents, checked before (papers.py)."""
     existing = session.scalars(
         select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
     ).all()
@@ -171,7 +176,8 @@ def _described(meeting):
     }
 
 
-def _runnable(session, member_id, meeting_id, now, states=("scheduled",)):
+def runnable(session, member_id, meeting_id, now, states=("scheduled",)):
+    """The meeting the member runs, in one of `states` (404, 403, or 409 MeetingClosed)."""
     access = meeting_for(session, member_id, meeting_id).require_run()
     if status_of(access.meeting, now) not in states:
         raise MeetingClosed()
@@ -182,7 +188,7 @@ def update_meeting(unit, member_id, meeting_id, data, now=None):
     """Reschedule or change a meeting that has not started; its invitees are told what changed."""
     now, data = now or utcnow(), in_utc(data)
     session = unit.session
-    meeting = _runnable(session, member_id, meeting_id, now)
+    meeting = runnable(session, member_id, meeting_id, now)
     starts_at = data.get("starts_at", aware(meeting.starts_at))
     ends_at = data.get("ends_at", aware(meeting.ends_at))
     if "starts_at" in data or "ends_at" in data:
@@ -220,7 +226,7 @@ def update_meeting(unit, member_id, meeting_id, data, now=None):
 def cancel_meeting(unit, member_id, meeting_id, reason, now=None):
     now = now or utcnow()
     session = unit.session
-    meeting = _runnable(session, member_id, meeting_id, now, ("scheduled", "in_progress"))
+    meeting = runnable(session, member_id, meeting_id, now, ("scheduled", "in_progress"))
     meeting.status, meeting.cancel_reason = "cancelled", reason
     unit.publish("meetings.meeting_cancelled", facts(session, meeting, reason=reason))
     return meeting_json(session, meeting, member_id, now)
@@ -229,7 +235,7 @@ def cancel_meeting(unit, member_id, meeting_id, reason, now=None):
 def start_meeting(unit, member_id, meeting_id, now=None):
     """An officer opens the meeting (before its time if all are there): answers and invitees freeze."""
     now = now or utcnow()
-    meeting = _runnable(unit.session, member_id, meeting_id, now, ("scheduled", "in_progress"))
+    meeting = runnable(unit.session, member_id, meeting_id, now, ("scheduled", "in_progress"))
     if meeting.status == "scheduled":
         meeting.status, meeting.started_at = "in_progress", now
     return meeting_json(unit.session, meeting, member_id, now)
@@ -237,7 +243,7 @@ def start_meeting(unit, member_id, meeting_id, now=None):
 
 def close_meeting(unit, member_id, meeting_id, now=None):
     now = now or utcnow()
-    meeting = _runnable(unit.session, member_id, meeting_id, now, ("scheduled", "in_progress"))
+    meeting = runnable(unit.session, member_id, meeting_id, now, ("scheduled", "in_progress"))
     meeting.status, meeting.closed_at = "closed", now
     meeting.started_at = meeting.started_at or now
     unit.session.flush()

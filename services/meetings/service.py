@@ -33,6 +33,7 @@ from services.meetings import (
     domain,
     invitations,
     listing,
+    papers,
     privacy,
     reminders,
     schedule,
@@ -83,13 +84,14 @@ class MeetingsService(Service):
 
     db = Database(Base.metadata)
     cluster = Rpc(timeout=30)
+    content = Rpc(timeout=5)  # an agenda's papers checked while the officer waits: soon a 503, not a hang
     scheduler = Scheduler()
 
     # --- meetings ----------------------------------------------------------------------------------------------
 
-    @command(caller=GATEWAY, body=MeetingCreate)
+    @command(caller=GATEWAY, body=MeetingCreate, in_steps=True)
     def schedule_meeting(self, unit, principal, organization_id, data):
-        return domain.schedule_meeting(unit, principal.member_id, int(organization_id), data)
+        return papers.schedule_meeting(unit, principal.member_id, int(organization_id), data, self._reaching)
 
     @query(caller=GATEWAY, params=MeetingQuery)
     def my_meetings(self, session, principal, data):
@@ -103,9 +105,12 @@ class MeetingsService(Service):
     def get_meeting(self, session, principal, meeting_id):
         return listing.get_meeting(session, principal.member_id, int(meeting_id))
 
-    @command(caller=GATEWAY, body=MeetingUpdate)
+    @command(caller=GATEWAY, body=MeetingUpdate, in_steps=True)
     def update_meeting(self, unit, principal, meeting_id, data):
-        return domain.update_meeting(unit, principal.member_id, int(meeting_id), data)
+        return papers.update_meeting(unit, principal.member_id, int(meeting_id), data, self._reaching)
+
+    def _reaching(self, organization_path, document_ids):
+        return self.content.content.papers_reaching(organization_path, document_ids)["reaching"]
 
     @command(caller=GATEWAY, body=Cancellation)
     def cancel_meeting(self, unit, principal, meeting_id, data):

@@ -1,6 +1,7 @@
 """A branch meeting over HTTP, from invitation to minutes, as its secretary, members and a stranger see it."""
 
 import os
+import re
 import sqlite3
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ import requests
 from tests.e2e.conftest import bearer, error_code, post
 from tests.e2e.meeting_people import at, branch_with_members, known_to_meetings, meeting_body, schedule
 from tests.e2e.people import get, patch
+from tests.e2e.test_content_http import document, holds_position_in_content, known_to_content, published
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -72,6 +74,33 @@ def test_bad_times_and_kinds_are_400_with_the_field_named(running, people, body)
     )
     assert answer.status_code == 400 and error_code(answer) == "validation_error"
     assert set(answer.json()["error"]["details"]) & set(body)
+
+
+def test_an_agendas_papers_are_documents_published_to_the_branch(running, people):
+    """A published document whose audience is the branch is a paper; a draft, another branch's, or an unknown id
+    is a 400 naming it, when scheduling and when changing the agenda."""
+    secretary, branch, factory = people["secretary"], people["branch"], people["factory"]
+    holds_position_in_content(running, known_to_content(running, secretary), branch)
+    writer = {"secretary": secretary, "branch": branch}
+    paper = published(writer, running)["id"]
+    draft = document(writer, running)["id"]
+    outsiders = {"id": known_to_content(running, people["outsider"])["organization_id"]}
+    elsewhere = published({"secretary": {"token": factory.admin}, "branch": outsiders}, running)["id"]
+    agenda = [{"title": "Quán triệt nghị quyết", "document_ids": [paper]}]
+    meeting = schedule(running, people, starts_in=timedelta(days=2), agenda=agenda)
+    assert meeting["agenda"][0]["document_ids"] == [paper]
+    path = f"/organizations/{branch['id']}/meetings"
+    for wrong in (draft, elsewhere, 987654321):
+        body = meeting_body(agenda=[{"title": "Tài liệu", "document_ids": [paper, wrong]}])
+        for answer in (
+            post(running, path, body, token(people, "secretary")),
+            patch(running, f"/meetings/{meeting['id']}", {"agenda": body["agenda"]}, token(people, "secretary")),
+        ):
+            assert answer.status_code == 400 and error_code(answer) == "validation_error", answer.text
+            (message,) = answer.json()["error"]["details"]["agenda"]
+            assert re.findall(r"\d+", message) == [str(wrong)] * 2  # named in Vietnamese and in English, alone
+    kept = get(running, f"/meetings/{meeting['id']}", token(people, "member")).json()
+    assert kept["agenda"][0]["document_ids"] == [paper]
 
 
 def test_members_answer_and_the_secretary_records_an_answer_for_one_without_the_app(running, people, meeting):

@@ -70,7 +70,7 @@ class MeetingsWorld(World):
             "ends_at": fields.pop("ends_at", starts_at + timedelta(hours=2)),
             "location": "Hội trường",
             "online_url": None,
-            "agenda": [{"title": "Tình hình tháng", "document_ids": [7]}],
+            "agenda": [{"title": "Tình hình tháng", "document_ids": []}],
             "repeat": None,
             **fields,
         }
