@@ -209,8 +209,10 @@ class TimedClient:
 
     def __getattr__(self, name):
         if self._service is None:
-            return TimedClient(signed_for(self._client, name, self._rpc.signer), self._rpc, name)
-        return _TimedMethod(getattr(self._client, name), self._rpc)
+            return TimedClient(self._client, self._rpc, name)
+        # signed at each call, not when `client.<service>` was taken: a long job keeping it (a bulk re-read, page
+        # after page for minutes) would otherwise send a token that expired on the way (LIFETIME, 60 s)
+        return _TimedMethod(getattr(signed_for(self._client, self._service, self._rpc.signer), name), self._rpc)
 
 
 class _TimedMethod:
