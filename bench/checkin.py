@@ -209,7 +209,7 @@ def appoint_secretaries(started, admin, people):
             )
             == len(people)
         ),
-        timeout=300,
+        timeout=1800,  # four services re-read the import's members: minutes on a busy 2-core machine
         interval=1,
         message="meetings to know the members and secretaries",
     )
