@@ -1,15 +1,15 @@
 """`python -m bench.checkin`: the check-in burst through the gateway (issue 12), beside `GET /me` in the same run.
 
 The suite as `make run` starts it (SQLite, a throw-away vhost). Through the API, as the system administrator: a
-province in pilot, `BENCH_GRASSROOTS` (10) grassroots committees, `BENCH_BURST_BRANCHES` (500) branches, then one CSV
-import (`POST /imports`) of `BENCH_BURST_MEMBERS` (20,000) members spread evenly over the branches, and each branch's
-first member appointed secretary. Access tokens are minted with the suite's development signing key (identity's key
-directory) instead of 20,000 sign-ins. Each secretary schedules a meeting starting in a few minutes (check-in is open
-from 30 minutes before), and reads its check-in code (re-read every 10 s while the burst runs: a code lives 30 s and
-is accepted one step either side). Then every member checks in once, in a shuffled order, over `BENCH_CONNECTIONS`
-(50) keep-alive connections, as fast as they answer; then the same number of `GET /me` by the same members over the
-same connections. Afterwards meetings' database must hold exactly one check-in per member and one
-`meetings.member_checked_in` event in its outbox per check-in.
+province in pilot, `BENCH_GRASSROOTS` (10) grassroots committees, `BENCH_BURST_BRANCHES` (500) branches, then CSV
+imports (`POST /imports`, files of `BENCH_IMPORT_CHUNK`) of `BENCH_BURST_MEMBERS` (20,000) members over the
+branches, and each branch's first member appointed secretary. Access tokens are minted with the suite's development
+signing key (identity's key directory) instead of 20,000 sign-ins. Each secretary schedules a meeting starting in a
+few minutes (check-in is open from 30 minutes before), and reads its check-in code (re-read every 10 s while the
+burst runs: a code lives 30 s and is accepted one step either side). Then every member checks in once, in a shuffled
+order, over `BENCH_CONNECTIONS` (50) keep-alive connections, as fast as they answer; then the same number of `GET
+/me` by the same members over the same connections. Afterwards meetings' database must hold exactly one check-in per
+member and one `meetings.member_checked_in` event in its outbox per check-in.
 """
 
 import http.client
