@@ -73,6 +73,7 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench.import_reads
 	@$(PY) -m bench.tallies
 	@$(PY) -m bench.meetings
+	@$(PY) -m bench.checkin
 	@$(PY) -m bench.content
 	@$(PY) -m bench.attachments
 	@$(PY) -m bench.portal

@@ -1,0 +1,395 @@
+"""`python -m bench.checkin`: the check-in burst through the gateway (issue 12), beside `GET /me` in the same run.
+
+The suite as `make run` starts it (SQLite, a throw-away vhost). Through the API, as the system administrator: a
+province in pilot, `BENCH_GRASSROOTS` (10) grassroots committees, `BENCH_BURST_BRANCHES` (500) branches, then CSV
+imports (`POST /imports`, files of `BENCH_IMPORT_CHUNK`) of `BENCH_BURST_MEMBERS` (20,000) members over the
+branches, and each branch's first member appointed secretary. Access tokens are minted with the suite's development
+signing key (identity's key directory) instead of 20,000 sign-ins. Each secretary schedules a meeting starting in a
+few minutes (check-in is open from 30 minutes before), and reads its check-in code (re-read every 10 s while the
+burst runs: a code lives 30 s and is accepted one step either side). Then every member checks in once, in a shuffled
+order, over `BENCH_CONNECTIONS` (50) keep-alive connections, as fast as they answer; then the same number of `GET
+/me` by the same members over the same connections. Afterwards meetings' database must hold exactly one check-in per
+member and one `meetings.member_checked_in` event in its outbox per check-in.
+"""
+
+import http.client
+import json
+import os
+import queue
+import random
+import sqlite3
+import threading
+import time
+import uuid
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from shared.demo import DEMO_PASSWORD
+from tests.support.suite import throwaway_suite
+from tests.support.waiting import wait_for
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+MEMBERS = int(os.environ.get("BENCH_BURST_MEMBERS", 20_000))
+BRANCHES = int(os.environ.get("BENCH_BURST_BRANCHES", 500))
+GRASSROOTS = int(os.environ.get("BENCH_GRASSROOTS", 10))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 50))
+IMPORT_CHUNK = int(os.environ.get("BENCH_IMPORT_CHUNK", 1_000))
+ADMINISTRATOR = "001000000000"
+HEADER = (
+    "citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
+    "organization_code,status"
+)
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection to the gateway; JSON in and out."""
+
+    def __init__(self, base):
+        parts = urlsplit(base)
+        self.host, self.port, self.prefix = parts.hostname, parts.port, parts.path
+        self.connection = None
+
+    def call(self, method, path, token=None, body=None, raw=None, content_type="application/json"):
+        headers = {"Content-Type": content_type}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                self.connection.request(method, self.prefix + path, body=data, headers=headers)
+                response = self.connection.getresponse()
+                payload = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                self.connection.close()
+                self.connection = None
+                if attempt == 2:
+                    raise
+        return response.status, (json.loads(payload) if payload else None)
+
+
+_local = threading.local()
+
+
+def client(base):
+    if getattr(_local, "client", None) is None:
+        _local.client = Client(base)
+    return _local.client
+
+
+def ok(base, method, path, token=None, body=None, **kwargs):
+    status, answer = client(base).call(method, path, token, body, **kwargs)
+    assert status in (200, 201, 202), (method, path, status, answer)
+    return answer
+
+
+def parallel(function, items, workers=8):
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(function, items))
+
+
+class Minter:
+    """Access tokens as identity signs them, with the suite's development key (no sign-in per member)."""
+
+    def __init__(self, started):
+        from services.identity.keys import KeyStore
+
+        self.store = KeyStore.open(os.path.join(started.data_dir, "identity-keys"), create=False)
+        self.issuer = started.env.get("JWT_ISSUER", "sotay-identity")
+        self.audience = started.env.get("JWT_AUDIENCE", "sotay-api")
+
+    def token(self, member_id, citizen_id):
+        now = datetime.now(UTC)
+        return self.store.sign(
+            {
+                "iss": self.issuer,
+                "aud": self.audience,
+                "sub": str(member_id),
+                "cid": citizen_id,
+                "sid": str(uuid.uuid4()),
+                "jti": str(uuid.uuid4()),
+                "iat": now,
+                "exp": now + timedelta(minutes=30),
+            }
+        )
+
+
+def database(started, name):
+    return sqlite3.connect(os.path.join(started.data_dir, f"{name}.db"), timeout=30)
+
+
+def make_people(started, admin):
+    """The tree and the members through the API; returns {branch id: [(member id, citizen id), …]}."""
+    base = started.base
+    centre = next(p for p in ok(base, "GET", "/me", admin)["positions"] if p["role"] == "system_administrator")
+    province = ok(base, "POST", f"/organizations/{centre['organization_id']}/children", admin,
+                  {"code": "BURST-P", "name": "Tỉnh Thử tải"})  # fmt: skip
+    ok(base, "PUT", f"/organizations/{province['id']}/rollout", admin, {"state": "pilot"})
+    grassroots = parallel(
+        lambda n: ok(
+            base,
+            "POST",
+            f"/organizations/{province['id']}/children",
+            admin,
+            {"code": f"BURST-G{n}", "name": f"Đảng bộ cơ sở {n}"},
+        ),  # fmt: skip
+        range(GRASSROOTS),
+    )
+    branches = parallel(
+        lambda n: ok(
+            base,
+            "POST",
+            f"/organizations/{grassroots[n % GRASSROOTS]['id']}/children",
+            admin,
+            {"code": f"BURST-B{n}", "name": f"Chi bộ {n}"},
+        ),  # fmt: skip
+        range(BRANCHES),
+    )
+    ids = [b["id"] for b in branches]
+    for first in range(0, MEMBERS, IMPORT_CHUNK):
+        import_members(started, admin, range(first, min(first + IMPORT_CHUNK, MEMBERS)), ids)
+    with database(started, "members") as db:
+        rows = db.execute(
+            "SELECT id, citizen_id, organization_id FROM members WHERE citizen_id LIKE '0019%'"
+        ).fetchall()
+    people = {branch: [] for branch in ids}
+    for member_id, citizen_id, organization_id in sorted(rows):
+        people[organization_id].append((member_id, citizen_id))
+    assert sum(map(len, people.values())) == MEMBERS
+    return people
+
+
+def import_members(started, admin, numbers, branch_ids):
+    """One CSV import through the API, waited for until meetings' directory holds its members: a smaller file
+    keeps each service's re-read of it under a minute (a longer one outlives its service token, see README)."""
+    base = started.base
+    lines = [HEADER]
+    for n in numbers:
+        lines.append(f"0019{n:08d},Đảng viên Tải {n},1985-05-05,Nam,,,,2010-01-01,2011-01-01,BURST-B{n % BRANCHES},"
+                     "chính thức")  # fmt: skip
+    job = ok(base, "POST", "/imports", admin, raw="\n".join(lines).encode(), content_type="text/csv")
+    wait_for(
+        lambda: ok(base, "GET", f"/imports/{job['id']}", admin)["status"] in ("completed", "failed"),
+        timeout=600,
+        interval=1,
+        message="the import",
+    )
+    assert ok(base, "GET", f"/imports/{job['id']}", admin)["status"] == "completed"
+    marks = ",".join("?" * len(branch_ids))
+    wait_for(
+        lambda: (
+            count(
+                started,
+                "meetings",
+                f"SELECT count(*) FROM directory_members WHERE organization_id IN ({marks})",
+                *branch_ids,
+            )
+            == numbers.stop
+        ),
+        timeout=600,
+        interval=0.5,
+        message="meetings to know the imported members",
+    )
+
+
+def count(started, name, query, *args):
+    with database(started, name) as db:
+        return db.execute(query, args).fetchone()[0]
+
+
+def appoint_secretaries(started, admin, people):
+    base = started.base
+    parallel(
+        lambda branch: ok(
+            base,
+            "POST",
+            f"/members/{people[branch][0][0]}/positions",
+            admin,
+            {"organization_id": branch, "role": "secretary"},
+        ),  # fmt: skip
+        list(people),
+    )
+    marks = ",".join("?" * len(people))
+    wait_for(
+        lambda: (
+            count(
+                started,
+                "meetings",
+                f"SELECT count(*) FROM directory_members WHERE organization_id IN ({marks})",
+                *people,
+            )
+            == MEMBERS
+            and count(
+                started,
+                "meetings",
+                f"SELECT count(*) FROM directory_positions WHERE role = 'secretary' AND organization_id IN ({marks})",
+                *people,
+            )
+            == len(people)
+        ),
+        timeout=1800,  # four services re-read the import's members: minutes on a busy 2-core machine
+        interval=1,
+        message="meetings to know the members and secretaries",
+    )
+
+
+def schedule(started, tokens, people):
+    """A meeting per branch, scheduled by its secretary, starting in five minutes; {branch: meeting id}."""
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    body = {"title": "Sinh hoạt chi bộ (thử tải)", "kind": "regular", "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(), "location": "Hội trường"}  # fmt: skip
+    made = parallel(
+        lambda branch: (
+            branch,
+            ok(started.base, "POST", f"/organizations/{branch}/meetings", tokens[people[branch][0][0]], body)["id"],
+        ),  # fmt: skip
+        list(people),
+    )
+    return dict(made)
+
+
+class Codes:
+    """Each meeting's current code as its secretary reads it, re-read every 10 s in the background."""
+
+    def __init__(self, started, meetings, secretary_tokens):
+        self.started, self.meetings, self.tokens = started, meetings, secretary_tokens
+        self.codes, self.stop = {}, threading.Event()
+        self.read()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def read(self):
+        def one(branch):
+            meeting = self.meetings[branch]
+            self.codes[meeting] = ok(self.started.base, "GET", f"/meetings/{meeting}/check-in-code",
+                                     self.tokens[branch])["code"]  # fmt: skip
+
+        parallel(one, list(self.meetings), workers=8)
+
+    def loop(self):
+        while not self.stop.wait(10):
+            self.read()
+
+
+def fire(base, jobs, send):
+    """`send(client, job)` for every job over CONNECTIONS threads, each its own keep-alive connection; returns
+    (seconds, latencies in ms, {status: n})."""
+    work = queue.SimpleQueue()
+    for job in jobs:
+        work.put(job)
+    latencies, statuses, lock = [], {}, threading.Lock()
+
+    def worker():
+        mine, seen = [], {}
+        connection = Client(base)
+        while True:
+            try:
+                job = work.get_nowait()
+            except queue.Empty:
+                break
+            began = time.perf_counter()
+            status = send(connection, job)
+            mine.append((time.perf_counter() - began) * 1000)
+            seen[status] = seen.get(status, 0) + 1
+        with lock:
+            latencies.extend(mine)
+            for status, n in seen.items():
+                statuses[status] = statuses.get(status, 0) + n
+
+    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began, sorted(latencies), statuses
+
+
+def summary(seconds, latencies, statuses):
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    return {"n": len(latencies), "seconds": seconds, "rps": len(latencies) / seconds, "p50": pick(0.50),
+            "p99": pick(0.99), "statuses": statuses}  # fmt: skip
+
+
+def main():
+    with throwaway_suite("sotay-burst") as started:
+        base = started.base
+        began = time.perf_counter()
+        admin = wait_for(
+            lambda: (
+                client(base)
+                .call("POST", "/auth/login", body={"citizen_id": ADMINISTRATOR, "password": DEMO_PASSWORD})[1]
+                .get("access_token")
+            ),  # fmt: skip
+            timeout=60,
+            interval=0.3,
+            message="the administrator's sign-in",
+        )
+        people = make_people(started, admin)
+        print(f"{BRANCHES} branches and {MEMBERS:,} members through the API in {time.perf_counter() - began:.0f} s")
+        appoint_secretaries(started, admin, people)
+        minter = Minter(started)
+        tokens = {m: minter.token(m, c) for members in people.values() for m, c in members}
+        print(f"secretaries known to meetings, {len(tokens):,} tokens minted: {time.perf_counter() - began:.0f} s")
+        meetings = schedule(started, tokens, people)
+        secretaries = {branch: tokens[people[branch][0][0]] for branch in people}
+        codes = Codes(started, meetings, secretaries)
+        jobs = [(meetings[branch], tokens[m]) for branch, members in people.items() for m, _ in members]
+        random.Random(12).shuffle(jobs)
+        # warm the gateway's and members' paths (JWKS, connection pools) on a few members
+        fire(base, jobs[:200], lambda c, job: c.call("GET", "/me", job[1])[0])
+
+        retried = []
+
+        def check_in(connection, job):
+            meeting, token = job
+            status, answer = connection.call(
+                "POST", f"/meetings/{meeting}/check-in", token, {"code": codes.codes[meeting]}
+            )
+            if status == 400 and answer["error"]["code"] == "invalid_code":
+                # the code turned while the request waited: the member scans the screen again
+                retried.append(meeting)
+                codes.codes[meeting] = connection.call(
+                    "GET", f"/meetings/{meeting}/check-in-code", secretaries_by_meeting[meeting]
+                )[1]["code"]
+                status = connection.call(
+                    "POST", f"/meetings/{meeting}/check-in", token, {"code": codes.codes[meeting]}
+                )[0]
+            return status
+
+        secretaries_by_meeting = {meetings[branch]: token for branch, token in secretaries.items()}
+        burst = summary(*fire(base, jobs, check_in))
+        codes.stop.set()
+        me = summary(*fire(base, jobs, lambda c, job: c.call("GET", "/me", job[1])[0]))
+        marks = ",".join("?" * len(meetings))
+        recorded = count(
+            started,
+            "meetings",
+            f"SELECT count(*) FROM invitees WHERE checked_in_at IS NOT NULL AND meeting_id IN ({marks})",
+            *meetings.values(),
+        )
+        events = count(started, "meetings", "SELECT count(*) FROM outbox WHERE type = 'meetings.member_checked_in'")
+    report(burst, me, recorded, events, len(retried))
+
+
+def report(burst, me, recorded, events, retried):
+    print(f"check-ins retried after a code turned (counted as one request, both round trips): {retried:,}")
+    print(f"\ncheck-in burst — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {CONNECTIONS} connections, "
+          f"{os.cpu_count()} cores")  # fmt: skip
+    print(f"{'path':40} {'requests':>9} {'seconds':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}  statuses")
+    for name, result in (("POST /meetings/{id}/check-in", burst), ("GET /me (same members, same shape)", me)):
+        print(f"{name:40} {result['n']:9,} {result['seconds']:8.1f} {result['rps']:7.0f} {result['p50']:8.1f} "
+              f"{result['p99']:8.1f}  {result['statuses']}")  # fmt: skip
+    print(f"ratio check-in ÷ /me: throughput {burst['rps'] / me['rps']:.2f}× (target ≥ 0.7×); check-in p99 "
+          f"{burst['p99']:.0f} ms (target < 500 ms)")  # fmt: skip
+    print(f"recorded in meetings: {recorded:,} check-ins, {events:,} member_checked_in events "
+          f"(expected {MEMBERS:,} each; within a minute: {'yes' if burst['seconds'] <= 60 else 'no'})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
