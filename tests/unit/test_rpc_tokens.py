@@ -4,8 +4,8 @@ re-read was parked after its retries (found by the check-in burst benchmark: 20,
 
 from types import SimpleNamespace
 
-from shared.rpc import TimedClient
 from shared.context import SERVICE_TOKEN_KEY
+from shared.rpc import TimedClient
 
 
 class Signer:
