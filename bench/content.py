@@ -15,30 +15,25 @@ p50 and p95 in ms. Targets (issue 11): list p95 < 30 ms, unread p95 < 10 ms, sea
 
 import os
 import random
-import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from shared.auth import Principal
 from shared.text import search_key
+from bench.backends import run_on_backends, timed
 from bench.tallies import country
 from services.content import progress, reading
 from services.content.models import Audience, Base, Document, Read, StudyResult, directory
-from tests.support.postgres import scratch_database
 from tests.support.worlds import document_query
 
 BRANCHES = int(os.environ.get("BENCH_BRANCHES", 100_000))
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", 560_000))
 DOCUMENTS = int(os.environ.get("BENCH_DOCUMENTS", 20_000))
 READS = int(os.environ.get("BENCH_READS", 1_000_000))
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", 200))
-BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
-PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 ADMIN = 1
 WORDS = (
     "Nghị quyết Đại hội Chỉ thị Quy định Hướng dẫn học tập quán triệt tổng kết công tác xây dựng Đảng chỉnh đốn "
@@ -141,16 +136,6 @@ def _bulk(session, model, rows):
         session.execute(insert(model), batch)
 
 
-def timed(call, samples=SAMPLES):
-    seconds = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - started)
-    seconds.sort()
-    return statistics.median(seconds) * 1000, seconds[int(len(seconds) * 0.95) - 1] * 1000
-
-
 def measure(engine, label):
     Base.metadata.create_all(engine)
     rng = random.Random(1)
@@ -183,21 +168,7 @@ def measure(engine, label):
 
 
 def main():
-    for backend in BACKENDS:
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory() as folder:
-                engine = create_engine(f"sqlite:///{folder}/content.db")
-                measure(engine, "SQLite")
-                engine.dispose()
-        elif backend == "postgresql":
-            with scratch_database("sotay_bench_content", PG_SERVER) as url:
-                engine = create_engine(url)
-                measure(engine, "PostgreSQL")
-                engine.dispose()
-        else:
-            print(f"unknown backend {backend}", file=sys.stderr)
-            return 1
-    return 0
+    return run_on_backends(measure, "content")
 
 
 if __name__ == "__main__":

@@ -16,27 +16,23 @@ from its running totals, on SQLite and PostgreSQL (`BENCH_BACKENDS=sqlite,postgr
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from shared.contracts.members import ADMIN_ROLE, SECRETARY
 from shared.db import Database, UnitOfWork
-from bench.tallies import country, timed
+from bench.backends import SAMPLES, run_on_backends, timed
+from bench.tallies import country
 from services.meetings import domain, totals
 from services.meetings.models import Base, Invitee, Meeting, attendance_totals, directory
-from tests.support.postgres import scratch_database
 
 SCHEDULED_BRANCHES = int(os.environ.get("BENCH_MEETING_BRANCHES", 2_000))
 BRANCH_SIZE = 56
 NATIONAL_BRANCHES, NATIONAL_MEMBERS = 98_940, 5_600_000
 BRANCHES = int(os.environ.get("BENCH_BRANCHES", 100_000))
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", 200))
-BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
-PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 
@@ -180,33 +176,18 @@ def measure_report(engine, label):
     return results
 
 
-def measure(make_engine, label):
-    engine = make_engine("schedule")
+def scheduling(engine, label):
     Base.metadata.create_all(engine)
     measure_scheduling(engine, label)
-    engine.dispose()
-    engine = make_engine("report")
+
+
+def report(engine, label):
     Base.metadata.create_all(engine)
     measure_report(engine, label)
-    engine.dispose()
 
 
 def main():
-    for backend in BACKENDS:
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory() as directory:
-                measure(lambda name, at=directory: create_engine(f"sqlite:///{at}/{name}.db"), "SQLite")
-        elif backend == "postgresql":
-            with (
-                scratch_database("sotay_bench_meetings", PG_SERVER) as schedule_url,
-                scratch_database("sotay_bench_attendance", PG_SERVER) as report_url,
-            ):
-                urls = {"schedule": schedule_url, "report": report_url}
-                measure(lambda name, urls=urls: create_engine(urls[name]), "PostgreSQL")
-        else:
-            print(f"unknown backend {backend}", file=sys.stderr)
-            return 1
-    return 0
+    return run_on_backends(scheduling, "meetings") or run_on_backends(report, "attendance")
 
 
 if __name__ == "__main__":

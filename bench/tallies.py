@@ -12,22 +12,17 @@ ms, and the query plan of a province's `by_child`. Target: a province's report p
 
 import os
 import random
-import statistics
 import sys
-import tempfile
 import time
 
-from sqlalchemy import Column, Integer, MetaData, create_engine, text
+from sqlalchemy import Column, Integer, MetaData, text
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from shared.tallies import Tally
-from tests.support.postgres import scratch_database
+from bench.backends import run_on_backends, timed
 
 BRANCHES = int(os.environ.get("BENCH_BRANCHES", 100_000))
 SUBJECTS = int(os.environ.get("BENCH_SUBJECTS", 4))
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", 200))
-BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
-PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PROVINCES = 34
 
 
@@ -66,16 +61,6 @@ def plan(session, statement):
     if session.get_bind().dialect.name == "postgresql":
         return [row[0] for row in session.execute(text(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}"))]
     return [row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
-
-
-def timed(call, samples=SAMPLES):
-    seconds = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - started)
-    seconds.sort()
-    return statistics.median(seconds) * 1000, seconds[int(len(seconds) * 0.95) - 1] * 1000
 
 
 def measure(engine, label):
@@ -122,21 +107,7 @@ def measure(engine, label):
 
 
 def main():
-    for backend in BACKENDS:
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory() as directory:
-                engine = create_engine(f"sqlite:///{directory}/tallies.db")
-                measure(engine, "SQLite")
-                engine.dispose()
-        elif backend == "postgresql":
-            with scratch_database("sotay_bench_tallies", PG_SERVER) as url:
-                engine = create_engine(url)
-                measure(engine, "PostgreSQL")
-                engine.dispose()
-        else:
-            print(f"unknown backend {backend}", file=sys.stderr)
-            return 1
-    return 0
+    return run_on_backends(measure, "tallies")
 
 
 if __name__ == "__main__":
