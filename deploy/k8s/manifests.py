@@ -78,6 +78,12 @@ def environment(service):
     if service.database:
         variable = service.database_url_variable
         env.append({"name": variable, "valueFrom": secret(name, service.secret_key(variable))})
+        # every Deployment at its autoscaler's maximum still fits the server's connections
+        pool, overflow = registry.database_pool(sum(s.replicas[1] for s in registry.with_database()))
+        env += [
+            {"name": "DATABASE_POOL_SIZE", "value": str(pool)},
+            {"name": "DATABASE_MAX_OVERFLOW", "value": str(overflow)},
+        ]
     if name == SIGNING_KEYS["service"]:
         env.append({"name": SIGNING_KEYS["variable"], "value": SIGNING_KEYS["path"]})
     env += [
