@@ -65,6 +65,7 @@ test-unit: $(VENV)/.dev
 	@AMQP_URI=amqp://guest:guest@127.0.0.1:1/ RABBIT_API_URI=http://127.0.0.1:1/api $(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
+	@$(PY) -m tests.support.broker
 	@$(PY) -m bench.run
 	@$(PY) -m bench.enumeration
 	@$(PY) -m bench.fanout
