@@ -228,10 +228,34 @@ def autoscaler(service):
                 {
                     "type": "Resource",
                     "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
-                }
+                },
+                *queue_depth(service),
             ],
         },
     }
+
+
+# requests waiting in a service's RPC queue (nameko's `rpc-<service>`), as RabbitMQ's Prometheus plugin counts them
+# (deploy/prometheus/prometheus.yml, job rabbitmq-queues) and prometheus-adapter serves them as an external metric
+QUEUE_METRIC = "rabbitmq_detailed_queue_messages_ready"
+QUEUE_TARGET_PER_POD = "20"  # a burst the replicas already running would need more than about a second to drain
+
+
+def queue_depth(service):
+    if service.public:  # the gateway takes HTTP, not RPC: CPU alone
+        return []
+    return [
+        {
+            "type": "External",
+            "external": {
+                "metric": {
+                    "name": QUEUE_METRIC,
+                    "selector": {"matchLabels": {"vhost": "sotay", "queue": f"rpc-{service.name}"}},
+                },
+                "target": {"type": "AverageValue", "averageValue": QUEUE_TARGET_PER_POD},
+            },
+        }
+    ]
 
 
 def documents():

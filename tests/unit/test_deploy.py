@@ -150,3 +150,28 @@ def test_every_service_at_its_most_replicas_fits_the_database_servers_connection
         if name in registry.names()
     )
     assert 0 < used <= room
+
+
+def test_the_kubernetes_manifests_are_valid_against_the_api_schemas():
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("kubernetes-validate")),
+            "--strict",
+            "--quiet",
+            str(DEPLOY / "k8s" / "sotay.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_services_answering_rpc_scale_on_their_queue_depth_too():
+    k8s = [doc for doc in yaml.safe_load_all((DEPLOY / "k8s" / "sotay.yaml").read_text()) if doc]
+    for doc in k8s:
+        if doc["kind"] == "HorizontalPodAutoscaler":
+            name = doc["metadata"]["name"]
+            kinds = {metric["type"] for metric in doc["spec"]["metrics"]}
+            expected = {"Resource"} if registry.service(name).public else {"Resource", "External"}
+            assert kinds == expected, name
