@@ -124,9 +124,10 @@ def _entrypoint(caller, schema, opens, commit_on=()):
     return decorate
 
 
-def query(caller, params=None):
-    """A read-only RPC: `method(self, session, principal, …)` in a reading session."""
-    return _entrypoint(caller, params, _reading)
+def query(caller, params=None, in_steps=False):
+    """A read-only RPC: `method(self, session, principal, …)` in a reading session (or, `in_steps`, with the unit
+    alone: the method reads in its own sessions, none open while it asks another service)."""
+    return _entrypoint(caller, params, _unit if in_steps else _reading)
 
 
 def command(caller, body=None, commit_on=(), in_steps=False):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase
 
@@ -173,6 +174,9 @@ class Minutes(Base):
     meeting_id = Column(Integer, ForeignKey("meetings.id"), primary_key=True)
     body = Column(Text, nullable=False)
     resolutions = Column(JSON, nullable=False, default=list)
+    # content's documents published with the minutes (the resolution and its files), as they were then:
+    # [{id, title, attachments}]; read through GET /meetings/{id}/papers/{document_id} (papers.py)
+    papers = Column(JSON, nullable=False, default=list, server_default=text("'[]'"))
     published_by = Column(Integer, nullable=False)
     published_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 

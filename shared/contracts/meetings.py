@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from shared.contracts.common import Event, JsonBoolean, JsonDateTime, page
+from shared.contracts.content import Attachment
 from shared.errors import SotayError
 from shared.validation import StoredInteger, Strict
 
@@ -71,6 +72,11 @@ class VoteClosed(Schema):
 
 class MinutesPublished(MeetingFacts):
     resolutions = fields.List(fields.String(), load_default=list)
+    document_ids = fields.List(
+        fields.Integer(),
+        load_default=list,
+        metadata={"description": "content's documents published with the minutes (read through the meeting)"},
+    )
 
 
 class AbsencesFlagged(Schema):
@@ -269,6 +275,15 @@ class MinutesIn(Strict):
     resolutions = fields.List(
         fields.String(validate=[validate.Length(min=1, max=5000)]), load_default=list, validate=validate.Length(max=100)
     )
+    document_ids = fields.List(
+        StoredInteger(validate=validate.Range(min=1)),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "content's published documents to go with the minutes (the resolution, its files "
+            "attached to it): each must reach the meeting's organisation or be in the publisher's charge"
+        },
+    )
 
 
 # What the gateway answers
@@ -383,10 +398,19 @@ class BallotCast(Schema):
     cast = fields.Boolean(required=True)
 
 
+class MinutesPaper(Schema):
+    """A document published with the minutes, as it was then: GET /meetings/{meeting_id}/papers/{id} reads it."""
+
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    attachments = fields.List(fields.Nested(Attachment), required=True)
+
+
 class Minutes(Schema):
     meeting_id = fields.Integer(required=True)
     body = fields.String(required=True)
     resolutions = fields.List(fields.String(), required=True)
+    papers = fields.List(fields.Nested(MinutesPaper), required=True)
     published_by = fields.Integer(required=True)
     published_at = JsonDateTime(required=True)
 
