@@ -89,6 +89,7 @@ class AgendaItem(Base):
     position = Column(Integer, nullable=False)
     title = Column(String(255), nullable=False)
     document_ids = Column(JSON, nullable=False, default=list)
+    papers = Column(JSON, nullable=False, default=list, server_default=text("'[]'"))  # [{id, title}], from content
 
 
 class Invitee(Base):

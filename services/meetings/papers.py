@@ -2,9 +2,10 @@
 organisation, so that everyone invited may read them. Plain Python, no nameko.
 
 Scheduling or changing a meeting with papers goes in steps: read who runs it and where, ask content (`reaching`:
-`(organization_path, document_ids) -> the ids that reach it`) with no transaction open, since SQLite's single writer
-must not wait on another service; then the meeting's own transaction. Content unreachable is 503 (its RPC raises
-ServiceUnavailable), never a meeting scheduled with papers unchecked. An agenda without papers asks nobody.
+`(organization_path, document_ids) -> [{id, title}] of those that reach it`) with no transaction open, since
+SQLite's single writer must not wait on another service; then the meeting's own transaction. Content unreachable is
+503 (its RPC raises ServiceUnavailable), never a meeting scheduled with papers unchecked. An agenda without papers
+asks nobody.
 
 Reading a paper (issue 11: "a document used as a meeting paper is readable by everyone who may see that meeting"):
 GET /meetings/{id}/papers/{document_id}. meetings decides — the member sees the meeting (access.py: invitees, the
@@ -34,12 +35,17 @@ def asked(agenda):
 
 
 def check(reaching, organization_path, agenda):
-    """Our 400 on `agenda`, naming the ids, unless every paper reaches the organisation."""
+    """Our 400 on `agenda`, naming the ids, unless every paper reaches the organisation; else the agenda with each
+    item's papers titled (`papers`: [{id, title}], what a client lists, each read through the meeting)."""
     ids = asked(agenda)
     if not ids:
-        return
-    found = set(reaching(organization_path, ids))
-    refuse_missing("agenda", [i for i in ids if i not in found], *NOT_REACHING)
+        return agenda
+    titles = {paper["id"]: paper["title"] for paper in reaching(organization_path, ids)}
+    refuse_missing("agenda", [i for i in ids if i not in titles], *NOT_REACHING)
+    return [
+        {**item, "papers": [{"id": i, "title": titles[i]} for i in dict.fromkeys(item.get("document_ids") or ())]}
+        for item in agenda
+    ]
 
 
 def refuse_missing(field, missing, why, why_in_english):
@@ -54,7 +60,7 @@ def schedule_meeting(unit, member_id, organization_id, data, reaching, now=None)
     if asked(data.get("agenda")):
         with unit.reading() as session:
             path = domain.schedulable(session, member_id, organization_id).path
-        check(reaching, path, data["agenda"])
+        data = {**data, "agenda": check(reaching, path, data["agenda"])}
     with unit.transaction():
         return domain.schedule_meeting(unit, member_id, organization_id, data, now)
 
@@ -64,7 +70,7 @@ def update_meeting(unit, member_id, meeting_id, data, reaching, now=None):
     if asked(data.get("agenda")):
         with unit.reading() as session:
             path = path_of(session, domain.runnable(session, member_id, meeting_id, now))
-        check(reaching, path, data["agenda"])
+        data = {**data, "agenda": check(reaching, path, data["agenda"])}
     with unit.transaction():
         return domain.update_meeting(unit, member_id, meeting_id, data, now)
 

@@ -111,7 +111,7 @@ class MeetingsService(Service):
         return papers.update_meeting(unit, principal.member_id, int(meeting_id), data, self._reaching)
 
     def _reaching(self, organization_path, document_ids):
-        return self.content.content.papers_reaching(organization_path, document_ids)["reaching"]
+        return self.content.content.papers_reaching(organization_path, document_ids)["papers"]
 
     @command(caller=GATEWAY, body=Cancellation)
     def cancel_meeting(self, unit, principal, meeting_id, data):

@@ -289,10 +289,23 @@ class MinutesIn(Strict):
 # What the gateway answers
 
 
+class Paper(Schema):
+    """A content document that is the meeting's: everyone who sees the meeting reads it at
+    /meetings/{meeting_id}/papers/{id}."""
+
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+
+
 class AgendaItem(Schema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     document_ids = fields.List(fields.Integer(), required=True)
+    papers = fields.List(
+        fields.Nested(Paper),
+        required=True,
+        metadata={"description": "the documents with their titles when the agenda was set ([] if set before)"},
+    )
 
 
 class Rsvp(Schema):
@@ -398,11 +411,9 @@ class BallotCast(Schema):
     cast = fields.Boolean(required=True)
 
 
-class MinutesPaper(Schema):
-    """A document published with the minutes, as it was then: GET /meetings/{meeting_id}/papers/{id} reads it."""
+class MinutesPaper(Paper):
+    """A document published with the minutes, as it was then."""
 
-    id = fields.Integer(required=True)
-    title = fields.String(required=True)
     attachments = fields.List(fields.Nested(Attachment), required=True)
 
 

@@ -116,6 +116,7 @@ def test_an_invitee_reads_the_paper_and_a_member_of_another_branch_learns_nothin
     meeting, guidance = papers["meeting"], papers["guidance"]
     agenda = get(running, f"/meetings/{meeting}", world["member"]).json()["agenda"]
     assert agenda[0]["document_ids"] == [guidance]
+    assert agenda[0]["papers"] == [{"id": guidance, "title": "Hướng dẫn thí điểm"}]
     assert get(running, f"/meetings/{meeting}/papers/{guidance}", world["member"]).json()["id"] == guidance
     for path in (f"/meetings/{meeting}/papers/{guidance}", f"/meetings/{meeting}/papers/{guidance}/attachments/1"):
         answer = get(running, path, world["outsider"])

@@ -369,7 +369,9 @@ def test_a_meetings_papers_are_the_published_documents_its_organisation_sees(con
     elsewhere = content_world.publish(admin, OTHER_BRANCH)
     draft = content_world.write(secretary, BRANCH)
     asked = [mine, national, elsewhere, draft, 999]
-    assert audience.papers_reaching(content_world.uow.session, BRANCH, asked) == {"reaching": [mine, national]}
+    reaching = audience.papers_reaching(content_world.uow.session, BRANCH, asked)
+    assert reaching["reaching"] == [mine, national]
+    assert [paper["id"] for paper in reaching["papers"]] == [mine, national]
 
 
 def test_a_paper_is_served_through_meetings_whatever_its_audience_while_it_stays_published(content_world):

@@ -28,7 +28,8 @@ class Content:
         self.asked.append((organization_path, list(document_ids)))
         if self.down:
             raise ServiceUnavailable(details={"service": "content", "reason": "timeout"})
-        return [i for i in document_ids if i in self.reaching.get(organization_path, ())]
+        reaching = self.reaching.get(organization_path, ())
+        return [{"id": i, "title": f"Văn bản {i}"} for i in document_ids if i in reaching]
 
 
 @pytest.fixture
@@ -64,6 +65,8 @@ def test_papers_that_reach_the_branch_are_on_the_agenda(meetings_world, branch):
     content = Content({branch["path"]: {11, 12}})
     meeting = schedule(meetings_world, branch["secretary"], branch["path"], content, 12, 11, 12)
     assert meeting["agenda"][0]["document_ids"] == [12, 11, 12]
+    assert meeting["agenda"][0]["papers"] == [{"id": 12, "title": "Văn bản 12"}, {"id": 11, "title": "Văn bản 11"}]
+    assert meeting["agenda"][1]["papers"] == []
     assert content.asked == [(branch["path"], [12, 11])]
 
 

@@ -1,4 +1,4 @@
-"""minutes papers
+"""papers: an agenda item's with their titles, the minutes' with their files
 
 Revision ID: 0004
 Revises: 0003
@@ -15,10 +15,13 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("minutes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("papers", sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
+    for table in ("agenda_items", "minutes"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("papers", sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table("agenda_items", schema=None) as batch_op:
+        batch_op.drop_column("papers")
     with op.batch_alter_table("minutes", schema=None) as batch_op:
         batch_op.drop_column("papers")
