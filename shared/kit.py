@@ -27,7 +27,8 @@
 
 A command that must commit in steps (a password hash before it takes SQLite's single writer; a code stored,
 handed to the channel, then its outcome recorded) says `in_steps=True`: it gets the unit with no transaction
-open and opens its own.
+open and opens its own. So does a query that asks another service after reading (a meeting's paper): no session
+stays open while the other answers.
 
 Where authorisation lives: the kit authenticates (who is calling, for which service); the domain of the service
 that owns the data authorises (what this principal may do with this data), because only the domain has the data.

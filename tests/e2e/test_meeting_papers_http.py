@@ -48,6 +48,7 @@ def world(running):
         "factory": factory,
         "admin": factory.admin,
         "branch": branch,
+        "sibling": sibling,
         "grassroots": grassroots,
         "far": far,
         **{who: person["token"] for who, person in people.items() if "token" in person},
@@ -195,3 +196,22 @@ def test_a_withdrawn_paper_is_404_through_the_meeting_too(running, world, papers
     assert post(running, f"/documents/{guidance}/withdraw", None, world["admin"]).status_code == 200
     for suffix in ("", "/attachments/1"):
         assert get(running, path + suffix, world["province_officer"]).status_code == 404, suffix
+
+
+def test_an_invitee_who_transferred_after_the_meeting_still_reads_its_papers(running, world):
+    """The meeting's invitees are frozen with its record: one who moves to another branch afterwards no longer
+    reads the branch's document itself, but still reads it as the meeting's paper."""
+    factory, secretary = world["factory"], world["secretary"]
+    mover = known_to_meetings(running, known_to_content(running, factory.member(world["branch"], activated=True)))
+    paper = published(running, secretary, world["branch"]["id"], title="Kế hoạch của chi bộ")
+    meeting = schedule(running, secretary, world["branch"], agenda=[{"title": "Kế hoạch", "document_ids": [paper]}])
+    assert post(running, f"/meetings/{meeting['id']}/close", None, secretary).status_code == 200
+    issued = post(
+        running, f"/members/{mover['id']}/transfers", {"to_organization_id": world["sibling"]["id"]}, secretary
+    )
+    assert issued.status_code == 201, issued.text
+    assert post(running, f"/transfers/{issued.json()['id']}/accept", None, world["admin"]).status_code == 200
+    known_to_meetings(running, known_to_content(running, mover, world["sibling"]["id"]), world["sibling"]["id"])
+    assert get(running, f"/documents/{paper}", mover["token"]).status_code == 404
+    read = get(running, f"/meetings/{meeting['id']}/papers/{paper}", mover["token"])
+    assert read.status_code == 200 and read.json()["title"] == "Kế hoạch của chi bộ"
