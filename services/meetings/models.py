@@ -13,6 +13,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase
 
@@ -89,6 +90,7 @@ class AgendaItem(Base):
     position = Column(Integer, nullable=False)
     title = Column(String(255), nullable=False)
     document_ids = Column(JSON, nullable=False, default=list)
+    papers = Column(JSON, nullable=False, default=list, server_default=text("'[]'"))  # [{id, title}], from content
 
 
 class Invitee(Base):
@@ -174,6 +176,9 @@ class Minutes(Base):
     meeting_id = Column(Integer, ForeignKey("meetings.id"), primary_key=True)
     body = Column(Text, nullable=False)
     resolutions = Column(JSON, nullable=False, default=list)
+    # content's documents published with the minutes (the resolution and its files), as they were then:
+    # [{id, title, attachments}]; read through GET /meetings/{id}/papers/{document_id} (papers.py)
+    papers = Column(JSON, nullable=False, default=list, server_default=text("'[]'"))
     published_by = Column(Integer, nullable=False)
     published_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
