@@ -1,0 +1,5 @@
+import { notAllowed } from "/assets/staff.js";
+
+export async function officer() {
+  notAllowed();
+}

