@@ -3,21 +3,34 @@ check-ins, a vote, the minutes), import members with a live progress bar and an 
 rollout, read the study dashboard; each screen photographed at phone and desktop size and checked by axe-core."""
 
 import datetime as dt
+import secrets
+from pathlib import Path
 
 import pytest
 import requests
 
-from tests.e2e.conftest import GOOD_PASSWORD, bearer
+from shared.demo import DEMO_PASSWORD
+from tests.e2e import people
+from tests.e2e.conftest import ADMINISTRATOR, GOOD_PASSWORD, bearer
 from tests.e2e.people import Factory
 from tests.support.browser import LARGE, SMALL
 
 BOTH = pytest.mark.parametrize("viewport", [SMALL, LARGE], ids=["360x740", "1280x800"])
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
+HEADER = (
+    "citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
+    "organization_code,status"
+)
 
 
 @pytest.fixture(scope="module")
 def factory(running):
     return Factory(running)
+
+
+@pytest.fixture
+def administrator(running, factory):
+    return {"citizen_id": ADMINISTRATOR, "full_name": api(running, "GET", "/me", factory.admin)["full_name"]}
 
 
 def signed_in(new_page, origin, person, viewport=LARGE, password=GOOD_PASSWORD):
@@ -101,3 +114,47 @@ def test_a_member_is_not_offered_the_officers_screens(running, origin, factory, 
     assert page.get_by_role("link", name="Điều hành họp").count() == 0
     page.goto(origin + "/#/run")
     page.locator("h1", has_text="Không có quyền").wait_for()
+
+
+@BOTH
+def test_the_administrator_imports_a_file_with_one_bad_row_and_downloads_its_error_report(
+    running, origin, factory, administrator, new_page, screens, viewport
+):
+    branch = factory.branch()
+    citizen_id = f"0017{next(people._numbers):08d}"
+    good = f"{citizen_id},Nguyễn Thị Nhập,1980-03-04,Nữ,,,,2010-01-01,2011-01-01,{branch['code']},chính thức"
+    bad = f'not-an-id,"Trần Văn Sai, con",1980-03-04,Nam,,,,2010-01-01,2011-01-01,{branch["code"]},chính thức'
+    page = signed_in(new_page, origin, administrator, viewport, password=DEMO_PASSWORD)
+    page.get_by_role("link", name="Quản trị").click()
+    page.locator("h1", has_text="Quản trị").wait_for()
+    page.get_by_label("Tệp CSV hoặc XLSX (đến 32 MiB)").set_input_files(
+        files=[{"name": "dang-vien.csv", "mimeType": "text/csv", "buffer": f"{HEADER}\n{good}\n{bad}\n".encode()}]
+    )
+    assert not screens.check(page, "admin")
+    page.get_by_role("button", name="Nhập", exact=True).click()
+    page.get_by_text("Xong: nhận 1 dòng, từ chối 1 dòng.").wait_for()
+    assert page.locator("#import-progress").evaluate("(bar) => bar.value") == 1  # the bar reached 100 %
+    page.get_by_text("Đã xử lý 2/2 dòng (100 %)").wait_for()
+    assert not screens.check(page, "admin-import-done")
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Tải báo cáo lỗi (CSV)").click()
+    report = Path(downloading.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert report[0].endswith(HEADER)
+    assert len(report) == 2 and report[1].startswith("3,") and report[1].endswith(bad)  # the row as in the file
+
+
+def test_the_rollout_switchboard_switches_a_province_to_pilot(
+    running, origin, factory, administrator, new_page, screens
+):
+    name = f"Tỉnh Thử {secrets.randbelow(10**6)}"
+    province = factory.organization(factory.centre, name=name)
+    assert province["rollout"] == "disabled"
+    page = signed_in(new_page, origin, administrator, SMALL, password=DEMO_PASSWORD)
+    page.get_by_role("link", name="Quản trị").click()
+    page.get_by_label(f"Triển khai: {name}", exact=True).select_option("pilot")
+    page.get_by_role("button", name=f"Đổi triển khai: {name}").click()
+    page.locator("#status", has_text=f"{name}: Thí điểm").wait_for()
+    assert api(running, "GET", f"/organizations/{province['id']}", factory.admin)["rollout"] == "pilot"
+    page.get_by_role("button", name=f"{name} (Tỉnh)").click()  # open it: nothing below yet
+    page.get_by_text("Không có tổ chức trực thuộc.").wait_for()
+    assert not screens.check(page, "admin-tree")
