@@ -14,9 +14,15 @@ from tests.e2e import people
 from tests.e2e.conftest import ADMINISTRATOR, GOOD_PASSWORD, bearer
 from tests.e2e.people import Factory
 from tests.support.browser import LARGE, SMALL
+from tests.support.waiting import wait_for
 
 BOTH = pytest.mark.parametrize("viewport", [SMALL, LARGE], ids=["360x740", "1280x800"])
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
+# a 1×1 PNG: an attachment content accepts by its bytes
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005"
+    "0001ff89993d1d0000000049454e44ae426082"
+)
 HEADER = (
     "citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
     "organization_code,status"
@@ -158,3 +164,72 @@ def test_the_rollout_switchboard_switches_a_province_to_pilot(
     page.get_by_role("button", name=f"{name} (Tỉnh)").click()  # open it: nothing below yet
     page.get_by_text("Không có tổ chức trực thuộc.").wait_for()
     assert not screens.check(page, "admin-tree")
+
+
+@BOTH
+def test_the_secretary_publishes_study_material_and_sees_a_members_read_in_the_study_dashboard(
+    running, origin, factory, new_page, screens, viewport
+):
+    branch = factory.branch()
+    secretary = factory.officer(branch)
+    member = factory.member(branch, activated=True)
+    title = f"Học tập nghị quyết {secrets.randbelow(10**6)}"
+    page = signed_in(new_page, origin, secretary, viewport)
+    page.get_by_role("link", name="Cấp uỷ").click()
+    page.locator("h1", has_text="Số liệu").wait_for()
+    page.get_by_role("button", name="Đăng văn bản").click()
+    page.get_by_label("Tiêu đề").fill(title)
+    page.get_by_label("Loại văn bản").select_option("study")
+    page.get_by_label("Nội dung", exact=True).fill("Toàn văn nghị quyết.\n\nCác nhiệm vụ trọng tâm.")
+    page.get_by_label("Tài liệu học tập (theo dõi tiến độ)").check()
+    page.get_by_label("Tệp đính kèm").set_input_files(
+        files=[{"name": "tom-tat.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    assert not screens.check(page, "officer-publish")
+    page.get_by_role("button", name="Đăng", exact=True).click()
+    page.get_by_text("Đã đăng văn bản.").wait_for()
+    (document,) = [d for d in api(running, "GET", "/documents", member["token"])["items"] if d["title"] == title]
+    assert document["attachments"][0]["name"] == "tom-tat.png"
+
+    api(running, "POST", f"/documents/{document['id']}/read", member["token"])
+    progress = f"/organizations/{branch['id']}/study-progress?document_id={document['id']}"
+    wait_for(lambda: api(running, "GET", progress, secretary["token"])["read"] == 1, message="the read to be counted")
+    page.get_by_role("button", name="Số liệu").click()
+    page.locator("h1", has_text="Số liệu").wait_for()
+    page.get_by_label("Tài liệu học tập", exact=True).select_option(label=title)
+    study = page.get_by_role("region", name="Tiến độ học tập")
+    study.get_by_role("row", name="Cộng").get_by_role("cell").nth(1).wait_for()
+    total = study.get_by_role("row", name="Cộng").inner_text().split("\t")
+    assert total[1:4] == ["2", "1", "50\xa0%"]  # the secretary and the member reached, one of them read it
+    assert not screens.check(page, "officer-dashboards")
+    with page.expect_download() as downloading:
+        study.locator("xpath=..").get_by_role("button", name="Tải bảng Excel (XLSX)").click()
+    assert downloading.value.suggested_filename.endswith(".xlsx")
+
+
+@BOTH
+def test_the_secretary_finds_a_member_and_confirms_a_phone(running, origin, factory, new_page, screens, viewport):
+    branch = factory.branch()
+    secretary = factory.officer(branch)
+    member = factory.member(branch, phone=False)
+    phone = people.other_phone()
+    started = requests.post(
+        f"{running.base}/auth/activation", json={"citizen_id": member["citizen_id"], "phone": phone}, timeout=10
+    )
+    assert started.status_code == 202, started.text
+    page = signed_in(new_page, origin, secretary, viewport)
+    page.get_by_role("link", name="Cấp uỷ").click()
+    page.get_by_role("button", name="Đảng viên", exact=True).click()
+    page.get_by_label("Tìm theo tên, số định danh hoặc số thẻ").fill(member["citizen_id"])
+    page.get_by_role("button", name="Tìm", exact=True).click()
+    page.get_by_role("button", name=member["full_name"]).click()
+    page.locator("h1", has_text=member["full_name"]).wait_for()
+    page.get_by_text("Hồ sơ điện tử").wait_for()
+    assert not screens.check(page, "officer-member-record")
+
+    page.get_by_role("button", name="Chờ duyệt").click()
+    page.get_by_role("button", name=f"Xác nhận: {member['full_name']}").wait_for()
+    assert not screens.check(page, "officer-approvals")
+    page.get_by_role("button", name=f"Xác nhận: {member['full_name']}").click()
+    page.get_by_text("Đã xác nhận; mã được gửi tới số đó.").wait_for()
+    assert any(message["to"] == phone for message in running.sms())  # the code went to the confirmed phone

@@ -71,7 +71,7 @@ export function table(caption, headings, rows) {
         i === 0 ? h("th", { scope: "row" }, cell) : h("td", {}, cell)))))));
 }
 
-export const percent = (rate) => `${Math.round((rate || 0) * 100)} %`;
+export const percent = (rate) => `${Math.round((rate || 0) * 100)}\u00a0%`; // kept on one line
 
 // the policy refuses style attributes, not the style object
 function fill(rate) {
