@@ -6,7 +6,8 @@ import {
   OFFICER_ROLES, action, area, bars, choice, failed, heldOrganizations, notAllowed, percent, save, section, table,
 } from "/assets/staff.js";
 
-const CATEGORIES = [["news", t("Tin tức", "News")], ["resolution", t("Nghị quyết", "Resolution")],
+// words in the language chosen when the form is drawn
+const categories = () => [["news", t("Tin tức", "News")], ["resolution", t("Nghị quyết", "Resolution")],
   ["directive", t("Chỉ thị", "Directive")], ["regulation", t("Quy định", "Regulation")],
   ["guidance", t("Hướng dẫn", "Guidance")], ["study", t("Tài liệu học tập", "Study material")]];
 const thisMonth = () => new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Ho_Chi_Minh" }).slice(0, 7);
@@ -212,7 +213,7 @@ async function publish(root) {
     h("label", { for: `a-${organization.id}` }, organization.name)));
   const form = h("form", { class: "card", novalidate: true },
     field("title", t("Tiêu đề", "Title"), { required: true }),
-    choice("category", t("Loại văn bản", "Category"), CATEGORIES),
+    choice("category", t("Loại văn bản", "Category"), categories()),
     area("summary", t("Tóm tắt", "Summary"), { rows: 2 }),
     area("body", t("Nội dung", "Body"), { rows: 10, required: true,
       hint: t("Viết như thư thường; dòng trống để ngắt đoạn.", "Plain text; a blank line between paragraphs.") }),

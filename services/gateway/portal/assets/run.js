@@ -4,7 +4,8 @@ import { announce, dateTime, field, fieldErrors, formData, h, problem, show, t }
 import { get, post } from "/assets/api.js";
 import { OFFICER_ROLES, action, area, choice, failed, heldOrganizations, notAllowed, section, table } from "/assets/staff.js";
 
-const KINDS = [["regular", t("Sinh hoạt thường kỳ", "Regular")], ["thematic", t("Chuyên đề", "Thematic")],
+// words in the language chosen when the form is drawn
+const kinds = () => [["regular", t("Sinh hoạt thường kỳ", "Regular")], ["thematic", t("Chuyên đề", "Thematic")],
   ["extraordinary", t("Bất thường", "Extraordinary")], ["committee", t("Cấp uỷ", "Committee")]];
 const STATUS = { scheduled: ["Sắp họp", "Scheduled"], in_progress: ["Đang họp", "In progress"],
   closed: ["Đã kết thúc", "Closed"], cancelled: ["Đã huỷ", "Cancelled"] };
@@ -55,7 +56,7 @@ function scheduleForm(organizationId, done) {
   const form = h("form", { class: "card", novalidate: true },
     h("h2", {}, t("Lên lịch họp", "Schedule a meeting")),
     field("title", t("Tên cuộc họp", "Title"), { required: true }),
-    choice("kind", t("Loại", "Kind"), KINDS),
+    choice("kind", t("Loại", "Kind"), kinds()),
     field("starts_at", t("Bắt đầu (giờ Việt Nam)", "Starts (Vietnam time)"), { type: "datetime-local", required: true }),
     field("ends_at", t("Kết thúc (giờ Việt Nam)", "Ends (Vietnam time)"), { type: "datetime-local", required: true }),
     field("location", t("Địa điểm", "Place")),
