@@ -48,10 +48,12 @@ function nav(current) {
        link("profile", t("Hồ sơ", "Profile"))]
     : [];
   const roles = new Set((signedIn() && positions) || []);
-  if (["secretary", "deputy_secretary", "committee_member"].some((role) => roles.has(role))) {
-    items.push(link("officer", t("Cấp uỷ", "Officer")), link("run", t("Điều hành họp", "Run a meeting")));
+  const officer = ["secretary", "deputy_secretary", "committee_member"].some((role) => roles.has(role));
+  if (officer) items.push(link("officer", t("Cấp uỷ", "Officer")), link("run", t("Điều hành họp", "Run a meeting")));
+  if (roles.has("system_administrator")) {
+    if (!officer) items.push(link("officer", t("Số liệu", "Dashboards")));
+    items.push(link("admin", t("Quản trị", "Administration")));
   }
-  if (roles.has("system_administrator")) items.push(link("admin", t("Quản trị", "Administration")));
   const other = settings.lang === "en" ? "vi" : "en";
   items.push(
     h("button", { type: "button", class: "link", lang: other, onclick: () => setSetting("lang", other) },

@@ -3,7 +3,7 @@
 import { announce, dateTime, field, fieldErrors, formData, h, problem, show, t } from "/assets/dom.js";
 import { call, download, get, optional, post, upload } from "/assets/api.js";
 import {
-  OFFICER_ROLES, action, area, bars, choice, failed, heldOrganizations, notAllowed, percent, save, section, table,
+  ADMIN_ROLE, OFFICER_ROLES, action, area, bars, choice, failed, heldOrganizations, notAllowed, percent, save, section, table,
 } from "/assets/staff.js";
 
 // words in the language chosen when the form is drawn
@@ -15,7 +15,7 @@ let held = [];
 
 export async function officer() {
   try {
-    held = await heldOrganizations(OFFICER_ROLES);
+    held = await heldOrganizations([...OFFICER_ROLES, ADMIN_ROLE]); // an administrator's: the whole tree
     if (!held.length) return notAllowed();
     await dashboard([held[0]]);
   } catch (error) {

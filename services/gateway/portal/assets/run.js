@@ -92,8 +92,15 @@ async function meetingView(id, back) {
   const meeting = await get(`/meetings/${id}`);
   const again = () => meetingView(id, back);
   const running = meeting.status === "scheduled" || meeting.status === "in_progress";
-  const invitees = h("div", { "aria-live": "polite" });
-  const refreshInvitees = async () => invitees.replaceChildren(await inviteeTable(meeting, refreshInvitees));
+  const invitees = h("div", {});
+  let present = null;
+  const refreshInvitees = async () => {
+    const [drawn, count] = await inviteeTable(meeting, refreshInvitees);
+    invitees.replaceChildren(drawn);
+    // said once per change, not the whole table again
+    if (present !== null && count > present) announce(t(`${count} người đã điểm danh.`, `${count} checked in.`));
+    present = count;
+  };
   await refreshInvitees();
   show(
     h("h1", {}, meeting.title),
@@ -124,7 +131,7 @@ async function meetingView(id, back) {
   // check-ins made on members' phones show up while the secretary watches
   const watch = setInterval(() => {
     if (!invitees.isConnected) clearInterval(watch);
-    else refreshInvitees().catch(() => {});
+    else if (!invitees.contains(document.activeElement)) refreshInvitees().catch(() => {}); // never pull focus away
   }, 5000);
 }
 
@@ -138,7 +145,8 @@ async function inviteeTable(meeting, refresh) {
     announce(said[1]);
     await refresh();
   }, { "aria-label": `${said[0]}: ${invitee.full_name}` });
-  return table(t("Trả lời và điểm danh", "Answers and check-ins"),
+  const count = page.items.filter((invitee) => invitee.check_in).length;
+  return [table(t("Trả lời và điểm danh", "Answers and check-ins"),
     [t("Họ và tên", "Name"), t("Trả lời", "Answer"), t("Điểm danh", "Check-in"), t("Ghi hộ", "Record for them")],
     page.items.map((invitee) => [
       invitee.full_name || "—",
@@ -153,7 +161,7 @@ async function inviteeTable(meeting, refresh) {
           [t("Báo vắng", "Absent"), t("Đã ghi: vắng.", "Recorded: absent.")]) : null,
         invitee.check_in ? null : record(invitee, "check-in", {},
           [t("Điểm danh hộ", "Check in"), t("Đã điểm danh.", "Checked in.")])) : "—",
-    ]));
+    ])), count];
 }
 
 // full screen, for a projector or a phone held up: the QR code and its six digits, renewed before they expire
