@@ -208,7 +208,9 @@ def test_the_secretary_publishes_study_material_and_sees_a_members_read_in_the_s
 
 
 @BOTH
-def test_the_secretary_finds_a_member_and_confirms_a_phone(running, origin, factory, new_page, screens, viewport):
+def test_the_secretary_finds_a_member_approves_a_correction_and_confirms_a_phone(
+    running, origin, factory, new_page, screens, viewport
+):
     branch = factory.branch()
     secretary = factory.officer(branch)
     member = factory.member(branch, phone=False)
@@ -227,9 +229,16 @@ def test_the_secretary_finds_a_member_and_confirms_a_phone(running, origin, fact
     page.get_by_text("Hồ sơ điện tử").wait_for()
     assert not screens.check(page, "officer-member-record")
 
+    other = factory.member(branch, activated=True)
+    corrected = f"Nguyễn Văn Đúng {secrets.randbelow(10**6)}"
+    api(running, "PATCH", "/me", other["token"], {"full_name": corrected})  # core data: waits for the secretary
     page.get_by_role("button", name="Chờ duyệt").click()
+    page.get_by_text(f"Họ và tên: {corrected}").wait_for()
     page.get_by_role("button", name=f"Xác nhận: {member['full_name']}").wait_for()
     assert not screens.check(page, "officer-approvals")
+    page.get_by_role("button", name=f"Duyệt: {other['full_name']}").click()
+    page.get_by_text("Đã duyệt.").wait_for()
+    assert api(running, "GET", f"/members/{other['id']}", secretary["token"])["full_name"] == corrected
     page.get_by_role("button", name=f"Xác nhận: {member['full_name']}").click()
     page.get_by_text("Đã xác nhận; mã được gửi tới số đó.").wait_for()
     assert any(message["to"] == phone for message in running.sms())  # the code went to the confirmed phone

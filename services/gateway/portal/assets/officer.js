@@ -10,6 +10,9 @@ import {
 const categories = () => [["news", t("Tin tức", "News")], ["resolution", t("Nghị quyết", "Resolution")],
   ["directive", t("Chỉ thị", "Directive")], ["regulation", t("Quy định", "Regulation")],
   ["guidance", t("Hướng dẫn", "Guidance")], ["study", t("Tài liệu học tập", "Study material")]];
+// the core data a member may ask to correct
+const FIELD = { full_name: ["Họ và tên", "Full name"], date_of_birth: ["Ngày sinh", "Date of birth"],
+  gender: ["Giới tính", "Gender"], citizen_id: ["Số định danh", "Citizen ID"] };
 const thisMonth = () => new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Ho_Chi_Minh" }).slice(0, 7);
 let held = [];
 
@@ -175,7 +178,8 @@ async function approvals(root) {
   const changeItems = await Promise.all((changes ? changes.items : []).map(async (request) => {
     const name = await nameOf(request.member_id);
     return h("li", {}, h("h3", {}, name),
-      h("ul", {}, Object.entries(request.changes).map(([key, value]) => h("li", {}, `${key}: ${value}`))),
+      h("ul", {}, Object.entries(request.changes).map(([key, value]) =>
+        h("li", {}, `${FIELD[key] ? t(...FIELD[key]) : key}: ${value}`))),
       h("p", { class: "meta" }, dateTime(request.requested_at)),
       h("div", { class: "row-actions" },
         decide(t("Duyệt", "Approve"), `/change-requests/${request.id}/approve`, t("Đã duyệt.", "Approved."), name),
