@@ -275,10 +275,10 @@ MEETINGS = [
           description="Changeable until the start. An officer running the meeting may send `member_id` to record "
                       "the answer of a member without the app (recorded as such)."),
     Route("GET", f"{MEETING}/check-in-code", "Mã điểm danh hiện tại / The check-in code (rotates every 30 s)",
-          "meetings.check_in_code", ("meeting_id",), answers={200: mt.CheckInCode},
+          handlers.check_in_code, answers={200: mt.CheckInCodeShown},
           errors=(*SEEN, mt.CheckInClosed),
           description="The officers running the meeting, from 30 minutes before the start to the end. `qr` is what "
-                      "the QR code on their screen carries."),
+                      "the QR code on their screen carries; `image` draws it (SVG)."),
     Route("POST", f"{MEETING}/check-in", "Điểm danh / Check in with the code (or an officer for a member)",
           "meetings.check_in", ("meeting_id", BODY), body=mt.CheckInIn, answers={200: mt.CheckIn},
           errors=(*SEEN, mt.CheckInCodeInvalid, mt.CheckInClosed),

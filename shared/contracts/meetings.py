@@ -365,6 +365,14 @@ class CheckInCode(Schema):
     qr = fields.String(required=True, metadata={"description": "what the QR code carries: sotay:checkin:<id>:<code>"})
 
 
+class CheckInCodeShown(CheckInCode):
+    """What the gateway answers: the code and its QR code drawn, so a screen needs no encoder of its own."""
+
+    image = fields.String(
+        required=True, metadata={"description": "the QR code of `qr` as an SVG image, a `data:image/svg+xml` URI"}
+    )
+
+
 class Opinion(Schema):
     id = fields.Integer(required=True)
     meeting_id = fields.Integer(required=True)

@@ -127,6 +127,7 @@ def test_check_in_by_the_code_on_the_secretarys_screen_once(running, people, mee
     assert shown.status_code == 200, shown.text
     shown = shown.json()
     assert len(shown["code"]) == 6 and shown["qr"] == f"sotay:checkin:{meeting['id']}:{shown['code']}"
+    assert shown["image"].startswith("data:image/svg+xml")  # the QR code drawn, for a screen without an encoder
     wrong = f"{(int(shown['code']) + 500_000) % 1_000_000:06d}"
     answer = post(running, f"{path}/check-in", {"code": wrong}, token(people, "member"))
     assert answer.status_code == 400 and error_code(answer) == "invalid_code"

@@ -3,6 +3,7 @@ tested is the gateway's part — RPC errors become their HTTP answers, answers l
 method a path lacks is a 405 naming the ones it has, a path id no record can have is a 404."""
 
 from types import SimpleNamespace
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -203,3 +204,19 @@ def test_a_worker_answers_with_the_status_its_route_declares():
     with nameko_config.patch({"SOTAY_ENV": "test"}):
         status, answer = service.create_member(request)
     assert status == 202 and answer["registration_id"] == 4
+
+
+def test_the_check_in_code_comes_with_its_qr_code_drawn(gateway):
+    images = []
+    for code in ("492039", "118804"):
+        current = {"code": code, "expires_at": "2026-12-05T12:30:30+00:00", "qr": f"sotay:checkin:5:{code}"}
+        gateway.rpc.meetings.check_in_code.return_value = current
+        answer = get(gateway, "/meetings/5/check-in-code")
+        assert answer.status_code == 200, answer.text
+        shown = answer.json()
+        assert {key: shown[key] for key in current} == current
+        kind, _, svg = shown["image"].partition(",")
+        assert kind.startswith("data:image/svg+xml") and "<svg" in unquote(svg)
+        images.append(shown["image"])
+    assert images[0] != images[1]  # a new code, a new picture
+    gateway.rpc.meetings.check_in_code.assert_called_with(5)

@@ -10,6 +10,10 @@ const SHELL = [
   "/assets/style.css",
   "/assets/icon.svg",
   "/assets/icon-192.png",
+  "/assets/staff.js",
+  "/assets/run.js",
+  "/assets/admin.js",
+  "/assets/officer.js",
 ];
 const CACHE = "sotay-shell-" + SHELL[2].split("?v=")[1];
 

@@ -91,3 +91,35 @@ export async function optional(path) {
     throw error;
   }
 }
+
+// A file sent or fetched with the access token (uploads, XLSX and CSV downloads): the raw answer
+async function sendFile(method, path, body) {
+  const once = () =>
+    fetch(BASE + path, {
+      method,
+      body,
+      headers: accessToken ? { Authorization: `Bearer ${accessToken}` } : {},
+      credentials: "same-origin",
+    });
+  let response = await once();
+  if (response.status === 401 && accessToken && (await refresh())) response = await once();
+  if (!response.ok) {
+    const text = await response.text();
+    throw new ApiError(response.status, text ? JSON.parse(text) : null, null);
+  }
+  return response;
+}
+
+// a file as multipart form data (field `file`); the JSON answer
+export async function upload(path, file) {
+  const form = new FormData();
+  form.append("file", file);
+  return (await sendFile("POST", path, form)).json();
+}
+
+// a download the browser saves under the server's name (Content-Disposition), or `fallback`
+export async function download(path, fallback) {
+  const response = await sendFile("GET", path);
+  const named = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") || "");
+  return { blob: await response.blob(), name: named ? named[1] : fallback };
+}
