@@ -79,6 +79,8 @@ export async function signOut() {
     if (accessToken) await send("POST", "/auth/logout");
   } finally {
     accessToken = null;
+    // what offline reading kept on this device, and what waited to be sent (offline.js): personal
+    await globalThis.caches?.delete("sotay-mine").catch(() => {});
   }
 }
 

@@ -1,8 +1,11 @@
 // The portal's shell: settings, navigation between screens (the address's #fragment), the service worker.
-import { h, settings, t } from "/assets/dom.js";
-import { refresh, signedIn } from "/assets/api.js";
+import { announce, h, settings, t } from "/assets/dom.js";
+import { call, refresh, signedIn } from "/assets/api.js";
 import { activation, forgotten, signInScreen } from "/assets/signin.js";
 import { home, notifications, profile } from "/assets/member.js";
+
+// a screen whose module is fetched the first time it is visited: the first visit stays small
+const later = (path, name) => async (...args) => (await import(path))[name](...args);
 
 const SCREENS = {
   "": signInScreen,
@@ -11,8 +14,17 @@ const SCREENS = {
   home,
   notifications,
   profile,
+  meetings: later("/assets/meetings.js", "meetings"),
+  meeting: later("/assets/meetings.js", "meeting"),
+  documents: later("/assets/documents.js", "documents"),
+  document: later("/assets/documents.js", "document"),
+  notebook: later("/assets/notebook.js", "notebook"),
+  note: later("/assets/notebook.js", "note"),
 };
 const MEMBER_ONLY = new Set(["home", "notifications", "profile"]);
+["meetings", "meeting", "documents", "document", "notebook", "note"].forEach((name) => MEMBER_ONLY.add(name));
+// what a member opened or saved, readable without a connection (the refresh cannot reach the server then)
+const OFFLINE_TOO = new Set(["documents", "document", "notebook", "note"]);
 export const install = { prompt: null };
 
 function applySettings() {
@@ -38,6 +50,8 @@ function nav(current) {
     h("a", { href: "#/" + name, "aria-current": current === name ? "page" : null }, label);
   const items = signedIn()
     ? [link("home", t("Trang chủ", "Home")), link("notifications", t("Thông báo", "Notifications")),
+       link("meetings", t("Họp", "Meetings")), link("documents", t("Tài liệu", "Documents")),
+       link("notebook", t("Sổ tay", "Notebook")),
        link("profile", t("Hồ sơ", "Profile"))]
     : [];
   const other = settings.lang === "en" ? "vi" : "en";
@@ -49,18 +63,34 @@ function nav(current) {
 }
 
 async function route() {
-  let name = location.hash.replace(/^#\/?/, "");
+  // "#/meeting/12": the screen, then what it shows
+  const [asked, ...args] = location.hash.replace(/^#\/?/, "").split("/");
+  let name = asked;
   if (!(name in SCREENS)) name = "";
   if (!signedIn() && (MEMBER_ONLY.has(name) || name === "")) {
     if (await refresh()) name = MEMBER_ONLY.has(name) ? name : "home";
+    else if (OFFLINE_TOO.has(name) && !navigator.onLine) name = asked;
     else name = MEMBER_ONLY.has(name) ? "" : name;
   } else if (signedIn() && name === "") {
     name = "home";
   }
-  if (location.hash !== "#/" + name && name !== "") history.replaceState(null, "", "#/" + name);
+  const address = "#/" + [name, ...(name === asked ? args : [])].join("/");
+  if (location.hash !== address && name !== "") history.replaceState(null, "", address);
   nav(name);
-  await SCREENS[name]();
+  await SCREENS[name](...(name === asked ? args : []));
+  if (signedIn()) sendWaiting();
 }
+
+// what was written without a connection goes as soon as there is one again
+async function sendWaiting() {
+  if (!navigator.onLine || (!signedIn() && !(await refresh()))) return;
+  const { flush } = await import("/assets/offline.js");
+  if (await flush(call)) {
+    announce(t("Đã gửi những gì bạn viết khi không có mạng.", "What you wrote offline has been sent."));
+    route();
+  }
+}
+window.addEventListener("online", sendWaiting);
 
 window.addEventListener("hashchange", route);
 window.addEventListener("beforeinstallprompt", (event) => {

@@ -1,0 +1,111 @@
+"""A member's meetings, documents and notebook in the portal, in Chromium: answering an invitation, checking in
+by the code, opinions, a ballot, the results and the minutes; reading, bookmarking, a quiz, search without
+diacritics, a saved document read with the network cut; a note written offline sent when the connection returns.
+The secretary's side (the check-in code, votes, minutes, documents) goes over the API. Each new screen is
+photographed and checked by axe-core."""
+
+import secrets
+
+import pytest
+import requests
+
+from tests.browser.test_portal import sign_in
+from tests.e2e.conftest import GOOD_PASSWORD, bearer, post
+from tests.e2e.meeting_people import branch_with_members, schedule
+from tests.e2e.people import Factory
+from tests.e2e.test_content_http import holds_position_in_content, known_to_content, published
+from tests.support.browser import LARGE, SMALL
+
+
+@pytest.fixture(scope="module")
+def factory(running):
+    return Factory(running)
+
+
+@pytest.fixture(scope="module")
+def people(running, factory):
+    """A branch whose secretary may publish to it and run its meetings, and an activated member."""
+    people = branch_with_members(running, factory)
+    holds_position_in_content(running, known_to_content(running, people["secretary"]), people["branch"])
+    known_to_content(running, people["member"])
+    return people
+
+
+def by_secretary(running, people, path, body=None):
+    answer = post(running, path, body, people["secretary"]["token"])
+    assert answer.status_code in (200, 201), answer.text
+    return answer.json()
+
+
+def signed_in(page, origin, member, screen=""):
+    page.goto(origin + "/")
+    sign_in(page, member["citizen_id"], GOOD_PASSWORD)
+    page.get_by_text(member["full_name"]).wait_for()
+    if screen:
+        page.goto(f"{origin}/#/{screen}")
+
+
+def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results_and_minutes(
+    running, origin, people, new_page, screens
+):
+    writer = {"secretary": people["secretary"], "branch": people["branch"]}
+    paper = published(writer, running, title="Báo cáo công tác tháng 11")
+    title = f"Sinh hoạt chi bộ {secrets.token_hex(3)}"
+    agenda = [{"title": "Kiểm điểm công tác tháng", "document_ids": [paper["id"]]}]
+    meeting = schedule(running, people, title=title, agenda=agenda)
+    item = meeting["agenda"][0]["id"]
+    page = new_page(SMALL)
+    signed_in(page, origin, people["member"], "meetings")
+    page.get_by_role("link", name=title).click()
+    page.locator("h1", has_text=title).wait_for()
+    assert page.get_by_role("link", name="Báo cáo công tác tháng 11").is_visible()  # the paper, to read
+
+    page.get_by_label("Tôi vắng mặt").check()
+    page.get_by_role("button", name="Gửi câu trả lời").click()
+    page.get_by_text("Cần lý do vắng mặt.", exact=False).wait_for()  # the server's reason, in Vietnamese
+    page.get_by_label("Lý do vắng mặt").fill("Đi công tác")
+    page.get_by_role("button", name="Gửi câu trả lời").click()
+    page.get_by_text("Bạn báo vắng: Đi công tác").wait_for()
+    page.get_by_label("Tôi sẽ tham dự").check()  # changeable until the start
+    page.get_by_role("button", name="Đổi câu trả lời").click()
+    page.get_by_text("Bạn sẽ tham dự.").wait_for()
+    assert not screens.check(page, "meeting")
+
+    secretary = bearer(people["secretary"]["token"])
+    code = requests.get(f"{running.base}/meetings/{meeting['id']}/check-in-code", headers=secretary, timeout=10)
+    code = code.json()["code"]
+    page.get_by_label("Mã điểm danh", exact=False).fill(code)
+    page.get_by_role("button", name="Điểm danh", exact=True).click()
+    page.get_by_text("Đã điểm danh lúc", exact=False).wait_for()
+
+    opinion = page.locator(f"#o-{item}-new")
+    opinion.fill("Đề nghị bổ sung chỉ tiêu kết nạp đảng viên mới.")
+    page.locator(f"form:has(#o-{item}-new) button").click()
+    page.get_by_text("Đề nghị bổ sung chỉ tiêu kết nạp đảng viên mới.").wait_for()
+    page.get_by_role("button", name="Sửa").click()  # within 5 minutes of writing it
+    page.get_by_label("Sửa ý kiến (trong 5 phút)").fill("Đề nghị bổ sung chỉ tiêu kết nạp hai đảng viên mới.")
+    page.get_by_role("button", name="Lưu").click()
+    page.get_by_text("Đề nghị bổ sung chỉ tiêu kết nạp hai đảng viên mới.").wait_for()
+    page.locator(".meta", has_text="đã sửa").wait_for()
+
+    by_secretary(running, people, f"/meetings/{meeting['id']}/start")
+    vote = by_secretary(running, people, f"/meetings/{meeting['id']}/votes", {"question": "Thông qua báo cáo tháng"})
+    page.reload()
+    page.get_by_text("Thông qua báo cáo tháng").wait_for()
+    page.get_by_label("Tán thành", exact=True).check()
+    page.get_by_role("button", name="Bỏ phiếu").click()
+    page.get_by_text("Bạn đã bỏ phiếu.", exact=False).wait_for()
+
+    by_secretary(running, people, f"/votes/{vote['id']}/close")
+    by_secretary(running, people, f"/meetings/{meeting['id']}/close")
+    minutes = {"body": "Chi bộ thống nhất báo cáo công tác tháng.", "resolutions": ["Kết nạp hai đảng viên mới"]}
+    by_secretary(running, people, f"/meetings/{meeting['id']}/minutes", minutes)
+    page.reload()
+    results = page.get_by_role("table", name="Kết quả biểu quyết")
+    results.wait_for()
+    assert results.get_by_role("row", name="Tán thành 1").is_visible()
+    page.get_by_text("Chi bộ thống nhất báo cáo công tác tháng.").wait_for()
+    assert page.get_by_text("Kết nạp hai đảng viên mới", exact=True).is_visible()
+    assert not screens.check(page, "meeting-closed")
+    page.set_viewport_size(LARGE)
+    assert not screens.check(page, "meeting-closed")
