@@ -12,8 +12,9 @@ import requests
 from tests.browser.test_portal import sign_in
 from tests.e2e.conftest import GOOD_PASSWORD, bearer, post
 from tests.e2e.meeting_people import branch_with_members, schedule
-from tests.e2e.people import Factory
-from tests.e2e.test_content_http import holds_position_in_content, known_to_content, published
+from tests.e2e.people import Factory, put
+from tests.e2e.test_content_http import document, holds_position_in_content, known_to_content, published, upload
+from tests.support import samples
 from tests.support.browser import LARGE, SMALL
 
 
@@ -109,3 +110,73 @@ def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results
     assert not screens.check(page, "meeting-closed")
     page.set_viewport_size(LARGE)
     assert not screens.check(page, "meeting-closed")
+
+
+def test_a_member_finds_a_document_without_diacritics_reads_saves_passes_its_quiz_and_reads_it_offline(
+    running, origin, people, new_page, screens
+):
+    writer = {"secretary": people["secretary"], "branch": people["branch"]}
+    word = secrets.token_hex(3)
+    title = f"Nghị quyết về xây dựng Đảng {word}"
+    body = "## Nội dung\n\nTăng cường **xây dựng, chỉnh đốn** Đảng.\n\n<script>alert(1)</script>"
+    draft = document(writer, running, category="study", study=True, title=title, body=body)
+    added = upload(running, draft["id"], samples.pdf(), "nghi-quyet.pdf", people["secretary"]["token"])
+    assert added.status_code == 201, added.text
+    by_secretary(running, people, f"/documents/{draft['id']}/publish")
+    quiz = {
+        "questions": [
+            {"text": "Đại hội lần thứ mấy?", "options": ["XIII", "XIV"], "correct": [1]},
+            {"text": "Nguyên tắc tổ chức?", "options": ["Tập trung dân chủ", "Tuỳ ý"], "correct": [0]},
+        ],
+        "pass_mark": 1,
+        "max_attempts": 3,
+    }
+    assert put(running, f"/documents/{draft['id']}/quiz", quiz, people["secretary"]["token"]).status_code == 200
+
+    page = new_page(SMALL)
+    signed_in(page, origin, people["member"], "documents")
+    page.get_by_label("Tìm trong tài liệu", exact=False).fill(f"xay dung dang {word}")  # no diacritics
+    page.get_by_role("button", name="Tìm").click()
+    page.get_by_role("link", name=title).wait_for()
+    assert not screens.check(page, "documents")
+    page.get_by_role("link", name=title).click()
+    page.locator("h1", has_text=title).wait_for()
+    assert page.locator("article strong", has_text="xây dựng, chỉnh đốn").is_visible()
+    assert page.locator("article script").count() == 0
+
+    page.get_by_role("button", name="Tôi đã đọc xong").click()
+    page.get_by_text("Bạn đã đọc tài liệu này.").wait_for()
+    page.get_by_role("button", name="Lưu tài liệu").click()
+    page.get_by_role("button", name="Đã lưu (bấm để bỏ lưu)").wait_for()
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Tải về nghi-quyet.pdf").click()
+    assert downloaded.value.suggested_filename == "nghi-quyet.pdf"
+
+    page.get_by_label("XIII").check()  # wrong: not passed, an attempt fewer
+    page.get_by_label("Tập trung dân chủ").check()
+    page.get_by_role("button", name="Nộp bài").click()
+    page.get_by_text("Đã làm 1 trên 3 lần.", exact=False).wait_for()
+    page.get_by_label("XIV").check()
+    page.get_by_label("Tập trung dân chủ").check()
+    page.get_by_role("button", name="Nộp bài").click()
+    page.get_by_text("Bạn đã đạt", exact=False).wait_for()
+    assert not screens.check(page, "document")
+
+    page.goto(f"{origin}/#/documents/bookmarked")
+    page.get_by_role("link", name=title).wait_for()  # among the saved ones
+
+    # the network cut: the saved document still opens, after a restart of the app too
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.context.set_offline(True)
+    page.goto(f"{origin}/#/document/{draft['id']}")
+    page.reload()
+    page.locator("h1", has_text=title).wait_for()
+    page.get_by_text("Không có mạng: bản lưu trên máy.").wait_for()
+    assert page.locator("article strong", has_text="xây dựng, chỉnh đốn").is_visible()
+    assert not screens.check(page, "document-offline")
+    page.context.set_offline(False)
+
+    page.goto(f"{origin}/#/profile")
+    page.get_by_role("button", name="Đăng xuất", exact=True).click()
+    page.wait_for_selector("input[name=citizen_id]")
+    assert not page.evaluate("() => caches.has('sotay-mine')")  # nothing kept after signing out

@@ -9,6 +9,7 @@ const SHELL = [
   "/assets/member.js",
   "/assets/offline.js",
   "/assets/meetings.js",
+  "/assets/documents.js",
   "/assets/style.css",
   "/assets/icon.svg",
   "/assets/icon-192.png",

@@ -93,3 +93,21 @@ export async function optional(path) {
     throw error;
   }
 }
+
+// A file the API serves to the signed-in member alone (the token goes in a header, so not a plain link): saved
+// under `name` by the browser
+export async function download(path, name) {
+  const headers = () => (accessToken ? { Authorization: `Bearer ${accessToken}` } : {});
+  let response = await fetch(BASE + path, { headers: headers(), credentials: "same-origin" });
+  if (response.status === 401 && (await refresh())) response = await fetch(BASE + path, { headers: headers() });
+  if (!response.ok) {
+    const text = await response.text();
+    throw new ApiError(response.status, text.startsWith("{") ? JSON.parse(text) : null);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}

@@ -17,7 +17,7 @@ const SCREENS = {
   meetings: later("/assets/meetings.js", "meetings"),
   meeting: later("/assets/meetings.js", "meeting"),
   documents: later("/assets/documents.js", "documents"),
-  document: later("/assets/documents.js", "document"),
+  document: later("/assets/documents.js", "reading"),
   notebook: later("/assets/notebook.js", "notebook"),
   note: later("/assets/notebook.js", "note"),
 };
