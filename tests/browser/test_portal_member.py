@@ -180,3 +180,37 @@ def test_a_member_finds_a_document_without_diacritics_reads_saves_passes_its_qui
     page.get_by_role("button", name="Đăng xuất", exact=True).click()
     page.wait_for_selector("input[name=citizen_id]")
     assert not page.evaluate("() => caches.has('sotay-mine')")  # nothing kept after signing out
+
+
+def test_a_note_written_offline_is_kept_and_sent_when_the_connection_returns(
+    running, origin, people, new_page, screens
+):
+    member = people["member"]
+    page = new_page(SMALL)
+    signed_in(page, origin, member, "notebook")
+    page.get_by_role("heading", name="Ghi chú mới").wait_for()
+    page.get_by_label("Tiêu đề").fill("Ý kiến chuẩn bị họp")
+    page.get_by_label("Nội dung").fill("Hỏi về kế hoạch học tập quý I.")
+    page.get_by_role("button", name="Lưu ghi chú").click()
+    page.get_by_role("link", name="Ý kiến chuẩn bị họp").wait_for()
+    assert not screens.check(page, "notebook")
+    page.get_by_role("link", name="Ý kiến chuẩn bị họp").click()
+    page.locator("h1", has_text="Ý kiến chuẩn bị họp").wait_for()
+    page.get_by_label("Nội dung").fill("Hỏi về kế hoạch học tập quý I và quý II.")
+    page.get_by_role("button", name="Lưu ghi chú").click()
+    page.get_by_text("Hỏi về kế hoạch học tập quý I và quý II.").wait_for()
+
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.context.set_offline(True)
+    page.get_by_label("Tiêu đề").fill("Viết khi mất mạng")
+    page.get_by_label("Nội dung").fill("Ghi lại ngay trên xe.")
+    page.get_by_role("button", name="Lưu ghi chú").click()
+    page.get_by_text("Đã lưu trên máy, sẽ gửi khi có mạng.").wait_for()
+    page.get_by_text("Chờ gửi khi có mạng").wait_for()
+    assert not screens.check(page, "notebook-offline")
+
+    page.context.set_offline(False)
+    page.get_by_role("link", name="Viết khi mất mạng").wait_for()  # sent, and listed from the server
+    assert not page.get_by_text("Chờ gửi khi có mạng").count()
+    notes = requests.get(f"{running.base}/me/notes", headers=bearer(member["token"]), timeout=10).json()["items"]
+    assert [n["body"] for n in notes if n["title"] == "Viết khi mất mạng"] == ["Ghi lại ngay trên xe."]

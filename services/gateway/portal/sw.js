@@ -10,6 +10,7 @@ const SHELL = [
   "/assets/offline.js",
   "/assets/meetings.js",
   "/assets/documents.js",
+  "/assets/notebook.js",
   "/assets/style.css",
   "/assets/icon.svg",
   "/assets/icon-192.png",
