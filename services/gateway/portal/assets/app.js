@@ -24,7 +24,7 @@ const SCREENS = {
 const MEMBER_ONLY = new Set(["home", "notifications", "profile"]);
 ["meetings", "meeting", "documents", "document", "notebook", "note"].forEach((name) => MEMBER_ONLY.add(name));
 // what a member opened or saved, readable without a connection (the refresh cannot reach the server then)
-const OFFLINE_TOO = new Set(["documents", "document", "notebook", "note"]);
+const OFFLINE_TOO = new Set(["documents", "document", "notebook", "note", "meetings", "meeting"]);
 export const install = { prompt: null };
 
 function applySettings() {
@@ -76,7 +76,7 @@ async function route() {
   }
   const address = "#/" + [name, ...(name === asked ? args : [])].join("/");
   if (location.hash !== address && name !== "") history.replaceState(null, "", address);
-  nav(name);
+  nav({ meeting: "meetings", document: "documents", note: "notebook" }[name] || name);
   await SCREENS[name](...(name === asked ? args : []));
   if (signedIn()) sendWaiting();
 }

@@ -2,7 +2,7 @@
 import { announce, dateTime, field, formData, h, problem, show, t, textArea } from "/assets/dom.js";
 import { call, get, optional, post } from "/assets/api.js";
 import { loadFailed, section } from "/assets/member.js";
-import { queue, queued, unreachable } from "/assets/offline.js";
+import { keep, kept, queue, queued, unreachable } from "/assets/offline.js";
 
 const STATUS = {
   scheduled: ["Sắp họp", "Scheduled"],
@@ -44,12 +44,20 @@ export async function meetings() {
   try {
     // from a day ago: a meeting under way stays on top until it ends
     const since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
-    const [coming, past] = await Promise.all([
-      get(`/me/meetings?from=${encodeURIComponent(since)}&limit=50`),
-      get(`/me/attendance`).catch(() => null),
-    ]);
+    let coming, past, offline = false;
+    try {
+      [coming, past] = await Promise.all([
+        get(`/me/meetings?from=${encodeURIComponent(since)}&limit=50`),
+        get(`/me/attendance`).catch(() => null),
+      ]);
+      await keep("meetings", coming);
+    } catch (error) {
+      if (!unreachable(error) || !(coming = await kept("meetings"))) throw error;
+      offline = true;
+    }
     show(
       h("h1", {}, t("Cuộc họp", "Meetings")),
+      offline ? h("p", { class: "problem" }, t("Không có mạng: bản lưu trên máy.", "No connection: the copy kept on this device.")) : null,
       coming.items.length
         ? h("ul", { class: "list meetings" }, coming.items.map(summary))
         : h("p", {}, t("Chưa có cuộc họp nào sắp tới.", "No meetings coming up.")),
@@ -102,6 +110,7 @@ function answerForm(meeting) {
 
 // the server's message with its per-field reasons, for a form without a slot per field
 function detailed(error) {
+  if (unreachable(error)) return t("Không có mạng. Hãy thử lại khi có mạng.", "No connection. Try again when you are online.");
   const reasons = Object.values(error.details || {}).flat();
   return [error.message, ...reasons].join(" ");
 }
@@ -156,7 +165,7 @@ async function scanner(meeting, form, send) {
   const box = h("div", { class: "scanner" }, video,
     h("button", { type: "button", onclick: stop }, t("Dừng quét", "Stop scanning")));
   form.before(box);
-  await video.play();
+  await video.play().catch(() => {}); // a still frame is enough for the detector
   const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
   while (!done) {
     const found = (await detector.detect(video).catch(() => [])).map((code) => QR.exec(code.rawValue)).find(Boolean);
@@ -172,7 +181,7 @@ async function scanner(meeting, form, send) {
 async function agendaSection(meeting, opinions, waiting) {
   const papers = new Map();
   const ids = [...new Set(meeting.agenda.flatMap((item) => item.document_ids))];
-  await Promise.all(ids.map(async (id) => papers.set(id, await optional(`/documents/${id}`).catch(() => null))));
+  await Promise.all(ids.map(async (id) => papers.set(id, await optional(`/documents/${id}`).catch(() => kept(`document/${id}`)))));
   const general = { id: null, title: t("Ý kiến chung", "General opinions"), document_ids: [] };
   return section(
     t("Chương trình và ý kiến", "Agenda and opinions"),
@@ -310,17 +319,28 @@ let polling = null;
 export async function meeting(id, again = false) {
   clearTimeout(polling);
   try {
-    me ||= await get("/me");
-    const [found, votes, minutes, opinions] = await Promise.all([
-      get(`/meetings/${id}`),
-      get(`/meetings/${id}/votes`),
-      optional(`/meetings/${id}/minutes`),
-      get(`/meetings/${id}/opinions?limit=200`),
-    ]);
+    let found, votes, minutes, opinions, offline = false;
+    try {
+      me ||= await get("/me");
+      [found, votes, minutes, opinions] = await Promise.all([
+        get(`/meetings/${id}`),
+        get(`/meetings/${id}/votes`),
+        optional(`/meetings/${id}/minutes`),
+        get(`/meetings/${id}/opinions?limit=200`),
+      ]);
+      await keep(`meeting/${id}`, { found, votes, minutes, opinions });
+    } catch (error) {
+      const copy = unreachable(error) && (await kept(`meeting/${id}`));
+      if (!copy) throw error;
+      ({ found, votes, minutes, opinions } = copy);
+      offline = true;
+    }
     const waiting = (await queued("opinion")).filter((w) => w.path === `/meetings/${found.id}/opinions`);
     const where = window.scrollY;
     show(
       h("p", {}, h("a", { href: "#/meetings" }, t("← Các cuộc họp", "← Meetings"))),
+      offline ? h("p", { class: "problem" }, t("Không có mạng: bản lưu trên máy. Ý kiến bạn viết sẽ được gửi khi có mạng.",
+        "No connection: the copy kept on this device. Opinions you write are sent when you are online.")) : null,
       h("h1", {}, found.title),
       h("p", { class: "meta" }, `${words(KIND, found.kind)} · ${words(STATUS, found.status)}`),
       h("dl", {},
