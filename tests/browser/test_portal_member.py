@@ -56,7 +56,12 @@ def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results
     meeting = schedule(running, people, title=title, agenda=agenda)
     item = meeting["agenda"][0]["id"]
     page = new_page(SMALL)
-    signed_in(page, origin, people["member"], "meetings")
+    signed_in(page, origin, people["member"])
+    page.get_by_role("link", name=title).click()  # home's next meeting
+    page.locator("h1", has_text=title).wait_for()
+    page.get_by_role("link", name="← Các cuộc họp").click()
+    page.get_by_role("link", name=title).wait_for()
+    assert not screens.check(page, "meetings")
     page.get_by_role("link", name=title).click()
     page.locator("h1", has_text=title).wait_for()
     assert page.get_by_role("link", name="Báo cáo công tác tháng 11").is_visible()  # the paper, to read
@@ -147,7 +152,9 @@ def test_a_member_finds_a_document_without_diacritics_reads_saves_passes_its_qui
     assert put(running, f"/documents/{draft['id']}/quiz", quiz, people["secretary"]["token"]).status_code == 200
 
     page = new_page(SMALL)
-    signed_in(page, origin, people["member"], "documents")
+    signed_in(page, origin, people["member"])
+    page.get_by_role("link", name="Đọc tài liệu chưa đọc").click()  # from home
+    page.get_by_role("link", name=title).wait_for()
     page.get_by_label("Tìm trong tài liệu", exact=False).fill(f"xay dung dang {word}")  # no diacritics
     page.get_by_role("button", name="Tìm").click()
     page.get_by_role("link", name=title).wait_for()
