@@ -46,6 +46,13 @@ def signed_in(page, origin, member, screen=""):
         page.goto(f"{origin}/#/{screen}")
 
 
+def looks_right(page, screens, name):
+    """The screen at desktop and phone size: photographed, and no serious or critical axe-core finding."""
+    for size in (LARGE, SMALL):
+        page.set_viewport_size(size)
+        assert not screens.check(page, name)
+
+
 def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results_and_minutes(
     running, origin, people, new_page, screens
 ):
@@ -61,7 +68,7 @@ def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results
     page.locator("h1", has_text=title).wait_for()
     page.get_by_role("link", name="← Các cuộc họp").click()
     page.get_by_role("link", name=title).wait_for()
-    assert not screens.check(page, "meetings")
+    looks_right(page, screens, "meetings")
     page.get_by_role("link", name=title).click()
     page.locator("h1", has_text=title).wait_for()
     assert page.get_by_role("link", name="Báo cáo công tác tháng 11").is_visible()  # the paper, to read
@@ -75,7 +82,7 @@ def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results
     page.get_by_label("Tôi sẽ tham dự").check()  # changeable until the start
     page.get_by_role("button", name="Đổi câu trả lời").click()
     page.get_by_text("Bạn sẽ tham dự.").wait_for()
-    assert not screens.check(page, "meeting")
+    looks_right(page, screens, "meeting")
 
     secretary = bearer(people["secretary"]["token"])
     code = requests.get(f"{running.base}/meetings/{meeting['id']}/check-in-code", headers=secretary, timeout=10)
@@ -125,9 +132,7 @@ def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results
     assert results.get_by_role("row", name="Tán thành 1").is_visible()
     page.get_by_text("Chi bộ thống nhất báo cáo công tác tháng.").wait_for()
     assert page.get_by_text("Kết nạp hai đảng viên mới", exact=True).is_visible()
-    assert not screens.check(page, "meeting-closed")
-    page.set_viewport_size(LARGE)
-    assert not screens.check(page, "meeting-closed")
+    looks_right(page, screens, "meeting-closed")
 
 
 def test_a_member_finds_a_document_without_diacritics_reads_saves_passes_its_quiz_and_reads_it_offline(
@@ -158,7 +163,7 @@ def test_a_member_finds_a_document_without_diacritics_reads_saves_passes_its_qui
     page.get_by_label("Tìm trong tài liệu", exact=False).fill(f"xay dung dang {word}")  # no diacritics
     page.get_by_role("button", name="Tìm").click()
     page.get_by_role("link", name=title).wait_for()
-    assert not screens.check(page, "documents")
+    looks_right(page, screens, "documents")
     page.get_by_role("link", name=title).click()
     page.locator("h1", has_text=title).wait_for()
     assert page.locator("article strong", has_text="xây dựng, chỉnh đốn").is_visible()
@@ -180,7 +185,7 @@ def test_a_member_finds_a_document_without_diacritics_reads_saves_passes_its_qui
     page.get_by_label("Tập trung dân chủ").check()
     page.get_by_role("button", name="Nộp bài").click()
     page.get_by_text("Bạn đã đạt", exact=False).wait_for()
-    assert not screens.check(page, "document")
+    looks_right(page, screens, "document")
 
     page.goto(f"{origin}/#/documents/bookmarked")
     page.get_by_role("link", name=title).wait_for()  # among the saved ones
@@ -193,7 +198,7 @@ def test_a_member_finds_a_document_without_diacritics_reads_saves_passes_its_qui
     page.locator("h1", has_text=title).wait_for()
     page.get_by_text("Không có mạng: bản lưu trên máy.").wait_for()
     assert page.locator("article strong", has_text="xây dựng, chỉnh đốn").is_visible()
-    assert not screens.check(page, "document-offline")
+    looks_right(page, screens, "document-offline")
     page.context.set_offline(False)
 
     page.goto(f"{origin}/#/profile")
@@ -213,9 +218,10 @@ def test_a_note_written_offline_is_kept_and_sent_when_the_connection_returns(
     page.get_by_label("Nội dung").fill("Hỏi về kế hoạch học tập quý I.")
     page.get_by_role("button", name="Lưu ghi chú").click()
     page.get_by_role("link", name="Ý kiến chuẩn bị họp").wait_for()
-    assert not screens.check(page, "notebook")
+    looks_right(page, screens, "notebook")
     page.get_by_role("link", name="Ý kiến chuẩn bị họp").click()
     page.locator("h1", has_text="Ý kiến chuẩn bị họp").wait_for()
+    looks_right(page, screens, "note")
     page.get_by_label("Nội dung").fill("Hỏi về kế hoạch học tập quý I và quý II.")
     page.get_by_role("button", name="Lưu ghi chú").click()
     page.get_by_text("Hỏi về kế hoạch học tập quý I và quý II.").wait_for()
@@ -227,7 +233,7 @@ def test_a_note_written_offline_is_kept_and_sent_when_the_connection_returns(
     page.get_by_role("button", name="Lưu ghi chú").click()
     page.get_by_text("Đã lưu trên máy, sẽ gửi khi có mạng.").wait_for()
     page.get_by_text("Chờ gửi khi có mạng").wait_for()
-    assert not screens.check(page, "notebook-offline")
+    looks_right(page, screens, "notebook-offline")
 
     page.context.set_offline(False)
     page.get_by_role("link", name="Viết khi mất mạng").wait_for()  # sent, and listed from the server
@@ -257,7 +263,7 @@ def test_where_the_browser_reads_qr_codes_a_member_checks_in_by_scanning_the_sec
     signed_in(page, origin, people["probationary"], f"meeting/{meeting['id']}")
     page.get_by_role("button", name="Quét mã QR bằng camera").click()
     page.get_by_role("button", name="Dừng quét").wait_for()
-    assert not screens.check(page, "meeting-scanning")
+    looks_right(page, screens, "meeting-scanning")
     elsewhere = f"sotay:checkin:{meeting['id'] + 100000}:123456"  # another meeting's code
     page.evaluate("(qr) => { window.shownQr = qr; }", elsewhere)
     page.get_by_text("Mã QR này của cuộc họp khác.").wait_for()

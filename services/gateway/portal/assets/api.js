@@ -74,6 +74,15 @@ export function signedIn() {
   return accessToken !== null;
 }
 
+// who the access token speaks for (its `sub`), or null: whose things this device keeps (offline.js claim)
+export function memberId() {
+  try {
+    return JSON.parse(atob(accessToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub;
+  } catch {
+    return null;
+  }
+}
+
 export async function signOut() {
   try {
     if (accessToken) await send("POST", "/auth/logout");

@@ -1,6 +1,6 @@
 // The portal's shell: settings, navigation between screens (the address's #fragment), the service worker.
 import { announce, h, settings, t } from "/assets/dom.js";
-import { call, refresh, signedIn } from "/assets/api.js";
+import { call, memberId, refresh, signedIn } from "/assets/api.js";
 import { activation, forgotten, signInScreen } from "/assets/signin.js";
 import { home, notifications, profile } from "/assets/member.js";
 
@@ -84,7 +84,8 @@ async function route() {
 // what was written without a connection goes as soon as there is one again
 async function sendWaiting() {
   if (!navigator.onLine || (!signedIn() && !(await refresh()))) return;
-  const { flush } = await import("/assets/offline.js");
+  const { claim, flush } = await import("/assets/offline.js");
+  await claim(memberId());
   if (await flush(call)) {
     announce(t("Đã gửi những gì bạn viết khi không có mạng.", "What you wrote offline has been sent."));
     route();

@@ -58,6 +58,15 @@ export function queued(kind) {
   return keptAll(`outbox/${kind}/`);
 }
 
+// The device's kept things belong to one member: another member's sign-in (the last one's session ended without
+// signing out) starts afresh rather than reading theirs or sending their notes under the new name
+export async function claim(owner) {
+  const was = await kept("owner");
+  if (was && was.id === owner) return;
+  if (was) await globalThis.caches?.delete(MINE).catch(() => {});
+  await keep("owner", { id: owner });
+}
+
 let sending = null;
 
 // Sends what waits, oldest first. What the server refuses for good (400, 404, 409) is dropped: it would never
