@@ -123,6 +123,9 @@ def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results
     page.get_by_text("Bạn đã bỏ phiếu.", exact=False).wait_for()
 
     by_secretary(running, people, f"/votes/{vote['id']}/close")
+    results = page.get_by_role("table", name="Kết quả biểu quyết")
+    results.wait_for(timeout=40000)  # while the meeting runs, its screen looks again by itself
+    assert results.get_by_role("row", name="Tán thành 1").is_visible()
     by_secretary(running, people, f"/meetings/{meeting['id']}/close")
     minutes = {"body": "Chi bộ thống nhất báo cáo công tác tháng.", "resolutions": ["Kết nạp hai đảng viên mới"]}
     by_secretary(running, people, f"/meetings/{meeting['id']}/minutes", minutes)

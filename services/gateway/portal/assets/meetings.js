@@ -315,8 +315,10 @@ function meeting_(id) {
 }
 
 let polling = null;
+let shown = ""; // what the screen shows of votes, minutes and opinions: a look that finds it unchanged redraws nothing
 
-export async function meeting(id, again = false) {
+// `quietly`: the periodic look while the meeting runs, which redraws (moving the focus) only when something changed
+export async function meeting(id, again = false, quietly = false) {
   clearTimeout(polling);
   try {
     let found, votes, minutes, opinions, offline = false;
@@ -336,6 +338,11 @@ export async function meeting(id, again = false) {
       offline = true;
     }
     const waiting = (await queued("opinion")).filter((w) => w.path === `/meetings/${found.id}/opinions`);
+    const state = JSON.stringify([found.status, votes, minutes, opinions.items, waiting.length]);
+    const changed = state !== shown;
+    shown = state;
+    if (quietly && !changed) return poll(found);
+    if (quietly) announce(t("Cuộc họp có cập nhật mới.", "The meeting has news."));
     const where = window.scrollY;
     show(
       h("p", {}, h("a", { href: "#/meetings" }, t("← Các cuộc họp", "← Meetings"))),
@@ -361,13 +368,19 @@ export async function meeting(id, again = false) {
       h("p", {}, h("a", { href: `#/notebook/meeting/${found.id}` }, t("Ghi chú về cuộc họp này", "Write a note about this meeting"))),
     );
     if (again) window.scrollTo(0, where);
-    // while it runs, votes open and close: look again now and then while the member stays here
-    if (found.status === "in_progress") {
-      polling = setTimeout(() => {
-        if (location.hash === `#/meeting/${found.id}` && !document.activeElement.closest("form")) meeting_(found.id);
-      }, 15000);
-    }
+    poll(found);
   } catch (error) {
-    loadFailed(error);
+    if (!quietly) loadFailed(error);
   }
+}
+
+// while it runs, votes open and close: look again now and then while the member stays on its screen
+function poll(found) {
+  if (found.status !== "in_progress") return;
+  polling = setTimeout(() => {
+    const writing = document.activeElement && document.activeElement.closest("form");
+    if (location.hash !== `#/meeting/${found.id}`) return;
+    if (writing) poll(found);
+    else meeting(String(found.id), true, true);
+  }, 15000);
 }
