@@ -190,6 +190,14 @@ def test_a_member_finds_a_document_without_diacritics_reads_saves_passes_its_qui
     page.get_by_text("Bạn đã đạt", exact=False).wait_for()
     looks_right(page, screens, "document")
 
+    page.get_by_role("link", name="Ghi chú về tài liệu này").click()  # a note about it
+    page.get_by_text(f"Về tài liệu: {title}").wait_for()
+    page.get_by_label("Tiêu đề").fill(f"Ghi nhớ {word}")
+    page.get_by_role("button", name="Lưu ghi chú").click()
+    note = page.locator(".notes li", has_text=f"Ghi nhớ {word}")
+    note.get_by_role("link", name="Tài liệu liên quan").click()
+    page.locator("h1", has_text=title).wait_for()
+
     page.goto(f"{origin}/#/documents/bookmarked")
     page.get_by_role("link", name=title).wait_for()  # among the saved ones
 
