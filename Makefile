@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 S      ?= members
 
-.PHONY: chromium run run-service new-service deploy-files test test-unit lint lint-imports bench import clean help
+.PHONY: chromium run run-service new-service deploy-files test test-unit lint lint-imports bench soak import clean help
 
 help:
 	@echo "make run                 start every service of services/registry.yaml (demo data on first run)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-unit           the unit tier alone, in seconds; needs no broker (none is reachable to it)"
 	@echo "make lint                ruff: the linter's rules and the formatter's style (pyproject.toml)"
 	@echo "make bench               benchmarks (bench/README.md); BENCH_MEMBERS=… scales the national run"
+	@echo "make soak                a mixed load for 30 minutes: zero errors, flat memory (SOAK_MINUTES, SOAK_RATE)"
 	@echo "make import FILE=…       import a Party member export (CSV/XLSX) with a progress bar"
 
 $(VENV)/.runtime: requirements.txt
@@ -65,6 +66,7 @@ test-unit: $(VENV)/.dev
 	@AMQP_URI=amqp://guest:guest@127.0.0.1:1/ RABBIT_API_URI=http://127.0.0.1:1/api $(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
+	@$(PY) -m tests.support.broker
 	@$(PY) -m bench.run
 	@$(PY) -m bench.enumeration
 	@$(PY) -m bench.fanout
@@ -77,6 +79,10 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench.content
 	@$(PY) -m bench.attachments
 	@$(PY) -m bench.portal
+
+soak: $(VENV)/.dev
+	@$(PY) -m tests.support.broker
+	@$(PY) -m bench.soak
 
 import: $(VENV)/.runtime
 	@test -n "$(FILE)" || { echo "usage: make import FILE=members.csv [DRY_RUN=1]"; exit 2; }

@@ -15,6 +15,7 @@ import time
 import urllib.request
 import warnings
 
+from bench import memory
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import free_port, wait_for
 
@@ -136,9 +137,11 @@ def main():
             for _ in range(50):
                 get_json(f"{base}/me", headers={"Authorization": f"Bearer {token}"})
                 _answers(echo_url)
+            at_rest = memory.resident(started.suite.processes)
             baseline = wrk(echo_url)
-            me = wrk(f"{base}/me", headers=[f"Authorization: Bearer {token}"])
-            logins = wrk(f"{base}/auth/login", connections=16, script=LOGIN_SCRIPT)
+            with memory.Peaks(started.suite.processes) as peaks:
+                me = wrk(f"{base}/me", headers=[f"Authorization: Bearer {token}"])
+                logins = wrk(f"{base}/auth/login", connections=16, script=LOGIN_SCRIPT)
             raw_verify = argon2_verify_rate()
         finally:
             for process in echo:
@@ -146,6 +149,7 @@ def main():
             for process in echo:
                 process.wait(timeout=20)
     report(baseline, me, logins, raw_verify)
+    memory.report(at_rest, peaks.mb)
 
 
 def _answers(url):

@@ -31,6 +31,9 @@ SIGNING_KEYS = {
     "mount": "/app/var",
     "path": "/app/var/identity-keys",
 }
+# each service as competing consumers on its queues; the gateway, whose port is published, stays one (a TLS proxy in
+# front balances several gateways in a larger deployment)
+REPLICAS = 2
 IMPORTS = "imports:/app/imports"
 BLOBS = "blobs:/app/blobs"
 
@@ -55,6 +58,8 @@ def environment(service):
         env[service.database_url_variable] = (
             f"postgresql+psycopg://{name}:{required(f'{prefix}_DB_PASSWORD')}@postgres:5432/{name}"
         )
+        pool, overflow = registry.database_pool(REPLICAS * len(registry.with_database()))
+        env.update({"DATABASE_POOL_SIZE": str(pool), "DATABASE_MAX_OVERFLOW": str(overflow)})
     if name == SIGNING_KEYS["service"]:
         env[SIGNING_KEYS["variable"]] = SIGNING_KEYS["path"]
     env.update({variable: required(variable) for variable in service.required_secrets})
@@ -101,6 +106,8 @@ def containers(service):
     }
     if service.public:  # this host only: a TLS-terminating proxy goes in front (session cookies are Secure)
         serve["ports"] = [f"127.0.0.1:{service.port}:{service.port}"]
+    else:
+        serve["deploy"] = {"replicas": REPLICAS}
     return {f"{name}-prepare": prepare, name: serve}
 
 
@@ -159,6 +166,7 @@ def document():
         "postgres": {
             "image": "postgres:16",
             "restart": "unless-stopped",
+            "command": ["postgres", "-c", f"max_connections={registry.POSTGRES_MAX_CONNECTIONS}"],
             "environment": {
                 variable: required(variable)
                 for variable in ["POSTGRES_PASSWORD"] + [f"{service.prefix}_DB_PASSWORD" for service in databases]

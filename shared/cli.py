@@ -18,6 +18,11 @@ dlq replay <queue>     move parked deliveries back to their handler's queue
 dlq discard <queue> <message id> --reason <why>
                        delete one parked delivery that must never be applied; the reason is logged
 asyncapi               the event catalogue as an AsyncAPI document (JSON)
+backup <service> <file>
+                       its database saved to <file> while it runs (SQLite's backup API, pg_dump)
+restore <service> <file>
+                       its database replaced by a backup's, with every replica of it stopped (then see
+                       deploy/README.md, Backups)
 """
 
 import json
@@ -250,6 +255,29 @@ def asyncapi():
     print(json.dumps(document(), indent=2, ensure_ascii=False))
 
 
+def _backups(command, name=None, path=None):
+    from shared import backups, registry
+
+    if not name or not path:
+        raise SystemExit(f"usage: python -m shared.cli {command} <service> <file>")
+    if not registry.service(name).database:
+        raise SystemExit(f"{name} keeps no database")
+    config.load(name)
+    try:
+        getattr(backups, command)(name, path)
+    except backups.BackupError as exc:
+        raise SystemExit(f"{command} of {name}: {exc}") from None
+    print(f"{name}: {'saved to' if command == 'backup' else 'restored from'} {path}")
+
+
+def backup(name=None, path=None):
+    _backups("backup", name, path)
+
+
+def restore(name=None, path=None):
+    _backups("restore", name, path)
+
+
 def main(argv=None):
     argv = argv if argv is not None else sys.argv[1:]
     config.keep_files_private()
@@ -262,6 +290,8 @@ def main(argv=None):
         "outbox": outbox,
         "dlq": dlq,
         "asyncapi": asyncapi,
+        "backup": backup,
+        "restore": restore,
     }
     if not argv or argv[0] not in commands:
         print(__doc__)

@@ -27,7 +27,8 @@
 
 A command that must commit in steps (a password hash before it takes SQLite's single writer; a code stored,
 handed to the channel, then its outcome recorded) says `in_steps=True`: it gets the unit with no transaction
-open and opens its own.
+open and opens its own. So does a query that asks another service after reading (a meeting's paper): no session
+stays open while the other answers.
 
 Where authorisation lives: the kit authenticates (who is calling, for which service); the domain of the service
 that owns the data authorises (what this principal may do with this data), because only the domain has the data.
@@ -124,9 +125,10 @@ def _entrypoint(caller, schema, opens, commit_on=()):
     return decorate
 
 
-def query(caller, params=None):
-    """A read-only RPC: `method(self, session, principal, …)` in a reading session."""
-    return _entrypoint(caller, params, _reading)
+def query(caller, params=None, in_steps=False):
+    """A read-only RPC: `method(self, session, principal, …)` in a reading session (or, `in_steps`, with the unit
+    alone: the method reads in its own sessions, none open while it asks another service)."""
+    return _entrypoint(caller, params, _unit if in_steps else _reading)
 
 
 def command(caller, body=None, commit_on=(), in_steps=False):

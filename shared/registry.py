@@ -154,6 +154,21 @@ def with_database():
     return tuple(s for s in services() if s.database)
 
 
+# The PostgreSQL server the deployments share (compose starts it with this setting; a Kubernetes deployment sizes its
+# server to it) and what is kept back from the services: superuser slots, the prepare jobs' migrations, backups, psql.
+POSTGRES_MAX_CONNECTIONS = 400
+POSTGRES_RESERVED = 40
+
+
+def database_pool(processes):
+    """(pool_size, max_overflow) for every process of a database service, when `processes` processes of all the
+    services together may run at once: all of them at their fullest fit the server's connections. Capped at what
+    one process uses (nameko's 10 workers, the relays and the scheduler: the library's defaults, 20 + 10)."""
+    per_process = (POSTGRES_MAX_CONNECTIONS - POSTGRES_RESERVED) // processes
+    pool = max(2, min(20, per_process * 2 // 3))
+    return pool, max(1, min(10, per_process - pool))
+
+
 def port_variables():
     """Every variable that sets a port of a service (HTTP and operations)."""
     return tuple(v for s in services() for v in (s.port_variable, s.metrics_port_variable) if v)

@@ -78,6 +78,12 @@ def environment(service):
     if service.database:
         variable = service.database_url_variable
         env.append({"name": variable, "valueFrom": secret(name, service.secret_key(variable))})
+        # every Deployment at its autoscaler's maximum still fits the server's connections
+        pool, overflow = registry.database_pool(sum(s.replicas[1] for s in registry.with_database()))
+        env += [
+            {"name": "DATABASE_POOL_SIZE", "value": str(pool)},
+            {"name": "DATABASE_MAX_OVERFLOW", "value": str(overflow)},
+        ]
     if name == SIGNING_KEYS["service"]:
         env.append({"name": SIGNING_KEYS["variable"], "value": SIGNING_KEYS["path"]})
     env += [
@@ -222,10 +228,34 @@ def autoscaler(service):
                 {
                     "type": "Resource",
                     "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
-                }
+                },
+                *queue_depth(service),
             ],
         },
     }
+
+
+# requests waiting in a service's RPC queue (nameko's `rpc-<service>`), as RabbitMQ's Prometheus plugin counts them
+# (deploy/prometheus/prometheus.yml, job rabbitmq-queues) and prometheus-adapter serves them as an external metric
+QUEUE_METRIC = "rabbitmq_detailed_queue_messages_ready"
+QUEUE_TARGET_PER_POD = "20"  # a burst the replicas already running would need more than about a second to drain
+
+
+def queue_depth(service):
+    if service.public:  # the gateway takes HTTP, not RPC: CPU alone
+        return []
+    return [
+        {
+            "type": "External",
+            "external": {
+                "metric": {
+                    "name": QUEUE_METRIC,
+                    "selector": {"matchLabels": {"vhost": "sotay", "queue": f"rpc-{service.name}"}},
+                },
+                "target": {"type": "AverageValue", "averageValue": QUEUE_TARGET_PER_POD},
+            },
+        }
+    ]
 
 
 def documents():

@@ -81,10 +81,14 @@ def add(uow, principal, document_id, blob, filename):
     return attachment_json(row)
 
 
-def fetch(session, principal, document_id, n):
-    """The stored blob behind attachment `n`, for whoever may see the document (others 404)."""
-    document = get_visible(session, reader_of(session, principal), document_id)
+def stored(session, document, n):
+    """The stored blob behind the document's attachment `n` (404 when it has none)."""
     row = session.get(Attachment, (document.id, n))
     if row is None:
         raise NotFound()
     return {**attachment_json(row), "key": row.blob_key, "sha256": row.sha256}
+
+
+def fetch(session, principal, document_id, n):
+    """The stored blob behind attachment `n`, for whoever may see the document (others 404)."""
+    return stored(session, get_visible(session, reader_of(session, principal), document_id), n)

@@ -152,10 +152,11 @@ def position_changed(session, envelope):
 
 def papers_reaching(session, organization_path, document_ids):
     """Of these documents, the published ones every member of the organisation at `organization_path` sees (its
-    audience names it or one above it): meetings' agenda papers, readable by everyone the meeting concerns."""
+    audience names it or one above it): meetings' agenda papers, readable by everyone the meeting concerns; with
+    their titles, for the agenda to show."""
     organizations = ancestor_ids(organization_path)
-    reaching = session.scalars(
-        select(Document.id)
+    reaching = session.execute(
+        select(Document.id, Document.title)
         .where(
             Document.id.in_(document_ids),
             Document.status == "published",
@@ -163,4 +164,5 @@ def papers_reaching(session, organization_path, document_ids):
         )
         .order_by(Document.id)
     )
-    return {"reaching": list(reaching)}
+    papers = [{"id": document_id, "title": title} for document_id, title in reaching]
+    return {"reaching": [paper["id"] for paper in papers], "papers": papers}

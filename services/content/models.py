@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import utcnow
 from shared.directory import Directory
+from shared.erasures import ErasureRecord
 from shared.messaging_tables import outbox_table, processed_event_table
 
 
@@ -164,16 +165,8 @@ class StudyResult(Base):
     __table_args__ = (Index("ix_study_results_document", "document_id", "passed"),)
 
 
-class Erasure(Base):
+class Erasure(ErasureRecord, Base):
     """A member's data erased on members' order: who asked, when and why (never what was erased)."""
-
-    __tablename__ = "erasures"
-    id = Column(Integer, primary_key=True)
-    member_id = Column(Integer, nullable=False)
-    requested_by = Column(Integer, nullable=False)
-    reason = Column(Text, nullable=False)
-    correlation_id = Column(String(64))
-    erased_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 # Full-text search over `documents.search_text` (folded: shared.text.search_key). Kept outside the models' metadata

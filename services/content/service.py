@@ -24,7 +24,7 @@ from shared.kit import MEMBER, Service, command, member_through, query, services
 from shared.projection import reread_members
 from shared.rpc import Rpc
 from shared.subscriber import subscribe
-from services.content import attachments, audience, documents, notes, privacy, progress, reading, study
+from services.content import attachments, audience, documents, notes, papers, privacy, progress, reading, study
 from services.content.models import Base, directory
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,20 @@ class ContentService(Service):
     def papers_reaching(self, session, principal, organization_path, document_ids):
         """Which of a meeting's papers its organisation's members all see (meetings checks its agenda with it)."""
         return audience.papers_reaching(session, str(organization_path), [int(i) for i in document_ids][:200])
+
+    # a meeting's papers: meetings has decided the member sees the meeting and the document is one of its papers
+    @query(caller=member_through("meetings"))
+    def paper(self, session, principal, document_id):
+        return papers.get(session, principal, int(document_id))
+
+    @query(caller=member_through("meetings"))
+    def paper_attachment(self, session, principal, document_id, n):
+        return papers.attachment(session, principal, int(document_id), int(n))
+
+    @query(caller=member_through("meetings"))
+    def papers_for_minutes(self, session, principal, organization_path, document_ids):
+        """Which documents the member publishing a meeting's minutes may make its papers (papers.py)."""
+        return papers.for_minutes(session, principal, str(organization_path), [int(i) for i in document_ids][:200])
 
     @query(caller=member_through("gateway"))
     def export_member(self, session, principal, member_id):

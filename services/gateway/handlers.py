@@ -129,6 +129,14 @@ def add_attachment(service, route, request, document_id):
 
 def attachment(service, route, request, document_id, n):
     """An attachment streamed from the blob store, resumable, for whoever content says may read the document."""
-    found = service.rpc.content.attachment(document_id, n)
+    return _stored(request, service.rpc.content.attachment(document_id, n))
+
+
+def paper_attachment(service, route, request, meeting_id, document_id, n):
+    """A meeting paper's attachment, for whoever meetings says sees the meeting (content serves it to meetings)."""
+    return _stored(request, service.rpc.meetings.paper_attachment(meeting_id, document_id, n))
+
+
+def _stored(request, found):
     blob = blobs.Blob(key=found["key"], size=found["size"], sha256=found["sha256"], content_type=found["content_type"])
     return blob_response(request, blob, found["name"])

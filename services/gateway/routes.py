@@ -239,6 +239,7 @@ NOTIFICATIONS = [
 
 SEEN = (Forbidden, NotFound)  # 404: not the caller's to know of; 403: known, not theirs to do
 MEETING = "/meetings/<int:meeting_id>"
+PAPER = f"{MEETING}/papers/<int:document_id>"
 MEETINGS = [
     Route("POST", "/organizations/<int:organization_id>/meetings", "Lên lịch họp / Schedule a meeting",
           "meetings.schedule_meeting", ("organization_id", BODY), body=mt.MeetingCreate, answers={201: mt.Meeting},
@@ -331,7 +332,19 @@ MEETINGS = [
           "meetings.publish_minutes", ("meeting_id", BODY), body=mt.MinutesIn, answers={201: mt.Minutes},
           errors=(*SEEN, mt.MeetingClosed, Conflict)),
     Route("GET", f"{MEETING}/minutes", "Biên bản họp / The minutes", "meetings.get_minutes", ("meeting_id",),
-          answers={200: mt.Minutes}, errors=(NotFound,)),
+          answers={200: mt.Minutes}, errors=(NotFound,),
+          description="`papers`: the documents published with them, each read at `/meetings/{meeting_id}/papers/"
+                      "{id}` by everyone who sees the meeting."),
+    Route("GET", PAPER, "Tài liệu cuộc họp / A meeting paper (as GET /documents/{id} answers it)",
+          "meetings.paper", ("meeting_id", "document_id"), answers={200: c.Document}, errors=(NotFound,),
+          description="A document on the meeting's agenda or published with its minutes, for everyone who sees the "
+                      "meeting (its invitees, the officers of its organisation or above) whatever the document's "
+                      "audience; anyone else, another document, or a withdrawn one: 404."),
+    Route("GET", f"{PAPER}/attachments/<int:n>", "Tải tệp của tài liệu cuộc họp / Download a meeting paper's "
+          "attachment (ETag, Range)", handlers.paper_attachment, answers={200: None}, errors=(NotFound,),
+          name="download_paper_attachment",
+          description="Whoever may read the paper (others 404), as `/documents/{id}/attachments/{n}`: streamed, "
+                      "resumable with `Range`, revalidated with `If-None-Match`, saved under its own name."),
 ]
 
 DOCUMENT = "/documents/<int:document_id>"

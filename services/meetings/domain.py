@@ -143,6 +143,7 @@ def _set_agenda(session, meeting, items):
     for position, item in enumerate(items):
         row = existing[position] if position < len(existing) else AgendaItem(meeting_id=meeting.id)
         row.position, row.title, row.document_ids = position, item["title"], list(item.get("document_ids") or [])
+        row.papers = list(item.get("papers") or [])
         session.add(row)
     gone = [row.id for row in existing[len(items) :]]
     if gone:
@@ -256,7 +257,12 @@ def close_meeting(unit, member_id, meeting_id, now=None):
 
 def agenda_of(session, meeting_id):
     return [
-        {"id": row.id, "title": row.title, "document_ids": list(row.document_ids or [])}
+        {
+            "id": row.id,
+            "title": row.title,
+            "document_ids": list(row.document_ids or []),
+            "papers": list(row.papers or []),
+        }
         for row in session.scalars(
             select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)
         )

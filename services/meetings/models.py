@@ -13,11 +13,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import utcnow
 from shared.directory import Directory
+from shared.erasures import ErasureRecord
 from shared.messaging_tables import outbox_table, processed_event_table
 
 
@@ -88,6 +90,7 @@ class AgendaItem(Base):
     position = Column(Integer, nullable=False)
     title = Column(String(255), nullable=False)
     document_ids = Column(JSON, nullable=False, default=list)
+    papers = Column(JSON, nullable=False, default=list, server_default=text("'[]'"))  # [{id, title}], from content
 
 
 class Invitee(Base):
@@ -173,17 +176,12 @@ class Minutes(Base):
     meeting_id = Column(Integer, ForeignKey("meetings.id"), primary_key=True)
     body = Column(Text, nullable=False)
     resolutions = Column(JSON, nullable=False, default=list)
+    # content's documents published with the minutes (the resolution and its files), as they were then:
+    # [{id, title, attachments}]; read through GET /meetings/{id}/papers/{document_id} (papers.py)
+    papers = Column(JSON, nullable=False, default=list, server_default=text("'[]'"))
     published_by = Column(Integer, nullable=False)
     published_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
-class Erasure(Base):
+class Erasure(ErasureRecord, Base):
     """A member's data erased on members' order: who asked, when and why (never what was erased)."""
-
-    __tablename__ = "erasures"
-    id = Column(Integer, primary_key=True)
-    member_id = Column(Integer, nullable=False)
-    requested_by = Column(Integer, nullable=False)
-    reason = Column(Text, nullable=False)
-    correlation_id = Column(String(64))
-    erased_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -69,12 +69,5 @@ def erase(uow, principal, member_id, reason):
         "opinions": session.execute(update(Opinion).where(Opinion.member_id == member_id).values(body=ERASED)).rowcount,
     }
     directory.erase(session, member_id)
-    session.add(
-        Erasure(
-            member_id=member_id,
-            requested_by=principal.member_id,
-            reason=reason,
-            correlation_id=uow.context.get("correlation_id"),
-        )
-    )
+    Erasure.record(session, member_id, principal, reason, uow.context)
     return done

@@ -101,7 +101,7 @@ def roll_forward(unit, now, add_meeting, limit=500):
 
 def _agenda(session, meeting_id):
     return [
-        {"title": row.title, "document_ids": list(row.document_ids or [])}
+        {"title": row.title, "document_ids": list(row.document_ids or []), "papers": list(row.papers or [])}
         for row in session.scalars(
             select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)
         )

@@ -33,6 +33,7 @@ from services.meetings import (
     domain,
     invitations,
     listing,
+    minutes,
     papers,
     privacy,
     reminders,
@@ -84,7 +85,7 @@ class MeetingsService(Service):
 
     db = Database(Base.metadata)
     cluster = Rpc(timeout=30)
-    content = Rpc(timeout=5)  # an agenda's papers checked while the officer waits: soon a 503, not a hang
+    content = Rpc(timeout=5)  # papers checked or read while a member waits: soon a 503, not a hang
     scheduler = Scheduler()
 
     # --- meetings ----------------------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class MeetingsService(Service):
         return papers.update_meeting(unit, principal.member_id, int(meeting_id), data, self._reaching)
 
     def _reaching(self, organization_path, document_ids):
-        return self.content.content.papers_reaching(organization_path, document_ids)["reaching"]
+        return self.content.content.papers_reaching(organization_path, document_ids)["papers"]
 
     @command(caller=GATEWAY, body=Cancellation)
     def cancel_meeting(self, unit, principal, meeting_id, data):
@@ -195,13 +196,28 @@ class MeetingsService(Service):
     def close_vote(self, unit, principal, vote_id):
         return voting.close_vote(unit, principal.member_id, int(vote_id))
 
-    @command(caller=GATEWAY, body=MinutesIn)
+    @command(caller=GATEWAY, body=MinutesIn, in_steps=True)
     def publish_minutes(self, unit, principal, meeting_id, data):
-        return voting.publish_minutes(unit, principal.member_id, int(meeting_id), data)
+        return minutes.publish_minutes(unit, principal.member_id, int(meeting_id), data, self._papers_for_minutes)
+
+    def _papers_for_minutes(self, organization_path, document_ids):
+        return self.content.content.papers_for_minutes(organization_path, document_ids)["papers"]
 
     @query(caller=GATEWAY)
     def get_minutes(self, session, principal, meeting_id):
-        return voting.get_minutes(session, principal.member_id, int(meeting_id))
+        return minutes.get_minutes(session, principal.member_id, int(meeting_id))
+
+    # --- papers: the agenda's and the minutes' documents, served by content to whoever sees the meeting ---------
+
+    @query(caller=GATEWAY, in_steps=True)
+    def paper(self, unit, principal, meeting_id, document_id):
+        papers.require_paper(unit, principal.member_id, int(meeting_id), int(document_id))
+        return self.content.content.paper(int(document_id))
+
+    @query(caller=GATEWAY, in_steps=True)
+    def paper_attachment(self, unit, principal, meeting_id, document_id, n):
+        papers.require_paper(unit, principal.member_id, int(meeting_id), int(document_id))
+        return self.content.content.paper_attachment(int(document_id), int(n))
 
     # --- a member's data (the personal data law) -----------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Votes (biểu quyết) and minutes.
+"""Votes (biểu quyết); the minutes are in minutes.py.
 
 A vote is open or secret. An open vote keeps each ballot (who chose what is part of the record). A secret vote
 keeps two things only: `voters` (vote, member), whose key refuses a second ballot, and `tallies` (vote, choice,
@@ -11,11 +11,11 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.contracts.meetings import DEFAULT_OPTIONS, AlreadyVoted, MeetingClosed, VoteClosedError
-from shared.db import aware, utcnow
+from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, ValidationError
 from services.meetings.access import meeting_for
-from services.meetings.domain import facts, status_of
-from services.meetings.models import Invitee, Minutes, OpenBallot, Tally, Vote, Voter, directory
+from services.meetings.domain import status_of
+from services.meetings.models import Invitee, OpenBallot, Tally, Vote, Voter, directory
 
 
 def vote_json(session, vote, member_id):
@@ -170,41 +170,3 @@ def close_vote(unit, member_id, vote_id, now=None):
         | vote.results,
     )
     return vote_json(session, vote, member_id)
-
-
-def minutes_json(minutes):
-    return {
-        "meeting_id": minutes.meeting_id,
-        "body": minutes.body,
-        "resolutions": list(minutes.resolutions or []),
-        "published_by": minutes.published_by,
-        "published_at": aware(minutes.published_at).isoformat(),
-    }
-
-
-def publish_minutes(unit, member_id, meeting_id, data, now=None):
-    """The minutes and resolutions of a meeting that took place, to its invitees (and the committees above); a
-    correction publishes them again."""
-    now = now or utcnow()
-    session = unit.session
-    meeting = meeting_for(session, member_id, meeting_id).require_run().meeting
-    status = status_of(meeting, now)
-    if status == "cancelled":
-        raise MeetingClosed()
-    if status == "scheduled":
-        raise Conflict(message="Cuộc họp chưa diễn ra. / The meeting has not taken place yet.")
-    minutes = session.get(Minutes, meeting.id) or Minutes(meeting_id=meeting.id)
-    minutes.body, minutes.resolutions = data["body"], list(data["resolutions"])
-    minutes.published_by, minutes.published_at = member_id, now
-    session.add(minutes)
-    session.flush()
-    unit.publish("meetings.minutes_published", facts(session, meeting, resolutions=minutes.resolutions))
-    return minutes_json(minutes)
-
-
-def get_minutes(session, member_id, meeting_id):
-    access = meeting_for(session, member_id, meeting_id)
-    minutes = session.get(Minutes, access.meeting.id)
-    if minutes is None:
-        raise NotFound(message="Chưa có biên bản. / No minutes yet.")
-    return minutes_json(minutes)

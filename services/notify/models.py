@@ -5,6 +5,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import utcnow
 from shared.directory import Directory
+from shared.erasures import ErasureRecord
 from shared.messaging_tables import outbox_table, processed_event_table
 
 
@@ -145,13 +146,5 @@ class Device(Base):
     __table_args__ = (UniqueConstraint("member_id", "token"),)
 
 
-class Erasure(Base):
+class Erasure(ErasureRecord, Base):
     """A member's data erased on members' order: who asked, when and why (never what was erased)."""
-
-    __tablename__ = "erasures"
-    id = Column(Integer, primary_key=True)
-    member_id = Column(Integer, nullable=False)
-    requested_by = Column(Integer, nullable=False)
-    reason = Column(Text, nullable=False)
-    correlation_id = Column(String(64))
-    erased_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -98,14 +98,7 @@ def erase(uow, principal, member_id, reason):
         "preferences": _delete(session, Preference, Preference.member_id == member_id),
     }
     directory.erase(session, member_id)
-    session.add(
-        Erasure(
-            member_id=member_id,
-            requested_by=principal.member_id,
-            reason=reason,
-            correlation_id=uow.context.get("correlation_id"),
-        )
-    )
+    Erasure.record(session, member_id, principal, reason, uow.context)
     return done
 
 

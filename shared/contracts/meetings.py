@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from shared.contracts.common import Event, JsonBoolean, JsonDateTime, page
+from shared.contracts.content import Attachment
 from shared.errors import SotayError
 from shared.validation import StoredInteger, Strict
 
@@ -71,6 +72,11 @@ class VoteClosed(Schema):
 
 class MinutesPublished(MeetingFacts):
     resolutions = fields.List(fields.String(), load_default=list)
+    document_ids = fields.List(
+        fields.Integer(),
+        load_default=list,
+        metadata={"description": "content's documents published with the minutes (read through the meeting)"},
+    )
 
 
 class AbsencesFlagged(Schema):
@@ -269,15 +275,37 @@ class MinutesIn(Strict):
     resolutions = fields.List(
         fields.String(validate=[validate.Length(min=1, max=5000)]), load_default=list, validate=validate.Length(max=100)
     )
+    document_ids = fields.List(
+        StoredInteger(validate=validate.Range(min=1)),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "content's published documents to go with the minutes (the resolution, its files "
+            "attached to it): each must reach the meeting's organisation or be in the publisher's charge"
+        },
+    )
 
 
 # What the gateway answers
+
+
+class Paper(Schema):
+    """A content document that is the meeting's: everyone who sees the meeting reads it at
+    /meetings/{meeting_id}/papers/{id}."""
+
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
 
 
 class AgendaItem(Schema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     document_ids = fields.List(fields.Integer(), required=True)
+    papers = fields.List(
+        fields.Nested(Paper),
+        required=True,
+        metadata={"description": "the documents with their titles when the agenda was set ([] if set before)"},
+    )
 
 
 class Rsvp(Schema):
@@ -383,10 +411,17 @@ class BallotCast(Schema):
     cast = fields.Boolean(required=True)
 
 
+class MinutesPaper(Paper):
+    """A document published with the minutes, as it was then."""
+
+    attachments = fields.List(fields.Nested(Attachment), required=True)
+
+
 class Minutes(Schema):
     meeting_id = fields.Integer(required=True)
     body = fields.String(required=True)
     resolutions = fields.List(fields.String(), required=True)
+    papers = fields.List(fields.Nested(MinutesPaper), required=True)
     published_by = fields.Integer(required=True)
     published_at = JsonDateTime(required=True)
 

@@ -17,9 +17,15 @@ def _meetings_knows(running, query, *args):
         return db.execute(query, args).fetchone()
 
 
-def known_to_meetings(running, member):
+def known_to_meetings(running, member, organization_id=None):
+    """`member` once meetings knows them (in `organization_id` when given: after a transfer)."""
     wait_for(
-        lambda: _meetings_knows(running, "SELECT 1 FROM directory_members WHERE member_id = ?", member["id"]),
+        lambda: _meetings_knows(
+            running,
+            "SELECT 1 FROM directory_members WHERE member_id = ? AND organization_id = ?",
+            member["id"],
+            organization_id or member["organization_id"],
+        ),
         message="meetings to know the member",
     )
     return member

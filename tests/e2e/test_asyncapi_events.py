@@ -16,6 +16,7 @@ from shared.events import producer_of
 from tests.e2e.conftest import GOOD_PASSWORD, Running, bearer, login, post
 from tests.e2e.meeting_people import branch_with_members, schedule
 from tests.e2e.people import get, new_member, patch, staff_of
+from tests.e2e.test_content_http import holds_position_in_content, known_to_content, published
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import free_port, wait_for
 
@@ -148,8 +149,9 @@ def journeys(running):
 
 
 def meeting_journey(running):
-    """A branch meeting starting in 10 minutes: changed, a check-in, a vote closed, minutes; another in 50 minutes
-    (its 1 h reminder is due at the scheduler's next pass); a third cancelled; three closed with nobody there."""
+    """A branch meeting starting in 10 minutes: changed, a check-in, a vote closed, minutes with the resolution (a
+    content document); another in 50 minutes (its 1 h reminder is due at the scheduler's next pass); a third
+    cancelled; three closed with nobody there."""
     people = branch_with_members(running)
     secretary, member = people["secretary"]["token"], people["member"]["token"]
     meeting = schedule(running, people)
@@ -161,7 +163,10 @@ def meeting_journey(running):
     vote = post(running, f"{path}/votes", {"question": "Thông qua?", "secret": True}, secretary).json()
     assert post(running, f"/votes/{vote['id']}/ballots", {"choice": "agree"}, member).status_code == 201
     assert post(running, f"/votes/{vote['id']}/close", None, secretary).status_code == 200
-    assert post(running, f"{path}/minutes", {"body": "Biên bản"}, secretary).status_code == 201
+    holds_position_in_content(running, known_to_content(running, people["secretary"]), people["branch"])
+    resolution = published({"secretary": people["secretary"], "branch": people["branch"]}, running)["id"]
+    minutes = {"body": "Biên bản", "document_ids": [resolution]}
+    assert post(running, f"{path}/minutes", minutes, secretary).status_code == 201
     schedule(running, people, starts_in=timedelta(minutes=50))
     later = schedule(running, people, starts_in=timedelta(days=2))
     assert post(running, f"/meetings/{later['id']}/cancel", {"reason": "Trùng lịch"}, secretary).status_code == 200

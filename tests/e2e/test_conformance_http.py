@@ -67,6 +67,8 @@ RULES = {
     "add_opinion": "the agenda item and the opinion replied to must be the meeting's",
     "create_vote": "a vote's options differ from each other",
     "cast_ballot": "a ballot's choice is one of its vote's options",
+    "publish_minutes": "the minutes' documents are published ones that reach the meeting's organisation or that the "
+    "publisher is in charge of",
     "attendance_report": "a month or a year, not both",
 }
 # operationId → {check: why it does not apply}

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from shared.contracts.content import DocumentStateConflict, UnknownOrganization
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, ValidationError
-from services.content import attachments, audience, bodies, documents, notes, privacy, reading, search
+from services.content import attachments, audience, bodies, documents, notes, papers, privacy, reading, search
 from services.content.models import Audience, Document, Read
 from services.content.service import ContentService
 from tests.support.services import assert_unhealthy_without_its_broker
@@ -369,4 +369,63 @@ def test_a_meetings_papers_are_the_published_documents_its_organisation_sees(con
     elsewhere = content_world.publish(admin, OTHER_BRANCH)
     draft = content_world.write(secretary, BRANCH)
     asked = [mine, national, elsewhere, draft, 999]
-    assert audience.papers_reaching(content_world.uow.session, BRANCH, asked) == {"reaching": [mine, national]}
+    reaching = audience.papers_reaching(content_world.uow.session, BRANCH, asked)
+    assert reaching["reaching"] == [mine, national]
+    assert [paper["id"] for paper in reaching["papers"]] == [mine, national]
+
+
+def test_a_paper_is_served_through_meetings_whatever_its_audience_while_it_stays_published(content_world):
+    """meetings decided the reader sees the meeting: content serves a published paper and its files to them even
+    outside its audience; a draft was never a paper, a withdrawn one is gone (404)."""
+    session = content_world.uow.session
+    secretary = content_world.officer(BRANCH)
+    paper = content_world.publish(secretary, BRANCH, title="Dự thảo nghị quyết")
+    draft = content_world.write(secretary, BRANCH)
+    officer_elsewhere = content_world.officer(PROVINCE, lives_in=OTHER_BRANCH)
+    with content_world.uow.transaction():
+        attachments.add(content_world.uow, secretary, paper, BLOB, "Nghị quyết.pdf")
+    outsider = content_world.member(OTHER_PROVINCE_BRANCH)
+    with pytest.raises(NotFound):
+        reading.get(session, outsider, paper)  # GET /documents/{id} stays theirs to be refused
+    read = papers.get(session, outsider, paper)
+    assert read["title"] == "Dự thảo nghị quyết" and read["body"] and read["versions"] == []
+    assert papers.attachment(session, outsider, paper, 1)["key"] == BLOB["key"]
+    assert papers.get(session, officer_elsewhere, paper)["id"] == paper
+    for missing in ((draft, 1), (paper, 2), (999, 1)):
+        with pytest.raises(NotFound):
+            papers.attachment(session, outsider, *missing)
+    with pytest.raises(NotFound):
+        papers.get(session, outsider, draft)
+    with content_world.uow.transaction():
+        documents.withdraw(content_world.uow, secretary, paper)
+    for read_it in (
+        lambda: papers.get(session, outsider, paper),
+        lambda: papers.attachment(session, outsider, paper, 1),
+    ):
+        with pytest.raises(NotFound):
+            read_it()
+
+
+def test_the_minutes_papers_are_published_documents_reaching_the_meeting_or_in_the_publishers_charge(content_world):
+    """A province officer publishing a branch's minutes names the resolution they wrote for the branch, or a national
+    document; not the document of the branch they belong to elsewhere (they read it, it is not theirs to show), not a
+    draft."""
+    session = content_world.uow.session
+    member = content_world.member(BRANCH)
+    officer = content_world.officer(PROVINCE, lives_in=OTHER_PROVINCE_BRANCH)
+    admin = content_world.officer(CENTRE, role="system_administrator")
+    resolution = content_world.publish(officer, BRANCH, title="Nghị quyết chi bộ")
+    with content_world.uow.transaction():
+        attachments.add(content_world.uow, officer, resolution, BLOB, "Nghị quyết.pdf")
+    national = content_world.publish(admin, CENTRE, title="Chỉ thị")
+    their_own_branch = content_world.publish(admin, OTHER_PROVINCE_BRANCH)
+    draft = content_world.write(officer, BRANCH)
+    asked = [national, resolution, their_own_branch, draft, 999, resolution]
+    found = papers.for_minutes(session, officer, BRANCH, asked)["papers"]
+    assert [(p["id"], p["title"]) for p in found] == [(national, "Chỉ thị"), (resolution, "Nghị quyết chi bộ")]
+    assert found[1]["attachments"] == [
+        {"n": 1, "name": "Nghị quyết.pdf", "content_type": "application/pdf", "size": 10}
+    ]
+    assert [p["id"] for p in papers.for_minutes(session, member, BRANCH, [resolution, their_own_branch])["papers"]] == [
+        resolution
+    ]

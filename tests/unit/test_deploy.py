@@ -118,3 +118,60 @@ def test_the_blob_store_is_mounted_by_the_services_that_keep_attachments_and_onl
             mine,
             mine,
         )
+
+
+def _connections(env, processes):
+    values = {item["name"]: item.get("value") for item in env} if isinstance(env, list) else env
+    if "DATABASE_POOL_SIZE" not in values:
+        return 0
+    return processes * (int(values["DATABASE_POOL_SIZE"]) + int(values["DATABASE_MAX_OVERFLOW"]))
+
+
+def test_every_service_at_its_most_replicas_fits_the_database_servers_connections():
+    """A PostgreSQL server refuses clients past max_connections: each process's pool is sized so that all of
+    them together, every Deployment at its autoscaler's maximum, stay under it (with room for migrations)."""
+    room = registry.POSTGRES_MAX_CONNECTIONS - registry.POSTGRES_RESERVED
+    k8s = [doc for doc in yaml.safe_load_all((DEPLOY / "k8s" / "sotay.yaml").read_text()) if doc]
+    scaled = [doc for doc in k8s if doc["kind"] == "HorizontalPodAutoscaler"]
+    most = {doc["metadata"]["name"]: doc["spec"]["maxReplicas"] for doc in scaled}
+    used = 0
+    for doc in k8s:
+        if doc["kind"] == "Deployment":
+            name = doc["metadata"]["name"]
+            processes = most.get(name, doc["spec"].get("replicas", 1))
+            used += _connections(doc["spec"]["template"]["spec"]["containers"][0]["env"], processes)
+    assert 0 < used <= room
+
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert f"max_connections={registry.POSTGRES_MAX_CONNECTIONS}" in compose["services"]["postgres"]["command"]
+    used = sum(
+        _connections(entry.get("environment", {}), entry.get("deploy", {}).get("replicas", 1))
+        for name, entry in compose["services"].items()
+        if name in registry.names()
+    )
+    assert 0 < used <= room
+
+
+def test_the_kubernetes_manifests_are_valid_against_the_api_schemas():
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("kubernetes-validate")),
+            "--strict",
+            "--quiet",
+            str(DEPLOY / "k8s" / "sotay.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_services_answering_rpc_scale_on_their_queue_depth_too():
+    k8s = [doc for doc in yaml.safe_load_all((DEPLOY / "k8s" / "sotay.yaml").read_text()) if doc]
+    for doc in k8s:
+        if doc["kind"] == "HorizontalPodAutoscaler":
+            name = doc["metadata"]["name"]
+            kinds = {metric["type"] for metric in doc["spec"]["metrics"]}
+            expected = {"Resource"} if registry.service(name).public else {"Resource", "External"}
+            assert kinds == expected, name

@@ -1,6 +1,7 @@
 """An agenda's papers must reach the meeting's organisation (issue 12): content is asked (here a fake `reaching`)
 before the meeting's transaction, only when the agenda has papers; unknown papers are a 400 naming them, content
-unreachable a 503, and an outsider learns nothing (404, content never asked)."""
+unreachable a 503, and an outsider learns nothing (404, content never asked). The minutes' documents are checked the
+same way; whoever sees the meeting reads both through it (issue 11), anyone else 404."""
 
 import re
 from datetime import timedelta
@@ -11,9 +12,10 @@ from sqlalchemy import func, select
 from shared.contracts.members import SECRETARY
 from shared.db import utcnow
 from shared.errors import NotFound, ServiceUnavailable, ValidationError
-from services.meetings import papers
+from services.meetings import domain, minutes, papers
 from services.meetings.models import Meeting
 from tests.support.meetings_world import org_id
+from tests.support.worlds import published as published_events
 
 
 class Content:
@@ -26,7 +28,8 @@ class Content:
         self.asked.append((organization_path, list(document_ids)))
         if self.down:
             raise ServiceUnavailable(details={"service": "content", "reason": "timeout"})
-        return [i for i in document_ids if i in self.reaching.get(organization_path, ())]
+        reaching = self.reaching.get(organization_path, ())
+        return [{"id": i, "title": f"Văn bản {i}"} for i in document_ids if i in reaching]
 
 
 @pytest.fixture
@@ -62,6 +65,8 @@ def test_papers_that_reach_the_branch_are_on_the_agenda(meetings_world, branch):
     content = Content({branch["path"]: {11, 12}})
     meeting = schedule(meetings_world, branch["secretary"], branch["path"], content, 12, 11, 12)
     assert meeting["agenda"][0]["document_ids"] == [12, 11, 12]
+    assert meeting["agenda"][0]["papers"] == [{"id": 12, "title": "Văn bản 12"}, {"id": 11, "title": "Văn bản 11"}]
+    assert meeting["agenda"][1]["papers"] == []
     assert content.asked == [(branch["path"], [12, 11])]
 
 
@@ -107,3 +112,84 @@ def test_a_changed_agenda_is_checked_and_a_refused_change_leaves_the_agenda(meet
     changed = papers.update_meeting(meetings_world.uow, secretary, meeting["id"], {"agenda": agenda}, content)
     assert [item["document_ids"] for item in changed["agenda"]] == [[12]]
     assert content.asked == [(branch["path"], [12])]
+
+
+# reading a paper through its meeting, and the minutes' papers
+
+
+class Linkable:
+    """content's `papers_for_minutes`: of the ids asked, those it knows (with their title and files)."""
+
+    def __init__(self, *known, down=False):
+        self.known, self.down, self.asked = known, down, []
+
+    def __call__(self, organization_path, document_ids):
+        self.asked.append((organization_path, list(document_ids)))
+        if self.down:
+            raise ServiceUnavailable(details={"service": "content", "reason": "timeout"})
+        return [{"id": i, "title": f"Văn bản {i}", "attachments": []} for i in document_ids if i in self.known]
+
+
+@pytest.fixture
+def held(meetings_world, branch):
+    """A meeting with paper 11 on its agenda, closed: a province officer from a branch elsewhere, and an invitee who
+    has since transferred away, still see it."""
+    world = meetings_world
+    province = branch["path"].rsplit("/", 3)[0] + "/"
+    branch["member"] = world.member(branch["path"])
+    branch["province_officer"] = world.member(world.organization(province), (SECRETARY, province))
+    meeting = schedule(world, branch["secretary"], branch["path"], Content({branch["path"]: {11}}), 11)
+    with world.uow.transaction():
+        domain.start_meeting(world.uow, branch["secretary"], meeting["id"])
+        domain.close_meeting(world.uow, branch["secretary"], meeting["id"])
+    world.snapshot(branch["member"], world.organization(province))
+    return meeting["id"]
+
+
+def test_whoever_sees_the_meeting_reads_its_agenda_papers_and_nobody_else_learns_of_them(meetings_world, branch, held):
+    uow = meetings_world.uow
+    for who in ("secretary", "member", "province_officer"):
+        papers.require_paper(uow, branch[who], held, 11)
+    with pytest.raises(NotFound):
+        papers.require_paper(uow, branch["outsider"], held, 11)
+    with pytest.raises(NotFound):
+        papers.require_paper(uow, branch["member"], held, 12)  # not one of the meeting's papers
+    with pytest.raises(NotFound):
+        papers.require_paper(uow, branch["member"], 987654, 11)
+
+
+def test_minutes_name_documents_content_accepts_in_order_and_they_become_the_meetings_papers(
+    meetings_world, branch, held
+):
+    uow, secretary = meetings_world.uow, branch["secretary"]
+    content = Linkable(21, 22)
+    body = {"body": "Biên bản", "resolutions": [], "document_ids": [22, 21, 22]}
+    published = minutes.publish_minutes(uow, secretary, held, body, content)
+    assert [(p["id"], p["title"]) for p in published["papers"]] == [(22, "Văn bản 22"), (21, "Văn bản 21")]
+    assert content.asked == [(branch["path"], [22, 21])]
+    assert minutes.get_minutes(meetings_world.session, branch["member"], held)["papers"] == published["papers"]
+    (event,) = published_events(uow, "meetings.minutes_published")
+    assert event["document_ids"] == [22, 21]
+    for document_id in (11, 21, 22):
+        papers.require_paper(uow, branch["province_officer"], held, document_id)
+    with pytest.raises(NotFound):
+        papers.require_paper(uow, branch["outsider"], held, 21)
+
+
+def test_minutes_naming_documents_content_refuses_or_with_content_away_publish_nothing(meetings_world, branch, held):
+    uow, secretary = meetings_world.uow, branch["secretary"]
+    body = {"body": "Biên bản", "resolutions": [], "document_ids": [21, 30, 31]}
+    with pytest.raises(ValidationError) as refused:
+        minutes.publish_minutes(uow, secretary, held, body, Linkable(21))
+    (message,) = refused.value.details["document_ids"]
+    assert re.findall(r"\d+", message) == ["30", "31"] * 2
+    with pytest.raises(ServiceUnavailable):
+        minutes.publish_minutes(uow, secretary, held, body, Linkable(down=True))
+    with pytest.raises(NotFound):
+        minutes.get_minutes(meetings_world.session, branch["member"], held)
+    with pytest.raises(NotFound):
+        papers.require_paper(uow, branch["member"], held, 21)
+    content = Linkable(21)
+    with pytest.raises(NotFound):  # an outsider is told nothing, content is not asked
+        minutes.publish_minutes(uow, branch["outsider"], held, body, content)
+    assert content.asked == []

@@ -9,7 +9,7 @@ from shared.contracts.meetings import AlreadyVoted, EditWindowPassed, MeetingClo
 from shared.contracts.members import SECRETARY
 from shared.db import utcnow
 from shared.errors import Forbidden, NotFound
-from services.meetings import attendance, discussion, domain, voting
+from services.meetings import attendance, discussion, domain, minutes, voting
 from tests.support.worlds import published
 
 
@@ -130,13 +130,18 @@ def test_minutes_are_published_once_the_meeting_took_place_and_read_by_invitees(
     world = meetings_world
     body = {"body": "Biên bản", "resolutions": ["Nghị quyết 1"]}
     with pytest.raises(Forbidden):
-        _do(world, voting.publish_minutes, meeting["a"], meeting["id"], body)
-    _do(world, voting.publish_minutes, meeting["secretary"], meeting["id"], body)
-    assert voting.get_minutes(world.session, meeting["b"], meeting["id"])["resolutions"] == ["Nghị quyết 1"]
+        minutes.publish_minutes(world.uow, meeting["a"], meeting["id"], body, nobody_asked)
+    minutes.publish_minutes(world.uow, meeting["secretary"], meeting["id"], body, nobody_asked)
+    read = minutes.get_minutes(world.session, meeting["b"], meeting["id"])
+    assert read["resolutions"] == ["Nghị quyết 1"] and read["papers"] == []
     with pytest.raises(NotFound):
-        voting.get_minutes(world.session, meeting["outsider"], meeting["id"])
+        minutes.get_minutes(world.session, meeting["outsider"], meeting["id"])
     (event,) = published(world.uow, "meetings.minutes_published")
-    assert event["resolutions"] == ["Nghị quyết 1"]
+    assert event["resolutions"] == ["Nghị quyết 1"] and event["document_ids"] == []
+
+
+def nobody_asked(organization_path, document_ids):
+    raise AssertionError("minutes without documents ask content nothing")
 
 
 def test_a_cancelled_meeting_tells_its_invitees_and_takes_no_more_answers(meetings_world, meeting):

@@ -1,0 +1,199 @@
+"""`python -m bench.costs` (part of `make bench`): the CPU each request costs each part of the suite, the figures
+bench/CAPACITY.md multiplies out to the country's peak.
+
+The suite as `make run` starts it (SQLite, a throw-away vhost); through the API, as bench/checkin.py sets it up:
+a province in pilot, `BENCH_COST_BRANCHES` (10) branches, `BENCH_COST_MEMBERS` (400) members imported, a secretary
+each, a meeting per branch starting in five minutes with an open vote and a published document; access tokens minted
+with the development key. Then each operation in turn, every member once (sign-ins: the demo member,
+`BENCH_COST_SIGN_INS` times), over 8 keep-alive connections. For each, the CPU time (user + system, from
+/proc/<pid>/stat) every service process and the RabbitMQ node spent from the first request until the suite is idle
+again (what the requests set off — events, relays, notify's messages — counted with them), divided by the number of
+requests: CPU milliseconds per request, per process. Wall-clock speed on a shared machine varies; CPU time per
+request varies far less, and it is what capacity planning needs.
+"""
+
+import os
+
+os.environ.setdefault("BENCH_BURST_MEMBERS", os.environ.get("BENCH_COST_MEMBERS", "400"))
+os.environ.setdefault("BENCH_BURST_BRANCHES", os.environ.get("BENCH_COST_BRANCHES", "10"))
+os.environ.setdefault("BENCH_GRASSROOTS", "2")
+os.environ.setdefault("BENCH_CONNECTIONS", "8")
+
+import json
+import subprocess
+import time
+import warnings
+
+from shared.demo import DEMO_PASSWORD
+from bench import checkin
+from tests.support.suite import throwaway_suite
+from tests.support.waiting import wait_for
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+SIGN_INS = int(os.environ.get("BENCH_COST_SIGN_INS", 200))
+TICK = os.sysconf("SC_CLK_TCK")
+DEMO_SIGN_IN = {"citizen_id": "001000000002", "password": DEMO_PASSWORD}
+ATTENDING, AGREE = {"response": "attending"}, {"choice": "agree"}
+
+
+def _tree_pids(root, below):
+    pids, found = [root], []
+    while pids:
+        pid = pids.pop()
+        found.append(pid)
+        pids += below.get(pid, [])
+    return found
+
+
+def _children():
+    below = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            below.setdefault(parent, []).append(int(entry))
+    return below
+
+
+def _cpu_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def broker_pid():
+    found = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout.split()
+    return int(found[0]) if found else None
+
+
+class Meter:
+    """CPU seconds so far of each service process (with what it started) and of the broker."""
+
+    def __init__(self, processes):
+        self.pids = {name: process.pid for name, process in processes.items() if name != "vneid-dev"}
+        broker = broker_pid()
+        if broker:
+            self.pids["rabbitmq"] = broker
+
+    def read(self):
+        below = _children()
+        return {name: sum(_cpu_seconds(p) for p in _tree_pids(pid, below)) for name, pid in self.pids.items()}
+
+    def idle(self, quiet=0.02, interval=0.5, timeout=120):
+        """Wait until the suite spends less than `quiet` CPU seconds in `interval` (what requests set off is done;
+        the broker's own housekeeping stays under it)."""
+        last = self.read()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(interval)
+            now = self.read()
+            spent = sum(now[name] - last[name] for name in now)
+            last = now
+            if spent < quiet * len(now):
+                return now
+        return last
+
+
+def measure(meter, name, jobs, send, base):
+    before = meter.idle()
+    seconds, latencies, statuses = checkin.fire(base, jobs, send)
+    after = meter.idle()
+    spent = {part: (after[part] - before[part]) * 1000 / len(jobs) for part in after}
+    bad = {status: n for status, n in statuses.items() if status >= 400}
+    return {"operation": name, "n": len(jobs), "wall_rps": len(jobs) / seconds, "cpu_ms": spent, "errors": bad}
+
+
+def main():
+    with throwaway_suite("sotay-costs") as started:
+        base = started.base
+        admin = wait_for(
+            lambda: (
+                checkin.client(base)
+                .call("POST", "/auth/login", body={"citizen_id": checkin.ADMINISTRATOR, "password": DEMO_PASSWORD})[1]
+                .get("access_token")
+            ),
+            timeout=60,
+            interval=0.3,
+            message="the administrator's sign-in",
+        )
+        people = checkin.make_people(started, admin)
+        checkin.appoint_secretaries(started, admin, people)
+        minter = checkin.Minter(started)
+        tokens = {m: minter.token(m, c) for members in people.values() for m, c in members}
+        meetings = checkin.schedule(started, tokens, people)
+        secretaries = {branch: tokens[people[branch][0][0]] for branch in people}
+        votes = {
+            meetings[branch]: checkin.ok(
+                base,
+                "POST",
+                f"/meetings/{meetings[branch]}/votes",
+                secretaries[branch],
+                {"question": "Thông qua nghị quyết tháng?"},
+            )["id"]  # fmt: skip
+            for branch in people
+        }
+        branch_of = {m: branch for branch, members in people.items() for m, _ in members}
+        first = secretaries[next(iter(people))]
+        news = {"category": "news", "title": "Thông báo", "body": "Nội dung.", "audience": list(people)}
+        document = checkin.ok(base, "POST", "/documents", first, news)["id"]
+        checkin.ok(base, "POST", f"/documents/{document}/publish", first)
+        codes = checkin.Codes(started, meetings, secretaries)
+        members = [(m, tokens[m], meetings[branch_of[m]]) for m in branch_of]
+        meter = Meter(started.suite.processes)
+
+        def call(method, path, body=None):
+            return lambda connection, job: connection.call(method, path(job), job[1], body(job) if body else None)[0]
+
+        opinion = {"body": "Tôi đồng ý với dự thảo."}
+        operations = [
+            ("GET /me", call("GET", lambda j: "/me")),
+            ("GET /documents (first page)", call("GET", lambda j: "/documents?limit=20")),
+            ("GET /me/documents/unread-count", call("GET", lambda j: "/me/documents/unread-count")),
+            ("GET /me/meetings", call("GET", lambda j: "/me/meetings")),
+            ("GET /meetings/{id}", call("GET", lambda j: f"/meetings/{j[2]}")),
+            ("POST /documents/{id}/read", call("POST", lambda j: f"/documents/{document}/read")),
+            ("POST /meetings/{id}/rsvp", call("POST", lambda j: f"/meetings/{j[2]}/rsvp", lambda j: ATTENDING)),
+            ("POST /meetings/{id}/check-in",
+             call("POST", lambda j: f"/meetings/{j[2]}/check-in", lambda j: {"code": codes.codes[j[2]]})),
+            ("POST /meetings/{id}/opinions", call("POST", lambda j: f"/meetings/{j[2]}/opinions", lambda j: opinion)),
+            ("POST /votes/{id}/ballots", call("POST", lambda j: f"/votes/{votes[j[2]]}/ballots", lambda j: AGREE)),
+        ]  # fmt: skip
+        results = [measure(meter, name, members, send, base) for name, send in operations]
+
+        def sign_in(connection, _job):
+            status, answer = connection.call("POST", "/auth/login", body=DEMO_SIGN_IN)
+            if status == 200:
+                connection.call("POST", "/auth/logout", answer["access_token"])
+            return status
+
+        results.append(measure(meter, "POST /auth/login (+ logout)", list(range(SIGN_INS)), sign_in, base))
+        codes.stop.set()
+    report(results)
+
+
+def report(results):
+    parts = list(results[0]["cpu_ms"])
+    print(f"\nbench.costs — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: CPU ms per request, per process")
+    print(f"{'operation':34} {'n':>5} " + " ".join(f"{p[:9]:>9}" for p in parts) + f" {'total':>7} {'errors':>7}")
+    for row in results:
+        total = sum(row["cpu_ms"].values())
+        print(
+            f"{row['operation']:34} {row['n']:5d} "
+            + " ".join(f"{row['cpu_ms'][p]:9.2f}" for p in parts)
+            + f" {total:7.2f} {sum(row['errors'].values()):7d}"
+        )
+    path = os.path.join("bench", "results")
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "costs.json"), "w") as handle:
+        json.dump({"at": time.time(), "results": results}, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()
