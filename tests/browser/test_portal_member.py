@@ -71,7 +71,10 @@ def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results
     looks_right(page, screens, "meetings")
     page.get_by_role("link", name=title).click()
     page.locator("h1", has_text=title).wait_for()
-    assert page.get_by_role("link", name="Báo cáo công tác tháng 11").is_visible()  # the paper, to read
+    page.get_by_role("link", name="Báo cáo công tác tháng 11").click()  # the paper, read through the meeting
+    page.locator("h1", has_text="Báo cáo công tác tháng 11").wait_for()
+    page.get_by_role("link", name="← Cuộc họp").click()
+    page.locator("h1", has_text=title).wait_for()
 
     page.get_by_label("Tôi vắng mặt").check()
     page.get_by_role("button", name="Gửi câu trả lời").click()

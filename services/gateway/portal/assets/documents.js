@@ -90,7 +90,7 @@ function body(html) {
   return h("div", { class: "body" }, template.content);
 }
 
-function quizSection(doc, quiz) {
+function quizSection(doc, quiz, again) {
   if (!quiz) return null;
   const status = h("p", {}, quiz.passed
     ? t(`Bạn đã đạt (điểm cao nhất ${Math.round(quiz.best_score * 100)}%).`, `You passed (best score ${Math.round(quiz.best_score * 100)}%).`)
@@ -113,7 +113,7 @@ function quizSection(doc, quiz) {
       const score = Math.round(result.score * 100);
       announce(result.passed ? t(`Bạn đúng ${score}%: đạt.`, `You scored ${score}%: passed.`)
         : t(`Bạn đúng ${score}%: chưa đạt. Còn ${result.attempts_left} lần.`, `You scored ${score}%: not passed. ${result.attempts_left} attempts left.`));
-      readAgain(doc.id);
+      again();
     } catch (error) {
       problem(form, error.message);
     }
@@ -121,26 +121,28 @@ function quizSection(doc, quiz) {
   return section(t("Bài kiểm tra", "Quiz"), status, h("p", { class: "meta" }, t("Chọn mọi đáp án đúng.", "Choose every right answer.")), form);
 }
 
-function attachmentsSection(doc) {
+function attachmentsSection(doc, source) {
   if (!doc.attachments.length) return null;
   const kb = (size) => (size < 1024 * 1024 ? `${Math.ceil(size / 1024)} KB` : `${(size / 1024 / 1024).toFixed(1)} MB`);
   return section(t("Tệp đính kèm", "Attachments"), h("ul", { class: "list" }, doc.attachments.map((file) =>
     h("li", {}, h("button", { type: "button", class: "link", onclick: async () => {
       try {
-        await download(`/documents/${doc.id}/attachments/${file.n}`, file.name);
+        await download(`${source}/attachments/${file.n}`, file.name);
       } catch (error) {
         announce(unreachable(error) ? t("Cần có mạng để tải tệp.", "Downloading needs a connection.") : error.message);
       }
     } }, t("Tải về ", "Download ") + file.name), h("span", { class: "meta" }, ` (${kb(file.size)})`)))));
 }
 
-const readAgain = (id) => reading(String(id), true);
-
-export async function reading(id, again = false) {
+// `#/document/<id>`, or `#/document/<id>/meeting/<meeting id>`: a meeting's paper, read through the meeting
+export async function reading(id, via, meetingId, again = false) {
+  const fromMeeting = via === "meeting" && /^\d+$/.test(meetingId || "");
+  const source = fromMeeting ? `/meetings/${meetingId}/papers/${id}` : `/documents/${id}`;
+  const readAgain = () => reading(String(id), via, meetingId, true);
   let doc = null;
   let offline = false;
   try {
-    doc = await get(`/documents/${id}`);
+    doc = await get(source);
     await keep(`document/${id}`, doc); // opened: readable offline from now on
   } catch (error) {
     if (!unreachable(error)) return loadFailed(error);
@@ -155,29 +157,38 @@ export async function reading(id, again = false) {
   const quiz = doc.study && !offline ? await optional(`/documents/${id}/quiz`).catch(() => null) : null;
   const readButton = h("button", { type: "button", disabled: offline }, t("Tôi đã đọc xong", "I have read it"));
   readButton.addEventListener("click", async () => {
-    await post(`/documents/${id}/read`);
-    announce(t("Đã ghi nhận bạn đã đọc.", "Marked as read."));
-    readAgain(id);
+    try {
+      await post(`/documents/${id}/read`);
+      announce(t("Đã ghi nhận bạn đã đọc.", "Marked as read."));
+      readAgain();
+    } catch (error) {
+      announce(unreachable(error) ? t("Không có mạng.", "No connection.") : error.message);
+    }
   });
   const save = h("button", { type: "button", "aria-pressed": String(doc.bookmarked), disabled: offline },
     doc.bookmarked ? t("Đã lưu (bấm để bỏ lưu)", "Saved (press to remove)") : t("Lưu tài liệu", "Save the document"));
   save.addEventListener("click", async () => {
-    const marks = await call(doc.bookmarked ? "DELETE" : "PUT", `/documents/${id}/bookmark`);
-    await keep(`document/${id}`, { ...doc, bookmarked: marks.bookmarked });
-    announce(marks.bookmarked ? t("Đã lưu. Đọc được cả khi không có mạng.", "Saved. Readable offline too.") : t("Đã bỏ lưu.", "Removed from saved."));
-    readAgain(id);
+    try {
+      const marks = await call(doc.bookmarked ? "DELETE" : "PUT", `/documents/${id}/bookmark`);
+      await keep(`document/${id}`, { ...doc, bookmarked: marks.bookmarked });
+      announce(marks.bookmarked ? t("Đã lưu. Đọc được cả khi không có mạng.", "Saved. Readable offline too.") : t("Đã bỏ lưu.", "Removed from saved."));
+      readAgain();
+    } catch (error) {
+      announce(unreachable(error) ? t("Không có mạng.", "No connection.") : error.message);
+    }
   });
   const where = window.scrollY;
   show(
-    h("p", {}, h("a", { href: "#/documents" }, t("← Tài liệu", "← Documents"))),
+    h("p", {}, fromMeeting ? h("a", { href: `#/meeting/${meetingId}` }, t("← Cuộc họp", "← The meeting"))
+      : h("a", { href: "#/documents" }, t("← Tài liệu", "← Documents"))),
     offline ? h("p", { class: "problem" }, t("Không có mạng: bản lưu trên máy.", "No connection: the copy kept on this device.")) : null,
     h("h1", {}, doc.title),
     h("p", { class: "meta" }, [category(doc.category), doc.published_at ? dateTime(doc.published_at) : null].filter(Boolean).join(" · ")),
     doc.summary ? h("p", { class: "summary" }, doc.summary) : null,
     h("div", { class: "actions" }, doc.read ? h("p", {}, t("Bạn đã đọc tài liệu này.", "You have read this document.")) : readButton, save),
     h("article", { "aria-label": t("Nội dung", "Text") }, body(doc.body)),
-    attachmentsSection(doc),
-    quizSection(doc, quiz),
+    attachmentsSection(doc, source),
+    quizSection(doc, quiz, readAgain),
     h("p", {}, h("a", { href: `#/notebook/document/${doc.id}` }, t("Ghi chú về tài liệu này", "Write a note about this document"))),
   );
   if (again) window.scrollTo(0, where);

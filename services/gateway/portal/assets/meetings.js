@@ -178,10 +178,17 @@ async function scanner(meeting, form, send) {
   }
 }
 
+// A paper, read through the meeting (everyone who sees the meeting may, whatever the document's audience)
+const paperLink = (meeting, paper) =>
+  h("a", { href: `#/document/${paper.id}/meeting/${meeting.id}` }, paper.title || t(`Tài liệu số ${paper.id}`, `Document ${paper.id}`));
+
 async function agendaSection(meeting, opinions, waiting) {
-  const papers = new Map();
-  const ids = [...new Set(meeting.agenda.flatMap((item) => item.document_ids))];
-  await Promise.all(ids.map(async (id) => papers.set(id, await optional(`/documents/${id}`).catch(() => kept(`document/${id}`)))));
+  // an agenda set before papers carried their titles: the titles from the papers themselves
+  const titles = new Map();
+  const untitled = [...new Set(meeting.agenda.filter((item) => !(item.papers || []).length).flatMap((item) => item.document_ids))];
+  await Promise.all(untitled.map(async (id) => titles.set(id, await optional(`/meetings/${meeting.id}/papers/${id}`)
+    .catch(() => kept(`document/${id}`)))));
+  const papersOf = (item) => ((item.papers || []).length ? item.papers : item.document_ids.map((id) => ({ id, title: (titles.get(id) || {}).title })));
   const general = { id: null, title: t("Ý kiến chung", "General opinions"), document_ids: [] };
   return section(
     t("Chương trình và ý kiến", "Agenda and opinions"),
@@ -189,8 +196,7 @@ async function agendaSection(meeting, opinions, waiting) {
       h("li", {},
         h("h3", {}, item.title),
         item.document_ids.length
-          ? h("ul", { class: "links" }, item.document_ids.map((id) =>
-              h("li", {}, h("a", { href: `#/document/${id}` }, (papers.get(id) || {}).title || t(`Tài liệu số ${id}`, `Document ${id}`)))))
+          ? h("ul", { class: "links" }, papersOf(item).map((paper) => h("li", {}, paperLink(meeting, paper))))
           : null,
         opinionsOf(meeting, item, opinions, waiting)))),
   );
@@ -363,6 +369,8 @@ export async function meeting(id, again = false, quietly = false) {
       section(t("Biên bản", "Minutes"), minutes
         ? [h("p", { class: "said" }, minutes.body),
            minutes.resolutions.length ? [h("h3", {}, t("Nghị quyết", "Resolutions")), h("ul", {}, minutes.resolutions.map((r) => h("li", {}, r)))] : null,
+           (minutes.papers || []).length ? [h("h3", {}, t("Văn bản kèm theo", "Documents with the minutes")),
+             h("ul", { class: "links" }, minutes.papers.map((paper) => h("li", {}, paperLink(found, paper))))] : null,
            h("p", { class: "meta" }, t("Công bố lúc ", "Published ") + dateTime(minutes.published_at))]
         : h("p", {}, t("Chưa có biên bản.", "No minutes yet."))),
       h("p", {}, h("a", { href: `#/notebook/meeting/${found.id}` }, t("Ghi chú về cuộc họp này", "Write a note about this meeting"))),
