@@ -7,6 +7,10 @@ const SHELL = [
   "/assets/api.js",
   "/assets/signin.js",
   "/assets/member.js",
+  "/assets/offline.js",
+  "/assets/meetings.js",
+  "/assets/documents.js",
+  "/assets/notebook.js",
   "/assets/style.css",
   "/assets/icon.svg",
   "/assets/icon-192.png",
@@ -25,7 +29,9 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+      // the member's own kept documents and waiting notes (sotay-mine) outlive a release
+      .then((names) => names.filter((name) => name.startsWith("sotay-shell-") && name !== CACHE))
+      .then((old) => Promise.all(old.map((name) => caches.delete(name))))
       .then(() => self.clients.claim()),
   );
 });

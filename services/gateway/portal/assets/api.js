@@ -74,11 +74,22 @@ export function signedIn() {
   return accessToken !== null;
 }
 
+// who the access token speaks for (its `sub`), or null: whose things this device keeps (offline.js claim)
+export function memberId() {
+  try {
+    return JSON.parse(atob(accessToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub;
+  } catch {
+    return null;
+  }
+}
+
 export async function signOut() {
   try {
     if (accessToken) await send("POST", "/auth/logout");
   } finally {
     accessToken = null;
+    // what offline reading kept on this device, and what waited to be sent (offline.js): personal
+    await globalThis.caches?.delete("sotay-mine").catch(() => {});
   }
 }
 
@@ -122,4 +133,16 @@ export async function download(path, fallback) {
   const response = await sendFile("GET", path);
   const named = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") || "");
   return { blob: await response.blob(), name: named ? named[1] : fallback };
+}
+
+// A file the API serves to the signed-in member alone (the token goes in a header, so not a plain link): saved
+// under `name` by the browser
+export async function saveDownload(path, name) {
+  const { blob } = await download(path, name);
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }

@@ -1,11 +1,11 @@
 // The portal's shell: settings, navigation between screens (the address's #fragment), the service worker.
-import { h, settings, t } from "/assets/dom.js";
-import { get, refresh, signedIn } from "/assets/api.js";
+import { announce, h, settings, t } from "/assets/dom.js";
+import { call, get, memberId, refresh, signedIn } from "/assets/api.js";
 import { activation, forgotten, signInScreen } from "/assets/signin.js";
 import { home, notifications, profile } from "/assets/member.js";
 
-// officers' and administrators' screens: fetched the first time they are visited, so a member's first visit stays small
-const later = (path, name) => async () => (await import(path))[name]();
+// a screen whose module is fetched the first time it is visited: the first visit stays small
+const later = (path, name) => async (...args) => (await import(path))[name](...args);
 let positions = null; // the caller's roles, to offer the screens they allow (the server decides each action)
 
 const SCREENS = {
@@ -15,11 +15,20 @@ const SCREENS = {
   home,
   notifications,
   profile,
+  meetings: later("/assets/meetings.js", "meetings"),
+  meeting: later("/assets/meetings.js", "meeting"),
+  documents: later("/assets/documents.js", "documents"),
+  document: later("/assets/documents.js", "reading"),
+  notebook: later("/assets/notebook.js", "notebook"),
+  note: later("/assets/notebook.js", "note"),
   run: later("/assets/run.js", "run"),
   admin: later("/assets/admin.js", "admin"),
   officer: later("/assets/officer.js", "officer"),
 };
 const MEMBER_ONLY = new Set(["home", "notifications", "profile", "run", "admin", "officer"]);
+["meetings", "meeting", "documents", "document", "notebook", "note"].forEach((name) => MEMBER_ONLY.add(name));
+// what a member opened or saved, readable without a connection (the refresh cannot reach the server then)
+const OFFLINE_TOO = new Set(["documents", "document", "notebook", "note", "meetings", "meeting"]);
 export const install = { prompt: null };
 
 function applySettings() {
@@ -45,6 +54,8 @@ function nav(current) {
     h("a", { href: "#/" + name, "aria-current": current === name ? "page" : null }, label);
   const items = signedIn()
     ? [link("home", t("Trang chủ", "Home")), link("notifications", t("Thông báo", "Notifications")),
+       link("meetings", t("Họp", "Meetings")), link("documents", t("Tài liệu", "Documents")),
+       link("notebook", t("Sổ tay", "Notebook")),
        link("profile", t("Hồ sơ", "Profile"))]
     : [];
   const roles = new Set((signedIn() && positions) || []);
@@ -63,20 +74,37 @@ function nav(current) {
 }
 
 async function route() {
-  let name = location.hash.replace(/^#\/?/, "");
+  // "#/meeting/12": the screen, then what it shows
+  const [asked, ...args] = location.hash.replace(/^#\/?/, "").split("/");
+  let name = asked;
   if (!(name in SCREENS)) name = "";
   if (!signedIn() && (MEMBER_ONLY.has(name) || name === "")) {
     if (await refresh()) name = MEMBER_ONLY.has(name) ? name : "home";
+    else if (OFFLINE_TOO.has(name) && !navigator.onLine) name = asked;
     else name = MEMBER_ONLY.has(name) ? "" : name;
   } else if (signedIn() && name === "") {
     name = "home";
   }
-  if (location.hash !== "#/" + name && name !== "") history.replaceState(null, "", "#/" + name);
+  const address = "#/" + [name, ...(name === asked ? args : [])].join("/");
+  if (location.hash !== address && name !== "") history.replaceState(null, "", address);
   if (!signedIn()) positions = null;
   else positions ||= await get("/me").then((me) => me.positions.map((p) => p.role), () => null);
-  nav(name);
-  await SCREENS[name]();
+  nav({ meeting: "meetings", document: "documents", note: "notebook" }[name] || name);
+  await SCREENS[name](...(name === asked ? args : []));
+  if (signedIn()) sendWaiting();
 }
+
+// what was written without a connection goes as soon as there is one again
+async function sendWaiting() {
+  if (!navigator.onLine || (!signedIn() && !(await refresh()))) return;
+  const { claim, flush } = await import("/assets/offline.js");
+  await claim(memberId());
+  if (await flush(call)) {
+    announce(t("Đã gửi những gì bạn viết khi không có mạng.", "What you wrote offline has been sent."));
+    route();
+  }
+}
+window.addEventListener("online", sendWaiting);
 
 window.addEventListener("hashchange", route);
 window.addEventListener("beforeinstallprompt", (event) => {

@@ -16,7 +16,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (key === "class") node.className = value;
     else node.setAttribute(key, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     node.append(child instanceof Node ? child : String(child));
   }
@@ -25,7 +25,7 @@ export function h(tag, attrs = {}, ...children) {
 
 export function show(...children) {
   const main = document.getElementById("main");
-  main.replaceChildren(...children);
+  main.replaceChildren(...children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false));
   const heading = main.querySelector("h1");
   document.title = (heading ? heading.textContent + " · " : "") + "Sổ tay";
   main.focus({ preventScroll: true });
@@ -93,4 +93,16 @@ export function dateTime(iso) {
     dateStyle: "medium",
     timeStyle: "short",
   });
+}
+
+// A longer text with its label and a place for what is wrong with it (like `field`)
+export function textArea(name, label, attrs = {}) {
+  const id = attrs.id || "f-" + name;
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    h("textarea", { id, name, rows: 4, "aria-describedby": id + "-error", ...attrs, value: null }, attrs.value || ""),
+    h("p", { class: "error", id: id + "-error" }),
+  );
 }

@@ -10,11 +10,11 @@ async function member() {
   return me;
 }
 
-function section(title, ...children) {
+export function section(title, ...children) {
   return h("section", { class: "card" }, h("h2", {}, title), ...children);
 }
 
-function loadFailed(error) {
+export function loadFailed(error) {
   show(h("h1", {}, t("Có lỗi", "Something went wrong")),
     h("p", { role: "alert" }, error.message || t("Không kết nối được.", "No connection.")));
 }
@@ -24,15 +24,17 @@ export async function home() {
     const [record, inbox, meetings, unread] = await Promise.all([
       member(),
       get("/me/notifications?unread=true&limit=3"),
-      optional("/me/meetings"),
+      // from a day ago: a meeting under way is still the next one
+      optional(`/me/meetings?from=${encodeURIComponent(new Date(Date.now() - 86400000).toISOString())}&limit=20`),
       optional("/me/documents/unread-count"),
     ]);
-    const next = meetings && meetings.items && meetings.items[0];
+    const next = meetings && meetings.items && meetings.items.find((m) => ["scheduled", "in_progress"].includes(m.status));
     show(
       h("h1", {}, t("Xin chào, ", "Hello, "), h("span", { class: "name" }, record.full_name)),
-      next ? section(t("Cuộc họp sắp tới", "Next meeting"), h("p", {}, next.title), h("p", {}, dateTime(next.starts_at)),
+      next ? section(t("Cuộc họp sắp tới", "Next meeting"), h("p", {}, h("a", { href: `#/meeting/${next.id}` }, next.title)), h("p", {}, dateTime(next.starts_at)),
         next.location ? h("p", {}, next.location) : null) : null,
-      unread ? section(t("Tài liệu chưa đọc", "Unread documents"), h("p", { class: "count" }, String(unread.unread))) : null,
+      unread ? section(t("Tài liệu chưa đọc", "Unread documents"), h("p", { class: "count" }, String(unread.unread)),
+        h("a", { href: "#/documents/unread" }, t("Đọc tài liệu chưa đọc", "Read the unread documents"))) : null,
       section(
         t("Thông báo chưa đọc", "Unread notifications"),
         h("p", { class: "count" }, String(inbox.unread)),
