@@ -31,6 +31,7 @@ from bench.fills import (
     fingerprint,
     indexes_after,
     kept_engine,
+    load,
     loading,
     mark_filled,
     stamp,
@@ -177,7 +178,7 @@ def measure(engine, label, kept=None):
         reads = session.scalar(text("SELECT count(*) FROM document_reads"))
         national = sorted(session.scalars(select(Audience.document_id).where(Audience.organization_id == 1)))
     provinces, _ = country(BRANCHES)
-    print(f"{label}: {MEMBERS:,} members, {DOCUMENTS:,} documents, {reads:,} reads; load {_load()}", flush=True)
+    print(f"{label}: {MEMBERS:,} members, {DOCUMENTS:,} documents, {reads:,} reads; load {load()}", flush=True)
     rng = random.Random(2)
     admin = Principal(member_id=ADMIN, citizen_id="", session_id="bench")
 
@@ -196,12 +197,8 @@ def measure(engine, label, kept=None):
         session.rollback()
     for what, (p50, p95) in results.items():
         print(f"  {what:<48} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
-    print(f"  load after: {_load()}")
+    print(f"  load after: {load()}")
     return results
-
-
-def _load():
-    return " ".join(f"{figure:.1f}" for figure in os.getloadavg())
 
 
 FINGERPRINT = fingerprint(
