@@ -17,6 +17,7 @@ import os
 import random
 import sys
 import time
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select, text
@@ -40,7 +41,7 @@ from bench.fills import (
 )
 from bench.tallies import country
 from services.content import progress, reading
-from services.content.models import Audience, Base, Document, Read, StudyResult, directory
+from services.content.models import Audience, Base, Document, Read, StudyResult, directory, document_totals
 from tests.support.worlds import document_query
 
 BRANCHES = int(os.environ.get("BENCH_BRANCHES", 100_000))
@@ -54,13 +55,14 @@ WORDS = (
 ).split()
 SEARCHES = ("nghi quyet dai hoi", "chi thi", "hoc tap quan triet", "chuyen doi so", "kiem tra giam sat chi bo")
 ROWS = 20_000
+RECOUNT = os.environ.get("BENCH_RECOUNT") == "1"
 
 
 def _id(path):
     return int(path.strip("/").split("/")[-1])
 
 
-FILL_VERSION = 2  # raise when the fill makes different rows: a kept fill of another version is refilled
+FILL_VERSION = 3  # raise when the fill makes different rows: a kept fill of another version is refilled
 
 
 def fill(session, rng):
@@ -113,6 +115,7 @@ def fill(session, rng):
         addressed.setdefault(a["organization_id"], []).append(a["document_id"])
     at = stamp(session, Read.__table__.c.read_at, now)
     passes = []
+    counted = Counter()  # (document, branch path): [read, passed] — the totals, counted as the rows are made
     theirs = {}  # a branch path: the documents addressed to it and the organisations above it
 
     def receipts():
@@ -127,8 +130,10 @@ def fill(session, rng):
             chosen = {rng.choice(mine if mine and rng.random() < 0.5 else national) for _ in range(wanted)}
             for document_id in chosen:
                 yield (member_id, document_id, at)
+                counted[(document_id, path, "read")] += 1
                 if document_id % 5 == 0 and rng.random() < 0.33:
                     passes.append((member_id, document_id, 1, 1.0, True, at))
+                    counted[(document_id, path, "passed")] += 1
 
     with indexes_after(session, Read.__table__):
         bulk(session, Read.__table__, ("member_id", "document_id", "read_at"), receipts(), "read receipts")
@@ -136,8 +141,32 @@ def fill(session, rng):
         columns = ("member_id", "document_id", "attempts", "best_score", "passed", "last_attempt_at")
         bulk(session, StudyResult.__table__, columns, passes, "quiz passes")
     stage("reads and passes")
-    progress.recount(session)
-    stage("study totals recounted (progress.recount)")
+    if RECOUNT:
+        progress.recount(session)
+        stage("study totals recounted (progress.recount)")
+    else:
+        totals(session, counted)
+        stage("study totals")
+
+
+def totals(session, counted):
+    """The study totals a recount (`progress.recount`, revision 0005) would make of these rows, written through
+    the driver: the recount's tally upserts take hours for 10 M receipts on these shared cores
+    (tests: `BENCH_RECOUNT=1` fills with the recount, and the tables come out the same)."""
+    directory.recount(session)
+    net, chains = defaultdict(lambda: [0, 0]), {}
+    for (document_id, path, kind), n in counted.items():
+        chain = chains.get(path) or chains.setdefault(path, list(zip(_ids(path), _above(path), strict=True)))
+        for organization_id, _ in chain:
+            net[(document_id, organization_id)][kind == "passed"] += n
+    paths = {organization_id: path for chain in chains.values() for organization_id, path in chain}
+    rows = (
+        (document_id, organization_id, paths[organization_id], paths[organization_id].count("/") - 1, read, passed)
+        for (document_id, organization_id), (read, passed) in net.items()
+    )
+    columns = ("subject", "organization_id", "organization_path", "depth", "read", "passed")
+    with indexes_after(session, document_totals.table):
+        bulk(session, document_totals.table, columns, rows, "study totals")
 
 
 def _stages():
