@@ -17,17 +17,31 @@ import os
 import random
 import sys
 import time
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from shared.auth import Principal
 from shared.text import search_key
-from bench.backends import run_on_backends, timed
+from bench.backends import BACKENDS, LABELS, timed
+from bench.fills import (
+    bulk,
+    disk_usage,
+    fingerprint,
+    indexes_after,
+    kept_engine,
+    load,
+    loading,
+    mark_filled,
+    stamp,
+    sync_indexes,
+    vacuum,
+)
 from bench.tallies import country
 from services.content import progress, reading
-from services.content.models import Audience, Base, Document, Read, StudyResult, directory
+from services.content.models import Audience, Base, Document, Read, StudyResult, directory, document_totals
 from tests.support.worlds import document_query
 
 BRANCHES = int(os.environ.get("BENCH_BRANCHES", 100_000))
@@ -41,35 +55,39 @@ WORDS = (
 ).split()
 SEARCHES = ("nghi quyet dai hoi", "chi thi", "hoc tap quan triet", "chuyen doi so", "kiem tra giam sat chi bo")
 ROWS = 20_000
+RECOUNT = os.environ.get("BENCH_RECOUNT") == "1"
 
 
 def _id(path):
     return int(path.strip("/").split("/")[-1])
 
 
+FILL_VERSION = 3  # raise when the fill makes different rows: a kept fill of another version is refilled
+
+
 def fill(session, rng):
-    """The directory, the documents and their audience, the reads and passes; the totals recounted."""
+    """The directory, the documents and their audience, the reads and passes; the totals recounted. Prints each
+    stage's time (a national fill takes many minutes)."""
+    stage = _stages()
     provinces, branches = country(BRANCHES)
     grassroots = sorted({path.rsplit("/", 2)[0] + "/" for path in branches})
     organizations = {path for branch in branches for path in _above(branch)}
-    _bulk(
-        session,
-        directory.Organization,
-        [{"id": _id(p), "path": p, "level": None, "rollout": "live"} for p in organizations],
-    )
+    Organization, Membership = directory.Organization, directory.Membership
+    bulk(session, Organization.__table__, ("id", "path", "level", "rollout"),
+         ((_id(p), p, None, "live") for p in organizations))  # fmt: skip
     member_paths = [rng.choice(branches) for _ in range(MEMBERS)]
-    _bulk(
-        session,
-        directory.Membership,
-        (
-            {"member_id": n, "organization_id": _id(p), "organization_path": p, "status": "official", "in_party": True}
-            for n, p in enumerate(member_paths, start=2)
-        ),
-    )
+    with indexes_after(session, Membership.__table__):
+        bulk(
+            session,
+            Membership.__table__,
+            ("member_id", "organization_id", "organization_path", "status", "in_party", "activated"),
+            ((n, _id(p), p, "official", True, False) for n, p in enumerate(member_paths, start=2)),
+        )
     session.add(directory.Membership(member_id=ADMIN, organization_id=1, organization_path="/1/", status="official"))
     session.add(
         directory.Position(member_id=ADMIN, organization_id=1, role="system_administrator", organization_path="/1/")
     )
+    stage("directory")
     now = datetime.now(UTC)
     audiences, documents = [], []
     for n in range(1, DOCUMENTS + 1):
@@ -87,33 +105,79 @@ def fill(session, rng):
              "search_text": search_key(f"{title} {title}"), "created_at": published, "updated_at": published}
         )  # fmt: skip
         audiences.append({"organization_id": _id(path), "document_id": n})
-    _bulk(session, Document, documents)
-    _bulk(session, Audience, audiences)
+    for start in range(0, DOCUMENTS, ROWS):
+        session.execute(insert(Document), documents[start : start + ROWS])
+        session.execute(insert(Audience), audiences[start : start + ROWS])
+    stage("documents")
     national = [a["document_id"] for a in audiences if a["organization_id"] == 1]
     addressed = {}
     for a in audiences:
         addressed.setdefault(a["organization_id"], []).append(a["document_id"])
+    at = stamp(session, Read.__table__.c.read_at, now)
     passes = []
+    counted = Counter()  # (document, branch path): [read, passed] — the totals, counted as the rows are made
+    theirs = {}  # a branch path: the documents addressed to it and the organisations above it
 
     def receipts():
         """Each member reads about READS / MEMBERS documents, half national, half addressed to their own
         organisations; streamed (10 M rows are never held at once)."""
         per = READS / MEMBERS
         for member_id, path in enumerate(member_paths, start=2):
-            mine = [d for organization in _ids(path) for d in addressed.get(organization, ())]
+            mine = theirs.get(path)
+            if mine is None:
+                mine = theirs[path] = [d for organization in _ids(path) for d in addressed.get(organization, ())]
             wanted = int(per) + (rng.random() < per - int(per))
             chosen = {rng.choice(mine if mine and rng.random() < 0.5 else national) for _ in range(wanted)}
             for document_id in chosen:
-                yield {"member_id": member_id, "document_id": document_id, "read_at": now}
+                yield (member_id, document_id, at)
+                counted[(document_id, path, "read")] += 1
                 if document_id % 5 == 0 and rng.random() < 0.33:
-                    passes.append({"member_id": member_id, "document_id": document_id, "attempts": 1,
-                                   "best_score": 1.0, "passed": True, "last_attempt_at": now})  # fmt: skip
+                    passes.append((member_id, document_id, 1, 1.0, True, at))
+                    counted[(document_id, path, "passed")] += 1
 
-    _bulk(session, Read, receipts())
-    _bulk(session, StudyResult, passes)
-    progress.recount(session)
-    session.commit()
-    return provinces, national
+    with indexes_after(session, Read.__table__):
+        bulk(session, Read.__table__, ("member_id", "document_id", "read_at"), receipts(), "read receipts")
+    with indexes_after(session, StudyResult.__table__):
+        columns = ("member_id", "document_id", "attempts", "best_score", "passed", "last_attempt_at")
+        bulk(session, StudyResult.__table__, columns, passes, "quiz passes")
+    stage("reads and passes")
+    if RECOUNT:
+        progress.recount(session)
+        stage("study totals recounted (progress.recount)")
+    else:
+        totals(session, counted)
+        stage("study totals")
+
+
+def totals(session, counted):
+    """The study totals a recount (`progress.recount`, revision 0005) would make of these rows, written through
+    the driver: the recount's tally upserts take hours for 10 M receipts on these shared cores
+    (tests: `BENCH_RECOUNT=1` fills with the recount, and the tables come out the same)."""
+    directory.recount(session)
+    net, chains = defaultdict(lambda: [0, 0]), {}
+    for (document_id, path, kind), n in counted.items():
+        chain = chains.get(path) or chains.setdefault(path, list(zip(_ids(path), _above(path), strict=True)))
+        for organization_id, _ in chain:
+            net[(document_id, organization_id)][kind == "passed"] += n
+    paths = {organization_id: path for chain in chains.values() for organization_id, path in chain}
+    rows = (
+        (document_id, organization_id, paths[organization_id], paths[organization_id].count("/") - 1, read, passed)
+        for (document_id, organization_id), (read, passed) in net.items()
+    )
+    columns = ("subject", "organization_id", "organization_path", "depth", "read", "passed")
+    with indexes_after(session, document_totals.table):
+        bulk(session, document_totals.table, columns, rows, "study totals")
+
+
+def _stages():
+    last = [time.perf_counter()]
+
+    def stage(what):
+        now = time.perf_counter()
+        print(f"  {what}: {now - last[0]:.0f} s", flush=True)
+        last[0] = now
+
+    return stage
 
 
 def _above(path):
@@ -125,28 +189,26 @@ def _ids(path):
     return [int(part) for part in path.strip("/").split("/")]
 
 
-def _bulk(session, model, rows):
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == ROWS:
-            session.execute(insert(model), batch)
-            batch = []
-    if batch:
-        session.execute(insert(model), batch)
-
-
-def measure(engine, label):
-    Base.metadata.create_all(engine)
-    rng = random.Random(1)
-    started = time.perf_counter()
+def measure(engine, label, kept=None):
+    if kept:
+        print(f"\n{label}: reusing the fill of {kept[0]} ({kept[1]:.0f} s to fill)", flush=True)
+        sync_indexes(engine, Base.metadata)
+    else:
+        print(f"\n{label}: filling {MEMBERS:,} members, {DOCUMENTS:,} documents, ~{READS:,} reads", flush=True)
+        Base.metadata.create_all(engine)
+        started = time.perf_counter()
+        with loading(engine) as session:
+            fill(session, random.Random(1))
+            mark_filled(session, FINGERPRINT, time.perf_counter() - started)
+            session.commit()
+        vacuum(engine)
+        print(f"  filled in {time.perf_counter() - started:.0f} s ({disk_usage(engine)})", flush=True)
     with Session(engine) as session:
-        provinces, national = fill(session, rng)
-        session.execute(text("ANALYZE"))
-        session.commit()
         reads = session.scalar(text("SELECT count(*) FROM document_reads"))
-    took = time.perf_counter() - started
-    print(f"\n{label}: {MEMBERS:,} members, {DOCUMENTS:,} documents, {reads:,} reads in {took:.0f} s")
+        national = sorted(session.scalars(select(Audience.document_id).where(Audience.organization_id == 1)))
+    provinces, _ = country(BRANCHES)
+    print(f"{label}: {MEMBERS:,} members, {DOCUMENTS:,} documents, {reads:,} reads; load {load()}", flush=True)
+    rng = random.Random(2)
     admin = Principal(member_id=ADMIN, citizen_id="", session_id="bench")
 
     def member():
@@ -164,11 +226,20 @@ def measure(engine, label):
         session.rollback()
     for what, (p50, p95) in results.items():
         print(f"  {what:<48} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+    print(f"  load after: {load()}")
     return results
 
 
+FINGERPRINT = fingerprint(
+    Base.metadata, FILL_VERSION, branches=BRANCHES, members=MEMBERS, documents=DOCUMENTS, reads=READS
+)
+
+
 def main():
-    return run_on_backends(measure, "content")
+    for backend in BACKENDS:
+        with kept_engine(backend, "content", FINGERPRINT) as (engine, kept):
+            measure(engine, LABELS[backend], kept)
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ from its running totals, on SQLite and PostgreSQL (`BENCH_BACKENDS=sqlite,postgr
    `BENCH_MEETING_BRANCHES` branches (2,000) of 56 members each plus a secretary, filled into meetings' directory the
    way members' events leave it; every branch's secretary schedules the month's regular meeting. Prints meetings/s
    and invitations/s, checks that every meeting invited exactly its branch's members, and extrapolates to the
-   country (98,940 branches, 5.6 M members) at the measured rate.
+   country (98,940 branches, 5.6 M members) at the measured rate. `BENCH_MEETING_BRANCHES=national` (make
+   bench-national) schedules every branch of the country instead, 5.64 M invitations, nothing extrapolated;
+   `BENCH_MEETINGS_PARTS=scheduling` leaves the report (part 2) to `make bench`; `BENCH_MEETING_SCHEDULE=N` has
+   only the first N branches schedule (the directory stays the whole country's).
 2. The report (`totals.report`, the RPC's domain function, an officer's rights checked): meetings' own attendance
    tally filled for `BENCH_BRANCHES` branches (100,000) and 12 months, as counting closed meetings leaves it; then
    `BENCH_SAMPLES` (200) reads of a random province for one month, and of the country for the year. p50 and p95 in
@@ -25,13 +28,20 @@ from sqlalchemy.orm import Session
 from shared.contracts.members import ADMIN_ROLE, SECRETARY
 from shared.db import Database, UnitOfWork
 from bench.backends import SAMPLES, run_on_backends, timed
+from bench.fills import bulk, indexes_after, load, loading, vacuum
 from bench.tallies import country
 from services.meetings import domain, totals
 from services.meetings.models import Base, Invitee, Meeting, attendance_totals, directory
 
-SCHEDULED_BRANCHES = int(os.environ.get("BENCH_MEETING_BRANCHES", 2_000))
-BRANCH_SIZE = 56
 NATIONAL_BRANCHES, NATIONAL_MEMBERS = 98_940, 5_600_000
+# `national`: every branch of the country (make bench-national), 5.64 M members with their secretaries
+SCHEDULED_BRANCHES = os.environ.get("BENCH_MEETING_BRANCHES", "2000")
+SCHEDULED_BRANCHES = NATIONAL_BRANCHES if SCHEDULED_BRANCHES == "national" else int(SCHEDULED_BRANCHES)
+# how many of those branches schedule (all by default): a national directory with fewer meetings, when the machine
+# has no time for the whole country's
+SCHEDULING = int(os.environ.get("BENCH_MEETING_SCHEDULE", 0)) or None
+BRANCH_SIZE = 56
+PROGRESS_EVERY = 5_000
 BRANCHES = int(os.environ.get("BENCH_BRANCHES", 100_000))
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -41,38 +51,30 @@ def last(path):
 
 
 def fill_directory(session, province_paths, branch_paths, size=BRANCH_SIZE):
-    """Organisations, members and each branch's secretary, as meetings' directory holds them after members' events;
-    returns {branch id: secretary id}."""
+    """Organisations, members and each branch's secretary, as meetings' directory holds them after members' events
+    (through the driver, the path index built after: 5.6 M rows at national scale); returns {branch id: secretary
+    id}."""
     paths = {"/1/", *province_paths, *branch_paths, *(path.rsplit("/", 2)[0] + "/" for path in branch_paths)}
     session.execute(insert(directory.Organization), [{"id": last(p), "path": p, "rollout": "live"} for p in paths])
-    members, positions, secretaries = [], [], {}
-    ids = iter(range(10**7, 10**9))
-    for path in branch_paths:
-        for n in range(size + 1):
-            member_id = next(ids)
-            members.append(
-                {
-                    "member_id": member_id,
-                    "organization_id": last(path),
-                    "organization_path": path,
-                    "status": "official",
-                    "in_party": True,
-                    "full_name": f"Đảng viên {member_id}",
-                }
-            )
-            if n == 0:
-                secretaries[last(path)] = member_id
-                positions.append(
-                    {
-                        "member_id": member_id,
-                        "organization_id": last(path),
-                        "role": SECRETARY,
-                        "organization_path": path,
-                    }
-                )
-    for start in range(0, len(members), 10_000):
-        session.execute(insert(directory.Membership), members[start : start + 10_000])
-    session.execute(insert(directory.Position), positions)
+    first = 10**7  # member ids: a branch's secretary, then its members
+    secretaries = {last(path): first + n * (size + 1) for n, path in enumerate(branch_paths)}
+
+    def members():
+        for n, path in enumerate(branch_paths):
+            for member_id in range(first + n * (size + 1), first + (n + 1) * (size + 1)):
+                yield (member_id, last(path), path, "official", True, False, f"Đảng viên {member_id}")
+
+    Membership = directory.Membership.__table__
+    columns = ("member_id", "organization_id", "organization_path", "status", "in_party", "activated", "full_name")
+    with indexes_after(session, Membership):
+        bulk(session, Membership, columns, members(), "directory members")
+    positions = [
+        {"member_id": secretaries[last(path)], "organization_id": last(path), "role": SECRETARY,
+         "organization_path": path}
+        for path in branch_paths
+    ]  # fmt: skip
+    for start in range(0, len(positions), 10_000):
+        session.execute(insert(directory.Position), positions[start : start + 10_000])
     session.commit()
     return secretaries
 
@@ -80,8 +82,12 @@ def fill_directory(session, province_paths, branch_paths, size=BRANCH_SIZE):
 def measure_scheduling(engine, label):
     _, branch_paths = country(SCHEDULED_BRANCHES)
     province_paths = sorted({"/".join(path.split("/")[:3]) + "/" for path in branch_paths})
-    with Session(engine) as session:
+    started = time.perf_counter()
+    with loading(engine) as session:
         secretaries = fill_directory(session, province_paths, branch_paths)
+    vacuum(engine)
+    print(f"\n{label}: {len(secretaries) * (BRANCH_SIZE + 1):,} members in meetings' directory, filled in "
+          f"{time.perf_counter() - started:.0f} s; load {load()}", flush=True)  # fmt: skip
     database = Database(Base.metadata)
     database.use_engine(engine)
     unit = UnitOfWork(database, "bench", {})
@@ -96,10 +102,15 @@ def measure_scheduling(engine, label):
         "agenda": [{"title": "Tình hình tháng", "document_ids": []}],
         "repeat": None,
     }
+    directory_size = len(secretaries)
+    secretaries = dict(list(secretaries.items())[:SCHEDULING])
     started = time.perf_counter()
-    for branch_id, secretary in secretaries.items():
+    for n, (branch_id, secretary) in enumerate(secretaries.items(), start=1):
         with unit.transaction():
             domain.schedule_meeting(unit, secretary, branch_id, data, now=NOW)
+        if n % PROGRESS_EVERY == 0:
+            seconds = time.perf_counter() - started
+            print(f"  {n:,} meetings in {seconds:.0f} s, {n / seconds:,.0f}/s; load {load()}", flush=True)
     seconds = time.perf_counter() - started
     with Session(engine) as session:
         invited = dict(
@@ -112,12 +123,14 @@ def measure_scheduling(engine, label):
     wrong = [branch for branch in secretaries if invited.get(branch) != BRANCH_SIZE + 1]
     invitations = sum(invited.values())
     rate = len(secretaries) / seconds
-    print(f"\n{label}: {len(secretaries):,} branches' meetings scheduled in {seconds:.1f} s")
+    print(f"\n{label}: {len(secretaries):,} of {directory_size:,} branches' meetings scheduled in {seconds:.1f} s")
     print(f"  {rate:,.0f} meetings/s, {invitations / seconds:,.0f} invitations/s; lists wrong: {len(wrong)}")
-    print(
-        f"  the country at this rate: {NATIONAL_BRANCHES / rate / 60:.1f} min for {NATIONAL_BRANCHES:,} meetings "
-        f"({NATIONAL_MEMBERS:,} invitations)"
-    )
+    if len(secretaries) < NATIONAL_BRANCHES:  # not the whole country: extrapolated
+        print(
+            f"  the country at this rate: {NATIONAL_BRANCHES / rate / 60:.1f} min for {NATIONAL_BRANCHES:,} meetings "
+            f"({NATIONAL_MEMBERS:,} invitations)"
+        )
+    print(f"  load after: {load()}")
     unit.close()
     return rate, wrong
 
@@ -187,6 +200,8 @@ def report(engine, label):
 
 
 def main():
+    if os.environ.get("BENCH_MEETINGS_PARTS", "scheduling,report") == "scheduling":  # make bench-national
+        return run_on_backends(scheduling, "meetings")
     return run_on_backends(scheduling, "meetings") or run_on_backends(report, "attendance")
 
 

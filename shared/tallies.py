@@ -120,8 +120,10 @@ class Tally:
             index_elements=list(self.table.primary_key.columns),
             set_={count: self.table.c[count] + statement.excluded[count] for count in self.counts},
         )
+        # executemany (the statement compiled once, sent in batches): `.values(rows)` compiled a statement of
+        # ROWS_PER_INSERT × columns parameters each time, 30 of a recount's 35 s in a profile
         for start in range(0, len(rows), ROWS_PER_INSERT):
-            session.execute(statement.values(rows[start : start + ROWS_PER_INSERT]))
+            session.execute(statement, rows[start : start + ROWS_PER_INSERT])
 
     def moved(self, session, old_prefix, new_prefix):
         """The organisation at `old_prefix` sits at `new_prefix` now, its subtree with it: its totals leave the

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase
 
@@ -62,6 +63,14 @@ class Document(Base):
         # a member's list: published, newest first (keyset); the scheduler: due scheduled ones
         Index("ix_documents_status_published", "status", "published_at", "id"),
         Index("ix_documents_status_publish_at", "status", "publish_at"),
+        # the unread count's probes of a member's few hundred addressed documents: without it PostgreSQL scanned
+        # all 20,000 documents per count (18 ms against 1–3 ms at 10 M receipts, bench/README.md)
+        Index(
+            "ix_documents_published",
+            "id",
+            postgresql_where=text("status = 'published'"),
+            sqlite_where=text("status = 'published'"),
+        ),
     )
 
 
