@@ -241,6 +241,7 @@ class Relay:
                 log.exception("outbox relay pass failed; retrying")
             wake.wait(interval)
             wake.clear()
+        self.close()  # here, not in stop(): closing under a pass would fail its batch for nothing
 
 
 class RelayRunner:
@@ -261,4 +262,3 @@ class RelayRunner:
     def stop(self):
         self.stopped.set()
         self.wake.set()
-        self.relay.close()
