@@ -86,6 +86,16 @@ class Meter:
         below = _children()
         return {name: sum(_cpu_seconds(p) for p in _tree_pids(pid, below)) for name, pid in self.pids.items()}
 
+    def background(self, seconds=10.0):
+        """CPU seconds per second each part spends with nothing asked of it (pollers, heartbeats, relays): taken
+        off what a measured window spent, in proportion to its length."""
+        self.idle()
+        before, began = self.read(), time.monotonic()
+        time.sleep(seconds)
+        after, took = self.read(), time.monotonic() - began
+        self.rest = {part: (after[part] - before[part]) / took for part in after}
+        return self.rest
+
     def idle(self, quiet=0.02, interval=0.5, timeout=120):
         """Wait until the suite spends less than `quiet` CPU seconds in `interval` (what requests set off is done;
         the broker's own housekeeping stays under it)."""
@@ -102,10 +112,12 @@ class Meter:
 
 
 def measure(meter, name, send, jobs, base):
-    before = meter.idle()
+    before, began = meter.idle(), time.monotonic()
     seconds, latencies, statuses = checkin.fire(base, jobs, send)
-    after = meter.idle()
-    spent = {part: (after[part] - before[part]) * 1000 / len(jobs) for part in after}
+    after, window = meter.idle(), time.monotonic() - began
+    spent = {
+        part: max(0.0, after[part] - before[part] - meter.rest[part] * window) * 1000 / len(jobs) for part in after
+    }
     bad = {status: n for status, n in statuses.items() if status >= 400}
     return {"operation": name, "n": len(jobs), "wall_rps": len(jobs) / seconds, "cpu_ms": spent, "errors": bad}
 
@@ -146,6 +158,7 @@ def main():
         codes = checkin.Codes(started, meetings, secretaries)
         members = [(m, tokens[m], meetings[branch_of[m]]) for m in branch_of]
         meter = Meter(started.suite.processes)
+        rest = meter.background()
 
         def call(method, path, body=None):
             return lambda connection, job: connection.call(method, path(job), job[1], body(job) if body else None)[0]
@@ -177,11 +190,15 @@ def main():
 
         results.append(measure(meter, "POST /auth/login (+ logout)", sign_in, list(range(SIGN_INS)), base))
         codes.stop.set()
-    report(results)
+    report(results, rest)
 
 
-def report(results):
+def report(results, rest):
     parts = list(results[0]["cpu_ms"])
+    print(
+        "\nat rest, CPU ms per second (taken off each window in proportion to its length): "
+        + ", ".join(f"{part} {rest[part] * 1000:.1f}" for part in parts)
+    )
     print(f"\nbench.costs — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: CPU ms per request, per process")
     print(f"{'operation':34} {'n':>5} " + " ".join(f"{p[:9]:>9}" for p in parts) + f" {'total':>7} {'errors':>7}")
     for row in results:
@@ -194,7 +211,7 @@ def report(results):
     path = os.path.join("bench", "results")
     os.makedirs(path, exist_ok=True)
     with open(os.path.join(path, "costs.json"), "w") as handle:
-        json.dump({"at": time.time(), "results": results}, handle, indent=1)
+        json.dump({"at": time.time(), "rest": rest, "results": results}, handle, indent=1)
 
 
 if __name__ == "__main__":

@@ -162,18 +162,18 @@ class UnitOfWork:
     def publish(self, event_type, payload, version=1):
         """Record an event in the outbox; it is relayed after the commit."""
         validate_payload(event_type, payload)
-        outbox = self._database.outbox
         self.session.execute(
-            outbox.insert().values(
-                id=str(uuid.uuid4()),
-                type=event_type,
-                version=version,
-                payload=payload,
-                occurred_at=utcnow(),
-                correlation_id=self._context_data.get(CORRELATION_ID_KEY),
-                state="pending",
-                attempts=0,
-            )
+            self._database.outbox_insert,
+            {
+                "id": str(uuid.uuid4()),
+                "type": event_type,
+                "version": version,
+                "payload": payload,
+                "occurred_at": utcnow(),
+                "correlation_id": self._context_data.get(CORRELATION_ID_KEY),
+                "state": "pending",
+                "attempts": 0,
+            },
         )
         self.published += 1
 
@@ -224,6 +224,8 @@ class Database(DependencyProvider):
     def __init__(self, metadata):
         self.metadata = metadata
         self.outbox = metadata.tables["outbox"]
+        # one statement for every event written: built (and keyed for SQLAlchemy's cache) once, not per event
+        self.outbox_insert = self.outbox.insert()
         self.processed_events = metadata.tables["processed_events"]
         self.engine = None
         self.sessionmaker = None
