@@ -233,6 +233,8 @@ NOTIFICATIONS = [
     Route("PUT", "/me/notification-preferences", "Đổi tuỳ chọn nhận tin / Change them (codes and security messages "
           "always reach me)", "notify.set_preferences", (BODY,), body=n.PreferencesUpdate,
           answers={200: n.Preferences}),
+    Route("GET", "/me/push-key", "Khoá nhận thông báo đẩy trên trình duyệt / The key a browser subscribes to Web Push "
+          "with", "notify.push_key", answers={200: n.PushKey}),
     Route("POST", "/me/devices", "Đăng ký thiết bị nhận thông báo / Register a device for push notifications",
           "notify.register_device", (BODY,), body=n.DeviceRegistration, answers={201: n.Device}),
 ]

@@ -153,6 +153,22 @@ class Push:
             return False
 
 
+def vapid_public_key(private_key):
+    """The application server key browsers subscribe with (base64url, uncompressed P-256 point), from the VAPID
+    private key the deployment configures the way pywebpush reads it: a PEM file's path, or the key itself."""
+    if not private_key:
+        return None
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from py_vapid import Vapid
+
+    vapid = Vapid.from_file(private_key) if os.path.isfile(private_key) else Vapid.from_string(private_key)
+    raw = vapid.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
 def from_config():
     channels = {"sms": FileSink("sms"), "email": FileSink("email"), "push": FileSink("push")}
     if config.get("SMS_GATEWAY_URL"):

@@ -176,6 +176,11 @@ class NotifyService(Service):
     def set_preferences(self, unit, principal, data):
         return domain.set_preferences(unit, principal.member_id, data["items"], data["language"])
 
+    @query(caller=MEMBER)
+    def push_key(self, session, principal):
+        """What a browser subscribes to Web Push with; null where this deployment sends no Web Push."""
+        return {"key": channels.vapid_public_key(config.get("VAPID_PRIVATE_KEY"))}
+
     @command(caller=MEMBER, body=DeviceRegistration)
     def register_device(self, unit, principal, data):
         return domain.register_device(unit, principal.member_id, data["platform"], data["token"])

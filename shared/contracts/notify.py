@@ -114,6 +114,14 @@ class Preferences(Schema):
     items = fields.List(fields.Nested(Preference), required=True)
 
 
+class PushKey(Schema):
+    key = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "VAPID application server key (base64url); null: no Web Push here"},
+    )
+
+
 class Device(Schema):
     id = fields.Integer(required=True)
     platform = fields.String(required=True, validate=validate.OneOf(("web", "android", "ios")))

@@ -164,7 +164,10 @@ def test_codes_go_first_while_a_national_publication_is_pushed(prepare, containe
         waited = time.monotonic() - asked
     code = next(line for line in sms_sink() if line["to"] == "+84900000001")
     pushes = wait_for(lambda: len(push_sink()) >= PUSHED and push_sink(), timeout=180, message="every push")
-    assert waited < 2.0  # the code did not wait for the fan-out
+    # the code did not wait for the fan-out: a small part of its time, whatever the machine's load (the
+    # absolute figure, p99 < 2 s, is bench.publication's)
+    fan_out = datetime.fromisoformat(pushes[-1]["sent_at"]) - datetime.fromisoformat(pushes[0]["sent_at"])
+    assert waited < fan_out.total_seconds() / 4, f"the code waited {waited:.2f} s, the fan-out took {fan_out}"
     assert code["sent_at"] < pushes[-1]["sent_at"]  # it went out while pushes were still being sent
     assert len({line["id"] for line in pushes}) == PUSHED == len(pushes)  # each device once
     assert json.loads(pushes[0]["to"])["platform"] == "android"

@@ -48,3 +48,30 @@ self.addEventListener("fetch", (event) => {
   }
   event.respondWith(caches.match(event.request).then((kept) => kept || fetch(event.request)));
 });
+
+// Web Push (notify sends {title, body}): shown even when no page is open; a tap opens the notifications
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch {
+    message = { body: event.data.text() };
+  }
+  event.waitUntil(
+    self.registration.showNotification(message.title || "Sổ tay", {
+      body: message.body || "",
+      icon: "/assets/icon-192.png",
+      lang: "vi",
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(
+    self.clients.matchAll({ type: "window" }).then((open) => {
+      const page = open.find((client) => new URL(client.url).origin === self.location.origin);
+      return page ? page.focus().then((client) => client.navigate("/#/notifications")) : self.clients.openWindow("/#/notifications");
+    }),
+  );
+});

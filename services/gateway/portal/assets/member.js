@@ -173,6 +173,42 @@ async function preferencesView() {
   return form;
 }
 
+// the VAPID key as the bytes PushManager.subscribe takes
+function keyBytes(base64url) {
+  const text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4));
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+// Web Push on this device, where the browser has it and this deployment sends it (notify's VAPID key)
+async function pushView() {
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) return null;
+  const { key } = await get("/me/push-key").catch(() => ({ key: null }));
+  if (!key) return null;
+  const status = h("p", { role: "status" });
+  const turnOn = h("button", { type: "button" },
+    t("Nhận thông báo trên thiết bị này", "Get notifications on this device"));
+  turnOn.addEventListener("click", async () => {
+    try {
+      if ((await Notification.requestPermission()) !== "granted") {
+        status.textContent = t("Bạn chưa cho phép thông báo. Hãy cho phép trong phần cài đặt của trình duyệt.",
+          "Notifications are not allowed. Allow them in the browser's settings.");
+        return;
+      }
+      const registration = await navigator.serviceWorker.ready;
+      const subscription = (await registration.pushManager.getSubscription())
+        || (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) }));
+      await post("/me/devices", { platform: "web", token: JSON.stringify(subscription) });
+      status.textContent = t("Đã bật thông báo trên thiết bị này.", "Notifications are on for this device.");
+    } catch (error) {
+      status.textContent = t("Trình duyệt này không bật được thông báo. Bạn vẫn xem thông báo trong mục Thông báo.",
+        "This browser could not turn notifications on. You still see them under Notifications.");
+    }
+  });
+  return section(t("Thông báo trên thiết bị", "Notifications on this device"),
+    h("p", {}, t("Nhận tin họp và tài liệu mới ngay cả khi không mở Sổ tay.",
+      "Get meeting news and new documents even when Sổ tay is closed.")), turnOn, status);
+}
+
 function displayView() {
   const toggle = (key, label) => {
     const id = "s-" + key;
@@ -215,6 +251,7 @@ export async function profile() {
       ], t("Bí thư chi bộ sẽ xem xét trước khi sửa.", "Your branch secretary reviews it first.")),
       await sessionsView(),
       await preferencesView(),
+      await pushView(),
       displayView(),
       leave,
     );
