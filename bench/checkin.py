@@ -220,16 +220,8 @@ def import_members(started, admin, numbers, branch_ids):
         message="the import",
     )
     assert ok(base, "GET", f"/imports/{job['id']}", admin)["status"] == "completed"
-    marks = listed(branch_ids)
     wait_for(
-        lambda: (
-            count(
-                started,
-                "meetings",
-                f"SELECT count(*) FROM directory_members WHERE organization_id IN ({marks})",
-            )
-            == numbers.stop
-        ),
+        lambda: known_members(started, branch_ids) == numbers.stop,
         timeout=600,
         interval=0.5,
         message="meetings to know the imported members",
@@ -238,6 +230,12 @@ def import_members(started, admin, numbers, branch_ids):
 
 def count(started, name, query):
     return rows(started, name, query)[0][0]
+
+
+def known_members(started, branch_ids):
+    """How many members of these branches meetings' directory holds."""
+    marks = listed(branch_ids)
+    return count(started, "meetings", f"SELECT count(*) FROM directory_members WHERE organization_id IN ({marks})")
 
 
 def appoint_secretaries(started, admin, people):
@@ -255,12 +253,7 @@ def appoint_secretaries(started, admin, people):
     marks = listed(people)
     wait_for(
         lambda: (
-            count(
-                started,
-                "meetings",
-                f"SELECT count(*) FROM directory_members WHERE organization_id IN ({marks})",
-            )
-            == MEMBERS
+            known_members(started, people) == MEMBERS
             and count(
                 started,
                 "meetings",

@@ -25,7 +25,7 @@ import time
 import warnings
 
 from shared.demo import DEMO_PASSWORD
-from bench import checkin
+from bench import checkin, memory
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
 
@@ -35,28 +35,6 @@ SIGN_INS = int(os.environ.get("BENCH_COST_SIGN_INS", 200))
 TICK = os.sysconf("SC_CLK_TCK")
 DEMO_SIGN_IN = {"citizen_id": "001000000002", "password": DEMO_PASSWORD}
 ATTENDING, AGREE = {"response": "attending"}, {"choice": "agree"}
-
-
-def _tree_pids(root, below):
-    pids, found = [root], []
-    while pids:
-        pid = pids.pop()
-        found.append(pid)
-        pids += below.get(pid, [])
-    return found
-
-
-def _children():
-    below = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            below.setdefault(parent, []).append(int(entry))
-    return below
 
 
 def _cpu_seconds(pid):
@@ -83,8 +61,8 @@ class Meter:
             self.pids["rabbitmq"] = broker
 
     def read(self):
-        below = _children()
-        return {name: sum(_cpu_seconds(p) for p in _tree_pids(pid, below)) for name, pid in self.pids.items()}
+        below = memory.children()
+        return {name: sum(_cpu_seconds(p) for p in memory.tree(pid, below)) for name, pid in self.pids.items()}
 
     def background(self, seconds=10.0):
         """CPU seconds per second each part spends with nothing asked of it (pollers, heartbeats, relays): taken

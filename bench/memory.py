@@ -14,7 +14,8 @@ import threading
 AT_REST_MB, UNDER_LOAD_MB = 120, 250
 
 
-def _children():
+def children():
+    """pid → the pids of the processes it started, for every process now."""
     below = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -39,18 +40,20 @@ def _rss_kb(pid):
     return 0
 
 
+def tree(root, below):
+    """`root` and every process below it, by `children()`."""
+    pids, found = [root], []
+    while pids:
+        pid = pids.pop()
+        found.append(pid)
+        pids += below.get(pid, [])
+    return found
+
+
 def resident(processes):
     """{name: MB} for Popen objects by name, each with the processes it started."""
-    below = _children()
-    found = {}
-    for name, process in processes.items():
-        pids, total = [process.pid], 0
-        while pids:
-            pid = pids.pop()
-            total += _rss_kb(pid)
-            pids += below.get(pid, [])
-        found[name] = total / 1024
-    return found
+    below = children()
+    return {name: sum(_rss_kb(pid) for pid in tree(process.pid, below)) / 1024 for name, process in processes.items()}
 
 
 class Peaks:
