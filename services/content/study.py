@@ -49,7 +49,13 @@ def quiz_json(session, member_id, quiz, answers=False):
     return {
         "document_id": quiz.document_id,
         "questions": [
-            {"text": q["text"], "options": q["options"], **({"correct": q["correct"]} if answers else {})}
+            {
+                "text": q["text"],
+                "options": q["options"],
+                # how many to choose, not which: a member needs it to answer, and it gives no answer away
+                "multiple": len(q["correct"]) > 1,
+                **({"correct": q["correct"]} if answers else {}),
+            }
             for q in quiz.questions
         ],
         "pass_mark": quiz.pass_mark,

@@ -283,6 +283,10 @@ class Deleted(Schema):
 class Question(Schema):
     text = fields.String(required=True)
     options = fields.List(fields.String(), required=True)
+    multiple = fields.Boolean(
+        required=True,
+        metadata={"description": "true when more than one option is right (choose every right one), false for one"},
+    )
     correct = fields.List(fields.Integer(), metadata={"description": "officers over the document only"})
 
 

@@ -339,7 +339,7 @@ def test_a_quizs_answers_never_reach_a_member_attempts_are_scored_and_limited(wo
     quiz = {
         "questions": [
             {"text": "Đại hội lần thứ mấy?", "options": ["XIII", "XIV"], "correct": [1]},
-            {"text": "Nguyên tắc tổ chức?", "options": ["Tập trung dân chủ", "Tuỳ ý"], "correct": [0]},
+            {"text": "Nguyên tắc?", "options": ["Tập trung dân chủ", "Tự phê bình", "Tuỳ ý"], "correct": [0, 1]},
         ],
         "pass_mark": 0.5,
         "max_attempts": 1,
@@ -350,6 +350,8 @@ def test_a_quizs_answers_never_reach_a_member_attempts_are_scored_and_limited(wo
     assert set_.status_code == 200 and set_.json()["questions"][0]["correct"] == [1], set_.text
     seen = get(running, path, member)
     assert seen.status_code == 200 and "correct" not in seen.text, seen.text
+    # one right option or several: what the member needs to answer, not which ones are right
+    assert [question["multiple"] for question in seen.json()["questions"]] == [False, True]
     assert get(running, path, world["neighbour"]["token"]).status_code == 404
     bad = post(running, f"{path}/attempts", {"answers": [[1]]}, member)
     assert bad.status_code == 400 and error_code(bad) == "validation_error"

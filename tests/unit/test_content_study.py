@@ -26,6 +26,7 @@ def test_a_quiz_is_scored_on_the_server_its_answers_hidden_from_members_its_atte
     member = content_world.member(BRANCH)
     seen = study.get_quiz(content_world.uow.session, member, document_id)
     assert all("correct" not in question for question in seen["questions"])
+    assert [question["multiple"] for question in seen["questions"]] == [False, True]  # how many, not which
     assert study.get_quiz(content_world.uow.session, secretary, document_id)["questions"][0]["correct"] == [1]
     with content_world.uow.transaction():
         first = study.attempt(content_world.uow, member, document_id, [[1], [0]])

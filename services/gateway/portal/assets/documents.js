@@ -98,12 +98,18 @@ function quizSection(doc, quiz, again) {
         `You need ${Math.round(quiz.pass_mark * 100)}% to pass. Attempts: ${quiz.attempts} of ${quiz.max_attempts}.`));
   const left = quiz.max_attempts - quiz.attempts;
   if (quiz.passed || left <= 0) return section(t("Bài kiểm tra", "Quiz"), status);
+  // one right option: radio buttons; several: checkboxes, and the member is told to choose them all
   const form = h("form", { novalidate: true },
-    quiz.questions.map((question, q) => h("fieldset", {},
-      h("legend", {}, `${q + 1}. ${question.text}`),
-      question.options.map((option, n) => h("div", { class: "check" },
-        h("input", { type: "checkbox", id: `q-${q}-${n}`, name: `q${q}`, value: String(n) }),
-        h("label", { for: `q-${q}-${n}` }, option))))),
+    quiz.questions.map((question, q) => {
+      const several = question.multiple !== false;
+      return h("fieldset", { "aria-describedby": `q-${q}-how` },
+        h("legend", {}, `${q + 1}. ${question.text}`),
+        h("p", { class: "hint", id: `q-${q}-how` }, several
+          ? t("Chọn tất cả đáp án đúng.", "Choose every right answer.") : t("Chọn một đáp án.", "Choose one answer.")),
+        question.options.map((option, n) => h("div", { class: "check" },
+          h("input", { type: several ? "checkbox" : "radio", id: `q-${q}-${n}`, name: `q${q}`, value: String(n) }),
+          h("label", { for: `q-${q}-${n}` }, option))));
+    }),
     h("button", { type: "submit" }, t("Nộp bài", "Hand in")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -118,7 +124,7 @@ function quizSection(doc, quiz, again) {
       problem(form, error.message);
     }
   });
-  return section(t("Bài kiểm tra", "Quiz"), status, h("p", { class: "meta" }, t("Chọn mọi đáp án đúng.", "Choose every right answer.")), form);
+  return section(t("Bài kiểm tra", "Quiz"), status, form);
 }
 
 function attachmentsSection(doc, source) {
