@@ -18,6 +18,7 @@ const SHELL = [
   "/assets/run.js",
   "/assets/admin.js",
   "/assets/officer.js",
+  "/assets/unsent.js",
 ];
 const CACHE = "sotay-shell-" + SHELL[2].split("?v=")[1];
 

@@ -24,11 +24,12 @@ const SCREENS = {
   run: later("/assets/run.js", "run"),
   admin: later("/assets/admin.js", "admin"),
   officer: later("/assets/officer.js", "officer"),
+  unsent: later("/assets/unsent.js", "unsent"),
 };
 const MEMBER_ONLY = new Set(["home", "notifications", "profile", "run", "admin", "officer"]);
-["meetings", "meeting", "documents", "document", "notebook", "note"].forEach((name) => MEMBER_ONLY.add(name));
 // what a member opened or saved, readable without a connection (the refresh cannot reach the server then)
-const OFFLINE_TOO = new Set(["documents", "document", "notebook", "note", "meetings", "meeting"]);
+const OFFLINE_TOO = new Set(["documents", "document", "notebook", "note", "meetings", "meeting", "unsent"]);
+OFFLINE_TOO.forEach((name) => MEMBER_ONLY.add(name));
 export const install = { prompt: null };
 
 function applySettings() {
@@ -92,17 +93,24 @@ async function route() {
   nav({ meeting: "meetings", document: "documents", note: "notebook" }[name] || name);
   await SCREENS[name](...(name === asked ? args : []));
   if (signedIn()) sendWaiting();
+  else document.getElementById("unsent-notice")?.remove();
 }
 
-// what was written without a connection goes as soon as there is one again
+// what was written without a connection goes as soon as there is one again; what the server refused stays
+// listed, with its reasons, until the member dismisses it (unsent.js)
 async function sendWaiting() {
-  if (!navigator.onLine || (!signedIn() && !(await refresh()))) return;
-  const { claim, flush } = await import("/assets/offline.js");
-  await claim(memberId());
-  if (await flush(call)) {
-    announce(t("Đã gửi những gì bạn viết khi không có mạng.", "What you wrote offline has been sent."));
-    route();
+  const { claim, flush, keptAll } = await import("/assets/offline.js");
+  if (navigator.onLine && (signedIn() || (await refresh()))) {
+    await claim(memberId());
+    const { sent, refused } = await flush(call);
+    if (sent || refused) {
+      announce([sent ? t("Đã gửi những gì bạn viết khi không có mạng.", "What you wrote offline has been sent.") : "",
+        refused ? t(`${refused} mục không gửi được.`, `${refused} ${refused === 1 ? "item" : "items"} could not be sent.`) : ""].join(" ").trim());
+      return route();
+    }
   }
+  const unsent = signedIn() ? await keptAll("refused/") : [];
+  if (unsent.length || document.getElementById("unsent-notice")) (await import("/assets/unsent.js")).notice(unsent);
 }
 window.addEventListener("online", sendWaiting);
 

@@ -8,6 +8,12 @@ export function t(vi, en) {
   return settings.lang === "en" ? en : vi;
 }
 
+// One side of a "Việt / English" message from the server
+export function side(message) {
+  const [vi, en] = String(message).split(" / ");
+  return t(vi, en || vi);
+}
+
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {

@@ -1,5 +1,5 @@
 // What a member keeps on this device: documents they opened or saved, and what they wrote without a connection
-// (sent when it returns). In the Cache API under one name, which signing out deletes (api.js signOut).
+// (sent when it returns; what the server then refuses, listed until dismissed: unsent.js). In the Cache API under one name, which signing out deletes (api.js signOut).
 export const MINE = "sotay-mine";
 
 async function store() {
@@ -69,22 +69,29 @@ export async function claim(owner) {
 
 let sending = null;
 
-// Sends what waits, oldest first. What the server refuses for good (400, 404, 409) is dropped: it would never
-// pass; no connection, no session (401) or a server in trouble (5xx) stops the round and keeps the rest.
+// the server said no and would say it again: a 4xx but for no session (401), a timeout (408) or a limit (429)
+const forGood = (error) => !unreachable(error) && error.status >= 400 && error.status < 500 && ![401, 408, 429].includes(error.status);
+
+// Sends what waits, oldest first: `{sent, refused}`. What the server refuses for good leaves the queue for the
+// member's list of what could not be sent (`refused/…`, unsent.js), with the server's reasons, until they dismiss
+// it; no connection, no session or a server in trouble (5xx) stops the round and keeps the rest.
 // `send(method, path, body)` is api.js's call.
 export function flush(send) {
   sending ||= (async () => {
-    let sent = 0;
-    for (const item of await keptAll("outbox/")) {
+    const done = { sent: 0, refused: 0 };
+    for (const { key, ...item } of await keptAll("outbox/")) {
       try {
         await send(item.method, item.path, item.body);
-        sent += 1;
+        done.sent += 1;
       } catch (error) {
-        if (unreachable(error) || error.status === 401 || error.status >= 500) break;
+        if (!forGood(error)) break;
+        const reasons = [error.message, ...Object.values(error.details || {}).flat(Infinity)].filter((r) => typeof r === "string");
+        await keep(key.replace(/^outbox\//, "refused/"), { ...item, reasons, refused_at: new Date().toISOString() });
+        done.refused += 1;
       }
-      await forget(item.key);
+      await forget(key);
     }
-    return sent;
+    return done;
   })().finally(() => {
     sending = null;
   });

@@ -1,5 +1,5 @@
 // Signing in: the citizen ID and password, the first sign-in and a forgotten password (a code by SMS), VNeID.
-import { announce, field, fieldErrors, formData, h, problem, show, t } from "/assets/dom.js";
+import { announce, field, fieldErrors, formData, h, problem, show, side, t } from "/assets/dom.js";
 import { ApiError, get, post, signIn } from "/assets/api.js";
 import { go } from "/assets/app.js";
 
@@ -87,12 +87,6 @@ export function signInScreen() {
     h("a", { class: "button vneid", href: "/api/v1/auth/vneid/login?portal=1" },
       t("Đăng nhập bằng VNeID", "Sign in with VNeID")),
   );
-}
-
-// One side of a "Việt / English" message from the server
-function side(message) {
-  const [vi, en] = message.split(" / ");
-  return t(vi, en || vi);
 }
 
 // Live reasons while typing (length); the policy's other rules are listed, the server checks them on submit
