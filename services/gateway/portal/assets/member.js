@@ -83,18 +83,21 @@ export async function notifications() {
   }
 }
 
-function recordView(record) {
+// A member's record: their own on the profile, or the one an officer opened (officer.js, with its status and
+// the name in the heading)
+export function recordView(title, record, { name = true, status = false } = {}) {
   const row = (label, value) => [h("dt", {}, label), h("dd", {}, value || "—")];
   return section(
-    t("Hồ sơ của tôi", "My record"),
+    title,
     h("dl", {},
-      row(t("Họ và tên", "Full name"), record.full_name),
+      name ? row(t("Họ và tên", "Full name"), record.full_name) : null,
       row(t("Số định danh", "Citizen ID"), record.citizen_id),
       row(t("Ngày sinh", "Date of birth"), record.date_of_birth),
       row(t("Số điện thoại", "Phone"), record.phone),
       row(t("Số thẻ đảng viên", "Party card number"), record.party_card_number),
       row(t("Ngày vào Đảng", "Admitted"), record.admission_date),
-      row(t("Ngày chính thức", "Official since"), record.official_date)),
+      row(t("Ngày chính thức", "Official since"), record.official_date),
+      status ? row(t("Tình trạng", "Status"), record.status) : null),
   );
 }
 
@@ -241,7 +244,7 @@ export async function profile() {
     });
     show(
       h("h1", {}, t("Hồ sơ", "Profile")),
-      recordView(record),
+      recordView(t("Hồ sơ của tôi", "My record"), record),
       changeForm(t("Đổi thông tin liên lạc", "Change contact data"), [
         field("email", t("Thư điện tử", "E-mail"), { type: "email", autocomplete: "email" }),
       ], t("Lưu ngay.", "Saved at once.")),

@@ -5,6 +5,7 @@ import { call, download, get, optional, post, upload } from "/assets/api.js";
 import {
   ADMIN_ROLE, OFFICER_ROLES, action, area, bars, choice, failed, heldOrganizations, notAllowed, percent, save, section, table,
 } from "/assets/staff.js";
+import { recordView } from "/assets/member.js";
 
 // words in the language chosen when the form is drawn
 const categories = () => [["news", t("Tin tức", "News")], ["resolution", t("Nghị quyết", "Resolution")],
@@ -138,7 +139,6 @@ async function members(root, q = "") {
 
 async function record(root, id) {
   const [member, records] = await Promise.all([get(`/members/${id}`), optional(`/members/${id}/records`)]);
-  const row = (label, value) => [h("dt", {}, label), h("dd", {}, value || "—")];
   const KIND = { work_history: t("Quá trình công tác", "Work history"), reward: t("Khen thưởng", "Reward"),
     discipline: t("Kỷ luật", "Discipline") };
   show(
@@ -146,14 +146,7 @@ async function record(root, id) {
     views("members", [root]),
     h("p", {}, h("button", { type: "button", class: "link", onclick: () => members(root).catch(failed) },
       t("← Đảng viên", "← Members"))),
-    section(t("Hồ sơ", "Record"), h("dl", {},
-      row(t("Số định danh", "Citizen ID"), member.citizen_id),
-      row(t("Ngày sinh", "Date of birth"), member.date_of_birth),
-      row(t("Số điện thoại", "Phone"), member.phone),
-      row(t("Số thẻ đảng viên", "Party card number"), member.party_card_number),
-      row(t("Ngày vào Đảng", "Admitted"), member.admission_date),
-      row(t("Ngày chính thức", "Official since"), member.official_date),
-      row(t("Tình trạng", "Status"), member.status))),
+    recordView(t("Hồ sơ", "Record"), member, { name: false, status: true }),
     section(t("Hồ sơ điện tử", "Digital file"), records && records.items.length
       ? h("ul", { class: "list" }, records.items.map((item) => h("li", {}, h("h3", {}, item.title),
         h("p", { class: "meta" }, [KIND[item.kind], item.start_date, item.end_date].filter(Boolean).join(" · ")),
