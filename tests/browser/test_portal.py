@@ -78,7 +78,7 @@ def test_first_sign_in_with_the_code_sent_by_sms(running, origin, factory, new_p
     page = new_page()
     page.goto(origin + "/#/activate")
     page.fill("input[name=citizen_id]", member["citizen_id"])
-    assert not screens.check(page, "first-sign-in")
+    assert not screens.both_sizes(page, "first-sign-in")
     page.click("button[type=submit]")
     page.wait_for_selector("input[name=otp]")
     page.fill("input[name=otp]", last_code(running, member["phone"]))
@@ -185,7 +185,7 @@ def test_throttling_is_a_countdown_not_an_error(running, origin, factory, new_pa
         arg=seconds,
     )
     assert not page.locator("[role=alert]").is_visible()  # a wait, not an error
-    assert not screens.check(page, "throttled")
+    assert not screens.both_sizes(page, "throttled")
 
 
 def test_the_shell_loads_offline(origin, new_page):

@@ -15,7 +15,7 @@ from tests.e2e.meeting_people import branch_with_members, schedule
 from tests.e2e.people import Factory, put
 from tests.e2e.test_content_http import document, holds_position_in_content, known_to_content, published, upload
 from tests.support import samples
-from tests.support.browser import LARGE, SMALL
+from tests.support.browser import SMALL
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +48,7 @@ def signed_in(page, origin, member, screen=""):
 
 def looks_right(page, screens, name):
     """The screen at desktop and phone size: photographed, and no serious or critical axe-core finding."""
-    for size in (LARGE, SMALL):
-        page.set_viewport_size(size)
-        assert not screens.check(page, name)
+    assert not screens.both_sizes(page, name)
 
 
 def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results_and_minutes(
@@ -155,7 +153,7 @@ def test_a_member_finds_a_document_without_diacritics_reads_saves_passes_its_qui
     quiz = {
         "questions": [
             {"text": "Đại hội lần thứ mấy?", "options": ["XIII", "XIV"], "correct": [1]},
-            {"text": "Nguyên tắc tổ chức?", "options": ["Tập trung dân chủ", "Tuỳ ý"], "correct": [0]},
+            {"text": "Nguyên tắc?", "options": ["Tập trung dân chủ", "Tự phê bình", "Tuỳ ý"], "correct": [0, 1]},
         ],
         "pass_mark": 1,
         "max_attempts": 3,
@@ -183,12 +181,22 @@ def test_a_member_finds_a_document_without_diacritics_reads_saves_passes_its_qui
         page.get_by_role("button", name="Tải về nghi-quyet.pdf").click()
     assert downloaded.value.suggested_filename == "nghi-quyet.pdf"
 
-    page.get_by_label("XIII").check()  # wrong: not passed, an attempt fewer
-    page.get_by_label("Tập trung dân chủ").check()
+    # one right answer: radio buttons; several: checkboxes, and the member is told to choose them all
+    first, second = page.locator("fieldset").nth(0), page.locator("fieldset").nth(1)
+    assert first.get_by_role("radio").count() == 2 and not first.get_by_role("checkbox").count()
+    assert first.get_by_text("Chọn một đáp án.").is_visible()
+    assert second.get_by_role("checkbox").count() == 3 and not second.get_by_role("radio").count()
+    assert second.get_by_text("Chọn tất cả đáp án đúng.").is_visible()
+    looks_right(page, screens, "document-quiz")
+    page.get_by_label("XIV").check()
+    page.get_by_label("XIII").check()  # the other option of a one-answer question: XIV is no longer chosen
+    assert not page.get_by_label("XIV").is_checked()
+    page.get_by_label("Tập trung dân chủ").check()  # wrong: one of two, not passed, an attempt fewer
     page.get_by_role("button", name="Nộp bài").click()
     page.get_by_text("Đã làm 1 trên 3 lần.", exact=False).wait_for()
     page.get_by_label("XIV").check()
     page.get_by_label("Tập trung dân chủ").check()
+    page.get_by_label("Tự phê bình").check()
     page.get_by_role("button", name="Nộp bài").click()
     page.get_by_text("Bạn đã đạt", exact=False).wait_for()
     looks_right(page, screens, "document")
@@ -254,6 +262,52 @@ def test_a_note_written_offline_is_kept_and_sent_when_the_connection_returns(
     assert not page.get_by_text("Chờ gửi khi có mạng").count()
     notes = requests.get(f"{running.base}/me/notes", headers=bearer(member["token"]), timeout=10).json()["items"]
     assert [n["body"] for n in notes if n["title"] == "Viết khi mất mạng"] == ["Ghi lại ngay trên xe."]
+
+
+def test_an_opinion_written_offline_that_the_server_refuses_is_listed_with_its_reason_to_copy(
+    running, origin, people, new_page, screens
+):
+    title = f"Họp chi uỷ {secrets.token_hex(3)}"
+    said = "Đề nghị họp thêm về công tác phát triển đảng viên."
+    meeting = schedule(running, people, title=title)
+    page = new_page(SMALL)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+    signed_in(page, origin, people["member"], f"meeting/{meeting['id']}")
+    page.locator("h1", has_text=title).wait_for()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.context.set_offline(True)
+    page.locator("#o-general-new").fill(said)
+    page.locator("form:has(#o-general-new) button").click()
+    page.get_by_text("Chờ gửi khi có mạng").wait_for()
+    # while the member has no signal, the meeting ends: its opinions are closed
+    by_secretary(running, people, f"/meetings/{meeting['id']}/start")
+    by_secretary(running, people, f"/meetings/{meeting['id']}/close")
+    page.context.set_offline(False)
+
+    notice = page.locator("#unsent-notice")
+    notice.get_by_text("1 mục không gửi được").wait_for()  # told, not dropped
+    assert not page.get_by_text("Chờ gửi khi có mạng").count()
+    looks_right(page, screens, "meeting-unsent")
+    notice.get_by_role("link", name="Xem lý do và chép lại nội dung").click()
+    page.locator("h1", has_text="Chưa gửi được").wait_for()
+    page.get_by_text("Không gửi được: Cuộc họp đã bắt đầu, kết thúc hoặc bị huỷ").wait_for()  # the server's reason
+    assert page.get_by_label("Nội dung bạn đã viết").input_value() == said
+    looks_right(page, screens, "unsent")
+    page.get_by_role("button", name="Chép nội dung").click()
+    page.get_by_text("Đã chép.", exact=False).wait_for()
+    assert page.evaluate("() => navigator.clipboard.readText()") == said
+    page.get_by_role("button", name="English").click()
+    page.get_by_text("Not sent: The meeting has started, ended or been cancelled").wait_for()  # the member's language
+    page.get_by_role("button", name="Tiếng Việt").click()
+
+    page.get_by_role("link", name="Mở cuộc họp").click()  # the notice stays until the member dismisses the item
+    page.locator("h1", has_text=title).wait_for()
+    notice.get_by_role("link").click()
+    page.get_by_role("button", name="Bỏ mục này").click()
+    page.get_by_text("Không còn mục nào chưa gửi được.").wait_for()
+    page.get_by_role("link", name="Họp", exact=True).click()
+    page.locator("h1", has_text="Cuộc họp").wait_for()
+    assert not notice.count()
 
 
 # a camera and a QR reader for a browser without them (Chromium on Linux has no BarcodeDetector): the detector

@@ -163,7 +163,7 @@ def test_the_rollout_switchboard_switches_a_province_to_pilot(
     assert api(running, "GET", f"/organizations/{province['id']}", factory.admin)["rollout"] == "pilot"
     page.get_by_role("button", name=f"{name} (Tỉnh)").click()  # open it: nothing below yet
     page.get_by_text("Không có tổ chức trực thuộc.").wait_for()
-    assert not screens.check(page, "admin-tree")
+    assert not screens.both_sizes(page, "admin-tree")
 
 
 @BOTH
@@ -224,6 +224,8 @@ def test_the_secretary_finds_a_member_approves_a_correction_and_confirms_a_phone
     page.get_by_role("button", name="Đảng viên", exact=True).click()
     page.get_by_label("Tìm theo tên, số định danh hoặc số thẻ").fill(member["citizen_id"])
     page.get_by_role("button", name="Tìm", exact=True).click()
+    page.get_by_role("button", name=member["full_name"]).wait_for()
+    assert not screens.check(page, "officer-members")
     page.get_by_role("button", name=member["full_name"]).click()
     page.locator("h1", has_text=member["full_name"]).wait_for()
     page.get_by_text("Hồ sơ điện tử").wait_for()

@@ -36,7 +36,7 @@ def test_a_member_turns_push_notifications_on_for_this_device(running, origin, n
     page.click("a[href='#/profile']")
     page.get_by_role("button", name="Nhận thông báo trên thiết bị này").click()
     page.get_by_text("Đã bật thông báo trên thiết bị này.").wait_for()
-    assert not screens.check(page, "profile-push")
+    assert not screens.both_sizes(page, "profile-push")
     assert page.evaluate("() => window.subscribedWith") == 65  # the key's bytes: 0x04, x, y
     assert registered[0]["platform"] == "web"
     assert json.loads(registered[0]["token"])["endpoint"] == "https://push.example.org/send/abc"

@@ -54,3 +54,11 @@ class Screens:
             if v["impact"] in SERIOUS
         ]
         return serious
+
+    def both_sizes(self, page, name):
+        """The screen at desktop and at phone size (the page is left at phone size): the findings at either."""
+        found = []
+        for size in (LARGE, SMALL):
+            page.set_viewport_size(size)
+            found += self.check(page, name)
+        return found
