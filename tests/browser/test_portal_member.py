@@ -136,6 +136,9 @@ def test_a_member_answers_checks_in_gives_an_opinion_votes_and_reads_the_results
     assert results.get_by_role("row", name="Tán thành 1").is_visible()
     page.get_by_text("Chi bộ thống nhất báo cáo công tác tháng.").wait_for()
     assert page.get_by_text("Kết nạp hai đảng viên mới", exact=True).is_visible()
+    # a closed meeting's invitation is history: the answer given, no form asking it again
+    assert page.get_by_text("Bạn sẽ tham dự.").is_visible()
+    assert page.get_by_text("Bạn có tham dự không?").count() == 0
     looks_right(page, screens, "meeting-closed")
 
 

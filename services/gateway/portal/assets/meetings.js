@@ -79,16 +79,19 @@ export async function meetings() {
 function answerForm(meeting) {
   const mine = meeting.my_rsvp;
   const open = meeting.status === "scheduled";
+  // once the meeting has started the answer is history: what was said, no form to fill in
+  if (!open) return section(t("Trả lời lời mời", "Your answer"),
+    h("p", {}, mine ? answerText(mine) : t("Bạn đã không trả lời lời mời.", "You did not answer the invitation.")));
   const radio = (value, label) =>
     h("div", { class: "check" },
-      h("input", { type: "radio", name: "response", id: `r-${value}`, value, checked: mine && mine.response === value, disabled: !open }),
+      h("input", { type: "radio", name: "response", id: `r-${value}`, value, checked: mine && mine.response === value }),
       h("label", { for: `r-${value}` }, label));
-  const reason = textArea("reason", t("Lý do vắng mặt", "Why you will be absent"), { value: mine && mine.reason, disabled: !open });
+  const reason = textArea("reason", t("Lý do vắng mặt", "Why you will be absent"), { value: mine && mine.reason });
   const form = h("form", { novalidate: true },
     h("fieldset", {}, h("legend", {}, t("Bạn có tham dự không?", "Will you attend?")),
       radio("attending", t("Tôi sẽ tham dự", "I will attend")), radio("absent", t("Tôi vắng mặt", "I will be absent"))),
     reason,
-    open ? h("button", { type: "submit" }, mine ? t("Đổi câu trả lời", "Change my answer") : t("Gửi câu trả lời", "Send my answer")) : null);
+    h("button", { type: "submit" }, mine ? t("Đổi câu trả lời", "Change my answer") : t("Gửi câu trả lời", "Send my answer")));
   const showReason = () => (reason.hidden = form.response.value !== "absent");
   form.addEventListener("change", showReason);
   showReason();
@@ -105,7 +108,7 @@ function answerForm(meeting) {
     }
   });
   return section(t("Trả lời lời mời", "Your answer"), mine ? h("p", {}, answerText(mine)) : null,
-    open ? h("p", { class: "meta" }, t("Đổi được đến giờ họp.", "You can change it until the start.")) : null, form);
+    h("p", { class: "meta" }, t("Đổi được đến giờ họp.", "You can change it until the start.")), form);
 }
 
 // the server's message with its per-field reasons, for a form without a slot per field
