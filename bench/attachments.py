@@ -53,6 +53,7 @@ def serve_blob(port, blob_file):
 
     from shared.blobs import Blob
     from shared.downloads import blob_response
+    from shared.http import FileSendingProtocol
 
     blob = Blob(**json.loads(Path(blob_file).read_text()))
 
@@ -60,7 +61,7 @@ def serve_blob(port, blob_file):
         return blob_response(Request(environ), blob, "Tài liệu học tập.pdf")(environ, start_response)
 
     sock = eventlet.listen(("127.0.0.1", port))
-    wsgi.server(sock, app, log_output=False, keepalive=True)
+    wsgi.server(sock, app, log_output=False, keepalive=True, protocol=FileSendingProtocol)  # the gateway's protocol
 
 
 def curl(url, headers=(), *options):
