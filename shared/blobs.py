@@ -1,7 +1,7 @@
 """The blob store: attachments' bytes, kept apart from every database and never carried over the broker.
 
     blob = blobs.store().put(chunks, limit=50 * 1024 * 1024)   # streamed in; 413, 415 or 400 leave nothing behind
-    for chunk in blobs.store().open(blob.key, start, end): ...  # streamed out, ~64 KiB at a time (files: sendfile)
+    for chunk in blobs.store().open(blob.key, start, end): ...  # streamed out, ~64 KiB at a time
     blobs.store().delete(blob.key)                              # idempotent
 
 Files under `BLOB_DIR` (default `$DATA_DIR/blobs`; shared storage when the gateway and content run on different
@@ -125,8 +125,8 @@ class FileChunks:
         return chunk
 
     def send_rest(self, send_file):
-        """What is left of the range through `send_file(fd, offset, count)` (the kernel copies it to the client:
-        shared/http.py); the iteration ends after it."""
+        """What is left of the range through `send_file(fd, offset, count)`, the kernel copying it to the client
+        (a download: shared/downloads.py, shared/http.py); the iteration ends after it."""
         if self.fd is not None and self.position < self.end:
             self.position += send_file(self.fd, self.position, self.end - self.position)
         self.position = self.end  # what a shrunken file lacks, the length already sent tells the client
