@@ -7,8 +7,9 @@ times, medians compared:
   uploaded through the API by the branch's secretary (`POST /documents/{id}/attachments`) to a document she
   publishes to her branch; each download is the gateway's token check, one RPC to content (may this member read
   it: the audience), then the blob streamed from the store by the gateway;
-- the streaming layer alone: `blob_response` under a bare eventlet.wsgi (one green thread per connection, the blob
-  read in chunks as it is sent), no token, no RPC;
+- the streaming layer alone: `blob_response` under a bare eventlet.wsgi with the gateway's protocol (one green
+  thread per connection; the blob's first chunk sent by the server with the headers, the rest by sendfile), no
+  token, no RPC;
 - Python's static file server (`python -m http.server`, a thread per connection) serving the same bytes.
 Then 4 downloads at once from each, and a resume (`Range: bytes=26214400-`, 206, the second half read from the
 middle of the file, not skipped through; http.server knows no Range) through the route. The gateway's resident
@@ -53,6 +54,7 @@ def serve_blob(port, blob_file):
 
     from shared.blobs import Blob
     from shared.downloads import blob_response
+    from shared.http import FileSendingProtocol
 
     blob = Blob(**json.loads(Path(blob_file).read_text()))
 
@@ -60,7 +62,7 @@ def serve_blob(port, blob_file):
         return blob_response(Request(environ), blob, "Tài liệu học tập.pdf")(environ, start_response)
 
     sock = eventlet.listen(("127.0.0.1", port))
-    wsgi.server(sock, app, log_output=False, keepalive=True)
+    wsgi.server(sock, app, log_output=False, keepalive=True, protocol=FileSendingProtocol)  # the gateway's protocol
 
 
 def curl(url, headers=(), *options):

@@ -124,6 +124,13 @@ class FileChunks:
         self.position += len(chunk)
         return chunk
 
+    def send_rest(self, send_file):
+        """What is left of the range through `send_file(fd, offset, count)`, the kernel copying it to the client
+        (a download: shared/downloads.py, shared/http.py); the iteration ends after it."""
+        if self.fd is not None and self.position < self.end:
+            self.position += send_file(self.fd, self.position, self.end - self.position)
+        self.position = self.end  # what a shrunken file lacks, the length already sent tells the client
+
     def close(self):
         if self.fd is not None:
             os.close(self.fd)

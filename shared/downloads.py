@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from shared import blobs
 from shared.errors import RangeNotSatisfiable
-from shared.http import PRIVATE, error_response
+from shared.http import PRIVATE, SEND_FILE, error_response
 from shared.text import fold
 
 RANGE = re.compile(r"^bytes=[ \t]*(\d{0,19})[ \t]*-[ \t]*(\d{0,19})[ \t]*$")  # longer numbers: ignored
@@ -72,5 +72,24 @@ def blob_response(request, blob, filename, disposition="attachment"):
     }
     if span:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{blob.size}"
-    body = [] if request.method == "HEAD" else blobs.store().open(blob.key, start, end)
+    body = [] if request.method == "HEAD" else _body(request.environ, blobs.store().open(blob.key, start, end))
     return Response(body, status=206 if span else 200, headers=headers, direct_passthrough=True)
+
+
+def _body(environ, chunks):
+    """The chunks as they are, or, for a local file under a server that can (shared/http.py's SEND_FILE), its
+    first chunk through the server, which sends the headers with it, and the rest by sendfile."""
+    send_file = environ.get(SEND_FILE)
+    if send_file is None or not isinstance(chunks, blobs.FileChunks):
+        return chunks
+    environ["eventlet.minimum_write_chunk_size"] = 0  # the first chunk goes out at once, before the sendfile
+    return _sent(chunks, send_file)
+
+
+def _sent(chunks, send_file):
+    try:
+        for chunk in chunks:
+            yield chunk
+            chunks.send_rest(send_file)
+    finally:
+        chunks.close()

@@ -8,13 +8,15 @@ every RPC and event after this hop carries them).
 
 import json
 import logging
+import os
 import re
 import time
 from functools import partial
 
 from eventlet.event import Event
+from eventlet.hubs import trampoline
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp, parse_address
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp, parse_address
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
@@ -120,6 +122,39 @@ class StoredInteger(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+SEND_FILE = "sotay.send_file"  # the request's environ: send_file(fd, offset, count), see FileSendingProtocol
+
+
+def send_file(sock, fd, offset, count):
+    """`count` bytes of the open file `fd` from `offset` to the green socket `sock`, copied by the kernel
+    (os.sendfile), this green thread waiting while the client's window is full. The bytes sent: fewer only when
+    the file ends early."""
+    out = sock.fileno()
+    sent = 0
+    while sent < count:
+        try:
+            done = os.sendfile(out, fd, offset + sent, count - sent)
+        except BlockingIOError:
+            trampoline(out, write=True, timeout=sock.gettimeout(), timeout_exc=TimeoutError("timed out"))
+            continue
+        if done == 0:
+            break
+        sent += done
+    return sent
+
+
+class FileSendingProtocol(HttpOnlyProtocol):
+    """nameko's HTTP protocol, with `environ[SEND_FILE]` in each request: a download of a local file sends its
+    bytes from the page cache to the socket without passing them through Python chunk by chunk (a 50 MiB
+    attachment crosses loopback in tens of milliseconds, where per-chunk reads and writes are most of the cost)."""
+
+    def get_environ(self):
+        environ = super().get_environ()
+        if hasattr(os, "sendfile"):
+            environ[SEND_FILE] = partial(send_file, self.connection)
+        return environ
+
+
 class JsonWebServer(WebServer):
     """The service's HTTP port (WEB_SERVER_ADDRESS)."""
 
@@ -136,13 +171,12 @@ class JsonWebServer(WebServer):
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=None, debug=False):
         from eventlet import wsgi
-        from nameko.web.server import HttpOnlyProtocol
 
         return wsgi.Server(
             sock,
             sock.getsockname(),
             wsgi_app,
-            protocol=HttpOnlyProtocol,
+            protocol=FileSendingProtocol,
             debug=False,
             log=logging.getLogger("sotay.http.access"),
             log_output=False,

@@ -31,10 +31,17 @@ class Reader:
         return self.scope.administrator or bool(self.scope.paths)
 
 
-def reader(session, principal):
-    member_id = principal.member_id
+def organizations_of(session, member_id):
+    """The member's organisation and every one above it (ids); none when not in the party or not heard of yet."""
     row = session.get(directory.Membership, member_id)
-    organizations = tuple(ancestor_ids(row.organization_path)) if row is not None and row.in_party else ()
+    return tuple(ancestor_ids(row.organization_path)) if row is not None and row.in_party else ()
+
+
+def reader(session, principal, organizations=None):
+    """The caller as a Reader (`organizations`: organizations_of, when already asked)."""
+    member_id = principal.member_id
+    if organizations is None:
+        organizations = organizations_of(session, member_id)
     return Reader(member_id, organizations, directory.scope(session, member_id))
 
 
@@ -85,11 +92,9 @@ def may_edit(session, reader, document):
     return bool(reader.scope.paths) and bool(paths) and all(reader.scope.manages(path) for path in paths)
 
 
-def addressed_to(reader):
-    """SQL: the document's audience holds the reader's organisation or one above it."""
-    return Document.id.in_(
-        select(Audience.document_id).where(Audience.organization_id.in_(reader.organizations or (-1,)))
-    )
+def addressed_to(organizations):
+    """SQL: the document's audience holds one of these organisations (a reader's own and those above it)."""
+    return Document.id.in_(select(Audience.document_id).where(Audience.organization_id.in_(organizations or (-1,))))
 
 
 def within_scope(reader):
@@ -113,7 +118,7 @@ def _ranges(reader):
 def visible(session, reader, document):
     """Whether the reader may see this document at all: its audience (published), or an officer over it."""
     if document.status == "published" and reader.organizations:
-        if session.scalar(select(addressed_to(reader)).where(Document.id == document.id)):
+        if session.scalar(select(addressed_to(reader.organizations)).where(Document.id == document.id)):
             return True
     return reader.officer and may_edit(session, reader, document)
 

@@ -120,7 +120,7 @@ def listing(session, principal, query):
     reader = reader_of(session, principal)
     conditions = [Document.status == query["status"]]
     if query["status"] == "published":
-        conditions.append(addressed_to(reader))
+        conditions.append(addressed_to(reader.organizations))
     elif not reader.officer:
         raise Forbidden(details={"status": [OFFICERS_ONLY]})
     else:
@@ -185,7 +185,7 @@ def unread_count(session, principal):
     count = session.scalar(
         select(func.count())
         .select_from(Document)
-        .where(Document.status == "published", addressed_to(reader), ~was_read)
+        .where(Document.status == "published", addressed_to(reader.organizations), ~was_read)
     )
     return {"unread": count}
 

@@ -3,8 +3,13 @@ them: uploads streamed in and refused without a trace, downloads that resume (Ra
 keep their Vietnamese names."""
 
 import io
+import os
+import socket
 
+import eventlet
 import pytest
+import requests
+from eventlet import wsgi
 from werkzeug.http import parse_options_header
 from werkzeug.test import Client
 from werkzeug.wrappers import Request
@@ -12,7 +17,7 @@ from werkzeug.wrappers import Request
 from shared import blobs, filetypes, uploads
 from shared.downloads import blob_response, byte_range, content_disposition
 from shared.errors import NotFound, RangeNotSatisfiable, SotayError
-from shared.http import error_response, json_response
+from shared.http import FileSendingProtocol, error_response, json_response
 from tests.support import samples
 
 pytestmark = pytest.mark.usefixtures("blob_dir")
@@ -239,3 +244,48 @@ def test_a_truncated_multipart_body_is_400_and_leaves_nothing(client, blob_dir):
 
 def test_an_unknown_key_is_404(client):
     assert client.get("/" + "A" * 43).status_code == 404
+
+
+@pytest.fixture
+def gateway_server(blob_dir):
+    """blob_response under eventlet.wsgi with the gateway's protocol (the blob's bytes sent by sendfile); its
+    socket's send buffer kept small, so a download waits on a full window as it would on a slow link."""
+    kept = {}
+
+    def app(environ, start_response):
+        request = Request(environ)
+        blob = kept[request.path.strip("/")]
+        return blob_response(request, blob, "Nghị quyết.pdf")(environ, start_response)
+
+    listener = eventlet.listen(("127.0.0.1", 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16 * 1024)  # the accepted sockets inherit it
+    server = eventlet.spawn(wsgi.server, listener, app, protocol=FileSendingProtocol, log_output=False)
+    base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        yield base, kept
+    finally:
+        server.kill()
+        listener.close()
+
+
+def test_a_stored_file_is_sent_by_sendfile_whole_and_resumed(gateway_server, monkeypatch):
+    base, kept = gateway_server
+    data = samples.pdf(100) + os.urandom(3 * 1024 * 1024)  # no two offsets alike: a misplaced byte shows
+    blob = blobs.store().put(iter([data]), limit=len(data))
+    kept[blob.key] = blob
+    sent = []
+    sendfile = os.sendfile
+    monkeypatch.setattr(os, "sendfile", lambda *args: sent.append(args[3]) or sendfile(*args))
+
+    whole = requests.get(f"{base}/{blob.key}", timeout=30)
+    assert (whole.status_code, whole.headers["Content-Length"]) == (200, str(len(data)))
+    assert "Transfer-Encoding" not in whole.headers
+    assert whole.content == data
+    assert len(sent) > 1  # the kernel sent it, waiting for the client's window more than once
+
+    resumed = requests.get(f"{base}/{blob.key}", headers={"Range": "bytes=1000000-2000000"}, timeout=30)
+    assert resumed.status_code == 206
+    assert resumed.headers["Content-Range"] == f"bytes 1000000-2000000/{len(data)}"
+    assert resumed.content == data[1000000:2000001]
+    small = requests.get(f"{base}/{blob.key}", headers={"Range": "bytes=-10"}, timeout=30)
+    assert (small.status_code, small.content) == (206, data[-10:])

@@ -338,14 +338,24 @@ def test_attachments_are_added_by_the_documents_officers_and_fetched_by_its_audi
     with content_world.uow.transaction():
         assert attachments.add(content_world.uow, secretary, document_id, BLOB, "Nghị quyết.pdf")["n"] == 1
     assert attachments.fetch(content_world.uow.session, member, document_id, 1)["key"] == BLOB["key"]
+    for who, n in ((outsider, 1), (member, 2)):
+        with pytest.raises(NotFound):
+            attachments.fetch(content_world.uow.session, who, document_id, n)
+    draft = content_world.write(secretary, BRANCH)
+    with content_world.uow.transaction():
+        attachments.add(content_world.uow, secretary, draft, {**BLOB, "key": "d" * 43}, "Dự thảo.pdf")
+    assert attachments.fetch(content_world.uow.session, secretary, draft, 1)["key"] == "d" * 43
     with pytest.raises(NotFound):
-        attachments.fetch(content_world.uow.session, outsider, document_id, 1)
+        attachments.fetch(content_world.uow.session, member, draft, 1)
     with pytest.raises(Forbidden), content_world.uow.transaction():
         attachments.add(content_world.uow, member, document_id, {**BLOB, "key": "m" * 43}, "x.pdf")
     with pytest.raises(ValidationError), content_world.uow.transaction():
         attachments.add(content_world.uow, secretary, document_id, {**BLOB, "key": "../../etc/passwd"}, "x.pdf")
     with content_world.uow.transaction():
         documents.withdraw(content_world.uow, secretary, document_id)
+    with pytest.raises(NotFound):
+        attachments.fetch(content_world.uow.session, member, document_id, 1)
+    assert attachments.fetch(content_world.uow.session, secretary, document_id, 1)["key"] == BLOB["key"]  # audit
     with pytest.raises(DocumentStateConflict):
         attachments.may_attach(content_world.uow.session, secretary, document_id)
 
