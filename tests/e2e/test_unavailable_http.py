@@ -148,14 +148,16 @@ def members_hung(started):
         started.suite.start_service("members")
 
 
-def stop_within_deadline(started, service):
-    process = started.suite.processes[service]
-    process.send_signal(signal.SIGTERM)
+def stop_within_deadline(started, services):
+    """SIGTERM to every one of `services` at once (as a deploy stops them); each must be gone within its deadline."""
+    processes = {service: started.suite.processes[service] for service in services}
+    for process in processes.values():
+        process.send_signal(signal.SIGTERM)
     wait_for(
-        lambda: process.poll() is not None,
+        lambda: all(process.poll() is not None for process in processes.values()),
         timeout=STOP_DEADLINE + 2,
         interval=0.1,
-        message=f"{service} stopped within its deadline",
+        message=f"{', '.join(services)} stopped within their deadline",
     )
 
 
@@ -210,8 +212,7 @@ def test_every_service_stops_in_time_while_waiting_on_a_service_that_never_answe
             message="the gateway waiting on members too",
         )
 
-        for service in ("identity", "notify", "gateway"):
-            stop_within_deadline(started, service)
+        stop_within_deadline(started, ("identity", "notify", "gateway"))
         for queue in subscribers.values():  # the event is back on the broker for the next replica
             assert ready_and_consumers(started, queue) == (1, 0)
         try:  # the gateway's caller is told, or its connection closes: it never waits for the RPC deadline
