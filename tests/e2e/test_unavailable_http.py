@@ -4,6 +4,7 @@ service that never answers, and hands the message back. A suite of its own: thes
 
 import signal
 import threading
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -153,12 +154,14 @@ def stop_within_deadline(started, services):
     processes = {service: started.suite.processes[service] for service in services}
     for process in processes.values():
         process.send_signal(signal.SIGTERM)
-    wait_for(
-        lambda: all(process.poll() is not None for process in processes.values()),
-        timeout=STOP_DEADLINE + 2,
-        interval=0.1,
-        message=f"{', '.join(services)} stopped within their deadline",
-    )
+    signalled = time.monotonic()
+    for service, process in processes.items():
+        wait_for(
+            lambda process=process: process.poll() is not None,
+            timeout=max(0, signalled + STOP_DEADLINE + 2 - time.monotonic()),
+            interval=0.1,
+            message=f"{service} stopped within its deadline",
+        )
 
 
 def test_a_lost_reply_queue_is_declared_again_and_the_gateway_lives_on(started, member):
