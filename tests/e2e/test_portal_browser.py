@@ -1,5 +1,5 @@
 """The portal in Chromium (tests/browser/), against this session's suite. Playwright cannot run under eventlet's
-monkey patching, so the browser tests run in processes of their own (one a file, at once); their reports are this
+monkey patching, so the browser tests run in processes of their own (several at once); their reports are this
 test's."""
 
 import importlib.util
@@ -17,12 +17,21 @@ from tests.support.browser import chromium_path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-# each test file of tests/browser/ in a process (and a Chromium) of its own, all at once: the tests mostly wait on the
-# suite and the page, so the files overlap; a file's factories draw numbers from a block of its own
-NUMBERS_PER_FILE = 20_000  # a file makes a few hundred people and organisations at most; phones keep 6 digits
+# the test files of tests/browser/ in processes (and Chromiums) of their own, all at once: the tests mostly wait on
+# the suite and the page, so the files overlap; a process's factories draw numbers from a block of its own. The files
+# that sign in as the demo member share one process: test_portal.py signs out the demo member's other sessions and
+# then expects no other to appear.
+NUMBERS_PER_PROCESS = 20_000  # a file makes a few hundred people and organisations at most; phones keep 6 digits
 
 
-def launch(path, env, folder):
+def groups():
+    """{name: [test files]}: the demo member's files together, every other file on its own."""
+    files = sorted((ROOT / "tests" / "browser").glob("test_*.py"))
+    demo = [path for path in files if "DEMO_MEMBER" in path.read_text()]
+    return {**({"demo-member": demo} if demo else {}), **{path.stem: [path] for path in files if path not in demo}}
+
+
+def launch(name, paths, env, folder):
     command = [
         sys.executable,
         "-m",
@@ -33,9 +42,9 @@ def launch(path, env, folder):
         "no:pytest_nameko",
         "--confcutdir",
         str(ROOT / "tests" / "browser"),
-        str(path),
+        *map(str, paths),
     ]
-    output = open(folder / f"{path.stem}.txt", "w+")
+    output = open(folder / f"{name}.txt", "w+")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
     return process, output
 
@@ -64,11 +73,10 @@ def test_the_portal_in_a_real_browser(running, tmp_path):
         "PORTAL_SUITE_DATA_DIR": running.data_dir,
         "AMQP_URI": running.amqp_uri,
     }
-    files = sorted((ROOT / "tests" / "browser").glob("test_*.py"))
-    first = 500_000 + secrets.randbelow(NUMBERS_PER_FILE)
+    first = 500_000 + secrets.randbelow(NUMBERS_PER_PROCESS)
     started = {
-        path.name: launch(path, {**env, "PORTAL_NUMBERS_FROM": str(first + n * NUMBERS_PER_FILE)}, tmp_path)
-        for n, path in enumerate(files)
+        name: launch(name, paths, {**env, "PORTAL_NUMBERS_FROM": str(first + n * NUMBERS_PER_PROCESS)}, tmp_path)
+        for n, (name, paths) in enumerate(groups().items())
     }
     deadline = time.monotonic() + 880
     finished = {name: (process, report(process, output, deadline)) for name, (process, output) in started.items()}
