@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=60)  # a sender that has not finished a row by then is presumed dead
+FIRST_RETRY = timedelta(seconds=2)  # a failed delivery's first retry; each next one waits twice as long, 300 s at most
 CODE_VALIDITY = timedelta(minutes=5)  # when the sender does not say (identity's codes live 5 minutes)
 NOTICE_VALIDITY = timedelta(days=1)  # a security notice not delivered by then is erased, not sent late
 CODE_EVENT_PREFIX = "otp:"
@@ -309,7 +310,7 @@ def release(session, delivery_ids):
         )
 
 
-def record_outcomes(session, outcomes):
+def record_outcomes(session, outcomes, first_retry=FIRST_RETRY):
     """outcomes: [(delivery id, error or None)]. Returns the deliveries that failed for good.
     A code's text is erased once it is sent or has failed for good."""
     failed = []
@@ -335,7 +336,7 @@ def record_outcomes(session, outcomes):
             failed.append(row)
         else:
             row.status, row.lease_until = "pending", None
-            row.next_attempt_at = now + timedelta(seconds=min(300, 2**row.attempts))
+            row.next_attempt_at = now + min(timedelta(seconds=300), first_retry * 2 ** (row.attempts - 1))
     return failed
 
 

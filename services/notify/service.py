@@ -52,6 +52,9 @@ class Sender(DependencyProvider):
         self.idle.set()
         self.interval = float(config.get("SENDER_POLL_INTERVAL", 1.0))
         self.lease = timedelta(seconds=float(config.get("SENDER_LEASE_SECONDS", domain.LEASE.total_seconds())))
+        self.first_retry = timedelta(
+            seconds=float(config.get("SENDER_RETRY_SECONDS", domain.FIRST_RETRY.total_seconds()))
+        )
 
     def start(self):
         self.container.spawn_managed_thread(self._run, identifier="notify sender")
@@ -84,12 +87,14 @@ class Sender(DependencyProvider):
     def send_batch(self, limit=200):
         self.idle.clear()
         try:
-            return send_batch(self._database(), self.channels, limit, self.lease, self.stopped.is_set)
+            return send_batch(self._database(), self.channels, limit, self.lease, self.stopped.is_set, self.first_retry)
         finally:
             self.idle.set()
 
 
-def send_batch(database, channel_map, limit=500, lease=domain.LEASE, stopping=lambda: False):
+def send_batch(
+    database, channel_map, limit=500, lease=domain.LEASE, stopping=lambda: False, first_retry=domain.FIRST_RETRY
+):
     """Send one batch of due deliveries, outside any transaction; returns how many were tried.
     The batch's lease is renewed while it takes long; rows not reached before `stopping()` go back."""
     unit = database.unit_of_work("notify.sender")
@@ -109,7 +114,7 @@ def send_batch(database, channel_map, limit=500, lease=domain.LEASE, stopping=la
                 renewed = time.monotonic()
         with unit.transaction() as session:
             domain.release(session, [row[0] for row in batch[len(outcomes) :]])
-            for row in domain.record_outcomes(session, outcomes):
+            for row in domain.record_outcomes(session, outcomes, first_retry):
                 metrics.DELIVERIES.labels(row.channel, "failed").inc()
                 unit.publish("notify.delivery_failed", {"channel": row.channel, "reason": row.last_error})
         return len(outcomes)
@@ -127,7 +132,7 @@ def send_code(unit, sender, message):
         ).id
     error = _send(sender.channels, delivery_id, "sms", message["to"], None, message["text"])
     with unit.transaction() as session:
-        domain.record_outcomes(session, [(delivery_id, error)])
+        domain.record_outcomes(session, [(delivery_id, error)], sender.first_retry)
     if error:
         sender.wake.set()
     return {"status": "sent" if error is None else "queued"}

@@ -220,6 +220,20 @@ def test_a_failure_is_retried_later_then_given_up_and_a_code_erased(notify_world
     assert due(notify_world) == []
 
 
+@pytest.mark.parametrize(
+    ("first_retry", "waits"), [(domain.FIRST_RETRY, [2, 4, 8, 16]), (timedelta(seconds=0.5), [0.5, 1, 2, 4])]
+)
+def test_each_retry_waits_twice_as_long_as_the_one_before(notify_world, first_retry, waits):
+    code_id = store_code(notify_world, "654322")
+    for wait in waits:
+        with notify_world.uow.transaction() as session:
+            before = utcnow()
+            domain.record_outcomes(session, [(code_id, "sms gateway: 503")], first_retry)
+            after, row = utcnow(), session.get(Delivery, code_id)
+            assert before + timedelta(seconds=wait) <= row.next_attempt_at <= after + timedelta(seconds=wait)
+            row.next_attempt_at, row.attempts = utcnow(), row.attempts + 1  # the retry is made, and fails
+
+
 def test_a_stopping_sender_hands_back_what_it_did_not_send_without_counting_it(notify_world):
     member = notify_world.recipient(email=None)
     tell(notify_world, member)
