@@ -32,18 +32,8 @@ from tests.support.waiting import wait_for
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 SIGN_INS = int(os.environ.get("BENCH_COST_SIGN_INS", 200))
-TICK = os.sysconf("SC_CLK_TCK")
 DEMO_SIGN_IN = {"citizen_id": "001000000002", "password": DEMO_PASSWORD}
 ATTENDING, AGREE = {"response": "attending"}, {"choice": "agree"}
-
-
-def _cpu_seconds(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
 def broker_pid():
@@ -62,7 +52,7 @@ class Meter:
 
     def read(self):
         below = memory.children()
-        return {name: sum(_cpu_seconds(p) for p in memory.tree(pid, below)) for name, pid in self.pids.items()}
+        return {name: sum(memory.cpu_seconds(p) for p in memory.tree(pid, below)) for name, pid in self.pids.items()}
 
     def background(self, seconds=10.0):
         """CPU seconds per second each part spends with nothing asked of it (pollers, heartbeats, relays): taken

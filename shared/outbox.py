@@ -14,6 +14,10 @@ together, rather than one round trip per row. On SQLite the relay does not hold
 the service's writer lock while it talks to the broker, only for the one UPDATE
 that marks the confirmed rows sent: a burst of commands (check-ins) does not
 queue behind the broker's confirms.
+
+A burst of commits goes out in batches, not a pass per commit: woken by a commit, the relay gathers for a few
+milliseconds (`gather`, or until `enough` commits have nudged it) before its pass, and a pass's statements are built
+once. The pending gauge is counted on the poll interval, not on every pass.
 """
 
 import contextlib
@@ -24,7 +28,7 @@ from datetime import timedelta
 
 from kombu import Connection, Producer
 from nameko.constants import DEFAULT_TRANSPORT_OPTIONS
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from shared import metrics
 from shared.db import utcnow
@@ -34,6 +38,8 @@ from shared.topology import declare, events_exchange, unrouted_entities
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
+GATHER = 0.005  # seconds a nudged relay waits for more commits before its pass: an event is late by at most this
+ENOUGH = 100  # commits that end the wait at once
 
 
 class Confirmed:
@@ -114,6 +120,9 @@ class Confirmed:
             return max(0, self.acked - before) if self.connection is not None else 0, exc
 
 
+DUE_COLUMNS = ("seq", "id", "type", "version", "payload", "occurred_at", "correlation_id", "attempts")
+
+
 class Relay:
     def __init__(self, engine, outbox, service, amqp_uri, writer=None, batch_size=500):
         self.engine = engine
@@ -125,19 +134,27 @@ class Relay:
         self.exchange = events_exchange(service)
         self.confirmed = Confirmed(amqp_uri, unrouted_entities() + [self.exchange])
         self._turn = threading.Lock()  # one pass at a time in this process (a nudge and a timer may meet)
+        # a pass's statements, built (and keyed for SQLAlchemy's cache) once: a burst runs many passes
+        due = (
+            select(*(outbox.c[name] for name in DUE_COLUMNS))
+            .where(outbox.c.state == "pending")
+            .where((outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at <= bindparam("now")))
+            .order_by(outbox.c.seq)
+            .limit(batch_size)
+        )
+        if engine.dialect.name == "postgresql":
+            # several replicas of a service may relay; each row goes to one of them
+            due = due.with_for_update(skip_locked=True)
+        self._due_rows = due
+        self._mark_sent = (
+            outbox.update()
+            .where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
+            .values(state="sent", sent_at=bindparam("at"))
+        )
+        self._count_pending = select(func.count()).select_from(outbox).where(outbox.c.state == "pending")
 
     def _due(self, conn, now):
-        query = (
-            select(self.outbox)
-            .where(self.outbox.c.state == "pending")
-            .where((self.outbox.c.next_attempt_at.is_(None)) | (self.outbox.c.next_attempt_at <= now))
-            .order_by(self.outbox.c.seq)
-            .limit(self.batch_size)
-        )
-        if self.engine.dialect.name == "postgresql":
-            # several replicas of a service may relay; each row goes to one of them
-            query = query.with_for_update(skip_locked=True)
-        return conn.execute(query).mappings().all()
+        return conn.execute(self._due_rows, {"now": now}).mappings().all()
 
     def relay_once(self):
         """Publish one batch of due rows; returns how many were published."""
@@ -180,8 +197,7 @@ class Relay:
     def _mark(self, conn, rows, sent, exc):
         outbox = self.outbox
         if sent:
-            sent_ids = [row["id"] for row in rows[:sent]]
-            conn.execute(outbox.update().where(outbox.c.id.in_(sent_ids)).values(state="sent", sent_at=utcnow()))
+            conn.execute(self._mark_sent, {"seqs": [row["seq"] for row in rows[:sent]], "at": utcnow()})
             for row in rows[:sent]:
                 metrics.EVENTS_PUBLISHED.labels(self.service, row["type"]).inc()
         if exc is not None:
@@ -222,42 +238,57 @@ class Relay:
 
     def pending_count(self):
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(func.count()).select_from(self.outbox).where(self.outbox.c.state == "pending")
-            ).scalar_one()
-
-    def run(self, wake, stopped, interval=1.0):
-        """Relay until `stopped` is set; `wake` is set after each commit with events."""
-        passes = 0
-        while not stopped.is_set():
-            try:
-                while self.relay_once() >= self.batch_size:
-                    pass
-                metrics.OUTBOX_PENDING.labels(self.service).set(self.pending_count())
-                passes += 1
-                if passes % 600 == 0:  # now and then, not on every pass
-                    self.prune()
-            except Exception:
-                log.exception("outbox relay pass failed; retrying")
-            wake.wait(interval)
-            wake.clear()
-        self.close()  # here, not in stop(): closing under a pass would fail its batch for nothing
+            return conn.execute(self._count_pending).scalar_one()
 
 
 class RelayRunner:
-    """Runs a Relay in a thread (a green thread under eventlet) beside the service."""
+    """Runs a Relay in a thread (a green thread under eventlet) beside the service: a pass after each commit with
+    events (gathering a burst's commits for up to `gather` seconds, or until `enough` of them), and one every
+    `interval` seconds for what a nudge missed and for retries."""
 
-    def __init__(self, relay, interval=1.0):
+    def __init__(self, relay, interval=1.0, gather=GATHER, enough=ENOUGH):
         self.relay = relay
         self.interval = interval
-        self.wake = threading.Event()
+        self.gather = gather
+        self.enough = enough
+        self.wake = threading.Event()  # a commit with events (or stop)
+        self.full = threading.Event()  # `enough` commits since the last pass: no point waiting longer
+        self.nudges = 0
+        self.passes = 0
         self.stopped = threading.Event()
 
     def nudge(self):
+        self.nudges += 1
+        if self.nudges >= self.enough:
+            self.full.set()
         self.wake.set()
 
     def start(self, spawn):
-        spawn(lambda: self.relay.run(self.wake, self.stopped, self.interval))
+        spawn(self.run)
+
+    def run(self):
+        """Relay until stopped."""
+        relay, counted = self.relay, None
+        while not self.stopped.is_set():
+            try:
+                while relay.relay_once() >= relay.batch_size:
+                    pass
+                self.passes += 1
+                # the gauge once per interval: counted on every pass, it cost a burst's pass as much as its rows
+                if counted is None or time.monotonic() - counted >= self.interval:
+                    counted = time.monotonic()
+                    metrics.OUTBOX_PENDING.labels(relay.service).set(relay.pending_count())
+                if self.passes % 600 == 0:  # now and then, not on every pass
+                    relay.prune()
+            except Exception:
+                log.exception("outbox relay pass failed; retrying")
+            if self.wake.wait(self.interval) and not self.stopped.is_set():
+                self.full.wait(self.gather)
+            # cleared before the pass reads: a commit nudging from here on wakes the next pass
+            self.wake.clear()
+            self.full.clear()
+            self.nudges = 0
+        relay.close()  # here, not in stop(): closing under a pass would fail its batch for nothing
 
     def stop(self):
         self.stopped.set()

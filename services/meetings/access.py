@@ -8,7 +8,7 @@
   Anyone else is told the meeting does not exist (404); one who sees it but may not act is refused (403).
 """
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 
 from shared.contracts.members import ADMIN_ROLE, DEPUTY_SECRETARY, OFFICER_ROLES, SECRETARY
 from shared.errors import Forbidden, NotFound
@@ -16,6 +16,9 @@ from shared.tree import in_subtree
 from services.meetings.models import Invitee, Meeting, directory
 
 RUN_HERE = (SECRETARY, DEPUTY_SECRETARY)
+# what deciding whether a code may be shown, or a check-in made, needs of the meeting
+MEETING_COLUMNS = ("id", "organization_id", "organization_path", "secret", "status", "starts_at", "ends_at",
+                   "started_at", "closed_at")  # fmt: skip
 
 
 def positions(session, member_id):
@@ -78,6 +81,46 @@ class Access:
                 message="Chỉ người được mời mới làm được việc này. / Only the meeting's invitees can do this."
             )
         return self.invitee
+
+
+_meetings = Meeting.__table__
+_organizations, _memberships, _positions = (
+    directory.Organization.__table__,
+    directory.Membership.__table__,
+    directory.Position.__table__,
+)
+_path = func.coalesce(_organizations.c.path, _meetings.c.organization_path)  # as path_of: where it sits now
+# `may_run` of a member still in the party, in one statement built once: the secretaries' screens re-read their
+# code as each 30-s step begins, 500 of them during a check-in burst, and the full check's four ORM reads cost as
+# much as the check-ins themselves (bench/README.md)
+RUN_BY = (
+    select(*(_meetings.c[name] for name in MEETING_COLUMNS))
+    .join_from(_meetings, _organizations, _organizations.c.id == _meetings.c.organization_id, isouter=True)
+    .where(_meetings.c.id == bindparam("meeting"))
+    .where(exists().where(_memberships.c.member_id == bindparam("member"), _memberships.c.in_party.is_(True)))
+    .where(
+        exists().where(
+            _positions.c.member_id == bindparam("member"),
+            or_(
+                and_(_positions.c.organization_path == _path, _positions.c.role.in_(RUN_HERE)),
+                and_(
+                    _positions.c.organization_path != _path,
+                    _positions.c.role.in_(OFFICER_ROLES),
+                    _path.startswith(_positions.c.organization_path),
+                ),
+            ),
+        )
+    )
+)
+
+
+def meeting_run_by(session, member_id, meeting_id):
+    """The meeting (its MEETING_COLUMNS) when the member runs it; for anyone else the full check's answer, 404 or
+    403."""
+    meeting = session.execute(RUN_BY, {"meeting": meeting_id, "member": member_id}).first()
+    if meeting is None:
+        meeting = meeting_for(session, member_id, meeting_id).require_run().meeting
+    return meeting
 
 
 def meeting_for(session, member_id, meeting_id):

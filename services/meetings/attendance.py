@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, select, update
 from shared.contracts.meetings import ABSENCE_THRESHOLD, CheckInClosed, CheckInCodeInvalid, MeetingClosed
 from shared.db import aware, utcnow
 from shared.errors import NotFound, ValidationError
-from services.meetings.access import invitation, meeting_for, oversees, positions
+from services.meetings.access import MEETING_COLUMNS, invitation, meeting_for, meeting_run_by, oversees, positions
 from services.meetings.domain import check_in_json, rsvp_json, status_of
 from services.meetings.models import Invitee, Meeting, directory
 from services.meetings.totals import late_check_in
@@ -28,20 +28,7 @@ from services.meetings.totals import late_check_in
 _meetings, _invitees = Meeting.__table__, Invitee.__table__
 INVITATION = (
     select(
-        *(
-            _meetings.c[name]
-            for name in (
-                "id",
-                "organization_id",
-                "organization_path",
-                "secret",
-                "status",
-                "starts_at",
-                "ends_at",
-                "started_at",
-                "closed_at",
-            )
-        ),  # fmt: skip
+        *(_meetings.c[name] for name in MEETING_COLUMNS),
         *(_invitees.c[name] for name in ("member_id", "checked_in_at", "late", "check_in_method")),
     )
     .join_from(_meetings, _invitees, _invitees.c.meeting_id == _meetings.c.id)
@@ -104,7 +91,7 @@ def in_window(meeting, moment):
 def current_code(session, member_id, meeting_id, now=None):
     """The code to show (as a QR code) while check-in is open: the meeting's runners only."""
     now = now or utcnow()
-    meeting = meeting_for(session, member_id, meeting_id).require_run().meeting
+    meeting = meeting_run_by(session, member_id, meeting_id)
     if not in_window(meeting, now):
         raise CheckInClosed()
     code = code_at(meeting.secret, now)

@@ -101,6 +101,52 @@ def test_only_the_runners_see_the_code_and_check_members_in(meetings_world, bran
     assert answer["method"] == "officer"
 
 
+def test_the_code_shows_to_whoever_runs_the_meeting_in_one_statement_and_the_rest_get_the_same_refusals(
+    meetings_world,
+):
+    from sqlalchemy import event
+
+    from shared.contracts.members import COMMITTEE_MEMBER, DEPUTY_SECRETARY
+
+    world = meetings_world
+    _, province, grassroots, branch = world.chain()
+    secretary = world.member(branch, (SECRETARY, branch))
+    runners = [
+        secretary,
+        world.member(branch, (DEPUTY_SECRETARY, branch)),
+        world.member(grassroots, (SECRETARY, grassroots)),
+        world.member(province, (COMMITTEE_MEMBER, province)),
+    ]
+    refused = {
+        world.member(branch, (COMMITTEE_MEMBER, branch)): Forbidden,  # the branch's own committee does not run it
+        world.member(branch): Forbidden,
+        world.member(grassroots, (SECRETARY, world.organization(province))): NotFound,  # a sibling's officer
+    }
+    left = world.member(branch, (SECRETARY, grassroots))
+    starts = utcnow() + timedelta(minutes=10)
+    meeting = world.schedule(secretary, branch, starts_at=starts)["id"]
+    world.snapshot(left, branch, status="resigned")
+    refused[left] = NotFound  # out of the party: uninvited from what is to come, no position counts
+    expected, statements = _code(world, meeting, starts), []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = world.session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for runner in runners:
+            statements.clear()
+            assert attendance.current_code(world.session, runner, meeting, now=starts)["code"] == expected
+            assert len(statements) == 1, statements
+        for caller, refusal in refused.items():
+            with pytest.raises(refusal):
+                attendance.current_code(world.session, caller, meeting, now=starts)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+        world.session.rollback()
+
+
 def test_absent_needs_a_reason_answers_change_until_the_start_and_officers_record_them(meetings_world, branch):
     world, meeting, member = meetings_world, branch["meeting"], branch["member"]
     now = branch["starts"] - timedelta(hours=1)
