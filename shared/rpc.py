@@ -71,7 +71,7 @@ class UnconfirmedPublisher(Publisher):
     # a dict of its own: nameko's Publisher writes `confirm_publish` into the one it uses, and kombu keys its pools
     # of connections by these options, so confirmed and unconfirmed messages never share a channel
     transport_options = {**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False}
-    _producers = None
+    _pools = {}  # (broker, TLS, login method) → kombu's pool of producers: a responder's publisher lives one reply
 
     def publish(self, payload, extra_headers=None, **options):
         """nameko's publish less its per-message work (a kombu Connection built to find the pool of producers, the
@@ -79,12 +79,14 @@ class UnconfirmedPublisher(Publisher):
         (`python -m bench.publish`). A confirmed one goes nameko's way."""
         if options.get("use_confirms"):
             return super().publish(payload, extra_headers=extra_headers or {}, **options)
-        if self._producers is None:
+        key = (self.amqp_uri, repr(self.ssl), self.login_method)
+        pool = self._pools.get(key)
+        if pool is None:
             broker = Connection(
                 self.amqp_uri, transport_options=self.transport_options, ssl=self.ssl, login_method=self.login_method
             )
-            self._producers = producers[broker]
-        with self._producers.acquire(block=True) as producer:
+            pool = self._pools[key] = producers[broker]
+        with pool.acquire(block=True) as producer:
             producer.publish(
                 payload,
                 headers=extra_headers or {},
