@@ -15,6 +15,7 @@ from nameko.rpc import Rpc
 
 from shared.db import UnitOfWork, lost_connection
 from shared.errors import ServiceUnavailable
+from shared.rpc import RequestConsumer
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ def _unavailable():
 
 
 class RetriedRpc(Rpc):
+    rpc_consumer = RequestConsumer()  # replies without a publisher confirm (shared/rpc.py)
+
     def setup(self):
         super().setup()
         self._retried = set()  # requests (their messages) already run a second time
