@@ -117,7 +117,7 @@ def test_without_a_phone_on_record_the_member_waits_for_the_branch_then_signs_in
     running, origin, factory, new_page, screens, viewport
 ):
     branch = factory.branch()
-    secretary = factory.officer(branch)["token"]
+    secretary = factory.officer(branch)
     member = factory.member(branch, phone=False)
     phone = other_phone()
     page = new_page(viewport)
@@ -132,13 +132,16 @@ def test_without_a_phone_on_record_the_member_waits_for_the_branch_then_signs_in
     page.get_by_role("button", name="Kiểm tra lại").click()
     page.get_by_text("Chưa có xác nhận").wait_for()
 
-    # the secretary confirms the phone (through the API until the officers' screens come)
-    waiting = requests.get(f"{running.base}/auth/phone-requests", headers=bearer(secretary), timeout=10).json()
-    (request_id,) = [item["id"] for item in waiting["items"] if item["phone"] == phone]
-    approved = requests.post(
-        f"{running.base}/auth/phone-requests/{request_id}/approve", headers=bearer(secretary), timeout=10
-    )
-    assert approved.status_code == 200, approved.text
+    # the secretary, in a browser of her own, confirms the phone on her approvals screen
+    approving = new_page(viewport)
+    approving.goto(origin + "/")
+    sign_in(approving, secretary["citizen_id"], GOOD_PASSWORD)
+    approving.get_by_text(secretary["full_name"]).wait_for()
+    approving.get_by_role("link", name="Cấp uỷ").click()
+    approving.get_by_role("button", name="Chờ duyệt").click()
+    approving.get_by_role("button", name=f"Xác nhận: {member['full_name']}").click()
+    approving.get_by_text("Đã xác nhận; mã được gửi tới số đó.").wait_for()
+
     page.get_by_role("button", name="Kiểm tra lại").click()
     page.fill("input[name=otp]", last_code(running, phone))
     page.fill("input[name=new_password]", GOOD_PASSWORD)
