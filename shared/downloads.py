@@ -88,8 +88,9 @@ def _body(environ, chunks):
 
 def _sent(chunks, send_file):
     try:
-        for chunk in chunks:
-            yield chunk
+        first = next(chunks, None)
+        if first is not None:
+            yield first  # with the headers
             chunks.send_rest(send_file)
     finally:
         chunks.close()
