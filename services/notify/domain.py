@@ -31,6 +31,7 @@ FIRST_RETRY = timedelta(seconds=2)  # a failed delivery's first retry; each next
 CODE_VALIDITY = timedelta(minutes=5)  # when the sender does not say (identity's codes live 5 minutes)
 NOTICE_VALIDITY = timedelta(days=1)  # a security notice not delivered by then is erased, not sent late
 CODE_EVENT_PREFIX = "otp:"
+CODES_FIRST = 0  # the priority of codes and security notices, the only sealed deliveries
 
 
 def invitation_key(member_id):
@@ -206,7 +207,7 @@ def code_delivery(session, request_id, to, text_, expires_at, lease=LEASE):
         event_id=f"{CODE_EVENT_PREFIX}{request_id}"[:36],
         member_id=None,
         channel="sms",
-        priority=0,
+        priority=CODES_FIRST,
         destination=to,
         text=sealing.seal(text_),
         sealed=True,
@@ -231,7 +232,7 @@ def security_notice(uow, request_id, phone, email, subject, text_, expires_at):
                     event_id=f"notice:{request_id}"[:36],
                     member_id=None,
                     channel=channel,
-                    priority=0,
+                    priority=CODES_FIRST,
                     destination=destination,
                     subject=subject,
                     text=sealing.seal(text_),
@@ -248,12 +249,14 @@ def idempotency_key(delivery_id):
 
 
 def expire_codes(session, now=None):
-    """Codes no longer valid are never sent: erased, whatever state they were left in."""
+    """Codes no longer valid are never sent: erased, whatever state they were left in. Looked for by their
+    priority, on the sender's index, not among every delivery waiting (millions during a national push)."""
     return session.execute(
         update(Delivery)
         .where(
-            Delivery.sealed.is_(True),
             Delivery.status.in_(("pending", "sending")),
+            Delivery.priority == CODES_FIRST,
+            Delivery.sealed.is_(True),
             Delivery.expires_at <= (now or utcnow()),
         )
         .values(status="expired", text="")
