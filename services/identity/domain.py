@@ -88,19 +88,20 @@ def issue_tokens(session, keystore, account, entry, family_id=None, client=None)
     }
 
 
-def password_matches(session, citizen_id, password):
-    """The argon2 verify, on its own: callers run it outside any write transaction (it takes
-    tens of milliseconds). Always one verify, so an unknown citizen ID takes as long."""
-    hash_ = session.execute(_PASSWORD_HASH, {"citizen_id": citizen_id}).scalar()
-    return passwords.verify(hash_, password)
+def stored_hash(session, citizen_id):
+    """The account's argon2 hash; None without an account or before its activation."""
+    return session.execute(_PASSWORD_HASH, {"citizen_id": citizen_id}).scalar()
 
 
 def login(uow, keystore, citizen_id, password, client=None):
-    """Tokens for a right password, in two steps: the slow hash first, outside any write transaction (SQLite's
-    writers take turns: a hash must not hold them up), then one transaction in which a refused attempt is
-    recorded too (audit, throttle, and `identity.login_locked` when it starts a lock) before the error."""
+    """Tokens for a right password, in steps: the stored hash read, then the slow verify with no database
+    connection held (tens of milliseconds, and a burst of sign-ins waits its turn for a hashing thread: none may
+    hold the pool's connections, a PostgreSQL transaction or SQLite's writer meanwhile), then one transaction in
+    which a refused attempt is recorded too (audit, throttle, and `identity.login_locked` when it starts a lock)
+    before the error."""
     with uow.reading() as session:
-        matches = password_matches(session, citizen_id, password)
+        stored = stored_hash(session, citizen_id)
+    matches = passwords.verify(stored, password)  # always one verify: an unknown citizen ID takes as long
     with uow.transaction(commit_on=SotayError):
         return _login(uow, keystore, citizen_id, password, client, matches)
 
