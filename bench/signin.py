@@ -1,17 +1,21 @@
 """`python -m bench.signin` (part of `make bench`): sign-ins beside the raw argon2id verify rate, identity on a core
-of its own, as a deployment that gives it one would run it (issue 14).
+of its own, as a deployment that gives it one would run it (issue 14, item 3).
 
 identity runs under `taskset -c <its core>` (the last core this process may use); this process, and so every
 other service, the development OpenID provider, wrk and py-spy, on the others. RabbitMQ keeps its own affinity.
 Measured in one run:
 - the raw rate: one thread of this process verifying the demo member's argon2id hash on identity's core, for
-  `SIGNIN_RAW_SECONDS` (8) before and again after the load, while identity is idle;
+  `SIGNIN_RAW_SECONDS` (8) before and again after the load, while identity is idle (rate and CPU ms per verify);
 - `POST /api/v1/auth/login` with the right password through the gateway, `wrk -t2 -c<SIGNIN_CONNECTIONS> (16)
-  -d<BENCH_DURATION> (15s)`;
-- meanwhile the CPU time of each of identity's threads (/proc/<pid>/task): the main thread is eventlet's hub, where
-  everything but the hash runs (RPC, SQL, token signing, the hand-off); the others hash. Per sign-in, beside what
-  one verify costs on that core, this is where the rest goes. `PYSPY` (a py-spy binary; `none` to skip) samples
-  identity meanwhile into `bench/results/profile-identity-signin.txt` (collapsed stacks).
+  -d<BENCH_DURATION> (15s)`; meanwhile the CPU time of each of identity's threads (/proc/<pid>/task): the main
+  thread is eventlet's hub, where everything but the hash runs (RPC, SQL, token signing, the hand-off); the others
+  hash. Each part's CPU at rest (5 s before) is taken off. On a shared machine the wall-clock ratio is what others
+  leave of the core; the verify's share of identity's CPU is the ratio identity reaches with the core to itself;
+- a bare RPC to identity (`GET /auth/password-policy`: no SQL) for the RPC's own cost on the hub;
+- the sign-ins again with identity's hashing thread moved to the other cores: the hub's cost without the hash
+  taking turns with it on the core.
+`PYSPY` (a py-spy binary; `none`, the default, to skip) samples identity during the first sign-in run into
+`bench/results/profile-identity-signin.txt` (collapsed stacks, per thread).
 """
 
 import os
@@ -231,8 +235,8 @@ def report(core, load, logins, bare, apart, raws, rest):
         f"waited {logins['hub_waits']:.1f} times and was preempted {logins['hub_preempted']:.1f} times"
     )
     print(
-        f"ratio by CPU time, one raw verify ÷ identity's CPU per sign-in: {verify_ms / identity_ms:.2f}× "
-        "(what the ratio above reaches when nothing else takes identity's core)"
+        f"the verify's share of identity's CPU: {ms['hashing'] / identity_ms:.2f} (the ratio with the core to itself); "
+        f"one raw verify ÷ identity's CPU per sign-in: {verify_ms / identity_ms:.2f}×"
     )
     print(
         f"a bare RPC to identity for comparison (GET /auth/password-policy, no SQL): {bare['rps']:.0f}/s, "
