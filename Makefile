@@ -71,6 +71,7 @@ test-unit: $(VENV)/.dev
 bench: $(VENV)/.dev
 	@$(PY) -m tests.support.broker
 	@$(PY) -m bench.run
+	@$(PY) -m bench.signin
 	@$(PY) -m bench.costs
 	@$(PY) -m bench.enumeration
 	@$(PY) -m bench.fanout

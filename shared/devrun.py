@@ -75,8 +75,11 @@ def redact(uri):
 class Suite:
     """The services as child processes sharing one environment."""
 
-    def __init__(self, env=None, services=None, output=None):
+    def __init__(self, env=None, services=None, output=None, cpus=None):
         self.env = {**os.environ, **(env or {})}
+        # {service: "1"}: that service's processes run on those cores only (`taskset -c`), as a deployment that
+        # gives a service cores of its own would run it (bench/signin.py)
+        self.cpus = cpus or {}
         self.env.setdefault("PYTHONWARNINGS", "ignore")
         self.env.setdefault("LOG_LEVEL", "WARNING")  # a calm terminal; LOG_LEVEL=INFO make run for more
         self.services = services or registry.names()
@@ -142,8 +145,9 @@ class Suite:
     def _spawn(self, service, index=0):
         name = self.replica_names(service)[index]
         env, self.health_ports[name] = self._replica_env(service, index)
+        pinned = ["taskset", "-c", self.cpus[service]] if service in self.cpus else []
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "shared.serve", service],
+            [*pinned, sys.executable, "-m", "shared.serve", service],
             env=env,
             cwd=config.REPO_ROOT,
             umask=config.PRIVATE_UMASK,

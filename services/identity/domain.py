@@ -5,7 +5,7 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, bindparam, delete, func, insert, select, update
 
 from shared.auth import audience, issuer
 from shared.contracts.common import left_party
@@ -13,11 +13,34 @@ from shared.contracts.identity import AccountFrozen, InvalidCredentials, WeakPas
 from shared.db import aware, utcnow
 from shared.errors import InvalidToken, NotFound, ServiceUnavailable, SotayError
 from services.identity import activation, passwords, phones, policy, throttle
-from services.identity.models import Account, DirectoryEntry, EndedSession, RefreshToken
+from services.identity.models import Account, DirectoryEntry, EndedSession, LoginThrottle, RefreshToken
 from services.identity.trail import audit
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
+
+
+# A sign-in's statements, built once and run as Core statements: SQLAlchemy's ORM spent more CPU on each query
+# than SQLite did, and identity's core is the argon2 verify's (bench/signin.py)
+_accounts, _members, _throttles = Account.__table__, DirectoryEntry.__table__, LoginThrottle.__table__
+_PASSWORD_HASH = select(_accounts.c.password_hash).where(_accounts.c.citizen_id == bindparam("citizen_id"))
+_asked = select(bindparam("citizen_id", type_=String(12)).label("citizen_id")).subquery("asked")
+# everything a sign-in decides on, whichever of the account, the member and the throttle row exist: one query
+_SIGN_IN_STATE = select(
+    _asked.c.citizen_id,
+    _accounts.c.id,
+    _accounts.c.password_hash,
+    _accounts.c.frozen_at,
+    _members.c.member_id,
+    _members.c.status,
+    _throttles.c.citizen_id.label("throttled"),
+    _throttles.c.locked_until,
+).select_from(
+    _asked.outerjoin(_accounts, _accounts.c.citizen_id == _asked.c.citizen_id)
+    .outerjoin(_members, _members.c.citizen_id == _asked.c.citizen_id)
+    .outerjoin(_throttles, _throttles.c.citizen_id == _asked.c.citizen_id)
+)
+_NEW_REFRESH_TOKEN = insert(RefreshToken.__table__)
 
 
 def _hash_token(token):
@@ -44,17 +67,18 @@ def issue_tokens(session, keystore, account, entry, family_id=None, client=None)
         }
     )
     refresh = secrets.token_urlsafe(32)
-    session.add(
-        RefreshToken(
-            id=str(uuid.uuid4()),
-            family_id=family_id,
-            account_id=account.id,
-            token_hash=_hash_token(refresh),
-            created_at=now,
-            expires_at=now + REFRESH_TOKEN_TTL,
-            client_address=client.get("address"),
-            user_agent=(client.get("user_agent") or "")[:255],
-        )
+    session.execute(
+        _NEW_REFRESH_TOKEN,
+        {
+            "id": str(uuid.uuid4()),
+            "family_id": family_id,
+            "account_id": account.id,
+            "token_hash": _hash_token(refresh),
+            "created_at": now,
+            "expires_at": now + REFRESH_TOKEN_TTL,
+            "client_address": client.get("address"),
+            "user_agent": (client.get("user_agent") or "")[:255],
+        },
     )
     return {
         "access_token": access,
@@ -64,51 +88,56 @@ def issue_tokens(session, keystore, account, entry, family_id=None, client=None)
     }
 
 
-def password_matches(session, citizen_id, password):
-    """The argon2 verify, on its own: callers run it outside any write transaction (it takes
-    tens of milliseconds). Always one verify, so an unknown citizen ID takes as long."""
-    hash_ = session.scalar(select(Account.password_hash).where(Account.citizen_id == citizen_id))
-    return passwords.verify(hash_, password)
+def stored_hash(session, citizen_id):
+    """The account's argon2 hash; None without an account or before its activation."""
+    return session.execute(_PASSWORD_HASH, {"citizen_id": citizen_id}).scalar()
 
 
 def login(uow, keystore, citizen_id, password, client=None):
-    """Tokens for a right password, in two steps: the slow hash first, outside any write transaction (SQLite's
-    writers take turns: a hash must not hold them up), then one transaction in which a refused attempt is
-    recorded too (audit, throttle, and `identity.login_locked` when it starts a lock) before the error."""
+    """Tokens for a right password, in steps: the stored hash read, then the slow verify with no database
+    connection held (tens of milliseconds, and a burst of sign-ins waits its turn for a hashing thread: none may
+    hold the pool's connections, a PostgreSQL transaction or SQLite's writer meanwhile), then one transaction in
+    which a refused attempt is recorded too (audit, throttle, and `identity.login_locked` when it starts a lock)
+    before the error."""
     with uow.reading() as session:
-        matches = password_matches(session, citizen_id, password)
+        stored = stored_hash(session, citizen_id)
+    matches = passwords.verify(stored, password)  # always one verify: an unknown citizen ID takes as long
     with uow.transaction(commit_on=SotayError):
         return _login(uow, keystore, citizen_id, password, client, matches)
 
 
 def _login(uow, keystore, citizen_id, password, client, matches):
     session = uow.session
-    throttle.check(session, citizen_id)
-    entry = session.scalar(select(DirectoryEntry).where(DirectoryEntry.citizen_id == citizen_id))
-    account = session.scalar(select(Account).where(Account.citizen_id == citizen_id))
+    # the row has what issue_tokens reads of the account (id, citizen_id) and of the member (member_id, status)
+    state = session.execute(_SIGN_IN_STATE, {"citizen_id": citizen_id}).one()
+    throttle.refuse_while_locked(state.locked_until)
+    known = state.member_id is not None
     # a member who left the party, and a never-activated account, are answered (and counted) exactly as a
     # wrong password: nobody learns who is a member
-    left = matches and entry is not None and left_party(entry.status)
+    left = matches and known and left_party(state.status)
     if not matches or left:
-        member_id = entry.member_id if entry else None
+        member_id = state.member_id
         locked_until = throttle.record_failure(session, citizen_id)
         outcome = "locked" if locked_until else "left_party" if left else "invalid_credentials"
         audit(session, "login", outcome, citizen_id=citizen_id, member_id=member_id, client=client)
         if locked_until and member_id is not None:
             uow.publish("identity.login_locked", {"member_id": member_id, "locked_until": locked_until.isoformat()})
         raise InvalidCredentials()
-    if entry is None:
+    if not known:
         # the account exists but members' record has not reached identity yet
         audit(session, "login", "member_unknown", citizen_id=citizen_id, client=client)
         raise ServiceUnavailable()
-    throttle.record_success(session, citizen_id)
-    if account.frozen_at is not None:
-        audit(session, "login", "frozen", citizen_id=citizen_id, member_id=entry.member_id, client=client)
+    if state.throttled is not None:
+        throttle.record_success(session, citizen_id)
+    if state.frozen_at is not None:
+        audit(session, "login", "frozen", citizen_id=citizen_id, member_id=state.member_id, client=client)
         raise AccountFrozen()
-    if passwords.needs_rehash(account.password_hash):
-        account.password_hash = passwords.hash_password(password)
-    audit(session, "login", "success", citizen_id=citizen_id, member_id=entry.member_id, client=client)
-    return issue_tokens(session, keystore, account, entry, client=client)
+    if passwords.needs_rehash(state.password_hash):
+        session.execute(
+            update(Account).where(Account.id == state.id).values(password_hash=passwords.hash_password(password))
+        )
+    audit(session, "login", "success", citizen_id=citizen_id, member_id=state.member_id, client=client)
+    return issue_tokens(session, keystore, state, state, client=client)
 
 
 def start_code(uow, purpose, citizen_id, phone, client=None):

@@ -1,12 +1,14 @@
 """Password hashing: argon2id with OWASP's parameters (visible in each stored hash).
 
 Hashing runs in eventlet's pool of OS threads: argon2 releases the GIL, so the
-service uses every core and its green threads keep serving meanwhile. At most
-one hash per core at a time: more would only share the cores and thrash the
-caches (each hash walks 19 MiB). And only as many threads as cores: glibc gives
-each thread that hashes a malloc arena of its own, which keeps its 19 MiB after
-the hash, so eventlet's default 20 threads held ~300 MB more under a sign-in wave
-(`make bench`'s memory table; identity is the pool's only user).
+service uses every core and its green threads keep serving meanwhile. One thread
+per core the process may run on (its affinity: `taskset`, a cpuset, not the
+machine's count): more hashes at once would only share the cores and thrash the
+caches (each walks 19 MiB), and glibc gives each thread that hashes a malloc
+arena of its own, which keeps its 19 MiB after the hash (eventlet's default 20
+threads held ~300 MB more under a sign-in wave: `make bench`'s memory table;
+identity is the pool's only user). Hashes wait in the pool's own queue, so a
+thread that finishes one starts the next without a turn of the event loop.
 """
 
 import os
@@ -15,17 +17,14 @@ import unicodedata
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from eventlet import tpool
-from eventlet.semaphore import Semaphore
 
 # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
-_cores = Semaphore(os.cpu_count() or 1)
-tpool.set_num_threads(os.cpu_count() or 1)
+tpool.set_num_threads(len(os.sched_getaffinity(0)))
 
 
 def _run(function, *args):
-    with _cores:
-        return tpool.execute(function, *args)
+    return tpool.execute(function, *args)
 
 
 # verified when the account is unknown, so that answer takes as long as a wrong password

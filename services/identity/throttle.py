@@ -7,6 +7,8 @@ answer (429 with Retry-After) tells an attacker nothing about membership.
 import math
 from datetime import timedelta
 
+from sqlalchemy import delete
+
 from shared.db import aware, take_turns, utcnow
 from shared.errors import TooManyAttempts
 from services.identity.models import LoginThrottle
@@ -31,8 +33,13 @@ def too_many_attempts(seconds):
 def check(session, citizen_id):
     """Raise 429 while the citizen ID is locked out."""
     row = session.get(LoginThrottle, citizen_id)
-    if row is not None and row.locked_until is not None:
-        remaining = (aware(row.locked_until) - utcnow()).total_seconds()
+    refuse_while_locked(row.locked_until if row is not None else None)
+
+
+def refuse_while_locked(locked_until):
+    """Raise 429 until `locked_until` (a throttle row's, read by the caller; None: not locked)."""
+    if locked_until is not None:
+        remaining = (aware(locked_until) - utcnow()).total_seconds()
         if remaining > 0:
             raise too_many_attempts(remaining)
 
@@ -54,6 +61,5 @@ def record_failure(session, citizen_id):
 
 
 def record_success(session, citizen_id):
-    row = session.get(LoginThrottle, citizen_id)
-    if row is not None:
-        session.delete(row)
+    table = LoginThrottle.__table__
+    session.execute(delete(table).where(table.c.citizen_id == citizen_id))

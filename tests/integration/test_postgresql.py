@@ -4,7 +4,7 @@ import os
 import secrets
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import OperationalError
 
 from shared import migrations, registry
@@ -60,6 +60,40 @@ def test_the_audit_trail_refuses_updates_and_deletes_on_postgresql(databases):
     migrations.upgrade("identity")
     uow, database = standalone_unit(IdentityBase.metadata, "identity")
     assert_audit_is_append_only(uow)
+    uow.close()
+    database.engine.dispose()
+
+
+def test_a_sign_in_is_decided_in_one_query_and_recorded_on_postgresql(databases, tmp_path, monkeypatch):
+    # the sign-in's prebuilt statements (services/identity/domain.py) on the production datastore
+    from shared.contracts.identity import InvalidCredentials
+    from shared.errors import TooManyAttempts
+    from services.identity import domain, passwords, phones
+    from services.identity.keys import KeyStore
+    from services.identity.models import AuditEvent, LoginThrottle, RefreshToken
+
+    monkeypatch.setattr(passwords, "_run", lambda function, *args: function(*args))
+    migrations.upgrade("identity")
+    uow, database = standalone_unit(IdentityBase.metadata, "identity")
+    member = {"member_id": 9, "citizen_id": "001000000009", "full_name": "Đỗ Văn Tuấn", "status": "official"}
+    with uow.transaction() as session:
+        phones.project_member(session, {**member, "organization_id": 4, "organization_path": "/1/2/3/4/"})
+        domain.set_password(session, "001000000009", "Một mật khẩu dài")
+    keys, client = KeyStore.open(tmp_path / "keys"), {"address": "203.0.113.9"}
+    for citizen_id in ("001000000009", "001000000555"):  # a member, and nobody
+        with pytest.raises(InvalidCredentials):
+            domain.login(uow, keys, citizen_id, "not the password", client)
+    assert domain.login(uow, keys, "001000000009", "Một mật khẩu dài", client)["access_token"]
+    with uow.reading() as session:
+        assert session.get(LoginThrottle, "001000000009") is None  # the success cleared it
+        assert session.get(LoginThrottle, "001000000555").failures == 1
+        assert session.query(RefreshToken).count() == 1
+        assert sorted(session.scalars(select(AuditEvent.outcome))) == ["invalid_credentials"] * 2 + ["success"]
+    for _ in range(5):
+        with pytest.raises(InvalidCredentials):
+            domain.login(uow, keys, "001000000009", "not the password", client)
+    with pytest.raises(TooManyAttempts):
+        domain.login(uow, keys, "001000000009", "Một mật khẩu dài", client)
     uow.close()
     database.engine.dispose()
 

@@ -33,16 +33,16 @@ class Started:
 
 
 @contextmanager
-def throwaway_suite(prefix, env=None, keep_data=False):
+def throwaway_suite(prefix, env=None, keep_data=False, cpus=None):
     """Prepared, seeded, started and healthy; stopped, with its vhost and (unless `keep_data`) its data, after.
-    When it cannot start, the end of its log is printed."""
+    When it cannot start, the end of its log is printed. `cpus`: {service: cores} (shared.devrun.Suite)."""
     vhost, uri = rabbit.create_vhost(prefix.replace("-", "_"))
     data_dir = tempfile.mkdtemp(prefix=f"{prefix}-")
     # a port the caller chose (e.g. the gateway's, registered with an OpenID provider first) is kept
     ports = {variable: (env or {}).get(variable) or str(free_port()) for variable in PORT_VARIABLES}
     env = {"AMQP_URI": uri, "DATA_DIR": data_dir, "HTTP_HOST": "127.0.0.1", **NO_ADDRESS_LIMITS, **ports, **(env or {})}
     log = open(os.path.join(data_dir, "suite.log"), "w")
-    suite = Suite(env=env, output=log)
+    suite = Suite(env=env, output=log, cpus=cpus)
     try:
         suite.prepare()
         suite.seed()

@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from shared import migrations
-from shared.contracts.identity import CodeExpired, InvalidCode
+from shared.contracts.identity import AccountFrozen, CodeExpired, InvalidCode, InvalidCredentials
 from shared.db import standalone_unit, utcnow
-from services.identity import activation, phones
-from services.identity.models import Base, Challenge, directory
+from shared.errors import TooManyAttempts
+from services.identity import activation, domain, passwords, phones
+from services.identity.keys import KeyStore
+from services.identity.models import Account, AuditEvent, Base, Challenge, LoginThrottle, RefreshToken, directory
 from tests.support.audit import assert_audit_is_append_only
 
 
@@ -129,3 +132,76 @@ def test_an_import_restating_an_edited_phone_makes_it_the_channel(uow):
     assert answer["destination"] == activation.mask("+84988000003")
     with uow.transaction() as session:  # the same import read again: nothing changes, nobody is told
         assert phones.project_member(session, snapshot(9, phone="+84988000003"), imported=True) is None
+
+
+@pytest.fixture
+def signing_in(uow, tmp_path, monkeypatch):
+    """The member 9 with a password; the hashes run in the calling thread, each noting how many database
+    connections were out of the pool meanwhile."""
+    held = []
+
+    def run(function, *args):
+        held.append(uow.provider.engine.pool.checkedout())
+        return function(*args)
+
+    monkeypatch.setattr(passwords, "_run", run)
+    with uow.transaction() as session:
+        domain.set_password(session, "001000000009", "Một mật khẩu dài")
+    held.clear()
+    keys = KeyStore.open(tmp_path / "keys")
+    client = {"address": "203.0.113.9", "user_agent": "test"}
+    yield (
+        lambda citizen_id="001000000009", password="Một mật khẩu dài": domain.login(
+            uow, keys, citizen_id, password, client
+        ),
+        held,
+    )
+
+
+def outcomes(uow, citizen_id="001000000009"):
+    with uow.reading() as session:
+        return session.scalars(select(AuditEvent.outcome).where(AuditEvent.citizen_id == citizen_id)).all()
+
+
+def test_a_sign_in_holds_no_database_connection_while_it_hashes(uow, signing_in):
+    sign_in, held = signing_in
+    tokens = sign_in()
+    assert tokens["access_token"] and held == [0]
+    with uow.reading() as session:
+        token = session.scalars(select(RefreshToken)).one()
+        assert token.client_address == "203.0.113.9" and token.user_agent == "test"
+    assert outcomes(uow) == ["success"]
+
+
+def test_refused_sign_ins_are_recorded_alike_whether_or_not_the_account_exists(uow, signing_in):
+    sign_in, _ = signing_in
+    for citizen_id in ("001000000009", "001000000555"):  # a member, and nobody
+        with pytest.raises(InvalidCredentials):
+            sign_in(citizen_id, "not the password")
+        assert outcomes(uow, citizen_id) == ["invalid_credentials"]
+        with uow.reading() as session:
+            assert session.get(LoginThrottle, citizen_id).failures == 1
+
+
+def test_a_right_password_clears_the_failures_and_a_lock_refuses_even_it(uow, signing_in):
+    sign_in, _ = signing_in
+    with pytest.raises(InvalidCredentials):
+        sign_in(password="not the password")
+    sign_in()
+    with uow.reading() as session:
+        assert session.get(LoginThrottle, "001000000009") is None
+    for _ in range(5):
+        with pytest.raises(InvalidCredentials):
+            sign_in(password="not the password")
+    with pytest.raises(TooManyAttempts):
+        sign_in()
+    assert outcomes(uow)[-1] == "locked"
+
+
+def test_a_frozen_account_is_refused_and_the_attempt_recorded(uow, signing_in):
+    sign_in, _ = signing_in
+    with uow.transaction() as session:
+        session.scalars(select(Account)).one().frozen_at = utcnow()
+    with pytest.raises(AccountFrozen):
+        sign_in()
+    assert outcomes(uow) == ["frozen"]

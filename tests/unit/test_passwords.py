@@ -19,3 +19,12 @@ def test_a_wrong_password_or_no_account_does_not_verify():
     stored = passwords.hash_password("sotay-demo-2026")
     assert not passwords.verify(stored, "sotay-demo-2025")
     assert not passwords.verify(None, "anything")
+
+
+def test_one_hashing_thread_per_core_the_process_may_use():
+    # not the machine's count: under `taskset -c 1` two threads would hash at once on one core
+    import os
+
+    from eventlet import tpool
+
+    assert tpool._nthreads == len(os.sched_getaffinity(0))
