@@ -116,6 +116,13 @@ def main(argv=None):
         "(queued: at 5.6 M the hand-over is the file sink's ~2,000/s, most of an hour, and counting sent rows every "
         "100 ms would load the database being measured)",
     )
+    parser.add_argument(
+        "--for",
+        dest="seconds",
+        type=float,
+        help="stop this many seconds after the publication, the pushes queued so far counted (a national fan-out "
+        "on a loaded machine outlasts a session)",
+    )
     args = parser.parse_args(argv)
     from services.notify import inbox
     from services.notify.models import Delivery, PushFanOut
@@ -136,10 +143,13 @@ def main(argv=None):
                     and inbox.inbox(session, sampled, limit=1)["items"][0]["document_id"] == national
                 ):
                     marks["visible"] = now
+                    print(f"in a sampled member's inbox after {now * 1000:.0f} ms", flush=True)
                 if "queued" not in marks and session.scalar(select(PushFanOut.status)) == "done":
                     marks["queued"] = now
                 if "queued" in marks and args.until == "sent" and handed_over(session) >= args.members:
                     marks["sent"] = now
+            if args.seconds is not None:
+                return now >= args.seconds
             if args.until == "queued":  # and a minute of codes while the sender hands pushes over
                 return "queued" in marks and now - marks["queued"] >= HANDING_OVER
             return "sent" in marks
@@ -152,8 +162,10 @@ def main(argv=None):
         latencies = codes_until(uri, progress, started, limit=max(900, args.members / 2_000))
         with unit.reading() as session:
             so_far = handed_over(session), time.perf_counter() - started
+            queued = session.scalar(select(PushFanOut.queued))
         after = inbox_reads(unit, 200, args.members)
-    rate = args.members / marks["queued"]
+    elapsed = marks.get("queued", so_far[1])
+    rate = (args.members if "queued" in marks else queued) / elapsed
     print(f"\nnational publication — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores")
     print(
         f"{args.members:,} members, each with a device; {EARLIER:,} earlier publications. In a sampled member's "
@@ -163,10 +175,8 @@ def main(argv=None):
         handed = f"all handed to the channel after {marks['sent']:.1f} s"
     else:
         handed = f"{so_far[0]:,} handed to the channel after {so_far[1]:.1f} s ({so_far[0] / so_far[1]:,.0f}/s)"
-    print(
-        f"pushes queued in {marks['queued']:.1f} s ({rate:,.0f} members/s: 5.6 M would take "
-        f"{5_600_000 / rate / 60:.0f} min), {handed}"
-    )
+    done = f"pushes queued in {elapsed:.1f} s" if "queued" in marks else f"{queued:,} pushes queued in {elapsed:.1f} s"
+    print(f"{done} ({rate:,.0f} members/s: 5.6 M would take {5_600_000 / rate / 60:.0f} min), {handed}")
     print(
         f"one-time codes meanwhile: {len(latencies)} sent, p50 {statistics.median(latencies) * 1000:.0f} ms, "
         f"p99 {percentile(latencies, 99) * 1000:.0f} ms (target p99 < 2 s)"
