@@ -5,6 +5,7 @@ The suite as `make run` starts it; the demo member signs in; `GET /me` is warmed
 `pip install --target /tmp/pyspy py-spy`, then PYSPY=/tmp/pyspy/bin/py-spy) samples the gateway and members into
 `bench/results/profile-<service>.txt` (collapsed stacks: `frame;frame;… count`). Printed: the wrk figures and each
 process's CPU milliseconds per request over the run (its background work included). PYSPY=none: the costs alone.
+PROFILE_CONDITIONAL=1: the requests carry `If-None-Match` with the ETag of the last answer (the gateway's 304s).
 """
 
 import os
@@ -12,8 +13,8 @@ import subprocess
 import warnings
 
 from shared.demo import DEMO_PASSWORD
-from bench.costs import _cpu_seconds
-from bench.run import get_json, parse_wrk
+from bench.memory import cpu_seconds
+from bench.run import etag_of, get_json, parse_wrk
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
 
@@ -23,6 +24,7 @@ SECONDS = int(os.environ.get("PROFILE_SECONDS", 20))
 CONNECTIONS = int(os.environ.get("PROFILE_CONNECTIONS", 8))
 PYSPY = os.environ.get("PYSPY", "py-spy")
 PROFILED = ("gateway", "members")
+CONDITIONAL = os.environ.get("PROFILE_CONDITIONAL") == "1"
 
 
 def main():
@@ -35,6 +37,8 @@ def main():
         bearer = {"Authorization": f"Bearer {token}"}
         for _ in range(100):
             get_json(f"{base}/me", headers=bearer)
+        if CONDITIONAL:
+            bearer["If-None-Match"] = etag_of(f"{base}/me", token)
         pids = {name: process.pid for name, process in started.suite.processes.items()}
         spies = [
             subprocess.Popen(
@@ -45,18 +49,17 @@ def main():
             )
             for name in (PROFILED if PYSPY != "none" else ())
         ]
-        before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         command = [
             "wrk",
             "-t2",
             f"-c{CONNECTIONS}",
             f"-d{SECONDS}s",
             "--latency",
-            "-H",
-            f"Authorization: Bearer {token}",
+            *(option for name, value in bearer.items() for option in ("-H", f"{name}: {value}")),
         ]
         figures = parse_wrk(subprocess.run([*command, f"{base}/me"], capture_output=True, text=True).stdout)
-        spent = {name: _cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+        spent = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
         for spy in spies:
             spy.wait()
     requests = figures["rps"] * SECONDS

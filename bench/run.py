@@ -1,7 +1,10 @@
 """`make bench`: GET /api/v1/me through the gateway beside a bare nameko HTTP→RPC hop.
 
 Both run in this one invocation, on this machine, under the same load tool
-(wrk, 50 connections), so the ratio between them is what to read.
+(wrk, 50 connections), so the ratio between them is what to read. `GET /me` twice: plain, and conditional
+(`If-None-Match` with the ETag of the last answer: a revalidation the gateway answers 304 itself), each with the
+CPU milliseconds per request of every process (from /proc, as bench.costs). `python -m bench.run me`: these
+alone, without the sign-ins.
 """
 
 import json
@@ -16,6 +19,7 @@ import urllib.request
 import warnings
 
 from bench import memory
+from bench.memory import Meter
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import free_port, wait_for
 
@@ -56,9 +60,11 @@ def _ms(value, unit):
 def parse_wrk(output):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     percentiles = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)}
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     return {
+        "requests": requests,
         "rps": rps,
         "p50_ms": percentiles["50"],
         "p99_ms": percentiles["99"],
@@ -108,6 +114,7 @@ def get_json(url, body=None, headers=None):
 
 
 def main():
+    only_me = sys.argv[1:] == ["me"]
     ensure_wrk()
     echo_port = str(free_port())
     echo = []
@@ -137,19 +144,43 @@ def main():
             for _ in range(50):
                 get_json(f"{base}/me", headers={"Authorization": f"Bearer {token}"})
                 _answers(echo_url)
+            etag = etag_of(f"{base}/me", token)
             at_rest = memory.resident(started.suite.processes)
-            baseline = wrk(echo_url)
+            meter = Meter({**started.suite.processes, "echo rpc": echo[0], "echo http": echo[1]})
+            baseline = metered(meter, lambda: wrk(echo_url))
             with memory.Peaks(started.suite.processes) as peaks:
-                me = wrk(f"{base}/me", headers=[f"Authorization: Bearer {token}"])
-                logins = wrk(f"{base}/auth/login", connections=16, script=LOGIN_SCRIPT)
-            raw_verify = argon2_verify_rate()
+                me = metered(meter, lambda: wrk(f"{base}/me", headers=[f"Authorization: Bearer {token}"]))
+                revalidations = metered(
+                    meter,
+                    lambda: wrk(f"{base}/me", headers=[f"Authorization: Bearer {token}", f"If-None-Match: {etag}"]),
+                )
+                if not only_me:
+                    logins = wrk(f"{base}/auth/login", connections=16, script=LOGIN_SCRIPT)
+            raw_verify = None if only_me else argon2_verify_rate()
         finally:
             for process in echo:
                 process.terminate()
             for process in echo:
                 process.wait(timeout=20)
-    report(baseline, me, logins, raw_verify)
+    report_me(baseline, me, revalidations)
+    if not only_me:
+        report_logins(logins, raw_verify)
     memory.report(at_rest, peaks.mb)
+
+
+def metered(meter, run):
+    """`run()`'s wrk figures with `cpu_ms`: each process's CPU milliseconds per request over the run."""
+    before = meter.read()
+    result = run()
+    after = meter.read()
+    result["cpu_ms"] = {part: (after[part] - before[part]) * 1000 / max(result["requests"], 1) for part in after}
+    return result
+
+
+def etag_of(url, token):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.headers["ETag"]
 
 
 def _answers(url):
@@ -160,21 +191,32 @@ def _answers(url):
         return False
 
 
-def report(baseline, me, logins, raw_verify):
+def report_me(baseline, me, revalidations):
     print(
         f"\nmake bench — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}, {os.cpu_count()} cores"
+        f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'path':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for name, result in (
+    rows = (
         ("bare nameko HTTP→RPC echo hop (baseline)", baseline),
         ("GET /api/v1/me through the gateway", me),
-    ):
-        print(f"{name:44} {result['rps']:9.0f} {result['p50_ms']:8.1f} {result['p99_ms']:8.1f} {result['non_2xx']:8d}")
-    print(
-        f"ratio /me ÷ baseline: throughput {me['rps'] / baseline['rps']:.2f}×, "
-        f"p99 {me['p99_ms'] / baseline['p99_ms']:.2f}× (target ≥ 1.0× throughput, p99 < 100 ms)"
+        ("GET /api/v1/me, If-None-Match (304)", revalidations),
     )
+    print(f"{'path':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for name, result in rows:
+        print(f"{name:44} {result['rps']:9.0f} {result['p50_ms']:8.1f} {result['p99_ms']:8.1f} {result['non_2xx']:8d}")
+    for name, result in (("/me", me), ("/me conditional", revalidations)):
+        print(
+            f"ratio {name} ÷ baseline: throughput {result['rps'] / baseline['rps']:.2f}×, "
+            f"p99 {result['p99_ms'] / baseline['p99_ms']:.2f}× (issue 14: ≥ 2.0× throughput, p99 < 100 ms)"
+        )
+    parts = [part for part in baseline["cpu_ms"] if any(r["cpu_ms"][part] >= 0.005 for _, r in rows)]
+    print(f"\nCPU ms per request {'':25}" + "".join(f"{part:>11}" for part in parts) + f"{'all':>9}")
+    for name, result in rows:
+        spent = [result["cpu_ms"][part] for part in parts]
+        print(f"{name:44}" + "".join(f"{ms:11.2f}" for ms in spent) + f"{sum(spent):9.2f}")
+
+
+def report_logins(logins, raw_verify):
     print(
         f"\nsign-ins through the gateway (16 connections): {logins['rps']:.1f}/s, p50 {logins['p50_ms']:.0f} ms, "
         f"p99 {logins['p99_ms']:.0f} ms, non-2xx {logins['non_2xx']}"

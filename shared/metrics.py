@@ -45,6 +45,12 @@ ENDED_SESSIONS_RESTORES = Counter(
     "Restores of the ended sessions from identity, by outcome",
     ["service", "outcome"],
 )
+KNOWN_VERSIONS = Gauge("sotay_known_versions", "Member versions a gateway process answers 304 from", ["service"])
+CONDITIONAL_READS = Counter(
+    "sotay_conditional_reads_total",
+    "Reads with a version, by answer: 304 at the gateway (no RPC), 304 after asking the owner, 200 (changed or none)",
+    ["route", "answer"],
+)
 LOGIN_ATTEMPTS = Counter("sotay_login_attempts_total", "Sign-in attempts by outcome", ["outcome"])
 SERVICE_CALLS_REFUSED = Counter(
     "sotay_service_calls_refused_total",

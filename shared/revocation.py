@@ -5,25 +5,23 @@ reuse, a password change or reset, leaving the party). Identity records each end
 `identity.sessions_ended {session_ids, until}`; every service process keeps {session id →
 until} in memory, so the check on every call is one dict lookup.
 
-The set is fed by a queue of this process's own (exclusive, auto-delete, bound to `identity.events`):
-every replica must see every end, which the shared competing-consumer queues of `@subscribe` would not
-give it. Before it accepts any token, and again after every reconnection (ends may have been missed
-meanwhile), the process restores the set from identity (`identity.ended_sessions`); until then it answers
-503 rather than accept a token that may have been revoked.
+The set is fed by a queue of this process's own (exclusive, auto-delete, bound to `identity.events`,
+shared/process_feed.py): every replica must see every end, which the shared competing-consumer queues of
+`@subscribe` would not give it. Before it accepts any token, and again after every reconnection (ends may
+have been missed meanwhile), the process restores the set from identity (`identity.ended_sessions`); until
+then it answers 503 rather than accept a token that may have been revoked.
 """
 
 import logging
-import threading
 import time
 import uuid
 from datetime import datetime
-
-from kombu import Connection
 
 from shared import metrics
 from shared.contracts.identity import SESSIONS_ENDED as EVENT_TYPE
 from shared.errors import InvalidToken, ServiceUnavailable
 from shared.events import check_envelope, producer_of, validate_payload
+from shared.process_feed import ProcessFeed
 from shared.topology import Subscription
 
 log = logging.getLogger(__name__)
@@ -82,50 +80,36 @@ class EndedSessions:
             raise InvalidToken(details={"reason": "session_ended"})
 
 
-class SessionEndsFeed:
+class SessionEndsFeed(ProcessFeed):
     """Keeps an EndedSessions current: consumes this process's queue, restores through `restore()`
     (a function returning identity's list) when it starts and after every reconnection."""
 
+    name = "ended sessions feed"
+
     def __init__(self, service, amqp_uri, ended, restore, retry_interval=1.0, heartbeat=10):
+        super().__init__(amqp_uri, retry_interval, heartbeat)
         self.service = service
-        self.amqp_uri = amqp_uri
         self.ended = ended
         self.restore = restore
-        self.retry_interval = retry_interval
-        self.heartbeat = heartbeat
-        self.stopped = threading.Event()
+        self.next_restore = 0.0
 
     def queue(self):
         return process_queue(self.service)
 
-    def run(self):
-        while not self.stopped.is_set():
-            try:
-                self._consume()
-            except Exception as exc:  # broker lost: whatever ends come meanwhile are missed
-                log.warning("ended sessions feed disconnected (%s); reconnecting", type(exc).__name__)
-            self.ended.unready()
-            self.stopped.wait(self.retry_interval)
+    def connected(self):
+        self.next_restore = 0.0  # bound before restoring: an end published meanwhile is in the queue, not lost
 
-    def stop(self):
-        self.stopped.set()
+    def tick(self):
+        if not self.ended.ready and time.monotonic() >= self.next_restore:
+            self.next_restore = time.monotonic() + self.retry_interval
+            self._restore()
+        metrics.ENDED_SESSIONS.labels(self.service).set(len(self.ended))
 
-    def _consume(self):
-        with Connection(self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=5) as conn:
-            conn.ensure_connection(max_retries=1)
-            with conn.Consumer(self.queue(), callbacks=[self._on_message], accept=["json"], no_ack=True):
-                # bound before restoring: an end published meanwhile is in the queue, not lost
-                next_restore = 0.0
-                while not self.stopped.is_set():
-                    if not self.ended.ready and time.monotonic() >= next_restore:
-                        next_restore = time.monotonic() + self.retry_interval
-                        self._restore()
-                    try:
-                        conn.drain_events(timeout=0.5)
-                    except TimeoutError:
-                        self.ended.prune()
-                    conn.heartbeat_check()  # a busy queue must still send ours (it only receives)
-                    metrics.ENDED_SESSIONS.labels(self.service).set(len(self.ended))
+    def idle(self):
+        self.ended.prune()
+
+    def lost(self):
+        self.ended.unready()
 
     def _restore(self):
         try:
@@ -136,7 +120,7 @@ class SessionEndsFeed:
             return
         metrics.ENDED_SESSIONS_RESTORES.labels(self.service, "ok").inc()
 
-    def _on_message(self, body, message):
+    def on_event(self, body):
         try:
             if check_envelope(body) or body["type"] != EVENT_TYPE:
                 raise ValueError("not an identity.sessions_ended envelope")

@@ -13,7 +13,8 @@ permission RabbitMQ checks for it:
   consume Q → read Q;  publish to X → write X
 No service may write to amq.default (the default exchange reaches every queue by its name).
 A service that keeps the ended sessions (shared/revocation.py) also declares a queue of its own
-process, bound to identity.events.
+process, bound to identity.events; other queues of a process (shared/process_feed.py: the gateway's of members'
+events) are read from the extensions that declare them.
 """
 
 import json
@@ -35,6 +36,7 @@ from nameko.rpc import ReplyListener, RpcConsumer, get_rpc_exchange  # noqa: E40
 
 from shared import config, registry, revocation, topology  # noqa: E402
 from shared.db import Database  # noqa: E402
+from shared.process_feed import process_queues  # noqa: E402
 from shared.serve import service_class  # noqa: E402
 from deploy.rabbitmq.definitions import keeps_ended_sessions  # noqa: E402
 
@@ -61,6 +63,9 @@ def needs(name):
         published.append(subscription.redelivery.name)  # a failed delivery goes to its back-off queue
     if keeps_ended_sessions(container.service_cls):
         queue = revocation.process_queue(name)  # exclusive to the process, bound to identity.events
+        declared.append(queue)
+        consumed.append(queue)
+    for queue in process_queues(extensions):  # e.g. the gateway's of members' events
         declared.append(queue)
         consumed.append(queue)
     if any(isinstance(e, RpcConsumer) for e in extensions):
@@ -122,9 +127,12 @@ def main():
         sources = {s.source for s in topology.subscriptions_of(service_class(name))}
         if keeps_ended_sessions(service_class(name)):
             sources.add("identity")
-        for kind, resource in sorted(needs(name)):
+        for kind, resource in sorted(needs(name)):  # loads the service's configuration
             if not re.search(granted[kind], resource):  # RabbitMQ searches; the regexes are anchored
                 failures.append(f"{name}: needs {kind} on {resource!r}")
+        container = ServiceContainer(service_class(name))
+        feeds = process_queues(container.extensions)
+        sources |= {binding.exchange.name.removesuffix(".events") for queue in feeds for binding in queue.bindings}
         unsubscribed = [(("read", f"{s}.events")) for s in SERVICES if s not in sources and s != name]
         for kind, resource in list(forbidden(name)) + unsubscribed:
             if re.search(granted[kind], resource):

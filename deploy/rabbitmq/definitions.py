@@ -4,7 +4,8 @@ the permissions of what its code does on the broker (and no more), the events ex
 
 From a service class: whether it serves RPC (`rpc-<service>`), calls RPC (`rpc.reply-<service>-…`), handles
 events (its `evt-…--<service>.…` queues, `<service>.redelivery`, and read on each source's `.events`), keeps
-the ended sessions (a process queue bound to identity.events) and has an outbox (write on `<service>.events`).
+the ended sessions (a process queue bound to identity.events), keeps other process queues (shared/process_feed.py:
+the gateway's of members' events) and has an outbox (write on `<service>.events`).
 """
 
 import inspect
@@ -15,6 +16,7 @@ from nameko.rpc import ReplyListener, RpcConsumer
 from shared import config, registry, topology
 from shared.auth import Caller
 from shared.db import Database
+from shared.process_feed import permission_pattern, process_queues
 from shared.revocation import EVENT_TYPE as SESSIONS_ENDED
 from shared.serve import service_class
 
@@ -34,15 +36,19 @@ def facts(name):
     """What the code of service `name` does on the broker."""
     config.load(name)
     service_cls = service_class(name)
-    extensions = ServiceContainer(service_cls).extensions
+    container = ServiceContainer(service_cls)  # held: its extensions refer to it weakly
+    extensions = container.extensions
     sources = sorted({subscription.source for subscription in topology.subscriptions_of(service_cls)})
     ended_sessions = keeps_ended_sessions(service_cls)
+    feeds = process_queues(extensions)
+    fed_by = {b.exchange.name.removesuffix(".events") for queue in feeds for b in queue.bindings}
     return {
         "rpc_server": any(isinstance(e, RpcConsumer) for e in extensions),
         "rpc_client": any(isinstance(e, ReplyListener) for e in extensions),
         "handlers": bool(sources),
-        "sources": sorted(set(sources) | ({SESSIONS_ENDED.split(".")[0]} if ended_sessions else set())),
+        "sources": sorted(set(sources) | fed_by | ({SESSIONS_ENDED.split(".")[0]} if ended_sessions else set())),
         "ended_sessions": ended_sessions,
+        "process_feeds": sorted(permission_pattern(queue) for queue in feeds),
         "outbox": any(isinstance(e, Database) for e in extensions),
     }
 
@@ -67,6 +73,7 @@ def permissions(name, found):
     elif found["ended_sessions"]:
         source, event = SESSIONS_ENDED.split(".")
         own_queues.append(rf"evt-{source}-{event}--{name}\..+")
+    own_queues += found["process_feeds"]
     events = [_literal(f"{name}.events")]
     redelivery = [_literal(f"{name}.redelivery")] if found["handlers"] else []
     sources = [_literal(f"{source}.events") for source in found["sources"] if source != name]

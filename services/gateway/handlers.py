@@ -8,12 +8,12 @@ import segno
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
-from shared import blobs, config, registry, uploads
+from shared import blobs, config, metrics, registry, uploads
 from shared.contracts.identity import TokenPair, VneidFailed
 from shared.db import utcnow
 from shared.downloads import blob_response
 from shared.errors import ValidationError
-from shared.http import NO_STORE, json_response
+from shared.http import NO_STORE, PRIVATE, json_response
 from services.gateway import refresh_cookie
 from services.gateway.routing import dump
 
@@ -149,3 +149,33 @@ def paper_attachment(service, route, request, meeting_id, document_id, n):
 def _stored(request, found):
     blob = blobs.Blob(key=found["key"], size=found["size"], sha256=found["sha256"], content_type=found["content_type"])
     return blob_response(request, blob, found["name"])
+
+
+def get_me(service, route, request):
+    """The caller's record, or 304 when `If-None-Match` holds its current version: answered here, with no RPC, when
+    this process knows that version (services/gateway/versions.py); the token was checked before (signature,
+    expiry, ended session) and the version looked up is the token subject's own."""
+    member_id = service.caller.require().member_id
+    asked = request.if_none_match
+    known = service.versions.current(member_id)
+    if known is not None and asked.contains_weak(known):
+        metrics.CONDITIONAL_READS.labels(route.path, "304_at_gateway").inc()
+        return _not_modified(known)
+    mark = service.versions.mark()
+    answer = service.rpc.members.get_me()
+    version = answer.pop("version")
+    service.versions.learn(member_id, version, mark)
+    if asked.contains_weak(version):
+        metrics.CONDITIONAL_READS.labels(route.path, "304_after_rpc").inc()
+        return _not_modified(version)
+    metrics.CONDITIONAL_READS.labels(route.path, "200").inc()
+    return json_response(dump(route.answers[200], answer), headers=_validators(version))
+
+
+def _validators(version):
+    # weak: the same meaning, whatever the bytes (key order, compression); no-cache: revalidate before each use
+    return {"ETag": f'W/"{version}"', "Cache-Control": PRIVATE}
+
+
+def _not_modified(version):
+    return Response(status=304, headers=_validators(version))

@@ -18,6 +18,18 @@ from services.gateway.routing import PARAMETER, parameters
 PREFIX = "/api/v1"
 PATH_TYPES = {"int": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}, "": {"type": "string", "format": "uuid"}}
 RETRY_AFTER = {"Retry-After": {"description": "seconds / giây", "schema": {"type": "integer", "minimum": 1}}}
+VALIDATORS = {
+    "ETag": {"description": "phiên bản (yếu) / the (weak) version", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "`private, no-cache`", "schema": {"type": "string"}},
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "`ETag` của lần trước: không đổi thì 304, không có nội dung / the last `ETag`: unchanged, a 304 "
+    "without a body",
+}
 REPORT_FORMAT = {
     "name": "format",
     "in": "query",
@@ -69,6 +81,8 @@ def responses(route):
             answers[status]["content"][XLSX] = {"schema": {"type": "string", "format": "binary"}}
         if status in (302, 303):
             answers[status]["headers"] = {"Location": {"schema": {"type": "string", "format": "uri"}}}
+        if 304 in route.answers and status in (200, 304):
+            answers[status]["headers"] = VALIDATORS
     known = sorted({*route.errors, *platform_errors(route)}, key=lambda error: (error.status, error.code))
     for status, group in groupby(known, key=lambda error: error.status):
         answers[status] = {
@@ -95,6 +109,8 @@ def operation(tag, route):
         described["parameters"].append({"in": "query", "schema": route.query})
     if route.report is not None:
         described["parameters"].append(REPORT_FORMAT)
+    if 304 in route.answers:
+        described["parameters"].append(IF_NONE_MATCH)
     if route.description:
         described["description"] = route.description
     if route.public:

@@ -131,7 +131,9 @@ ATTENDANCE = Report("AttendanceReport", "attendance", "Chuyên cần sinh hoạt
                                                                              "Tỉ lệ / Rate")))
 
 MEMBERS = [
-    Route("GET", "/me", "Hồ sơ của tôi / My member record", "members.get_me", answers={200: m.Member}),
+    Route("GET", "/me", "Hồ sơ của tôi / My member record", handlers.get_me, answers={200: m.Member, 304: None},
+          description="With `ETag` (weak) and `Cache-Control: private, no-cache`: send it back in `If-None-Match` "
+                      "and an unchanged record is a 304 without a body."),
     Route("GET", "/me/export", "Tải về toàn bộ dữ liệu của tôi / Download everything every service keeps about me",
           handlers.export_member, answers={200: None}, name="export_me",
           description="One JSON file (`Content-Disposition: attachment`): `{member_id, exported_at, services: "

@@ -18,6 +18,7 @@ from shared.rpc import Rpc
 from services.gateway import openapi, reports, web
 from services.gateway.routes import ROUTES
 from services.gateway.throttle import AddressThrottle
+from services.gateway.versions import MemberVersions
 
 
 class ClientThrottle(DependencyProvider):
@@ -37,6 +38,7 @@ class GatewayService(PublicOperations):
     caller = Caller()
     throttle = ClientThrottle()
     telemetry = Telemetry()
+    versions = MemberVersions()
 
     @api("GET", "/api/v1/openapi.json")
     def openapi(self, request):
@@ -62,15 +64,19 @@ def entrypoint(route):
     """The nameko entrypoint that serves `route`."""
 
     def serve(self, request, **path):
-        if not route.public:
-            self.caller.require()
+        principal = None if route.public else self.caller.require()
         if route.throttle:
             self.throttle()
-        if callable(route.call):
-            return route.respond(route.call(self, route, request, **path))
-        if route.report is not None:
-            return route.respond(reports.serve(self, route, request, path))
-        return route.respond(route.call_rpc(self.rpc, request, path))
+        try:
+            if callable(route.call):
+                return route.respond(route.call(self, route, request, **path))
+            if route.report is not None:
+                return route.respond(reports.serve(self, route, request, path))
+            return route.respond(route.call_rpc(self.rpc, request, path))
+        finally:
+            if principal is not None and route.writes_to("members"):
+                # the caller's own change shows on their next read here, before members' event comes back
+                self.versions.forget(principal.member_id)
 
     serve.__name__ = serve.__qualname__ = route.operation_id
     return api(route.method, openapi.PREFIX + route.path, accepts=route.media)(serve)

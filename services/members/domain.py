@@ -4,6 +4,8 @@ Authorisation lives here, in the service that owns the data: role × scope,
 where an officer's scope is the subtree of the organisation of their position.
 """
 
+import hashlib
+import json
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,7 +148,18 @@ def decided_member(session, actor, member_id):
 
 
 def get_me(session, member_id):
-    return member_json(load_actor(session, member_id).member)
+    """The member's own record, with `version`: a digest of exactly what it shows (record and positions), so it
+    changes with every write that changes the answer, bulk ones included (a merge, an import), with no column to
+    keep in step. The gateway answers `If-None-Match` with it until members' events say the record changed."""
+    answer = member_json(load_actor(session, member_id).member)
+    return {**answer, "version": answer_version(answer)}
+
+
+def answer_version(answer):
+    # positions come in no set order: the same ones are the same version (a weak ETag: the same meaning)
+    positions = sorted(answer["positions"], key=lambda p: (p["organization_id"], p["role"]))
+    canonical = json.dumps({**answer, "positions": positions}, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.blake2b(canonical.encode(), digest_size=12).hexdigest()
 
 
 def get_member(session, actor_id, member_id):

@@ -2,6 +2,7 @@
 is done twice (one SMS per code, one import, one inbox item per event), nothing is lost, every replica answers the
 same; one replica of each service killed (SIGKILL) mid-journey, the others carry on."""
 
+import re
 import secrets
 import threading
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from shared import registry
 from tests.e2e.conftest import ADMINISTRATOR, CODE, GOOD_PASSWORD, Running, bearer, login
-from tests.e2e.people import Factory
+from tests.e2e.people import Factory, patch
 from tests.support.postgres import SERVER
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
@@ -136,7 +137,9 @@ def test_an_import_runs_once_and_every_replica_answers_its_progress_alike(runnin
     progress = [answer["processed_rows"] for answer in seen]
     assert progress == sorted(progress), "progress never goes back, whichever replica answers"
     assert seen[-1]["status"] == "completed" and seen[-1]["accepted"] == rows, seen[-1]
-    assert call(running, "GET", f"/organizations/{branch['id']}/stats", admin).json()["total"] == rows  # once
+    stats = call(running, "GET", f"/organizations/{branch['id']}/stats", admin)
+    assert stats.status_code == 200, stats.text
+    assert stats.json()["total"] == rows  # once
 
 
 def test_a_change_request_and_a_transfer_tell_the_member_once(running, factory):
@@ -167,6 +170,35 @@ def test_a_change_request_and_a_transfer_tell_the_member_once(running, factory):
     assert len(titled(running, member["token"], title)) == 1
     for words in ("đã duyệt yêu cầu", "Đã lập giấy chuyển", "Tổ chức đảng mới đã tiếp nhận"):
         assert len([m for m in running.sms(member["phone"]) if words in m["text"]]) == 1, words
+
+
+def conditional_reads(running, gateway):
+    """{answer: count} of one gateway process's conditional reads of /me (its own metrics port)."""
+    text = requests.get(f"http://127.0.0.1:{running.suite.health_ports[gateway]}/metrics", timeout=10).text
+    found = re.findall(r'^sotay_conditional_reads_total\{answer="(\w+)",route="/me"\} ([\d.e+]+)$', text, re.M)
+    return {answer: float(count) for answer, count in found}
+
+
+def test_every_gateway_forgets_a_members_version_when_it_changes(running, factory):
+    member = factory.member(factory.branch(), activated=True)
+    etag = call(running, "GET", "/me", member["token"]).headers["ETag"]
+    gateways = [name for name in running.suite.replica_names("gateway") if running.suite.processes[name].poll() is None]
+    before = {gateway: conditional_reads(running, gateway) for gateway in gateways}
+
+    def each_gateway(answer):
+        """Conditional reads on new connections (the kernel spreads them) until every gateway gave `answer`."""
+        call(running, "GET", "/me", member["token"], {"If-None-Match": etag})
+        now = {gateway: conditional_reads(running, gateway) for gateway in gateways}
+        return all(now[g].get(answer, 0) > before[g].get(answer, 0) for g in gateways)
+
+    # each learns the version from an answer it relays, then answers the next one itself
+    wait_for(lambda: each_gateway("304_at_gateway"), timeout=30, message="every gateway answering 304 itself")
+    changed = patch(running, f"/members/{member['id']}", {"full_name": "Tên Đã Đổi"}, factory.admin)
+    assert changed.status_code == 200, changed.text
+    before = {gateway: conditional_reads(running, gateway) for gateway in gateways}
+    wait_for(lambda: each_gateway("200"), timeout=30, message="every gateway answering the change")
+    for _ in range(10):  # and none of them answers the old version again
+        assert call(running, "GET", "/me", member["token"], {"If-None-Match": etag}).status_code == 200
 
 
 def test_one_replica_of_each_service_killed_mid_journey_the_others_carry_on(running, factory):

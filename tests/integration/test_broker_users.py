@@ -1,5 +1,6 @@
 """Issue 8 item 8: on a broker set up as deploy/rabbitmq/definitions.json sets it up, each service
-publishes only its own events and reads only its own queues.
+publishes only its own events and reads only its own queues (and the queues of its processes' own: the gateway's
+of members' events).
 
 The embedded default keeps one broker user; here each service runs as its own process under its own
 user, with exactly the permissions of definitions.json (in a vhost of this test's own).
@@ -14,12 +15,14 @@ import urllib.request
 from pathlib import Path
 
 import amqp.exceptions
+import eventlet
 import pytest
 from kombu import Connection
 from sqlalchemy import func, select
 
 from shared import config, registry
 from shared.events import envelope
+from services.gateway.versions import KnownVersions, MemberChangesFeed
 from tests.support import rabbit
 from tests.support.waiting import free_port, wait_for
 
@@ -161,3 +164,16 @@ def test_each_service_publishes_only_its_own_events_and_reads_only_its_own_queue
         with Connection(broker_users[reader]) as conn:
             with pytest.raises(amqp.exceptions.AccessRefused):
                 conn.default_channel.basic_get(queue)
+
+    # the gateway, as itself, keeps a queue of its process's own bound to members' events (its member versions)
+    known = KnownVersions()
+    feed = MemberChangesFeed("gateway", broker_users["gateway"], known, retry_interval=0.1)
+    thread = eventlet.spawn(feed.run)
+    try:
+        wait_for(lambda: known.ready, timeout=10, message="the gateway's feed of members' events consuming")
+        known.learn(3, "v3", known.mark())
+        _publish(broker_users["members"], "members.events", "members.probe", {"member_id": 3})
+        wait_for(lambda: known.current(3) is None, timeout=10, message="the gateway to hear members' event")
+    finally:
+        feed.stop()
+        thread.wait()

@@ -20,6 +20,7 @@ from shared.errors import Forbidden, NotFound, TooManyAttempts, Unauthenticated,
 from shared.http import JsonWebServer
 from shared.rpc import unavailable
 from services.gateway.service import GatewayService
+from services.gateway.versions import KnownVersions
 
 RECORD = {
     "id": 7,
@@ -37,12 +38,12 @@ RECORD = {
 }
 
 
-def without_broker(container, *names):
+def without_broker(container, *names, **replacements):
     """nameko's replace_dependencies, and the replaced dependencies' own extensions gone with them (the RPC reply
     queue, the session-ends feed): nothing is left that needs RabbitMQ."""
-    replaced = [dependency for dependency in container.dependencies if dependency.attr_name in names]
+    replaced = [dependency for dependency in container.dependencies if dependency.attr_name in {*names, *replacements}]
     orphans = {extension for dependency in replaced for extension in iter_extensions(dependency)}
-    mocks = replace_dependencies(container, *names)
+    mocks = replace_dependencies(container, *names, **replacements)
     container.subextensions.difference_update(orphans)
     return mocks
 
@@ -64,13 +65,18 @@ def gateway(tmp_path, environment):
     }  # nobody listens there: no broker is needed
     with nameko_config.patch(settings, clear=True):
         container = ServiceContainer(GatewayService)
-        rpc, caller = without_broker(container, "rpc", "caller")
+        versions = KnownVersions()  # as if its feed were connected (tests/integration: the feed itself)
+        versions.connected()
+        rpc, caller = without_broker(container, "rpc", "caller", versions=versions)
         caller.require.return_value = Principal(member_id=7, citizen_id="001000000002", session_id="s")
         container.start()
         server = next(extension for extension in container.subextensions if type(extension) is JsonWebServer)
         try:
             yield SimpleNamespace(
-                base=f"http://127.0.0.1:{server._sock.getsockname()[1]}/api/v1", rpc=rpc, caller=caller
+                base=f"http://127.0.0.1:{server._sock.getsockname()[1]}/api/v1",
+                rpc=rpc,
+                caller=caller,
+                versions=versions,
             )
         finally:
             container.stop()
@@ -220,3 +226,53 @@ def test_the_check_in_code_comes_with_its_qr_code_drawn(gateway):
         images.append(shown["image"])
     assert images[0] != images[1]  # a new code, a new picture
     gateway.rpc.meetings.check_in_code.assert_called_with(5)
+
+
+def signed_in_as(gateway, member_id):
+    gateway.caller.require.return_value = Principal(member_id=member_id, citizen_id="0", session_id=f"s{member_id}")
+
+
+def test_an_unchanged_record_is_a_304_from_the_gateway_without_asking_members(gateway):
+    gateway.rpc.members.get_me.side_effect = lambda: {**RECORD, "version": "v1"}
+    first = get(gateway, "/me")
+    assert first.status_code == 200 and first.json() == RECORD  # the version is no field of the record
+    assert first.headers["ETag"] == 'W/"v1"' and first.headers["Cache-Control"] == "private, no-cache"
+    again = get(gateway, "/me", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == 'W/"v1"'
+    assert gateway.rpc.members.get_me.call_count == 1
+    assert get(gateway, "/me", headers={"If-None-Match": '"v1"'}).status_code == 304  # weak comparison
+    assert get(gateway, "/me", headers={"If-None-Match": 'W/"v0"'}).status_code == 200
+    assert gateway.rpc.members.get_me.call_count == 2
+
+
+def test_a_version_answers_only_for_the_member_it_was_learnt_for(gateway):
+    gateway.rpc.members.get_me.side_effect = lambda: {**RECORD, "version": "v1"}
+    get(gateway, "/me")
+    signed_in_as(gateway, 8)
+    gateway.rpc.members.get_me.side_effect = lambda: {**RECORD, "id": 8, "version": "v8"}
+    other = get(gateway, "/me", headers={"If-None-Match": 'W/"v1"'})
+    assert other.status_code == 200 and other.json()["id"] == 8 and other.headers["ETag"] == 'W/"v8"'
+    assert gateway.rpc.members.get_me.call_count == 2
+
+
+def test_no_304_without_a_valid_token(gateway):
+    gateway.rpc.members.get_me.side_effect = lambda: {**RECORD, "version": "v1"}
+    get(gateway, "/me")
+    gateway.caller.require.side_effect = Unauthenticated()
+    assert get(gateway, "/me", headers={"If-None-Match": 'W/"v1"'}).status_code == 401
+
+
+def test_the_members_own_change_through_the_gateway_is_seen_at_once(gateway):
+    gateway.rpc.members.get_me.side_effect = lambda: {**RECORD, "version": "v1"}
+    get(gateway, "/me")
+    gateway.rpc.members.update_me.return_value = {"member": RECORD, "change_request": None}
+    assert requests.patch(gateway.base + "/me", json={"phone": "0912345678"}, timeout=5).status_code == 200
+    gateway.rpc.members.get_me.side_effect = lambda: {**RECORD, "phone": "0912345678", "version": "v2"}
+    after = get(gateway, "/me", headers={"If-None-Match": 'W/"v1"'})
+    assert after.status_code == 200 and after.headers["ETag"] == 'W/"v2"'
+
+
+def test_a_version_members_still_has_is_a_304_even_when_the_gateway_did_not_know_it(gateway):
+    gateway.rpc.members.get_me.side_effect = lambda: {**RECORD, "version": "v1"}
+    assert get(gateway, "/me", headers={"If-None-Match": 'W/"v1"'}).status_code == 304
+    assert gateway.rpc.members.get_me.call_count == 1

@@ -5,10 +5,13 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import func, select
 
 from shared.errors import Conflict, Forbidden, NotFound, ValidationError
-from services.members import changes, counts
+from services.gateway.versions import ONE_MEMBER
+from services.members import administration, changes, counts, domain, privacy
 from services.members.domain import FROM_ABOVE, NOT_ABOUT_ONESELF
+from services.members.models import ChangeRequest
 from tests.support.worlds import published
 
 
@@ -292,3 +295,64 @@ def test_nobody_accepts_their_own_transfer(branch):
     with pytest.raises(Forbidden):
         run(branch, changes.accept_transfer, "above", issued["id"])
     assert branch.world.reload(branch.above).organization_id == branch.sibling.id
+
+
+class SeenByTheGateway:
+    """A member's GET /me version (services/members/domain.get_me) and whether the gateway hears of its change:
+    an event since `watch()` that names the member, or one it cannot attribute to a member (it forgets everyone)."""
+
+    def __init__(self, b, member):
+        self.b, self.member = b, member
+
+    def watch(self):
+        self.b.world.session.expire_all()
+        self.version = domain.get_me(self.b.world.session, self.member.id)["version"]
+        outbox = self.b.uow.provider.outbox
+        self.seq = self.b.world.session.scalar(select(func.max(outbox.c.seq))) or 0
+
+    def changed(self):
+        self.b.world.session.expire_all()
+        version = domain.get_me(self.b.world.session, self.member.id)["version"]
+        outbox = self.b.uow.provider.outbox
+        events = self.b.world.session.execute(select(outbox.c.type, outbox.c.payload).where(outbox.c.seq > self.seq))
+        heard = any(kind not in ONE_MEMBER or payload.get("member_id") == self.member.id for kind, payload in events)
+        return version != self.version, heard
+
+
+def test_every_write_that_changes_a_members_own_record_changes_its_version_and_tells_the_gateway(branch):
+    b, member = branch, branch.member
+    seen = SeenByTheGateway(b, member)
+    writes = [
+        lambda: edit(b, "secretary", "member", {"official_date": date(2007, 1, 2)}),
+        lambda: run(b, lambda uow, actor: changes.update_me(uow, actor, {"phone": "+84952222222"}), "member"),
+        lambda: run(b, changes.appoint, "above", member.id, b.home.id, "committee_member"),
+        lambda: run(b, changes.remove_position, "above", member.id, b.home.id, "committee_member"),
+    ]
+    for write in writes:
+        seen.watch()
+        write()
+        assert seen.changed() == (True, True)
+
+    seen.watch()
+    run(b, lambda uow, actor: changes.update_me(uow, actor, {"full_name": "Lê Văn Hưng"}), "member")
+    request_id = b.world.session.scalar(select(func.max(ChangeRequest.id)))
+    run(b, changes.decide_change_request, "secretary", request_id, True)
+    assert seen.changed() == (True, True)
+
+    seen.watch()
+    transfer = run(b, changes.issue_transfer, "secretary", member.id, b.sibling.id, "official")
+    run(b, changes.accept_transfer, "sibling_secretary", transfer["id"])
+    assert seen.changed() == (True, True)
+
+    seen.watch()  # the member's organisation dissolved into another: their organisation and positions change
+    run(b, changes.appoint, "above", member.id, b.sibling.id, "committee_member")
+    run(b, administration.merge, "above", b.sibling.id, b.home.id)
+    assert seen.changed() == (True, True)
+
+    seen.watch()  # an organisation's name is not in the record: the same version (whatever is published)
+    run(b, administration.rename, "admin", b.home.id, "Chi bộ mới")
+    assert seen.changed()[0] is False
+
+    seen.watch()
+    run(b, privacy.erase, "admin", member.id, "yêu cầu của đảng viên", lambda member_id, reason: {})
+    assert seen.changed() == (True, True)
