@@ -20,12 +20,12 @@ os.environ.setdefault("BENCH_GRASSROOTS", "2")
 os.environ.setdefault("BENCH_CONNECTIONS", "8")
 
 import json
-import subprocess
 import time
 import warnings
 
 from shared.demo import DEMO_PASSWORD
-from bench import checkin, memory
+from bench import checkin
+from bench.meter import Meter
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
 
@@ -36,56 +36,11 @@ DEMO_SIGN_IN = {"citizen_id": "001000000002", "password": DEMO_PASSWORD}
 ATTENDING, AGREE = {"response": "attending"}, {"choice": "agree"}
 
 
-def broker_pid():
-    found = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout.split()
-    return int(found[0]) if found else None
-
-
-class Meter:
-    """CPU seconds so far of each service process (with what it started) and of the broker."""
-
-    def __init__(self, processes):
-        self.pids = {name: process.pid for name, process in processes.items() if name != "vneid-dev"}
-        broker = broker_pid()
-        if broker:
-            self.pids["rabbitmq"] = broker
-
-    def read(self):
-        below = memory.children()
-        return {name: sum(memory.cpu_seconds(p) for p in memory.tree(pid, below)) for name, pid in self.pids.items()}
-
-    def background(self, seconds=10.0):
-        """CPU seconds per second each part spends with nothing asked of it (pollers, heartbeats, relays): taken
-        off what a measured window spent, in proportion to its length."""
-        self.idle()
-        before, began = self.read(), time.monotonic()
-        time.sleep(seconds)
-        after, took = self.read(), time.monotonic() - began
-        self.rest = {part: (after[part] - before[part]) / took for part in after}
-        return self.rest
-
-    def idle(self, quiet=0.02, interval=0.5, timeout=120):
-        """Wait until the suite spends less than `quiet` CPU seconds in `interval` (what requests set off is done;
-        the broker's own housekeeping stays under it)."""
-        last = self.read()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            time.sleep(interval)
-            now = self.read()
-            spent = sum(now[name] - last[name] for name in now)
-            last = now
-            if spent < quiet * len(now):
-                return now
-        return last
-
-
 def measure(meter, name, send, jobs, base):
     before, began = meter.idle(), time.monotonic()
     seconds, latencies, statuses = checkin.fire(base, jobs, send)
     after, window = meter.idle(), time.monotonic() - began
-    spent = {
-        part: max(0.0, after[part] - before[part] - meter.rest[part] * window) * 1000 / len(jobs) for part in after
-    }
+    spent = meter.per_request(before, after, window, len(jobs))
     bad = {status: n for status, n in statuses.items() if status >= 400}
     return {"operation": name, "n": len(jobs), "wall_rps": len(jobs) / seconds, "cpu_ms": spent, "errors": bad}
 

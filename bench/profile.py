@@ -12,7 +12,7 @@ import subprocess
 import warnings
 
 from shared.demo import DEMO_PASSWORD
-from bench.costs import _cpu_seconds
+from bench.memory import cpu_seconds as _cpu_seconds
 from bench.run import get_json, parse_wrk
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
