@@ -62,6 +62,20 @@ HEADER = (
 )
 
 
+class OneWrite(http.client.HTTPConnection):
+    """A request's headers and a bytes body in one write, as curl and wrk send a small one. Python's http.client
+    sends them in two, so the gateway read each POST's body with a second receive and a second wake-up: a cost
+    of this client, not of the requests."""
+
+    def _send_output(self, message_body=None, encode_chunked=False):
+        if not isinstance(message_body, bytes) or encode_chunked:
+            return super()._send_output(message_body, encode_chunked)
+        self._buffer.extend((b"", b""))
+        request = b"\r\n".join(self._buffer) + message_body
+        del self._buffer[:]
+        self.send(request)
+
+
 class Client:
     """One keep-alive HTTP/1.1 connection to the gateway; JSON in and out."""
 
@@ -77,7 +91,7 @@ class Client:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         for attempt in (1, 2):
             if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+                self.connection = OneWrite(self.host, self.port, timeout=60)
             try:
                 self.connection.request(method, self.prefix + path, body=data, headers=headers)
                 response = self.connection.getresponse()
@@ -297,10 +311,11 @@ def schedule(started, tokens, people):
 
 
 def settle(started, meter, meetings):
-    """Wait until what scheduling set off is done, and say what it cost: each meeting's invitation and, since it
-    starts within the hour, its 1-h reminder (meetings' scheduler, every 15 s), each a message to every invitee
-    from notify. Counted in a check-in window, that work was most of what the suite spent "per check-in" beside
-    meetings and the gateway (bench/README.md, 2026-11-26 06:10)."""
+    """Wait until what the setup set off is done, and say what it cost: content, notify and identity re-reading
+    the imported members (the import is waited for in meetings' directory alone), each meeting's invitation and,
+    as it starts within the hour, its 1-h reminder (meetings' scheduler, every 15 s), each a message to every
+    invitee from notify. Counted in the check-ins' window, that work was most of what the suite spent "per
+    check-in" outside meetings and the gateway (bench/README.md, 2026-11-26 07:00)."""
     reminded = "SELECT count(*) FROM outbox WHERE type = 'meetings.reminder_time_reached' AND state = 'sent'"
     began, before = time.monotonic(), meter.read()
     wait_for(lambda: count(started, "meetings", reminded) >= len(meetings), timeout=120, interval=1,
@@ -308,7 +323,7 @@ def settle(started, meter, meetings):
     after = meter.idle(timeout=1800)
     spent = {part: (after[part] - before[part]) * 1000 / MEMBERS for part in after}
     print(
-        f"what scheduling set off, settled in {time.monotonic() - began:.0f} s; CPU ms per member: "
+        f"what the setup set off, settled in {time.monotonic() - began:.0f} s; CPU ms per member: "
         + ", ".join(f"{part} {ms:.2f}" for part, ms in grouped(spent).items())
     )
 
