@@ -64,8 +64,8 @@ HEADER = (
 
 class OneWrite(http.client.HTTPConnection):
     """A request's headers and a bytes body in one write, as curl and wrk send a small one. Python's http.client
-    sends them in two, so the gateway read each POST's body with a second receive and a second wake-up: a cost
-    of this client, not of the requests."""
+    sends them in two, and the gateway may then read the body with a second receive and wake-up: a cost of this
+    client, not of the requests."""
 
     def _send_output(self, message_body=None, encode_chunked=False):
         if not isinstance(message_body, bytes) or encode_chunked:
