@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import create_engine, text
 
 from shared.demo import DEMO_PASSWORD
-from bench import memory
 from bench.backends import PG_SERVER
+from bench.meter import Meter, grouped
 from tests.support.postgres import scratch_database
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
@@ -47,8 +47,11 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 50))
 # meetings on PostgreSQL (a database made and dropped on BENCH_POSTGRES_URL) as BENCH_MEETINGS_REPLICAS processes
 MEETINGS_BACKEND = os.environ.get("BENCH_MEETINGS_BACKEND", "sqlite")
 MEETINGS_REPLICAS = os.environ.get("BENCH_MEETINGS_REPLICAS", "1")
-# a directory: py-spy records meetings and the gateway during the burst (collapsed stacks, one file each)
+# a directory: py-spy records these processes during the burst (collapsed stacks, one file each)
 PROFILE = os.environ.get("BENCH_PROFILE")
+PROFILED = os.environ.get("BENCH_PROFILED", "meetings,gateway").split(",")
+# seconds the suite is watched at rest before the burst: what each process spends then is taken off its figures
+REST_SECONDS = float(os.environ.get("BENCH_REST_SECONDS", 10))
 PY_SPY = os.environ.get("PY_SPY", "py-spy")
 IMPORT_CHUNK = int(os.environ.get("BENCH_IMPORT_CHUNK", 1_000))
 STEP = 30  # seconds a check-in code lives (services/meetings/attendance.py)
@@ -57,6 +60,20 @@ HEADER = (
     "citizen_id,full_name,date_of_birth,gender,phone,email,party_card_number,admission_date,official_date,"
     "organization_code,status"
 )
+
+
+class OneWrite(http.client.HTTPConnection):
+    """A request's headers and a bytes body in one write, as curl and wrk send a small one. Python's http.client
+    sends them in two, and the gateway may then read the body with a second receive and wake-up: a cost of this
+    client, not of the requests."""
+
+    def _send_output(self, message_body=None, encode_chunked=False):
+        if not isinstance(message_body, bytes) or encode_chunked:
+            return super()._send_output(message_body, encode_chunked)
+        self._buffer.extend((b"", b""))
+        request = b"\r\n".join(self._buffer) + message_body
+        del self._buffer[:]
+        self.send(request)
 
 
 class Client:
@@ -74,7 +91,7 @@ class Client:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         for attempt in (1, 2):
             if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+                self.connection = OneWrite(self.host, self.port, timeout=60)
             try:
                 self.connection.request(method, self.prefix + path, body=data, headers=headers)
                 response = self.connection.getresponse()
@@ -293,6 +310,24 @@ def schedule(started, tokens, people):
     return dict(parallel(one, list(people)))
 
 
+def settle(started, meter, meetings):
+    """Wait until what the setup set off is done, and say what it cost: content, notify and identity re-reading
+    the imported members (the import is waited for in meetings' directory alone), each meeting's invitation and,
+    as it starts within the hour, its 1-h reminder (meetings' scheduler, every 15 s), each a message to every
+    invitee from notify. Counted in the check-ins' window, that work was most of what the suite spent "per
+    check-in" outside meetings and the gateway (bench/README.md, 2026-11-26 07:00)."""
+    reminded = "SELECT count(*) FROM outbox WHERE type = 'meetings.reminder_time_reached' AND state = 'sent'"
+    began, before = time.monotonic(), meter.read()
+    wait_for(lambda: count(started, "meetings", reminded) >= len(meetings), timeout=120, interval=1,
+             message="the meetings' 1-h reminders")  # fmt: skip
+    after = meter.idle(timeout=1800)
+    spent = {part: (after[part] - before[part]) * 1000 / MEMBERS for part in after}
+    print(
+        f"what the setup set off, settled in {time.monotonic() - began:.0f} s; CPU ms per member: "
+        + ", ".join(f"{part} {ms:.2f}" for part, ms in grouped(spent).items())
+    )
+
+
 def scheduled(base, branch, token):
     status, answer = client(base).call("GET", f"/organizations/{branch}/meetings", token)
     return status == 200 and answer["items"]
@@ -387,28 +422,6 @@ class Profiler:
             recorder.wait(timeout=60)
 
 
-class Cpu:
-    """CPU seconds (user + system, with the processes each started) spent so far by meetings (every replica), the
-    gateway, members, and every service process together: a figure per request that the machine's load moves far
-    less than req/s (other engineers' runs share the cores)."""
-
-    def __init__(self, started):
-        self.pids = {name: process.pid for name, process in started.suite.processes.items() if name != "vneid-dev"}
-
-    def read(self):
-        below = memory.children()
-        spent = {name: sum(memory.cpu_seconds(p) for p in memory.tree(pid, below)) for name, pid in self.pids.items()}
-        parts = {part: sum(v for name, v in spent.items() if name.split("#")[0] == part) for part in PARTS}
-        return {**parts, "services": sum(spent.values())}
-
-
-PARTS = ("meetings", "gateway", "members")
-
-
-def cpu_ms_per_request(before, after, n):
-    return {part: (after[part] - before[part]) * 1000 / n for part in after}
-
-
 def summary(seconds, latencies, statuses):
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
     return {"n": len(latencies), "seconds": seconds, "rps": len(latencies) / seconds, "p50": pick(0.50),
@@ -447,6 +460,9 @@ def main():
         print(f"secretaries known to meetings, {len(tokens):,} tokens minted: {time.perf_counter() - began:.0f} s")
         meetings = schedule(started, tokens, people)
         secretaries = {branch: tokens[people[branch][0][0]] for branch in people}
+        meter = Meter(started.suite.processes)
+        settle(started, meter, meetings)
+        meter.background(REST_SECONDS)  # before the screens open: their code reads are part of the burst
         codes = Codes(started, meetings, secretaries)
         jobs = [(meetings[branch], tokens[m]) for branch, members in people.items() for m, _ in members]
         random.Random(12).shuffle(jobs)
@@ -474,18 +490,19 @@ def main():
             return status
 
         secretaries_by_meeting = {meetings[branch]: token for branch, token in secretaries.items()}
-        cpu = Cpu(started)
         pending = "SELECT count(*) FROM outbox WHERE type = 'meetings.member_checked_in' AND state = 'pending'"
-        with Profiler(started, ["meetings", "gateway"]):
-            before = cpu.read()
+        with Profiler(started, PROFILED):
+            before, began = meter.idle(), time.monotonic()
             burst = summary(*fire(base, jobs, check_in))
-            # what the burst set off counts with it: until the relay has published every check-in's event
+            # what the burst set off counts with it: until the relay has published every check-in's event and
+            # the suite is quiet again
             wait_for(lambda: count(started, "meetings", pending) == 0, timeout=300, message="the relay to finish")
-            burst["cpu"] = cpu_ms_per_request(before, cpu.read(), len(jobs))
+            after = meter.idle()
+            burst["cpu"] = meter.per_request(before, after, time.monotonic() - began, len(jobs))
         codes.stop.set()
-        before = cpu.read()
+        before, began = meter.idle(), time.monotonic()
         me = summary(*fire(base, jobs, lambda c, job: c.call("GET", "/me", job[1])[0]))
-        me["cpu"] = cpu_ms_per_request(before, cpu.read(), len(jobs))
+        me["cpu"] = meter.per_request(before, meter.idle(), time.monotonic() - began, len(jobs))
         marks = listed(meetings.values())
         recorded = count(
             started,
@@ -497,10 +514,10 @@ def main():
             "meetings",
             "SELECT count(*), count(DISTINCT sent_at) FROM outbox WHERE type = 'meetings.member_checked_in'",
         )[0]
-    report(burst, me, recorded, events, len(retried), passes)
+    report(burst, me, recorded, events, len(retried), passes, meter.rest)
 
 
-def report(burst, me, recorded, events, retried, passes):
+def report(burst, me, recorded, events, retried, passes, rest):
     print(f"check-ins retried after a code turned (counted as one request, both round trips): {retried:,}")
     print(f"\ncheck-in burst — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {CONNECTIONS} connections, "
           f"{os.cpu_count()} cores, meetings on {MEETINGS_BACKEND} × {MEETINGS_REPLICAS}, load average "
@@ -514,8 +531,20 @@ def report(burst, me, recorded, events, retried, passes):
     print(f"recorded in meetings: {recorded:,} check-ins, {events:,} member_checked_in events "
           f"(expected {MEMBERS:,} each; within a minute: {'yes' if burst['seconds'] <= 60 else 'no'}), published "
           f"in {passes:,} relay passes")  # fmt: skip
-    for name, result in (("check-in", burst), ("GET /me", me)):
-        print(f"CPU ms per {name}: " + ", ".join(f"{part} {ms:.2f}" for part, ms in result["cpu"].items()))
+    cpu_table(burst["cpu"], me["cpu"], rest)
+
+
+def cpu_table(burst, me, rest):
+    """CPU ms per request of each service and the broker, each one's rest-time spending taken off."""
+    burst, me, rest = grouped(burst), grouped(me), grouped(rest)
+    print("\nCPU ms per request (at rest, CPU ms per second, taken off in proportion to each window's length)")
+    print(f"{'process':12} {'check-in':>9} {'GET /me':>9} {'at rest':>9}")
+    for part in burst:
+        print(f"{part:12} {burst[part]:9.2f} {me[part]:9.2f} {rest[part] * 1000:9.1f}")
+    services = [part for part in burst if part != Meter.BROKER]
+    for label, parts in (("services", services), ("with broker", list(burst))):
+        total, total_me = sum(burst[p] for p in parts), sum(me[p] for p in parts)
+        print(f"{label:12} {total:9.2f} {total_me:9.2f}   check-in ÷ /me {total / total_me:.2f}×")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import warnings
 
 from shared.demo import DEMO_PASSWORD
 from bench import checkin
-from bench.memory import Meter
+from bench.meter import Meter
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for
 
@@ -40,9 +40,7 @@ def measure(meter, name, send, jobs, base):
     before, began = meter.idle(), time.monotonic()
     seconds, latencies, statuses = checkin.fire(base, jobs, send)
     after, window = meter.idle(), time.monotonic() - began
-    spent = {
-        part: max(0.0, after[part] - before[part] - meter.rest[part] * window) * 1000 / len(jobs) for part in after
-    }
+    spent = meter.per_request(before, after, window, len(jobs))
     bad = {status: n for status, n in statuses.items() if status >= 400}
     return {"operation": name, "n": len(jobs), "wall_rps": len(jobs) / seconds, "cpu_ms": spent, "errors": bad}
 

@@ -9,9 +9,7 @@ Read from /proc (Linux): VmRSS of the process and of every process below it.
 """
 
 import os
-import subprocess
 import threading
-import time
 
 AT_REST_MB, UNDER_LOAD_MB = 120, 250
 
@@ -99,46 +97,3 @@ def report(at_rest, peaks):
         rest, peak = at_rest[name], peaks.get(name, 0)
         over = " over" if rest > AT_REST_MB or peak > UNDER_LOAD_MB else ""
         print(f"{name:12} {rest:8.0f} {peak:8.0f}{over}")
-
-
-def broker_pid():
-    found = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout.split()
-    return int(found[0]) if found else None
-
-
-class Meter:
-    """CPU seconds so far of each service process (with what it started) and of the broker."""
-
-    def __init__(self, processes):
-        self.pids = {name: process.pid for name, process in processes.items() if name != "vneid-dev"}
-        broker = broker_pid()
-        if broker:
-            self.pids["rabbitmq"] = broker
-
-    def read(self):
-        below = children()
-        return {name: sum(cpu_seconds(p) for p in tree(pid, below)) for name, pid in self.pids.items()}
-
-    def background(self, seconds=10.0):
-        """CPU seconds per second each part spends with nothing asked of it (pollers, heartbeats, relays): taken
-        off what a measured window spent, in proportion to its length."""
-        self.idle()
-        before, began = self.read(), time.monotonic()
-        time.sleep(seconds)
-        after, took = self.read(), time.monotonic() - began
-        self.rest = {part: (after[part] - before[part]) / took for part in after}
-        return self.rest
-
-    def idle(self, quiet=0.02, interval=0.5, timeout=120):
-        """Wait until the suite spends less than `quiet` CPU seconds in `interval` (what requests set off is done;
-        the broker's own housekeeping stays under it)."""
-        last = self.read()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            time.sleep(interval)
-            now = self.read()
-            spent = sum(now[name] - last[name] for name in now)
-            last = now
-            if spent < quiet * len(now):
-                return now
-        return last

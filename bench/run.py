@@ -19,7 +19,7 @@ import urllib.request
 import warnings
 
 from bench import memory
-from bench.memory import Meter
+from bench.meter import Meter
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import free_port, wait_for
 

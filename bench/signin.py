@@ -27,7 +27,7 @@ import warnings
 
 from shared.demo import DEMO_PASSWORD
 from bench import memory
-from bench.costs import broker_pid
+from bench.meter import broker_pid
 from bench.run import LOGIN_SCRIPT, ensure_wrk, get_json, parse_wrk
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import wait_for

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError as SchemaError, fields
 
 from shared.contracts import catalogue
 from shared.errors import SotayError
+from shared.validation import instance
 
 
 class Envelope(Schema):
@@ -36,7 +37,7 @@ def validate_payload(event_type, payload):
     event = catalogue().get(event_type)
     if event is None:
         raise UnknownEventType(details={"type": event_type})
-    errors = event.schema().validate(payload)
+    errors = instance(event.schema).validate(payload)
     if errors:
         raise SchemaError(errors)
 

@@ -45,7 +45,7 @@ from shared.auth import Caller
 from shared.entrypoints import RetriedRpc
 from shared.metrics import Telemetry
 from shared.operations import Operations
-from shared.validation import load
+from shared.validation import instance, load
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def _entrypoint(caller, schema, opens, commit_on=()):
             bound = wire.bind(self, *args, **kwargs)
             bound.apply_defaults()
             if schema is not None:
-                bound.arguments["data"] = load(schema(), bound.arguments["data"])
+                bound.arguments["data"] = load(instance(schema), bound.arguments["data"])
             with opens(self.db, commit_on) as handle:
                 return method(self, handle, principal, *bound.args[1:], **bound.kwargs)
 

@@ -7,6 +7,7 @@ holds (64 bits). Integer fields use `StoredInteger`, so `1e30` or "2**63" is a 4
 """
 
 import unicodedata
+from functools import cache
 
 from marshmallow import RAISE, Schema, ValidationError as SchemaError, fields
 
@@ -81,6 +82,14 @@ class StoredInteger(fields.Integer):
         if not INT64_MIN <= number <= INT64_MAX:
             raise self.make_error("range")
         return number
+
+
+@cache
+def instance(schema_class) -> Schema:
+    """One instance per schema class, reused by every call: building a marshmallow schema copies and binds all its
+    fields (a twentieth of a check-in's CPU in meetings, bench/README.md); loading or validating with one changes
+    nothing in it."""
+    return schema_class()
 
 
 def load(schema, data):

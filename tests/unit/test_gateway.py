@@ -226,6 +226,11 @@ def test_the_check_in_code_comes_with_its_qr_code_drawn(gateway):
         images.append(shown["image"])
     assert images[0] != images[1]  # a new code, a new picture
     gateway.rpc.meetings.check_in_code.assert_called_with(5)
+    # the same code again (a screen renewing early): meetings is still asked (who may see it), the picture kept
+    current = {"code": "492039", "expires_at": "2026-12-05T12:30:30+00:00", "qr": "sotay:checkin:5:492039"}
+    gateway.rpc.meetings.check_in_code.return_value = current
+    assert get(gateway, "/meetings/5/check-in-code").json()["image"] == images[0]
+    assert gateway.rpc.meetings.check_in_code.call_count == 3
 
 
 def signed_in_as(gateway, member_id):

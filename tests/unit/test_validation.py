@@ -4,10 +4,11 @@ import pytest
 from marshmallow import Schema
 from werkzeug.test import EnvironBuilder
 
+from shared.contracts.meetings import CheckInIn
 from shared.contracts.members import TransferRequest
 from shared.errors import BadRequest, ValidationError
 from shared.http import LimitedRequest, read_json
-from shared.validation import MAX_DEPTH, StoredInteger, check, load, refuse_unstorable
+from shared.validation import MAX_DEPTH, StoredInteger, check, instance, load, refuse_unstorable
 
 
 def request_with(raw):
@@ -83,3 +84,18 @@ def test_services_refuse_the_same_values_over_rpc():
         load(TransferRequest(), {"to_organization_id": 1e30})
     with pytest.raises(ValidationError):
         check(TransferRequest(), {"to_organization_id": 1, "note": "\ud800"})
+
+
+def test_one_schema_instance_serves_every_call_alike():
+    """The kit and the outbox reuse one instance per schema class: a refused body leaves nothing behind for the
+    next call, and a good one loads the same after a bad one as before it."""
+    schema = instance(CheckInIn)
+    assert instance(CheckInIn) is schema
+    good = load(schema, {"code": "123456"})
+    with pytest.raises(ValidationError) as refused:
+        load(schema, {"code": "12345x", "member_id": "two"})
+    assert set(refused.value.details) == {"code", "member_id"}
+    assert load(schema, {"code": "123456"}) == good
+    with pytest.raises(ValidationError) as again:
+        load(schema, {"at": "yesterday"})
+    assert set(again.value.details) == {"at"}
