@@ -1,0 +1,271 @@
+"""Events end to end (issue 14, item 4): `python -m bench.events [--events N] [--batch B]` (part of `make bench`).
+
+In one run, on throw-away vhosts:
+  raw      the broker alone, with pika: N messages of the same size as the envelope below, persistent, publisher
+           confirms on (up to WINDOW unconfirmed), into a durable queue; a second process consumes them (prefetch
+           WINDOW, a multiple ack every 100). The clock stops when the consumer has acked the last.
+  ours     N `members.member_updated` events committed into a producer's outbox before the clock starts
+           (`UnitOfWork.publish`, 100 events a transaction, bench/event_services.py); the clock starts when the
+           producer's container starts its relay (shared/outbox.py) and stops when the consumer's container
+           (`@subscribe`, one worker per delivery, and then batches of B) has committed every effect, a row of its
+           own database written idempotently (counted).
+Each on SQLite, and on PostgreSQL too when BENCH_BACKENDS names it and a server answers (bench/backends.py).
+Printed: the rate, its ratio to the raw rate, and CPU ms per event of each process (the publisher, the consumer,
+the broker: /proc, user + system; the broker's figure carries whatever else uses it meanwhile).
+"""
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+
+import pika
+from sqlalchemy import create_engine, text
+
+from bench import memory
+from bench.backends import BACKENDS, PG_SERVER
+from bench.costs import broker_pid
+from tests.support import rabbit
+from tests.support.postgres import NoServer, scratch_database
+from tests.support.waiting import stop_process, wait_for
+
+WINDOW = 1000  # unconfirmed messages a raw publisher keeps in flight; the raw consumer's prefetch
+RAW_QUEUE = "bench-raw"
+
+
+def envelope_body():
+    """A `members.member_updated` envelope as the relay publishes it (JSON): the raw messages' size."""
+    import json
+    import uuid
+    from datetime import UTC, datetime
+
+    from shared.events import envelope
+
+    payload = {
+        "member_id": 123456,
+        "citizen_id": "000000123456",
+        "full_name": "Nguyễn Thị Đảng Viên 123456",
+        "date_of_birth": "1980-05-17",
+        "status": "official",
+        "organization_id": 1459,
+        "organization_path": "/1/2/1459/",
+        "phone": "+84910123456",
+        "email": None,
+        "activated": True,
+    }
+    body = envelope("members.member_updated", payload, uuid.uuid4().hex, uuid.uuid4(), datetime.now(UTC))
+    return json.dumps(body).encode()
+
+
+# --- the broker alone (pika) ---------------------------------------------------------------------------------------
+
+
+def raw_publish(uri, body, n):
+    """Publish `n` persistent messages with confirms, up to WINDOW unconfirmed at a time."""
+    state = {"sent": 0, "confirmed": 0}
+    properties = pika.BasicProperties(delivery_mode=2, content_type="application/json")
+
+    def fill(channel):
+        while state["sent"] < n and state["sent"] - state["confirmed"] < WINDOW:
+            channel.basic_publish("", RAW_QUEUE, body, properties)
+            state["sent"] += 1
+
+    def on_confirm(frame):
+        if isinstance(frame.method, pika.spec.Basic.Nack):
+            raise RuntimeError("the broker refused a message")
+        state["confirmed"] = max(state["confirmed"], frame.method.delivery_tag)
+        if state["confirmed"] >= n:
+            connection.close()
+        else:
+            fill(channel_of["it"])
+
+    channel_of = {}
+
+    def on_channel(channel):
+        channel_of["it"] = channel
+        channel.confirm_delivery(on_confirm, callback=lambda _frame: fill(channel))
+
+    connection = pika.SelectConnection(
+        pika.URLParameters(uri),
+        on_open_callback=lambda conn: conn.channel(on_open_callback=on_channel),
+        on_close_callback=lambda conn, reason: conn.ioloop.stop(),
+    )
+    connection.ioloop.start()
+
+
+def raw_consume(uri, n):
+    connection = pika.BlockingConnection(pika.URLParameters(uri))
+    channel = connection.channel()
+    channel.basic_qos(prefetch_count=WINDOW)
+    received = 0
+    for method, _properties, _body in channel.consume(RAW_QUEUE):
+        received += 1
+        if received % 100 == 0 or received == n:
+            channel.basic_ack(method.delivery_tag, multiple=True)
+        if received == n:
+            break
+    channel.cancel()
+    connection.close()
+
+
+def raw_rate(n):
+    vhost, uri = rabbit.create_vhost("sotay_bench_raw")
+    try:
+        with pika.BlockingConnection(pika.URLParameters(uri)) as connection:
+            connection.channel().queue_declare(RAW_QUEUE, durable=True)
+        body = envelope_body()
+        fork = multiprocessing.get_context("fork")
+        consumer = fork.Process(target=raw_consume, args=(uri, n))
+        publisher = fork.Process(target=raw_publish, args=(uri, body, n))
+        broker = broker_pid()
+        rest = background(broker)
+        broker_before = memory.cpu_seconds(broker) if broker else 0.0
+        started = time.perf_counter()
+        consumer.start()
+        publisher.start()
+        cpu = {"publisher": 0.0, "consumer": 0.0}
+        for name, process in (("publisher", publisher), ("consumer", consumer)):
+            while process.is_alive():  # its CPU read just before it ends
+                cpu[name] = memory.cpu_seconds(process.pid) or cpu[name]
+                process.join(0.02)
+            if process.exitcode != 0:
+                raise SystemExit(f"the raw {name} failed")
+        elapsed = time.perf_counter() - started
+        if broker:
+            cpu["broker"] = max(0.0, memory.cpu_seconds(broker) - broker_before - rest * elapsed)
+        return {"rate": n / elapsed, "seconds": elapsed, "size": len(body), "cpu_ms": per_event(cpu, n)}
+    finally:
+        rabbit.delete_vhost(vhost)
+
+
+def background(broker, seconds=2.0):
+    """CPU seconds per second the broker spends on everything else (other vhosts, other users of this machine's
+    broker) just before a run: taken off the run's figure in proportion to its length."""
+    if not broker:
+        return 0.0
+    before, began = memory.cpu_seconds(broker), time.monotonic()
+    time.sleep(seconds)  # a sampling window, not a wait for anything
+    return (memory.cpu_seconds(broker) - before) / (time.monotonic() - began)
+
+
+def per_event(cpu, n):
+    return {part: seconds * 1000 / n for part, seconds in cpu.items()}
+
+
+# --- through our parts ---------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def databases(backend):
+    """Environment naming the producer's and the consumer's databases on `backend` (SQLite: files in DATA_DIR)."""
+    if backend == "sqlite":
+        yield {}
+        return
+    with ExitStack() as stack:
+        yield {
+            f"{service.upper()}_DATABASE_URL": stack.enter_context(
+                scratch_database(f"sotay_bench_{service}", PG_SERVER)
+            )
+            for service in ("members", "ledger")
+        }
+
+
+def end_to_end(n, batch, backend):
+    vhost, uri = rabbit.create_vhost("sotay_bench_events")
+    data_dir = tempfile.mkdtemp(prefix="sotay-bench-events-")
+    processes = []
+    try:
+        with databases(backend) as urls:
+            env = {
+                **os.environ,
+                **urls,
+                "AMQP_URI": uri,
+                "DATA_DIR": data_dir,
+                "BENCH_EVENTS_BATCH": str(batch),
+                "QUEUE_TYPE": "classic",
+                "PYTHONWARNINGS": "ignore",
+            }
+            run = [sys.executable, "-m", "bench.event_services"]
+            subprocess.run([*run, "prepare", str(n)], env=env, check=True)
+
+            def start(role):
+                process = subprocess.Popen(
+                    [*run, role], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+                )
+                processes.append(process)
+                return process
+
+            ledger = start("ledger")
+            assert ledger.stdout.readline().strip() == "started"
+            source = start("source")
+            engine = create_engine(urls.get("LEDGER_DATABASE_URL") or f"sqlite:///{data_dir}/ledger.db")
+            count = text("SELECT count(*) FROM effects")
+            pids = {"publisher": source.pid, "consumer": ledger.pid}
+            broker = broker_pid()
+            rest = background(broker)
+            if broker:
+                pids["broker"] = broker
+            assert source.stdout.readline().strip() == "ready"  # imports done: its CPU from here is its relay's
+            before = {part: memory.cpu_seconds(pid) for part, pid in pids.items()}
+            started = time.perf_counter()
+            source.stdin.write("go\n")
+            source.stdin.flush()
+            with engine.connect() as conn:
+                wait_for(
+                    lambda: conn.execute(count).scalar_one() >= n,
+                    timeout=600,
+                    interval=0.02,
+                    message="every effect committed",
+                )
+                elapsed = time.perf_counter() - started
+                cpu = {part: memory.cpu_seconds(pid) - before[part] for part, pid in pids.items()}
+                if broker:
+                    cpu["broker"] = max(0.0, cpu["broker"] - rest * elapsed)
+                effects = conn.execute(count).scalar_one()
+            engine.dispose()
+            if effects != n:
+                raise SystemExit(f"{effects} effects for {n} events")
+            return {"rate": n / elapsed, "seconds": elapsed, "cpu_ms": per_event(cpu, n)}
+    finally:
+        for process in processes:
+            stop_process(process)
+        rabbit.delete_vhost(vhost)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", 20_000)))
+    parser.add_argument("--batch", type=int, default=int(os.environ.get("BENCH_EVENTS_BATCH", 200)))
+    args = parser.parse_args(argv)
+    load = os.getloadavg()
+    raw = raw_rate(args.events)
+    rows = [("broker alone (pika)", raw)]
+    for backend in BACKENDS:
+        for batch in (0, args.batch):
+            label = f"ours, {backend}, " + (f"batches of {batch}" if batch else "one per worker")
+            try:
+                rows.append((label, end_to_end(args.events, batch, backend)))
+            except NoServer as exc:
+                print(f"{label}: skipped ({exc})")
+                break
+    print(
+        f"\nbench.events — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+        f"load {load[0]:.2f}; {args.events:,} events of {raw['size']} bytes"
+    )
+    print(f"{'':38} {'events/s':>9} {'× raw':>6} {'CPU ms/event: publisher':>24} {'consumer':>9} {'broker':>7}")
+    for label, row in rows:
+        cpu = row["cpu_ms"]
+        print(
+            f"{label:38} {row['rate']:9,.0f} {row['rate'] / raw['rate']:6.2f} {cpu['publisher']:24.3f} "
+            f"{cpu['consumer']:9.3f} {cpu.get('broker', 0):7.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
