@@ -178,7 +178,6 @@ def databases(backend):
 def end_to_end(n, batch, backend):
     vhost, uri = rabbit.create_vhost("sotay_bench_events")
     data_dir = tempfile.mkdtemp(prefix="sotay-bench-events-")
-    processes = []
     try:
         with databases(backend) as urls:
             env = {
@@ -192,50 +191,59 @@ def end_to_end(n, batch, backend):
             }
             run = [sys.executable, "-m", "bench.event_services"]
             subprocess.run([*run, "prepare", str(n)], env=env, check=True)
-
-            def start(role):
-                process = subprocess.Popen(
-                    [*run, role], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-                )
-                processes.append(process)
-                return process
-
-            ledger = start("ledger")
-            assert ledger.stdout.readline().strip() == "started"
-            source = start("source")
-            engine = create_engine(urls.get("LEDGER_DATABASE_URL") or f"sqlite:///{data_dir}/ledger.db")
-            count = text("SELECT count(*) FROM effects")
-            pids = {"publisher": source.pid, "consumer": ledger.pid}
-            broker = broker_pid()
-            rest = background(broker)
-            if broker:
-                pids["broker"] = broker
-            assert source.stdout.readline().strip() == "ready"  # imports done: its CPU from here is its relay's
-            before = {part: memory.cpu_seconds(pid) for part, pid in pids.items()}
-            started = time.perf_counter()
-            source.stdin.write("go\n")
-            source.stdin.flush()
-            with engine.connect() as conn:
-                wait_for(
-                    lambda: conn.execute(count).scalar_one() >= n,
-                    timeout=600,
-                    interval=0.02,
-                    message="every effect committed",
-                )
-                elapsed = time.perf_counter() - started
-                cpu = {part: memory.cpu_seconds(pid) - before[part] for part, pid in pids.items()}
-                if broker:
-                    cpu["broker"] = max(0.0, cpu["broker"] - rest * elapsed)
-                effects = conn.execute(count).scalar_one()
-            engine.dispose()
-            if effects != n:
-                raise SystemExit(f"{effects} effects for {n} events")
-            return {"rate": n / elapsed, "seconds": elapsed, "cpu_ms": per_event(cpu, n)}
+            ledger_url = urls.get("LEDGER_DATABASE_URL") or f"sqlite:///{data_dir}/ledger.db"
+            with running(run, env, "ledger") as ledger, running(run, env, "source") as source:
+                return measure(n, source, ledger, ledger_url)
     finally:
-        for process in processes:
-            stop_process(process)
         rabbit.delete_vhost(vhost)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def running(command, env, role):
+    """A service of bench/event_services.py in its own process, once it says it has started (the source: is ready
+    to start, waiting for a line on stdin)."""
+    process = subprocess.Popen([*command, role], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        said = process.stdout.readline().strip()
+        if said not in ("started", "ready"):
+            raise SystemExit(f"the {role} did not start")
+        yield process
+    finally:
+        stop_process(process)
+
+
+def measure(n, source, ledger, ledger_url):
+    """Start the source's relay and time until the ledger has committed `n` effects."""
+    pids = {"publisher": source.pid, "consumer": ledger.pid}
+    broker = broker_pid()
+    rest = background(broker)
+    if broker:
+        pids["broker"] = broker
+    engine = create_engine(ledger_url)
+    count = text("SELECT count(*) FROM effects")
+    before = {part: memory.cpu_seconds(pid) for part, pid in pids.items()}
+    started = time.perf_counter()
+    source.stdin.write("go\n")
+    source.stdin.flush()
+    try:
+        with engine.connect() as conn:
+            wait_for(
+                lambda: conn.execute(count).scalar_one() >= n,
+                timeout=600,
+                interval=0.02,
+                message="every effect committed",
+            )
+            elapsed = time.perf_counter() - started
+            cpu = {part: memory.cpu_seconds(pid) - before[part] for part, pid in pids.items()}
+            effects = conn.execute(count).scalar_one()
+    finally:
+        engine.dispose()
+    if broker:
+        cpu["broker"] = max(0.0, cpu["broker"] - rest * elapsed)
+    if effects != n:
+        raise SystemExit(f"{effects} effects for {n} events")
+    return {"rate": n / elapsed, "seconds": elapsed, "cpu_ms": per_event(cpu, n)}
 
 
 def main(argv=None):

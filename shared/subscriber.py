@@ -44,6 +44,9 @@ RETRY_HEADERS = (ATTEMPT_HEADER, FIRST_FAILED_HEADER)  # forgotten when an opera
 
 
 GATHER = 0.05  # seconds a batching subscriber waits for a batch to fill: an event is late by at most this
+# the batch of a service's handler that takes bursts: it holds SQLite's writer for as many effects as a re-read's
+# commit (shared/projection.py), so reads and commands still get their turn
+BURST = 100
 
 
 class EventSubscriber(Consumer):
