@@ -84,8 +84,7 @@ class EventSubscriber(Consumer):
         return f"{self.container.service_name}.{self.method_name}"
 
     def handle_message(self, body, message):
-        if self.batch:
-            self._unfinished.setdefault(message.channel, set()).add(message.delivery_tag)
+        self._received(message)
         errors = check_envelope(body)
         if errors:
             # a malformed envelope will never succeed: park it at once
@@ -182,6 +181,10 @@ class EventSubscriber(Consumer):
                 for message in own:
                     self.consumer.ack_message(message)
 
+    def _received(self, message):
+        if self.batch:  # until it is settled, a batch's multiple ack must not take it
+            self._unfinished.setdefault(message.channel, set()).add(message.delivery_tag)
+
     def _settled(self, message):
         tags = self._unfinished.get(message.channel)
         if tags is not None:
@@ -222,6 +225,7 @@ class EventSubscriber(Consumer):
             self._park(message, error, attempt)
 
     def _on_decode_error(self, message, exc):
+        self._received(message)
         self._park(message, f"undecodable body: {type(exc).__name__}", attempt=0)
 
     def _park(self, message, error, attempt):
