@@ -1,4 +1,4 @@
-"""Events end to end (issue 14, item 4): `python -m bench.events [--events N] [--batch B]` (part of `make bench`).
+"""Events end to end (issue 14, item 4): `python -m bench.events [--events N] [--batches 0,B]` (part of `make bench`).
 
 In one run, on throw-away vhosts:
   raw      the broker alone, with pika: N messages of the same size as the envelope below, persistent, publisher
@@ -249,19 +249,23 @@ def measure(n, source, ledger, urls):
         cpu["broker"] = max(0.0, cpu["broker"] - rest * elapsed)
     if effects != n:
         raise SystemExit(f"{effects} effects for {n} events")
-    return {"rate": n / elapsed, "seconds": elapsed, "cpu_ms": per_event(cpu, n)}
+    return {"rate": n / elapsed, "seconds": elapsed, "relayed": relayed.get("at", elapsed), "cpu_ms": per_event(cpu, n)}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", 20_000)))
-    parser.add_argument("--batch", type=int, default=int(os.environ.get("BENCH_EVENTS_BATCH", 200)))
+    parser.add_argument(
+        "--batches",
+        default=os.environ.get("BENCH_EVENTS_BATCHES", "0,200"),
+        help="the consumer's batch sizes to run, 0 for one delivery per worker (default: 0,200)",
+    )
     args = parser.parse_args(argv)
     load = os.getloadavg()
     raw = raw_rate(args.events)
     rows = [("broker alone (pika)", raw)]
     for backend in BACKENDS:
-        for batch in (0, args.batch):
+        for batch in (int(size) for size in args.batches.split(",")):
             label = f"ours, {backend}, " + (f"batches of {batch}" if batch else "one per worker")
             try:
                 rows.append((label, end_to_end(args.events, batch, backend)))
