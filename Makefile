@@ -83,6 +83,7 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench.content
 	@$(PY) -m bench.attachments
 	@$(PY) -m bench.portal
+	@$(PY) -m bench.events
 
 # the national data sets, on their own (issue 14): a fill is kept and reused by the next run with the same fill
 BENCH_KEEP ?= var/bench-keep

@@ -23,7 +23,7 @@ from shared.db import Database
 from shared.kit import MEMBER, Service, command, member_through, query, services
 from shared.projection import reread_members
 from shared.rpc import Rpc
-from shared.subscriber import subscribe
+from shared.subscriber import BURST, subscribe
 from services.content import attachments, audience, documents, notes, papers, privacy, progress, reading, study
 from services.content.models import Base, directory
 
@@ -186,13 +186,15 @@ class ContentService(Service):
         """Ordered by members, which decided it (an administrator asked, with a reason): see privacy.py."""
         return privacy.erase(unit, principal, int(member_id), str(reason))
 
-    @subscribe("members", "members.member_created")
-    def on_member_created(self, envelope):
-        self.db.once(envelope, progress.member_changed)
+    # members' changes come in bursts (an organisation's members added, moved or corrected together): applied a
+    # batch to a transaction, each effect as it was one to a transaction
+    @subscribe("members", "members.member_created", batch=BURST)
+    def on_member_created(self, envelopes):
+        self.db.once_each(envelopes, progress.member_changed)
 
-    @subscribe("members", "members.member_updated")
-    def on_member_updated(self, envelope):
-        self.db.once(envelope, progress.member_changed)
+    @subscribe("members", "members.member_updated", batch=BURST)
+    def on_member_updated(self, envelopes):
+        self.db.once_each(envelopes, progress.member_changed)
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):

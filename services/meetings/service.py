@@ -26,7 +26,7 @@ from shared.db import Database
 from shared.kit import Service, command, member_through, query
 from shared.projection import reread_members
 from shared.rpc import Rpc
-from shared.subscriber import subscribe
+from shared.subscriber import BURST, subscribe
 from services.meetings import (
     attendance,
     discussion,
@@ -232,13 +232,15 @@ class MeetingsService(Service):
 
     # --- members' directory ------------------------------------------------------------------------------------
 
-    @subscribe("members", "members.member_created")
-    def on_member_created(self, envelope):
-        self.db.once(envelope, invitations.member_changed)
+    # members' changes come in bursts (an organisation's members added, moved or corrected together): applied a
+    # batch to a transaction, each effect as it was one to a transaction
+    @subscribe("members", "members.member_created", batch=BURST)
+    def on_member_created(self, envelopes):
+        self.db.once_each(envelopes, invitations.member_changed)
 
-    @subscribe("members", "members.member_updated")
-    def on_member_updated(self, envelope):
-        self.db.once(envelope, invitations.member_changed)
+    @subscribe("members", "members.member_updated", batch=BURST)
+    def on_member_updated(self, envelopes):
+        self.db.once_each(envelopes, invitations.member_changed)
 
     @subscribe("members", "members.position_changed")
     def on_position_changed(self, envelope):

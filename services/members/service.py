@@ -23,7 +23,7 @@ from shared.contracts.members import (
 from shared.db import Database
 from shared.kit import MEMBER, Service, command, member_through, query, services
 from shared.rpc import Rpc
-from shared.subscriber import subscribe
+from shared.subscriber import BURST, subscribe
 from services.members import administration, changes, domain, importing, privacy, registration, search
 from services.members.models import Base, Member
 
@@ -290,11 +290,11 @@ class MembersService(Service):
             if service != self.name
         }
 
-    @subscribe("identity", "identity.account_activated")
-    def on_account_activated(self, envelope):
+    @subscribe("identity", "identity.account_activated", batch=BURST)  # a committee going live: a burst
+    def on_account_activated(self, envelopes):
         def count_uptake(session, envelope):
             member = session.get(Member, envelope["payload"]["member_id"])
             if member is not None:
                 changes.record_activation(session, member)
 
-        self.db.once(envelope, count_uptake)
+        self.db.once_each(envelopes, count_uptake)

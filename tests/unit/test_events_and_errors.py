@@ -92,3 +92,30 @@ def test_an_unreachable_dependency_is_an_outage_a_bug_or_bad_input_is_not():
         assert is_outage(outage), outage
     for failure in (ValidationError(), KeyError("member_id"), RuntimeError("a bug")):
         assert not is_outage(failure), failure
+
+
+def test_a_batch_is_claimed_once_each_in_order_repeats_and_earlier_claims_skipped(tmp_path):
+    from sqlalchemy import MetaData, create_engine
+
+    from shared.db import Database, UnitOfWork
+    from shared.messaging_tables import outbox_table, processed_event_table
+
+    metadata = MetaData()
+    outbox_table(metadata)
+    processed_event_table(metadata)
+    database = Database(metadata)
+    database.use_engine(create_engine(f"sqlite:///{tmp_path}/claims.db"))
+    metadata.create_all(database.engine)
+    first, second, third = (events.envelope("members.member_erased", {"member_id": n}) for n in (1, 2, 3))
+    applied = []
+
+    def apply(session, envelope):
+        applied.append(envelope["payload"]["member_id"])
+
+    unit = UnitOfWork(database, "tally.on_member_erased", {})
+    unit.once(second, apply)
+    unit.once_each([first, second, third, first], apply)
+    unit.once_each([third, second], apply)
+    assert applied == [2, 1, 3]
+    unit.close()
+    database.engine.dispose()
