@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -34,33 +33,16 @@ class Started:
         return f"http://127.0.0.1:{self.ports['GATEWAY_METRICS_PORT']}/metrics"
 
 
+# a data directory migrated and seeded by this process's first suite on SQLite, before it started: the later ones
+# copy it rather than run every migration and both seeds again (the demo data is the same for each); removed at exit
 _template = {}
-_template_lock = threading.Lock()
 
 
-def seeded_template():
-    """A data directory migrated and seeded once per test process: a suite on SQLite copies it rather than run
-    every migration and both seeds again (the demo data is the same for each, and copying a few files is
-    instant where a migration waits on SQLite's syncs); removed when the process ends."""
-    with _template_lock:
-        if "folder" not in _template:
-            vhost, uri = rabbit.create_vhost("sotay_template")
-            folder = tempfile.mkdtemp(prefix="sotay-template-")
-            with open(f"{folder}.log", "w") as log:
-                try:
-                    suite = Suite(env={"AMQP_URI": uri, "DATA_DIR": folder}, output=log)
-                    suite.prepare()
-                    suite.seed()
-                except subprocess.CalledProcessError:
-                    log.flush()
-                    print(open(log.name).read()[-5000:])
-                    raise
-                finally:
-                    rabbit.delete_vhost(vhost)
-            os.remove(log.name)
-            atexit.register(shutil.rmtree, folder, True)
-            _template["folder"] = folder
-        return _template["folder"]
+def _keep_as_template(data_dir):
+    folder = tempfile.mkdtemp(prefix="sotay-template-")
+    shutil.copytree(data_dir, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("suite.log"))
+    atexit.register(shutil.rmtree, folder, True)
+    _template["folder"] = folder
 
 
 def on_sqlite(env):
@@ -79,12 +61,14 @@ def throwaway_suite(prefix, env=None, keep_data=False):
     log = open(os.path.join(data_dir, "suite.log"), "w")
     suite = Suite(env=env, output=log)
     try:
-        if on_sqlite(suite.env):
-            shutil.copytree(seeded_template(), data_dir, dirs_exist_ok=True)
+        if on_sqlite(suite.env) and _template:
+            shutil.copytree(_template["folder"], data_dir, dirs_exist_ok=True)
             suite.prepare()  # this vhost's queues; the copied databases are at the latest migration already
         else:
             suite.prepare()
             suite.seed()
+            if on_sqlite(suite.env):
+                _keep_as_template(data_dir)
         suite.start()
         suite.wait_healthy()
         yield Started(suite, f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1", data_dir, uri, ports, env)
