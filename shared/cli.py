@@ -45,6 +45,10 @@ def prepare(*names):
         raise SystemExit("usage: python -m shared.cli prepare <service>…")
     from nameko import config as settings
 
+    # the services' modules patch eventlet on import (shared.serve); patched first, before alembic and SQLAlchemy
+    # load, every migration runs alike and the patch has few existing locks to find (it walks every object)
+    import shared.serve  # noqa: F401
+
     for name in names:
         with settings.patch({}, clear=True):  # each service with its own config.yaml alone
             _prepare(name)

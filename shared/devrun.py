@@ -118,13 +118,30 @@ class Suite:
             umask=config.PRIVATE_UMASK,
         )
 
+    def _popen(self, *args, env=None, pinned=()):
+        return subprocess.Popen(
+            [*pinned, sys.executable, *args],
+            env=env or self.env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT if self.output else None,
+            cwd=config.REPO_ROOT,
+            umask=config.PRIVATE_UMASK,
+        )
+
     def prepare(self):
         self._python("-m", "shared.cli", "prepare", *self.services)  # one process: the imports once
 
     def seed(self):
-        for service in self.services:
-            if registry.service(service).seeded:
-                self._python("-m", f"services.{service}.seed")
+        """Every seeded service's demo data, the seeds all at once: each writes only its own database, and a
+        seed process mostly imports, which two cores do side by side."""
+        seeding = [
+            (service, self._popen("-m", f"services.{service}.seed"))
+            for service in self.services
+            if registry.service(service).seeded
+        ]
+        failed = [(service, process.returncode) for service, process in seeding if process.wait()]
+        if failed:  # after every seed has ended: none left writing behind the caller
+            raise subprocess.CalledProcessError(failed[0][1], f"services.{failed[0][0]}.seed")
 
     def replica_names(self, service):
         return [service] + [f"{service}#{n}" for n in range(1, self.replicas[service])]
@@ -146,14 +163,7 @@ class Suite:
         name = self.replica_names(service)[index]
         env, self.health_ports[name] = self._replica_env(service, index)
         pinned = ["taskset", "-c", self.cpus[service]] if service in self.cpus else []
-        self.processes[name] = subprocess.Popen(
-            [*pinned, sys.executable, "-m", "shared.serve", service],
-            env=env,
-            cwd=config.REPO_ROOT,
-            umask=config.PRIVATE_UMASK,
-            stdout=self.output,
-            stderr=subprocess.STDOUT if self.output else None,
-        )
+        self.processes[name] = self._popen("-m", "shared.serve", service, env=env, pinned=pinned)
 
     def kill_replica(self, name):
         """SIGKILL one process (`service` or `service#n`): a replica dying mid-work."""

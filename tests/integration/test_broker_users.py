@@ -48,8 +48,25 @@ def broker_users(vhost):
 
 
 def _python(env, *args):
-    done = subprocess.run([sys.executable, *args], env=env, cwd=config.REPO_ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
+    _python_each({args[-1]: (env, *args)})
+
+
+def _python_each(commands):
+    """{name: (env, *args)}: every command at once; each must succeed."""
+    running = {
+        name: subprocess.Popen(
+            [sys.executable, *args],
+            env=env,
+            cwd=config.REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, (env, *args) in commands.items()
+    }
+    for name, process in running.items():
+        _, stderr = process.communicate()
+        assert process.returncode == 0, f"{name}: {stderr[-3000:]}"
 
 
 def _healthy(port):
@@ -77,8 +94,8 @@ def suite(broker_users, tmp_path):
     }
     processes = []
     try:
-        for service, env in envs.items():
-            _python(env, "-m", "shared.cli", "prepare", service)
+        # each service prepared, and then started, beside the other: a process mostly imports, on two cores
+        _python_each({service: (env, "-m", "shared.cli", "prepare", service) for service, env in envs.items()})
         _python(envs["members"], "-m", "services.members.seed")
         for service, env in envs.items():
             processes.append(
@@ -90,6 +107,7 @@ def suite(broker_users, tmp_path):
                     stderr=subprocess.DEVNULL,
                 )
             )
+        for service, env in envs.items():
             port = env[f"{service.upper()}_HTTP_PORT"]
             wait_for(
                 lambda port=port: _healthy(port), timeout=30, message=f"{service} healthy under its own broker user"

@@ -1,6 +1,7 @@
 """The whole suite as `make run` starts it, on a broker vhost, data directory and ports of its own
 (end-to-end tests and benchmarks)."""
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -32,6 +33,22 @@ class Started:
         return f"http://127.0.0.1:{self.ports['GATEWAY_METRICS_PORT']}/metrics"
 
 
+# a data directory migrated and seeded by this process's first suite on SQLite, before it started: the later ones
+# copy it rather than run every migration and both seeds again (the demo data is the same for each); removed at exit
+_template = {}
+
+
+def _keep_as_template(data_dir):
+    folder = tempfile.mkdtemp(prefix="sotay-template-")
+    shutil.copytree(data_dir, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("suite.log"))
+    atexit.register(shutil.rmtree, folder, True)
+    _template["folder"] = folder
+
+
+def on_sqlite(env):
+    return not any(env.get(service.database_url_variable) for service in registry.with_database())
+
+
 @contextmanager
 def throwaway_suite(prefix, env=None, keep_data=False, cpus=None):
     """Prepared, seeded, started and healthy; stopped, with its vhost and (unless `keep_data`) its data, after.
@@ -44,8 +61,14 @@ def throwaway_suite(prefix, env=None, keep_data=False, cpus=None):
     log = open(os.path.join(data_dir, "suite.log"), "w")
     suite = Suite(env=env, output=log, cpus=cpus)
     try:
-        suite.prepare()
-        suite.seed()
+        if on_sqlite(suite.env) and _template:
+            shutil.copytree(_template["folder"], data_dir, dirs_exist_ok=True)
+            suite.prepare()  # this vhost's queues; the copied databases are at the latest migration already
+        else:
+            suite.prepare()
+            suite.seed()
+            if on_sqlite(suite.env):
+                _keep_as_template(data_dir)
         suite.start()
         suite.wait_healthy()
         yield Started(suite, f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/v1", data_dir, uri, ports, env)
