@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, text
 
 from bench import memory
 from bench.backends import BACKENDS, PG_SERVER
-from bench.costs import broker_pid
+from bench.meter import broker_pid
 from tests.support import rabbit
 from tests.support.postgres import NoServer, scratch_database
 from tests.support.waiting import stop_process, wait_for
