@@ -270,7 +270,8 @@ def push_ranges(session, audience_paths):
 
 NEXT_BOUNDARY = """
     SELECT organization_path, member_id FROM directory_members
-    WHERE organization_path < :high AND (organization_path, member_id) > (:after_path, :after_member)
+    WHERE organization_path >= :after_path AND organization_path < :high
+      AND (organization_path, member_id) > (:after_path, :after_member)
     ORDER BY organization_path, member_id LIMIT 1 OFFSET :skip"""
 
 QUEUE_PUSHES = """
@@ -282,9 +283,13 @@ QUEUE_PUSHES = """
     FROM directory_members m
     JOIN devices d ON d.member_id = m.member_id
     LEFT JOIN preferences p ON p.member_id = m.member_id AND p.category = :category AND p.channel = 'push'
-    WHERE m.organization_path < :high AND (m.organization_path, m.member_id) > (:after_path, :after_member)
+    WHERE m.organization_path >= :after_path AND {upper}
+      AND (m.organization_path, m.member_id) > (:after_path, :after_member)
       {until} AND m.in_party AND (p.enabled IS NULL OR p.enabled)
     {on_conflict}"""
+# The paths bound the batch as plain column ranges too: the row values alone left the index range open from
+# :after_path to the audience's end (SQLite) or its start (PostgreSQL), a scan of the rest of the audience per batch
+UPPER = {True: "m.organization_path <= :last_path", False: "m.organization_path < :high"}
 UNTIL = "AND (m.organization_path, m.member_id) <= (:last_path, :last_member)"
 DEVICE_JSON = {
     "sqlite": "json_object('platform', d.platform, 'token', d.token)",
@@ -319,7 +324,11 @@ def push_batch(session, limit=FAN_OUT_BATCH):
     publication = session.get(Publication, job.publication_id)
     ignore, on_conflict = ("OR IGNORE", "") if dialect == "sqlite" else ("", "ON CONFLICT DO NOTHING")
     sql = QUEUE_PUSHES.format(
-        ignore=ignore, on_conflict=on_conflict, device=DEVICE_JSON[dialect], until=UNTIL if boundary else ""
+        ignore=ignore,
+        on_conflict=on_conflict,
+        device=DEVICE_JSON[dialect],
+        upper=UPPER[boundary is not None],
+        until=UNTIL if boundary else "",
     )
     queued = session.execute(
         text(sql),

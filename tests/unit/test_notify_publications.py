@@ -6,7 +6,7 @@ from datetime import timedelta
 from itertools import count
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from shared.contracts.common import encode_cursor
 from shared.db import utcnow
@@ -14,7 +14,7 @@ from shared.errors import NotFound, ValidationError
 from services.notify import inbox, publications
 from services.notify.models import Delivery, Notification, Publication, PublicationAudience
 from tests.support.notify import drain_pushes, handled, publication, withdrawal
-from tests.unit.test_notify_domain import prefer, tell
+from tests.unit.test_notify_domain import prefer, sqlite_steps, tell
 
 _documents = count(1)
 
@@ -279,3 +279,41 @@ def test_what_a_member_read_is_in_their_export_and_goes_with_their_erasure(w):
         erased = privacy.erase(w.uow, Principal(member_id=administrator, citizen_id="", session_id="s"), member, "x")
     assert erased["publications_read"] == 1
     assert inbox.inbox(w.session, member)["items"] == []  # nobody notify knows of any more
+
+
+def audience_of(world, members, start):
+    """`members` recipients with a device each, 50 to a branch (a batch still reads the rest of the branch it
+    stopped in: the path index orders a branch's members, not the paths and ids together), written in bulk."""
+    from services.notify.models import Device, Recipient
+
+    rows = range(start, start + members)
+    with world.uow.transaction() as session:
+        session.execute(
+            insert(Recipient),
+            [
+                {
+                    "member_id": n,
+                    "full_name": f"Đảng viên {n}",
+                    "organization_id": n // 50,
+                    "organization_path": f"/1/2/3/{n // 50}/",
+                    "status": "official",
+                    "language": "vi",
+                    "activated": True,
+                    "in_party": True,
+                }
+                for n in rows
+            ],
+        )
+        session.execute(insert(Device), [{"member_id": n, "platform": "android", "token": f"t{n}"} for n in rows])
+
+
+def test_a_push_batch_reads_its_own_members_not_the_rest_of_the_audience(w):
+    # Found at 5.6 M members: each batch of a national push scanned the audience from where it stood to its end (the
+    # range's upper bound was the audience's, not the batch's), so a batch took ~0.8 s and codes waited behind it.
+    audience_of(w, 1_000, start=100_000)
+    publish(w, "/1/")
+    few = sqlite_steps(w, lambda session: publications.push_batch(session, limit=100))
+    audience_of(w, 30_000, start=200_000)
+    publish(w, "/1/")
+    many = sqlite_steps(w, lambda session: publications.push_batch(session, limit=100))
+    assert many <= few * 1.5 + 2, (few, many)
