@@ -8,6 +8,7 @@ one-time code is requested over RPC every 100 ms until every push is handed to t
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import time
@@ -123,7 +124,26 @@ def main(argv=None):
         help="stop this many seconds after the publication, the pushes queued so far counted (a national fan-out "
         "on a loaded machine outlasts a session)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("BENCH_PUBLICATION_BACKEND", "sqlite"),
+        help="notify's database: a SQLite file (the embedded default) or a PostgreSQL database of its own, made and "
+        "dropped on BENCH_POSTGRES_URL",
+    )
     args = parser.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        if args.backend == "postgresql":
+            from bench.backends import PG_SERVER
+            from tests.support.postgres import scratch_database
+
+            os.environ["NOTIFY_DATABASE_URL"] = stack.enter_context(
+                scratch_database("sotay_bench_publication", PG_SERVER)
+            )
+        measure(args)
+
+
+def measure(args):
     from services.notify import inbox
     from services.notify.models import Delivery, PushFanOut
 
@@ -166,7 +186,10 @@ def main(argv=None):
         after = inbox_reads(unit, 200, args.members)
     elapsed = marks.get("queued", so_far[1])
     rate = (args.members if "queued" in marks else queued) / elapsed
-    print(f"\nnational publication — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores")
+    print(
+        f"\nnational publication — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+        f"notify on {args.backend}"
+    )
     print(
         f"{args.members:,} members, each with a device; {EARLIER:,} earlier publications. In a sampled member's "
         f"inbox after {marks['visible'] * 1000:.0f} ms — and so in every member's (one row; target < 1 s, < 60 s)"
