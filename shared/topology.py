@@ -166,8 +166,9 @@ def declare(connection, entities):
     channel = connection.channel()
     try:
         for entity in entities:
-            entity.maybe_bind(channel)
-            entity.declare()
+            # on this channel, not the one an entity kept from an earlier call: that one is closed (a relay's
+            # reconnect declares the same entities again)
+            entity.declare(channel=channel)
     finally:
         channel.close()
 

@@ -18,6 +18,7 @@ from shared.events import envelope
 from shared.messaging_tables import outbox_table, processed_event_table
 from shared.subscriber import ATTEMPT_HEADER, ERROR_HEADER, subscribe
 from shared.topology import UNROUTED, Subscription, events_exchange
+from tests.support import rabbit
 from tests.support.waiting import wait_for
 
 metadata = MetaData()
@@ -192,6 +193,27 @@ def test_an_event_nobody_subscribes_to_is_caught_not_dropped(settings):
     commit()
     assert Relay(engine, outbox, "identity", config.amqp_uri()).relay_once() == 1
     wait_for(lambda: queue_depth(UNROUTED) == 1, message="the unroutable event in sotay.unrouted")
+    engine.dispose()
+
+
+def test_a_relay_whose_broker_connection_was_lost_publishes_again_on_a_new_one(settings):
+    """A broker restart or a dropped connection closes the relay's kept channel: the next pass opens a new
+    connection, declares its exchanges there and publishes, rather than failing on the old channel for ever."""
+    from shared.outbox import Relay
+
+    engine, outbox, commit = producer_outbox()
+    relay = Relay(engine, outbox, "identity", config.amqp_uri())
+    commit()
+    assert relay.relay_once() == 1
+    wait_for(lambda: rabbit.close_connections(config.amqp_uri()) >= 1, timeout=10, message="the relay's connection")
+    later = commit()
+    # the first pass may still find the lost channel (its error only read when it talks to the broker again)
+    wait_for(lambda: relay.relay_once() == 1, timeout=10, message="the event after the loss published")
+    wait_for(lambda: queue_depth(UNROUTED) == 2, message="both events in sotay.unrouted")
+    assert [take(UNROUTED).properties["message_id"] for _ in range(2)][1] == later
+    with engine.connect() as conn:
+        assert conn.execute(select(outbox.c.state)).scalars().all() == ["sent", "sent"]
+    relay.close()
     engine.dispose()
 
 
