@@ -22,6 +22,7 @@ once. The pending gauge is counted on the poll interval, not on every pass.
 
 import contextlib
 import logging
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -82,6 +83,23 @@ class Confirmed:
     def _nack(self, tag, multiple):
         self.refused = True
 
+    @contextlib.contextmanager
+    def _corked(self):
+        """The round's messages leave in full TCP segments (TCP_CORK until the last is written), not one segment
+        per message: measured on a round of 500, the relay's CPU per event fell by a quarter and the broker's by
+        a third (bench/README.md, events)."""
+        sock = getattr(self.connection.connection.transport, "sock", None)
+        cork = getattr(socket, "TCP_CORK", None)  # Linux
+        if sock is None or cork is None:
+            yield
+            return
+        sock.setsockopt(socket.IPPROTO_TCP, cork, 1)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):  # a lost connection: the round's own error says so
+                sock.setsockopt(socket.IPPROTO_TCP, cork, 0)  # sends what is held
+
     def close(self):
         if self.connection is not None:
             with contextlib.suppress(Exception):
@@ -104,9 +122,10 @@ class Confirmed:
         try:
             if self.connection is None:
                 self._open()
-            for body, options in messages:
-                self.producer.publish(body, **options)
-                self.tag += 1
+            with self._corked():
+                for body, options in messages:
+                    self.producer.publish(body, **options)
+                    self.tag += 1
             deadline = time.monotonic() + self.TIMEOUT
             while self.acked < self.tag and not self.refused:
                 left = deadline - time.monotonic()
