@@ -15,8 +15,9 @@ def reread_members(unit, members_rpc, envelope, apply, page_size=2000):
         if unit.processed(envelope):
             return
     since, after = envelope["payload"]["updated_since"], 0
+    until = envelope["payload"].get("updated_until")  # absent from events written before it was added
     while True:
-        page = members_rpc.member_snapshots(after, page_size, since)
+        page = members_rpc.member_snapshots(after, page_size, since, until)
         if not page:
             break
         for start in range(0, len(page), ROWS_PER_COMMIT):

@@ -303,13 +303,15 @@ SNAPSHOT_COLUMNS = (
 )
 
 
-def snapshots_after(session, after_id, limit, updated_since=None, pause=None):
+def snapshots_after(session, after_id, limit, updated_since=None, updated_until=None, pause=None):
     """Bulk read for rebuilding a projection: members by id, keyset-paginated (optionally only
-    those changed since a time, after an import). Plain columns, not ORM objects (a page is thousands
+    those changed in a window of time: an import's). Plain columns, not ORM objects (a page is thousands
     of rows, read while others wait), with `pause()` between slices of the page."""
     query = select(*SNAPSHOT_COLUMNS).where(Member.id > after_id, Member.erased_at.is_(None))
     if updated_since:
         query = query.where(Member.updated_at >= datetime.fromisoformat(updated_since))
+    if updated_until:
+        query = query.where(Member.updated_at <= datetime.fromisoformat(updated_until))
     page = []
     for rows in session.execute(query.order_by(Member.id).limit(limit)).partitions(250):
         page.extend(member_snapshot(row) for row in rows)

@@ -697,10 +697,7 @@ def execute(
             hold(session, job, owner, lease)  # locks the job's row until the apply commits
             finish(session, job, checked, dry_run, pause=checkpoint, offload=offload)
             if not dry_run and job.accepted:
-                unit.publish(
-                    "members.members_imported",
-                    {"job_id": job.id, "accepted": job.accepted, "updated_since": aware(job.started_at).isoformat()},
-                )
+                unit.publish("members.members_imported", imported(job))
             Driver(session, offload).commit()
         return job
     except LeaseLost:
@@ -719,6 +716,18 @@ def execute(
         return unit.session.get(ImportJob, job_id, populate_existing=True)
     finally:
         unit.close()
+
+
+def imported(job):
+    """`members.members_imported` of a finished job: what others re-read, the members it wrote (their `updated_at`
+    lies between the job's start and its end). Both bounds: the re-read of an import handled after later ones
+    would otherwise read their members too, each service projecting a run of n files ~n²/2 times."""
+    return {
+        "job_id": job.id,
+        "accepted": job.accepted,
+        "updated_since": aware(job.started_at).isoformat(),
+        "updated_until": aware(job.finished_at).isoformat(),
+    }
 
 
 def check_importer(actor):

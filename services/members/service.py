@@ -267,10 +267,10 @@ class MembersService(Service):
         return administration.grant_first_administrator(unit, str(citizen_id))
 
     @query(caller=services("identity", "notify", "meetings", "content"))
-    def member_snapshots(self, session, principal, after_id=0, limit=1000, updated_since=None):
+    def member_snapshots(self, session, principal, after_id=0, limit=1000, updated_since=None, updated_until=None):
         """Bulk read for other services rebuilding their projection of members."""
         return domain.snapshots_after(
-            session, int(after_id), min(int(limit), 5000), updated_since, pause=eventlet.sleep
+            session, int(after_id), min(int(limit), 5000), updated_since, updated_until, pause=eventlet.sleep
         )
 
     @query(caller=member_through("gateway"))

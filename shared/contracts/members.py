@@ -164,12 +164,14 @@ class MemberErased(Schema):
 
 
 class MembersImported(Schema):
-    """Too many members changed to send one event each: re-read those updated since `updated_since`
-    with members' bulk read (`member_snapshots`)."""
+    """Too many members changed to send one event each: re-read those updated from `updated_since` to
+    `updated_until` (the import's start and end) with members' bulk read (`member_snapshots`)."""
 
     job_id = fields.String(required=True)
     accepted = fields.Integer(required=True)
     updated_since = fields.DateTime(required=True)
+    # absent from events of earlier versions: re-read from `updated_since` on
+    updated_until = fields.DateTime(load_default=None)
 
 
 EVENTS = {
