@@ -70,20 +70,7 @@ test-unit: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	@$(PY) -m tests.support.broker
-	@$(PY) -m bench.run
-	@$(PY) -m bench.signin
-	@$(PY) -m bench.costs
-	@$(PY) -m bench.enumeration
-	@$(PY) -m bench.fanout
-	@$(PY) -m bench.publication
-	@$(PY) -m bench.import_reads
-	@$(PY) -m bench.tallies
-	@$(PY) -m bench.meetings
-	@$(PY) -m bench.checkin
-	@$(PY) -m bench.content
-	@$(PY) -m bench.attachments
-	@$(PY) -m bench.portal
-	@$(PY) -m bench.events
+	@$(PY) -m bench.all
 
 # the national data sets, on their own (issue 14): a fill is kept and reused by the next run with the same fill
 BENCH_KEEP ?= var/bench-keep
