@@ -99,7 +99,7 @@ class ContentService(Service):
 
     @query(caller=MEMBER, params=DocumentQuery)
     def list_documents(self, session, principal, data=None):
-        return reading.listing(session, principal, data)
+        return reading.versioned_listing(session, principal, data)
 
     @query(caller=MEMBER, params=VersionQuery)
     def get_document(self, session, principal, document_id, data=None):

@@ -96,7 +96,7 @@ class MeetingsService(Service):
 
     @query(caller=GATEWAY, params=MeetingQuery)
     def my_meetings(self, session, principal, data):
-        return listing.my_meetings(session, principal.member_id, data)
+        return listing.versioned_my_meetings(session, principal.member_id, data)
 
     @query(caller=GATEWAY, params=MeetingQuery)
     def organization_meetings(self, session, principal, organization_id, data):

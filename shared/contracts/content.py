@@ -40,11 +40,20 @@ class DocumentWithdrawn(Schema):
     withdrawn_at = fields.AwareDateTime(required=True)
 
 
+class DocumentChanged(Schema):
+    """A published document shows something new without a new version (a file attached): for those who keep what
+    they read of it (the gateway's known list versions); nobody is told."""
+
+    document_id = fields.Integer(required=True)
+    audience = fields.List(fields.Nested(AudienceOrganization), required=True)
+
+
 EVENTS = {
     "content.document_published": Event(
         DocumentPublished, "A document or a new version of it was published to its audience."
     ),
     "content.document_withdrawn": Event(DocumentWithdrawn, "A published document was withdrawn."),
+    "content.document_changed": Event(DocumentChanged, "A published document changed without a new version."),
 }
 
 
