@@ -11,18 +11,6 @@ DOCS_1, DOCS_2 = (1, DOCUMENTS, ()), (2, DOCUMENTS, ())
 MEET_1, MEET_2 = (1, MEETINGS, ()), (2, MEETINGS, ())
 
 
-class Clock:
-    now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def known(clock):
     versions = KnownVersions(trust=60.0, clock=clock, feeds=("members", LISTS))
