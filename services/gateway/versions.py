@@ -256,7 +256,9 @@ def list_tags(body):
         return []  # nothing a list shows
     if kind.startswith("meetings."):
         tags = [("meeting", _integer(payload["meeting_id"]))]
-        if kind != "meetings.meeting_updated" and kind != "meetings.member_checked_in":
+        if kind == "meetings.meeting_updated":  # an invitation made or taken away: that member's list
+            tags += [("invited", _integer(member_id)) for member_id in payload.get("member_ids", ())]
+        elif kind != "meetings.member_checked_in":
             tags += [("invited", _integer(member_id)) for member_id in payload["invitees"]]
         return tags
     raise ValueError(f"an event type not known here: {kind}")

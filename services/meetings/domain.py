@@ -259,6 +259,14 @@ def updated(unit, meeting):
     unit.publish("meetings.meeting_updated", {"meeting_id": meeting.id, "organization_id": meeting.organization_id})
 
 
+def invitations_changed(unit, changes):
+    """Say which meetings gained or lost an invitee as the directory changed ([(meeting id, organisation id, member
+    id)]): their counts, and the member's own list."""
+    for meeting_id, organization_id, member_id in changes or ():
+        payload = {"meeting_id": meeting_id, "organization_id": organization_id, "member_ids": [member_id]}
+        unit.publish("meetings.meeting_updated", payload)
+
+
 # --- how a meeting is shown ----------------------------------------------------------------------------------------
 
 

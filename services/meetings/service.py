@@ -234,22 +234,31 @@ class MeetingsService(Service):
 
     # members' changes come in bursts (an organisation's members added, moved or corrected together): applied a
     # batch to a transaction, each effect as it was one to a transaction
+    def _telling(self, effect):
+        """`effect` on the directory, and meetings.meeting_updated for each invitation it made or took away, in
+        its transaction."""
+
+        def apply(session, item):
+            domain.invitations_changed(self.db, effect(session, item))
+
+        return apply
+
     @subscribe("members", "members.member_created", batch=BURST)
     def on_member_created(self, envelopes):
-        self.db.once_each(envelopes, invitations.member_changed)
+        self.db.once_each(envelopes, self._telling(invitations.member_changed))
 
     @subscribe("members", "members.member_updated", batch=BURST)
     def on_member_updated(self, envelopes):
-        self.db.once_each(envelopes, invitations.member_changed)
+        self.db.once_each(envelopes, self._telling(invitations.member_changed))
 
     @subscribe("members", "members.position_changed")
     def on_position_changed(self, envelope):
-        self.db.once(envelope, invitations.position_changed)
+        self.db.once(envelope, self._telling(invitations.position_changed))
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
-        reread_members(self.db, self.cluster.members, envelope, invitations.project_member)
+        reread_members(self.db, self.cluster.members, envelope, self._telling(invitations.project_member))
 
     @subscribe("members", "members.member_erased")
     def on_member_erased(self, envelope):
-        self.db.once(envelope, invitations.member_erased)
+        self.db.once(envelope, self._telling(invitations.member_erased))

@@ -60,10 +60,16 @@ class MemberCheckedIn(Schema):
 
 class MeetingUpdated(Schema):
     """What a meeting shows changed with no news for its invitees (an answer, so its counts; opened or closed by an
-    officer): for those who keep what they read of it (the gateway's known list versions); nobody is told."""
+    officer; an invitee added or taken away as the directory changed): for those who keep what they read of it
+    (the gateway's known list versions); nobody is told."""
 
     meeting_id = fields.Integer(required=True)
     organization_id = fields.Integer(required=True)
+    member_ids = fields.List(
+        fields.Integer(),
+        load_default=list,
+        metadata={"description": "members invited or no longer invited as the directory changed (their own lists)"},
+    )
 
 
 class VoteClosed(Schema):
