@@ -252,6 +252,8 @@ def list_tags(body):
     kind, payload = body["type"], body["payload"]
     if kind in ("content.document_published", "content.document_withdrawn", "content.document_changed"):
         return [("organization", _integer(item["organization_id"])) for item in payload["audience"]]
+    if kind == "content.reader_moved":
+        return [_integer(payload["member_id"])]  # all that member's versions
     if kind == "meetings.absences_flagged" or kind == "meetings.vote_closed":
         return []  # nothing a list shows
     if kind.startswith("meetings."):
