@@ -138,3 +138,23 @@ def test_a_meeting_starting_is_in_the_next_revalidation_with_no_event(running, w
     assert next(i for i in first.json()["items"] if i["id"] == meeting["id"])["status"] == "scheduled"
     started = until(running, "/me/meetings", token, first.headers["ETag"], 200, timeout=10)
     assert next(i for i in started.json()["items"] if i["id"] == meeting["id"])["status"] == "in_progress"
+
+
+def test_a_transferred_members_lists_are_the_new_branchs_at_the_next_revalidation(running, world):
+    factory = world["factory"]
+    mover = known_to_meetings(running, known_to_content(running, factory.member(world["branch"], activated=True)))
+    administrator = {**world, "secretary": {"token": factory.admin}}
+    theirs = published(administrator, running, audience={"id": world["outsider"]["organization_id"]}, title="Mới")
+    schedule(running, world, starts_in=timedelta(days=3), title="Họp chi bộ cũ")  # the mover is invited
+    documents, meetings = (known(running, path, mover["token"]) for path in ("/documents", "/me/meetings"))
+    issued = post(
+        running, f"/members/{mover['id']}/transfers", {"to_organization_id": theirs["audience"][0]}, factory.admin
+    )
+    assert issued.status_code == 201, issued.text
+    assert post(running, f"/transfers/{issued.json()['id']}/accept", None, factory.admin).status_code == 200
+    known_to_content(running, mover, theirs["audience"][0])
+    moved = until(running, "/documents", mover["token"], documents, 200, timeout=5)
+    assert theirs["id"] in [item["id"] for item in moved.json()["items"]]
+    # the branch's meeting they were invited to is no longer theirs
+    left = until(running, "/me/meetings", mover["token"], meetings, 200, timeout=5)
+    assert all(item["organization_id"] != world["branch"]["id"] for item in left.json()["items"])
