@@ -200,8 +200,11 @@ def _conditional_list(service, route, request, name, call, tags_of):
     member_id = service.caller.require().member_id
     query = route.sent(request, QUERY)  # as the owning service is sent it: unknown parameters are not
     key = (member_id, name, tuple(sorted(query.items())))
-    return _conditional(service, route, request, key, lambda: call(*route.arguments(request, {})),
-                        lambda answer: [name, *tags_of(answer)])  # fmt: skip
+
+    def tags(answer):
+        return [name, *tags_of(answer)]  # `name`: an event of the owner's not understood forgets the list
+
+    return _conditional(service, route, request, key, lambda: call(*route.arguments(request, {})), tags)
 
 
 def _conditional(service, route, request, key, call, tags_of):
