@@ -184,15 +184,16 @@ def list_documents(service, route, request):
 
 def my_meetings(service, route, request):
     """The caller's meetings (any query), conditional as `get_me`: forgotten when meetings says a meeting they are
-    invited to, or one the answer shows, changed."""
-    member_id = service.caller.require().member_id
+    invited to changed (their member id), or one of an organisation whose meetings the answer shows (by
+    organisation, not by meeting: a tag or two a version whatever the page's size; the lists forgotten with it are
+    that organisation's members')."""
     return _conditional_list(
         service,
         route,
         request,
         versions.MEETINGS,
         service.rpc.meetings.my_meetings,
-        lambda answer: [("invited", member_id), *(("meeting", item["id"]) for item in answer["items"])],
+        lambda answer: {("meetings of", item["organization_id"]) for item in answer["items"]},
     )
 
 

@@ -57,7 +57,7 @@ class KnownVersions:
     tags say which forgets reach it: the member id (their own writes, members' events about them), the list's name
     (an event that cannot be attributed), and what the owning service's events name (organisations, meetings)."""
 
-    LIMIT = 100_000  # ~30 MB at most; the least recently learnt go first
+    LIMIT = 100_000  # at most ~30 MB of records (0.3 KB each), ~65 MB of lists (0.65 KB); oldest learnt go first
     PRUNE_EVERY = 10.0
 
     def __init__(self, trust=60.0, clock=time.monotonic, feeds=("members",)):
@@ -65,10 +65,12 @@ class KnownVersions:
         self._clock = clock
         self._feeds = frozenset(feeds)  # every one must be consuming for anything to be trusted
         self._connected = set()
-        self._known = OrderedDict()
+        self._known = OrderedDict()  # key → (version, asked at, trusted until or None, tags)
+        self._lists_of = {}  # member id → [their lists' keys] (their record's key is their id)
         self._tagged = {}  # tag → {key}
+        self._tags = {}  # one object per tag, shared by every version carrying it
         self._changes = 0  # every forget counts one
-        self._forgotten = {}  # tag → (change count, when): what answers on their way must not undo
+        self._forgotten = {}  # member id or tag → (change count, when): what answers on their way must not undo
         self._all_forgotten = 0
         self._pruned_at = clock()
 
@@ -95,15 +97,18 @@ class KnownVersions:
         """`tags`: what may change the answer besides its member (key's first part); `holds_for`: the seconds the
         answer stays true by itself from when it was asked (the clock moves it), None for as long as `trust`."""
         changes, asked_at = mark
-        tags = (_member_of(key), *tags)
-        newest = max((self._forgotten.get(tag, (0, 0.0))[0] for tag in tags), default=0)
+        member = _member_of(key)
+        newest = max((self._forgotten.get(tag, (0, 0.0))[0] for tag in (member, *tags)), default=0)
         if not self.ready or changes < max(newest, self._all_forgotten) or self._clock() - asked_at > self.trust:
             return
         if holds_for is not None and holds_for <= 0:
             return
         self._drop(key)
         until = None if holds_for is None else asked_at + holds_for
+        tags = tuple(self._tags.setdefault(tag, tag) for tag in tags)
         self._known[key] = (version, asked_at, until, tags)  # trusted from when it was asked, not when it came
+        if key != member:
+            self._lists_of.setdefault(member, []).append(key)
         for tag in tags:
             self._tagged.setdefault(tag, set()).add(key)
         while len(self._known) > self.LIMIT:
@@ -112,8 +117,12 @@ class KnownVersions:
     def forget(self, tag):
         """Every version a change of `tag` may touch: a member id (all of theirs), a list's name, an event's tag."""
         self._changes += 1
-        for key in self._tagged.pop(tag, ()):
-            self._drop(key)
+        if isinstance(tag, int):
+            for key in (tag, *self._lists_of.get(tag, ())):
+                self._drop(key)
+        else:
+            for key in self._tagged.pop(tag, ()):
+                self._drop(key)
         self._forgotten[tag] = (self._changes, self._clock())
         self._prune_now_and_then()
 
@@ -121,7 +130,9 @@ class KnownVersions:
         self._changes += 1
         self._all_forgotten = self._changes
         self._known.clear()
+        self._lists_of.clear()
         self._tagged.clear()
+        self._tags.clear()
         self._forgotten.clear()
 
     def connected(self, feed="members"):
@@ -141,16 +152,25 @@ class KnownVersions:
             self._drop(key)
         for tag in [t for t, (_, at) in self._forgotten.items() if now - at > self.trust]:
             del self._forgotten[tag]
+        for tag in [t for t in self._tags if t not in self._tagged]:
+            del self._tags[tag]
 
     def _drop(self, key):
         entry = self._known.pop(key, None)
-        if entry is not None:
-            for tag in entry[3]:
-                keys = self._tagged.get(tag)
-                if keys is not None:
-                    keys.discard(key)
-                    if not keys:
-                        del self._tagged[tag]
+        if entry is None:
+            return
+        for tag in entry[3]:
+            keys = self._tagged.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._tagged[tag]
+        member = _member_of(key)
+        if key != member:
+            keys = self._lists_of[member]
+            keys.remove(key)
+            if not keys:
+                del self._lists_of[member]
 
     def _prune_now_and_then(self):
         if self._clock() - self._pruned_at > self.PRUNE_EVERY:  # a busy feed is never idle long enough
@@ -245,8 +265,9 @@ def list_changes_queue(service):
 def list_tags(body):
     """What an event of content or meetings may change in a member's list, as the tags KnownVersions forgets:
     the audience's organisations (a document list shows what is addressed to the member's organisation or one
-    above: `("organization", id)`), a meeting's invitees (`("invited", member id)`: it may enter or leave their
-    list) and the meeting itself (`("meeting", id)`: the lists showing it). Raises on what it cannot read."""
+    above: `("organization", id)`), a meeting's invitees (their member ids: it may enter or leave their list) and
+    the meeting's organisation (`("meetings of", id)`: the lists showing one of its meetings). Raises on
+    what it cannot read."""
     if check_envelope(body):
         raise ValueError("not an event envelope")
     kind, payload = body["type"], body["payload"]
@@ -257,11 +278,12 @@ def list_tags(body):
     if kind == "meetings.absences_flagged" or kind == "meetings.vote_closed":
         return []  # nothing a list shows
     if kind.startswith("meetings."):
-        tags = [("meeting", _integer(payload["meeting_id"]))]
+        tags = [("meetings of", _integer(payload["organization_id"]))]
+        # a meeting's invitees: theirs (all of a member's: their record and documents too, rather than a tag each)
         if kind == "meetings.meeting_updated":  # an invitation made or taken away: that member's list
-            tags += [("invited", _integer(member_id)) for member_id in payload.get("member_ids", ())]
+            tags += [_integer(member_id) for member_id in payload.get("member_ids", ())]
         elif kind != "meetings.member_checked_in":
-            tags += [("invited", _integer(member_id)) for member_id in payload["invitees"]]
+            tags += [_integer(member_id) for member_id in payload["invitees"]]
         return tags
     raise ValueError(f"an event type not known here: {kind}")
 

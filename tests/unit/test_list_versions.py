@@ -20,13 +20,13 @@ def known(clock):
 
 
 def learn_all(known):
-    """Member 1 in organisation 3 (under 1), invited to meeting 9; member 2 in organisation 4 (under 1)."""
+    """Member 1 in organisation 3 (under 1), invited to a meeting of 3; member 2 in organisation 4 (under 1)."""
     mark = known.mark()
     known.learn(1, "me1", mark)
     known.learn(DOCS_1, "d1", mark, tags=[DOCUMENTS, ("organization", 1), ("organization", 3)])
     known.learn(DOCS_2, "d2", mark, tags=[DOCUMENTS, ("organization", 1), ("organization", 4)])
-    known.learn(MEET_1, "m1", mark, tags=[MEETINGS, ("invited", 1), ("meeting", 9)])
-    known.learn(MEET_2, "m2", mark, tags=[MEETINGS, ("invited", 2)])
+    known.learn(MEET_1, "m1", mark, tags=[MEETINGS, ("meetings of", 3)])
+    known.learn(MEET_2, "m2", mark, tags=[MEETINGS])
 
 
 def still_known(known):
@@ -65,9 +65,9 @@ def test_a_version_holds_until_the_moment_its_owner_said(known, clock):
 
 def test_an_answer_on_its_way_when_something_it_shows_changed_is_not_learnt(known):
     mark = known.mark()
-    known.forget(("meeting", 9))
-    known.learn(MEET_1, "m1", mark, tags=[MEETINGS, ("meeting", 9)])
-    known.learn(MEET_2, "m2", mark, tags=[MEETINGS, ("meeting", 8)])
+    known.forget(("meetings of", 3))
+    known.learn(MEET_1, "m1", mark, tags=[MEETINGS, ("meetings of", 3)])
+    known.learn(MEET_2, "m2", mark, tags=[MEETINGS, ("meetings of", 4)])
     assert known.current(MEET_1) is None and known.current(MEET_2) == "m2"
 
 
@@ -84,7 +84,7 @@ def audience(*ids):
 
 
 MEETING_LISTS = {MEET_1, MEET_2}
-FACTS = {"organization_id": 3, "organization_path": "1.3", "kind": "regular", "title": "Họp chi bộ"}
+FACTS = {"organization_id": 4, "organization_path": "1.4", "kind": "regular", "title": "Họp chi bộ"}
 
 
 @pytest.mark.parametrize(
@@ -99,12 +99,16 @@ FACTS = {"organization_id": 3, "organization_path": "1.3", "kind": "regular", "t
         # a meeting scheduled for member 2, or one member 1's list shows changing
         (
             envelope("meetings.meeting_scheduled", {**FACTS, "meeting_id": 10, "invitees": [2]}),
-            {DOCS_1, DOCS_2, MEET_1},
+            {DOCS_1, MEET_1},  # all member 2's
         ),
         (envelope("meetings.meeting_updated", {"meeting_id": 9, "organization_id": 3}), {DOCS_1, DOCS_2, MEET_2}),
-        (envelope("meetings.member_checked_in", {"meeting_id": 9, "member_id": 1}), {DOCS_1, DOCS_2, MEET_2}),
+        (
+            envelope("meetings.meeting_updated", {"meeting_id": 10, "organization_id": 4, "member_ids": [2]}),
+            {DOCS_1, MEET_1},
+        ),
+        (envelope("meetings.member_checked_in", {"meeting_id": 9, "organization_id": 3}), {DOCS_1, DOCS_2, MEET_2}),
         (envelope("meetings.vote_closed", {"vote_id": 1, "meeting_id": 9}), {DOCS_1, DOCS_2, MEET_1, MEET_2}),
-        (envelope("meetings.meeting_changed", {"meeting_id": "9", "invitees": [1]}), {DOCS_1, DOCS_2}),
+        (envelope("meetings.meeting_changed", {"organization_id": "3", "invitees": [1]}), {DOCS_1, DOCS_2}),
         ({"type": "meetings.meeting_changed"}, {DOCS_1, DOCS_2}),  # no envelope: every meeting list
         ("not even an object", set()),  # every list, /me too
     ],
