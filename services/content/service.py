@@ -186,8 +186,6 @@ class ContentService(Service):
         """Ordered by members, which decided it (an administrator asked, with a reason): see privacy.py."""
         return privacy.erase(unit, principal, int(member_id), str(reason))
 
-    # members' changes come in bursts (an organisation's members added, moved or corrected together): applied a
-    # batch to a transaction, each effect as it was one to a transaction
     def _telling(self, effect):
         """`effect` on the directory, and content.reader_moved when the documents addressed to the member changed
         (their lists kept elsewhere: the gateway's known versions), in its transaction."""
@@ -199,6 +197,8 @@ class ContentService(Service):
 
         return apply
 
+    # members' changes come in bursts (an organisation's members added, moved or corrected together): applied a
+    # batch to a transaction, each effect as it was one to a transaction
     @subscribe("members", "members.member_created", batch=BURST)
     def on_member_created(self, envelopes):
         self.db.once_each(envelopes, self._telling(progress.member_changed))

@@ -232,8 +232,6 @@ class MeetingsService(Service):
 
     # --- members' directory ------------------------------------------------------------------------------------
 
-    # members' changes come in bursts (an organisation's members added, moved or corrected together): applied a
-    # batch to a transaction, each effect as it was one to a transaction
     def _telling(self, effect):
         """`effect` on the directory, and meetings.meeting_updated for each invitation it made or took away, in
         its transaction."""
@@ -243,6 +241,8 @@ class MeetingsService(Service):
 
         return apply
 
+    # members' changes come in bursts (an organisation's members added, moved or corrected together): applied a
+    # batch to a transaction, each effect as it was one to a transaction
     @subscribe("members", "members.member_created", batch=BURST)
     def on_member_created(self, envelopes):
         self.db.once_each(envelopes, self._telling(invitations.member_changed))
