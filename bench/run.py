@@ -1,11 +1,11 @@
-"""`make bench`: GET /api/v1/me through the gateway beside a bare nameko HTTP→RPC hop.
+"""`make bench`: GET /api/v1/me and a member's two lists through the gateway beside a bare nameko HTTP→RPC hop.
 
-Both run in this one invocation, on this machine, under the same load tool
-(wrk, 50 connections), so the ratio between them is what to read. `GET /me` twice: plain, and conditional
+All run in this one invocation, on this machine, under the same load tool
+(wrk, 50 connections), so the ratio between them is what to read. Each read twice: plain, and conditional
 (`If-None-Match` with the ETag of the last answer: a revalidation the gateway answers 304 itself), each with the
-CPU milliseconds per request of every process (from /proc, as bench.costs). `python -m bench.run me`: these
-alone, without the sign-ins.
-"""
+CPU milliseconds per request of every process (from /proc, as bench.costs). `python -m bench.run me`: `GET /me`
+alone, without the sign-ins; `python -m bench.run lists`: the document list (`GET /documents`) and the meeting
+list (`GET /me/meetings`) alone."""
 
 import json
 import os
@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.request
 import warnings
+from datetime import UTC, datetime, timedelta
 
 from bench import memory
 from bench.meter import Meter
@@ -106,15 +107,22 @@ def argon2_verify_rate(seconds=8.0):
     return sum(counts) / (time.monotonic() - started)
 
 
-def get_json(url, body=None, headers=None):
+def get_json(url, body=None, headers=None, method=None):
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
+    headers = {"Content-Type": "application/json", **(headers or {})} if data is not None else headers or {}
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
 
 
+DOCUMENTS, MEETINGS = 20, 5  # what the member's lists show (a first page of documents)
+READS = {"me": ["/me"], "lists": ["/documents", "/me/meetings"]}
+
+
 def main():
-    only_me = sys.argv[1:] == ["me"]
+    part = sys.argv[1] if sys.argv[1:] in (["me"], ["lists"]) else None
+    only_me = part is not None  # no sign-ins
+    reads = READS[part] if part else READS["me"] + READS["lists"]
     ensure_wrk()
     echo_port = str(free_port())
     echo = []
@@ -132,28 +140,37 @@ def main():
             base = started.base
             echo_url = f"http://127.0.0.1:{echo_port}/echo"
 
-            def signed_in():
+            def signed_in(citizen_id="001000000002"):
                 try:
-                    return get_json(f"{base}/auth/login", {"citizen_id": "001000000002", "password": "sotay-demo-2026"})
+                    return get_json(f"{base}/auth/login", {"citizen_id": citizen_id, "password": "sotay-demo-2026"})
                 except Exception:
                     return None
 
             token = wait_for(signed_in, timeout=30, interval=0.3, message="sign-in")["access_token"]
+            if "/documents" in reads:
+                secretary = wait_for(lambda: signed_in("001000000001"), timeout=30, message="the secretary's sign-in")
+                furnish(base, token, secretary["access_token"])
             wait_for(lambda: _answers(echo_url), timeout=30, interval=0.2, message="the echo hop")
-            # warm both paths (JWKS fetch, connection pools) before measuring
+            signed = f"Authorization: Bearer {token}"
+            # warm every path (JWKS fetch, connection pools) before measuring
             for _ in range(50):
-                get_json(f"{base}/me", headers={"Authorization": f"Bearer {token}"})
+                for path in reads:
+                    get_json(f"{base}{path}", headers={"Authorization": f"Bearer {token}"})
                 _answers(echo_url)
-            etag = etag_of(f"{base}/me", token)
+            shown = {path: get_json(f"{base}{path}", headers={"Authorization": f"Bearer {token}"}) for path in reads}
+            etags = {path: etag_of(f"{base}{path}", token) for path in reads}
             at_rest = memory.resident(started.suite.processes)
             meter = Meter({**started.suite.processes, "echo rpc": echo[0], "echo http": echo[1]})
             baseline = metered(meter, lambda: wrk(echo_url))
+            measured = {}
             with memory.Peaks(started.suite.processes) as peaks:
-                me = metered(meter, lambda: wrk(f"{base}/me", headers=[f"Authorization: Bearer {token}"]))
-                revalidations = metered(
-                    meter,
-                    lambda: wrk(f"{base}/me", headers=[f"Authorization: Bearer {token}", f"If-None-Match: {etag}"]),
-                )
+                for path in reads:
+                    measured[path] = (
+                        metered(meter, lambda p=path: wrk(f"{base}{p}", headers=[signed])),
+                        metered(
+                            meter, lambda p=path: wrk(f"{base}{p}", headers=[signed, f"If-None-Match: {etags[p]}"])
+                        ),
+                    )
                 if not only_me:
                     logins = wrk(f"{base}/auth/login", connections=16, script=LOGIN_SCRIPT)
             raw_verify = None if only_me else argon2_verify_rate()
@@ -162,10 +179,38 @@ def main():
                 process.terminate()
             for process in echo:
                 process.wait(timeout=20)
-    report_me(baseline, me, revalidations)
+    report_reads(baseline, measured, shown)
     if not only_me:
         report_logins(logins, raw_verify)
     memory.report(at_rest, peaks.mb)
+
+
+def furnish(base, token, secretary):
+    """What a branch member's lists hold in a month or two: DOCUMENTS documents published to the demo member's
+    branch by its secretary and MEETINGS meetings ahead; waits until both lists show them."""
+    me = get_json(f"{base}/me", headers={"Authorization": f"Bearer {token}"})
+    by_secretary = {"Authorization": f"Bearer {secretary}"}
+    branch = me["organization_id"]
+    for n in range(DOCUMENTS):
+        body = {"category": "resolution", "title": f"Nghị quyết số {n + 1}", "summary": "Tóm tắt nghị quyết",
+                "body": "Toàn văn **nghị quyết** " * 20, "audience": [branch]}  # fmt: skip
+        draft = get_json(f"{base}/documents", body, by_secretary)
+        get_json(f"{base}/documents/{draft['id']}/publish", None, by_secretary, method="POST")
+    now = datetime.now(UTC)
+    for n in range(MEETINGS):
+        starts = now + timedelta(days=3 + 7 * n)
+        body = {"title": f"Sinh hoạt chi bộ kỳ {n + 1}", "kind": "regular", "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(), "location": "Hội trường khu phố",
+                "agenda": [{"title": "Kiểm điểm công tác", "document_ids": []}]}  # fmt: skip
+        get_json(f"{base}/organizations/{branch}/meetings", body, by_secretary)
+    for path, count in (("/documents", min(DOCUMENTS, 20)), ("/me/meetings", MEETINGS)):
+        wait_for(
+            lambda p=path, c=count: (
+                len(get_json(f"{base}{p}", headers={"Authorization": f"Bearer {token}"})["items"]) >= c
+            ),
+            timeout=30,
+            message=f"{path} to show what was published",
+        )
 
 
 def metered(meter, run):
@@ -191,29 +236,33 @@ def _answers(url):
         return False
 
 
-def report_me(baseline, me, revalidations):
+def report_reads(baseline, measured, shown):
     print(
         f"\nmake bench — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
     )
-    rows = (
-        ("bare nameko HTTP→RPC echo hop (baseline)", baseline),
-        ("GET /api/v1/me through the gateway", me),
-        ("GET /api/v1/me, If-None-Match (304)", revalidations),
-    )
-    print(f"{'path':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    rows = [("bare nameko HTTP→RPC echo hop (baseline)", baseline)]
+    for path, (plain, conditional) in measured.items():
+        rows += [
+            (f"GET /api/v1{path} through the gateway", plain),
+            (f"GET /api/v1{path}, If-None-Match (304)", conditional),
+        ]
+    print(f"{'path':48} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for name, result in rows:
-        print(f"{name:44} {result['rps']:9.0f} {result['p50_ms']:8.1f} {result['p99_ms']:8.1f} {result['non_2xx']:8d}")
-    for name, result in (("/me", me), ("/me conditional", revalidations)):
-        print(
-            f"ratio {name} ÷ baseline: throughput {result['rps'] / baseline['rps']:.2f}×, "
-            f"p99 {result['p99_ms'] / baseline['p99_ms']:.2f}× (issue 14: ≥ 2.0× throughput, p99 < 100 ms)"
-        )
+        print(f"{name:48} {result['rps']:9.0f} {result['p50_ms']:8.1f} {result['p99_ms']:8.1f} {result['non_2xx']:8d}")
+    for path, (plain, conditional) in measured.items():
+        for name, result in ((path, plain), (f"{path} conditional", conditional)):
+            print(
+                f"ratio {name} ÷ baseline: throughput {result['rps'] / baseline['rps']:.2f}×, "
+                f"p99 {result['p99_ms'] / baseline['p99_ms']:.2f}× (issue 14: ≥ 2.0× throughput, p99 < 100 ms)"
+            )
+    sizes = (f"{p} {len(a.get('items', [a]))} item(s), {len(json.dumps(a))} bytes" for p, a in shown.items())
+    print("what each answers the demo member: " + "; ".join(sizes))
     parts = [part for part in baseline["cpu_ms"] if any(r["cpu_ms"][part] >= 0.005 for _, r in rows)]
-    print(f"\nCPU ms per request {'':25}" + "".join(f"{part:>11}" for part in parts) + f"{'all':>9}")
+    print(f"\nCPU ms per request {'':29}" + "".join(f"{part:>11}" for part in parts) + f"{'all':>9}")
     for name, result in rows:
         spent = [result["cpu_ms"][part] for part in parts]
-        print(f"{name:44}" + "".join(f"{ms:11.2f}" for ms in spent) + f"{sum(spent):9.2f}")
+        print(f"{name:48}" + "".join(f"{ms:11.2f}" for ms in spent) + f"{sum(spent):9.2f}")
 
 
 def report_logins(logins, raw_verify):

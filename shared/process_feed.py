@@ -16,9 +16,15 @@ log = logging.getLogger(__name__)
 
 
 def process_queues(extensions):
-    """The process queues a service's extensions declare (a `process_queue()` of theirs): what its broker user
-    needs (deploy/rabbitmq)."""
-    return [e.process_queue() for e in extensions if callable(getattr(e, "process_queue", None))]
+    """The process queues a service's extensions declare (a `process_queue()` of theirs, or `process_queues()`
+    when they consume more than one): what its broker user needs (deploy/rabbitmq)."""
+    queues = []
+    for extension in extensions:
+        if callable(getattr(extension, "process_queues", None)):
+            queues += extension.process_queues()
+        elif callable(getattr(extension, "process_queue", None)):
+            queues.append(extension.process_queue())
+    return queues
 
 
 def permission_pattern(queue):

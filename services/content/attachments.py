@@ -11,6 +11,7 @@ from shared.blobs import KEY
 from shared.contracts.content import DocumentStateConflict
 from shared.errors import Conflict, NotFound
 from shared.validation import load
+from services.content import documents
 from services.content.audience import addressed_to, get_editable, get_visible, organizations_of, reader as reader_of
 from services.content.models import Attachment, Document
 
@@ -78,6 +79,9 @@ def add(uow, principal, document_id, blob, filename):
     )
     session.add(row)
     session.flush()
+    if document.status == "published":  # its readers' lists show it: no new version, so no publication event
+        payload = {"document_id": document.id, "audience": documents.audience_payload(session, document)}
+        uow.publish("content.document_changed", payload)
     return attachment_json(row)
 
 

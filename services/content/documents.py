@@ -72,6 +72,9 @@ def update_document(uow, principal, document_id, data):
         require_manages(reader.scope, organizations)
         current = sorted(org_id for org_id, _ in audience_of(session, [document.id])[document.id])
         if sorted(org.id for org in organizations) != current:
+            if document.status == "published":  # its publication names the new audience; those left say so too
+                payload = {"document_id": document.id, "audience": audience_payload(session, document)}
+                uow.publish("content.document_changed", payload)
             session.query(Audience).filter(Audience.document_id == document.id).delete()
             session.add_all(Audience(document_id=document.id, organization_id=org.id) for org in organizations)
             changed = True
@@ -117,7 +120,7 @@ def withdraw(uow, principal, document_id):
             "content.document_withdrawn",
             {
                 "document_id": document.id,
-                "audience": _audience_payload(uow.session, document),
+                "audience": audience_payload(uow.session, document),
                 "withdrawn_at": _iso(document.withdrawn_at),
             },
         )
@@ -188,14 +191,14 @@ def _publish(uow, document, now=None):
             "title": document.title,
             "summary": document.summary,
             "study": document.study,
-            "audience": _audience_payload(session, document),
+            "audience": audience_payload(session, document),
             "published_at": _iso(document.published_at),
             "author_member_id": document.author_member_id,
         },
     )
 
 
-def _audience_payload(session, document):
+def audience_payload(session, document):
     return [
         {"organization_id": org_id, "organization_path": path}
         for org_id, path in audience_of(session, [document.id])[document.id]

@@ -49,27 +49,31 @@ def contributions(session, member_id):
 
 def follow(session, change):
     """A member's directory row changed (directory.project_member's Change): their reads and passes leave the
-    organisation they counted at and join the one they count at now (none while out of the party)."""
+    organisation they counted at and join the one they count at now (none while out of the party). Answers
+    whether the documents addressed to them changed (moved, joined or left the party; one new here has no token
+    yet: they must activate first, by which time this has long applied)."""
     if change is None or change.before is None:  # new here: nothing read yet (a read needs the directory row)
-        return
+        return False
     before, row = change.before, change.row
     old = (before["organization_id"], before["organization_path"]) if before and before["in_party"] else None
     new = (row.organization_id, row.organization_path) if row.in_party else None
     if old == new:
-        return
+        return False
     counted = contributions(session, row.member_id)
     changes = [(doc, old[1], n, -1) for doc, n in counted.items()] if old else []
     changes += [(doc, new[1], n, +1) for doc, n in counted.items()] if new else []
     document_totals.apply(session, changes)
+    return True
 
 
 def project_member(session, snapshot):
-    """members' snapshot (an event, or a row of the bulk re-read) into the directory, the totals following."""
-    follow(session, audience.project_member(session, snapshot))
+    """members' snapshot (an event, or a row of the bulk re-read) into the directory, the totals following.
+    Answers the member's id when the documents addressed to them changed, else None."""
+    return snapshot["member_id"] if follow(session, audience.project_member(session, snapshot)) else None
 
 
 def member_changed(session, envelope):
-    project_member(session, envelope["payload"])
+    return project_member(session, envelope["payload"])
 
 
 def member_erased(session, envelope):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, exists, func, or_, select
 
+from shared import digests
 from shared.contracts.common import NOT_A_CURSOR, decode_cursor, encode_cursor
 from shared.contracts.content import DocumentStateConflict
 from shared.db import aware, get_or_add
@@ -114,10 +115,34 @@ def get(session, principal, document_id, version=None):
     return document_json(session, reader, get_visible(session, reader, document_id), version)
 
 
-def listing(session, principal, query):
+def versioned_listing(session, principal, query):
+    """`listing` with its `version` (a digest of the page) and until when it holds by itself (`holds_until`):
+    published documents enter a member's list by content's events (a publication, a withdrawal, a scheduled one
+    going live, a file attached), so it holds until the next scheduled publication addressed to them is due;
+    an officer's drafts, scheduled and withdrawn documents change with no event: they hold no time at all ("").
+    `reader_organizations`: the organisations whose publications the page may show (their events forget it)."""
+    reader = reader_of(session, principal)
+    answer = listing(session, principal, query, reader)
+    holds_until = ""
+    if query["status"] == "published":
+        due = session.scalar(
+            select(func.min(Document.publish_at)).where(
+                Document.status == "scheduled", addressed_to(reader.organizations)
+            )
+        )
+        holds_until = None if due is None else _iso(due)
+    return {
+        **answer,
+        "version": digests.answer_version(answer),
+        "holds_until": holds_until,
+        "reader_organizations": list(reader.organizations),
+    }
+
+
+def listing(session, principal, query, reader=None):
     """A page of documents: members the published ones addressed to them; officers (`status` other than published)
     their subtree's. Newest first, or by rank when searching."""
-    reader = reader_of(session, principal)
+    reader = reader or reader_of(session, principal)
     conditions = [Document.status == query["status"]]
     if query["status"] == "published":
         conditions.append(addressed_to(reader.organizations))

@@ -99,7 +99,7 @@ class ContentService(Service):
 
     @query(caller=MEMBER, params=DocumentQuery)
     def list_documents(self, session, principal, data=None):
-        return reading.listing(session, principal, data)
+        return reading.versioned_listing(session, principal, data)
 
     @query(caller=MEMBER, params=VersionQuery)
     def get_document(self, session, principal, document_id, data=None):
@@ -186,19 +186,30 @@ class ContentService(Service):
         """Ordered by members, which decided it (an administrator asked, with a reason): see privacy.py."""
         return privacy.erase(unit, principal, int(member_id), str(reason))
 
+    def _telling(self, effect):
+        """`effect` on the directory, and content.reader_moved when the documents addressed to the member changed
+        (their lists kept elsewhere: the gateway's known versions), in its transaction."""
+
+        def apply(session, item):
+            member_id = effect(session, item)
+            if member_id is not None:
+                self.db.publish("content.reader_moved", {"member_id": member_id})
+
+        return apply
+
     # members' changes come in bursts (an organisation's members added, moved or corrected together): applied a
     # batch to a transaction, each effect as it was one to a transaction
     @subscribe("members", "members.member_created", batch=BURST)
     def on_member_created(self, envelopes):
-        self.db.once_each(envelopes, progress.member_changed)
+        self.db.once_each(envelopes, self._telling(progress.member_changed))
 
     @subscribe("members", "members.member_updated", batch=BURST)
     def on_member_updated(self, envelopes):
-        self.db.once_each(envelopes, progress.member_changed)
+        self.db.once_each(envelopes, self._telling(progress.member_changed))
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
-        reread_members(self.db, self.cluster.members, envelope, progress.project_member)
+        reread_members(self.db, self.cluster.members, envelope, self._telling(progress.project_member))
 
     @subscribe("members", "members.position_changed")
     def on_position_changed(self, envelope):

@@ -3,6 +3,7 @@ browser redirects."""
 
 import json
 import secrets
+from datetime import datetime
 from functools import lru_cache
 
 import segno
@@ -15,8 +16,8 @@ from shared.db import utcnow
 from shared.downloads import blob_response
 from shared.errors import ValidationError
 from shared.http import NO_STORE, PRIVATE, json_response
-from services.gateway import refresh_cookie
-from services.gateway.routing import dump
+from services.gateway import refresh_cookie, versions
+from services.gateway.routing import QUERY, dump
 
 TOO_LARGE = "Tệp quá 32 MiB: hãy dùng `make import`. / Over 32 MiB: use `make import`."
 VNEID_COOKIE = "sotay_vneid"
@@ -164,15 +165,67 @@ def get_me(service, route, request):
     this process knows that version (services/gateway/versions.py); the token was checked before (signature,
     expiry, ended session) and the version looked up is the token subject's own."""
     member_id = service.caller.require().member_id
+    return _conditional(service, route, request, member_id, service.rpc.members.get_me, lambda answer: ())
+
+
+def list_documents(service, route, request):
+    """The caller's documents (any query), conditional as `get_me`: content's answer says which organisations'
+    publications it shows (the caller's and those above), and content's events which organisations a publication
+    or withdrawal is addressed to; the caller's own read receipts and bookmarks forget theirs (service.py)."""
+    return _conditional_list(
+        service,
+        route,
+        request,
+        versions.DOCUMENTS,
+        service.rpc.content.list_documents,
+        lambda answer: [("organization", org_id) for org_id in answer.pop("reader_organizations", ())],
+    )
+
+
+def my_meetings(service, route, request):
+    """The caller's meetings (any query), conditional as `get_me`: forgotten when meetings says a meeting they are
+    invited to changed (their member id), or one of an organisation whose meetings the answer shows (by
+    organisation, not by meeting: a tag or two a version whatever the page's size; the lists forgotten with it are
+    that organisation's members')."""
+    return _conditional_list(
+        service,
+        route,
+        request,
+        versions.MEETINGS,
+        service.rpc.meetings.my_meetings,
+        lambda answer: {("meetings of", item["organization_id"]) for item in answer["items"]},
+    )
+
+
+def _conditional_list(service, route, request, name, call, tags_of):
+    member_id = service.caller.require().member_id
+    query = route.sent(request, QUERY)  # as the owning service is sent it: unknown parameters are not
+    key = (member_id, name, tuple(sorted(query.items())))
+
+    def tags(answer):
+        return [name, *tags_of(answer)]  # `name`: an event of the owner's not understood forgets the list
+
+    return _conditional(service, route, request, key, lambda: call(*route.arguments(request, {})), tags)
+
+
+def _conditional(service, route, request, key, call, tags_of):
+    """The owning service's answer with its version as a weak ETag, or 304 for an `If-None-Match` holding the
+    version known here (no RPC), or the one just answered."""
     asked = request.if_none_match
-    known = service.versions.current(member_id)
+    known = service.versions.current(key)
     if known is not None and asked.contains_weak(known):
         metrics.CONDITIONAL_READS.labels(route.path, "304_at_gateway").inc()
         return _not_modified(known)
     mark = service.versions.mark()
-    answer = service.rpc.members.get_me()
-    version = answer.pop("version")
-    service.versions.learn(member_id, version, mark)
+    answer = call()
+    version = answer.pop("version", None)
+    holds_until = answer.pop("holds_until", None)
+    tags = tags_of(answer)
+    if version is None:  # an answer without a version: as any other route's
+        return answer
+    if holds_until is None or holds_until:  # "": the answer holds for no time at all (nothing learnt)
+        holds_for = None if holds_until is None else (datetime.fromisoformat(holds_until) - utcnow()).total_seconds()
+        service.versions.learn(key, version, mark, tags=tags, holds_for=holds_for)
     if asked.contains_weak(version):
         metrics.CONDITIONAL_READS.labels(route.path, "304_after_rpc").inc()
         return _not_modified(version)

@@ -130,10 +130,11 @@ ATTENDANCE = Report("AttendanceReport", "attendance", "Chuyên cần sinh hoạt
                              Count("attended", "Lượt dự / Attended"), Rate("rate", "attended", "invited",
                                                                              "Tỉ lệ / Rate")))
 
+CONDITIONAL = ("With `ETag` (weak) and `Cache-Control: private, no-cache`: send it back in `If-None-Match` and an "
+               "unchanged answer is a 304 without a body.")
 MEMBERS = [
     Route("GET", "/me", "Hồ sơ của tôi / My member record", handlers.get_me, answers={200: m.Member, 304: None},
-          description="With `ETag` (weak) and `Cache-Control: private, no-cache`: send it back in `If-None-Match` "
-                      "and an unchanged record is a 304 without a body."),
+          description=CONDITIONAL),
     Route("GET", "/me/export", "Tải về toàn bộ dữ liệu của tôi / Download everything every service keeps about me",
           handlers.export_member, answers={200: None}, name="export_me",
           description="One JSON file (`Content-Disposition: attachment`): `{member_id, exported_at, services: "
@@ -252,8 +253,9 @@ MEETINGS = [
                       "current member is invited (a `committee` meeting: the committee). `repeat` (regular "
                       "meetings): the `day` of every month at `time`, Vietnam time; occurrences are made three "
                       "months ahead and rolled forward. Times need their offset; at most a year ahead."),
-    Route("GET", "/me/meetings", "Cuộc họp của tôi / My meetings, soonest first", "meetings.my_meetings", (QUERY,),
-          query=mt.MeetingQuery, answers={200: mt.MeetingPage}),
+    Route("GET", "/me/meetings", "Cuộc họp của tôi / My meetings, soonest first", handlers.my_meetings, (QUERY,),
+          query=mt.MeetingQuery, answers={200: mt.MeetingPage, 304: None},
+          description=CONDITIONAL),
     Route("GET", "/organizations/<int:organization_id>/meetings", "Cuộc họp của tổ chức / An organisation's "
           "meetings", "meetings.organization_meetings", ("organization_id", QUERY), query=mt.MeetingQuery,
           answers={200: mt.MeetingPage}, errors=(NotFound,),
@@ -366,11 +368,11 @@ CONTENT = [
                       "body is Markdown (or a small HTML subset) and is kept and answered as sanitised HTML: no "
                       "script, event handler or `javascript:` link survives."),
     Route("GET", "/documents", "Văn bản của tôi / Documents for me (newest first; full text with `q`)",
-          "content.list_documents", (QUERY,), query=c.DocumentQuery, answers={200: c.DocumentPage},
+          handlers.list_documents, (QUERY,), query=c.DocumentQuery, answers={200: c.DocumentPage, 304: None},
           errors=(Forbidden,),
           description="Published documents whose audience holds the caller's organisation or one above it. `q` "
                       "ignores diacritics and case (đ is d) and ranks the best match first. Officers may ask "
-                      "`status=draft|scheduled|withdrawn` for their subtree's."),
+                      "`status=draft|scheduled|withdrawn` for their subtree's. " + CONDITIONAL),
     Route("GET", DOCUMENT, "Một văn bản / One document", "content.get_document", ("document_id", QUERY),
           query=c.VersionQuery, answers={200: c.Document}, errors=(NotFound,),
           description="Its audience and the officers over it; anyone else 404. Officers may read an earlier "

@@ -52,10 +52,6 @@ class Route:
     def media(self):
         return tuple(self.body) if isinstance(self.body, dict) else ("application/json",)
 
-    def writes_to(self, service):
-        """Whether this route asks `service` to change something."""
-        return self.method != "GET" and isinstance(self.call, str) and self.call.startswith(f"{service}.")
-
     def arguments(self, request, path):
         def value(source):
             if not isinstance(source, str):

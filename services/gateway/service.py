@@ -74,8 +74,9 @@ def entrypoint(route):
                 return route.respond(reports.serve(self, route, request, path))
             return route.respond(route.call_rpc(self.rpc, request, path))
         finally:
-            if principal is not None and route.writes_to("members"):
-                # the caller's own change shows on their next read here, before members' event comes back
+            if principal is not None and route.method != "GET":
+                # the caller's own change (their record, a read receipt, a bookmark, an answer…) shows on their next
+                # read here, before the owner's event comes back, if it sends one at all: all of theirs forgotten
                 self.versions.forget(principal.member_id)
 
     serve.__name__ = serve.__qualname__ = route.operation_id

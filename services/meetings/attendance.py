@@ -18,7 +18,7 @@ from shared.contracts.meetings import ABSENCE_THRESHOLD, CheckInClosed, CheckInC
 from shared.db import aware, utcnow
 from shared.errors import NotFound, ValidationError
 from services.meetings.access import MEETING_COLUMNS, invitation, meeting_for, meeting_run_by, oversees, positions
-from services.meetings.domain import check_in_json, rsvp_json, status_of
+from services.meetings.domain import check_in_json, rsvp_json, status_of, updated
 from services.meetings.models import Invitee, Meeting, directory
 from services.meetings.totals import late_check_in
 
@@ -177,6 +177,7 @@ def answer(unit, member_id, meeting_id, data, now=None):
     invitee.rsvp_recorded_by = recorded_by
     invitee.rsvp_at = now
     session.flush()
+    updated(unit, access.meeting)  # its counts in every invitee's list
     return rsvp_json(invitee)
 
 

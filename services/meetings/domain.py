@@ -239,6 +239,7 @@ def start_meeting(unit, member_id, meeting_id, now=None):
     meeting = runnable(unit.session, member_id, meeting_id, now, ("scheduled", "in_progress"))
     if meeting.status == "scheduled":
         meeting.status, meeting.started_at = "in_progress", now
+        updated(unit, meeting)
     return meeting_json(unit.session, meeting, member_id, now)
 
 
@@ -249,7 +250,21 @@ def close_meeting(unit, member_id, meeting_id, now=None):
     meeting.started_at = meeting.started_at or now
     unit.session.flush()
     totals.count_meeting(unit, meeting.id, now)  # held: into the attendance totals now, not at the next pass
+    updated(unit, meeting)
     return meeting_json(unit.session, meeting, member_id, now)
+
+
+def updated(unit, meeting):
+    """Say that what the meeting shows changed with no news for its invitees (their lists kept elsewhere)."""
+    unit.publish("meetings.meeting_updated", {"meeting_id": meeting.id, "organization_id": meeting.organization_id})
+
+
+def invitations_changed(unit, changes):
+    """Say which meetings gained or lost an invitee as the directory changed ([(meeting id, organisation id, member
+    id)]): their counts, and the member's own list."""
+    for meeting_id, organization_id, member_id in changes or ():
+        payload = {"meeting_id": meeting_id, "organization_id": organization_id, "member_ids": [member_id]}
+        unit.publish("meetings.meeting_updated", payload)
 
 
 # --- how a meeting is shown ----------------------------------------------------------------------------------------

@@ -53,7 +53,9 @@ def _upcoming(now):
 
 def resync_member(session, member_id, now=None):
     """Bring the member's invitations to not-yet-started meetings in line with the directory: invited to each such
-    meeting they should be at (their organisation's, their committees'), to no other."""
+    meeting they should be at (their organisation's, their committees'), to no other. Answers the changes:
+    [(meeting id, organisation id, member id)] (what meetings.meeting_updated then says)."""
+    changed = []
     now = now or utcnow()
     member = session.get(Member, member_id)
     held = (
@@ -85,6 +87,10 @@ def resync_member(session, member_id, now=None):
             session.add(Invitee(meeting_id=meeting.id, member_id=member_id))
         elif invited is not None and not belongs:
             session.delete(invited)
+        else:
+            continue
+        changed.append((meeting.id, meeting.organization_id, member_id))
+    return changed
 
 
 def _candidates(member_id, member, held):
@@ -101,20 +107,21 @@ def _candidates(member_id, member, held):
 
 def member_changed(session, envelope):
     """members.member_created / member_updated (a transfer or leaving the party is an update too)."""
-    project_member(session, envelope["payload"])
+    return project_member(session, envelope["payload"])
 
 
 def project_member(session, snapshot):
     """A snapshot (an event's or the bulk re-read's) projected, and the member's coming invitations with it."""
     if directory.project_member(session, snapshot) is not None:
         session.flush()
-        resync_member(session, snapshot["member_id"])
+        return resync_member(session, snapshot["member_id"])
+    return []
 
 
 def position_changed(session, envelope):
     directory.position_changed(session, envelope)
     session.flush()
-    resync_member(session, envelope["payload"]["member_id"])
+    return resync_member(session, envelope["payload"]["member_id"])
 
 
 def member_erased(session, envelope):
@@ -123,4 +130,10 @@ def member_erased(session, envelope):
     directory.member_erased(session, envelope)
     session.flush()
     upcoming = select(Meeting.id).where(_upcoming(utcnow()))
+    left = session.execute(
+        select(Meeting.id, Meeting.organization_id)
+        .join(Invitee, Invitee.meeting_id == Meeting.id)
+        .where(Invitee.member_id == member_id, Meeting.id.in_(upcoming))
+    ).all()
     session.execute(delete(Invitee).where(Invitee.member_id == member_id, Invitee.meeting_id.in_(upcoming)))
+    return [(meeting_id, organization_id, member_id) for meeting_id, organization_id in left]

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from shared import digests
 from shared.contracts.common import decode_cursor, encode_cursor
 from shared.db import aware, utcnow
 from shared.errors import NotFound, ValidationError
@@ -53,6 +54,24 @@ def my_meetings(session, member_id, data, now=None):
     """The meetings the member is invited to (their branch's, their committees'), soonest first."""
     query = select(Meeting).join(Invitee, Invitee.meeting_id == Meeting.id).where(Invitee.member_id == member_id)
     return _page(session, _between(query, data), member_id, data["limit"], data["cursor"], now or utcnow())
+
+
+def versioned_my_meetings(session, member_id, data, now=None):
+    """`my_meetings` with its `version` (a digest of the page) and until when it holds by itself (`holds_until`):
+    the first start or end still ahead among the meetings it shows (their status moves with the clock); what
+    else it shows changes with meetings' events (scheduled, changed, cancelled, an answer, a check-in, opened or
+    closed)."""
+    now = now or utcnow()
+    answer = my_meetings(session, member_id, data, now)
+    moments = (
+        moment
+        for item in answer["items"]
+        if item["status"] not in ("cancelled", "closed")
+        for moment in (aware_from(item["starts_at"]), aware_from(item["ends_at"]))
+        if moment > now
+    )
+    due = min(moments, default=None)
+    return {**answer, "version": digests.answer_version(answer), "holds_until": due and due.isoformat()}
 
 
 def organization_meetings(session, member_id, organization_id, data, now=None):

@@ -96,7 +96,7 @@ class MeetingsService(Service):
 
     @query(caller=GATEWAY, params=MeetingQuery)
     def my_meetings(self, session, principal, data):
-        return listing.my_meetings(session, principal.member_id, data)
+        return listing.versioned_my_meetings(session, principal.member_id, data)
 
     @query(caller=GATEWAY, params=MeetingQuery)
     def organization_meetings(self, session, principal, organization_id, data):
@@ -232,24 +232,33 @@ class MeetingsService(Service):
 
     # --- members' directory ------------------------------------------------------------------------------------
 
+    def _telling(self, effect):
+        """`effect` on the directory, and meetings.meeting_updated for each invitation it made or took away, in
+        its transaction."""
+
+        def apply(session, item):
+            domain.invitations_changed(self.db, effect(session, item))
+
+        return apply
+
     # members' changes come in bursts (an organisation's members added, moved or corrected together): applied a
     # batch to a transaction, each effect as it was one to a transaction
     @subscribe("members", "members.member_created", batch=BURST)
     def on_member_created(self, envelopes):
-        self.db.once_each(envelopes, invitations.member_changed)
+        self.db.once_each(envelopes, self._telling(invitations.member_changed))
 
     @subscribe("members", "members.member_updated", batch=BURST)
     def on_member_updated(self, envelopes):
-        self.db.once_each(envelopes, invitations.member_changed)
+        self.db.once_each(envelopes, self._telling(invitations.member_changed))
 
     @subscribe("members", "members.position_changed")
     def on_position_changed(self, envelope):
-        self.db.once(envelope, invitations.position_changed)
+        self.db.once(envelope, self._telling(invitations.position_changed))
 
     @subscribe("members", "members.members_imported")
     def on_members_imported(self, envelope):
-        reread_members(self.db, self.cluster.members, envelope, invitations.project_member)
+        reread_members(self.db, self.cluster.members, envelope, self._telling(invitations.project_member))
 
     @subscribe("members", "members.member_erased")
     def on_member_erased(self, envelope):
-        self.db.once(envelope, invitations.member_erased)
+        self.db.once(envelope, self._telling(invitations.member_erased))

@@ -4,14 +4,13 @@ Authorisation lives here, in the service that owns the data: role × scope,
 where an officer's scope is the subtree of the organisation of their position.
 """
 
-import hashlib
-import json
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
+from shared import digests
 from shared.contracts.members import ADMIN_ROLE, OFFICER_ROLES
 from shared.errors import Forbidden, NotFound, ValidationError
 from shared.text import search_key
@@ -158,8 +157,7 @@ def get_me(session, member_id):
 def answer_version(answer):
     # positions come in no set order: the same ones are the same version (a weak ETag: the same meaning)
     positions = sorted(answer["positions"], key=lambda p: (p["organization_id"], p["role"]))
-    canonical = json.dumps({**answer, "positions": positions}, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.blake2b(canonical.encode(), digest_size=12).hexdigest()
+    return digests.answer_version({**answer, "positions": positions})
 
 
 def get_member(session, actor_id, member_id):

@@ -40,11 +40,28 @@ class DocumentWithdrawn(Schema):
     withdrawn_at = fields.AwareDateTime(required=True)
 
 
+class DocumentChanged(Schema):
+    """A published document shows something new without a new version (a file attached): for those who keep what
+    they read of it (the gateway's known list versions); nobody is told."""
+
+    document_id = fields.Integer(required=True)
+    audience = fields.List(fields.Nested(AudienceOrganization), required=True)
+
+
+class ReaderMoved(Schema):
+    """The documents addressed to a member changed as content's copy of the directory did (transferred, joined or
+    left the party): for those who keep what they read (the gateway's known list versions)."""
+
+    member_id = fields.Integer(required=True)
+
+
 EVENTS = {
     "content.document_published": Event(
         DocumentPublished, "A document or a new version of it was published to its audience."
     ),
     "content.document_withdrawn": Event(DocumentWithdrawn, "A published document was withdrawn."),
+    "content.document_changed": Event(DocumentChanged, "A published document changed without a new version."),
+    "content.reader_moved": Event(ReaderMoved, "The documents addressed to a member changed (they moved)."),
 }
 
 

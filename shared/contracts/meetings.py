@@ -58,6 +58,20 @@ class MemberCheckedIn(Schema):
     method = fields.String(required=True, validate=validate.OneOf(("code", "officer")))
 
 
+class MeetingUpdated(Schema):
+    """What a meeting shows changed with no news for its invitees (an answer, so its counts; opened or closed by an
+    officer; an invitee added or taken away as the directory changed): for those who keep what they read of it
+    (the gateway's known list versions); nobody is told."""
+
+    meeting_id = fields.Integer(required=True)
+    organization_id = fields.Integer(required=True)
+    member_ids = fields.List(
+        fields.Integer(),
+        load_default=list,
+        metadata={"description": "members invited or no longer invited as the directory changed (their own lists)"},
+    )
+
+
 class VoteClosed(Schema):
     vote_id = fields.Integer(required=True)
     meeting_id = fields.Integer(required=True)
@@ -97,6 +111,7 @@ EVENTS = {
     "meetings.meeting_cancelled": Event(MeetingCancelled, "A meeting was cancelled, with the reason."),
     "meetings.reminder_time_reached": Event(ReminderTimeReached, "A meeting starts in 24 hours or in 1 hour."),
     "meetings.member_checked_in": Event(MemberCheckedIn, "A member checked in to a meeting (once per member)."),
+    "meetings.meeting_updated": Event(MeetingUpdated, "What a meeting shows changed (an answer, opened, closed)."),
     "meetings.vote_closed": Event(VoteClosed, "A vote closed; its results (never who chose what)."),
     "meetings.minutes_published": Event(MinutesPublished, "A meeting's minutes were published to its invitees."),
     "meetings.absences_flagged": Event(

@@ -16,7 +16,8 @@ from shared.events import producer_of
 from tests.e2e.conftest import GOOD_PASSWORD, Running, bearer, login, post
 from tests.e2e.meeting_people import branch_with_members, schedule
 from tests.e2e.people import get, new_member, patch, staff_of
-from tests.e2e.test_content_http import holds_position_in_content, known_to_content, published
+from tests.e2e.test_content_http import holds_position_in_content, known_to_content, published, upload
+from tests.support import samples
 from tests.support.suite import throwaway_suite
 from tests.support.waiting import free_port, wait_for
 
@@ -182,7 +183,7 @@ def meeting_journey(running):
 
 
 def publish_and_withdraw(running, staff):
-    """A secretary's document for her branch: published, edited (a new version), withdrawn."""
+    """A secretary's document for her branch: published, a file attached, edited (a new version), withdrawn."""
     body = {"category": "news", "title": "Thông báo", "body": "Nội dung", "audience": [staff["branch"]]}
     # 403 until content has heard of her position
     created = wait_for(
@@ -191,6 +192,8 @@ def publish_and_withdraw(running, staff):
     ).json()
     path = f"/documents/{created['id']}"
     assert post(running, f"{path}/publish", None, staff["secretary"]).status_code == 200
+    attached = upload(running, created["id"], samples.pdf(), "Phụ lục.pdf", staff["secretary"])  # document_changed
+    assert attached.status_code == 201, attached.text
     assert patch(running, path, {"body": "Nội dung mới"}, staff["secretary"]).json()["version"] == 2
     assert post(running, f"{path}/withdraw", None, staff["secretary"]).status_code == 200
 

@@ -46,7 +46,7 @@ class MeetingsWorld(World):
             "phone": None,
         }
         with self.uow.transaction() as session:
-            invitations.member_changed(session, envelope(event, payload))
+            return invitations.member_changed(session, envelope(event, payload))  # the invitations it changed
 
     def position(self, member_id, role, path, action="assigned"):
         payload = {

@@ -187,7 +187,7 @@ class ContentWorld:
             "organization_path": path,
         }
         with self.uow.transaction() as session:
-            content_progress.project_member(session, snapshot)
+            return content_progress.project_member(session, snapshot)  # the member's id when their documents changed
 
     def officer(self, path, role="secretary", lives_in=None):
         principal = self.member(lives_in or path)

@@ -54,3 +54,17 @@ def meetings_world(tmp_path):
 def content_world(tmp_path):
     """content's tables in a fresh SQLite file (full-text search included), empty."""
     yield from _world(ContentWorld, ContentBase.metadata, tmp_path / "content.db")
+
+
+class Clock:
+    """A monotonic clock the test moves (`clock.now += 60`)."""
+
+    now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()

@@ -57,8 +57,9 @@ def test_a_transferred_member_sees_the_new_branchs_documents_at_once(content_wor
     content_world.publish(secretary, OTHER_BRANCH, title="Của chi bộ mới")
     member = content_world.member(BRANCH)
     assert content_world.titles(member) == []
-    content_world.move(member, OTHER_BRANCH)
+    assert content_world.move(member, OTHER_BRANCH) == member.member_id  # content.reader_moved: lists kept elsewhere
     assert content_world.titles(member) == ["Của chi bộ mới"]
+    assert content_world.move(member, OTHER_BRANCH) is None  # the same place again: nothing to say
 
 
 def test_outsiders_get_404_for_a_document_not_addressed_to_them(content_world):

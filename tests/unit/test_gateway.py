@@ -281,3 +281,50 @@ def test_a_version_members_still_has_is_a_304_even_when_the_gateway_did_not_know
     gateway.rpc.members.get_me.side_effect = lambda: {**RECORD, "version": "v1"}
     assert get(gateway, "/me", headers={"If-None-Match": 'W/"v1"'}).status_code == 304
     assert gateway.rpc.members.get_me.call_count == 1
+
+
+EMPTY_PAGE = {"items": [], "next_cursor": None}
+
+
+def documents_answer(version, holds_until=None):
+    return lambda *args: {**EMPTY_PAGE, "version": version, "holds_until": holds_until, "reader_organizations": [1, 3]}
+
+
+def test_an_unchanged_document_list_is_a_304_from_the_gateway_for_the_same_query_in_any_order(gateway):
+    gateway.rpc.content.list_documents.side_effect = documents_answer("d1")
+    first = get(gateway, "/documents?category=study&unread=true")
+    assert first.status_code == 200 and first.json() == EMPTY_PAGE  # nothing of the version leaves as a field
+    assert first.headers["ETag"] == 'W/"d1"' and first.headers["Cache-Control"] == "private, no-cache"
+    same = get(gateway, "/documents?unread=true&category=study&nonsense=1", headers={"If-None-Match": 'W/"d1"'})
+    assert same.status_code == 304 and gateway.rpc.content.list_documents.call_count == 1
+    other = get(gateway, "/documents?category=study", headers={"If-None-Match": 'W/"d1"'})
+    assert other.status_code == 304 and gateway.rpc.content.list_documents.call_count == 2  # asked: another key
+
+
+def test_a_list_answer_holds_no_longer_than_its_owner_says(gateway):
+    gateway.rpc.content.list_documents.side_effect = documents_answer("d1", holds_until="2000-01-01T00:00:00+00:00")
+    get(gateway, "/documents")
+    assert get(gateway, "/documents", headers={"If-None-Match": 'W/"d1"'}).status_code == 304
+    assert gateway.rpc.content.list_documents.call_count == 2  # already past: never answered here
+    gateway.rpc.content.list_documents.side_effect = documents_answer("d1", holds_until="")  # drafts: no time
+    get(gateway, "/documents?status=draft")
+    get(gateway, "/documents?status=draft", headers={"If-None-Match": 'W/"d1"'})
+    assert gateway.rpc.content.list_documents.call_count == 4
+
+
+def test_the_members_own_read_receipt_or_answer_through_the_gateway_is_seen_at_once(gateway):
+    gateway.rpc.content.list_documents.side_effect = documents_answer("d1")
+    gateway.rpc.meetings.my_meetings.side_effect = lambda *args: {**EMPTY_PAGE, "version": "m1", "holds_until": None}
+    get(gateway, "/documents")
+    get(gateway, "/me/meetings")
+    gateway.rpc.content.mark_read.return_value = {"document_id": 5, "read": True, "bookmarked": False}
+    assert requests.post(gateway.base + "/documents/5/read", timeout=5).status_code == 200
+    get(gateway, "/documents", headers={"If-None-Match": 'W/"d1"'})
+    get(gateway, "/me/meetings", headers={"If-None-Match": 'W/"m1"'})
+    assert gateway.rpc.content.list_documents.call_count == 2 and gateway.rpc.meetings.my_meetings.call_count == 2
+
+
+def test_a_list_query_the_schema_refuses_is_a_400_and_nothing_is_learnt(gateway):
+    gateway.rpc.content.list_documents.side_effect = documents_answer("d1")
+    assert get(gateway, "/documents?limit=0").status_code == 400
+    assert gateway.rpc.content.list_documents.call_count == 0 and len(gateway.versions) == 0

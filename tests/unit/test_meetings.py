@@ -97,6 +97,26 @@ def test_invitees_follow_joins_leaves_and_transfers_until_the_start_then_freeze(
     assert moving in frozen and newcomer not in frozen
 
 
+def test_what_changes_a_meeting_with_no_news_for_its_invitees_is_said_for_the_lists_kept_elsewhere(
+    meetings_world, tree
+):
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    member, moving = world.member(tree["own"]), world.member(tree["own"])
+    meeting = world.schedule(secretary, tree["own"])["id"]
+    told = {"meeting_id": meeting, "organization_id": org_id(tree["own"])}
+    with world.uow.transaction():
+        attendance.answer(world.uow, member, meeting, {"response": "attending"})  # the counts in every list
+    assert published(world.uow, "meetings.meeting_updated") == [told]
+    with world.uow.transaction():  # a transfer: the moving member's list loses it, and everyone's count
+        domain.invitations_changed(world.uow, world.snapshot(moving, tree["sibling"]))
+    assert published(world.uow, "meetings.meeting_updated")[1:] == [{**told, "member_ids": [moving]}]
+    with world.uow.transaction():
+        domain.start_meeting(world.uow, secretary, meeting)
+        domain.close_meeting(world.uow, secretary, meeting)
+    assert published(world.uow, "meetings.meeting_updated")[2:] == [told, told]
+
+
 def test_a_new_committee_member_is_invited_to_the_coming_committee_meetings(meetings_world, tree):
     world = meetings_world
     secretary = world.member(tree["own"], (SECRETARY, tree["own"]))

@@ -7,18 +7,6 @@ from shared.events import envelope
 from services.gateway.versions import KnownVersions, MemberChangesFeed
 
 
-class Clock:
-    now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def known(clock):
     versions = KnownVersions(trust=60.0, clock=clock)
