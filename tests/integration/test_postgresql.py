@@ -98,6 +98,27 @@ def test_a_sign_in_is_decided_in_one_query_and_recorded_on_postgresql(databases,
     database.engine.dispose()
 
 
+def test_a_driver_statement_losing_its_connection_is_seen_as_lost_on_postgresql(databases):
+    # shared.db.DriverStatement raises a driver's error as SQLAlchemy does: the lost-connection retry must see it
+    from sqlalchemy.exc import DBAPIError
+
+    from shared.db import DriverStatement, lost_connection
+    from services.identity.domain import stored_hash
+
+    migrations.upgrade("identity")
+    uow, database = standalone_unit(IdentityBase.metadata, "identity")
+    with uow.reading() as session:
+        assert stored_hash(session, "001000000009") is None
+        backend = session.scalar(text("SELECT pg_backend_pid()"))
+        with database.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        with pytest.raises(DBAPIError) as raised:
+            DriverStatement(select(text("1"))).scalar(session, {})
+    assert lost_connection(raised.value) and raised.value.connection_invalidated
+    uow.close()
+    database.engine.dispose()
+
+
 GREEN_QUERY = """
 import time
 import shared.serve   # what every service process runs first: eventlet's patching and psycopg's wait

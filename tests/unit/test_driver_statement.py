@@ -1,0 +1,60 @@
+"""shared.db.DriverStatement: a statement on the driver's cursor reads and writes what SQLAlchemy's execution would."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select
+from sqlalchemy.exc import IntegrityError, NoResultFound
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from shared.db import DriverStatement, lost_connection, make_engine
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(8), nullable=False, unique=True)
+    at = Column(DateTime(timezone=True))
+    detail = Column(JSON)
+
+
+notes: Table = Note.__table__
+WRITE = DriverStatement(insert(notes), keys=("code", "at", "detail"))
+READ = DriverStatement(select(notes.c.code, notes.c.at, notes.c.detail).where(notes.c.code == bindparam("code")))
+AT = datetime(2026, 11, 26, 10, 0, 0, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'notes.db'}")
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_rows_are_stored_and_read_as_sqlalchemy_stores_and_reads_them(engine):
+    with Session(engine) as session:
+        WRITE.run(session, {"code": "driver", "at": AT, "detail": {"a": [1, "ơ"]}})
+        session.execute(insert(notes), {"code": "core", "at": AT, "detail": {"a": [1, "ơ"]}})
+        session.commit()
+        stored = session.connection().exec_driver_sql("SELECT code, at, detail FROM notes ORDER BY id").all()
+        assert stored[0][1:] == stored[1][1:]  # the same text in the file: dates and JSON alike
+        row = READ.one(session, {"code": "driver"})
+        core = session.execute(READ.statement, {"code": "driver"}).one()
+        assert tuple(row) == tuple(core) and row.at == AT.replace(tzinfo=None) and row.detail == {"a": [1, "ơ"]}
+        with pytest.raises(NoResultFound):
+            READ.one(session, {"code": "nobody"})
+        assert READ.scalar(session, {"code": "nobody"}) is None
+
+
+def test_pending_orm_changes_are_flushed_first_and_errors_are_sqlalchemys(engine):
+    with Session(engine) as session:
+        session.add(Note(code="orm"))
+        with pytest.raises(IntegrityError) as raised:  # the ORM's row reached the database before this one
+            WRITE.run(session, {"code": "orm", "at": AT, "detail": None})
+        assert "orm" not in str(raised.value)  # parameters are personal data: hidden, as make_engine asks
+        assert not lost_connection(raised.value)
