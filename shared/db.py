@@ -122,21 +122,25 @@ class DriverStatement:
             plan = self._plans[dialect] = (compiled.string, compiled.positional, binds, row, results)
         return plan
 
+    @staticmethod
+    def _values(plan, params):
+        _, positional, binds, _, _ = plan
+        if positional:  # qmark (SQLite): in the statement's order, a name used twice given twice
+            return [process(params[name]) if process else params[name] for name, process in binds]
+        return {name: process(params[name]) if process else params[name] for name, process in binds}  # psycopg
+
     def _execute(self, session, params):
         if session.autoflush and (session.new or session.dirty or session.deleted):
             session.flush()
         connection = session.connection()
-        sql, positional, binds, row, results = self._plan(connection.dialect)
-        if positional:  # qmark (SQLite): in the statement's order, a name used twice given twice
-            values = [process(params[name]) if process else params[name] for name, process in binds]
-        else:  # by name (psycopg)
-            values = {name: process(params[name]) if process else params[name] for name, process in binds}
+        plan = self._plan(connection.dialect)
+        sql, values = plan[0], self._values(plan, params)
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             cursor.execute(sql, values)
         except connection.dialect.loaded_dbapi.Error as exc:
             connection._handle_dbapi_exception(exc, sql, values, cursor, None)  # raises it as SQLAlchemy would
-        return cursor, row, results
+        return cursor, plan[3], plan[4]
 
     def run(self, session, params):
         """Run it (an INSERT, UPDATE or DELETE) in the session's transaction."""
@@ -155,6 +159,38 @@ class DriverStatement:
     def scalar(self, session, params):
         """The first column of the first row of a SELECT, or None without a row."""
         cursor, _, results = self._execute(session, params)
+        return self._first(cursor, results)
+
+    def scalar_apart(self, engine, params):
+        """`scalar` on a pooled connection of its own, given back at once (rolled back): a read that must hold no
+        session or transaction afterwards, without the cost of opening and closing an ORM session for it."""
+        dialect = engine.dialect
+        plan = self._plan(dialect)
+        sql, values = plan[0], self._values(plan, params)
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.dbapi_connection.cursor()
+            try:
+                cursor.execute(sql, values)
+            except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it: wrapped, a lost connection dropped
+                lost = dialect.is_disconnect(exc, connection.dbapi_connection, cursor)
+                if lost:
+                    connection.invalidate(exc)
+                raise DBAPIError.instance(
+                    sql,
+                    values,
+                    exc,
+                    dialect.loaded_dbapi.Error,
+                    engine.hide_parameters,
+                    dialect=dialect,
+                    connection_invalidated=lost,
+                ) from exc
+            return self._first(cursor, plan[4])
+        finally:
+            connection.close()
+
+    @staticmethod
+    def _first(cursor, results):
         first = cursor.fetchone()
         cursor.close()
         if first is None:

@@ -95,9 +95,10 @@ def issue_tokens(session, keystore, account, entry, family_id=None, client=None)
     }
 
 
-def stored_hash(session, citizen_id):
-    """The account's argon2 hash; None without an account or before its activation."""
-    return _PASSWORD_HASH.scalar(session, {"citizen_id": citizen_id})
+def stored_hash(engine, citizen_id):
+    """The account's argon2 hash; None without an account or before its activation. Read on a pooled connection
+    given back at once: none is held while the hash is verified."""
+    return _PASSWORD_HASH.scalar_apart(engine, {"citizen_id": citizen_id})
 
 
 def login(uow, keystore, citizen_id, password, client=None):
@@ -106,8 +107,7 @@ def login(uow, keystore, citizen_id, password, client=None):
     hold the pool's connections, a PostgreSQL transaction or SQLite's writer meanwhile), then one transaction in
     which a refused attempt is recorded too (audit, throttle, and `identity.login_locked` when it starts a lock)
     before the error."""
-    with uow.reading() as session:
-        stored = stored_hash(session, citizen_id)
+    stored = stored_hash(uow.provider.engine, citizen_id)
     matches = passwords.verify(stored, password)  # always one verify: an unknown citizen ID takes as long
     with uow.transaction(commit_on=SotayError):
         return _login(uow, keystore, citizen_id, password, client, matches)

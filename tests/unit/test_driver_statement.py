@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select
-from sqlalchemy.exc import IntegrityError, NoResultFound
+from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select, text
+from sqlalchemy.exc import IntegrityError, NoResultFound, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from shared.db import DriverStatement, lost_connection, make_engine
@@ -49,6 +49,8 @@ def test_rows_are_stored_and_read_as_sqlalchemy_stores_and_reads_them(engine):
         with pytest.raises(NoResultFound):
             READ.one(session, {"code": "nobody"})
         assert READ.scalar(session, {"code": "nobody"}) is None
+    assert READ.scalar_apart(engine, {"code": "driver"}) == "driver"
+    assert engine.pool.checkedout() == 0  # given back at once
 
 
 def test_pending_orm_changes_are_flushed_first_and_errors_are_sqlalchemys(engine):
@@ -58,3 +60,6 @@ def test_pending_orm_changes_are_flushed_first_and_errors_are_sqlalchemys(engine
             WRITE.run(session, {"code": "orm", "at": AT, "detail": None})
         assert "orm" not in str(raised.value)  # parameters are personal data: hidden, as make_engine asks
         assert not lost_connection(raised.value)
+    with pytest.raises(OperationalError) as raised:
+        DriverStatement(select(notes.c.code).where(text("missing = :code"))).scalar_apart(engine, {"code": "x"})
+    assert "no such column" in str(raised.value) and engine.pool.checkedout() == 0
