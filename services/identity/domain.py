@@ -106,11 +106,35 @@ def login(uow, keystore, citizen_id, password, client=None):
     connection held (tens of milliseconds, and a burst of sign-ins waits its turn for a hashing thread: none may
     hold the pool's connections, a PostgreSQL transaction or SQLite's writer meanwhile), then one transaction in
     which a refused attempt is recorded too (audit, throttle, and `identity.login_locked` when it starts a lock)
-    before the error."""
+    before the error. A right password with nothing else to do (the common case) is recorded without an ORM
+    session (`_plainly_signed_in`); anything else goes the whole way."""
     stored = stored_hash(uow.provider.engine, citizen_id)
     matches = passwords.verify(stored, password)  # always one verify: an unknown citizen ID takes as long
+    if matches:
+        with uow.driver_transaction() as transaction:
+            tokens = _plainly_signed_in(transaction, keystore, citizen_id, client)
+        if tokens is not None:
+            return tokens
     with uow.transaction(commit_on=SotayError):
         return _login(uow, keystore, citizen_id, password, client, matches)
+
+
+def _plainly_signed_in(transaction, keystore, citizen_id, client):
+    """Tokens, audited, when the password matched and nothing but a success is to be recorded: a known member
+    still in the party, no failures counted (so no lock), not frozen, the hash of today's parameters. Otherwise
+    None, nothing written: `_login` decides and records it (its outcomes are the same checks, in its order).
+    Its statements only, on a DriverTransaction: the ORM session's opening and commit cost more than they."""
+    state = _SIGN_IN_STATE.one(transaction, {"citizen_id": citizen_id})
+    if (
+        state.member_id is None
+        or left_party(state.status)
+        or state.throttled is not None
+        or state.frozen_at is not None
+        or passwords.needs_rehash(state.password_hash)
+    ):
+        return None
+    audit(transaction, "login", "success", citizen_id=citizen_id, member_id=state.member_id, client=client)
+    return issue_tokens(transaction, keystore, state, state, client=client)
 
 
 def _login(uow, keystore, citizen_id, password, client, matches):

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table,
 from sqlalchemy.exc import IntegrityError, NoResultFound, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from shared.db import DriverStatement, lost_connection, make_engine
+from shared.db import DriverStatement, DriverTransaction, lost_connection, make_engine
 
 
 class Base(DeclarativeBase):
@@ -63,3 +63,22 @@ def test_pending_orm_changes_are_flushed_first_and_errors_are_sqlalchemys(engine
     with pytest.raises(OperationalError) as raised:
         DriverStatement(select(notes.c.code).where(text("missing = :code"))).scalar_apart(engine, {"code": "x"})
     assert "no such column" in str(raised.value) and engine.pool.checkedout() == 0
+
+
+def test_a_driver_transaction_commits_or_gives_everything_back(engine):
+    transaction = DriverTransaction(engine)
+    WRITE.run(transaction, {"code": "kept", "at": AT, "detail": None})
+    transaction.commit()
+    transaction.close()
+    transaction = DriverTransaction(engine)
+    WRITE.run(transaction, {"code": "dropped", "at": AT, "detail": None})
+    transaction.close()  # not committed: rolled back as the connection goes back to the pool
+    with pytest.raises(IntegrityError):
+        transaction = DriverTransaction(engine)
+        try:
+            WRITE.run(transaction, {"code": "kept", "at": AT, "detail": None})
+        finally:
+            transaction.close()
+    assert engine.pool.checkedout() == 0
+    assert READ.scalar_apart(engine, {"code": "kept"}) == "kept"
+    assert READ.scalar_apart(engine, {"code": "dropped"}) is None
