@@ -129,9 +129,9 @@ class DriverStatement:
             return [process(params[name]) if process else params[name] for name, process in binds]
         return {name: process(params[name]) if process else params[name] for name, process in binds}  # psycopg
 
-    def _execute(self, target, params):
+    def _execute(self, target, params, write=False):
         if isinstance(target, DriverTransaction):
-            return target.execute(self, params)
+            return target.execute(self, params, write)
         session = target
         if session.autoflush and (session.new or session.dirty or session.deleted):
             session.flush()
@@ -147,7 +147,7 @@ class DriverStatement:
 
     def run(self, session, params):
         """Run it (an INSERT, UPDATE or DELETE) in the session's transaction (or a DriverTransaction)."""
-        cursor, _, _ = self._execute(session, params)
+        cursor, _, _ = self._execute(session, params, write=True)
         cursor.close()
 
     def one(self, session, params):
@@ -191,8 +191,10 @@ class DriverTransaction:
     def __init__(self, engine):
         self._engine = engine
         self._connection = engine.raw_connection()
+        self.wrote = False  # a write was attempted: only then is there something to commit
 
-    def execute(self, statement, params):
+    def execute(self, statement, params, write=False):
+        self.wrote = self.wrote or write
         dialect = self._engine.dialect
         plan = statement._plan(dialect)
         sql, values = plan[0], statement._values(plan, params)
@@ -287,8 +289,9 @@ class UnitOfWork:
             transaction = DriverTransaction(self._database.engine)
             try:
                 yield transaction
-                self.committed = True  # a commit was attempted: the work must not be repeated
-                transaction.commit()
+                if transaction.wrote:  # a read alone is given back: nothing done, the work may still be repeated
+                    self.committed = True  # a commit was attempted: the work must not be repeated
+                    transaction.commit()
             finally:
                 transaction.close()
 

@@ -222,9 +222,15 @@ def test_a_right_password_of_a_leaver_or_an_unprojected_member_goes_the_whole_wa
     with uow.transaction() as session:
         phones.project_member(session, {**snapshot(9), "status": "resigned"})
         domain.set_password(session, "001000000777", "Một mật khẩu dài")  # an account members never told about
+    uow.close()
     with pytest.raises(InvalidCredentials):
         sign_in()
     assert outcomes(uow) == ["left_party"]
+    assert uow.committed  # the whole way's commit; the plain path, having written nothing, committed nothing
+    uow.close()
+    with uow.driver_transaction() as transaction:
+        assert domain._plainly_signed_in(transaction, None, "001000000009", {}) is None
+    assert not uow.committed  # a lost connection after it may still run the sign-in again (shared/entrypoints.py)
     with pytest.raises(ServiceUnavailable):
         sign_in("001000000777")
     assert outcomes(uow, "001000000777") == ["member_unknown"]
