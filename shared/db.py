@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import Connection, create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -185,12 +185,16 @@ class DriverStatement:
 class DriverTransaction:
     """A transaction on a pooled connection of its own, for DriverStatements alone (no ORM session: opening and
     committing one cost ~200 µs of CPU with the caches cold, more than the sign-in's statements). The driver begins
-    it with the first write; `commit`, or `close` rolls back what was not committed and gives the connection back.
+    it (SQLite's at the first write, psycopg's at the first statement); `commit`, or `close` rolls back what was not
+    committed and gives the connection back.
     A driver's error is raised as SQLAlchemy raises it: wrapped, parameters hidden, a lost connection invalidated."""
 
     def __init__(self, engine):
         self._engine = engine
-        self._connection = engine.raw_connection()
+        try:
+            self._connection = engine.raw_connection()
+        except engine.dialect.loaded_dbapi.Error as exc:  # a database out of reach: wrapped as a session's would be
+            Connection._handle_dbapi_exception_noconnection(exc, engine.dialect, engine)
         self.wrote = False  # a write was attempted: only then is there something to commit
 
     def execute(self, statement, params, write=False):

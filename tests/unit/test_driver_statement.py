@@ -82,3 +82,12 @@ def test_a_driver_transaction_commits_or_gives_everything_back(engine):
     assert engine.pool.checkedout() == 0
     assert READ.scalar_apart(engine, {"code": "kept"}) == "kept"
     assert READ.scalar_apart(engine, {"code": "dropped"}) is None
+
+
+def test_a_database_out_of_reach_is_seen_as_lost(tmp_path):
+    # as a session's would be: the lost-connection retry (shared/entrypoints.py) answers 503, not 500
+    engine = make_engine(f"sqlite:///{tmp_path / 'missing' / 'notes.db'}")
+    with pytest.raises(OperationalError) as raised:
+        READ.scalar_apart(engine, {"code": "x"})
+    assert lost_connection(raised.value)
+    engine.dispose()
