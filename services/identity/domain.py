@@ -10,7 +10,7 @@ from sqlalchemy import String, bindparam, delete, func, insert, select, update
 from shared.auth import audience, issuer
 from shared.contracts.common import left_party
 from shared.contracts.identity import AccountFrozen, InvalidCredentials, WeakPassword
-from shared.db import aware, utcnow
+from shared.db import DriverStatement, aware, utcnow
 from shared.errors import InvalidToken, NotFound, ServiceUnavailable, SotayError
 from services.identity import activation, passwords, phones, policy, throttle
 from services.identity.models import Account, DirectoryEntry, EndedSession, LoginThrottle, RefreshToken
@@ -20,27 +20,34 @@ ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
 
 
-# A sign-in's statements, built once and run as Core statements: SQLAlchemy's ORM spent more CPU on each query
-# than SQLite did, and identity's core is the argon2 verify's (bench/signin.py)
+# A sign-in's statements, compiled once and run on the driver's cursor (shared.db.DriverStatement): SQLAlchemy's
+# execution spent more CPU on each than SQLite did, and identity's core is the argon2 verify's (bench/signin.py)
 _accounts, _members, _throttles = Account.__table__, DirectoryEntry.__table__, LoginThrottle.__table__
-_PASSWORD_HASH = select(_accounts.c.password_hash).where(_accounts.c.citizen_id == bindparam("citizen_id"))
+_PASSWORD_HASH = DriverStatement(
+    select(_accounts.c.password_hash).where(_accounts.c.citizen_id == bindparam("citizen_id"))
+)
 _asked = select(bindparam("citizen_id", type_=String(12)).label("citizen_id")).subquery("asked")
 # everything a sign-in decides on, whichever of the account, the member and the throttle row exist: one query
-_SIGN_IN_STATE = select(
-    _asked.c.citizen_id,
-    _accounts.c.id,
-    _accounts.c.password_hash,
-    _accounts.c.frozen_at,
-    _members.c.member_id,
-    _members.c.status,
-    _throttles.c.citizen_id.label("throttled"),
-    _throttles.c.locked_until,
-).select_from(
-    _asked.outerjoin(_accounts, _accounts.c.citizen_id == _asked.c.citizen_id)
-    .outerjoin(_members, _members.c.citizen_id == _asked.c.citizen_id)
-    .outerjoin(_throttles, _throttles.c.citizen_id == _asked.c.citizen_id)
+_SIGN_IN_STATE = DriverStatement(
+    select(
+        _asked.c.citizen_id,
+        _accounts.c.id,
+        _accounts.c.password_hash,
+        _accounts.c.frozen_at,
+        _members.c.member_id,
+        _members.c.status,
+        _throttles.c.citizen_id.label("throttled"),
+        _throttles.c.locked_until,
+    ).select_from(
+        _asked.outerjoin(_accounts, _accounts.c.citizen_id == _asked.c.citizen_id)
+        .outerjoin(_members, _members.c.citizen_id == _asked.c.citizen_id)
+        .outerjoin(_throttles, _throttles.c.citizen_id == _asked.c.citizen_id)
+    )
 )
-_NEW_REFRESH_TOKEN = insert(RefreshToken.__table__)
+_NEW_REFRESH_TOKEN = DriverStatement(
+    insert(RefreshToken.__table__),
+    keys=("id", "family_id", "account_id", "token_hash", "created_at", "expires_at", "client_address", "user_agent"),
+)
 
 
 def _hash_token(token):
@@ -67,8 +74,8 @@ def issue_tokens(session, keystore, account, entry, family_id=None, client=None)
         }
     )
     refresh = secrets.token_urlsafe(32)
-    session.execute(
-        _NEW_REFRESH_TOKEN,
+    _NEW_REFRESH_TOKEN.run(
+        session,
         {
             "id": str(uuid.uuid4()),
             "family_id": family_id,
@@ -88,9 +95,10 @@ def issue_tokens(session, keystore, account, entry, family_id=None, client=None)
     }
 
 
-def stored_hash(session, citizen_id):
-    """The account's argon2 hash; None without an account or before its activation."""
-    return session.execute(_PASSWORD_HASH, {"citizen_id": citizen_id}).scalar()
+def stored_hash(engine, citizen_id):
+    """The account's argon2 hash; None without an account or before its activation. Read on a pooled connection
+    given back at once: none is held while the hash is verified."""
+    return _PASSWORD_HASH.scalar_apart(engine, {"citizen_id": citizen_id})
 
 
 def login(uow, keystore, citizen_id, password, client=None):
@@ -98,18 +106,41 @@ def login(uow, keystore, citizen_id, password, client=None):
     connection held (tens of milliseconds, and a burst of sign-ins waits its turn for a hashing thread: none may
     hold the pool's connections, a PostgreSQL transaction or SQLite's writer meanwhile), then one transaction in
     which a refused attempt is recorded too (audit, throttle, and `identity.login_locked` when it starts a lock)
-    before the error."""
-    with uow.reading() as session:
-        stored = stored_hash(session, citizen_id)
+    before the error. A right password with nothing else to do (the common case) is recorded without an ORM
+    session (`_plainly_signed_in`); anything else goes the whole way."""
+    stored = stored_hash(uow.provider.engine, citizen_id)
     matches = passwords.verify(stored, password)  # always one verify: an unknown citizen ID takes as long
+    if matches:
+        with uow.driver_transaction() as transaction:
+            tokens = _plainly_signed_in(transaction, keystore, citizen_id, client)
+        if tokens is not None:
+            return tokens
     with uow.transaction(commit_on=SotayError):
         return _login(uow, keystore, citizen_id, password, client, matches)
+
+
+def _plainly_signed_in(transaction, keystore, citizen_id, client):
+    """Tokens, audited, when the password matched and nothing but a success is to be recorded: a known member
+    still in the party, no failures counted (so no lock), not frozen, the hash of today's parameters. Otherwise
+    None, nothing written: `_login` decides and records it (its outcomes are the same checks, in its order).
+    Its statements only, on a DriverTransaction: the ORM session's opening and commit cost more than they."""
+    state = _SIGN_IN_STATE.one(transaction, {"citizen_id": citizen_id})
+    if (
+        state.member_id is None
+        or left_party(state.status)
+        or state.throttled is not None
+        or state.frozen_at is not None
+        or passwords.needs_rehash(state.password_hash)
+    ):
+        return None
+    audit(transaction, "login", "success", citizen_id=citizen_id, member_id=state.member_id, client=client)
+    return issue_tokens(transaction, keystore, state, state, client=client)
 
 
 def _login(uow, keystore, citizen_id, password, client, matches):
     session = uow.session
     # the row has what issue_tokens reads of the account (id, citizen_id) and of the member (member_id, status)
-    state = session.execute(_SIGN_IN_STATE, {"citizen_id": citizen_id}).one()
+    state = _SIGN_IN_STATE.one(session, {"citizen_id": citizen_id})
     throttle.refuse_while_locked(state.locked_until)
     known = state.member_id is not None
     # a member who left the party, and a never-activated account, are answered (and counted) exactly as a

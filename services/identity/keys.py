@@ -6,12 +6,13 @@ so tokens signed by the previous key keep verifying until they expire
 """
 
 import base64
+import json
 import os
 import time
-from datetime import UTC
+from calendar import timegm
+from datetime import UTC, datetime
 from pathlib import Path
 
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -26,6 +27,13 @@ def keys_dir():
 
 def _b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+_TIME_CLAIMS = ("exp", "iat", "nbf")
+
+
+def _json(value):
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def generate_key(directory):
@@ -55,6 +63,7 @@ class KeyStore:
         for path in sorted(self.directory.glob("*.pem")):
             keys[path.stem] = serialization.load_pem_private_key(path.read_bytes(), password=None)
         self._keys = keys
+        self._headers = {}  # kid → its encoded JWS header
         self._seen = self._stamp()
 
     def _stamp(self):
@@ -90,9 +99,20 @@ class KeyStore:
         return {"keys": keys}
 
     def sign(self, claims):
+        """A compact JWS of `claims`: byte for byte `jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid,
+        "typ": "at+jwt"})` (Ed25519 is deterministic: a test compares them), without PyJWT's checks and assembly
+        around the signature each time (every sign-in signs one: 10–35 µs of CPU with the caches cold)."""
         self._fresh()
         kid = self.signing_kid
-        return jwt.encode(claims, self._keys[kid], algorithm="EdDSA", headers={"kid": kid, "typ": ACCESS_TOKEN_TYPE})
+        header = self._headers.get(kid)
+        if header is None:
+            header = self._headers[kid] = _b64(_json({"alg": "EdDSA", "kid": kid, "typ": ACCESS_TOKEN_TYPE}))
+        payload = {  # as PyJWT: a datetime in exp, iat or nbf becomes a NumericDate (whole seconds)
+            name: timegm(value.utctimetuple()) if name in _TIME_CLAIMS and isinstance(value, datetime) else value
+            for name, value in claims.items()
+        }
+        signing_input = f"{header}.{_b64(_json(payload))}"
+        return f"{signing_input}.{_b64(self._keys[kid].sign(signing_input.encode()))}"
 
 
 USAGE = """python -m services.identity.keys list|rotate|retire <kid>
@@ -103,7 +123,7 @@ retire  remove an old key, once its successor has signed for longer than an acce
 
 def main(argv=None):
     import sys
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     from services.identity.domain import ACCESS_TOKEN_TTL
 

@@ -84,16 +84,39 @@ def test_a_sign_in_is_decided_in_one_query_and_recorded_on_postgresql(databases,
         with pytest.raises(InvalidCredentials):
             domain.login(uow, keys, citizen_id, "not the password", client)
     assert domain.login(uow, keys, "001000000009", "Một mật khẩu dài", client)["access_token"]
+    uow.close()
+    # nothing left to clear: the plain success's DriverTransaction, no ORM session
+    assert domain.login(uow, keys, "001000000009", "Một mật khẩu dài", client)["access_token"]
+    assert uow._session is None
     with uow.reading() as session:
         assert session.get(LoginThrottle, "001000000009") is None  # the success cleared it
         assert session.get(LoginThrottle, "001000000555").failures == 1
-        assert session.query(RefreshToken).count() == 1
-        assert sorted(session.scalars(select(AuditEvent.outcome))) == ["invalid_credentials"] * 2 + ["success"]
+        assert session.query(RefreshToken).count() == 2
+        assert sorted(session.scalars(select(AuditEvent.outcome))) == ["invalid_credentials"] * 2 + ["success"] * 2
     for _ in range(5):
         with pytest.raises(InvalidCredentials):
             domain.login(uow, keys, "001000000009", "not the password", client)
     with pytest.raises(TooManyAttempts):
         domain.login(uow, keys, "001000000009", "Một mật khẩu dài", client)
+    uow.close()
+    database.engine.dispose()
+
+
+def test_a_driver_statement_losing_its_connection_is_seen_as_lost_on_postgresql(databases):
+    # shared.db.DriverStatement raises a driver's error as SQLAlchemy does: the lost-connection retry must see it
+    from sqlalchemy.exc import DBAPIError
+
+    from shared.db import DriverStatement, lost_connection
+
+    migrations.upgrade("identity")
+    uow, database = standalone_unit(IdentityBase.metadata, "identity")
+    with uow.reading() as session:
+        backend = session.scalar(text("SELECT pg_backend_pid()"))
+        with database.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        with pytest.raises(DBAPIError) as raised:
+            DriverStatement(select(text("1"))).scalar(session, {})
+    assert lost_connection(raised.value) and raised.value.connection_invalidated
     uow.close()
     database.engine.dispose()
 

@@ -42,6 +42,17 @@ def b64(data):
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
+def test_identity_signs_exactly_what_pyjwt_would(store):
+    # KeyStore.sign assembles the JWS itself; Ed25519 is deterministic, so the two tokens are the same bytes
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    for payload in (claims(), claims(iat=now, exp=now + timedelta(minutes=15), jti="j-1", cid="Đỗ")):
+        kid = store.signing_kid
+        expected = jwt.encode(payload, store._keys[kid], algorithm="EdDSA", headers={"kid": kid, "typ": "at+jwt"})
+        assert store.sign(payload) == expected
+
+
 def test_a_token_from_identity_names_the_member(store, verifier):
     principal = verifier.principal(store.sign(claims()))
     assert (principal.member_id, principal.citizen_id, principal.session_id) == (7, "001000000002", "family-1")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from shared import migrations
 from shared.contracts.identity import AccountFrozen, CodeExpired, InvalidCode, InvalidCredentials
 from shared.db import standalone_unit, utcnow
-from shared.errors import TooManyAttempts
+from shared.errors import ServiceUnavailable, TooManyAttempts
 from services.identity import activation, domain, passwords, phones
 from services.identity.keys import KeyStore
 from services.identity.models import Account, AuditEvent, Base, Challenge, LoginThrottle, RefreshToken, directory
@@ -205,3 +205,48 @@ def test_a_frozen_account_is_refused_and_the_attempt_recorded(uow, signing_in):
     with pytest.raises(AccountFrozen):
         sign_in()
     assert outcomes(uow) == ["frozen"]
+
+
+def test_a_plain_success_is_recorded_without_an_orm_session(uow, signing_in):
+    sign_in, _ = signing_in
+    uow.close()  # as a worker starts: no session yet
+    assert sign_in()["refresh_token"]
+    assert uow._session is None  # the DriverTransaction's path: audit and refresh token, nothing else
+    with uow.reading() as session:
+        assert session.scalars(select(RefreshToken.account_id)).all() == [session.scalars(select(Account.id)).one()]
+    assert outcomes(uow) == ["success"]
+
+
+def test_a_right_password_of_a_leaver_or_an_unprojected_member_goes_the_whole_way(uow, signing_in):
+    sign_in, _ = signing_in
+    with uow.transaction() as session:
+        phones.project_member(session, {**snapshot(9), "status": "resigned"})
+        domain.set_password(session, "001000000777", "Một mật khẩu dài")  # an account members never told about
+    uow.close()
+    with pytest.raises(InvalidCredentials):
+        sign_in()
+    assert outcomes(uow) == ["left_party"]
+    assert uow.committed  # the whole way's commit; the plain path, having written nothing, committed nothing
+    uow.close()
+    with uow.driver_transaction() as transaction:
+        assert domain._plainly_signed_in(transaction, None, "001000000009", {}) is None
+    assert not uow.committed  # a lost connection after it may still run the sign-in again (shared/entrypoints.py)
+    with pytest.raises(ServiceUnavailable):
+        sign_in("001000000777")
+    assert outcomes(uow, "001000000777") == ["member_unknown"]
+    with uow.reading() as session:
+        assert session.get(LoginThrottle, "001000000009").failures == 1
+        assert session.scalars(select(RefreshToken)).all() == []
+
+
+def test_a_hash_of_older_parameters_is_replaced_at_sign_in(uow, signing_in):
+    from argon2 import PasswordHasher, Type
+
+    sign_in, _ = signing_in
+    older = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1, type=Type.ID).hash("Một mật khẩu dài")
+    with uow.transaction() as session:
+        session.scalars(select(Account)).one().password_hash = older
+    assert sign_in()["access_token"]
+    with uow.reading() as session:
+        stored = session.scalars(select(Account.password_hash)).one()
+    assert stored != older and not passwords.needs_rehash(stored) and outcomes(uow) == ["success"]

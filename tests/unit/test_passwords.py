@@ -28,3 +28,16 @@ def test_one_hashing_thread_per_core_the_process_may_use():
     from eventlet import tpool
 
     assert tpool._nthreads == len(os.sched_getaffinity(0))
+
+
+def test_needs_rehash_answers_as_argon2_does():
+    from argon2 import PasswordHasher, Type
+
+    current = passwords.HASHER.hash("Một mật khẩu dài")
+    older = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1, type=Type.ID).hash("x")
+    other_lengths = PasswordHasher(
+        time_cost=2, memory_cost=19456, parallelism=1, hash_len=16, salt_len=32, type=Type.ID
+    )
+    for stored in (current, older, other_lengths.hash("x"), current.replace("argon2id", "argon2i")):
+        assert passwords.needs_rehash(stored) == passwords.HASHER.check_needs_rehash(stored)
+    assert not passwords.needs_rehash(current) and passwords.needs_rehash(older)
