@@ -1,4 +1,5 @@
-"""Events end to end (issue 14, item 4): `python -m bench.events [--events N] [--batches 0,B]` (part of `make bench`).
+"""Events end to end (issue 14, item 4): `python -m bench.events [--events N] [--batches 0,B]` (part of `make bench`;
+the one-delivery-per-worker baseline runs `--events-one-by-one` events, 5,000).
 
 In one run, on throw-away vhosts:
   raw      the broker alone, with pika: N messages of the same size as the envelope below, persistent, publisher
@@ -260,15 +261,23 @@ def main(argv=None):
         default=os.environ.get("BENCH_EVENTS_BATCHES", "0,200"),
         help="the consumer's batch sizes to run, 0 for one delivery per worker (default: 0,200)",
     )
+    parser.add_argument(
+        "--events-one-by-one",
+        type=int,
+        default=int(os.environ.get("BENCH_EVENTS_ONE_BY_ONE", 5_000)),
+        help="events for the one-delivery-per-worker baseline (default 5,000: at ~1,000/s it is a rate by then, "
+        "and make bench stays under 15 minutes)",
+    )
     args = parser.parse_args(argv)
     load = os.getloadavg()
     raw = raw_rate(args.events)
     rows = [("broker alone (pika)", raw)]
     for backend in BACKENDS:
         for batch in (int(size) for size in args.batches.split(",")):
-            label = f"ours, {backend}, " + (f"batches of {batch}" if batch else "one per worker")
+            n = args.events if batch else min(args.events, args.events_one_by_one)
+            label = f"ours, {backend}, " + (f"batches of {batch}" if batch else f"one per worker ({n:,})")
             try:
-                rows.append((label, end_to_end(args.events, batch, backend)))
+                rows.append((label, end_to_end(n, batch, backend)))
             except NoServer as exc:
                 print(f"{label}: skipped ({exc})")
                 break
