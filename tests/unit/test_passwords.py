@@ -1,3 +1,7 @@
+import os
+
+import pytest
+
 from services.identity import passwords
 
 
@@ -41,3 +45,39 @@ def test_needs_rehash_answers_as_argon2_does():
     for stored in (current, older, other_lengths.hash("x"), current.replace("argon2id", "argon2i")):
         assert passwords.needs_rehash(stored) == passwords.HASHER.check_needs_rehash(stored)
     assert not passwords.needs_rehash(current) and passwords.needs_rehash(older)
+
+
+IDLE_PROCESS = """
+import eventlet
+eventlet.monkey_patch()
+
+def resident_mb():
+    with open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("VmRSS")).split()[1]) // 1024
+
+from services.identity import passwords
+passwords.IDLE = 0.5
+rest = resident_mb()
+stored = passwords.hash_password("sotay-demo-2026")
+pile = eventlet.GreenPile()
+for _ in range(6):
+    pile.spawn(passwords.verify, stored, "sotay-demo-2026")
+assert all(pile)
+busy = resident_mb()
+eventlet.sleep(1.5)
+print(rest, busy, resident_mb())
+"""
+
+
+def test_the_hashes_memory_goes_back_to_the_system_once_hashing_is_idle():
+    """glibc kept each hashing thread's 19 MiB for good: identity at rest was 132 MB after its first sign-ins
+    (target 120). In a process of its own: the allocator is set before any thread hashes."""
+    import subprocess
+    import sys
+
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("reads /proc")
+    out = subprocess.run([sys.executable, "-c", IDLE_PROCESS], capture_output=True, text=True, timeout=60, check=True)
+    rest, busy, idle = map(int, out.stdout.split())
+    assert busy >= rest + 15, (rest, busy, idle)  # a hash's 19 MiB, at least, while hashing
+    assert idle <= rest + 5, (rest, busy, idle)
