@@ -18,42 +18,70 @@ import unicodedata
 import eventlet
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from eventlet import tpool
+from eventlet import patcher, tpool
 
 # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
-tpool.set_num_threads(len(os.sched_getaffinity(0)))
+THREADS = len(os.sched_getaffinity(0))
+tpool.set_num_threads(THREADS)
 
 IDLE = 5.0  # seconds without a hash before the hashes' memory goes back to the system
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # glibc's mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+KEEP, GIVE_BACK = 64 << 20, 128 << 10  # the trim threshold between hashes, and while giving back
 
 
 class _Allocator:
-    """The hashes' memory, given back when hashing has been idle a while. By default glibc gives each hashing thread
-    an arena of its own and never returns the top of one: after its first sign-ins identity kept 19 MiB per thread
-    for good (132 MB at rest in bench.run's memory table, target 120). Here the process has one arena, a hash's
-    19 MiB comes from it and stays there between hashes (no page faults per hash: glibc's own thresholds would
-    give it back and fault it in again each time), and `malloc_trim` returns it after IDLE seconds without a hash.
-    Elsewhere than glibc (musl, macOS) nothing changes."""
+    """The hashes' memory, kept while hashes come and given back when hashing has been idle IDLE seconds.
+
+    glibc gives each hashing thread a malloc arena of its own (argon2's blocks only: no fragmentation) and by
+    default keeps a hash's 19 MiB in it for good after the first few hashes: identity at rest was 132 MB after its
+    first sign-ins (bench.run's memory table, target 120). The thresholds are fixed here (a hash's 19 MiB comes
+    from the thread's arena and stays there between hashes: no page faults per hash), and once hashing is idle the
+    tops of the arenas go back: the main one's by `malloc_trim`, each hashing thread's by a free in that thread while
+    the trim threshold is low (glibc trims a thread's arena only on a free there). A single arena for the process
+    gave the memory back as well but grew in a 30-minute soak (115 → 158 MB: Python's objects fragmenting the
+    hashes' blocks). Elsewhere than glibc nothing changes."""
 
     def __init__(self):
         try:
             libc = ctypes.CDLL("libc.so.6")
-            self._trim = libc.malloc_trim
-            for parameter, value in ((M_ARENA_MAX, 1), (M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 64 << 20)):
-                libc.mallopt(parameter, value)
+            libc.malloc.restype = ctypes.c_void_p
+            libc.free.argtypes = [ctypes.c_void_p]
+            libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)
+            libc.mallopt(M_TRIM_THRESHOLD, KEEP)
+            self._libc = libc
         except (OSError, AttributeError):
-            self._trim = None
+            self._libc = None
         self.hashes = 0
         self._watching = False
 
-    def give_back(self):
-        if self._trim is not None:
-            self._trim(0)
+    def give_back(self, hashing_threads=True):
+        libc = self._libc
+        if libc is None:
+            return
+        libc.mallopt(M_TRIM_THRESHOLD, GIVE_BACK)
+        try:
+            if hashing_threads:
+                # one free in each pool thread: all of them at once, held by a barrier of real threads
+                barrier = patcher.original("threading").Barrier(THREADS, timeout=5)
+                pile = eventlet.GreenPile()
+                for _ in range(THREADS):
+                    pile.spawn(tpool.execute, self._free_in_this_thread, barrier)
+                list(pile)
+            libc.malloc_trim(0)
+        finally:
+            libc.mallopt(M_TRIM_THRESHOLD, KEEP)
+
+    def _free_in_this_thread(self, barrier):
+        try:
+            barrier.wait()
+        except Exception:  # a thread busy elsewhere (a hash began): its arena waits for the next idle time
+            return
+        self._libc.free(self._libc.malloc(GIVE_BACK * 2))  # a free this large makes glibc try to trim the arena
 
     def hashed(self):
         self.hashes += 1
-        if self._trim is not None and not self._watching:
+        if self._libc is not None and not self._watching:
             self._watching = True
             eventlet.spawn(self._give_back_when_idle)
 
@@ -68,7 +96,7 @@ class _Allocator:
                 given_back = seen
 
 
-_ALLOCATOR = _Allocator()  # before the pool's threads exist: they take their arena when they first allocate
+_ALLOCATOR = _Allocator()
 
 
 def _run(function, *args):
@@ -80,7 +108,7 @@ def _run(function, *args):
 
 # verified when the account is unknown, so that answer takes as long as a wrong password
 _DUMMY_HASH = HASHER.hash("sotay-timing-equaliser")
-_ALLOCATOR.give_back()  # that hash's 19 MiB, made here in the main thread
+_ALLOCATOR.give_back(hashing_threads=False)  # that hash's 19 MiB, made here in the main thread
 
 
 def normalize(password):
