@@ -17,6 +17,7 @@ two minutes, MB per hour) — "flat" is under 10 MB/h. Exit status 1 on any erro
 
 import os
 import random
+import signal
 import statistics
 import sys
 import threading
@@ -279,5 +280,10 @@ def main():
     return 1 if errors or grew else 0
 
 
+def _stop(signum, frame):
+    raise SystemExit(f"soak: stopped by signal {signum}")  # the suite's processes stopped on the way out
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)
     sys.exit(main())
