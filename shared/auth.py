@@ -82,7 +82,18 @@ class TokenVerifier:
         self._verified[token] = claims
         if len(self._verified) > self.CACHE_SIZE:
             self._verified.popitem(last=False)
+        self._forget_expired()
         return claims
+
+    def _forget_expired(self, at_most=8):
+        """The least recently used tokens, once expired: new tokens come with every sign-in and refresh, and kept
+        until CACHE_SIZE of them had come the expired ones grew each process's memory for hours."""
+        now = time.time()
+        for _ in range(at_most):
+            oldest = next(iter(self._verified.values()), None)
+            if oldest is None or oldest["exp"] > now:
+                return
+            self._verified.popitem(last=False)
 
     def _verify(self, token, fetch_jwks=None):
         try:
