@@ -67,6 +67,19 @@ def _type_args():
     return {"x-queue-type": config.queue_type()}
 
 
+def process_queue(name, bindings):
+    """A queue of one process alone (every replica gets every event), gone with its connection: exclusive, and
+    classic whatever the default type (a quorum queue can be neither exclusive nor auto-deleted)."""
+    return Queue(
+        name,
+        bindings=bindings,
+        durable=False,
+        exclusive=True,
+        auto_delete=True,
+        queue_arguments={"x-queue-type": "classic"},
+    )
+
+
 @dataclass(frozen=True)
 class Subscription:
     source: str  # producing service
@@ -116,16 +129,7 @@ class Subscription:
         )
 
     def process_queue(self):
-        """A queue of one process alone (every replica gets every event), gone with its connection."""
-        return Queue(
-            self.queue_name,
-            exchange=events_exchange(self.source),
-            routing_key=self.event_type,
-            durable=False,
-            exclusive=True,
-            auto_delete=True,
-            queue_arguments={"x-queue-type": "classic"},
-        )
+        return process_queue(self.queue_name, [binding(events_exchange(self.source), routing_key=self.event_type)])
 
     def entities(self):
         entities = [events_exchange(self.source), self.redelivery, self.main_queue()]

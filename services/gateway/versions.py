@@ -24,13 +24,13 @@ import time
 import uuid
 from collections import OrderedDict
 
-from kombu import Queue, binding
+from kombu import binding
 from nameko.extensions import DependencyProvider
 
 from shared import config, metrics
 from shared.events import check_envelope
 from shared.process_feed import ProcessFeed
-from shared.topology import events_exchange
+from shared.topology import events_exchange, process_queue
 
 log = logging.getLogger(__name__)
 
@@ -186,13 +186,9 @@ def _member_of(key):
 
 def changes_queue(service):
     """This process's queue of every members event; a fresh name per connection (the last one went with it)."""
-    return Queue(
+    return process_queue(
         f"evt-{SOURCE}-changes--{service}.live-{uuid.uuid4().hex[:12]}",
-        bindings=[binding(events_exchange(SOURCE), routing_key="#")],
-        durable=False,
-        exclusive=True,
-        auto_delete=True,
-        queue_arguments={"x-queue-type": "classic"},
+        [binding(events_exchange(SOURCE), routing_key="#")],
     )
 
 
@@ -252,13 +248,9 @@ LISTS = "lists"  # the feed's name (KnownVersions.connected)
 
 def list_changes_queue(service):
     """This process's queue of content's and meetings' events (a fresh name per connection)."""
-    return Queue(
+    return process_queue(
         f"evt-{LISTS}-changes--{service}.live-{uuid.uuid4().hex[:12]}",
-        bindings=[binding(events_exchange(source), routing_key="#") for source in LIST_SOURCES],
-        durable=False,
-        exclusive=True,
-        auto_delete=True,
-        queue_arguments={"x-queue-type": "classic"},
+        [binding(events_exchange(source), routing_key="#") for source in LIST_SOURCES],
     )
 
 
