@@ -271,17 +271,33 @@ def invitations_changed(unit, changes):
 
 
 def agenda_of(session, meeting_id):
-    return [
-        {
-            "id": row.id,
-            "title": row.title,
-            "document_ids": list(row.document_ids or []),
-            "papers": list(row.papers or []),
-        }
-        for row in session.scalars(
-            select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)
+    return agendas_of(session, [meeting_id])[meeting_id]
+
+
+def agendas_of(session, meeting_ids):
+    """{meeting id → its agenda, in order}: one query for a page of meetings."""
+    agendas = {meeting_id: [] for meeting_id in meeting_ids}
+    rows = session.scalars(
+        select(AgendaItem)
+        .where(AgendaItem.meeting_id.in_(meeting_ids))
+        .order_by(AgendaItem.meeting_id, AgendaItem.position)
+    )
+    for row in rows:
+        agendas[row.meeting_id].append(
+            {
+                "id": row.id,
+                "title": row.title,
+                "document_ids": list(row.document_ids or []),
+                "papers": list(row.papers or []),
+            }
         )
-    ]
+    return agendas
+
+
+def invitations_of(session, meeting_ids, member_id):
+    """{meeting id → the member's invitation} for those of the meetings they are invited to: one query a page."""
+    rows = session.scalars(select(Invitee).where(Invitee.meeting_id.in_(meeting_ids), Invitee.member_id == member_id))
+    return {row.meeting_id: row for row in rows}
 
 
 def counts_of(session, meeting_ids):
@@ -321,14 +337,16 @@ def check_in_json(invitee):
     }
 
 
-def meeting_json(session, meeting, member_id, now, counts=None, invitee=False):
+def meeting_json(session, meeting, member_id, now, counts=None, invitee=False, agenda=None):
+    """How `member_id` sees the meeting; a page of them passes what it read for all at once (counts, their
+    invitation — None for none —, the agenda) rather than two or three queries a meeting."""
     session.flush()
     counts = counts if counts is not None else counts_of(session, [meeting.id]).get(meeting.id, (0, 0, 0))
     mine = session.get(Invitee, {"meeting_id": meeting.id, "member_id": member_id}) if invitee is False else invitee
     return {
         "id": meeting.id,
         **_described(meeting),
-        "agenda": agenda_of(session, meeting.id),
+        "agenda": agenda if agenda is not None else agenda_of(session, meeting.id),
         "status": status_of(meeting, now),
         "series_id": meeting.series_id,
         "cancel_reason": meeting.cancel_reason,

@@ -9,7 +9,16 @@ from shared.contracts.common import decode_cursor, encode_cursor
 from shared.db import aware, utcnow
 from shared.errors import NotFound, ValidationError
 from services.meetings.access import meeting_for, oversees, positions
-from services.meetings.domain import check_in_json, counts_of, meeting_json, member_of, organization_of, rsvp_json
+from services.meetings.domain import (
+    agendas_of,
+    check_in_json,
+    counts_of,
+    invitations_of,
+    meeting_json,
+    member_of,
+    organization_of,
+    rsvp_json,
+)
 from services.meetings.models import Invitee, Meeting, directory
 
 
@@ -29,8 +38,12 @@ def _page(session, query, member_id, limit, cursor, now):
     meetings = session.scalars(query.order_by(Meeting.starts_at, Meeting.id).limit(limit + 1)).all()
     more = len(meetings) > limit
     meetings = meetings[:limit]
-    counts = counts_of(session, [m.id for m in meetings])
-    items = [meeting_json(session, m, member_id, now, counts.get(m.id, (0, 0, 0))) for m in meetings]
+    ids = [m.id for m in meetings]
+    counts, mine, agendas = counts_of(session, ids), invitations_of(session, ids, member_id), agendas_of(session, ids)
+    items = [
+        meeting_json(session, m, member_id, now, counts.get(m.id, (0, 0, 0)), mine.get(m.id), agendas[m.id])
+        for m in meetings
+    ]
     last = meetings[-1] if more else None
     return {
         "items": items,

@@ -249,3 +249,42 @@ def test_the_branch_sees_who_is_coming_and_only_officers_see_why_someone_is_abse
     assert reasons(secretary) == {absent: "Điều trị bệnh"}
     assert reasons(absent) == {absent: "Điều trị bệnh"}
     assert reasons(other) == {absent: None}
+
+
+def test_a_page_of_meetings_costs_the_same_queries_whatever_its_length(meetings_world, tree):
+    """Each meeting of a page once cost two queries of its own (the reader's invitation, the agenda): fifty a page
+    took a list of the branch's meetings to ~100 statements."""
+    from sqlalchemy import event
+
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    member = world.member(tree["own"])
+    agenda = [{"title": "Một", "document_ids": []}, {"title": "Hai", "document_ids": []}]
+
+    def statements(ids):
+        world.session.expire_all()
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731 (the statement)
+        event.listen(world.session.get_bind(), "before_cursor_execute", listener)
+        try:
+            page = listing.my_meetings(world.session, member, {"from": None, "to": None, "cursor": None, "limit": 50})
+        finally:
+            event.remove(world.session.get_bind(), "before_cursor_execute", listener)
+        assert [m["id"] for m in page["items"]] == ids
+        return page, len(seen)
+
+    ids = [world.schedule(secretary, tree["own"], starts_at=utcnow() + timedelta(days=1 + n))["id"] for n in range(2)]
+    _, few = statements(ids)
+    for n in range(2, 12):
+        ids.append(
+            world.schedule(secretary, tree["own"], starts_at=utcnow() + timedelta(days=1 + n), agenda=agenda)["id"]
+        )
+    with world.uow.transaction():
+        attendance.answer(world.uow, member, ids[5], {"response": "attending"})
+    page, many = statements(ids)
+    assert many == few
+    shown = {m["id"]: m for m in page["items"]}
+    assert [item["title"] for item in shown[ids[5]]["agenda"]] == ["Một", "Hai"]
+    assert [item["title"] for item in shown[ids[0]]["agenda"]] == ["Tình hình tháng"]
+    assert shown[ids[5]]["my_rsvp"]["response"] == "attending" and shown[ids[5]]["attending"] == 1
+    assert shown[ids[4]]["my_rsvp"] is None
