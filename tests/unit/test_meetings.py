@@ -249,3 +249,39 @@ def test_the_branch_sees_who_is_coming_and_only_officers_see_why_someone_is_abse
     assert reasons(secretary) == {absent: "Điều trị bệnh"}
     assert reasons(absent) == {absent: "Điều trị bệnh"}
     assert reasons(other) == {absent: None}
+
+
+def test_a_meeting_answers_an_invitee_with_its_version_and_until_when_its_status_holds(meetings_world, tree):
+    """What the gateway answers `If-None-Match` from (services/gateway/versions.py): the version changes with what
+    the member would see, including a colleague's answer; it holds until the start, then the end, then always."""
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    member, colleague = world.member(tree["own"]), world.member(tree["own"])
+    now = utcnow()
+    meeting = world.schedule(secretary, tree["own"], now=now)
+    first = listing.get_meeting(world.session, member, meeting["id"], now=now)
+    assert first["holds_until"] == meeting["starts_at"]
+    assert listing.get_meeting(world.session, member, meeting["id"], now=now)["version"] == first["version"]
+    with world.uow.transaction():
+        attendance.answer(world.uow, colleague, meeting["id"], {"response": "attending"})
+    counted = listing.get_meeting(world.session, member, meeting["id"], now=now)
+    assert counted["attending"] == 1 and counted["version"] != first["version"]
+    theirs = listing.get_meeting(world.session, colleague, meeting["id"], now=now)  # with their own answer
+    assert theirs["my_rsvp"]["response"] == "attending" and theirs["version"] != counted["version"]
+    running = listing.get_meeting(world.session, member, meeting["id"], now=now + timedelta(days=1, minutes=1))
+    assert running["status"] == "in_progress" and running["holds_until"] == meeting["ends_at"]
+    assert running["version"] != counted["version"]
+    with world.uow.transaction():
+        domain.cancel_meeting(world.uow, secretary, meeting["id"], "Bão")
+    assert listing.get_meeting(world.session, member, meeting["id"])["holds_until"] is None
+
+
+def test_an_officer_above_who_is_not_invited_is_answered_without_a_version(meetings_world, tree):
+    """Their access follows their positions, which meetings announces to nobody: the gateway must ask every time."""
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    above = world.member(tree["parent"], (SECRETARY, tree["parent"]))
+    meeting = world.schedule(secretary, tree["own"])
+    seen = listing.get_meeting(world.session, above, meeting["id"])
+    assert seen["id"] == meeting["id"] and "version" not in seen and "holds_until" not in seen
+    assert "version" in listing.get_meeting(world.session, secretary, meeting["id"])
