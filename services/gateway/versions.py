@@ -14,11 +14,11 @@ updated, transferred, position changed, erased, a change request or transfer dec
 versions; one it cannot attribute (an import, a rollout, a type it does not know) forgets them all. content's
 forget the document lists of the audience's organisations; meetings' the meeting lists of the invitees and the
 lists and meetings showing one of that organisation's meetings; one not understood forgets the meeting lists and
-meetings for everyone. The caller's own writes through this
-process forget theirs (service.py). The events come on queues of this process's own (shared/process_feed.py),
-so every replica hears every change; nothing is trusted while a feed is disconnected, everything is forgotten
-when it connects again (changes may have been missed), and no version is trusted longer than `trust` seconds
-whatever happens. An answer still on its way when one of its tags changed is not learnt (`mark`).
+meetings for everyone. The caller's own writes through this process forget theirs (service.py). The events come
+on queues of this process's own (shared/process_feed.py), so every replica hears every change; nothing is trusted
+while a feed is disconnected, everything is forgotten when it connects again (changes may have been missed), and
+no version is trusted longer than `trust` seconds whatever happens. An answer still on its way when one of its
+tags changed is not learnt (`mark`).
 """
 
 import logging
