@@ -1,13 +1,14 @@
 """meetings without a broker: who schedules, who is invited, times and repeats (the domain over SQLite)."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
 from shared.contracts.members import COMMITTEE_MEMBER, DEPUTY_SECRETARY, SECRETARY
 from shared.db import utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
-from services.meetings import attendance, domain, listing, schedule
+from services.meetings import attendance, domain, listing, privacy, schedule
 from services.meetings.invitations import member_ids
 from services.meetings.service import MeetingsService
 from tests.support.meetings_world import org_id
@@ -285,3 +286,18 @@ def test_an_officer_above_who_is_not_invited_is_answered_without_a_version(meeti
     seen = listing.get_meeting(world.session, above, meeting["id"])
     assert seen["id"] == meeting["id"] and "version" not in seen and "holds_until" not in seen
     assert "version" in listing.get_meeting(world.session, secretary, meeting["id"])
+
+
+def test_an_erasure_members_orders_says_which_coming_meetings_lost_the_invitee(meetings_world, tree):
+    """Their invitations go with the rest (privacy.erase), so every invitee's count changes: said as a transfer's
+    is (meetings.meeting_updated), for the lists and meetings kept elsewhere (the gateway's known versions)."""
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    leaving = world.member(tree["own"])
+    meeting = world.schedule(secretary, tree["own"])["id"]
+    administrator = SimpleNamespace(member_id=1)
+    with world.uow.transaction():
+        assert privacy.erase(world.uow, administrator, leaving, "Yêu cầu của đảng viên")["invitations"] == 1
+    assert leaving not in member_ids(world.session, meeting)
+    told = {"meeting_id": meeting, "organization_id": org_id(tree["own"]), "member_ids": [leaving]}
+    assert published(world.uow, "meetings.meeting_updated") == [told]
