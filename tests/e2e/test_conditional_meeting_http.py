@@ -79,11 +79,11 @@ def test_the_agenda_changed_or_the_meeting_cancelled_is_in_the_next_revalidation
 
 
 def test_the_meeting_starting_by_the_clock_is_in_the_next_revalidation_with_no_event(running, world):
-    meeting = schedule(running, world, starts_in=timedelta(seconds=3), title="Họp ngay")
+    meeting = schedule(running, world, starts_in=timedelta(seconds=5), title="Họp ngay")
     path, token = f"/meetings/{meeting['id']}", world["member"]["token"]
     first = read(running, path, token)
     assert first.json()["status"] == "scheduled"
-    started = until(running, path, token, first.headers["ETag"], 200, timeout=10)
+    started = until(running, path, token, first.headers["ETag"], 200, timeout=15)
     assert started.json()["status"] == "in_progress"
 
 
