@@ -27,7 +27,7 @@ PARTS = (
     "events",
 )
 TARGET_MINUTES = 15
-# make bench's own sizes (each overridable from the environment): wrk runs of 10 s (bench.run's eight, bench.signin's
+# make bench's own sizes (each overridable from the environment): wrk runs of 10 s (bench.run's ten, bench.signin's
 # three; p99 over 20,000 requests and more), 1,000 branches' meetings scheduled (the whole country's are
 # make bench-national's), 5 s of each process's rest measured before a window
 DEFAULTS = {"BENCH_DURATION": "10s", "BENCH_MEETING_BRANCHES": "1000", "BENCH_REST_SECONDS": "5"}

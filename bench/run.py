@@ -1,11 +1,13 @@
-"""`make bench`: GET /api/v1/me and a member's two lists through the gateway beside a bare nameko HTTP→RPC hop.
+"""`make bench`: GET /api/v1/me, a member's two lists and a running meeting through the gateway beside a bare nameko
+HTTP→RPC hop.
 
 All run in this one invocation, on this machine, under the same load tool
 (wrk, 50 connections), so the ratio between them is what to read. Each read twice: plain, and conditional
 (`If-None-Match` with the ETag of the last answer: a revalidation the gateway answers 304 itself), each with the
 CPU milliseconds per request of every process (from /proc, as bench.costs). `python -m bench.run me`: `GET /me`
-alone, without the sign-ins; `python -m bench.run lists`: the document list (`GET /documents`) and the meeting
-list (`GET /me/meetings`) alone."""
+alone, without the sign-ins; `python -m bench.run lists`: the document list (`GET /documents`), the meeting list
+(`GET /me/meetings`) and the meeting running (`GET /meetings/{id}`, its screen's look every 15 s) alone;
+`python -m bench.run meeting`: the meeting alone."""
 
 import json
 import os
@@ -116,11 +118,12 @@ def get_json(url, body=None, headers=None, method=None):
 
 
 DOCUMENTS, MEETINGS = 20, 5  # what the member's lists show (a first page of documents)
-READS = {"me": ["/me"], "lists": ["/documents", "/me/meetings"]}
+RUNNING = "/meetings/{running}"  # the first of them, started: what a member's screen looks at while it runs
+READS = {"me": ["/me"], "lists": ["/documents", "/me/meetings", RUNNING], "meeting": [RUNNING]}
 
 
 def main():
-    part = sys.argv[1] if sys.argv[1:] in (["me"], ["lists"]) else None
+    part = sys.argv[1] if sys.argv[1:] in ([name] for name in READS) else None
     only_me = part is not None  # no sign-ins
     reads = READS[part] if part else READS["me"] + READS["lists"]
     ensure_wrk()
@@ -147,9 +150,10 @@ def main():
                     return None
 
             token = wait_for(signed_in, timeout=30, interval=0.3, message="sign-in")["access_token"]
-            if "/documents" in reads:
+            if reads != ["/me"]:
                 secretary = wait_for(lambda: signed_in("001000000001"), timeout=30, message="the secretary's sign-in")
-                furnish(base, token, secretary["access_token"])
+                running = furnish(base, token, secretary["access_token"])
+                reads = [path.format(running=running) for path in reads]
             wait_for(lambda: _answers(echo_url), timeout=30, interval=0.2, message="the echo hop")
             signed = f"Authorization: Bearer {token}"
             # warm every path (JWKS fetch, connection pools) before measuring
@@ -187,7 +191,8 @@ def main():
 
 def furnish(base, token, secretary):
     """What a branch member's lists hold in a month or two: DOCUMENTS documents published to the demo member's
-    branch by its secretary and MEETINGS meetings ahead; waits until both lists show them."""
+    branch by its secretary and MEETINGS meetings, the first starting in seconds, the others ahead; waits until
+    both lists show them and the first has started. Answers the first's id."""
     me = get_json(f"{base}/me", headers={"Authorization": f"Bearer {token}"})
     by_secretary = {"Authorization": f"Bearer {secretary}"}
     branch = me["organization_id"]
@@ -197,12 +202,13 @@ def furnish(base, token, secretary):
         draft = get_json(f"{base}/documents", body, by_secretary)
         get_json(f"{base}/documents/{draft['id']}/publish", None, by_secretary, method="POST")
     now = datetime.now(UTC)
+    scheduled = []
     for n in range(MEETINGS):
-        starts = now + timedelta(days=3 + 7 * n)
+        starts = now + (timedelta(seconds=3) if n == 0 else timedelta(days=3 + 7 * n))
         body = {"title": f"Sinh hoạt chi bộ kỳ {n + 1}", "kind": "regular", "starts_at": starts.isoformat(),
                 "ends_at": (starts + timedelta(hours=2)).isoformat(), "location": "Hội trường khu phố",
                 "agenda": [{"title": "Kiểm điểm công tác", "document_ids": []}]}  # fmt: skip
-        get_json(f"{base}/organizations/{branch}/meetings", body, by_secretary)
+        scheduled.append(get_json(f"{base}/organizations/{branch}/meetings", body, by_secretary)["id"])
     for path, count in (("/documents", min(DOCUMENTS, 20)), ("/me/meetings", MEETINGS)):
         wait_for(
             lambda p=path, c=count: (
@@ -211,6 +217,13 @@ def furnish(base, token, secretary):
             timeout=30,
             message=f"{path} to show what was published",
         )
+    running = f"{base}{RUNNING.format(running=scheduled[0])}"
+    wait_for(
+        lambda: get_json(running, headers={"Authorization": f"Bearer {token}"})["status"] == "in_progress",
+        timeout=30,
+        message="the first meeting to start",
+    )
+    return scheduled[0]
 
 
 def metered(meter, run):

@@ -197,6 +197,23 @@ def my_meetings(service, route, request):
     )
 
 
+def get_meeting(service, route, request, meeting_id):
+    """One meeting as the caller sees it (their answer, their check-in: the key is theirs), conditional as
+    `get_me`: forgotten on any event of its organisation's meetings (an answer or a check-in changes its counts,
+    whoever gave it; the agenda, the time, opened, closed, cancelled, an invitation taken away) and, with the
+    meeting list, on any of meetings' events not understood. meetings versions only an invitee's answer: an
+    officer's access follows their positions, which it announces to nobody, so theirs is asked every time."""
+    member_id = service.caller.require().member_id
+    return _conditional(
+        service,
+        route,
+        request,
+        (member_id, versions.MEETING, meeting_id),
+        lambda: service.rpc.meetings.get_meeting(meeting_id),
+        lambda answer: [versions.MEETINGS, ("meetings of", answer["organization_id"])],
+    )
+
+
 def _conditional_list(service, route, request, name, call, tags_of):
     member_id = service.caller.require().member_id
     query = route.sent(request, QUERY)  # as the owning service is sent it: unknown parameters are not

@@ -260,8 +260,10 @@ MEETINGS = [
           "meetings", "meetings.organization_meetings", ("organization_id", QUERY), query=mt.MeetingQuery,
           answers={200: mt.MeetingPage}, errors=(NotFound,),
           description="Officers of the organisation or above: all; its members: those they are invited to."),
-    Route("GET", MEETING, "Một cuộc họp / A meeting", "meetings.get_meeting", ("meeting_id",),
-          answers={200: mt.Meeting}, errors=(NotFound,)),
+    Route("GET", MEETING, "Một cuộc họp / A meeting", handlers.get_meeting, answers={200: mt.Meeting, 304: None},
+          errors=(NotFound,),
+          description="Its invitees and the officers of its organisation or above; anyone else: 404. An invitee's "
+                      "answer: " + CONDITIONAL),
     Route("PATCH", MEETING, "Đổi lịch, địa điểm, chương trình họp / Reschedule or change a meeting (invitees are "
           "told)", "meetings.update_meeting", ("meeting_id", BODY), body=mt.MeetingUpdate, answers={200: mt.Meeting},
           errors=(*SEEN, mt.MeetingClosed)),

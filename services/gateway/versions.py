@@ -1,5 +1,6 @@
 """Conditional reads answered at the edge: {key → the version of the answer this process last relayed}, for
-`GET /me` (key: the member id), a member's document list and meeting list (key: member id, list, query).
+`GET /me` (key: the member id), a member's document list and meeting list (key: member id, list, query) and a
+meeting as they see it (key: member id, "meeting", meeting id).
 
 The owning service gives each answer a version (a digest of what it shows), and until when it holds by itself
 when the clock moves it (a meeting starting, a scheduled publication falling due); it publishes an event for
@@ -11,12 +12,13 @@ carries a body.
 Each version carries tags; an event forgets the versions of its tags. members' events about one member (created,
 updated, transferred, position changed, erased, a change request or transfer decided) forget all that member's
 versions; one it cannot attribute (an import, a rollout, a type it does not know) forgets them all. content's
-forget the document lists of the audience's organisations; meetings' the meeting lists of the invitees and those
-showing the meeting; one not understood forgets that list for everyone. The caller's own writes through this
-process forget theirs (service.py). The events come on queues of this process's own (shared/process_feed.py),
-so every replica hears every change; nothing is trusted while a feed is disconnected, everything is forgotten
-when it connects again (changes may have been missed), and no version is trusted longer than `trust` seconds
-whatever happens. An answer still on its way when one of its tags changed is not learnt (`mark`).
+forget the document lists of the audience's organisations; meetings' the meeting lists of the invitees and the
+lists and meetings showing one of that organisation's meetings; one not understood forgets the meeting lists and
+meetings for everyone. The caller's own writes through this process forget theirs (service.py). The events come
+on queues of this process's own (shared/process_feed.py), so every replica hears every change; nothing is trusted
+while a feed is disconnected, everything is forgotten when it connects again (changes may have been missed), and
+no version is trusted longer than `trust` seconds whatever happens. An answer still on its way when one of its
+tags changed is not learnt (`mark`).
 """
 
 import logging
@@ -53,9 +55,10 @@ ONE_MEMBER = frozenset(
 class KnownVersions:
     """{key → (version, asked at, trusted until, tags)}, oldest first, at most LIMIT of them.
 
-    A key is a member id (their record, `GET /me`) or (member id, list, normalised query) for a list of theirs. Its
-    tags say which forgets reach it: the member id (their own writes, members' events about them), the list's name
-    (an event that cannot be attributed), and what the owning service's events name (organisations, meetings)."""
+    A key is a member id (their record, `GET /me`), (member id, list, normalised query) for a list of theirs or
+    (member id, MEETING, meeting id) for a meeting as they see it. Its tags say which forgets reach it: the member
+    id (their own writes, members' events about them), the list's name (an event that cannot be attributed), and
+    what the owning service's events name (organisations, meetings)."""
 
     LIMIT = 100_000  # at most ~30 MB of records (0.3 KB each), ~65 MB of lists (0.65 KB); oldest learnt go first
     PRUNE_EVERY = 10.0
@@ -66,7 +69,7 @@ class KnownVersions:
         self._feeds = frozenset(feeds)  # every one must be consuming for anything to be trusted
         self._connected = set()
         self._known = OrderedDict()  # key → (version, asked at, trusted until or None, tags)
-        self._lists_of = {}  # member id → [their lists' keys] (their record's key is their id)
+        self._lists_of = {}  # member id → [their lists' and meetings' keys] (their record's key is their id)
         self._tagged = {}  # tag → {key}
         self._tags = {}  # one object per tag, shared by every version carrying it
         self._changes = 0  # every forget counts one
@@ -242,6 +245,7 @@ class MemberChangesFeed(VersionsFeed):
 
 # The lists answered conditionally, by the service that owns each and the exchange its changes come on
 DOCUMENTS, MEETINGS = "documents", "meetings"
+MEETING = "meeting"  # one meeting's key (member id, MEETING, meeting id); tagged MEETINGS, forgotten with the lists
 LIST_SOURCES = {"content": DOCUMENTS, "meetings": MEETINGS}
 LISTS = "lists"  # the feed's name (KnownVersions.connected)
 

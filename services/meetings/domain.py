@@ -199,17 +199,17 @@ def update_meeting(unit, member_id, meeting_id, data, now=None):
         "online_url": data.get("online_url", meeting.online_url),
     }
     _check_place(place)
-    changed = []
+    changed, retitled = [], False
     for field in CHANGEABLE:
         if field not in data:
             continue
         if field == "agenda":
             before = agenda_of(session, meeting.id)
             _set_agenda(session, meeting, data["agenda"])
-            if [(i["title"], i["document_ids"]) for i in before] != [
-                (i["title"], i["document_ids"]) for i in agenda_of(session, meeting.id)
-            ]:
+            after = agenda_of(session, meeting.id)
+            if [(i["title"], i["document_ids"]) for i in before] != [(i["title"], i["document_ids"]) for i in after]:
                 changed.append(field)
+            retitled = before != after  # the same papers, one renamed at content since: shown, no news
             continue
         value = data[field]
         current = aware(getattr(meeting, field)) if field in ("starts_at", "ends_at") else getattr(meeting, field)
@@ -221,6 +221,8 @@ def update_meeting(unit, member_id, meeting_id, data, now=None):
     if changed:
         session.flush()
         unit.publish("meetings.meeting_changed", facts(session, meeting, changed=changed))
+    elif retitled:
+        updated(unit, meeting)
     return meeting_json(session, meeting, member_id, now)
 
 

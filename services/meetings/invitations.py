@@ -129,6 +129,11 @@ def member_erased(session, envelope):
     member_id = envelope["payload"]["member_id"]
     directory.member_erased(session, envelope)
     session.flush()
+    return uninvite(session, member_id)
+
+
+def uninvite(session, member_id):
+    """The member taken from every meeting yet to come; the changes as `resync_member` answers them."""
     upcoming = select(Meeting.id).where(_upcoming(utcnow()))
     left = session.execute(
         select(Meeting.id, Meeting.organization_id)

@@ -23,8 +23,17 @@ from services.meetings.models import Invitee, Meeting, directory
 
 
 def get_meeting(session, member_id, meeting_id, now=None):
+    """The meeting as the member sees it; for an invitee with its `version` (a digest of what it shows them) and
+    until when it holds by itself (`holds_until`: its start or end still ahead), as `versioned_my_meetings`. An
+    officer who is not invited sees it through their positions, which change with no event of ours (the gateway
+    may forget on members' event before we applied it): their answer has no version, so they are always asked
+    here, where access is decided."""
+    now = now or utcnow()
     access = meeting_for(session, member_id, meeting_id)
-    return meeting_json(session, access.meeting, member_id, now or utcnow(), invitee=access.invitee)
+    answer = meeting_json(session, access.meeting, member_id, now, invitee=access.invitee)
+    if access.invitee is None:
+        return answer
+    return {**answer, "version": digests.answer_version(answer), "holds_until": _due([answer], now)}
 
 
 def _page(session, query, member_id, limit, cursor, now):
@@ -76,15 +85,21 @@ def versioned_my_meetings(session, member_id, data, now=None):
     closed)."""
     now = now or utcnow()
     answer = my_meetings(session, member_id, data, now)
+    return {**answer, "version": digests.answer_version(answer), "holds_until": _due(answer["items"], now)}
+
+
+def _due(shown, now):
+    """The first start or end after `now` among the meetings `shown` (their status moves with the clock then), or
+    None: all cancelled or closed, or none."""
     moments = (
         moment
-        for item in answer["items"]
+        for item in shown
         if item["status"] not in ("cancelled", "closed")
         for moment in (aware_from(item["starts_at"]), aware_from(item["ends_at"]))
         if moment > now
     )
     due = min(moments, default=None)
-    return {**answer, "version": digests.answer_version(answer), "holds_until": due and due.isoformat()}
+    return due and due.isoformat()
 
 
 def organization_meetings(session, member_id, organization_id, data, now=None):

@@ -8,11 +8,12 @@ are emptied; what stays is their member id in past meetings' records (attendance
 tombstone so figures stay consistent). `erasures` records who asked, when and why.
 """
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
-from shared.db import aware, utcnow
+from shared.db import aware
 from shared.errors import NotFound
-from services.meetings.domain import check_in_json, rsvp_json
+from services.meetings.domain import check_in_json, invitations_changed, rsvp_json
+from services.meetings.invitations import uninvite
 from services.meetings.models import Erasure, Invitee, Meeting, OpenBallot, Opinion, Vote, Voter, directory
 
 ERASED = "Đã xoá / Erased"
@@ -56,11 +57,10 @@ def erase(uow, principal, member_id, reason):
     """Erase what meetings keeps of `member_id` (members' order for the administrator `principal`). Answers how many
     of what went, never what."""
     session = uow.session
-    upcoming = select(Meeting.id).where(Meeting.status == "scheduled", Meeting.starts_at > utcnow())
+    left = uninvite(session, member_id)
+    invitations_changed(uow, left)  # every invitee's count of those meetings, kept elsewhere too
     done = {
-        "invitations": session.execute(
-            delete(Invitee).where(Invitee.member_id == member_id, Invitee.meeting_id.in_(upcoming))
-        ).rowcount,
+        "invitations": len(left),
         "absence_reasons": session.execute(
             update(Invitee)
             .where(Invitee.member_id == member_id, Invitee.rsvp_reason.is_not(None))

@@ -60,8 +60,9 @@ class MemberCheckedIn(Schema):
 
 class MeetingUpdated(Schema):
     """What a meeting shows changed with no news for its invitees (an answer, so its counts; opened or closed by an
-    officer; an invitee added or taken away as the directory changed): for those who keep what they read of it
-    (the gateway's known list versions); nobody is told."""
+    officer; an invitee added or taken away as the directory changed or by an erasure; a paper's new title taken
+    when its agenda was saved again): for those who keep what they read of it (the gateway's known versions of
+    lists and meetings); nobody is told."""
 
     meeting_id = fields.Integer(required=True)
     organization_id = fields.Integer(required=True)

@@ -328,3 +328,76 @@ def test_a_list_query_the_schema_refuses_is_a_400_and_nothing_is_learnt(gateway)
     gateway.rpc.content.list_documents.side_effect = documents_answer("d1")
     assert get(gateway, "/documents?limit=0").status_code == 400
     assert gateway.rpc.content.list_documents.call_count == 0 and len(gateway.versions) == 0
+
+
+MEETING = {
+    "id": 5,
+    "organization_id": 3,
+    "title": "Sinh hoạt chi bộ tháng 12",
+    "kind": "regular",
+    "starts_at": "2026-12-01T12:00:00+00:00",
+    "ends_at": "2026-12-01T14:00:00+00:00",
+    "location": "Hội trường",
+    "online_url": None,
+    "agenda": [],
+    "status": "in_progress",
+    "series_id": None,
+    "cancel_reason": None,
+    "invited": 3,
+    "attending": 2,
+    "checked_in": 1,
+    "my_rsvp": None,
+    "my_check_in": None,
+}
+
+
+def meeting_answer(version, holds_until=None, **shown):
+    return lambda *args: {**MEETING, **shown, "version": version, "holds_until": holds_until}
+
+
+def test_an_unchanged_meeting_is_a_304_from_the_gateway_for_the_member_it_was_answered_to(gateway):
+    gateway.rpc.meetings.get_meeting.side_effect = meeting_answer("m1")
+    first = get(gateway, "/meetings/5")
+    assert first.status_code == 200 and first.json() == MEETING  # neither version nor holds_until leaves
+    assert first.headers["ETag"] == 'W/"m1"' and first.headers["Cache-Control"] == "private, no-cache"
+    again = get(gateway, "/meetings/5", headers={"If-None-Match": 'W/"m1"'})
+    assert again.status_code == 304 and gateway.rpc.meetings.get_meeting.call_count == 1
+    gateway.rpc.meetings.get_meeting.assert_called_with(5)
+    signed_in_as(gateway, 8)  # their own answer and check-in: never another member's version
+    get(gateway, "/meetings/5", headers={"If-None-Match": 'W/"m1"'})
+    assert gateway.rpc.meetings.get_meeting.call_count == 2
+
+
+def test_a_meeting_holds_until_meetings_says_and_one_without_a_version_is_always_asked(gateway):
+    gateway.rpc.meetings.get_meeting.side_effect = meeting_answer("m1", holds_until="2000-01-01T00:00:00+00:00")
+    get(gateway, "/meetings/5")
+    assert get(gateway, "/meetings/5", headers={"If-None-Match": 'W/"m1"'}).status_code == 304
+    assert gateway.rpc.meetings.get_meeting.call_count == 2  # already started: never answered here
+    gateway.rpc.meetings.get_meeting.side_effect = lambda *args: dict(MEETING)  # an officer not invited
+    answer = get(gateway, "/meetings/5", headers={"If-None-Match": 'W/"m1"'})
+    assert answer.status_code == 200 and "ETag" not in answer.headers
+    assert gateway.rpc.meetings.get_meeting.call_count == 3
+
+
+def test_the_members_own_answer_or_check_in_through_the_gateway_shows_in_their_meeting_at_once(gateway):
+    gateway.rpc.meetings.get_meeting.side_effect = meeting_answer("m1")
+    get(gateway, "/meetings/5")
+    gateway.rpc.meetings.check_in.return_value = {
+        "member_id": 7,
+        "checked_in_at": "2026-12-01T12:01:00+00:00",
+        "late": False,
+        "method": "code",
+    }
+    assert requests.post(gateway.base + "/meetings/5/check-in", json={"code": "123456"}, timeout=5).status_code == 200
+    gateway.rpc.meetings.get_meeting.side_effect = meeting_answer("m2", checked_in=2)
+    after = get(gateway, "/meetings/5", headers={"If-None-Match": 'W/"m1"'})
+    assert after.status_code == 200 and after.json()["checked_in"] == 2 and after.headers["ETag"] == 'W/"m2"'
+
+
+def test_a_meeting_meetings_no_longer_shows_the_member_is_its_404_not_a_304(gateway):
+    gateway.rpc.meetings.get_meeting.side_effect = meeting_answer("m1")
+    get(gateway, "/meetings/5")
+    gateway.versions.forget(("meetings of", 3))  # their invitation taken away (meetings.meeting_updated)
+    gateway.rpc.meetings.get_meeting.side_effect = NotFound()
+    assert get(gateway, "/meetings/5", headers={"If-None-Match": 'W/"m1"'}).status_code == 404
+    assert get(gateway, "/meetings/5", headers={"If-None-Match": 'W/"m1"'}).status_code == 404  # nothing learnt

@@ -5,7 +5,7 @@ meetings' events, never trusted past the moment their owner said, nor while eith
 import pytest
 
 from shared.events import envelope
-from services.gateway.versions import DOCUMENTS, LISTS, MEETINGS, KnownVersions, ListChangesFeed
+from services.gateway.versions import DOCUMENTS, LISTS, MEETING, MEETINGS, KnownVersions, ListChangesFeed
 
 DOCS_1, DOCS_2 = (1, DOCUMENTS, ()), (2, DOCUMENTS, ())
 MEET_1, MEET_2 = (1, MEETINGS, ()), (2, MEETINGS, ())
@@ -118,3 +118,43 @@ def test_which_events_forget_which_lists(known, event, kept):
     ListChangesFeed("gateway", "amqp://nowhere", known).on_event(event)
     assert still_known(known) - {1} == kept
     assert (known.current(1) is None) == (event == "not even an object" or event["type"] == "content.reader_moved")
+
+
+VIEW_1, VIEW_2 = (1, MEETING, 9), (2, MEETING, 10)  # member 1: meeting 9 of organisation 3; member 2: 10 of 4
+
+
+def learn_views(known):
+    mark = known.mark()
+    known.learn(VIEW_1, "v1", mark, tags=[MEETINGS, ("meetings of", 3)])
+    known.learn(VIEW_2, "v2", mark, tags=[MEETINGS, ("meetings of", 4)])
+
+
+@pytest.mark.parametrize(
+    "event, kept",
+    [
+        # whoever checked in or answered, the meeting's counts change for everyone who sees it (no invitees listed)
+        (envelope("meetings.member_checked_in", {"meeting_id": 9, "organization_id": 3, "member_id": 2}), {VIEW_2}),
+        (envelope("meetings.meeting_updated", {"meeting_id": 9, "organization_id": 3}), {VIEW_2}),
+        # an invitation taken away from member 2 (a transfer): their view of meeting 10, and its count for others
+        (envelope("meetings.meeting_updated", {"meeting_id": 10, "organization_id": 4, "member_ids": [2]}), {VIEW_1}),
+        (envelope("meetings.meeting_changed", {**FACTS, "meeting_id": 10, "invitees": [2]}), {VIEW_1}),
+        (envelope("meetings.meeting_cancelled", {**FACTS, "meeting_id": 10, "invitees": []}), {VIEW_1}),
+        # nothing the meeting shows
+        (envelope("meetings.vote_closed", {"vote_id": 1, "meeting_id": 9}), {VIEW_1, VIEW_2}),
+        (envelope("meetings.absences_flagged", {"member_id": 1, "organization_id": 3}), {VIEW_1, VIEW_2}),
+        (envelope("content.document_published", {"document_id": 5, "audience": audience(3)}), {VIEW_1, VIEW_2}),
+        # not understood: every meeting, as every meeting list
+        (envelope("meetings.something_new", {"meeting_id": 9}), set()),
+        (envelope("meetings.member_checked_in", {"meeting_id": 9}), set()),  # no organisation: not understood
+    ],
+)
+def test_which_events_forget_which_meetings_a_member_sees(known, event, kept):
+    learn_views(known)
+    ListChangesFeed("gateway", "amqp://nowhere", known).on_event(event)
+    assert {key for key in (VIEW_1, VIEW_2) if known.current(key) is not None} == kept
+
+
+def test_a_members_own_change_or_members_event_about_them_forgets_the_meetings_they_see(known):
+    learn_views(known)
+    known.forget(2)  # their write through this process, or members' event about them (a transfer, an erasure)
+    assert known.current(VIEW_1) == "v1" and known.current(VIEW_2) is None

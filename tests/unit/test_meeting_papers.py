@@ -193,3 +193,18 @@ def test_minutes_naming_documents_content_refuses_or_with_content_away_publish_n
     with pytest.raises(NotFound):  # an outsider is told nothing, content is not asked
         minutes.publish_minutes(uow, branch["outsider"], held, body, content)
     assert content.asked == []
+
+
+def test_a_papers_new_title_taken_in_a_resaved_agenda_is_said_to_those_keeping_the_meeting(meetings_world, branch):
+    """The same items and documents, one paper retitled at content since: the meeting shows the new title, so the
+    gateway's known versions must hear of it (meetings.meeting_updated), with no news for the invitees."""
+    content = Content({branch["path"]: {11}})
+    meeting = schedule(meetings_world, branch["secretary"], branch["path"], content, 11)
+    retitled = lambda path, ids: [{**paper, "title": "Văn bản 11 (sửa đổi)"} for paper in content(path, ids)]  # noqa: E731
+    agenda = [{"title": item["title"], "document_ids": item["document_ids"]} for item in meeting["agenda"]]
+    shown = papers.update_meeting(meetings_world.uow, branch["secretary"], meeting["id"], {"agenda": agenda}, retitled)
+    assert shown["agenda"][0]["papers"] == [{"id": 11, "title": "Văn bản 11 (sửa đổi)"}]
+    assert published_events(meetings_world.uow, "meetings.meeting_changed") == []
+    assert published_events(meetings_world.uow, "meetings.meeting_updated") == [
+        {"meeting_id": meeting["id"], "organization_id": org_id(branch["path"])}
+    ]

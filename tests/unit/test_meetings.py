@@ -1,13 +1,14 @@
 """meetings without a broker: who schedules, who is invited, times and repeats (the domain over SQLite)."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
 from shared.contracts.members import COMMITTEE_MEMBER, DEPUTY_SECRETARY, SECRETARY
 from shared.db import utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
-from services.meetings import attendance, domain, listing, schedule
+from services.meetings import attendance, domain, listing, privacy, schedule
 from services.meetings.invitations import member_ids
 from services.meetings.service import MeetingsService
 from tests.support.meetings_world import org_id
@@ -288,3 +289,54 @@ def test_a_page_of_meetings_costs_the_same_queries_whatever_its_length(meetings_
     assert [item["title"] for item in shown[ids[0]]["agenda"]] == ["Tình hình tháng"]
     assert shown[ids[5]]["my_rsvp"]["response"] == "attending" and shown[ids[5]]["attending"] == 1
     assert shown[ids[4]]["my_rsvp"] is None
+
+
+def test_a_meeting_answers_an_invitee_with_its_version_and_until_when_its_status_holds(meetings_world, tree):
+    """What the gateway answers `If-None-Match` from (services/gateway/versions.py): the version changes with what
+    the member would see, including a colleague's answer; it holds until the start, then the end, then always."""
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    member, colleague = world.member(tree["own"]), world.member(tree["own"])
+    now = utcnow()
+    meeting = world.schedule(secretary, tree["own"], now=now)
+    first = listing.get_meeting(world.session, member, meeting["id"], now=now)
+    assert first["holds_until"] == meeting["starts_at"]
+    assert listing.get_meeting(world.session, member, meeting["id"], now=now)["version"] == first["version"]
+    with world.uow.transaction():
+        attendance.answer(world.uow, colleague, meeting["id"], {"response": "attending"})
+    counted = listing.get_meeting(world.session, member, meeting["id"], now=now)
+    assert counted["attending"] == 1 and counted["version"] != first["version"]
+    theirs = listing.get_meeting(world.session, colleague, meeting["id"], now=now)  # with their own answer
+    assert theirs["my_rsvp"]["response"] == "attending" and theirs["version"] != counted["version"]
+    running = listing.get_meeting(world.session, member, meeting["id"], now=now + timedelta(days=1, minutes=1))
+    assert running["status"] == "in_progress" and running["holds_until"] == meeting["ends_at"]
+    assert running["version"] != counted["version"]
+    with world.uow.transaction():
+        domain.cancel_meeting(world.uow, secretary, meeting["id"], "Bão")
+    assert listing.get_meeting(world.session, member, meeting["id"])["holds_until"] is None
+
+
+def test_an_officer_above_who_is_not_invited_is_answered_without_a_version(meetings_world, tree):
+    """Their access follows their positions, which meetings announces to nobody: the gateway must ask every time."""
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    above = world.member(tree["parent"], (SECRETARY, tree["parent"]))
+    meeting = world.schedule(secretary, tree["own"])
+    seen = listing.get_meeting(world.session, above, meeting["id"])
+    assert seen["id"] == meeting["id"] and "version" not in seen and "holds_until" not in seen
+    assert "version" in listing.get_meeting(world.session, secretary, meeting["id"])
+
+
+def test_an_erasure_members_orders_says_which_coming_meetings_lost_the_invitee(meetings_world, tree):
+    """Their invitations go with the rest (privacy.erase), so every invitee's count changes: said as a transfer's
+    is (meetings.meeting_updated), for the lists and meetings kept elsewhere (the gateway's known versions)."""
+    world = meetings_world
+    secretary = world.member(tree["own"], (SECRETARY, tree["own"]))
+    leaving = world.member(tree["own"])
+    meeting = world.schedule(secretary, tree["own"])["id"]
+    administrator = SimpleNamespace(member_id=1)
+    with world.uow.transaction():
+        assert privacy.erase(world.uow, administrator, leaving, "Yêu cầu của đảng viên")["invitations"] == 1
+    assert leaving not in member_ids(world.session, meeting)
+    told = {"meeting_id": meeting, "organization_id": org_id(tree["own"]), "member_ids": [leaving]}
+    assert published(world.uow, "meetings.meeting_updated") == [told]
