@@ -203,15 +203,13 @@ def deployment(service):
 
 
 def cluster_service(service):
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": meta(service.name),
-        "spec": {
-            "selector": labels(service.name),
-            "ports": [{"name": "http", "port": service.port, "targetPort": "http"}],
-        },
-    }
+    spec = {"selector": labels(service.name), "ports": [{"name": "http", "port": service.port, "targetPort": "http"}]}
+    if service.name == "gateway":
+        # a client kept on one gateway process: the versions it answers 304 from are that process's own
+        # (services/gateway/versions.py; bench/CAPACITY.md, the running meeting's screen)
+        spec["sessionAffinity"] = "ClientIP"
+        spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": 3 * 3600}}
+    return {"apiVersion": "v1", "kind": "Service", "metadata": meta(service.name), "spec": spec}
 
 
 def autoscaler(service):

@@ -175,3 +175,12 @@ def test_services_answering_rpc_scale_on_their_queue_depth_too():
             kinds = {metric["type"] for metric in doc["spec"]["metrics"]}
             expected = {"Resource"} if registry.service(name).public else {"Resource", "External"}
             assert kinds == expected, name
+
+
+def test_a_client_stays_on_one_gateway_process_and_nothing_else_is_sticky():
+    """The gateway answers 304 from versions its own process learnt: round robin over N processes would answer ~1
+    revalidation in N there (bench/CAPACITY.md). Every other service is reached over the broker, not by Service."""
+    k8s = [doc for doc in yaml.safe_load_all((DEPLOY / "k8s" / "sotay.yaml").read_text()) if doc]
+    sticky = {doc["metadata"]["name"]: doc["spec"].get("sessionAffinity") for doc in k8s if doc["kind"] == "Service"}
+    assert sticky.pop("gateway") == "ClientIP"
+    assert set(sticky.values()) == {None}
