@@ -61,9 +61,9 @@ class MemberCheckedIn(Schema):
 class MeetingUpdated(Schema):
     """What a meeting shows changed with no news for its invitees (an answer, so its counts; opened or closed by an
     officer; an invitee added or taken away as the directory changed or by an erasure; a paper's new title taken
-    when its agenda was saved again; on its screen: a vote opened or closed, a ballot cast — no member, no choice —,
-    an opinion added, edited, pinned or hidden): for those who keep what they read of it (the gateway's known
-    versions of lists and meetings); nobody is told."""
+    when its agenda was saved again; on its screen: a vote opened or closed, an opinion added, edited, pinned or
+    hidden — not a ballot, which changes only its voter's screen): for those who keep what they read of it (the
+    gateway's known versions of lists and meetings); nobody is told."""
 
     meeting_id = fields.Integer(required=True)
     organization_id = fields.Integer(required=True)
@@ -114,7 +114,7 @@ EVENTS = {
     "meetings.reminder_time_reached": Event(ReminderTimeReached, "A meeting starts in 24 hours or in 1 hour."),
     "meetings.member_checked_in": Event(MemberCheckedIn, "A member checked in to a meeting (once per member)."),
     "meetings.meeting_updated": Event(
-        MeetingUpdated, "What a meeting shows changed (an answer, opened, closed; a vote, a ballot, an opinion)."
+        MeetingUpdated, "What a meeting shows changed (an answer, opened, closed; a vote, an opinion)."
     ),
     "meetings.vote_closed": Event(VoteClosed, "A vote closed; its results (never who chose what)."),
     "meetings.minutes_published": Event(MinutesPublished, "A meeting's minutes were published to its invitees."),
