@@ -23,19 +23,19 @@ from services.meetings.models import Invitee, Meeting, Minutes, OpenBallot, Opin
 
 
 def get_meeting(session, member_id, meeting_id, now=None):
-    """The meeting as the member sees it; for an invitee with its `version` (a digest of what it shows them and of
-    what its screen shows beside it: `activity`) and until when it holds by itself (`holds_until`: its start or
-    end still ahead), as `versioned_my_meetings`. An
-    officer who is not invited sees it through their positions, which change with no event of ours (the gateway
-    may forget on members' event before we applied it): their answer has no version, so they are always asked
-    here, where access is decided."""
+    """The meeting as the member sees it, with `activity`: a digest of what its screen shows beside it (votes,
+    opinions, minutes), so that the portal reads those again only when it changed, not at every check-in that moves
+    the counts. For an invitee also its `version` (a digest of all of it) and until when it holds by itself
+    (`holds_until`: its start or end still ahead), as `versioned_my_meetings`. An officer who is not invited sees
+    it through their positions, which change with no event of ours (the gateway may forget on members' event
+    before we applied it): their answer has no version, so they are always asked here, where access is decided."""
     now = now or utcnow()
     access = meeting_for(session, member_id, meeting_id)
     answer = meeting_json(session, access.meeting, member_id, now, invitee=access.invitee)
+    answer["activity"] = digests.answer_version(activity(session, access.meeting.id, member_id))
     if access.invitee is None:
         return answer
-    version = digests.answer_version({**answer, "activity": activity(session, access.meeting.id, member_id)})
-    return {**answer, "version": version, "holds_until": _due([answer], now)}
+    return {**answer, "version": digests.answer_version(answer), "holds_until": _due([answer], now)}
 
 
 def activity(session, meeting_id, member_id):

@@ -363,6 +363,12 @@ class Meeting(Schema):
     checked_in = fields.Integer(required=True)
     my_rsvp = fields.Nested(Rsvp, required=True, allow_none=True)
     my_check_in = fields.Nested(CheckIn, required=True, allow_none=True)
+    activity = fields.String(
+        metadata={
+            "description": "GET /meetings/{id} only: changes whenever its votes, opinions or minutes change as the "
+            "caller sees them (read those again then)"
+        }
+    )
 
 
 MeetingPage = page(Meeting, "MeetingPage")

@@ -206,3 +206,23 @@ def test_a_cancelled_meeting_tells_its_invitees_and_takes_no_more_answers(meetin
     assert event["reason"] == "Bão" and meeting["a"] in event["invitees"]
     with pytest.raises(MeetingClosed):
         _do(world, domain.update_meeting, secretary, later, {"title": "Khác"})
+
+
+def test_a_check_in_moves_the_meetings_version_not_its_screens_activity(meetings_world, meeting):
+    """The portal reads votes, opinions and minutes again only when `activity` moved: at the peak a branch's
+    check-ins (~1.3 a minute) would otherwise make most looks read all four (bench/CAPACITY.md)."""
+    world = meetings_world
+
+    def seen():
+        answer = listing.get_meeting(world.session, meeting["b"], meeting["id"])
+        return answer["version"], answer["activity"]
+
+    version, activity = seen()
+    _do(world, attendance.check_in, meeting["secretary"], meeting["id"], {"member_id": meeting["a"]})
+    after_check_in = seen()
+    assert after_check_in[0] != version and after_check_in[1] == activity
+    data = {"body": "Ý kiến", "agenda_item_id": None, "reply_to": None}
+    _do(world, discussion.add_opinion, meeting["a"], meeting["id"], data)
+    assert seen()[1] != activity
+    officer = listing.get_meeting(world.session, meeting["secretary"], meeting["id"])
+    assert "activity" in officer  # an officer not invited: no version, the activity all the same

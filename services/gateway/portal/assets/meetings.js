@@ -328,6 +328,7 @@ let shown = ""; // what the screen shows of votes, minutes and opinions: a look 
 // the meeting's ETag at the last full read (with its id and the opinions waiting here): an invitee's version changes
 // with its votes, ballots, opinions and minutes too, so a look that finds it unchanged reads nothing else
 let looked = "";
+let read = {}; // the votes, minutes and opinions last read, with the meeting's `activity` then
 
 // `quietly`: the periodic look while the meeting runs, which redraws (moving the focus) only when something changed;
 // it reads GET /meetings/{id} alone (revalidated by the browser's cache) unless its version changed
@@ -343,11 +344,18 @@ export async function meeting(id, again = false, quietly = false) {
       // no ETag (an officer who is not invited): their answer has no version, so all is read every time
       const look = first.etag && `${id} ${first.etag} ${waiting.length}`;
       if (quietly && look && look === looked) return poll(found);
-      [votes, minutes, opinions] = await Promise.all([
-        get(`/meetings/${id}/votes`),
-        optional(`/meetings/${id}/minutes`),
-        get(`/meetings/${id}/opinions?limit=200`),
-      ]);
+      // a check-in moves the counts, not what the three below show: read those only when `activity` moved
+      const screen = found.activity && `${id} ${found.activity} ${waiting.length}`;
+      if (quietly && screen && screen === read.screen) {
+        ({ votes, minutes, opinions } = read);
+      } else {
+        [votes, minutes, opinions] = await Promise.all([
+          get(`/meetings/${id}/votes`),
+          optional(`/meetings/${id}/minutes`),
+          get(`/meetings/${id}/opinions?limit=200`),
+        ]);
+      }
+      read = { screen, votes, minutes, opinions };
       looked = look || "";
       await keep(`meeting/${id}`, { found, votes, minutes, opinions });
     } catch (error) {
@@ -355,6 +363,7 @@ export async function meeting(id, again = false, quietly = false) {
       if (!copy) throw error;
       ({ found, votes, minutes, opinions } = copy);
       looked = "";
+      read = {};
       offline = true;
     }
     const state = JSON.stringify([found.status, votes, minutes, opinions.items, waiting.length]);
