@@ -10,7 +10,7 @@ from shared.contracts.meetings import EditWindowPassed, MeetingClosed
 from shared.db import aware, utcnow
 from shared.errors import Forbidden, NotFound, ValidationError
 from services.meetings.access import meeting_for
-from services.meetings.domain import status_of
+from services.meetings.domain import status_of, updated
 from services.meetings.listing import id_page
 from services.meetings.models import AgendaItem, Opinion, directory
 
@@ -68,6 +68,7 @@ def add_opinion(unit, member_id, meeting_id, data, now=None):
     )
     session.add(opinion)
     session.flush()
+    updated(unit, access.meeting)  # the meeting's screen shows it: its invitees' versions of the meeting change
     return opinion_json(session, opinion, access.runs)
 
 
@@ -95,6 +96,7 @@ def edit_opinion(unit, member_id, opinion_id, body, now=None):
         raise EditWindowPassed()
     opinion.body, opinion.edited_at = body, now
     session.flush()
+    updated(unit, access.meeting)
     return opinion_json(session, opinion, access.runs)
 
 
@@ -108,4 +110,5 @@ def moderate(unit, member_id, opinion_id, pinned=None, hidden=False, now=None):
     if hidden and opinion.hidden_by is None:
         opinion.hidden_by, opinion.hidden_at = member_id, now or utcnow()
     session.flush()
+    updated(unit, access.meeting)
     return opinion_json(session, opinion, True)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from shared import digests
 from shared.contracts.common import decode_cursor, encode_cursor
@@ -19,21 +19,54 @@ from services.meetings.domain import (
     organization_of,
     rsvp_json,
 )
-from services.meetings.models import Invitee, Meeting, directory
+from services.meetings.models import Invitee, Meeting, Minutes, OpenBallot, Opinion, Vote, Voter, directory
 
 
 def get_meeting(session, member_id, meeting_id, now=None):
-    """The meeting as the member sees it; for an invitee with its `version` (a digest of what it shows them) and
-    until when it holds by itself (`holds_until`: its start or end still ahead), as `versioned_my_meetings`. An
-    officer who is not invited sees it through their positions, which change with no event of ours (the gateway
-    may forget on members' event before we applied it): their answer has no version, so they are always asked
-    here, where access is decided."""
+    """The meeting as the member sees it, with `activity`: a digest of what its screen shows beside it (votes,
+    opinions, minutes), so that the portal reads those again only when it changed, not at every check-in that moves
+    the counts. For an invitee also its `version` (a digest of all of it) and until when it holds by itself
+    (`holds_until`: its start or end still ahead), as `versioned_my_meetings`. An officer who is not invited sees
+    it through their positions, which change with no event of ours (the gateway may forget on members' event
+    before we applied it): their answer has no version, so they are always asked here, where access is decided."""
     now = now or utcnow()
     access = meeting_for(session, member_id, meeting_id)
     answer = meeting_json(session, access.meeting, member_id, now, invitee=access.invitee)
+    answer["activity"] = digests.answer_version(activity(session, access.meeting.id, member_id))
     if access.invitee is None:
         return answer
     return {**answer, "version": digests.answer_version(answer), "holds_until": _due([answer], now)}
+
+
+def activity(session, meeting_id, member_id):
+    """What the meeting's screen shows of its votes, opinions and minutes, summed up in one query, so that the
+    meeting's version changes with them and the portal reads them only then: every write of those only adds a
+    row or sets a time or a flag (votes and opinions are never deleted), so counts, last ids and last times tell
+    any change. The member's own ballots count ("my ballot cast"); results show once a vote is closed."""
+    votes = select(Vote.id).where(Vote.meeting_id == meeting_id)
+    opinions = Opinion.meeting_id == meeting_id
+
+    def one(*columns, where):
+        return [select(column).where(where).scalar_subquery() for column in columns]
+
+    row = session.execute(
+        select(
+            *one(func.count(), func.max(Vote.id), func.max(Vote.closed_at), where=Vote.meeting_id == meeting_id),
+            *one(func.count(), where=Voter.vote_id.in_(votes) & (Voter.member_id == member_id)),
+            *one(func.count(), where=OpenBallot.vote_id.in_(votes) & (OpenBallot.member_id == member_id)),
+            *one(
+                func.count(),
+                func.max(Opinion.id),
+                func.max(Opinion.edited_at),
+                func.max(Opinion.hidden_at),
+                # pinning sets no time: which are pinned (a pin and an unpin between two looks change the sum)
+                func.sum(case((Opinion.pinned, Opinion.id), else_=0)),
+                where=opinions,
+            ),
+            *one(Minutes.published_at, where=Minutes.meeting_id == meeting_id),
+        )
+    ).one()
+    return list(row)
 
 
 def _page(session, query, member_id, limit, cursor, now):

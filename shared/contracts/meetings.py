@@ -61,8 +61,9 @@ class MemberCheckedIn(Schema):
 class MeetingUpdated(Schema):
     """What a meeting shows changed with no news for its invitees (an answer, so its counts; opened or closed by an
     officer; an invitee added or taken away as the directory changed or by an erasure; a paper's new title taken
-    when its agenda was saved again): for those who keep what they read of it (the gateway's known versions of
-    lists and meetings); nobody is told."""
+    when its agenda was saved again; on its screen: a vote opened or closed, an opinion added, edited, pinned or
+    hidden — not a ballot, which changes only its voter's screen): for those who keep what they read of it (the
+    gateway's known versions of lists and meetings); nobody is told."""
 
     meeting_id = fields.Integer(required=True)
     organization_id = fields.Integer(required=True)
@@ -112,7 +113,9 @@ EVENTS = {
     "meetings.meeting_cancelled": Event(MeetingCancelled, "A meeting was cancelled, with the reason."),
     "meetings.reminder_time_reached": Event(ReminderTimeReached, "A meeting starts in 24 hours or in 1 hour."),
     "meetings.member_checked_in": Event(MemberCheckedIn, "A member checked in to a meeting (once per member)."),
-    "meetings.meeting_updated": Event(MeetingUpdated, "What a meeting shows changed (an answer, opened, closed)."),
+    "meetings.meeting_updated": Event(
+        MeetingUpdated, "What a meeting shows changed (an answer, opened, closed; a vote, an opinion)."
+    ),
     "meetings.vote_closed": Event(VoteClosed, "A vote closed; its results (never who chose what)."),
     "meetings.minutes_published": Event(MinutesPublished, "A meeting's minutes were published to its invitees."),
     "meetings.absences_flagged": Event(
@@ -360,6 +363,12 @@ class Meeting(Schema):
     checked_in = fields.Integer(required=True)
     my_rsvp = fields.Nested(Rsvp, required=True, allow_none=True)
     my_check_in = fields.Nested(CheckIn, required=True, allow_none=True)
+    activity = fields.String(
+        metadata={
+            "description": "GET /meetings/{id} only: changes whenever its votes, opinions or minutes change as the "
+            "caller sees them (read those again then)"
+        }
+    )
 
 
 MeetingPage = page(Meeting, "MeetingPage")

@@ -1,7 +1,9 @@
 """Conditional GET of one meeting (issue 14, item 2; the running meeting's screen, bench/CAPACITY.md): meetings
 versions an invitee's answer, the gateway answers an unchanged one 304 with no RPC (its metrics say
 `304_at_gateway`), and the next revalidation after a change the member would notice — a colleague's check-in or
-answer, the agenda changed, the meeting cancelled, the meeting starting by the clock — is a 200 with it; a member
+answer, the agenda changed, the meeting cancelled, the meeting starting by the clock, a vote opened or closed, an
+opinion added, the minutes published (the portal reads those only when the meeting's version changed) — is a 200
+with it; a member
 whose invitation was taken away (a transfer) is answered meetings' 404, never a 304."""
 
 from datetime import timedelta
@@ -76,6 +78,34 @@ def test_the_agenda_changed_or_the_meeting_cancelled_is_in_the_next_revalidation
     assert post(running, f"{path}/cancel", {"reason": "Bão số 9"}, secretary).status_code == 200
     cancelled = until(running, path, token, etag, 200, timeout=5)
     assert cancelled.json()["status"] == "cancelled" and cancelled.json()["cancel_reason"] == "Bão số 9"
+
+
+def test_a_vote_an_opinion_and_the_minutes_are_each_in_the_next_revalidation_of_the_meeting(running, world):
+    """Its body does not show them: its ETag changes, so the portal's look reads votes, opinions and minutes."""
+    meeting = schedule(running, world, starts_in=timedelta(minutes=10), title="Họp chi bộ có biểu quyết")
+    path, token, secretary = f"/meetings/{meeting['id']}", world["member"]["token"], world["secretary"]["token"]
+    assert post(running, f"{path}/start", None, secretary).status_code == 200
+    etag = until(running, path, token, known(running, path, token), 304).headers["ETag"]
+
+    def next_look(etag):
+        """The ETag of the 200 the member's old one gets once the change is said, after which it holds (304)."""
+        changed = until(running, path, token, etag, 200, timeout=5)
+        assert changed.headers["ETag"] != etag
+        return until(running, path, token, changed.headers["ETag"], 304).headers["ETag"]
+
+    vote = post(running, f"{path}/votes", {"question": "Thông qua báo cáo tháng"}, secretary)
+    assert vote.status_code == 201, vote.text
+    etag = next_look(etag)
+    opinion = post(running, f"{path}/opinions", {"body": "Đề nghị bổ sung chỉ tiêu."}, world["colleague"]["token"])
+    assert opinion.status_code == 201, opinion.text
+    etag = next_look(etag)
+    assert post(running, f"/votes/{vote.json()['id']}/close", None, secretary).status_code == 200
+    etag = next_look(etag)
+    assert post(running, f"{path}/close", None, secretary).status_code == 200
+    etag = next_look(etag)
+    minutes = {"body": "Chi bộ thống nhất báo cáo.", "resolutions": []}
+    assert post(running, f"{path}/minutes", minutes, secretary).status_code in (200, 201)
+    next_look(etag)
 
 
 def test_the_meeting_starting_by_the_clock_is_in_the_next_revalidation_with_no_event(running, world):

@@ -12,7 +12,7 @@ from shared import migrations
 from shared.contracts.meetings import AlreadyVoted
 from shared.contracts.members import SECRETARY
 from shared.db import standalone_unit, utcnow
-from services.meetings import attendance, domain, totals, voting
+from services.meetings import attendance, domain, listing, totals, voting
 from services.meetings.models import Base, attendance_totals
 from tests.integration.test_postgresql import databases  # noqa: F401 (the fixture)
 from tests.support.meetings_world import MeetingsWorld
@@ -38,6 +38,7 @@ def test_a_secret_vote_on_postgresql_links_no_member_to_a_choice(world):
         vote = voting.create_vote(
             world.uow, secretary, meeting, {"question": "?", "secret": True, "eligible": "official", "options": None}
         )
+    before = listing.get_meeting(world.session, voters[0], meeting)["version"]  # its activity read on PostgreSQL
     for member_id, choice in zip(voters, ("agree", "disagree", "agree"), strict=True):
         with world.uow.transaction():
             voting.cast_ballot(world.uow, member_id, vote["id"], choice)
@@ -53,6 +54,7 @@ def test_a_secret_vote_on_postgresql_links_no_member_to_a_choice(world):
     with world.uow.transaction():
         results = voting.close_vote(world.uow, secretary, vote["id"])["results"]
     assert results["cast"] == 3 and results["counts"]["agree"] == 2
+    assert listing.get_meeting(world.session, voters[0], meeting)["version"] != before  # their ballot, the results
 
 
 def _waiting_on_a_lock(session):

@@ -9,7 +9,7 @@ from shared.contracts.meetings import AlreadyVoted, EditWindowPassed, MeetingClo
 from shared.contracts.members import SECRETARY
 from shared.db import utcnow
 from shared.errors import Forbidden, NotFound
-from services.meetings import attendance, discussion, domain, minutes, voting
+from services.meetings import attendance, discussion, domain, listing, minutes, voting
 from tests.support.worlds import published
 
 
@@ -144,6 +144,58 @@ def nobody_asked(organization_path, document_ids):
     raise AssertionError("minutes without documents ask content nothing")
 
 
+def test_an_invitees_version_of_the_meeting_changes_with_what_its_screen_shows_and_each_change_is_said(
+    meetings_world, meeting
+):
+    """The portal reads a running meeting's votes, minutes and opinions only when the meeting's version changed
+    (services/gateway/portal/assets/meetings.js); the gateway forgets it on meetings' events of its organisation."""
+    world = meetings_world
+    organization_id = world.meeting(meeting["id"]).organization_id
+    versions = []
+
+    def changed(who="b"):
+        """Whether `who`'s version changed since their last look, and a meetings event told the organisation."""
+        version = listing.get_meeting(world.session, meeting[who], meeting["id"])["version"]
+        told = [e for e in published(world.uow, "meetings.meeting_updated") if e["organization_id"] == organization_id]
+        new = (version, len(told)) if not versions else (version != versions[-1][0], len(told) > versions[-1][1])
+        versions.append((version, len(told)))
+        return new
+
+    changed()
+    assert changed() == (False, False)  # nothing happened: the same version, so the portal reads nothing more
+    vote = _vote(world, meeting, secret=True)
+    assert changed() == (True, True)
+    _do(world, voting.cast_ballot, meeting["a"], vote["id"], "agree")
+    assert changed() == (False, False)  # another's ballot shows nothing to b while the vote is open: no event
+    _do(world, voting.cast_ballot, meeting["b"], vote["id"], "agree")
+    # b's own: "my ballot cast"; b's write through the gateway forgets b's versions there, nobody else's changed
+    assert changed() == (True, False)
+    open_vote = _vote(world, meeting)
+    assert changed() == (True, True)
+    _do(world, voting.cast_ballot, meeting["b"], open_vote["id"], "disagree")
+    assert changed() == (True, False)
+    _do(world, voting.close_vote, meeting["secretary"], vote["id"])
+    assert changed() == (True, True)  # its results
+
+    data = {"body": "Đề nghị bổ sung chỉ tiêu", "agenda_item_id": None, "reply_to": None}
+    opinion = _do(world, discussion.add_opinion, meeting["a"], meeting["id"], data)
+    assert changed() == (True, True)
+    _do(world, discussion.edit_opinion, meeting["a"], opinion["id"], "Sửa")
+    assert changed() == (True, True)
+    _do(world, discussion.moderate, meeting["secretary"], opinion["id"], pinned=True)
+    assert changed() == (True, True)
+    _do(world, discussion.moderate, meeting["secretary"], opinion["id"], pinned=False)
+    assert changed() == (True, True)
+    _do(world, discussion.moderate, meeting["secretary"], opinion["id"], hidden=True)
+    assert changed() == (True, True)
+
+    minutes.publish_minutes(world.uow, meeting["secretary"], meeting["id"], {"body": "BB", "resolutions": []}, None)
+    version = listing.get_meeting(world.session, meeting["b"], meeting["id"])["version"]
+    assert version != versions[-1][0]
+    (event,) = published(world.uow, "meetings.minutes_published")  # the gateway forgets on it as well
+    assert event["organization_id"] == organization_id
+
+
 def test_a_cancelled_meeting_tells_its_invitees_and_takes_no_more_answers(meetings_world, meeting):
     world = meetings_world
     secretary = meeting["secretary"]
@@ -154,3 +206,23 @@ def test_a_cancelled_meeting_tells_its_invitees_and_takes_no_more_answers(meetin
     assert event["reason"] == "Bão" and meeting["a"] in event["invitees"]
     with pytest.raises(MeetingClosed):
         _do(world, domain.update_meeting, secretary, later, {"title": "Khác"})
+
+
+def test_a_check_in_moves_the_meetings_version_not_its_screens_activity(meetings_world, meeting):
+    """The portal reads votes, opinions and minutes again only when `activity` moved: at the peak a branch's
+    check-ins (~1.3 a minute) would otherwise make most looks read all four (bench/CAPACITY.md)."""
+    world = meetings_world
+
+    def seen():
+        answer = listing.get_meeting(world.session, meeting["b"], meeting["id"])
+        return answer["version"], answer["activity"]
+
+    version, activity = seen()
+    _do(world, attendance.check_in, meeting["secretary"], meeting["id"], {"member_id": meeting["a"]})
+    after_check_in = seen()
+    assert after_check_in[0] != version and after_check_in[1] == activity
+    data = {"body": "Ý kiến", "agenda_item_id": None, "reply_to": None}
+    _do(world, discussion.add_opinion, meeting["a"], meeting["id"], data)
+    assert seen()[1] != activity
+    officer = listing.get_meeting(world.session, meeting["secretary"], meeting["id"])
+    assert "activity" in officer  # an officer not invited: no version, the activity all the same

@@ -16,7 +16,8 @@ export class ApiError extends Error {
   }
 }
 
-async function send(method, path, body, extraHeaders = {}) {
+// `tagged`: the answer with its ETag ({ data, etag }); a 304 the browser's cache revalidated comes back as 200
+async function send(method, path, body, extraHeaders = {}, tagged = false) {
   const headers = { Accept: "application/json", ...extraHeaders };
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -31,19 +32,20 @@ async function send(method, path, body, extraHeaders = {}) {
   if (!response.ok) {
     throw new ApiError(response.status, data, Number(response.headers.get("Retry-After")) || null);
   }
-  return data;
+  return tagged ? { data, etag: response.headers.get("ETag") } : data;
 }
 
-export async function call(method, path, body) {
+export async function call(method, path, body, tagged = false) {
   try {
-    return await send(method, path, body);
+    return await send(method, path, body, {}, tagged);
   } catch (error) {
-    if (error.status === 401 && accessToken && (await refresh())) return send(method, path, body);
+    if (error.status === 401 && accessToken && (await refresh())) return send(method, path, body, {}, tagged);
     throw error;
   }
 }
 
 export const get = (path) => call("GET", path);
+export const getTagged = (path) => call("GET", path, undefined, true);
 export const post = (path, body) => call("POST", path, body);
 
 // Sign-in answers: the access token is kept here, the refresh token went to the cookie

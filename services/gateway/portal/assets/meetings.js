@@ -1,6 +1,6 @@
 // A member's meetings: the list, one meeting (agenda and papers, answer, check-in, opinions, votes, minutes).
 import { announce, dateTime, field, formData, h, problem, show, t, textArea } from "/assets/dom.js";
-import { call, get, optional, post } from "/assets/api.js";
+import { call, get, getTagged, optional, post } from "/assets/api.js";
 import { loadFailed, section } from "/assets/member.js";
 import { keep, kept, queue, queued, unreachable } from "/assets/offline.js";
 
@@ -325,28 +325,47 @@ function meeting_(id) {
 
 let polling = null;
 let shown = ""; // what the screen shows of votes, minutes and opinions: a look that finds it unchanged redraws nothing
+// the meeting's ETag at the last full read (with its id and the opinions waiting here): an invitee's version changes
+// with its votes, ballots, opinions and minutes too, so a look that finds it unchanged reads nothing else
+let looked = "";
+let read = {}; // the votes, minutes and opinions last read, with the meeting's `activity` then
 
-// `quietly`: the periodic look while the meeting runs, which redraws (moving the focus) only when something changed
+// `quietly`: the periodic look while the meeting runs, which redraws (moving the focus) only when something changed;
+// it reads GET /meetings/{id} alone (revalidated by the browser's cache) unless its version changed
 export async function meeting(id, again = false, quietly = false) {
   clearTimeout(polling);
   try {
     let found, votes, minutes, opinions, offline = false;
+    const waiting = (await queued("opinion")).filter((w) => w.path === `/meetings/${id}/opinions`);
     try {
       me ||= await get("/me");
-      [found, votes, minutes, opinions] = await Promise.all([
-        get(`/meetings/${id}`),
-        get(`/meetings/${id}/votes`),
-        optional(`/meetings/${id}/minutes`),
-        get(`/meetings/${id}/opinions?limit=200`),
-      ]);
+      const first = await getTagged(`/meetings/${id}`);
+      found = first.data;
+      // no ETag (an officer who is not invited): their answer has no version, so all is read every time
+      const look = first.etag && `${id} ${first.etag} ${waiting.length}`;
+      if (quietly && look && look === looked) return poll(found);
+      // a check-in moves the counts, not what the three below show: read those only when `activity` moved
+      const screen = found.activity && `${id} ${found.activity} ${waiting.length}`;
+      if (quietly && screen && screen === read.screen) {
+        ({ votes, minutes, opinions } = read);
+      } else {
+        [votes, minutes, opinions] = await Promise.all([
+          get(`/meetings/${id}/votes`),
+          optional(`/meetings/${id}/minutes`),
+          get(`/meetings/${id}/opinions?limit=200`),
+        ]);
+      }
+      read = { screen, votes, minutes, opinions };
+      looked = look || "";
       await keep(`meeting/${id}`, { found, votes, minutes, opinions });
     } catch (error) {
       const copy = unreachable(error) && (await kept(`meeting/${id}`));
       if (!copy) throw error;
       ({ found, votes, minutes, opinions } = copy);
+      looked = "";
+      read = {};
       offline = true;
     }
-    const waiting = (await queued("opinion")).filter((w) => w.path === `/meetings/${found.id}/opinions`);
     const state = JSON.stringify([found.status, votes, minutes, opinions.items, waiting.length]);
     const changed = state !== shown;
     shown = state;
@@ -393,5 +412,5 @@ function poll(found) {
     if (location.hash !== `#/meeting/${found.id}`) return;
     if (writing) poll(found);
     else meeting(String(found.id), true, true);
-  }, 15000);
+  }, globalThis.SOTAY_LOOK_EVERY_MS || 15000); // a browser test looks more often
 }
