@@ -14,8 +14,8 @@ request varies far less, and it is what capacity planning needs.
 
 import os
 
-os.environ.setdefault("BENCH_BURST_MEMBERS", os.environ.get("BENCH_COST_MEMBERS", "400"))
-os.environ.setdefault("BENCH_BURST_BRANCHES", os.environ.get("BENCH_COST_BRANCHES", "10"))
+os.environ["BENCH_BURST_MEMBERS"] = os.environ.get("BENCH_COST_MEMBERS", "400")
+os.environ["BENCH_BURST_BRANCHES"] = os.environ.get("BENCH_COST_BRANCHES", "10")
 os.environ.setdefault("BENCH_GRASSROOTS", "2")
 os.environ.setdefault("BENCH_CONNECTIONS", "8")
 
