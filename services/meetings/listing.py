@@ -2,11 +2,11 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, bindparam, case, func, literal_column, select
 
 from shared import digests
 from shared.contracts.common import decode_cursor, encode_cursor
-from shared.db import aware, utcnow
+from shared.db import DriverStatement, aware, utcnow
 from shared.errors import NotFound, ValidationError
 from services.meetings.access import meeting_for, oversees, positions
 from services.meetings.domain import (
@@ -38,35 +38,42 @@ def get_meeting(session, member_id, meeting_id, now=None):
     return {**answer, "version": digests.answer_version(answer), "holds_until": _due([answer], now)}
 
 
+def _activity_statement():
+    meeting, member = bindparam("meeting_id", type_=Integer), bindparam("member_id", type_=Integer)
+    votes = select(Vote.id).where(Vote.meeting_id == meeting)
+
+    def one(*columns, where):
+        return [select(column).where(where).scalar_subquery() for column in columns]
+
+    columns = [
+        *one(func.count(), func.max(Vote.id), func.max(Vote.closed_at), where=Vote.meeting_id == meeting),
+        *one(func.count(), where=Voter.vote_id.in_(votes) & (Voter.member_id == member)),
+        *one(func.count(), where=OpenBallot.vote_id.in_(votes) & (OpenBallot.member_id == member)),
+        *one(
+            func.count(),
+            func.max(Opinion.id),
+            func.max(Opinion.edited_at),
+            func.max(Opinion.hidden_at),
+            # pinning sets no time: which are pinned (a pin and an unpin between two looks change the sum)
+            func.sum(case((Opinion.pinned, Opinion.id), else_=literal_column("0"))),  # no bound value: DriverStatement
+            where=Opinion.meeting_id == meeting,
+        ),
+        *one(Minutes.published_at, where=Minutes.meeting_id == meeting),
+    ]
+    return DriverStatement(select(*(column.label(f"c{n}") for n, column in enumerate(columns))))
+
+
+# built and compiled once, run on the driver: built per call, its ten subqueries cost SQLAlchemy 1.75-1.93 ms of
+# CPU to build, key and run (0.03-0.05 ms this way, in-process; a meeting's plain read 12.1 -> 18.1 ms in bench.run)
+_ACTIVITY = _activity_statement()
+
+
 def activity(session, meeting_id, member_id):
     """What the meeting's screen shows of its votes, opinions and minutes, summed up in one query, so that the
     meeting's version changes with them and the portal reads them only then: every write of those only adds a
     row or sets a time or a flag (votes and opinions are never deleted), so counts, last ids and last times tell
     any change. The member's own ballots count ("my ballot cast"); results show once a vote is closed."""
-    votes = select(Vote.id).where(Vote.meeting_id == meeting_id)
-    opinions = Opinion.meeting_id == meeting_id
-
-    def one(*columns, where):
-        return [select(column).where(where).scalar_subquery() for column in columns]
-
-    row = session.execute(
-        select(
-            *one(func.count(), func.max(Vote.id), func.max(Vote.closed_at), where=Vote.meeting_id == meeting_id),
-            *one(func.count(), where=Voter.vote_id.in_(votes) & (Voter.member_id == member_id)),
-            *one(func.count(), where=OpenBallot.vote_id.in_(votes) & (OpenBallot.member_id == member_id)),
-            *one(
-                func.count(),
-                func.max(Opinion.id),
-                func.max(Opinion.edited_at),
-                func.max(Opinion.hidden_at),
-                # pinning sets no time: which are pinned (a pin and an unpin between two looks change the sum)
-                func.sum(case((Opinion.pinned, Opinion.id), else_=0)),
-                where=opinions,
-            ),
-            *one(Minutes.published_at, where=Minutes.meeting_id == meeting_id),
-        )
-    ).one()
-    return list(row)
+    return list(_ACTIVITY.one(session, {"meeting_id": meeting_id, "member_id": member_id}))
 
 
 def _page(session, query, member_id, limit, cursor, now):
