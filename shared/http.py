@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from shared import config, errors, logs, metrics
 from shared.context import AUTH_TOKEN_KEY, CLIENT_ADDRESS_KEY, CORRELATION_ID_KEY, USER_AGENT_KEY, new_correlation_id
+from shared.entrypoints import KeptSignature
 from shared.validation import UNSTORABLE, refuse_unstorable, unstorable_text
 
 log = logging.getLogger(__name__)
@@ -226,7 +227,7 @@ def client_address(request, trusted=None):
     return address
 
 
-class ApiHandler(HttpRequestHandler):
+class ApiHandler(KeptSignature, HttpRequestHandler):
     server = JsonWebServer()
 
     def __init__(self, method, url, accepts=("application/json",), **kwargs):

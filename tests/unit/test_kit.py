@@ -117,3 +117,23 @@ def test_callers_see_the_rpc_signature_without_session_and_principal():
     with pytest.raises(TypeError):
         inspect.getcallargs(Notes.count, None)
     assert [entrypoint.caller_rule for entrypoint in Notes.export.nameko_entrypoints] == [member_through("gateway")]
+
+
+def test_a_call_with_arguments_its_method_does_not_take_is_refused_as_nameko_refuses_it():
+    from types import SimpleNamespace
+
+    from nameko.exceptions import IncorrectSignature
+
+    from shared.entrypoints import KeptSignature
+
+    class Service:
+        def schedule(self, organization_id, meeting, notify=True):
+            pass
+
+    entrypoint = KeptSignature()
+    entrypoint.container, entrypoint.method_name = SimpleNamespace(service_cls=Service), "schedule"
+    entrypoint.check_signature((3,), {"meeting": {}})
+    entrypoint.check_signature((3, {}, False), {})
+    for args, kwargs in (((), {}), ((3,), {"meting": {}}), ((3, {}, True, 4), {})):
+        with pytest.raises(IncorrectSignature):
+            entrypoint.check_signature(args, kwargs)
