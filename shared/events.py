@@ -58,8 +58,35 @@ def envelope(event_type, payload, correlation_id=None, event_id=None, occurred_a
     }
 
 
+_REQUIRED = frozenset(name for name, field in Envelope._declared_fields.items() if field.required)
+_NAMED = frozenset(Envelope._declared_fields)
+
+
+def _plainly_well_formed(body):
+    """An envelope as a relay sends it, recognised in plain Python: every field there of its plainest type (a
+    subset of what the schema accepts). ~2 µs against the schema's ~18: every subscriber and every gateway
+    process checks every event it receives."""
+    if not (_REQUIRED <= body.keys() <= _NAMED):
+        return False
+    if type(body["version"]) is not int or type(body["payload"]) is not dict:
+        return False
+    if not all(type(body[name]) is str for name in ("id", "type", "occurred_at", "producer")):
+        return False
+    if body.get("correlation_id") is not None and type(body["correlation_id"]) is not str:
+        return False
+    try:
+        uuid.UUID(body["id"])
+        datetime.fromisoformat(body["occurred_at"])  # as the schema's DateTime reads it
+    except ValueError:
+        return False
+    return True
+
+
 def check_envelope(body):
-    """Errors of a received envelope ({} when it is well-formed)."""
+    """Errors of a received envelope ({} when it is well-formed); the schema judges, and words the errors of,
+    anything not plainly well-formed."""
     if not isinstance(body, dict):
         return {"_schema": ["not an object"]}
+    if _plainly_well_formed(body):
+        return {}
     return instance(Envelope).validate(body)  # one kept instance: making one costs more than the check

@@ -39,6 +39,35 @@ def test_a_malformed_envelope_is_recognised():
     assert events.check_envelope("not a dict")
 
 
+def test_the_quick_check_of_an_envelope_never_passes_one_the_schema_refuses():
+    good = json.loads(json.dumps(events.envelope("members.member_created", SNAPSHOT, correlation_id="abc")))
+    variants = [
+        good,
+        {**good, "correlation_id": None},
+        {k: v for k, v in good.items() if k != "correlation_id"},
+        {**good, "occurred_at": "2026-11-26T09:00:00"},  # naive: the schema's DateTime takes it too
+    ]
+    broken = [
+        {k: v for k, v in good.items() if k != "payload"},
+        {**good, "extra": 1},
+        {**good, "id": "not-a-uuid"},
+        {**good, "id": 7},
+        {**good, "version": "1"},  # the schema may take a string; the quick check leaves it to the schema
+        {**good, "version": True},
+        {**good, "occurred_at": "yesterday"},
+        {**good, "payload": []},
+        {**good, "correlation_id": 5},
+        {**good, "type": None},
+    ]
+    schema = events.Envelope()
+    for body in variants:
+        assert events._plainly_well_formed(body) and events.check_envelope(body) == {} == schema.validate(body)
+    for body in broken:
+        assert not events._plainly_well_formed(body)
+        assert events.check_envelope(body) == schema.validate(body)
+    assert events.check_envelope({**good, "id": "not-a-uuid"}) == {"id": ["Not a valid UUID."]}
+
+
 def test_subscription_queue_names_follow_the_topology():
     subscription = Subscription("members", "members.member_created", "identity", "on_member_created")
     assert subscription.queue_name == "evt-members-member_created--identity.on_member_created"
