@@ -27,18 +27,17 @@ PARTS = (
     "events",
 )
 TARGET_MINUTES = 15
-# make bench's own sizes (each overridable from the environment), chosen so the whole stays under 15 minutes on a
-# 2-core machine of the slower kind seen here (a verify 28-33 ms of CPU; 2026-11-26 14:16: 25 min with the earlier
-# sizes, meetings' and check-ins' setups the longest): wrk runs of 10 s (bench.run's ten, bench.signin's three;
-# p99 over 10,000 requests and more), 300 branches' meetings scheduled and 10,000 members checking in (the
+# make bench's own sizes (each overridable from the environment): wrk runs of 10 s (bench.run's nine, bench.signin's
+# three; p99 over 10,000 requests and more), 300 branches' meetings scheduled and 6,000 members checking in (the
 # country's are make bench-national's), content's reads on 200,000 members, fan-outs and publications to 50,000,
-# 5 s of each process's rest measured before a window
+# 5 s of each process's rest measured before a window. The whole: 12.6 min on a middling machine (a verify 23 ms of
+# CPU; 2026-11-26 16:18, with 10,000 checking in), 23.6 min on the slowest kind seen (a verify 28-37 ms; 15:05).
 DEFAULTS = {
     "BENCH_DURATION": "10s",
     "BENCH_REST_SECONDS": "5",
     "BENCH_MEETING_BRANCHES": "300",
-    "BENCH_BURST_MEMBERS": "10000",
-    "BENCH_BURST_BRANCHES": "250",
+    "BENCH_BURST_MEMBERS": "6000",
+    "BENCH_BURST_BRANCHES": "150",
     "BENCH_MEMBERS": "200000",
     "BENCH_READS": "300000",
     "BENCH_FANOUT": "50000",
