@@ -105,10 +105,11 @@ def moderate(unit, member_id, opinion_id, pinned=None, hidden=False, now=None):
     session = unit.session
     opinion, access = _opinion(session, member_id, opinion_id)
     access.require_run()
-    if pinned is not None:
-        opinion.pinned = pinned
+    now = now or utcnow()
+    if pinned is not None and bool(pinned) != opinion.pinned:
+        opinion.pinned, opinion.pin_changed_at = pinned, now
     if hidden and opinion.hidden_by is None:
-        opinion.hidden_by, opinion.hidden_at = member_id, now or utcnow()
+        opinion.hidden_by, opinion.hidden_at = member_id, now
     session.flush()
     updated(unit, access.meeting)
     return opinion_json(session, opinion, True)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Integer, bindparam, case, func, literal_column, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from shared import digests
 from shared.contracts.common import decode_cursor, encode_cursor
@@ -54,8 +54,7 @@ def _activity_statement():
             func.max(Opinion.id),
             func.max(Opinion.edited_at),
             func.max(Opinion.hidden_at),
-            # pinning sets no time: which are pinned (a pin and an unpin between two looks change the sum)
-            func.sum(case((Opinion.pinned, Opinion.id), else_=literal_column("0"))),  # no bound value: DriverStatement
+            func.max(Opinion.pin_changed_at),
             where=Opinion.meeting_id == meeting,
         ),
         *one(Minutes.published_at, where=Minutes.meeting_id == meeting),
@@ -71,8 +70,8 @@ _ACTIVITY = _activity_statement()
 def activity(session, meeting_id, member_id):
     """What the meeting's screen shows of its votes, opinions and minutes, summed up in one query, so that the
     meeting's version changes with them and the portal reads them only then: every write of those only adds a
-    row or sets a time or a flag (votes and opinions are never deleted), so counts, last ids and last times tell
-    any change. The member's own ballots count ("my ballot cast"); results show once a vote is closed."""
+    row or sets a time (a pin or an unpin too; votes and opinions are never deleted), so counts, last ids and last
+    times tell any change. The member's own ballots count ("my ballot cast"); results show once a vote is closed."""
     return list(_ACTIVITY.one(session, {"meeting_id": meeting_id, "member_id": member_id}))
 
 

@@ -121,6 +121,7 @@ class Opinion(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     edited_at = Column(DateTime(timezone=True))
     pinned = Column(Boolean, nullable=False, default=False)
+    pin_changed_at = Column(DateTime(timezone=True))  # the last pin or unpin: the meeting screen's activity moves
     hidden_by = Column(Integer)  # hidden stays in the record, with who hid it
     hidden_at = Column(DateTime(timezone=True))
     __table_args__ = (Index("ix_opinions_meeting", "meeting_id", "id"),)

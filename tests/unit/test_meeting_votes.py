@@ -226,3 +226,24 @@ def test_a_check_in_moves_the_meetings_version_not_its_screens_activity(meetings
     assert seen()[1] != activity
     officer = listing.get_meeting(world.session, meeting["secretary"], meeting["id"])
     assert "activity" in officer  # an officer not invited: no version, the activity all the same
+
+
+def test_any_pin_or_unpin_moves_the_screens_activity_even_when_the_pinned_ids_add_up_the_same(meetings_world, meeting):
+    """Between two looks (15 s) a runner unpins the 1st and 4th opinions and pins the 2nd and 3rd: the same sum of
+    pinned ids as before, and the pinned ones on the screen are not the same."""
+    world = meetings_world
+    data = {"body": "Ý kiến", "agenda_item_id": None, "reply_to": None}
+    ids = [_do(world, discussion.add_opinion, meeting["a"], meeting["id"], data)["id"] for _ in range(4)]
+
+    def activity():
+        return listing.get_meeting(world.session, meeting["b"], meeting["id"])["activity"]
+
+    for n in (0, 3):
+        _do(world, discussion.moderate, meeting["secretary"], ids[n], pinned=True)
+    before = activity()
+    for n, pinned in ((0, False), (3, False), (1, True), (2, True)):
+        _do(world, discussion.moderate, meeting["secretary"], ids[n], pinned=pinned)
+    assert ids[0] + ids[3] == ids[1] + ids[2] and activity() != before
+    again = activity()
+    _do(world, discussion.moderate, meeting["secretary"], ids[1], pinned=True)  # already pinned: nothing changed
+    assert activity() == again
