@@ -15,6 +15,7 @@ import os  # noqa: E402
 # stop every green thread of the service for the length of each query: wait through the green select
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
+import gc  # noqa: E402
 import importlib  # noqa: E402
 import logging.config  # noqa: E402
 import signal  # noqa: E402
@@ -56,6 +57,10 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _request_stop)
     signal.signal(signal.SIGINT, _request_stop)
     runner.start()
+    # what start-up built (modules, schemas, routes, the containers: most of a service's objects) lives as long as
+    # the process: out of the collector's reach, a full collection walks only what requests made. A gateway's
+    # 304s had p99 61-63 ms at 50 connections, 27 ms frozen (bench/README.md)
+    gc.freeze()
     logging.getLogger("sotay").info("%s started", name)
     serving = eventlet.spawn(runner.wait)
     while not _stop_requested and not serving.dead:
